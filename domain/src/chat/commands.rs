@@ -1,0 +1,58 @@
+use super::events::Assignment;
+use crate::actor::Actor;
+use crate::form::FormField;
+use crate::ids::{CategoryId, MessageId, QueueId, UserId};
+use crate::text::{MessageText, Name};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// What someone wants to happen to a chat. Each carries the actor and the time, so the
+/// aggregate stays free of clocks and sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatCommand {
+    /// A customer starts a chat. `form` is the form as configured now; `answers` are the
+    /// customer's raw answers, validated against it by the aggregate.
+    Request {
+        queue_id: QueueId,
+        category_id: Option<CategoryId>,
+        customer_name: Name,
+        form: Vec<FormField>,
+        answers: BTreeMap<String, String>,
+        at: DateTime<Utc>,
+    },
+    /// An agent picks the chat up (`Pickup`), or the dispatcher assigns it (`Routing`).
+    Assign {
+        agent_id: UserId,
+        via: Assignment,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    SendMessage {
+        message_id: MessageId,
+        text: MessageText,
+        client_message_id: Option<String>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The assigned agent has read the messages up to and including number `up_to`.
+    MarkRead {
+        up_to: u64,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Back into a queue (and category), waiting for an agent there.
+    Transfer {
+        to_queue: QueueId,
+        to_category: Option<CategoryId>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    End {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The customer closed the chat client.
+    CloseClient {
+        at: DateTime<Utc>,
+    },
+}

@@ -1,0 +1,24 @@
+use crate::form::FieldError;
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ChatError {
+    #[error("no such chat")]
+    NotFound,
+    #[error("this chat has already been requested")]
+    AlreadyRequested,
+    #[error("the chat is no longer waiting")]
+    NotWaiting,
+    #[error("the chat is not assigned to an agent")]
+    NotAssigned,
+    #[error("the chat has ended")]
+    Closed,
+    #[error("only the assigned agent, a supervisor or an administrator may do that")]
+    Forbidden,
+    #[error("the chat is already in that queue and category")]
+    TransferToSamePlace,
+    #[error("no such message in this chat")]
+    NoSuchMessage,
+    #[error("the form answers are invalid")]
+    InvalidForm(Vec<FieldError>),
+}

@@ -1,0 +1,113 @@
+use crate::actor::Actor;
+use crate::form::FormAnswer;
+use crate::ids::{CategoryId, MessageId, QueueId, UserId};
+use crate::text::{MessageText, Name};
+use crate::EVENT_VERSION;
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignment {
+    /// The agent clicked the chat in the incoming list.
+    Pickup,
+    /// The dispatcher gave it to a logged-in agent.
+    Routing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Author {
+    Customer,
+    Agent { user_id: UserId },
+    System,
+}
+
+/// The facts of a chat's life. Every event says who did it (`by`) and when (`at`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ChatEvent {
+    ChatRequested {
+        queue_id: QueueId,
+        category_id: Option<CategoryId>,
+        customer_name: Name,
+        answers: Vec<FormAnswer>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    ChatAssigned {
+        agent_id: UserId,
+        via: Assignment,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    MessageSent {
+        message_id: MessageId,
+        /// 1, 2, 3, … within the chat: what read markers and unread counts refer to.
+        number: u64,
+        author: Author,
+        text: MessageText,
+        client_message_id: Option<String>,
+        at: DateTime<Utc>,
+    },
+    MessagesRead {
+        agent_id: UserId,
+        up_to: u64,
+        at: DateTime<Utc>,
+    },
+    ChatTransferred {
+        from_queue: QueueId,
+        from_category: Option<CategoryId>,
+        to_queue: QueueId,
+        to_category: Option<CategoryId>,
+        /// The agent who had the chat, if it was assigned.
+        from_agent: Option<UserId>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    ChatEnded {
+        agent_id: Option<UserId>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The customer closed the client: the chat ends, or is abandoned if it was still waiting.
+    CustomerClosedClient {
+        abandoned: bool,
+        agent_id: Option<UserId>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+}
+
+impl ChatEvent {
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            ChatEvent::ChatRequested { at, .. }
+            | ChatEvent::ChatAssigned { at, .. }
+            | ChatEvent::MessageSent { at, .. }
+            | ChatEvent::MessagesRead { at, .. }
+            | ChatEvent::ChatTransferred { at, .. }
+            | ChatEvent::ChatEnded { at, .. }
+            | ChatEvent::CustomerClosedClient { at, .. } => *at,
+        }
+    }
+}
+
+impl DomainEvent for ChatEvent {
+    fn event_type(&self) -> String {
+        match self {
+            ChatEvent::ChatRequested { .. } => "ChatRequested",
+            ChatEvent::ChatAssigned { .. } => "ChatAssigned",
+            ChatEvent::MessageSent { .. } => "MessageSent",
+            ChatEvent::MessagesRead { .. } => "MessagesRead",
+            ChatEvent::ChatTransferred { .. } => "ChatTransferred",
+            ChatEvent::ChatEnded { .. } => "ChatEnded",
+            ChatEvent::CustomerClosedClient { .. } => "CustomerClosedClient",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        EVENT_VERSION.to_string()
+    }
+}

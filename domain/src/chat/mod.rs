@@ -1,0 +1,291 @@
+//! One customer conversation: requested into a queue, assigned to an agent by hand or by
+//! routing, messages both ways, transfers back into a queue, and an end.
+//!
+//! The aggregate keeps only what its rules need (status, queue, agent, message count), never
+//! the transcript, so handling a command costs the same in a chat's first minute and its
+//! ten-thousandth message.
+
+mod commands;
+mod error;
+mod events;
+#[cfg(test)]
+mod tests;
+
+pub use commands::ChatCommand;
+pub use error::ChatError;
+pub use events::{Assignment, Author, ChatEvent};
+
+use crate::actor::Actor;
+use crate::form::validate_answers;
+use crate::ids::{CategoryId, QueueId, UserId};
+use crate::NoServices;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatStatus {
+    /// No ChatRequested yet: the id is free.
+    #[default]
+    New,
+    /// In a queue, waiting for an agent.
+    Waiting,
+    /// An agent has it.
+    Assigned,
+    /// Ended by an agent, or by the customer closing the client while assigned.
+    Ended,
+    /// The customer closed the client while still waiting.
+    Abandoned,
+}
+
+impl ChatStatus {
+    pub fn is_open(self) -> bool {
+        matches!(self, ChatStatus::Waiting | ChatStatus::Assigned)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Chat {
+    status: ChatStatus,
+    queue_id: Option<QueueId>,
+    category_id: Option<CategoryId>,
+    agent_id: Option<UserId>,
+    /// Messages so far; the next message gets number `messages + 1`.
+    messages: u64,
+    /// The highest message number the assigned agent has read.
+    read_up_to: u64,
+}
+
+impl Chat {
+    pub fn status(&self) -> ChatStatus {
+        self.status
+    }
+
+    pub fn agent_id(&self) -> Option<UserId> {
+        self.agent_id
+    }
+
+    /// May `actor` speak for the agent side of this chat? The assigned agent may; so may a
+    /// supervisor or administrator (taking over a conversation).
+    fn staff_may_act(&self, actor: &Actor) -> bool {
+        actor.oversees() || (actor.user_id().is_some() && actor.user_id() == self.agent_id)
+    }
+
+    fn require_open(&self) -> Result<(), ChatError> {
+        match self.status {
+            ChatStatus::New => Err(ChatError::NotFound),
+            s if s.is_open() => Ok(()),
+            _ => Err(ChatError::Closed),
+        }
+    }
+
+    fn decide(&self, command: ChatCommand) -> Result<Vec<ChatEvent>, ChatError> {
+        match command {
+            ChatCommand::Request {
+                queue_id,
+                category_id,
+                customer_name,
+                form,
+                answers,
+                at,
+            } => {
+                if self.status != ChatStatus::New {
+                    return Err(ChatError::AlreadyRequested);
+                }
+                let answers = validate_answers(&form, &answers).map_err(ChatError::InvalidForm)?;
+                Ok(vec![ChatEvent::ChatRequested {
+                    queue_id,
+                    category_id,
+                    customer_name,
+                    answers,
+                    by: Actor::Customer,
+                    at,
+                }])
+            }
+            ChatCommand::Assign {
+                agent_id,
+                via,
+                by,
+                at,
+            } => {
+                self.require_open()?;
+                if self.status != ChatStatus::Waiting {
+                    return Err(ChatError::NotWaiting);
+                }
+                let allowed = match (via, &by) {
+                    (Assignment::Routing, Actor::Routing) => true,
+                    (Assignment::Pickup, actor) => {
+                        actor.user_id() == Some(agent_id) || actor.oversees()
+                    }
+                    _ => false,
+                };
+                if !allowed {
+                    return Err(ChatError::Forbidden);
+                }
+                Ok(vec![ChatEvent::ChatAssigned {
+                    agent_id,
+                    via,
+                    by,
+                    at,
+                }])
+            }
+            ChatCommand::SendMessage {
+                message_id,
+                text,
+                client_message_id,
+                by,
+                at,
+            } => {
+                self.require_open()?;
+                let author = match by {
+                    Actor::Customer => Author::Customer,
+                    Actor::System | Actor::Routing => Author::System,
+                    Actor::Staff { user_id, .. } => {
+                        if self.status != ChatStatus::Assigned {
+                            return Err(ChatError::NotAssigned);
+                        }
+                        if !self.staff_may_act(&by) {
+                            return Err(ChatError::Forbidden);
+                        }
+                        Author::Agent { user_id }
+                    }
+                };
+                Ok(vec![ChatEvent::MessageSent {
+                    message_id,
+                    number: self.messages + 1,
+                    author,
+                    text,
+                    client_message_id,
+                    at,
+                }])
+            }
+            ChatCommand::MarkRead { up_to, by, at } => {
+                if self.status == ChatStatus::New {
+                    return Err(ChatError::NotFound);
+                }
+                let Some(agent_id) = by.user_id().filter(|id| Some(*id) == self.agent_id) else {
+                    return Err(ChatError::Forbidden);
+                };
+                if up_to > self.messages {
+                    return Err(ChatError::NoSuchMessage);
+                }
+                if up_to <= self.read_up_to {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ChatEvent::MessagesRead {
+                    agent_id,
+                    up_to,
+                    at,
+                }])
+            }
+            ChatCommand::Transfer {
+                to_queue,
+                to_category,
+                by,
+                at,
+            } => {
+                self.require_open()?;
+                if !self.staff_may_act(&by) {
+                    return Err(ChatError::Forbidden);
+                }
+                if Some(to_queue) == self.queue_id && to_category == self.category_id {
+                    return Err(ChatError::TransferToSamePlace);
+                }
+                Ok(vec![ChatEvent::ChatTransferred {
+                    from_queue: self.queue_id.ok_or(ChatError::NotFound)?,
+                    from_category: self.category_id,
+                    to_queue,
+                    to_category,
+                    from_agent: self.agent_id,
+                    by,
+                    at,
+                }])
+            }
+            ChatCommand::End { by, at } => {
+                self.require_open()?;
+                if !self.staff_may_act(&by) {
+                    return Err(ChatError::Forbidden);
+                }
+                Ok(vec![ChatEvent::ChatEnded {
+                    agent_id: self.agent_id,
+                    by,
+                    at,
+                }])
+            }
+            ChatCommand::CloseClient { at } => match self.status {
+                ChatStatus::New => Err(ChatError::NotFound),
+                // Closing an already closed client is what a second tab or a retry does.
+                ChatStatus::Ended | ChatStatus::Abandoned => Ok(vec![]),
+                ChatStatus::Waiting | ChatStatus::Assigned => {
+                    Ok(vec![ChatEvent::CustomerClosedClient {
+                        abandoned: self.status == ChatStatus::Waiting,
+                        agent_id: self.agent_id,
+                        by: Actor::Customer,
+                        at,
+                    }])
+                }
+            },
+        }
+    }
+}
+
+impl Aggregate for Chat {
+    const TYPE: &'static str = "chat";
+    type Command = ChatCommand;
+    type Event = ChatEvent;
+    type Error = ChatError;
+    type Services = NoServices;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            ChatEvent::ChatRequested {
+                queue_id,
+                category_id,
+                ..
+            } => {
+                self.status = ChatStatus::Waiting;
+                self.queue_id = Some(queue_id);
+                self.category_id = category_id;
+            }
+            ChatEvent::ChatAssigned { agent_id, .. } => {
+                self.status = ChatStatus::Assigned;
+                self.agent_id = Some(agent_id);
+                // A new agent has read nothing yet; unread counts start from here.
+                self.read_up_to = 0;
+            }
+            ChatEvent::MessageSent { number, .. } => self.messages = number,
+            ChatEvent::MessagesRead { up_to, .. } => self.read_up_to = up_to,
+            ChatEvent::ChatTransferred {
+                to_queue,
+                to_category,
+                ..
+            } => {
+                self.status = ChatStatus::Waiting;
+                self.queue_id = Some(to_queue);
+                self.category_id = to_category;
+                self.agent_id = None;
+            }
+            ChatEvent::ChatEnded { .. } => self.status = ChatStatus::Ended,
+            ChatEvent::CustomerClosedClient { abandoned, .. } => {
+                self.status = if abandoned {
+                    ChatStatus::Abandoned
+                } else {
+                    ChatStatus::Ended
+                };
+            }
+        }
+    }
+}

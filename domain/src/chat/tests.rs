@@ -1,0 +1,485 @@
+//! The chat's rules, one test each, in cqrs-es's given / when / then form.
+
+use super::*;
+use crate::actor::Role;
+use crate::form::{FieldKind, FormAnswer, FormField};
+use crate::ids::MessageId;
+use crate::text::{MessageText, Name};
+use chrono::{DateTime, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+type ChatTest = TestFramework<Chat>;
+
+fn at(minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, minute, 0).unwrap()
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn queue(n: u128) -> QueueId {
+    QueueId(id(100 + n))
+}
+
+fn category(n: u128) -> CategoryId {
+    CategoryId(id(200 + n))
+}
+
+fn agent(n: u128) -> Actor {
+    Actor::staff(UserId(id(n)), Role::Agent)
+}
+
+fn agent_id(n: u128) -> UserId {
+    UserId(id(n))
+}
+
+fn supervisor() -> Actor {
+    Actor::staff(UserId(id(90)), Role::Supervisor)
+}
+
+fn email_field() -> FormField {
+    FormField {
+        key: "email".into(),
+        label: "E-post".into(),
+        kind: FieldKind::Email,
+        required: true,
+        options: vec![],
+        max_length: 100,
+    }
+}
+
+fn requested() -> ChatEvent {
+    ChatEvent::ChatRequested {
+        queue_id: queue(1),
+        category_id: Some(category(1)),
+        customer_name: Name::parse("Kari").unwrap(),
+        answers: vec![FormAnswer {
+            key: "email".into(),
+            label: "E-post".into(),
+            value: "kari@example.no".into(),
+        }],
+        by: Actor::Customer,
+        at: at(0),
+    }
+}
+
+fn assigned_to(n: u128) -> ChatEvent {
+    ChatEvent::ChatAssigned {
+        agent_id: agent_id(n),
+        via: Assignment::Pickup,
+        by: agent(n),
+        at: at(1),
+    }
+}
+
+fn customer_message(number: u64) -> ChatEvent {
+    ChatEvent::MessageSent {
+        message_id: MessageId(id(1000 + u128::from(number))),
+        number,
+        author: Author::Customer,
+        text: MessageText::parse("hei").unwrap(),
+        client_message_id: None,
+        at: at(2),
+    }
+}
+
+fn ended() -> ChatEvent {
+    ChatEvent::ChatEnded {
+        agent_id: Some(agent_id(1)),
+        by: agent(1),
+        at: at(5),
+    }
+}
+
+fn pickup_by(n: u128) -> ChatCommand {
+    ChatCommand::Assign {
+        agent_id: agent_id(n),
+        via: Assignment::Pickup,
+        by: agent(n),
+        at: at(1),
+    }
+}
+
+fn send(by: Actor, text: &str) -> ChatCommand {
+    ChatCommand::SendMessage {
+        message_id: MessageId(id(1003)),
+        text: MessageText::parse(text).unwrap(),
+        client_message_id: Some("c-1".into()),
+        by,
+        at: at(3),
+    }
+}
+
+fn transfer_to(q: u128, by: Actor) -> ChatCommand {
+    ChatCommand::Transfer {
+        to_queue: queue(q),
+        to_category: None,
+        by,
+        at: at(4),
+    }
+}
+
+fn request_with(answers: &[(&str, &str)]) -> ChatCommand {
+    ChatCommand::Request {
+        queue_id: queue(1),
+        category_id: Some(category(1)),
+        customer_name: Name::parse("Kari").unwrap(),
+        form: vec![email_field()],
+        answers: answers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        at: at(0),
+    }
+}
+
+#[test]
+fn a_customer_request_puts_the_chat_in_its_queue() {
+    ChatTest::with(NoServices)
+        .given_no_previous_events()
+        .when(request_with(&[("email", "kari@example.no")]))
+        .then_expect_events(vec![requested()]);
+}
+
+#[test]
+fn a_request_with_invalid_answers_creates_nothing() {
+    let result = ChatTest::with(NoServices)
+        .given_no_previous_events()
+        .when(request_with(&[("email", "nope")]))
+        .inspect_result();
+    match result {
+        Err(ChatError::InvalidForm(errors)) => assert_eq!(errors[0].key, "email"),
+        other => panic!("expected invalid form, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_chat_id_cannot_be_requested_twice() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(request_with(&[("email", "kari@example.no")]))
+        .then_expect_error(ChatError::AlreadyRequested);
+}
+
+#[test]
+fn an_agent_picks_up_a_waiting_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(pickup_by(1))
+        .then_expect_events(vec![assigned_to(1)]);
+}
+
+#[test]
+fn only_a_waiting_chat_can_be_picked_up() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(pickup_by(2))
+        .then_expect_error(ChatError::NotWaiting);
+}
+
+#[test]
+fn an_ended_chat_cannot_be_picked_up() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended()])
+        .when(pickup_by(2))
+        .then_expect_error(ChatError::Closed);
+}
+
+#[test]
+fn an_agent_cannot_pick_up_on_behalf_of_another() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(ChatCommand::Assign {
+            agent_id: agent_id(2),
+            via: Assignment::Pickup,
+            by: agent(1),
+            at: at(1),
+        })
+        .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn routing_assigns_only_as_routing() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(ChatCommand::Assign {
+            agent_id: agent_id(1),
+            via: Assignment::Routing,
+            by: agent(1),
+            at: at(1),
+        })
+        .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn the_customer_can_write_while_waiting() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(send(Actor::Customer, "hallo?"))
+        .then_expect_events(vec![ChatEvent::MessageSent {
+            message_id: MessageId(id(1003)),
+            number: 1,
+            author: Author::Customer,
+            text: MessageText::parse("hallo?").unwrap(),
+            client_message_id: Some("c-1".into()),
+            at: at(3),
+        }]);
+}
+
+#[test]
+fn messages_are_numbered_in_order() {
+    let events = ChatTest::with(NoServices)
+        .given(vec![requested(), customer_message(1), customer_message(2)])
+        .when(send(Actor::Customer, "tredje"))
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(
+        events[0],
+        ChatEvent::MessageSent { number: 3, .. }
+    ));
+}
+
+#[test]
+fn the_assigned_agent_writes_as_agent() {
+    let events = ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(send(agent(1), "Hei, hva kan jeg hjelpe med?"))
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(
+        events[0],
+        ChatEvent::MessageSent { author: Author::Agent { user_id }, .. } if user_id == agent_id(1)
+    ));
+}
+
+#[test]
+fn another_agent_cannot_write_in_the_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(send(agent(2), "hei"))
+        .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn a_supervisor_can_write_in_an_assigned_chat() {
+    let result = ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(send(supervisor(), "Jeg tar over"))
+        .inspect_result();
+    assert!(result.is_ok());
+}
+
+#[test]
+fn no_agent_can_write_in_a_waiting_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(send(supervisor(), "hei"))
+        .then_expect_error(ChatError::NotAssigned);
+}
+
+#[test]
+fn nothing_can_be_sent_to_an_ended_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended()])
+        .when(send(Actor::Customer, "hallo?"))
+        .then_expect_error(ChatError::Closed);
+}
+
+#[test]
+fn nothing_can_be_sent_to_a_chat_that_does_not_exist() {
+    ChatTest::with(NoServices)
+        .given_no_previous_events()
+        .when(send(Actor::Customer, "hallo?"))
+        .then_expect_error(ChatError::NotFound);
+}
+
+#[test]
+fn the_agent_marks_messages_read() {
+    ChatTest::with(NoServices)
+        .given(vec![
+            requested(),
+            assigned_to(1),
+            customer_message(1),
+            customer_message(2),
+        ])
+        .when(ChatCommand::MarkRead {
+            up_to: 2,
+            by: agent(1),
+            at: at(3),
+        })
+        .then_expect_events(vec![ChatEvent::MessagesRead {
+            agent_id: agent_id(1),
+            up_to: 2,
+            at: at(3),
+        }]);
+}
+
+#[test]
+fn reading_again_up_to_the_same_message_records_nothing() {
+    let read = ChatEvent::MessagesRead {
+        agent_id: agent_id(1),
+        up_to: 1,
+        at: at(3),
+    };
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), customer_message(1), read])
+        .when(ChatCommand::MarkRead {
+            up_to: 1,
+            by: agent(1),
+            at: at(4),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn reading_past_the_last_message_is_refused() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), customer_message(1)])
+        .when(ChatCommand::MarkRead {
+            up_to: 5,
+            by: agent(1),
+            at: at(3),
+        })
+        .then_expect_error(ChatError::NoSuchMessage);
+}
+
+#[test]
+fn only_the_assigned_agent_marks_read() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), customer_message(1)])
+        .when(ChatCommand::MarkRead {
+            up_to: 1,
+            by: agent(2),
+            at: at(3),
+        })
+        .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn a_transfer_puts_the_chat_back_to_waiting_in_the_target_queue() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(transfer_to(2, agent(1)))
+        .then_expect_events(vec![ChatEvent::ChatTransferred {
+            from_queue: queue(1),
+            from_category: Some(category(1)),
+            to_queue: queue(2),
+            to_category: None,
+            from_agent: Some(agent_id(1)),
+            by: agent(1),
+            at: at(4),
+        }]);
+}
+
+#[test]
+fn a_transferred_chat_can_be_picked_up_again() {
+    let transferred = ChatEvent::ChatTransferred {
+        from_queue: queue(1),
+        from_category: Some(category(1)),
+        to_queue: queue(2),
+        to_category: None,
+        from_agent: Some(agent_id(1)),
+        by: agent(1),
+        at: at(4),
+    };
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), transferred])
+        .when(pickup_by(2))
+        .then_expect_events(vec![ChatEvent::ChatAssigned {
+            agent_id: agent_id(2),
+            via: Assignment::Pickup,
+            by: agent(2),
+            at: at(1),
+        }]);
+}
+
+#[test]
+fn another_agent_cannot_transfer_the_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(transfer_to(2, agent(2)))
+        .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn a_transfer_must_go_somewhere_else() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(ChatCommand::Transfer {
+            to_queue: queue(1),
+            to_category: Some(category(1)),
+            by: agent(1),
+            at: at(4),
+        })
+        .then_expect_error(ChatError::TransferToSamePlace);
+}
+
+#[test]
+fn the_assigned_agent_ends_the_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(ChatCommand::End {
+            by: agent(1),
+            at: at(5),
+        })
+        .then_expect_events(vec![ended()]);
+}
+
+#[test]
+fn another_agent_cannot_end_the_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(ChatCommand::End {
+            by: agent(2),
+            at: at(5),
+        })
+        .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn a_chat_ends_only_once() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended()])
+        .when(ChatCommand::End {
+            by: agent(1),
+            at: at(6),
+        })
+        .then_expect_error(ChatError::Closed);
+}
+
+#[test]
+fn closing_the_client_while_waiting_abandons_the_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(ChatCommand::CloseClient { at: at(2) })
+        .then_expect_events(vec![ChatEvent::CustomerClosedClient {
+            abandoned: true,
+            agent_id: None,
+            by: Actor::Customer,
+            at: at(2),
+        }]);
+}
+
+#[test]
+fn closing_the_client_during_the_conversation_ends_it() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(ChatCommand::CloseClient { at: at(2) })
+        .then_expect_events(vec![ChatEvent::CustomerClosedClient {
+            abandoned: false,
+            agent_id: Some(agent_id(1)),
+            by: Actor::Customer,
+            at: at(2),
+        }]);
+}
+
+#[test]
+fn closing_an_already_closed_client_records_nothing() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended()])
+        .when(ChatCommand::CloseClient { at: at(7) })
+        .then_expect_events(vec![]);
+}

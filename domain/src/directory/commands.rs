@@ -1,0 +1,104 @@
+use super::Username;
+use crate::actor::{Actor, Role};
+use crate::form::FormField;
+use crate::ids::{CategoryId, QueueId, UserId};
+use crate::text::Name;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The fields of a user an administrator can change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<Name>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_chats: Option<u32>,
+    /// A deactivated user can no longer log in; their history stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+impl UserChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == UserChanges::default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DirectoryCommand {
+    CreateUser {
+        user_id: UserId,
+        username: Username,
+        display_name: Name,
+        role: Role,
+        max_concurrent_chats: u32,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    UpdateUser {
+        user_id: UserId,
+        changes: UserChanges,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The credential store changed a password; the log records that it happened, not the hash.
+    RecordPasswordChange {
+        user_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    CreateQueue {
+        queue_id: QueueId,
+        name: Name,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    AddQueueMember {
+        queue_id: QueueId,
+        user_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    RemoveQueueMember {
+        queue_id: QueueId,
+        user_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    CreateCategory {
+        category_id: CategoryId,
+        name: Name,
+        queue_id: QueueId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Adds a field to the pre-chat form, or replaces the one with the same key.
+    DefineFormField {
+        field: FormField,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    RemoveFormField {
+        key: String,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+}
+
+impl DirectoryCommand {
+    pub fn by(&self) -> &Actor {
+        match self {
+            DirectoryCommand::CreateUser { by, .. }
+            | DirectoryCommand::UpdateUser { by, .. }
+            | DirectoryCommand::RecordPasswordChange { by, .. }
+            | DirectoryCommand::CreateQueue { by, .. }
+            | DirectoryCommand::AddQueueMember { by, .. }
+            | DirectoryCommand::RemoveQueueMember { by, .. }
+            | DirectoryCommand::CreateCategory { by, .. }
+            | DirectoryCommand::DefineFormField { by, .. }
+            | DirectoryCommand::RemoveFormField { by, .. } => by,
+        }
+    }
+}

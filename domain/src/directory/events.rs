@@ -1,0 +1,90 @@
+use super::{UserChanges, Username};
+use crate::actor::{Actor, Role};
+use crate::form::FormField;
+use crate::ids::{CategoryId, QueueId, UserId};
+use crate::text::Name;
+use crate::EVENT_VERSION;
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DirectoryEvent {
+    UserCreated {
+        user_id: UserId,
+        username: Username,
+        display_name: Name,
+        role: Role,
+        max_concurrent_chats: u32,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    UserUpdated {
+        user_id: UserId,
+        changes: UserChanges,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    PasswordChanged {
+        user_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    QueueCreated {
+        queue_id: QueueId,
+        name: Name,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    QueueMemberAdded {
+        queue_id: QueueId,
+        user_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    QueueMemberRemoved {
+        queue_id: QueueId,
+        user_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    CategoryCreated {
+        category_id: CategoryId,
+        name: Name,
+        queue_id: QueueId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    FormFieldDefined {
+        field: FormField,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    FormFieldRemoved {
+        key: String,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for DirectoryEvent {
+    fn event_type(&self) -> String {
+        use DirectoryEvent as E;
+        match self {
+            E::UserCreated { .. } => "UserCreated",
+            E::UserUpdated { .. } => "UserUpdated",
+            E::PasswordChanged { .. } => "PasswordChanged",
+            E::QueueCreated { .. } => "QueueCreated",
+            E::QueueMemberAdded { .. } => "QueueMemberAdded",
+            E::QueueMemberRemoved { .. } => "QueueMemberRemoved",
+            E::CategoryCreated { .. } => "CategoryCreated",
+            E::FormFieldDefined { .. } => "FormFieldDefined",
+            E::FormFieldRemoved { .. } => "FormFieldRemoved",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        EVENT_VERSION.to_string()
+    }
+}

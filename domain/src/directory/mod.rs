@@ -1,0 +1,359 @@
+//! The configuration of the contact centre — users, queues, membership, categories and the
+//! pre-chat form — as one event-sourced aggregate.
+//!
+//! One instance ([`DIRECTORY_ID`]) holds it all, so that "usernames are unique" and "a
+//! category belongs to an existing queue" are checked where the facts live, under the
+//! aggregate's optimistic lock. Configuration changes are rare; serialising them costs nothing.
+//! Passwords are not here: secrets do not belong in an append-only log that auditors read.
+
+mod commands;
+mod events;
+#[cfg(test)]
+mod tests;
+
+pub use commands::{DirectoryCommand, UserChanges};
+pub use events::DirectoryEvent;
+
+use crate::actor::Role;
+use crate::form::{FieldDefinitionError, FormField};
+use crate::ids::{CategoryId, QueueId, UserId};
+use crate::text::Name;
+use crate::NoServices;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use thiserror::Error;
+
+/// The aggregate id of the one directory.
+pub const DIRECTORY_ID: &str = "directory";
+
+/// The most chats an agent can be set to handle at once.
+pub const MAX_CONCURRENT_CHATS: u32 = 20;
+
+/// A login name: 2-64 characters of lowercase letters, digits, '.', '-' or '_'.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, DirectoryError> {
+        let name = raw.trim().to_lowercase();
+        let ok = (2..=64).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        if ok {
+            Ok(Self(name))
+        } else {
+            Err(DirectoryError::BadUsername)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DirectoryError {
+    #[error("only an administrator may change the configuration")]
+    Forbidden,
+    #[error("usernames are 2-64 lowercase letters, digits, '.', '-' or '_'")]
+    BadUsername,
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error("that name is taken")]
+    NameTaken,
+    #[error("no such user")]
+    NoSuchUser,
+    #[error("no such queue")]
+    NoSuchQueue,
+    #[error("no such form field")]
+    NoSuchField,
+    #[error("that id is already in use")]
+    IdInUse,
+    #[error("max_concurrent_chats must be between 1 and {MAX_CONCURRENT_CHATS}")]
+    BadCapacity,
+    #[error("invalid form field: {0}")]
+    BadField(#[from] FieldDefinitionError),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct UserEntry {
+    username: Username,
+    role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct QueueEntry {
+    name: Name,
+    members: BTreeSet<UserId>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Directory {
+    users: BTreeMap<UserId, UserEntry>,
+    queues: BTreeMap<QueueId, QueueEntry>,
+    categories: BTreeMap<CategoryId, Name>,
+    fields: Vec<FormField>,
+}
+
+impl Directory {
+    pub fn has_user(&self, user_id: UserId) -> bool {
+        self.users.contains_key(&user_id)
+    }
+
+    fn require_queue(&self, queue_id: QueueId) -> Result<&QueueEntry, DirectoryError> {
+        self.queues
+            .get(&queue_id)
+            .ok_or(DirectoryError::NoSuchQueue)
+    }
+
+    fn require_user(&self, user_id: UserId) -> Result<(), DirectoryError> {
+        if self.users.contains_key(&user_id) {
+            Ok(())
+        } else {
+            Err(DirectoryError::NoSuchUser)
+        }
+    }
+
+    fn id_in_use(&self, id: uuid::Uuid) -> bool {
+        self.users.contains_key(&UserId(id))
+            || self.queues.contains_key(&QueueId(id))
+            || self.categories.contains_key(&CategoryId(id))
+    }
+
+    fn decide(&self, command: DirectoryCommand) -> Result<Vec<DirectoryEvent>, DirectoryError> {
+        if !command.by().is_administrator() {
+            return Err(DirectoryError::Forbidden);
+        }
+        use DirectoryCommand as C;
+        use DirectoryEvent as E;
+        let event = match command {
+            C::CreateUser {
+                user_id,
+                username,
+                display_name,
+                role,
+                max_concurrent_chats,
+                by,
+                at,
+            } => {
+                if self.id_in_use(user_id.0) {
+                    return Err(DirectoryError::IdInUse);
+                }
+                if self.users.values().any(|u| u.username == username) {
+                    return Err(DirectoryError::UsernameTaken);
+                }
+                check_capacity(max_concurrent_chats)?;
+                E::UserCreated {
+                    user_id,
+                    username,
+                    display_name,
+                    role,
+                    max_concurrent_chats,
+                    by,
+                    at,
+                }
+            }
+            C::UpdateUser {
+                user_id,
+                changes,
+                by,
+                at,
+            } => {
+                self.require_user(user_id)?;
+                if let Some(capacity) = changes.max_concurrent_chats {
+                    check_capacity(capacity)?;
+                }
+                if changes.is_empty() {
+                    return Ok(vec![]);
+                }
+                E::UserUpdated {
+                    user_id,
+                    changes,
+                    by,
+                    at,
+                }
+            }
+            C::RecordPasswordChange { user_id, by, at } => {
+                self.require_user(user_id)?;
+                E::PasswordChanged { user_id, by, at }
+            }
+            C::CreateQueue {
+                queue_id,
+                name,
+                by,
+                at,
+            } => {
+                if self.id_in_use(queue_id.0) {
+                    return Err(DirectoryError::IdInUse);
+                }
+                if self.queues.values().any(|q| q.name == name) {
+                    return Err(DirectoryError::NameTaken);
+                }
+                E::QueueCreated {
+                    queue_id,
+                    name,
+                    by,
+                    at,
+                }
+            }
+            C::AddQueueMember {
+                queue_id,
+                user_id,
+                by,
+                at,
+            } => {
+                self.require_user(user_id)?;
+                if self.require_queue(queue_id)?.members.contains(&user_id) {
+                    return Ok(vec![]);
+                }
+                E::QueueMemberAdded {
+                    queue_id,
+                    user_id,
+                    by,
+                    at,
+                }
+            }
+            C::RemoveQueueMember {
+                queue_id,
+                user_id,
+                by,
+                at,
+            } => {
+                if !self.require_queue(queue_id)?.members.contains(&user_id) {
+                    return Ok(vec![]);
+                }
+                E::QueueMemberRemoved {
+                    queue_id,
+                    user_id,
+                    by,
+                    at,
+                }
+            }
+            C::CreateCategory {
+                category_id,
+                name,
+                queue_id,
+                by,
+                at,
+            } => {
+                if self.id_in_use(category_id.0) {
+                    return Err(DirectoryError::IdInUse);
+                }
+                self.require_queue(queue_id)?;
+                if self.categories.values().any(|n| *n == name) {
+                    return Err(DirectoryError::NameTaken);
+                }
+                E::CategoryCreated {
+                    category_id,
+                    name,
+                    queue_id,
+                    by,
+                    at,
+                }
+            }
+            C::DefineFormField { field, by, at } => {
+                field.check()?;
+                if self.fields.contains(&field) {
+                    return Ok(vec![]);
+                }
+                E::FormFieldDefined { field, by, at }
+            }
+            C::RemoveFormField { key, by, at } => {
+                if !self.fields.iter().any(|f| f.key == key) {
+                    return Err(DirectoryError::NoSuchField);
+                }
+                E::FormFieldRemoved { key, by, at }
+            }
+        };
+        Ok(vec![event])
+    }
+}
+
+fn check_capacity(capacity: u32) -> Result<(), DirectoryError> {
+    if (1..=MAX_CONCURRENT_CHATS).contains(&capacity) {
+        Ok(())
+    } else {
+        Err(DirectoryError::BadCapacity)
+    }
+}
+
+impl Aggregate for Directory {
+    const TYPE: &'static str = "directory";
+    type Command = DirectoryCommand;
+    type Event = DirectoryEvent;
+    type Error = DirectoryError;
+    type Services = NoServices;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        use DirectoryEvent as E;
+        match event {
+            E::UserCreated {
+                user_id,
+                username,
+                role,
+                ..
+            } => {
+                self.users.insert(user_id, UserEntry { username, role });
+            }
+            E::UserUpdated {
+                user_id, changes, ..
+            } => {
+                if let (Some(user), Some(role)) = (self.users.get_mut(&user_id), changes.role) {
+                    user.role = role;
+                }
+            }
+            E::PasswordChanged { .. } => {}
+            E::QueueCreated { queue_id, name, .. } => {
+                self.queues.insert(
+                    queue_id,
+                    QueueEntry {
+                        name,
+                        members: BTreeSet::new(),
+                    },
+                );
+            }
+            E::QueueMemberAdded {
+                queue_id, user_id, ..
+            } => {
+                if let Some(queue) = self.queues.get_mut(&queue_id) {
+                    queue.members.insert(user_id);
+                }
+            }
+            E::QueueMemberRemoved {
+                queue_id, user_id, ..
+            } => {
+                if let Some(queue) = self.queues.get_mut(&queue_id) {
+                    queue.members.remove(&user_id);
+                }
+            }
+            E::CategoryCreated {
+                category_id, name, ..
+            } => {
+                self.categories.insert(category_id, name);
+            }
+            E::FormFieldDefined { field, .. } => {
+                match self.fields.iter_mut().find(|f| f.key == field.key) {
+                    Some(existing) => *existing = field,
+                    None => self.fields.push(field),
+                }
+            }
+            E::FormFieldRemoved { key, .. } => self.fields.retain(|f| f.key != key),
+        }
+    }
+}

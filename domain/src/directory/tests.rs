@@ -1,0 +1,206 @@
+//! The configuration's rules, one test each.
+
+use super::*;
+use crate::actor::Actor;
+use crate::form::FieldKind;
+use chrono::{DateTime, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+use uuid::Uuid;
+
+type DirectoryTest = TestFramework<Directory>;
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 7, 0, 0).unwrap()
+}
+
+fn admin() -> Actor {
+    Actor::staff(UserId(Uuid::from_u128(1)), Role::Administrator)
+}
+
+fn kari() -> UserId {
+    UserId(Uuid::from_u128(2))
+}
+
+fn support() -> QueueId {
+    QueueId(Uuid::from_u128(10))
+}
+
+fn create_kari(username: &str) -> DirectoryCommand {
+    DirectoryCommand::CreateUser {
+        user_id: kari(),
+        username: Username::parse(username).unwrap(),
+        display_name: Name::parse("Kari Nordmann").unwrap(),
+        role: Role::Agent,
+        max_concurrent_chats: 3,
+        by: admin(),
+        at: at(),
+    }
+}
+
+fn kari_created() -> DirectoryEvent {
+    DirectoryEvent::UserCreated {
+        user_id: kari(),
+        username: Username::parse("kari").unwrap(),
+        display_name: Name::parse("Kari Nordmann").unwrap(),
+        role: Role::Agent,
+        max_concurrent_chats: 3,
+        by: admin(),
+        at: at(),
+    }
+}
+
+fn support_created() -> DirectoryEvent {
+    DirectoryEvent::QueueCreated {
+        queue_id: support(),
+        name: Name::parse("Support").unwrap(),
+        by: admin(),
+        at: at(),
+    }
+}
+
+fn add_kari_to_support() -> DirectoryCommand {
+    DirectoryCommand::AddQueueMember {
+        queue_id: support(),
+        user_id: kari(),
+        by: admin(),
+        at: at(),
+    }
+}
+
+#[test]
+fn an_administrator_creates_a_user() {
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(create_kari("Kari"))
+        .then_expect_events(vec![kari_created()]);
+}
+
+#[test]
+fn an_agent_cannot_change_the_configuration() {
+    let mut command = create_kari("kari");
+    if let DirectoryCommand::CreateUser { by, .. } = &mut command {
+        *by = Actor::staff(kari(), Role::Supervisor);
+    }
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(command)
+        .then_expect_error(DirectoryError::Forbidden);
+}
+
+#[test]
+fn usernames_are_unique() {
+    let mut command = create_kari("kari");
+    if let DirectoryCommand::CreateUser { user_id, .. } = &mut command {
+        *user_id = UserId(Uuid::from_u128(3));
+    }
+    DirectoryTest::with(NoServices)
+        .given(vec![kari_created()])
+        .when(command)
+        .then_expect_error(DirectoryError::UsernameTaken);
+}
+
+#[test]
+fn usernames_must_be_plain() {
+    assert_eq!(
+        Username::parse("kari nordmann"),
+        Err(DirectoryError::BadUsername)
+    );
+    assert_eq!(Username::parse("k"), Err(DirectoryError::BadUsername));
+}
+
+#[test]
+fn capacity_is_bounded() {
+    DirectoryTest::with(NoServices)
+        .given(vec![kari_created()])
+        .when(DirectoryCommand::UpdateUser {
+            user_id: kari(),
+            changes: UserChanges {
+                max_concurrent_chats: Some(0),
+                ..UserChanges::default()
+            },
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::BadCapacity);
+}
+
+#[test]
+fn queue_names_are_unique() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(DirectoryCommand::CreateQueue {
+            queue_id: QueueId(Uuid::from_u128(11)),
+            name: Name::parse("Support").unwrap(),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::NameTaken);
+}
+
+#[test]
+fn a_member_must_be_a_known_user() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(add_kari_to_support())
+        .then_expect_error(DirectoryError::NoSuchUser);
+}
+
+#[test]
+fn adding_a_member_twice_records_it_once() {
+    let added = DirectoryEvent::QueueMemberAdded {
+        queue_id: support(),
+        user_id: kari(),
+        by: admin(),
+        at: at(),
+    };
+    DirectoryTest::with(NoServices)
+        .given(vec![kari_created(), support_created(), added])
+        .when(add_kari_to_support())
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_category_belongs_to_an_existing_queue() {
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(DirectoryCommand::CreateCategory {
+            category_id: CategoryId(Uuid::from_u128(20)),
+            name: Name::parse("Faktura").unwrap(),
+            queue_id: support(),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::NoSuchQueue);
+}
+
+#[test]
+fn a_bad_form_field_is_refused() {
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(DirectoryCommand::DefineFormField {
+            field: FormField {
+                key: "product".into(),
+                label: "Produkt".into(),
+                kind: FieldKind::Select,
+                required: true,
+                options: vec![],
+                max_length: 50,
+            },
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::BadField(FieldDefinitionError::BadOptions));
+}
+
+#[test]
+fn ids_are_not_reused_across_kinds() {
+    DirectoryTest::with(NoServices)
+        .given(vec![kari_created()])
+        .when(DirectoryCommand::CreateQueue {
+            queue_id: QueueId(kari().0),
+            name: Name::parse("Salg").unwrap(),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::IdInUse);
+}

@@ -1,0 +1,261 @@
+//! The pre-chat form: the fields an administrator defines, and the validation of a customer's
+//! answers against them.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Email,
+    Phone,
+    Select,
+}
+
+/// One field of the pre-chat form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    /// Stable machine key, e.g. `customer_number`: lowercase ASCII letters, digits and `_`.
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// The allowed values of a `select` field; empty for the other kinds.
+    pub options: Vec<String>,
+    pub max_length: usize,
+}
+
+/// A validated answer, stored with the label the customer saw when they answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormAnswer {
+    pub key: String,
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[error("{key}: {problem}")]
+pub struct FieldError {
+    pub key: String,
+    pub problem: String,
+}
+
+impl FieldError {
+    fn new(key: &str, problem: impl Into<String>) -> Self {
+        Self {
+            key: key.to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FieldDefinitionError {
+    #[error("key must be 1-64 lowercase letters, digits or '_'")]
+    BadKey,
+    #[error("label must not be empty")]
+    EmptyLabel,
+    #[error("a select field needs at least one option, other kinds none")]
+    BadOptions,
+    #[error("max_length must be between 1 and 2000")]
+    BadMaxLength,
+}
+
+impl FormField {
+    /// Checks that a definition is usable before it is accepted into the configuration.
+    pub fn check(&self) -> Result<(), FieldDefinitionError> {
+        let key_ok = !self.key.is_empty()
+            && self.key.len() <= 64
+            && self
+                .key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok {
+            return Err(FieldDefinitionError::BadKey);
+        }
+        if self.label.trim().is_empty() {
+            return Err(FieldDefinitionError::EmptyLabel);
+        }
+        if (self.kind == FieldKind::Select) == self.options.is_empty() {
+            return Err(FieldDefinitionError::BadOptions);
+        }
+        if !(1..=2000).contains(&self.max_length) {
+            return Err(FieldDefinitionError::BadMaxLength);
+        }
+        Ok(())
+    }
+
+    fn validate(&self, raw: Option<&str>) -> Result<Option<FormAnswer>, FieldError> {
+        let value = raw.map(str::trim).unwrap_or_default();
+        if value.is_empty() {
+            return if self.required {
+                Err(FieldError::new(&self.key, "is required"))
+            } else {
+                Ok(None)
+            };
+        }
+        if value.chars().count() > self.max_length {
+            return Err(FieldError::new(
+                &self.key,
+                format!("must be at most {} characters", self.max_length),
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(&self.key, "must be a single line of text"));
+        }
+        let well_formed = match self.kind {
+            FieldKind::Text => true,
+            FieldKind::Email => looks_like_email(value),
+            FieldKind::Phone => looks_like_phone(value),
+            FieldKind::Select => self.options.iter().any(|o| o == value),
+        };
+        if !well_formed {
+            let problem = match self.kind {
+                FieldKind::Email => "must be an e-mail address".to_string(),
+                FieldKind::Phone => "must be a phone number".to_string(),
+                _ => format!("must be one of: {}", self.options.join(", ")),
+            };
+            return Err(FieldError::new(&self.key, problem));
+        }
+        Ok(Some(FormAnswer {
+            key: self.key.clone(),
+            label: self.label.clone(),
+            value: value.to_string(),
+        }))
+    }
+}
+
+/// Validates every answer against the form; on failure names every bad field, not just the
+/// first, so the widget can mark them all at once. Keys the form does not define are refused.
+pub fn validate_answers(
+    form: &[FormField],
+    answers: &BTreeMap<String, String>,
+) -> Result<Vec<FormAnswer>, Vec<FieldError>> {
+    let mut accepted = Vec::new();
+    let mut errors: Vec<FieldError> = answers
+        .keys()
+        .filter(|key| !form.iter().any(|f| &f.key == *key))
+        .map(|key| FieldError::new(key, "is not a field of this form"))
+        .collect();
+    for field in form {
+        match field.validate(answers.get(&field.key).map(String::as_str)) {
+            Ok(Some(answer)) => accepted.push(answer),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(accepted)
+    } else {
+        Err(errors)
+    }
+}
+
+fn looks_like_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.contains(char::is_whitespace)
+}
+
+fn looks_like_phone(value: &str) -> bool {
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    (5..=15).contains(&digits)
+        && value
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || " -()".contains(c) || (c == '+' && i == 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(key: &str, kind: FieldKind, required: bool) -> FormField {
+        FormField {
+            key: key.into(),
+            label: key.to_uppercase(),
+            kind,
+            required,
+            options: if kind == FieldKind::Select {
+                vec!["Mobil".into(), "Bredbånd".into()]
+            } else {
+                vec![]
+            },
+            max_length: 40,
+        }
+    }
+
+    fn answers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn valid_answers_are_kept_with_their_labels() {
+        let form = [
+            field("email", FieldKind::Email, true),
+            field("phone", FieldKind::Phone, false),
+            field("product", FieldKind::Select, true),
+        ];
+        let got = validate_answers(
+            &form,
+            &answers(&[("email", "kari@example.no"), ("product", "Mobil")]),
+        )
+        .unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].label, "EMAIL");
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let form = [
+            field("email", FieldKind::Email, true),
+            field("phone", FieldKind::Phone, true),
+            field("product", FieldKind::Select, true),
+        ];
+        let errors = validate_answers(
+            &form,
+            &answers(&[
+                ("email", "not-an-address"),
+                ("product", "TV"),
+                ("extra", "x"),
+            ]),
+        )
+        .unwrap_err();
+        let keys: Vec<_> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["extra", "email", "phone", "product"]);
+    }
+
+    #[test]
+    fn answers_longer_than_the_field_allows_are_refused() {
+        let form = [field("name", FieldKind::Text, true)];
+        let errors = validate_answers(&form, &answers(&[("name", &"x".repeat(41))])).unwrap_err();
+        assert_eq!(errors[0].problem, "must be at most 40 characters");
+    }
+
+    #[test]
+    fn phone_numbers_take_the_usual_shapes() {
+        assert!(looks_like_phone("+47 22 77 00 00"));
+        assert!(looks_like_phone("(555) 123-4567"));
+        assert!(!looks_like_phone("12"));
+        assert!(!looks_like_phone("call me"));
+    }
+
+    #[test]
+    fn field_definitions_are_checked() {
+        let mut f = field("Bad Key", FieldKind::Text, false);
+        assert_eq!(f.check(), Err(FieldDefinitionError::BadKey));
+        f.key = "ok".into();
+        f.options = vec!["x".into()];
+        assert_eq!(f.check(), Err(FieldDefinitionError::BadOptions));
+    }
+}

@@ -1,0 +1,107 @@
+//! Text that users type, parsed once at the edge: past a constructor it is known to be valid.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TextError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {max} characters")]
+    TooLong { max: usize },
+    #[error("must not contain control characters")]
+    ControlCharacter,
+}
+
+/// The largest message a customer or agent can send. Large enough for a pasted log excerpt,
+/// small enough that one message cannot swamp an SSE buffer.
+pub const MAX_MESSAGE_CHARS: usize = 100_000;
+
+/// A chat message's text: not blank, at most [`MAX_MESSAGE_CHARS`], and free of control
+/// characters other than line breaks and tabs. NUL in particular is refused because
+/// PostgreSQL cannot store it in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageText(String);
+
+impl MessageText {
+    pub fn parse(text: impl Into<String>) -> Result<Self, TextError> {
+        let text = text.into();
+        check(&text, MAX_MESSAGE_CHARS, |c| {
+            matches!(c, '\n' | '\r' | '\t')
+        })?;
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A short single-line name: a customer's, a queue's, a category's, a user's display name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(text: impl Into<String>) -> Result<Self, TextError> {
+        let text = text.into().trim().to_string();
+        check(&text, Self::MAX_CHARS, |_| false)?;
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn check(text: &str, max: usize, allowed_control: impl Fn(char) -> bool) -> Result<(), TextError> {
+    if text.trim().is_empty() {
+        return Err(TextError::Empty);
+    }
+    if text.chars().count() > max {
+        return Err(TextError::TooLong { max });
+    }
+    if text.chars().any(|c| c.is_control() && !allowed_control(c)) {
+        return Err(TextError::ControlCharacter);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_keeps_line_breaks_but_refuses_nul() {
+        assert!(MessageText::parse("line one\r\nline two\tend").is_ok());
+        assert_eq!(MessageText::parse("a\0b"), Err(TextError::ControlCharacter));
+    }
+
+    #[test]
+    fn blank_message_is_refused() {
+        assert_eq!(MessageText::parse("  \n "), Err(TextError::Empty));
+    }
+
+    #[test]
+    fn message_length_is_bounded_in_characters() {
+        assert!(MessageText::parse("ø".repeat(MAX_MESSAGE_CHARS)).is_ok());
+        assert_eq!(
+            MessageText::parse("x".repeat(MAX_MESSAGE_CHARS + 1)),
+            Err(TextError::TooLong {
+                max: MAX_MESSAGE_CHARS
+            })
+        );
+    }
+
+    #[test]
+    fn names_are_trimmed_single_lines() {
+        assert_eq!(
+            Name::parse("  Kari Nordmann ").unwrap().as_str(),
+            "Kari Nordmann"
+        );
+        assert_eq!(Name::parse("a\nb"), Err(TextError::ControlCharacter));
+    }
+}

@@ -1,0 +1,168 @@
+//! Connecting to the database the URL names, running the migrations, and handing out the
+//! pieces built on it: the event repository, the log reader, and a pool for projections.
+
+use crate::log::{EventLog, PostgresLog, SqliteLog};
+use crate::repository::EventRepository;
+use crate::wake::Wake;
+use postgres_es::PostgresEventRepository;
+use sqlite_es::SqliteEventRepository;
+use sqlx::any::AnyPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AnyPool, Executor, PgPool, SqlitePool};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Debug, Error)]
+pub enum DatabaseError {
+    #[error("unsupported database URL {0:?}: use postgres://… or sqlite://…")]
+    UnsupportedUrl(String),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Clone)]
+enum Pool {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// The database behind one Samtale node.
+///
+/// Two pools point at it: a typed one for the event repositories (postgres-es and sqlite-es
+/// need their own pool type) and the log reader, and an `Any` one for the projections and the
+/// queries that read them, whose SQL is written once for both backends.
+#[derive(Clone)]
+pub struct Database {
+    backend: Backend,
+    pool: Pool,
+    any: AnyPool,
+    wake: Wake,
+}
+
+/// How long a request waits for a connection before it is told the service is unavailable:
+/// a database outage must fail requests fast, not queue them for the default 30 s.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl Database {
+    /// Connects and brings the schema up to date. `sqlite://` URLs create the file if needed.
+    pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            let any = AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect(url)
+                .await?;
+            Ok(Self {
+                backend: Backend::Postgres,
+                wake: Wake::postgres(pool.clone()),
+                pool: Pool::Postgres(pool),
+                any,
+            })
+        } else if url.starts_with("sqlite:") {
+            // Durability over speed: an acknowledged message must survive a power cut, which
+            // WAL with synchronous=NORMAL (sqlite-es's default) does not promise.
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+            let any = AnyPoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?;
+            Ok(Self {
+                backend: Backend::Sqlite,
+                wake: Wake::local(),
+                pool: Pool::Sqlite(pool),
+                any,
+            })
+        } else {
+            Err(DatabaseError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool projections and read queries use; its SQL must run on both backends.
+    pub fn any(&self) -> &AnyPool {
+        &self.any
+    }
+
+    pub fn wake(&self) -> &Wake {
+        &self.wake
+    }
+
+    pub fn event_repository(&self) -> EventRepository {
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                EventRepository::Postgres(PostgresEventRepository::new(pool.clone()))
+            }
+            Pool::Sqlite(pool) => EventRepository::Sqlite(SqliteEventRepository::new(pool.clone())),
+        }
+    }
+
+    pub fn event_log(&self) -> Arc<dyn EventLog> {
+        match &self.pool {
+            Pool::Postgres(pool) => Arc::new(PostgresLog {
+                pool: pool.clone(),
+                wake: self.wake.clone(),
+            }),
+            Pool::Sqlite(pool) => Arc::new(SqliteLog {
+                pool: pool.clone(),
+                wake: self.wake.clone(),
+            }),
+        }
+    }
+
+    /// Is the database answering? (`/readyz`)
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.any).await.map(|_| ())
+    }
+
+    /// The PostgreSQL pool, for what only PostgreSQL can do (advisory locks).
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The event log: the single source of truth of Samtale.
+//!
+//! Commands are executed through cqrs-es against postgres-es's or sqlite-es's event
+//! repository; this crate adds what those crates lack and the rest of Samtale relies on:
+//!
+//! - a **global position** every event gets at commit, and a reader ([`EventLog`]) that tails
+//!   the log in commit order without ever skipping an event that commits late;
+//! - **command de-duplication**: each command has an id; its events carry it, a unique index
+//!   guards it, and a retried command returns the first attempt's result ([`Commands`]);
+//! - an **aggregate cache** ([`CachingEventStore`]) so a chat's ten-thousandth message costs
+//!   what its first did, without cqrs-es 0.5's snapshot stores (they apply events twice);
+//! - **waking** readers when events are appended: in process, and across nodes with
+//!   PostgreSQL's LISTEN/NOTIFY, sent after the commit and coalesced.
+//!
+//! It knows nothing of chats or queues: it is generic over cqrs-es aggregates.
+
+mod commands;
+mod database;
+mod log;
+mod repository;
+mod store;
+pub mod testing;
+mod wake;
+
+pub use commands::{CommandContext, CommandError, Commands};
+pub use database::{Backend, Database, DatabaseError};
+pub use log::{EventLog, LogError, LogPosition, LoggedEvent, Tail};
+pub use repository::EventRepository;
+pub use store::CachingEventStore;
+pub use wake::Wake;

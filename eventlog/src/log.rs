@@ -1,0 +1,342 @@
+//! Reading the log in commit order: [`EventLog`] over both backends, and [`Tail`], which
+//! follows it live.
+//!
+//! PostgreSQL assigns `position` at insert, but concurrent transactions commit in another
+//! order: a reader that has seen position 11 may later find 10 committed. So readers tail by
+//! `(tx, position)`, and only read rows written by transactions older than every transaction
+//! still running (`tx < pg_snapshot_xmin(pg_current_snapshot())`): no transaction can
+//! commit below that horizon any more. SQLite has one writer at a time, so its rowid is
+//! already commit order and every visible row is settled.
+
+use crate::wake::Wake;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{PgPool, Row, SqlitePool};
+use std::collections::HashMap;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// Where an event sits in the log. Ordered by commit: `(tx, position)` on PostgreSQL; on
+/// SQLite `tx` is always 0. The `position` alone identifies an event (SSE ids are positions).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct LogPosition {
+    pub tx: i64,
+    pub position: i64,
+}
+
+impl LogPosition {
+    /// Before the first event.
+    pub const START: LogPosition = LogPosition { tx: 0, position: 0 };
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub position: LogPosition,
+    pub event_id: Uuid,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: HashMap<String, String>,
+}
+
+impl LoggedEvent {
+    /// The payload as the aggregate's event type.
+    pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, LogError> {
+        serde_json::from_value(self.payload.clone()).map_err(|e| LogError::Decode {
+            position: self.position.position,
+            reason: e.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum LogError {
+    #[error("the event log is unavailable: {0}")]
+    Unavailable(#[from] sqlx::Error),
+    #[error("event at position {position} cannot be decoded: {reason}")]
+    Decode { position: i64, reason: String },
+}
+
+/// The log as readers see it, on either backend.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Up to `limit` settled events after `after`, in commit order.
+    async fn read_after(
+        &self,
+        after: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, LogError>;
+
+    /// True if events after `after` have committed but are not yet settled (an older
+    /// transaction is still running): worth re-reading in a moment rather than waiting.
+    async fn has_unsettled_after(&self, after: LogPosition) -> Result<bool, LogError>;
+
+    /// The log position of the event at `position`, if there is one.
+    async fn locate(&self, position: i64) -> Result<Option<LogPosition>, LogError>;
+
+    /// The position of the last event a command wrote, if it wrote any.
+    async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError>;
+
+    /// The last settled position.
+    async fn head(&self) -> Result<LogPosition, LogError>;
+
+    fn wake(&self) -> &Wake;
+}
+
+/// Follows the log from a position: returns each next batch as soon as it is settled.
+pub struct Tail<'a> {
+    log: &'a dyn EventLog,
+    woken: watch::Receiver<u64>,
+    after: LogPosition,
+    limit: i64,
+}
+
+/// How long a reader waits for a wake-up before it looks anyway. Wake-ups can be lost (a
+/// LISTEN connection dropping); this bounds how late an event can then be seen.
+const SAFETY_POLL: Duration = Duration::from_millis(500);
+
+impl<'a> Tail<'a> {
+    pub fn new(log: &'a dyn EventLog, after: LogPosition, limit: i64) -> Self {
+        Self {
+            woken: log.wake().subscribe(),
+            log,
+            after,
+            limit,
+        }
+    }
+
+    pub fn position(&self) -> LogPosition {
+        self.after
+    }
+
+    /// The next non-empty batch after the last one returned.
+    pub async fn next_batch(&mut self) -> Result<Vec<LoggedEvent>, LogError> {
+        let mut backoff = Duration::from_millis(1);
+        loop {
+            // Mark the wake-ups seen *before* reading: one arriving after the read is kept.
+            self.woken.borrow_and_update();
+            let batch = self.log.read_after(self.after, self.limit).await?;
+            if let Some(last) = batch.last() {
+                self.after = last.position;
+                return Ok(batch);
+            }
+            if self.log.has_unsettled_after(self.after).await? {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(50));
+            } else if tokio::time::timeout(SAFETY_POLL, self.woken.changed())
+                .await
+                .is_ok_and(|changed| changed.is_err())
+            {
+                // The waker is gone (shutting down): fall back to polling.
+                tokio::time::sleep(SAFETY_POLL).await;
+            }
+        }
+    }
+}
+
+fn metadata_of(value: Value) -> HashMap<String, String> {
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+fn uuid_of(text: Option<String>) -> Uuid {
+    text.and_then(|t| Uuid::parse_str(&t).ok())
+        .unwrap_or_default()
+}
+
+pub struct PostgresLog {
+    pub(crate) pool: PgPool,
+    pub(crate) wake: Wake,
+}
+
+#[async_trait]
+impl EventLog for PostgresLog {
+    async fn read_after(
+        &self,
+        after: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, LogError> {
+        let rows = sqlx::query(
+            "SELECT position, tx::text AS tx, event_id::text AS event_id, aggregate_type,
+                    aggregate_id, sequence, event_type, event_version, payload, metadata
+               FROM events
+              WHERE (tx, position) > ($1::text::xid8, $2)
+                AND tx < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY tx, position
+              LIMIT $3",
+        )
+        .bind(after.tx.to_string())
+        .bind(after.position)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| LoggedEvent {
+                position: LogPosition {
+                    tx: row.get::<String, _>("tx").parse().unwrap_or_default(),
+                    position: row.get("position"),
+                },
+                event_id: uuid_of(row.get("event_id")),
+                aggregate_type: row.get("aggregate_type"),
+                aggregate_id: row.get("aggregate_id"),
+                sequence: row.get("sequence"),
+                event_type: row.get("event_type"),
+                event_version: row.get("event_version"),
+                payload: row.get("payload"),
+                metadata: metadata_of(row.get("metadata")),
+            })
+            .collect())
+    }
+
+    async fn has_unsettled_after(&self, after: LogPosition) -> Result<bool, LogError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events
+                             WHERE (tx, position) > ($1::text::xid8, $2)
+                               AND tx >= pg_snapshot_xmin(pg_current_snapshot()))",
+        )
+        .bind(after.tx.to_string())
+        .bind(after.position)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn locate(&self, position: i64) -> Result<Option<LogPosition>, LogError> {
+        let tx: Option<String> =
+            sqlx::query_scalar("SELECT tx::text FROM events WHERE position = $1")
+                .bind(position)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(tx.map(|tx| LogPosition {
+            tx: tx.parse().unwrap_or_default(),
+            position,
+        }))
+    }
+
+    async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT tx::text, position FROM events
+              WHERE metadata ->> 'command_id' = $1
+              ORDER BY position DESC LIMIT 1",
+        )
+        .bind(command_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(tx, position)| LogPosition {
+            tx: tx.parse().unwrap_or_default(),
+            position,
+        }))
+    }
+
+    async fn head(&self) -> Result<LogPosition, LogError> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT tx::text, position FROM events
+              WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY tx DESC, position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|(tx, position)| LogPosition {
+                tx: tx.parse().unwrap_or_default(),
+                position,
+            })
+            .unwrap_or(LogPosition::START))
+    }
+
+    fn wake(&self) -> &Wake {
+        &self.wake
+    }
+}
+
+pub struct SqliteLog {
+    pub(crate) pool: SqlitePool,
+    pub(crate) wake: Wake,
+}
+
+fn sqlite_position(position: i64) -> LogPosition {
+    LogPosition { tx: 0, position }
+}
+
+#[async_trait]
+impl EventLog for SqliteLog {
+    async fn read_after(
+        &self,
+        after: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, LogError> {
+        let rows = sqlx::query(
+            "SELECT rowid AS position, event_id, aggregate_type, aggregate_id, sequence,
+                    event_type, event_version, payload, metadata
+               FROM events WHERE rowid > $1 ORDER BY rowid LIMIT $2",
+        )
+        .bind(after.position)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let position: i64 = row.get("position");
+                let parse = |column: &str| {
+                    serde_json::from_str::<Value>(&row.get::<String, _>(column)).map_err(|e| {
+                        LogError::Decode {
+                            position,
+                            reason: e.to_string(),
+                        }
+                    })
+                };
+                Ok(LoggedEvent {
+                    position: sqlite_position(position),
+                    event_id: uuid_of(row.get("event_id")),
+                    aggregate_type: row.get("aggregate_type"),
+                    aggregate_id: row.get("aggregate_id"),
+                    sequence: row.get("sequence"),
+                    event_type: row.get("event_type"),
+                    event_version: row.get("event_version"),
+                    payload: parse("payload")?,
+                    metadata: metadata_of(parse("metadata")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn has_unsettled_after(&self, _after: LogPosition) -> Result<bool, LogError> {
+        Ok(false)
+    }
+
+    async fn locate(&self, position: i64) -> Result<Option<LogPosition>, LogError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT rowid FROM events WHERE rowid = $1")
+            .bind(position)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.map(sqlite_position))
+    }
+
+    async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT max(rowid) FROM events WHERE json_extract(metadata, '$.command_id') = $1",
+        )
+        .bind(command_id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(found.map(sqlite_position))
+    }
+
+    async fn head(&self) -> Result<LogPosition, LogError> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT max(rowid) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(last.map(sqlite_position).unwrap_or(LogPosition::START))
+    }
+
+    fn wake(&self) -> &Wake {
+        &self.wake
+    }
+}

@@ -1,0 +1,80 @@
+//! Databases for tests: always a fresh SQLite file, and also a fresh PostgreSQL schema when
+//! `SAMTALE_TEST_POSTGRES_URL` is set, so every behavioural test runs on both backends and
+//! tests can run in parallel.
+
+use crate::database::Database;
+use sqlx::{Connection, PgConnection};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+/// The variable naming the PostgreSQL server tests may use.
+pub const POSTGRES_URL_VAR: &str = "SAMTALE_TEST_POSTGRES_URL";
+
+/// A database for one test; the SQLite file or PostgreSQL schema lives as long as this does
+/// (call [`TestDatabase::drop_schema`] to remove a PostgreSQL schema at the end).
+pub struct TestDatabase {
+    pub db: Database,
+    pub url: String,
+    pub backend_name: &'static str,
+    _dir: Option<TempDir>,
+    schema: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn drop_schema(self) {
+        if let Some((base_url, schema)) = self.schema {
+            if let Ok(mut conn) = PgConnection::connect(&base_url).await {
+                let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+}
+
+/// A fresh, migrated database on each backend available to this test run.
+pub async fn test_databases() -> Vec<TestDatabase> {
+    let mut databases = vec![sqlite_test_database().await];
+    if let Some(postgres) = postgres_test_url().await {
+        databases.push(postgres);
+    }
+    databases
+}
+
+pub async fn sqlite_test_database() -> TestDatabase {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("samtale.db").display());
+    TestDatabase {
+        db: Database::connect(&url)
+            .await
+            .expect("a SQLite test database"),
+        url,
+        backend_name: "sqlite",
+        _dir: Some(dir),
+        schema: None,
+    }
+}
+
+/// A new schema on the PostgreSQL server named by `SAMTALE_TEST_POSTGRES_URL`, if set.
+pub async fn postgres_test_url() -> Option<TestDatabase> {
+    let base_url = std::env::var(POSTGRES_URL_VAR).ok()?;
+    let schema = format!("samtale_t_{}", Uuid::new_v4().simple());
+    let mut conn = PgConnection::connect(&base_url)
+        .await
+        .expect("SAMTALE_TEST_POSTGRES_URL must point at a reachable PostgreSQL");
+    sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("a test schema");
+    let separator = if base_url.contains('?') { '&' } else { '?' };
+    let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+    Some(TestDatabase {
+        db: Database::connect(&url)
+            .await
+            .expect("a PostgreSQL test database"),
+        url,
+        backend_name: "postgres",
+        _dir: None,
+        schema: Some((base_url, schema)),
+    })
+}

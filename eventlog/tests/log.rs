@@ -1,0 +1,270 @@
+//! The log's promises, on every backend: tailing sees each committed event once and in
+//! order; commands are written once; two writers racing for one aggregate cannot both win.
+#![allow(clippy::unwrap_used)]
+
+use chrono::Utc;
+use samtale_domain::chat::Assignment;
+use samtale_domain::text::Name;
+use samtale_domain::{Actor, Chat, ChatCommand, ChatError, NoServices, QueueId, Role, UserId};
+use samtale_eventlog::testing::test_databases;
+use samtale_eventlog::{CommandContext, CommandError, Commands, Database, LogPosition, Tail};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+fn chats(db: &Database) -> Commands<Chat> {
+    Commands::new(
+        Arc::new(db.event_repository()),
+        db.event_log(),
+        NoServices,
+        1000,
+    )
+}
+
+fn context() -> CommandContext {
+    CommandContext {
+        command_id: Uuid::new_v4(),
+        from_client: false,
+        actor: "test".into(),
+        request_id: "test".into(),
+        at: Utc::now(),
+    }
+}
+
+fn request() -> ChatCommand {
+    ChatCommand::Request {
+        queue_id: QueueId(Uuid::from_u128(1)),
+        category_id: None,
+        customer_name: Name::parse("Kari").unwrap(),
+        form: vec![],
+        answers: BTreeMap::new(),
+        at: Utc::now(),
+    }
+}
+
+fn customer_says(text: &str) -> ChatCommand {
+    ChatCommand::SendMessage {
+        message_id: Uuid::new_v4().into(),
+        text: samtale_domain::text::MessageText::parse(text).unwrap(),
+        client_message_id: None,
+        by: Actor::Customer,
+        at: Utc::now(),
+    }
+}
+
+fn pickup_by(agent: UserId) -> ChatCommand {
+    ChatCommand::Assign {
+        agent_id: agent,
+        via: Assignment::Pickup,
+        by: Actor::staff(agent, Role::Agent),
+        at: Utc::now(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tailer_sees_every_concurrently_committed_event_exactly_once_in_order() {
+    for test_db in test_databases().await {
+        let db = test_db.db.clone();
+        let writers = 8;
+        let per_writer = 40;
+        let commands = Arc::new(chats(&db));
+        let mut tasks = Vec::new();
+        for _ in 0..writers {
+            let commands = commands.clone();
+            tasks.push(tokio::spawn(async move {
+                let chat = Uuid::new_v4().to_string();
+                commands
+                    .execute(&chat, request(), &context())
+                    .await
+                    .unwrap();
+                for i in 1..per_writer {
+                    commands
+                        .execute(&chat, customer_says(&format!("m{i}")), &context())
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        let log = db.event_log();
+        let reader = tokio::spawn(async move {
+            let mut tail = Tail::new(log.as_ref(), LogPosition::START, 25);
+            let mut seen = Vec::new();
+            while seen.len() < writers * per_writer {
+                seen.extend(tail.next_batch().await.unwrap());
+            }
+            seen
+        });
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let seen = tokio::time::timeout(Duration::from_secs(60), reader)
+            .await
+            .expect("the tailer keeps up")
+            .unwrap();
+
+        let ids: HashSet<_> = seen.iter().map(|e| e.event_id).collect();
+        assert_eq!(
+            (ids.len(), seen.len()),
+            (writers * per_writer, writers * per_writer),
+            "{}: every event once",
+            test_db.backend_name
+        );
+        assert!(
+            seen.windows(2).all(|w| w[0].position < w[1].position),
+            "{}: commit order is strictly increasing",
+            test_db.backend_name
+        );
+        let mut last_sequence: HashMap<&str, i64> = HashMap::new();
+        for event in &seen {
+            let last = last_sequence
+                .insert(&event.aggregate_id, event.sequence)
+                .unwrap_or(0);
+            assert_eq!(
+                event.sequence,
+                last + 1,
+                "{}: per-chat order kept",
+                test_db.backend_name
+            );
+        }
+        test_db.drop_schema().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_agents_picking_up_the_same_chat_at_once_one_wins() {
+    for test_db in test_databases().await {
+        let db = &test_db.db;
+        // Two nodes: two command handlers with their own aggregate caches.
+        let (node_a, node_b) = (Arc::new(chats(db)), Arc::new(chats(db)));
+        for _ in 0..20 {
+            let chat = Uuid::new_v4().to_string();
+            node_a.execute(&chat, request(), &context()).await.unwrap();
+            let (kari, ola) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
+            let (context_a, context_b) = (context(), context());
+            let (a, b) = tokio::join!(
+                node_a.execute(&chat, pickup_by(kari), &context_a),
+                node_b.execute(&chat, pickup_by(ola), &context_b),
+            );
+            let wins = [&a, &b].iter().filter(|r| r.is_ok()).count();
+            assert_eq!(
+                wins, 1,
+                "{}: exactly one pickup wins: {a:?} {b:?}",
+                test_db.backend_name
+            );
+            let winner = a.as_ref().or(b.as_ref()).ok().copied().flatten().unwrap();
+            for result in [a, b] {
+                match result {
+                    Ok(position) => assert!(position.is_some()),
+                    Err(CommandError::Conflict(_))
+                    | Err(CommandError::Rejected(ChatError::NotWaiting)) => {}
+                    Err(other) => panic!("unexpected {other:?}"),
+                }
+            }
+            let log = db.event_log();
+            let mut tail = Tail::new(log.as_ref(), LogPosition::START, 10_000);
+            let mut events = Vec::new();
+            while events
+                .last()
+                .is_none_or(|e: &samtale_eventlog::LoggedEvent| e.position < winner)
+            {
+                events.extend(tail.next_batch().await.unwrap());
+            }
+            let assigned: Vec<_> = events
+                .iter()
+                .filter(|e| e.aggregate_id == chat && e.event_type == "ChatAssigned")
+                .collect();
+            assert_eq!(
+                assigned.len(),
+                1,
+                "{}: one assignment stored: {assigned:#?}",
+                test_db.backend_name
+            );
+        }
+        test_db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn a_retried_command_is_written_once_and_answers_like_the_first() {
+    for test_db in test_databases().await {
+        let commands = chats(&test_db.db);
+        let chat = Uuid::new_v4().to_string();
+        commands
+            .execute(&chat, request(), &context())
+            .await
+            .unwrap();
+        let retry = CommandContext {
+            from_client: true,
+            ..context()
+        };
+        let first = commands
+            .execute(&chat, customer_says("hei"), &retry)
+            .await
+            .unwrap();
+        let second = commands
+            .execute(&chat, customer_says("hei"), &retry)
+            .await
+            .unwrap();
+        assert_eq!(first, second);
+        let events = test_db
+            .db
+            .event_log()
+            .read_after(LogPosition::START, 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            events.len(),
+            2,
+            "{}: request and one message",
+            test_db.backend_name
+        );
+        test_db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn a_node_sees_what_another_node_wrote_to_a_cached_chat() {
+    for test_db in test_databases().await {
+        let (node_a, node_b) = (chats(&test_db.db), chats(&test_db.db));
+        let chat = Uuid::new_v4().to_string();
+        let kari = UserId(Uuid::new_v4());
+        node_a.execute(&chat, request(), &context()).await.unwrap();
+        node_b
+            .execute(&chat, pickup_by(kari), &context())
+            .await
+            .unwrap();
+        // Node A's cache still has the chat waiting; it must catch up before deciding.
+        let agent_reply = ChatCommand::SendMessage {
+            message_id: Uuid::new_v4().into(),
+            text: samtale_domain::text::MessageText::parse("Hei!").unwrap(),
+            client_message_id: None,
+            by: Actor::staff(kari, Role::Agent),
+            at: Utc::now(),
+        };
+        node_a
+            .execute(&chat, agent_reply, &context())
+            .await
+            .unwrap();
+        test_db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn the_log_refuses_updates_and_deletes() {
+    for test_db in test_databases().await {
+        let commands = chats(&test_db.db);
+        commands
+            .execute(&Uuid::new_v4().to_string(), request(), &context())
+            .await
+            .unwrap();
+        let any = test_db.db.any();
+        let update = sqlx::query("UPDATE events SET event_type = 'Forged'")
+            .execute(any)
+            .await;
+        assert!(update.is_err(), "{}: no update", test_db.backend_name);
+        let delete = sqlx::query("DELETE FROM events").execute(any).await;
+        assert!(delete.is_err(), "{}: no delete", test_db.backend_name);
+        test_db.drop_schema().await;
+    }
+}

@@ -85,7 +85,8 @@ pub trait EventLog: Send + Sync {
     /// The position of the last event a command wrote, if it wrote any.
     async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError>;
 
-    /// The last settled position.
+    /// The position of the last event committed so far (settled or not): what a reader must
+    /// reach to have seen everything written before this call.
     async fn head(&self) -> Result<LogPosition, LogError>;
 
     fn wake(&self) -> &Wake;
@@ -237,9 +238,7 @@ impl EventLog for PostgresLog {
 
     async fn head(&self) -> Result<LogPosition, LogError> {
         let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT tx::text, position FROM events
-              WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY tx DESC, position DESC LIMIT 1",
+            "SELECT tx::text, position FROM events ORDER BY tx DESC, position DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
         .await?;

@@ -43,3 +43,21 @@ CREATE TABLE snapshots (
     payload          jsonb  NOT NULL,
     PRIMARY KEY (aggregate_type, aggregate_id, last_sequence)
 );
+
+-- Where each projection stands: the generation of its tables that the stable views show,
+-- and the last log position folded into them. Advanced in the same transaction as the rows.
+CREATE TABLE projection_checkpoints (
+    name       text   PRIMARY KEY,
+    generation bigint NOT NULL,
+    version    bigint NOT NULL,
+    tx         bigint NOT NULL,
+    position   bigint NOT NULL
+);
+
+-- A rebuild in progress: a new generation being folded from the start beside the live one.
+CREATE TABLE projection_rebuilds (
+    name       text   PRIMARY KEY,
+    generation bigint NOT NULL,
+    tx         bigint NOT NULL,
+    position   bigint NOT NULL
+);

@@ -33,3 +33,21 @@ CREATE TABLE snapshots (
     payload          text    NOT NULL,
     PRIMARY KEY (aggregate_type, aggregate_id, last_sequence)
 );
+
+-- Where each projection stands: the generation of its tables that the stable views show,
+-- and the last log position folded into them. Advanced in the same transaction as the rows.
+CREATE TABLE projection_checkpoints (
+    name       text    PRIMARY KEY,
+    generation integer NOT NULL,
+    version    integer NOT NULL,
+    tx         integer NOT NULL,
+    position   integer NOT NULL
+);
+
+-- A rebuild in progress: a new generation being folded from the start beside the live one.
+CREATE TABLE projection_rebuilds (
+    name       text    PRIMARY KEY,
+    generation integer NOT NULL,
+    tx         integer NOT NULL,
+    position   integer NOT NULL
+);

@@ -1,0 +1,201 @@
+//! The configuration as tables: users, queues and their members, categories, form fields.
+
+use crate::event::{DomainEvent, SamtaleEvent};
+use crate::projection::{Projection, ProjectionError};
+use crate::schema::{Generation, Table};
+use async_trait::async_trait;
+use samtale_domain::DirectoryEvent;
+use sqlx::AnyConnection;
+
+pub struct DirectoryTables;
+
+const TABLES: &[Table] = &[
+    Table {
+        name: "users",
+        columns: "user_id text PRIMARY KEY, username text NOT NULL UNIQUE, display_name text NOT NULL,
+                  role text NOT NULL, max_concurrent_chats bigint NOT NULL, active bigint NOT NULL,
+                  created_at text NOT NULL",
+        indexes: &[],
+    },
+    Table {
+        name: "queues",
+        columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL",
+        indexes: &[],
+    },
+    Table {
+        name: "queue_members",
+        columns: "queue_id text NOT NULL, user_id text NOT NULL, PRIMARY KEY (queue_id, user_id)",
+        indexes: &[("user", "user_id")],
+    },
+    Table {
+        name: "categories",
+        columns: "category_id text PRIMARY KEY, name text NOT NULL, queue_id text NOT NULL",
+        indexes: &[("queue", "queue_id")],
+    },
+    Table {
+        name: "form_fields",
+        columns: "key text PRIMARY KEY, label text NOT NULL, kind text NOT NULL, required bigint NOT NULL,
+                  options text NOT NULL, max_length bigint NOT NULL, ordinal bigint NOT NULL",
+        indexes: &[],
+    },
+];
+
+fn text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+#[async_trait]
+impl Projection for DirectoryTables {
+    fn name(&self) -> &'static str {
+        "directory"
+    }
+
+    fn version(&self) -> i64 {
+        1
+    }
+
+    fn tables(&self) -> &'static [Table] {
+        TABLES
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        g: Generation,
+        event: &SamtaleEvent,
+    ) -> Result<(), ProjectionError> {
+        let DomainEvent::Directory(event) = &event.event else {
+            return Ok(());
+        };
+        use DirectoryEvent as E;
+        match event {
+            E::UserCreated {
+                user_id,
+                username,
+                display_name,
+                role,
+                max_concurrent_chats,
+                at,
+                ..
+            } => {
+                sqlx::query(&format!(
+                    "INSERT INTO {} (user_id, username, display_name, role, max_concurrent_chats, active, created_at)
+                     VALUES ($1, $2, $3, $4, $5, 1, $6)",
+                    g.table("users")
+                ))
+                .bind(user_id.to_string())
+                .bind(username.as_str().to_string())
+                .bind(display_name.as_str().to_string())
+                .bind(text(role))
+                .bind(i64::from(*max_concurrent_chats))
+                .bind(crate::timestamp(*at))
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::UserUpdated {
+                user_id, changes, ..
+            } => {
+                sqlx::query(&format!(
+                    "UPDATE {} SET display_name = COALESCE($2, display_name), role = COALESCE($3, role),
+                            max_concurrent_chats = COALESCE($4, max_concurrent_chats),
+                            active = COALESCE($5, active)
+                      WHERE user_id = $1",
+                    g.table("users")
+                ))
+                .bind(user_id.to_string())
+                .bind(changes.display_name.as_ref().map(|n| n.as_str().to_string()))
+                .bind(changes.role.as_ref().map(text))
+                .bind(changes.max_concurrent_chats.map(i64::from))
+                .bind(changes.active.map(i64::from))
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::PasswordChanged { .. } => {}
+            E::QueueCreated {
+                queue_id, name, at, ..
+            } => {
+                sqlx::query(&format!(
+                    "INSERT INTO {} (queue_id, name, created_at) VALUES ($1, $2, $3)",
+                    g.table("queues")
+                ))
+                .bind(queue_id.to_string())
+                .bind(name.as_str().to_string())
+                .bind(crate::timestamp(*at))
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::QueueMemberAdded {
+                queue_id, user_id, ..
+            } => {
+                sqlx::query(&format!(
+                    "INSERT INTO {} (queue_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    g.table("queue_members")
+                ))
+                .bind(queue_id.to_string())
+                .bind(user_id.to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::QueueMemberRemoved {
+                queue_id, user_id, ..
+            } => {
+                sqlx::query(&format!(
+                    "DELETE FROM {} WHERE queue_id = $1 AND user_id = $2",
+                    g.table("queue_members")
+                ))
+                .bind(queue_id.to_string())
+                .bind(user_id.to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::CategoryCreated {
+                category_id,
+                name,
+                queue_id,
+                ..
+            } => {
+                sqlx::query(&format!(
+                    "INSERT INTO {} (category_id, name, queue_id) VALUES ($1, $2, $3)",
+                    g.table("categories")
+                ))
+                .bind(category_id.to_string())
+                .bind(name.as_str().to_string())
+                .bind(queue_id.to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::FormFieldDefined { field, .. } => {
+                let fields = g.table("form_fields");
+                sqlx::query(&format!(
+                    "INSERT INTO {fields} (key, label, kind, required, options, max_length, ordinal)
+                     VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(max(ordinal), 0) + 1 FROM {fields}))
+                     ON CONFLICT (key) DO UPDATE SET label = excluded.label, kind = excluded.kind,
+                        required = excluded.required, options = excluded.options,
+                        max_length = excluded.max_length"
+                ))
+                .bind(field.key.clone())
+                .bind(field.label.clone())
+                .bind(text(&field.kind))
+                .bind(i64::from(field.required))
+                .bind(serde_json::to_string(&field.options).unwrap_or_else(|_| "[]".into()))
+                .bind(i64::try_from(field.max_length).unwrap_or(i64::MAX))
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::FormFieldRemoved { key, .. } => {
+                sqlx::query(&format!(
+                    "DELETE FROM {} WHERE key = $1",
+                    g.table("form_fields")
+                ))
+                .bind(key.clone())
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,36 @@
+use crate::event::SamtaleEvent;
+use crate::schema::{Generation, Table};
+use async_trait::async_trait;
+use samtale_eventlog::LogError;
+use sqlx::AnyConnection;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ProjectionError {
+    #[error("projection storage failed: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error("no projection named {0:?}")]
+    Unknown(String),
+}
+
+/// A read model folded from the log.
+#[async_trait]
+pub trait Projection: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// Bump when the tables or the fold change: the projection is then rebuilt at start.
+    fn version(&self) -> i64;
+
+    fn tables(&self) -> &'static [Table];
+
+    /// Folds one event into the generation's tables. Must be deterministic: the same events
+    /// give the same rows, whenever and however often they are folded from the start.
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        generation: Generation,
+        event: &SamtaleEvent,
+    ) -> Result<(), ProjectionError>;
+}

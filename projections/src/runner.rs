@@ -1,0 +1,237 @@
+//! Advancing projections from the log, on every node at once.
+//!
+//! Each batch is one transaction: lock the projection's checkpoint row, read the events after
+//! it, fold them, move the checkpoint, commit. The lock makes nodes take turns, so every event
+//! is folded exactly once whichever node gets there first; a node that finds the checkpoint
+//! already moved simply publishes the new position. A crash before the commit rolls back rows
+//! and checkpoint together.
+
+use crate::event::decode;
+use crate::projection::{Projection, ProjectionError};
+use crate::schema::{create_tables, point_views, Generation};
+use crate::{conversations::Conversations, directory::DirectoryTables, presence::PresenceTables};
+use samtale_eventlog::{Database, EventLog, LogPosition};
+use sqlx::Row;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Events folded per transaction.
+pub(crate) const BATCH: i64 = 500;
+
+pub struct Projections {
+    pub(crate) db: Database,
+    pub(crate) log: Arc<dyn EventLog>,
+    pub(crate) all: Vec<(Arc<dyn Projection>, watch::Sender<LogPosition>)>,
+}
+
+impl Projections {
+    /// Samtale's read models.
+    pub fn standard(db: Database) -> Self {
+        Self::new(
+            db,
+            vec![
+                Arc::new(DirectoryTables),
+                Arc::new(PresenceTables),
+                Arc::new(Conversations),
+            ],
+        )
+    }
+
+    pub fn new(db: Database, projections: Vec<Arc<dyn Projection>>) -> Self {
+        Self {
+            log: db.event_log(),
+            db,
+            all: projections
+                .into_iter()
+                .map(|p| (p, watch::channel(LogPosition::START).0))
+                .collect(),
+        }
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.all.iter().map(|(p, _)| p.name()).collect()
+    }
+
+    pub(crate) fn find(&self, name: &str) -> Result<&Arc<dyn Projection>, ProjectionError> {
+        self.all
+            .iter()
+            .map(|(p, _)| p)
+            .find(|p| p.name() == name)
+            .ok_or_else(|| ProjectionError::Unknown(name.to_string()))
+    }
+
+    /// Creates the tables and views of projections seen for the first time, and rebuilds
+    /// those whose version changed since their tables were built.
+    pub async fn install(&self) -> Result<(), ProjectionError> {
+        for (projection, _) in &self.all {
+            let mut tx = self.db.any().begin().await?;
+            let stored: Option<(i64,)> =
+                sqlx::query_as("SELECT version FROM projection_checkpoints WHERE name = $1")
+                    .bind(projection.name())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match stored {
+                None => {
+                    let first = Generation(1);
+                    create_tables(&mut tx, projection.tables(), first).await?;
+                    point_views(&mut tx, projection.tables(), first).await?;
+                    sqlx::query(
+                        "INSERT INTO projection_checkpoints (name, generation, version, tx, position)
+                         VALUES ($1, 1, $2, 0, 0)",
+                    )
+                    .bind(projection.name())
+                    .bind(projection.version())
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                }
+                Some((version,)) if version != projection.version() => {
+                    tx.commit().await?;
+                    tracing::info!(
+                        projection = projection.name(),
+                        "version changed; rebuilding"
+                    );
+                    self.rebuild(projection.name(), |_, _| {}).await?;
+                }
+                Some(_) => tx.commit().await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs every projection in the background, following the log live.
+    pub fn spawn(self: &Arc<Self>) {
+        for index in 0..self.all.len() {
+            let this = self.clone();
+            tokio::spawn(async move { this.follow(index).await });
+        }
+    }
+
+    async fn follow(&self, index: usize) {
+        let (projection, _) = &self.all[index];
+        let mut woken = self.log.wake().subscribe();
+        let mut backoff = Duration::from_millis(1);
+        loop {
+            woken.borrow_and_update();
+            match self.advance(index).await {
+                Ok(applied) if applied > 0 => {
+                    backoff = Duration::from_millis(1);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(projection = projection.name(), %error, "projection batch failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+            let position = *self.all[index].1.borrow();
+            if self
+                .log
+                .has_unsettled_after(position)
+                .await
+                .unwrap_or(false)
+            {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(50));
+            } else {
+                let _ = tokio::time::timeout(Duration::from_millis(500), woken.changed()).await;
+            }
+        }
+    }
+
+    /// Folds the next batch of one projection; returns how many events it folded.
+    pub(crate) async fn advance(&self, index: usize) -> Result<usize, ProjectionError> {
+        let (projection, progress) = &self.all[index];
+        let mut tx = self.db.any().begin().await?;
+        // Writing the row first takes its lock on both backends (SQLite: the write lock), so
+        // nodes advancing the same projection take turns instead of folding an event twice.
+        sqlx::query("UPDATE projection_checkpoints SET name = name WHERE name = $1")
+            .bind(projection.name())
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(
+            "SELECT generation, tx, position FROM projection_checkpoints WHERE name = $1",
+        )
+        .bind(projection.name())
+        .fetch_one(&mut *tx)
+        .await?;
+        let generation = Generation(row.try_get("generation")?);
+        let after = LogPosition {
+            tx: row.try_get("tx")?,
+            position: row.try_get("position")?,
+        };
+        let events = self.log.read_after(after, BATCH).await?;
+        let Some(last) = events.last().map(|e| e.position) else {
+            tx.rollback().await?;
+            progress.send_if_modified(|p| std::mem::replace(p, after) != after);
+            return Ok(0);
+        };
+        for logged in &events {
+            if let Some(event) = decode(logged)? {
+                projection.apply(&mut tx, generation, &event).await?;
+            }
+        }
+        sqlx::query("UPDATE projection_checkpoints SET tx = $2, position = $3 WHERE name = $1")
+            .bind(projection.name())
+            .bind(last.tx)
+            .bind(last.position)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        progress.send_replace(last);
+        Ok(events.len())
+    }
+
+    /// Folds every projection up to everything committed before this call, in this task. For
+    /// tools and tests; the server uses [`Projections::spawn`].
+    pub async fn catch_up(&self) -> Result<(), ProjectionError> {
+        let head = self.log.head().await?;
+        for index in 0..self.all.len() {
+            let mut backoff = Duration::from_millis(1);
+            while *self.all[index].1.borrow() < head {
+                if self.advance(index).await? == 0 {
+                    // Committed but not yet settled behind an older transaction.
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(50));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The position every projection has reached.
+    pub fn position(&self) -> LogPosition {
+        self.all
+            .iter()
+            .map(|(_, progress)| *progress.borrow())
+            .min()
+            .unwrap_or(LogPosition::START)
+    }
+
+    /// Waits until every projection has folded `position`, or `limit` passes. True if reached.
+    /// This is read-your-writes: a command's reply waits for it, so the caller's next read
+    /// shows the command's effect.
+    pub async fn wait_for(&self, position: LogPosition, limit: Duration) -> bool {
+        let reached = async {
+            for (_, progress) in &self.all {
+                let mut progress = progress.subscribe();
+                if progress.wait_for(|p| *p >= position).await.is_err() {
+                    return false;
+                }
+            }
+            true
+        };
+        tokio::time::timeout(limit, reached).await.unwrap_or(false)
+    }
+
+    /// A receiver of one projection's progress, for the live feed.
+    pub fn progress(&self) -> Vec<watch::Receiver<LogPosition>> {
+        self.all.iter().map(|(_, p)| p.subscribe()).collect()
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+}

@@ -1,0 +1,81 @@
+//! Projection tables: defined once for both backends, created per generation, read through
+//! stable views.
+
+use sqlx::AnyConnection;
+
+/// One table of a projection. Column types are the ones PostgreSQL and SQLite share
+/// (`text`, `bigint`, `double precision`), so one definition serves both.
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static str,
+    /// `(suffix, column list)` of each secondary index.
+    pub indexes: &'static [(&'static str, &'static str)],
+}
+
+/// A generation of a projection's tables: `chats_g2` is generation 2 of the `chats` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(pub i64);
+
+impl Generation {
+    pub fn table(&self, name: &str) -> String {
+        format!("{name}_g{}", self.0)
+    }
+}
+
+pub(crate) async fn create_tables(
+    conn: &mut AnyConnection,
+    tables: &[Table],
+    generation: Generation,
+) -> Result<(), sqlx::Error> {
+    for table in tables {
+        let name = generation.table(table.name);
+        sqlx::query(&format!("CREATE TABLE {name} ({})", table.columns))
+            .execute(&mut *conn)
+            .await?;
+        for (suffix, columns) in table.indexes {
+            sqlx::query(&format!(
+                "CREATE INDEX {name}_{suffix} ON {name} ({columns})"
+            ))
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn drop_tables(
+    conn: &mut AnyConnection,
+    tables: &[Table],
+    generation: Generation,
+) -> Result<(), sqlx::Error> {
+    for table in tables {
+        sqlx::query(&format!(
+            "DROP TABLE IF EXISTS {}",
+            generation.table(table.name)
+        ))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Points each stable view at the given generation.
+pub(crate) async fn point_views(
+    conn: &mut AnyConnection,
+    tables: &[Table],
+    generation: Generation,
+) -> Result<(), sqlx::Error> {
+    for table in tables {
+        sqlx::query(&format!("DROP VIEW IF EXISTS {}", table.name))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(&format!(
+            "CREATE VIEW {} AS SELECT * FROM {}",
+            table.name,
+            generation.table(table.name)
+        ))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

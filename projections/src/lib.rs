@@ -13,6 +13,7 @@ mod directory;
 mod event;
 mod presence;
 mod projection;
+pub mod read;
 mod rebuild;
 mod runner;
 mod schema;

@@ -1,0 +1,164 @@
+//! The application: its shared state, and building it from configuration.
+
+use crate::config::ServeConfig;
+use crate::error::ApiError;
+use crate::extract::RequestMeta;
+use crate::http;
+use crate::live::LiveFeed;
+use samtale_domain::{Actor, Chat, Directory, NoServices, Presence};
+use samtale_eventlog::{CommandContext, CommandError, Commands, Database, LogPosition};
+use samtale_projections::Projections;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Aggregates kept in memory per kind: enough for every chat open in a busy centre.
+const AGGREGATE_CACHE: usize = 20_000;
+
+/// How long a command's reply waits for the read models to show its effect.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
+
+/// A namespace for command ids derived from client-supplied keys.
+const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x5a3d_7e1c_4b2f_4c8e_9a61_d0c3_b7e4_2f19);
+
+pub struct Services {
+    pub db: Database,
+    pub chats: Commands<Chat>,
+    pub presence: Commands<Presence>,
+    pub directory: Commands<Directory>,
+    pub projections: Arc<Projections>,
+    pub live: LiveFeed,
+    pub widget_origins: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects, migrates, installs and starts the projections and the live feed.
+    pub async fn start(database_url: &str, widget_origins: Vec<String>) -> anyhow::Result<Self> {
+        let db = Database::connect(database_url).await?;
+        let projections = Arc::new(Projections::standard(db.clone()));
+        projections.install().await?;
+        projections.spawn();
+        let repo = Arc::new(db.event_repository());
+        let log = db.event_log();
+        let live = LiveFeed::start(log.clone(), projections.clone()).await?;
+        Ok(AppState(Arc::new(Services {
+            chats: Commands::new(repo.clone(), log.clone(), NoServices, AGGREGATE_CACHE),
+            presence: Commands::new(repo.clone(), log.clone(), NoServices, AGGREGATE_CACHE),
+            directory: Commands::new(repo, log, NoServices, 1),
+            projections,
+            live,
+            widget_origins,
+            db,
+        })))
+    }
+
+    /// Runs a command and, if it wrote anything, waits until the read models show it, so the
+    /// caller's next read sees its own write.
+    pub async fn execute<A>(
+        &self,
+        commands: &Commands<A>,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<Option<LogPosition>, ApiError>
+    where
+        A: cqrs_es::Aggregate + Clone,
+        ApiError: From<CommandError<A::Error>>,
+    {
+        let position = commands
+            .execute(aggregate_id, command, context)
+            .await
+            .map_err(<ApiError as From<CommandError<A::Error>>>::from)?;
+        if let Some(position) = position {
+            if !self.projections.wait_for(position, READ_YOUR_WRITES).await {
+                tracing::warn!(
+                    position = position.position,
+                    "read models lag behind a command"
+                );
+            }
+        }
+        Ok(position)
+    }
+}
+
+/// The log metadata of a command: its id (derived from the client's key when there is one,
+/// so a retry is recognised), who asked and in which request.
+pub fn command_context(
+    actor: &Actor,
+    meta: &RequestMeta,
+    client_key: Option<String>,
+) -> CommandContext {
+    let actor_json = serde_json::to_string(actor).unwrap_or_default();
+    let key = client_key.or_else(|| meta.idempotency_key.clone());
+    let (command_id, from_client) = match key {
+        Some(key) => (
+            Uuid::new_v5(
+                &COMMAND_NAMESPACE,
+                format!("{actor_json}\n{key}").as_bytes(),
+            ),
+            true,
+        ),
+        None => (Uuid::new_v4(), false),
+    };
+    CommandContext {
+        command_id,
+        from_client,
+        actor: actor_json,
+        request_id: meta.request_id.clone(),
+        at: meta.at,
+    }
+}
+
+/// A running server: its bound address and the task serving it.
+pub struct Application {
+    pub address: std::net::SocketAddr,
+    pub state: AppState,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Application {
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let state =
+            AppState::start(&config.database.database_url, config.widget_origins.clone()).await?;
+        crate::bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
+        if config.demo {
+            crate::bootstrap::seed_demo(&state).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+        let address = listener.local_addr()?;
+        let router = http::router(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        });
+        Ok(Self {
+            address,
+            state,
+            server,
+        })
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await??;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,215 @@
+//! First start: the administrator; and with `--demo`, a small contact centre to try.
+//!
+//! Both are idempotent and safe to run from several nodes at once: ids and command ids are
+//! derived from fixed names, so a second run (or a second node) finds the work done.
+
+use crate::app::{command_context, AppState};
+use crate::extract::RequestMeta;
+use crate::http::store_password;
+use samtale_domain::directory::{Username, DIRECTORY_ID};
+use samtale_domain::form::{FieldKind, FormField};
+use samtale_domain::text::Name;
+use samtale_domain::{Actor, CategoryId, DirectoryCommand, QueueId, Role, UserId};
+use samtale_projections::read;
+use std::time::Duration;
+use uuid::Uuid;
+
+const BOOTSTRAP_NAMESPACE: Uuid = Uuid::from_u128(0x2c6b_9e04_17f3_4d5a_8b20_c4e1_f39a_6d07);
+
+/// The password every demo user gets. Demo data is for trying Samtale out, never production.
+pub const DEMO_PASSWORD: &str = "samtale-demo";
+
+fn fixed_id(name: &str) -> Uuid {
+    Uuid::new_v5(&BOOTSTRAP_NAMESPACE, name.as_bytes())
+}
+
+fn meta() -> RequestMeta {
+    RequestMeta {
+        request_id: "bootstrap".into(),
+        at: chrono::Utc::now(),
+        idempotency_key: None,
+    }
+}
+
+async fn run(state: &AppState, key: &str, command: DirectoryCommand) -> anyhow::Result<()> {
+    let context = command_context(&Actor::System, &meta(), Some(format!("bootstrap:{key}")));
+    state
+        .execute(&state.directory, DIRECTORY_ID, command, &context)
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap step {key}: {e}"))?;
+    Ok(())
+}
+
+/// Waits for the read models to show everything already in the log, so that "does the admin
+/// exist?" is answered from the whole history, not a half-caught-up table.
+async fn read_models_current(state: &AppState) -> anyhow::Result<()> {
+    let head = state.live.log().head().await?;
+    if !state
+        .projections
+        .wait_for(head, Duration::from_secs(120))
+        .await
+    {
+        anyhow::bail!("the read models did not catch up with the log within two minutes");
+    }
+    Ok(())
+}
+
+async fn create_user(
+    state: &AppState,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> anyhow::Result<UserId> {
+    let user_id = UserId(fixed_id(&format!("user:{username}")));
+    if read::user_by_username(state.db.any(), username)
+        .await?
+        .is_some()
+    {
+        return Ok(user_id);
+    }
+    store_password(state, user_id, password.to_string())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let command = DirectoryCommand::CreateUser {
+        user_id,
+        username: Username::parse(username)?,
+        display_name: Name::parse(display_name)?,
+        role,
+        max_concurrent_chats: 3,
+        by: Actor::System,
+        at: chrono::Utc::now(),
+    };
+    run(state, &format!("user:{username}"), command).await?;
+    Ok(user_id)
+}
+
+/// Creates the administrator `admin` unless it exists.
+pub async fn ensure_admin(state: &AppState, password: Option<String>) -> anyhow::Result<()> {
+    read_models_current(state).await?;
+    if read::user_by_username(state.db.any(), "admin")
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let (password, generated) = match password {
+        Some(password) => (password, false),
+        None => (crate::auth::new_token()[..20].to_string(), true),
+    };
+    crate::auth::check_password(&password)
+        .map_err(|e| anyhow::anyhow!("SAMTALE_ADMIN_PASSWORD {e}"))?;
+    create_user(
+        state,
+        "admin",
+        "Administrator",
+        Role::Administrator,
+        &password,
+    )
+    .await?;
+    if generated {
+        println!("Created the administrator: username `admin`, password `{password}` (shown once)");
+    } else {
+        println!("Created the administrator `admin` with the password from SAMTALE_ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+/// Demo queues, categories, form fields, two agents and a supervisor.
+pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+    read_models_current(state).await?;
+    let queues = [
+        ("Privat", &["Mobil", "Bredbånd"][..]),
+        ("Bedrift", &["Faktura", "Teknisk hjelp"][..]),
+    ];
+    let mut queue_ids = Vec::new();
+    for (queue, categories) in queues {
+        let queue_id = QueueId(fixed_id(&format!("queue:{queue}")));
+        queue_ids.push(queue_id);
+        if read::queue(state.db.any(), &queue_id.to_string())
+            .await?
+            .is_none()
+        {
+            let command = DirectoryCommand::CreateQueue {
+                queue_id,
+                name: Name::parse(queue)?,
+                by: Actor::System,
+                at: chrono::Utc::now(),
+            };
+            run(state, &format!("queue:{queue}"), command).await?;
+        }
+        for category in categories {
+            let category_id = CategoryId(fixed_id(&format!("category:{category}")));
+            if read::category(state.db.any(), &category_id.to_string())
+                .await?
+                .is_none()
+            {
+                let command = DirectoryCommand::CreateCategory {
+                    category_id,
+                    name: Name::parse(*category)?,
+                    queue_id,
+                    by: Actor::System,
+                    at: chrono::Utc::now(),
+                };
+                run(state, &format!("category:{category}"), command).await?;
+            }
+        }
+    }
+    let fields = [
+        ("email", "E-post", FieldKind::Email, true, vec![]),
+        ("phone", "Telefon", FieldKind::Phone, false, vec![]),
+        (
+            "customer_number",
+            "Kundenummer",
+            FieldKind::Text,
+            false,
+            vec![],
+        ),
+        (
+            "language",
+            "Språk",
+            FieldKind::Select,
+            false,
+            vec!["Norsk".to_string(), "English".to_string()],
+        ),
+    ];
+    let existing = read::form_fields(state.db.any()).await?;
+    for (key, label, kind, required, options) in fields {
+        if existing.iter().any(|f| f.key == key) {
+            continue;
+        }
+        let field = FormField {
+            key: key.into(),
+            label: label.into(),
+            kind,
+            required,
+            options,
+            max_length: 100,
+        };
+        let command = DirectoryCommand::DefineFormField {
+            field,
+            by: Actor::System,
+            at: chrono::Utc::now(),
+        };
+        run(state, &format!("field:{key}"), command).await?;
+    }
+    let people = [
+        ("kari", "Kari Nordmann", Role::Agent),
+        ("ola", "Ola Hansen", Role::Agent),
+        ("siri", "Siri Berg", Role::Supervisor),
+    ];
+    for (username, display_name, role) in people {
+        let user_id = create_user(state, username, display_name, role, DEMO_PASSWORD).await?;
+        for queue_id in &queue_ids {
+            let command = DirectoryCommand::AddQueueMember {
+                queue_id: *queue_id,
+                user_id,
+                by: Actor::System,
+                at: chrono::Utc::now(),
+            };
+            run(state, &format!("member:{queue_id}:{username}"), command).await?;
+        }
+    }
+    println!("Demo data ready. Log in as kari or ola (agents) or siri (supervisor), password `{DEMO_PASSWORD}`.");
+    Ok(())
+}

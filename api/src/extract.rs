@@ -1,0 +1,90 @@
+//! Extractors that turn axum's rejections into our problem responses, and the per-request
+//! facts every command records (request id, time, idempotency key).
+
+use crate::error::ApiError;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// `Json<T>` whose failures are problem responses: 400 for malformed JSON, 422 for JSON of
+/// the wrong shape, 415 mapped to 400 for a missing content type.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Invalid {
+                detail: e.body_text(),
+                fields: vec![],
+            }),
+            Err(other) => Err(ApiError::BadRequest(other.body_text())),
+        }
+    }
+}
+
+/// `Query<T>` with problem responses.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e: QueryRejection| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// Facts about the request that commands record in the log's metadata.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub at: DateTime<Utc>,
+    /// The client's `Idempotency-Key`, if it sent one: a retry with the same key is a no-op.
+    pub idempotency_key: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let request_id = header("x-request-id")
+            .filter(|v| v.len() <= 128)
+            .map(str::to_string)
+            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        let idempotency_key = match header("idempotency-key") {
+            Some(key) if key.len() > 200 => {
+                return Err(ApiError::BadRequest(
+                    "Idempotency-Key must be at most 200 characters".into(),
+                ))
+            }
+            other => other.map(str::to_string),
+        };
+        Ok(RequestMeta {
+            request_id,
+            at: Utc::now(),
+            idempotency_key,
+        })
+    }
+}
+
+/// Parses an id from a path segment; a malformed id is a 400, never a panic.
+pub fn parse_id<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::BadRequest(format!("{what} must be a UUID")))
+}

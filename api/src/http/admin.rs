@@ -1,0 +1,340 @@
+//! The administration module: users, queues and membership, categories, the pre-chat form.
+//! Administrators only; the Directory aggregate checks that too.
+
+use crate::app::{command_context, AppState};
+use crate::auth::{check_password, hash_password, Staff};
+use crate::error::{text_error, ApiError};
+use crate::extract::{parse_id, ApiJson, RequestMeta};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use samtale_domain::directory::UserChanges;
+use samtale_domain::directory::{Username, DIRECTORY_ID};
+use samtale_domain::form::{FieldKind, FormField};
+use samtale_domain::text::Name;
+use samtale_domain::{CategoryId, DirectoryCommand, QueueId, Role, UserId};
+use samtale_projections::read::{self, CategoryRow, QueueRow, UserRow};
+use serde::Deserialize;
+use uuid::Uuid;
+
+type Created<T> = (StatusCode, Json<T>);
+
+fn name(field: &str, raw: &str) -> Result<Name, ApiError> {
+    Name::parse(raw).map_err(|e| text_error(field, e))
+}
+
+async fn directory(
+    state: &AppState,
+    staff: &Staff,
+    meta: &RequestMeta,
+    command: DirectoryCommand,
+) -> Result<(), ApiError> {
+    staff.require_administrator()?;
+    let context = command_context(&staff.actor(), meta, None);
+    state
+        .execute(&state.directory, DIRECTORY_ID, command, &context)
+        .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct NewUser {
+    username: String,
+    display_name: String,
+    password: String,
+    role: Role,
+    #[serde(default = "default_capacity")]
+    max_concurrent_chats: u32,
+}
+
+fn default_capacity() -> u32 {
+    3
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    ApiJson(new): ApiJson<NewUser>,
+) -> Result<Created<UserRow>, ApiError> {
+    staff.require_administrator()?;
+    let username = Username::parse(&new.username)?;
+    let display_name = name("display_name", &new.display_name)?;
+    check_password(&new.password)?;
+    let user_id = UserId(Uuid::now_v7());
+    store_password(&state, user_id, new.password).await?;
+    let command = DirectoryCommand::CreateUser {
+        user_id,
+        username,
+        display_name,
+        role: new.role,
+        max_concurrent_chats: new.max_concurrent_chats,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    if let Err(error) = directory(&state, &staff, &meta, command).await {
+        // No user, no credential: leave nothing behind for a refused creation.
+        sqlx::query("DELETE FROM credentials WHERE user_id = $1")
+            .bind(user_id.to_string())
+            .execute(state.db.any())
+            .await?;
+        return Err(error);
+    }
+    let user = read::user(state.db.any(), &user_id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::Internal("created user not in the read model".into()))?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+pub async fn store_password(
+    state: &AppState,
+    user_id: UserId,
+    password: String,
+) -> Result<(), ApiError> {
+    let hash = hash_password(password).await?;
+    sqlx::query(
+        "INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash",
+    )
+    .bind(user_id.to_string())
+    .bind(hash)
+    .execute(state.db.any())
+    .await?;
+    Ok(())
+}
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<UserRow>>, ApiError> {
+    staff.require_oversight()?;
+    Ok(Json(read::users(state.db.any()).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    display_name: Option<String>,
+    role: Option<Role>,
+    max_concurrent_chats: Option<u32>,
+    active: Option<bool>,
+    password: Option<String>,
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<UserPatch>,
+) -> Result<Json<UserRow>, ApiError> {
+    staff.require_administrator()?;
+    let user_id: UserId = parse_id("user id", &id)?;
+    if read::user(state.db.any(), &id).await?.is_none() {
+        return Err(ApiError::NotFound("no such user".into()));
+    }
+    let changes = UserChanges {
+        display_name: patch
+            .display_name
+            .as_deref()
+            .map(|n| name("display_name", n))
+            .transpose()?,
+        role: patch.role,
+        max_concurrent_chats: patch.max_concurrent_chats,
+        active: patch.active,
+    };
+    if let Some(password) = &patch.password {
+        check_password(password)?;
+    }
+    let command = DirectoryCommand::UpdateUser {
+        user_id,
+        changes: changes.clone(),
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, command).await?;
+    let password_changed = patch.password.is_some();
+    if let Some(password) = patch.password {
+        store_password(&state, user_id, password).await?;
+        let command = DirectoryCommand::RecordPasswordChange {
+            user_id,
+            by: staff.actor(),
+            at: meta.at,
+        };
+        directory(&state, &staff, &meta, command).await?;
+    }
+    // A new password, a new role or deactivation ends the user's sessions, open streams too:
+    // whoever held the old token must log in again under the new terms.
+    if changes.role.is_some() || changes.active == Some(false) || password_changed {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id.clone())
+        .bind(samtale_projections::timestamp(meta.at))
+        .execute(state.db.any())
+        .await?;
+    }
+    read::user(state.db.any(), &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no such user".into()))
+}
+
+#[derive(Deserialize)]
+pub struct NewQueue {
+    name: String,
+}
+
+pub async fn create_queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    ApiJson(new): ApiJson<NewQueue>,
+) -> Result<Created<QueueRow>, ApiError> {
+    let queue_id = QueueId(Uuid::now_v7());
+    let command = DirectoryCommand::CreateQueue {
+        queue_id,
+        name: name("name", &new.name)?,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, command).await?;
+    let queue = read::queue(state.db.any(), &queue_id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::Internal("created queue not in the read model".into()))?;
+    Ok((StatusCode::CREATED, Json(queue)))
+}
+
+#[derive(Deserialize)]
+pub struct NewMember {
+    user_id: String,
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    ApiJson(member): ApiJson<NewMember>,
+) -> Result<StatusCode, ApiError> {
+    let command = DirectoryCommand::AddQueueMember {
+        queue_id: parse_id("queue id", &id)?,
+        user_id: parse_id("user_id", &member.user_id)?,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, command).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let command = DirectoryCommand::RemoveQueueMember {
+        queue_id: parse_id("queue id", &id)?,
+        user_id: parse_id("user id", &user_id)?,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, command).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct NewCategory {
+    name: String,
+    queue_id: String,
+}
+
+pub async fn create_category(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    ApiJson(new): ApiJson<NewCategory>,
+) -> Result<Created<CategoryRow>, ApiError> {
+    let category_id = CategoryId(Uuid::now_v7());
+    let command = DirectoryCommand::CreateCategory {
+        category_id,
+        name: name("name", &new.name)?,
+        queue_id: parse_id("queue_id", &new.queue_id)?,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, command).await?;
+    let category = read::category(state.db.any(), &category_id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::Internal("created category not in the read model".into()))?;
+    Ok((StatusCode::CREATED, Json(category)))
+}
+
+pub async fn list_categories(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<CategoryRow>>, ApiError> {
+    Ok(Json(read::categories(state.db.any()).await?))
+}
+
+#[derive(Deserialize)]
+pub struct NewField {
+    key: String,
+    label: String,
+    kind: FieldKind,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    options: Vec<String>,
+    #[serde(default = "default_max_length")]
+    max_length: usize,
+}
+
+fn default_max_length() -> usize {
+    200
+}
+
+pub async fn define_field(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    ApiJson(new): ApiJson<NewField>,
+) -> Result<Created<FormField>, ApiError> {
+    let field = FormField {
+        key: new.key,
+        label: new.label,
+        kind: new.kind,
+        required: new.required,
+        options: new.options,
+        max_length: new.max_length,
+    };
+    let command = DirectoryCommand::DefineFormField {
+        field: field.clone(),
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, command).await?;
+    Ok((StatusCode::CREATED, Json(field)))
+}
+
+pub async fn list_fields(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<FormField>>, ApiError> {
+    Ok(Json(read::form_fields(state.db.any()).await?))
+}
+
+pub async fn remove_field(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let command = DirectoryCommand::RemoveFormField {
+        key,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, command).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,298 @@
+//! The agent's work on chats: the queue overview, the incoming list, picking up, talking,
+//! reading, transferring, ending, and the history.
+
+use super::views::{chat_row, chat_view, sent_message, ChatView};
+use crate::app::{command_context, AppState};
+use crate::auth::Staff;
+use crate::error::{text_error, ApiError};
+use crate::extract::{parse_id, ApiJson, ApiQuery, RequestMeta};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use samtale_domain::chat::Assignment;
+use samtale_domain::text::MessageText;
+use samtale_domain::{CategoryId, ChatCommand, ChatId, MessageId, QueueId};
+use samtale_projections::read::{
+    self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus, WaitingChat,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// The queue overview: the caller's queues (all, for supervisors and administrators) with
+/// waiting, ongoing and logged-in counts.
+pub async fn queues(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<QueueStatus>>, ApiError> {
+    Ok(Json(
+        read::queue_board(state.db.any(), staff.scope().as_deref()).await?,
+    ))
+}
+
+/// The incoming list: waiting chats in the caller's queues, oldest first.
+pub async fn waiting(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<WaitingChat>>, ApiError> {
+    Ok(Json(
+        read::waiting_chats(state.db.any(), staff.scope().as_deref()).await?,
+    ))
+}
+
+/// The agent's active chats (with unread counts) and this session's passive ones.
+pub async fn mine(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<AgentChatList>, ApiError> {
+    Ok(Json(
+        read::agent_chats(state.db.any(), &staff.user_id.to_string()).await?,
+    ))
+}
+
+/// Loads a chat the caller may see: one in a queue they belong to, one they took part in, or
+/// any for supervisors. Others get 404, so chat ids cannot be probed.
+async fn visible_chat(state: &AppState, staff: &Staff, id: &str) -> Result<ChatRow, ApiError> {
+    let chat_id: ChatId = parse_id("chat id", id)?;
+    let chat = chat_row(state.db.any(), &chat_id.to_string()).await?;
+    if staff.oversees() || may_work_queue(state, staff, &chat.queue_id).await? {
+        return Ok(chat);
+    }
+    if read::took_part(state.db.any(), &chat.chat_id, &staff.user_id.to_string()).await? {
+        return Ok(chat);
+    }
+    Err(ApiError::NotFound("no such chat".into()))
+}
+
+async fn may_work_queue(state: &AppState, staff: &Staff, queue_id: &str) -> Result<bool, ApiError> {
+    Ok(staff.oversees()
+        || read::member_queues(state.db.any(), &staff.user_id.to_string())
+            .await?
+            .iter()
+            .any(|q| q == queue_id))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<ChatView>, ApiError> {
+    let chat = visible_chat(&state, &staff, &id).await?;
+    Ok(Json(chat_view(state.db.any(), chat).await?))
+}
+
+async fn run(
+    state: &AppState,
+    staff: &Staff,
+    meta: &RequestMeta,
+    chat_id: &str,
+    command: ChatCommand,
+    client_key: Option<String>,
+) -> Result<(), ApiError> {
+    let context = command_context(&staff.actor(), meta, client_key);
+    state
+        .execute(&state.chats, chat_id, command, &context)
+        .await?;
+    Ok(())
+}
+
+/// Picks a waiting chat from the incoming list; 409 if someone else got it first.
+pub async fn pickup(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+) -> Result<Json<ChatView>, ApiError> {
+    let chat = visible_chat(&state, &staff, &id).await?;
+    if !may_work_queue(&state, &staff, &chat.queue_id).await? {
+        return Err(ApiError::NotFound("no such chat".into()));
+    }
+    let command = ChatCommand::Assign {
+        agent_id: staff.user_id,
+        via: Assignment::Pickup,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    run(&state, &staff, &meta, &chat.chat_id, command, None).await?;
+    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
+    Ok(Json(chat_view(state.db.any(), chat).await?))
+}
+
+#[derive(Deserialize)]
+pub struct NewMessage {
+    pub text: String,
+    #[serde(default)]
+    pub client_message_id: Option<String>,
+}
+
+impl NewMessage {
+    /// The text parsed, and the client's id checked: both are public input.
+    pub fn parse(&self) -> Result<(MessageText, Option<String>), ApiError> {
+        let text = MessageText::parse(self.text.clone()).map_err(|e| text_error("text", e))?;
+        if let Some(id) = &self.client_message_id {
+            if id.is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
+                return Err(ApiError::invalid_field(
+                    "client_message_id",
+                    "must be 1-100 printable characters",
+                ));
+            }
+        }
+        Ok((text, self.client_message_id.clone()))
+    }
+}
+
+/// The command key of a message: the chat and the client's id, so a retry is recognised.
+pub fn message_key(chat_id: &str, client_message_id: &Option<String>) -> Option<String> {
+    client_message_id
+        .as_ref()
+        .map(|id| format!("message:{chat_id}:{id}"))
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewMessage>,
+) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
+    let chat = visible_chat(&state, &staff, &id).await?;
+    let (text, client_message_id) = body.parse()?;
+    let message_id = MessageId(Uuid::now_v7());
+    let command = ChatCommand::SendMessage {
+        message_id,
+        text,
+        client_message_id: client_message_id.clone(),
+        by: staff.actor(),
+        at: meta.at,
+    };
+    let key = message_key(&chat.chat_id, &client_message_id);
+    run(&state, &staff, &meta, &chat.chat_id, command, key).await?;
+    let message = sent_message(
+        state.db.any(),
+        &chat.chat_id,
+        client_message_id.as_deref(),
+        &message_id.to_string(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+#[derive(Deserialize)]
+pub struct ReadUpTo {
+    up_to: u64,
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReadUpTo>,
+) -> Result<StatusCode, ApiError> {
+    let chat = visible_chat(&state, &staff, &id).await?;
+    let command = ChatCommand::MarkRead {
+        up_to: body.up_to,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    run(&state, &staff, &meta, &chat.chat_id, command, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferTarget {
+    queue_id: Option<String>,
+    category_id: Option<String>,
+}
+
+/// Into another queue, or another category (and so that category's queue).
+pub async fn transfer(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    ApiJson(target): ApiJson<TransferTarget>,
+) -> Result<Json<ChatView>, ApiError> {
+    let chat = visible_chat(&state, &staff, &id).await?;
+    let (to_queue, to_category): (QueueId, Option<CategoryId>) =
+        match (target.queue_id, target.category_id) {
+            (None, Some(category)) => {
+                let found = read::category(state.db.any(), &category)
+                    .await?
+                    .ok_or_else(|| ApiError::invalid_field("category_id", "no such category"))?;
+                (
+                    parse_id("queue_id", &found.queue_id)?,
+                    Some(parse_id("category_id", &category)?),
+                )
+            }
+            (Some(queue), None) => {
+                read::queue(state.db.any(), &queue)
+                    .await?
+                    .ok_or_else(|| ApiError::invalid_field("queue_id", "no such queue"))?;
+                (parse_id("queue_id", &queue)?, None)
+            }
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "queue_id",
+                    "give exactly one of queue_id and category_id",
+                ))
+            }
+        };
+    let command = ChatCommand::Transfer {
+        to_queue,
+        to_category,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    run(&state, &staff, &meta, &chat.chat_id, command, None).await?;
+    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
+    Ok(Json(chat_view(state.db.any(), chat).await?))
+}
+
+pub async fn end(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+) -> Result<Json<ChatView>, ApiError> {
+    let chat = visible_chat(&state, &staff, &id).await?;
+    let command = ChatCommand::End {
+        by: staff.actor(),
+        at: meta.at,
+    };
+    run(&state, &staff, &meta, &chat.chat_id, command, None).await?;
+    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
+    Ok(Json(chat_view(state.db.any(), chat).await?))
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    queue_id: Option<Uuid>,
+    agent_id: Option<Uuid>,
+    customer: Option<String>,
+    limit: Option<i64>,
+}
+
+/// Every chat a customer or agent had, by time range and queue. Agents see the chats of
+/// their queues and those they took part in.
+pub async fn history(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Json<Vec<HistoryRow>>, ApiError> {
+    let filter = HistoryFilter {
+        from: query.from.map(samtale_projections::timestamp),
+        to: query.to.map(samtale_projections::timestamp),
+        queue_id: query.queue_id.map(|q| q.to_string()),
+        agent_id: query.agent_id.map(|a| a.to_string()),
+        customer: query
+            .customer
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| c.chars().take(100).collect()),
+        member: staff.scope(),
+        limit: query.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    Ok(Json(read::history(state.db.any(), &filter).await?))
+}

@@ -1,0 +1,74 @@
+//! Response shapes shared by the agent and customer sides.
+
+use crate::error::ApiError;
+use samtale_domain::form::FormAnswer;
+use samtale_projections::read::{self, ChatRow, MessageRow};
+use serde::Serialize;
+use sqlx::AnyPool;
+
+#[derive(Serialize)]
+pub struct ChatView {
+    pub chat_id: String,
+    pub status: String,
+    pub queue_id: String,
+    pub category_id: Option<String>,
+    pub customer_name: String,
+    pub answers: Vec<FormAnswer>,
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub requested_at: String,
+    pub assigned_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+    pub transfers: i64,
+    /// 1 = next in line; only while waiting.
+    pub queue_position: Option<i64>,
+    pub transcript: Vec<MessageRow>,
+}
+
+pub async fn chat_row(db: &AnyPool, chat_id: &str) -> Result<ChatRow, ApiError> {
+    read::chat(db, chat_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such chat".into()))
+}
+
+pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError> {
+    let transcript = read::transcript(db, &chat.chat_id).await?;
+    let queue_position = read::queue_position(db, &chat.chat_id).await?;
+    let agent_name = match &chat.agent_id {
+        Some(agent) => read::user(db, agent).await?.map(|u| u.display_name),
+        None => None,
+    };
+    Ok(ChatView {
+        answers: serde_json::from_str(&chat.answers).unwrap_or_default(),
+        chat_id: chat.chat_id,
+        status: chat.status,
+        queue_id: chat.queue_id,
+        category_id: chat.category_id,
+        customer_name: chat.customer_name,
+        agent_id: chat.agent_id,
+        agent_name,
+        requested_at: chat.requested_at,
+        assigned_at: chat.assigned_at,
+        ended_at: chat.ended_at,
+        end_reason: chat.end_reason,
+        transfers: chat.transfers,
+        queue_position,
+        transcript,
+    })
+}
+
+/// The message a send produced: found by the client's id when it gave one (so a retry
+/// returns the first attempt's message), else by the id this request generated.
+pub async fn sent_message(
+    db: &AnyPool,
+    chat_id: &str,
+    client_message_id: Option<&str>,
+    message_id: &str,
+) -> Result<MessageRow, ApiError> {
+    let found = match client_message_id {
+        Some(client_id) => read::message_by_client_id(db, chat_id, client_id).await?,
+        None => read::message(db, message_id).await?,
+    };
+    found.ok_or_else(|| ApiError::Internal("sent message not in the read model".into()))
+}

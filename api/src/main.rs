@@ -1,0 +1,97 @@
+//! The `samtale` command: the server and its tools.
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use samtale_api::config::{DatabaseConfig, ServeConfig};
+use samtale_api::Application;
+use samtale_eventlog::Database;
+use samtale_projections::Projections;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "samtale",
+    version,
+    about = "Event-sourced contact-centre webchat"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the embedded SQLite database unless SAMTALE_DATABASE_URL says otherwise).
+    Serve(ServeConfig),
+    /// Manage the read models.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectionsCommand {
+    /// Rebuild read models from the start of the log, beside the live ones, then swap.
+    Rebuild {
+        /// One projection; all if omitted.
+        name: Option<String>,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(config) => {
+            let app = Application::build(&config).await?;
+            println!("Samtale is listening on http://{}", app.address);
+            app.run_until_stopped().await
+        }
+        Command::Projections {
+            command: ProjectionsCommand::Rebuild { name, database },
+        } => rebuild(name, &database).await,
+    }
+}
+
+async fn rebuild(name: Option<String>, database: &DatabaseConfig) -> anyhow::Result<()> {
+    let db = Database::connect(&database.database_url).await?;
+    let projections = Projections::standard(db);
+    projections.install().await?;
+    let names = match name {
+        Some(name) => vec![name],
+        None => projections
+            .names()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    };
+    for name in names {
+        let bar = ProgressBar::new(0).with_message(name.clone());
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} events ({per_sec})")?
+                .progress_chars("=> "),
+        );
+        let report = projections
+            .rebuild(&name, |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await?;
+        bar.finish();
+        println!(
+            "{}: {} events in {:.2}s, {:.0} events/s",
+            report.projection,
+            report.events,
+            report.elapsed.as_secs_f64(),
+            report.events_per_second()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,395 @@
+//! Queries over the read models, for the API and for tools. They read the stable views, so
+//! they never notice a rebuild's swap.
+
+use samtale_domain::form::{FieldKind, FormField};
+use serde::Serialize;
+use sqlx::{AnyPool, FromRow};
+
+pub type ReadResult<T> = Result<T, sqlx::Error>;
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct UserRow {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub max_concurrent_chats: i64,
+    pub active: i64,
+}
+
+const USER_COLUMNS: &str = "user_id, username, display_name, role, max_concurrent_chats, active";
+
+pub async fn user_by_username(db: &AnyPool, username: &str) -> ReadResult<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+    ))
+    .bind(username.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn user(db: &AnyPool, user_id: &str) -> ReadResult<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE user_id = $1"
+    ))
+    .bind(user_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn users(db: &AnyPool) -> ReadResult<Vec<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+    ))
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct QueueRow {
+    pub queue_id: String,
+    pub name: String,
+}
+
+pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
+    sqlx::query_as("SELECT queue_id, name FROM queues ORDER BY name")
+        .fetch_all(db)
+        .await
+}
+
+pub async fn queue(db: &AnyPool, queue_id: &str) -> ReadResult<Option<QueueRow>> {
+    sqlx::query_as("SELECT queue_id, name FROM queues WHERE queue_id = $1")
+        .bind(queue_id.to_string())
+        .fetch_optional(db)
+        .await
+}
+
+/// The queues a user is a member of.
+pub async fn member_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String>> {
+    sqlx::query_scalar("SELECT queue_id FROM queue_members WHERE user_id = $1 ORDER BY queue_id")
+        .bind(user_id.to_string())
+        .fetch_all(db)
+        .await
+}
+
+pub async fn queue_members(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<String>> {
+    sqlx::query_scalar("SELECT user_id FROM queue_members WHERE queue_id = $1 ORDER BY user_id")
+        .bind(queue_id.to_string())
+        .fetch_all(db)
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct CategoryRow {
+    pub category_id: String,
+    pub name: String,
+    pub queue_id: String,
+}
+
+pub async fn categories(db: &AnyPool) -> ReadResult<Vec<CategoryRow>> {
+    sqlx::query_as("SELECT category_id, name, queue_id FROM categories ORDER BY name")
+        .fetch_all(db)
+        .await
+}
+
+pub async fn category(db: &AnyPool, category_id: &str) -> ReadResult<Option<CategoryRow>> {
+    sqlx::query_as("SELECT category_id, name, queue_id FROM categories WHERE category_id = $1")
+        .bind(category_id.to_string())
+        .fetch_optional(db)
+        .await
+}
+
+#[derive(FromRow)]
+struct FormFieldRow {
+    key: String,
+    label: String,
+    kind: String,
+    required: i64,
+    options: String,
+    max_length: i64,
+}
+
+/// The pre-chat form, in the order its fields were first defined.
+pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
+    let rows: Vec<FormFieldRow> = sqlx::query_as(
+        "SELECT key, label, kind, required, options, max_length FROM form_fields ORDER BY ordinal",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FormField {
+            key: r.key,
+            label: r.label,
+            kind: serde_json::from_value(serde_json::Value::String(r.kind))
+                .unwrap_or(FieldKind::Text),
+            required: r.required != 0,
+            options: serde_json::from_str(&r.options).unwrap_or_default(),
+            max_length: usize::try_from(r.max_length).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// One queue on the board. `oldest_waiting_since` gives the longest current wait.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct QueueStatus {
+    pub queue_id: String,
+    pub name: String,
+    pub waiting: i64,
+    pub ongoing: i64,
+    pub logged_in_agents: i64,
+    pub oldest_waiting_since: Option<String>,
+}
+
+/// The queue board: all queues, or only those of `member` when given.
+pub async fn queue_board(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<QueueStatus>> {
+    sqlx::query_as(
+        "SELECT q.queue_id, q.name,
+                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'waiting') AS waiting,
+                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'assigned') AS ongoing,
+                (SELECT count(*) FROM agent_presence p WHERE p.queue_id = q.queue_id) AS logged_in_agents,
+                (SELECT min(c.queued_at) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'waiting') AS oldest_waiting_since
+           FROM queues q
+          WHERE $1 IS NULL OR q.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1)
+          ORDER BY q.name",
+    )
+    .bind(member.map(str::to_string))
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct WaitingChat {
+    pub chat_id: String,
+    pub customer_name: String,
+    pub requested_at: String,
+    pub queued_at: String,
+    pub queue_id: String,
+    pub queue_name: String,
+    pub category_id: Option<String>,
+    pub category_name: Option<String>,
+}
+
+/// The incoming list, oldest first: all waiting chats, or those in `member`'s queues.
+pub async fn waiting_chats(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<WaitingChat>> {
+    sqlx::query_as(
+        "SELECT c.chat_id, c.customer_name, c.requested_at, c.queued_at, c.queue_id,
+                q.name AS queue_name, c.category_id, k.name AS category_name
+           FROM chats c
+           JOIN queues q ON q.queue_id = c.queue_id
+           LEFT JOIN categories k ON k.category_id = c.category_id
+          WHERE c.status = 'waiting'
+            AND ($1 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1))
+          ORDER BY c.queued_at, c.chat_id",
+    )
+    .bind(member.map(str::to_string))
+    .fetch_all(db)
+    .await
+}
+
+/// A chat in an agent's list, with the customer messages the agent has not read.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct AgentChat {
+    pub chat_id: String,
+    pub customer_name: String,
+    pub status: String,
+    pub queue_id: String,
+    pub unread: i64,
+    pub read_up_to: i64,
+    pub since: String,
+    pub last_message_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AgentChatList {
+    pub active: Vec<AgentChat>,
+    pub passive: Vec<AgentChat>,
+}
+
+pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatList> {
+    let rows: Vec<(String, AgentChat)> = sqlx::query(
+        "SELECT a.state, c.chat_id, c.customer_name, c.status, c.queue_id, a.unread, a.read_up_to,
+                a.since, c.last_message_at
+           FROM agent_chats a JOIN chats c ON c.chat_id = a.chat_id
+          WHERE a.agent_id = $1
+          ORDER BY a.since, c.chat_id",
+    )
+    .bind(agent_id.to_string())
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| Ok((sqlx::Row::try_get(row, "state")?, AgentChat::from_row(row)?)))
+    .collect::<ReadResult<_>>()?;
+    let (active, passive): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|(state, _)| state == "active");
+    Ok(AgentChatList {
+        active: active.into_iter().map(|(_, c)| c).collect(),
+        passive: passive.into_iter().map(|(_, c)| c).collect(),
+    })
+}
+
+/// How many chats an agent has open now.
+pub async fn active_chat_count(db: &AnyPool, agent_id: &str) -> ReadResult<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM agent_chats WHERE agent_id = $1 AND state = 'active'")
+        .bind(agent_id.to_string())
+        .fetch_one(db)
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct ChatRow {
+    pub chat_id: String,
+    pub status: String,
+    pub queue_id: String,
+    pub category_id: Option<String>,
+    pub customer_name: String,
+    pub answers: String,
+    pub agent_id: Option<String>,
+    pub requested_at: String,
+    pub queued_at: String,
+    pub assigned_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+    pub transfers: i64,
+    pub messages: i64,
+}
+
+pub async fn chat(db: &AnyPool, chat_id: &str) -> ReadResult<Option<ChatRow>> {
+    sqlx::query_as(
+        "SELECT chat_id, status, queue_id, category_id, customer_name, answers, agent_id,
+                requested_at, queued_at, assigned_at, ended_at, end_reason, transfers, messages
+           FROM chats WHERE chat_id = $1",
+    )
+    .bind(chat_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct MessageRow {
+    pub message_id: String,
+    pub number: i64,
+    pub author_kind: String,
+    pub author_id: Option<String>,
+    pub text: String,
+    pub client_message_id: Option<String>,
+    pub sent_at: String,
+}
+
+const MESSAGE_COLUMNS: &str =
+    "message_id, number, author_kind, author_id, text, client_message_id, sent_at";
+
+pub async fn transcript(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<MessageRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 ORDER BY number"
+    ))
+    .bind(chat_id.to_string())
+    .fetch_all(db)
+    .await
+}
+
+pub async fn message(db: &AnyPool, message_id: &str) -> ReadResult<Option<MessageRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE message_id = $1"
+    ))
+    .bind(message_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn message_by_client_id(
+    db: &AnyPool,
+    chat_id: &str,
+    client_message_id: &str,
+) -> ReadResult<Option<MessageRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND client_message_id = $2
+          ORDER BY number LIMIT 1"
+    ))
+    .bind(chat_id.to_string())
+    .bind(client_message_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+/// A waiting chat's place in its queue: 1 is next. Chats leave a queue in arrival order.
+pub async fn queue_position(db: &AnyPool, chat_id: &str) -> ReadResult<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM chats o
+                  WHERE o.queue_id = c.queue_id AND o.status = 'waiting'
+                    AND (o.queued_at < c.queued_at OR (o.queued_at = c.queued_at AND o.chat_id <= c.chat_id)))
+           FROM chats c WHERE c.chat_id = $1 AND c.status = 'waiting'",
+    )
+    .bind(chat_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+/// Filters of the chat history; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub queue_id: Option<String>,
+    pub agent_id: Option<String>,
+    /// Matches the customer's name or any of their form answers (e-mail, phone, …).
+    pub customer: Option<String>,
+    /// Only chats in the queues this user is a member of.
+    pub member: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct HistoryRow {
+    pub chat_id: String,
+    pub status: String,
+    pub queue_id: String,
+    pub customer_name: String,
+    pub agent_id: Option<String>,
+    pub requested_at: String,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+    pub messages: i64,
+}
+
+pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<HistoryRow>> {
+    let customer = filter
+        .customer
+        .as_ref()
+        .map(|c| format!("%{}%", c.to_lowercase().replace(['%', '_'], "")));
+    sqlx::query_as(
+        "SELECT c.chat_id, c.status, c.queue_id, c.customer_name, c.agent_id, c.requested_at,
+                c.ended_at, c.end_reason, c.messages
+           FROM chats c
+          WHERE ($1 IS NULL OR c.requested_at >= $1)
+            AND ($2 IS NULL OR c.requested_at < $2)
+            AND ($3 IS NULL OR c.queue_id = $3)
+            AND ($4 IS NULL OR c.chat_id IN (SELECT chat_id FROM chat_participants WHERE agent_id = $4))
+            AND ($5 IS NULL OR lower(c.customer_name) LIKE $5 OR lower(c.answers) LIKE $5)
+            AND ($6 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $6)
+                 OR c.chat_id IN (SELECT chat_id FROM chat_participants WHERE agent_id = $6))
+          ORDER BY c.requested_at DESC, c.chat_id
+          LIMIT $7",
+    )
+    .bind(filter.from.clone())
+    .bind(filter.to.clone())
+    .bind(filter.queue_id.clone())
+    .bind(filter.agent_id.clone())
+    .bind(customer)
+    .bind(filter.member.clone())
+    .bind(filter.limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Was `agent_id` ever assigned this chat?
+pub async fn took_part(db: &AnyPool, chat_id: &str, agent_id: &str) -> ReadResult<bool> {
+    let found: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM chat_participants WHERE chat_id = $1 AND agent_id = $2",
+    )
+    .bind(chat_id.to_string())
+    .bind(agent_id.to_string())
+    .fetch_one(db)
+    .await?;
+    Ok(found > 0)
+}

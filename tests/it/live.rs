@@ -1,0 +1,186 @@
+//! The live streams: what each audience sees, resuming with Last-Event-ID, hostile text.
+
+use reqwest::StatusCode;
+use samtale_tests::TestApp;
+use serde_json::json;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn a_customer_message_reaches_the_agent_stream_and_the_reply_the_customer_stream() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let mut agent = app.stream("/events", &centre.kari.token, None).await;
+        let (chat, customer) = app.start_chat(&centre.billing, "Strøm").await;
+        let requested = agent
+            .until("ChatRequested", WAIT)
+            .await
+            .expect("the request arrives");
+        assert_eq!(requested.last().unwrap().data["chat_id"], chat.as_str());
+
+        let mut customer_stream = app
+            .stream(&format!("/customer/chats/{chat}/events"), &customer, None)
+            .await;
+        let queue = customer_stream.until("queue", WAIT).await.unwrap();
+        assert_eq!(queue.last().unwrap().data["queue_position"], 1);
+
+        app.post_ok(
+            &format!("/chats/{chat}/pickup"),
+            &centre.kari.token,
+            json!({}),
+        )
+        .await;
+        let hostile = "line one\r\nid: 999\n\nevent: forged\rdata: {}";
+        app.post_ok(
+            &format!("/customer/chats/{chat}/messages"),
+            &customer,
+            json!({"text": hostile}),
+        )
+        .await;
+        let seen = agent.until("MessageSent", WAIT).await.unwrap();
+        let message = seen.last().unwrap();
+        assert_eq!(
+            message.data["event"]["MessageSent"]["text"], hostile,
+            "text arrives intact in data"
+        );
+        assert!(
+            message.id.as_ref().unwrap().parse::<i64>().is_ok(),
+            "ids are log positions"
+        );
+
+        app.post_ok(
+            &format!("/chats/{chat}/messages"),
+            &centre.kari.token,
+            json!({"text": "Hei!"}),
+        )
+        .await;
+        let mut to_customer = Vec::new();
+        while !to_customer
+            .iter()
+            .any(|e: &samtale_tests::SseEvent| e.data["event"]["MessageSent"]["text"] == "Hei!")
+        {
+            to_customer.extend(
+                customer_stream
+                    .until("MessageSent", WAIT)
+                    .await
+                    .expect("the reply"),
+            );
+        }
+        assert!(
+            to_customer.iter().all(|e| e.event != "board"),
+            "customers get no board"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_agent_stream_carries_nothing_from_other_queues() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let mut ola = app.stream("/events", &centre.ola.token, None).await;
+        let (other, _) = app.start_chat(&centre.billing, "Support-kunde").await;
+        let (mine, _) = app.start_chat(&centre.offers, "Salgs-kunde").await;
+        let seen = ola.until("ChatRequested", WAIT).await.unwrap();
+        let chats: Vec<_> = seen
+            .iter()
+            .filter_map(|e| e.data["chat_id"].as_str())
+            .collect();
+        assert_eq!(chats, [mine.as_str()]);
+        assert!(!chats.contains(&other.as_str()));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_exactly_the_events_it_missed() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let (chat, customer) = app.start_chat(&centre.billing, "Resume").await;
+        app.post_ok(
+            &format!("/chats/{chat}/pickup"),
+            &centre.kari.token,
+            json!({}),
+        )
+        .await;
+        let path = format!("/customer/chats/{chat}/messages");
+        app.post_ok(&path, &customer, json!({"text": "first"}))
+            .await;
+
+        let mut first = app.stream("/events", &centre.kari.token, None).await;
+        app.post_ok(&path, &customer, json!({"text": "second"}))
+            .await;
+        let seen = first.until("MessageSent", WAIT).await.unwrap();
+        let last_id = seen.last().unwrap().id.clone().unwrap();
+        drop(first);
+
+        for text in ["third", "fourth", "fifth"] {
+            app.post_ok(&path, &customer, json!({"text": text})).await;
+        }
+        let mut resumed = app
+            .stream("/events", &centre.kari.token, Some(&last_id))
+            .await;
+        let mut texts = Vec::new();
+        while texts.len() < 3 {
+            let event = resumed.next(WAIT).await.expect("the missed events");
+            if event.event == "MessageSent" {
+                texts.push(
+                    event.data["event"]["MessageSent"]["text"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                );
+            }
+        }
+        assert_eq!(texts, ["third", "fourth", "fifth"], "{}", app.backend);
+        // And nothing more arrives twice: the next message is the next one.
+        app.post_ok(&path, &customer, json!({"text": "sixth"}))
+            .await;
+        let next = resumed.until("MessageSent", WAIT).await.unwrap();
+        assert_eq!(
+            next.last().unwrap().data["event"]["MessageSent"]["text"],
+            "sixth"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_last_event_id_is_refused_and_an_unknown_one_resyncs() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let malformed = app
+            .request(reqwest::Method::GET, "/events", &centre.kari.token)
+            .header("Last-Event-ID", "12; DROP TABLE events")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+        let mut stream = app
+            .stream("/events", &centre.kari.token, Some("999999999"))
+            .await;
+        assert_eq!(stream.next(WAIT).await.unwrap().event, "resync");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_open_stream() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let mut stream = app.stream("/events", &centre.kari.token, None).await;
+        assert_eq!(stream.next(WAIT).await.unwrap().event, "board");
+        app.post("/auth/logout", &centre.kari.token, json!({}))
+            .await;
+        let mut ended = false;
+        for _ in 0..10 {
+            if stream.next(Duration::from_secs(5)).await.is_none() {
+                ended = true;
+                break;
+            }
+        }
+        assert!(ended, "the stream ends after logout");
+        app.finish().await;
+    }
+}

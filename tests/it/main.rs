@@ -1,0 +1,7 @@
+//! The black-box suite: every test drives a real server over HTTP, on each backend.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod chats;
+mod live;
+mod presence;

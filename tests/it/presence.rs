@@ -1,0 +1,58 @@
+//! The log in/out button, and supervisors logging others in and out.
+
+use reqwest::StatusCode;
+use samtale_tests::TestApp;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_agent_button_logs_in_to_every_queue_they_belong_to() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let both = app
+            .create_staff("begge", "agent", &[&centre.support, &centre.sales])
+            .await;
+        let state = app
+            .post_ok("/me/presence", &both.token, json!({"logged_in": true}))
+            .await;
+        assert_eq!(state["logged_in_queues"].as_array().unwrap().len(), 2);
+        let board = app.get_ok("/queues", &both.token).await;
+        assert!(board
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["logged_in_agents"] == 1));
+        let state = app
+            .post_ok("/me/presence", &both.token, json!({"logged_in": false}))
+            .await;
+        assert_eq!(state["logged_in_queues"], json!([]));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn only_supervisors_log_other_agents_in_and_out() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let path = format!(
+            "/queues/{}/agents/{}/presence",
+            centre.support, centre.kari.user_id
+        );
+        let by_agent = app
+            .post(&path, &centre.ola.token, json!({"logged_in": true}))
+            .await;
+        assert_eq!(by_agent.status(), StatusCode::FORBIDDEN);
+        let by_supervisor = app
+            .post_ok(&path, &centre.siri.token, json!({"logged_in": true}))
+            .await;
+        assert_eq!(by_supervisor["logged_in_queues"], json!([centre.support]));
+        let not_member = format!(
+            "/queues/{}/agents/{}/presence",
+            centre.sales, centre.kari.user_id
+        );
+        let refused = app
+            .post(&not_member, &centre.siri.token, json!({"logged_in": true}))
+            .await;
+        assert_eq!(refused.status(), StatusCode::CONFLICT);
+        app.finish().await;
+    }
+}

@@ -75,6 +75,22 @@ impl TestApp {
         test_app
     }
 
+    /// Another node on the same database, as a second `samtale serve` would be; its API base.
+    pub async fn second_node(&self) -> (Application, String) {
+        let config = ServeConfig {
+            database: DatabaseConfig {
+                database_url: self.database.url.clone(),
+            },
+            listen: "127.0.0.1:0".into(),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            demo: false,
+            widget_origins: vec![],
+        };
+        let node = Application::build(&config).await.expect("the second node starts");
+        let base = format!("http://{}/api/v1", node.address);
+        (node, base)
+    }
+
     pub async fn finish(self) {
         self.database.drop_schema().await;
     }

@@ -184,3 +184,44 @@ async fn logging_out_ends_the_open_stream() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_message_sent_through_one_node_reaches_a_stream_on_another() {
+    for app in TestApp::each_backend().await {
+        if app.backend != "postgres" {
+            // Several nodes share PostgreSQL; SQLite is the single-process embedded default.
+            app.finish().await;
+            continue;
+        }
+        let centre = app.centre().await;
+        let (_node_b, base_b) = app.second_node().await;
+        let response = app
+            .client
+            .get(format!("{base_b}/events"))
+            .bearer_auth(&centre.kari.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut on_b = samtale_tests::SseStream::new(response);
+        let (chat, customer) = app.start_chat(&centre.billing, "To noder").await;
+        app.post_ok(&format!("/chats/{chat}/pickup"), &centre.kari.token, json!({})).await;
+        app.post_ok(&format!("/customer/chats/{chat}/messages"), &customer, json!({"text": "via A"}))
+            .await;
+        let seen = on_b.until("MessageSent", WAIT).await.expect("node B streams node A's message");
+        assert_eq!(seen.last().unwrap().data["event"]["MessageSent"]["text"], "via A");
+        // And node B's read models show it too.
+        let view = app
+            .client
+            .get(format!("{base_b}/chats/{chat}"))
+            .bearer_auth(&centre.kari.token)
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        assert_eq!(view["transcript"][0]["text"], "via A");
+        app.finish().await;
+    }
+}

@@ -1,0 +1,507 @@
+// The agent console: signs the agent in, loads their picture of the contact centre, keeps it
+// current from the live stream, and wires the controls. Rendering lives in the view modules;
+// this module owns the state and the calls to the API.
+
+import { api, post, session, whenUnauthorized } from './api.js';
+import { $, coalesce } from './dom.js';
+import { t, translate, language, languages, setLanguage, tickSince } from './i18n.js';
+import { connect } from './live.js';
+import { renderIncoming } from './incoming.js';
+import { renderQueues } from './queues.js';
+import { renderChatLists, totalUnread } from './chat-lists.js';
+import {
+  renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine,
+} from './conversation.js';
+import { renderCustomerInfo } from './customer-info.js';
+import { renderAdmin } from './admin.js';
+import { chatIcon, closeIcon } from './icons.js';
+import { Presence } from './presence.js';
+
+const state = {
+  me: null,
+  board: [],
+  waiting: [],
+  mine: { active: [], passive: [] },
+  /** Loaded chat views by id: the selected one and those seen this session. */
+  chats: new Map(),
+  selected: null,
+  /** Every queue and category, for names and the transfer select. */
+  directory: { queues: [], categories: [] },
+  /** Supervisors and administrators: the other users they can log in and out. */
+  agents: null,
+  presence: new Presence(),
+  drafts: new Map(),
+  tab: 'incoming',
+  stopLive: null,
+};
+
+const els = {
+  title: $('#chat-title'),
+  status: $('#chat-status'),
+  actions: $('#chat-actions'),
+  composer: $('#composer'),
+  transcript: $('#transcript'),
+};
+const input = $('#message-input');
+const panel = $('#chat-panel');
+
+const oversees = () => ['supervisor', 'administrator'].includes(state.me?.role);
+
+// ---- rendering -----------------------------------------------------------------------------
+
+function renderHeader() {
+  const loggedIn = state.presence.mineLoggedIn();
+  const toggle = $('#presence-toggle');
+  toggle.setAttribute('aria-pressed', String(loggedIn));
+  toggle.classList.toggle('on', loggedIn);
+  $('#presence-label').textContent = t(loggedIn ? 'presenceIn' : 'presenceOut');
+  toggle.title = t(loggedIn ? 'logOutQueues' : 'logInQueues');
+  const unread = totalUnread(state.mine.active);
+  const badge = $('#total-unread');
+  badge.hidden = unread === 0;
+  badge.textContent = String(unread);
+  $('#incoming-count').textContent = String(state.waiting.length);
+  document.title = `${unread > 0 ? `(${unread}) ` : ''}Samtale`;
+}
+
+function renderIncomingView() {
+  renderIncoming($('#incoming'), state.waiting, { onPickUp: pickUp });
+  renderHeader();
+}
+
+function renderQueuesView() {
+  renderQueues($('#queues'), state.board, {
+    agents: state.agents,
+    presence: state.presence,
+    onAgentPresence: setAgentPresence,
+  });
+}
+
+function renderLists() {
+  renderChatLists(state.mine, state.selected, {
+    onSelect: select,
+    activeRoot: $('#active-chats'),
+    passiveRoot: $('#passive-chats'),
+  });
+  renderHeader();
+}
+
+function renderSelected() {
+  const chat = state.chats.get(state.selected);
+  $('#no-chat').hidden = Boolean(chat);
+  $('#chat-view').hidden = !chat;
+  $('#customer-info').hidden = !chat;
+  if (!chat) return;
+  renderConversation(els, chat, state.me);
+  renderCustomerInfo($('#customer-info'), chat, state.directory);
+}
+
+function renderAll() {
+  translate();
+  fillTransferTargets($('#transfer-target'), state.directory);
+  renderIncomingView();
+  renderQueuesView();
+  renderLists();
+  renderSelected();
+}
+
+let toastTimer;
+function notify(text, kind = 'info') {
+  const toast = $('#toast');
+  toast.textContent = text;
+  toast.dataset.kind = kind;
+  toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { toast.hidden = true; }, 5000);
+}
+
+const failed = (error) => notify(t('failed', { detail: error.message }), 'error');
+
+// ---- loading -------------------------------------------------------------------------------
+
+async function loadDirectory() {
+  const { queues, categories } = await api('/widget/config');
+  state.directory = { queues, categories };
+  fillTransferTargets($('#transfer-target'), state.directory);
+}
+
+const refreshWaiting = coalesce(async () => {
+  state.waiting = await api('/chats/waiting');
+  renderIncomingView();
+});
+
+async function loadMine() {
+  state.mine = await api('/me/chats');
+  renderLists();
+}
+const refreshMine = coalesce(loadMine);
+
+async function loadChat(chatId) {
+  const chat = await api(`/chats/${chatId}`);
+  state.chats.set(chatId, chat);
+  if (state.selected === chatId) {
+    renderSelected();
+    markRead();
+  }
+  return chat;
+}
+
+async function loadAgents() {
+  if (!oversees()) return;
+  const users = await api('/users');
+  state.agents = users.filter((u) => u.active && u.user_id !== state.me.user_id
+    && u.role !== 'administrator');
+}
+
+/** Everything, from scratch: at start and whenever the live stream says to resync. */
+async function reloadAll() {
+  const [board, waiting, mine] = await Promise.all([
+    api('/queues'), api('/chats/waiting'), api('/me/chats'), loadDirectory(), loadAgents(),
+  ]);
+  Object.assign(state, { board, waiting, mine });
+  state.chats.clear();
+  if (state.selected) await loadChat(state.selected).catch(() => { state.selected = null; });
+  renderAll();
+  if (state.tab === 'admin') showAdmin();
+}
+
+// ---- the chat panel ------------------------------------------------------------------------
+
+function setPanel(open) {
+  panel.hidden = !open;
+  $('#panel-toggle').setAttribute('aria-expanded', String(open));
+  if (open) markRead();
+}
+
+function onScreen(chatId) {
+  return state.selected === chatId && !panel.hidden && document.visibilityState === 'visible';
+}
+
+async function select(chatId) {
+  if (state.selected) state.drafts.set(state.selected, input.value);
+  state.selected = chatId;
+  input.value = state.drafts.get(chatId) ?? '';
+  renderLists();
+  renderSelected();
+  await loadChat(chatId).catch(failed);
+  if (isMine(state.chats.get(chatId), state.me)) input.focus();
+}
+
+/** Marks the customer's messages in the chat on screen as read, which clears its badge. */
+function markRead() {
+  const chat = state.chats.get(state.selected);
+  const entry = state.mine.active.find((c) => c.chat_id === state.selected);
+  if (!chat || !entry || !isMine(chat, state.me) || !onScreen(chat.chat_id)) return;
+  const last = chat.transcript.reduce((max, m) => Math.max(max, m.number), 0);
+  if (last <= entry.read_up_to && entry.unread === 0) return;
+  entry.read_up_to = last;
+  entry.unread = 0;
+  renderLists();
+  post(`/chats/${chat.chat_id}/read`, { up_to: last }).catch(failed);
+}
+
+function addMessage(chatId, message) {
+  const chat = state.chats.get(chatId);
+  if (chat && !chat.transcript.some((m) => m.number === message.number)) {
+    chat.transcript.push(message);
+    chat.transcript.sort((a, b) => a.number - b.number);
+    if (state.selected === chatId) renderTranscript(els.transcript, chat, state.me);
+  }
+}
+
+async function pickUp(waiting, button) {
+  button.disabled = true;
+  try {
+    const chat = await post(`/chats/${waiting.chat_id}/pickup`);
+    state.chats.set(chat.chat_id, chat);
+    await loadMine();
+    setPanel(true);
+    await select(chat.chat_id);
+  } catch (error) {
+    if (error.status === 409) notify(t('alreadyTaken'), 'error');
+    else failed(error);
+    button.disabled = false;
+  }
+  refreshWaiting();
+}
+
+/** A client id for each message, so a retried send is recognised rather than doubled. */
+function newClientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function send(event) {
+  event.preventDefault();
+  const chatId = state.selected;
+  const text = input.value;
+  if (!chatId || text.trim() === '') return;
+  input.value = '';
+  state.drafts.delete(chatId);
+  try {
+    const message = await post(`/chats/${chatId}/messages`, { text, client_message_id: newClientId() });
+    addMessage(chatId, message);
+  } catch (error) {
+    if (state.selected === chatId && input.value === '') input.value = text;
+    failed(error);
+  }
+}
+
+async function endChat() {
+  const chatId = state.selected;
+  try {
+    state.chats.set(chatId, await post(`/chats/${chatId}/end`));
+    renderSelected();
+    await loadMine();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+async function transfer(event) {
+  event.preventDefault();
+  const target = $('#transfer-target').value;
+  if (!target) return;
+  const chatId = state.selected;
+  try {
+    state.chats.set(chatId, await post(`/chats/${chatId}/transfer`, transferTarget(target)));
+    $('#transfer-target').value = '';
+    notify(t('transferred'));
+    renderSelected();
+    await loadMine();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+// ---- presence ------------------------------------------------------------------------------
+
+async function togglePresence() {
+  const loggedIn = !state.presence.mineLoggedIn();
+  try {
+    const result = await post('/me/presence', { logged_in: loggedIn });
+    state.presence.learn(result, state.board);
+    renderHeader();
+    renderQueuesView();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+async function setAgentPresence(queue, agent, loggedIn) {
+  try {
+    const result = await post(`/queues/${queue.queue_id}/agents/${agent.user_id}/presence`, { logged_in: loggedIn });
+    state.presence.learn(result, state.board);
+    renderQueuesView();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+// ---- live ----------------------------------------------------------------------------------
+
+const DIRECTORY_EVENTS = new Set([
+  'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
+  'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',
+]);
+
+const refreshDirectory = coalesce(async () => {
+  await Promise.all([loadDirectory(), loadAgents()]);
+  renderQueuesView();
+  if (state.tab === 'admin') await showAdmin();
+});
+
+function onMessageSent(chatId, sent) {
+  addMessage(chatId, {
+    message_id: sent.message_id,
+    number: sent.number,
+    author_kind: sent.author.kind,
+    author_id: sent.author.user_id ?? null,
+    text: sent.text,
+    client_message_id: sent.client_message_id,
+    sent_at: sent.at,
+  });
+  const entry = state.mine.active.find((c) => c.chat_id === chatId);
+  if (!entry) return;
+  entry.last_message_at = sent.at;
+  if (sent.author.kind === 'customer' && !onScreen(chatId)) entry.unread += 1;
+  renderLists();
+  markRead();
+}
+
+function onEvent(type, data) {
+  const payload = data.event?.[type] ?? {};
+  const chatId = data.chat_id;
+  const me = state.me.user_id;
+  if (type === 'MessageSent') return onMessageSent(chatId, payload);
+  if (type === 'AgentLoggedIn' || type === 'AgentLoggedOut') {
+    state.presence.apply(data.aggregate_id, payload.queues, type === 'AgentLoggedIn');
+    renderHeader();
+    renderQueuesView();
+    return;
+  }
+  if (DIRECTORY_EVENTS.has(type)) return refreshDirectory();
+  if (type === 'MessagesRead') {
+    if (payload.agent_id === me) refreshMine();
+    return;
+  }
+  // A chat arrived, moved or ended: the incoming list, the agent's lists and the chat change.
+  refreshWaiting();
+  const mineBefore = [...state.mine.active, ...state.mine.passive].some((c) => c.chat_id === chatId);
+  const assignedToMe = type === 'ChatAssigned' && payload.agent_id === me;
+  if (mineBefore || assignedToMe || payload.from_agent === me || payload.agent_id === me) refreshMine();
+  if (state.chats.has(chatId)) loadChat(chatId).catch(failed);
+  // Chats routed to the agent automatically open in the panel, as picked ones do.
+  if (assignedToMe && payload.via === 'routing') {
+    setPanel(true);
+    if (!state.selected) select(chatId);
+  }
+}
+
+function onLiveStatus(status) {
+  const el = $('#live-status');
+  el.dataset.status = status;
+  el.textContent = t(status === 'live' ? 'live' : 'reconnecting');
+  // A stream the browser gave up on (the server refused it): check the session, then retry.
+  if (status === 'closed') {
+    api('/me').then(() => setTimeout(startLive, 3000), () => {});
+  }
+}
+
+function startLive() {
+  state.stopLive?.();
+  state.stopLive = connect({
+    onEvent,
+    onBoard: (queues) => {
+      state.board = queues;
+      renderQueuesView();
+    },
+    onResync: () => reloadAll().catch(failed),
+    onStatus: onLiveStatus,
+  });
+}
+
+// ---- tabs, session -------------------------------------------------------------------------
+
+async function showAdmin() {
+  await renderAdmin($('#admin'), { notify }).catch(failed);
+}
+
+function setTab(tab) {
+  state.tab = tab;
+  for (const name of ['incoming', 'queues', 'admin']) {
+    $(`#tab-${name}`).setAttribute('aria-selected', String(name === tab));
+    $(`#view-${name}`).hidden = name !== tab;
+  }
+  if (tab === 'admin') showAdmin();
+}
+
+async function startConsole(user) {
+  state.me = user;
+  state.presence = new Presence(user.user_id);
+  $('#login-view').hidden = true;
+  $('#console-view').hidden = false;
+  $('#user-name').textContent = user.display_name;
+  $('#tab-admin').hidden = user.role !== 'administrator';
+  setTab('incoming');
+  await reloadAll();
+  startLive();
+}
+
+function showLogin() {
+  state.stopLive?.();
+  state.stopLive = null;
+  state.selected = null;
+  state.chats.clear();
+  state.drafts.clear();
+  $('#console-view').hidden = true;
+  $('#login-view').hidden = false;
+  translate();
+  $('#username').focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  $('#login-error').textContent = '';
+  try {
+    const { token, user } = await post('/auth/login', {
+      username: $('#username').value,
+      password: $('#password').value,
+    });
+    session.token = token;
+    $('#password').value = '';
+    await startConsole(user);
+  } catch (error) {
+    $('#login-error').textContent = error.status === 401 ? t('signInFailed') : t('failed', { detail: error.message });
+  }
+}
+
+/** Going home: out of the queues (no more chats routed here), then the session ends. */
+async function signOut() {
+  try {
+    if (state.presence.mineLoggedIn()) await post('/me/presence', { logged_in: false });
+    await post('/auth/logout');
+  } catch (error) {
+    console.warn('sign-out', error);
+  }
+  state.presence.forget();
+  session.token = null;
+  showLogin();
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+
+function wire() {
+  for (const select of document.querySelectorAll('.language-select')) {
+    for (const [code, name] of Object.entries(languages)) {
+      select.append(new Option(name, code, false, code === language));
+    }
+    select.addEventListener('change', () => {
+      setLanguage(select.value);
+      for (const other of document.querySelectorAll('.language-select')) other.value = select.value;
+      if (state.me) renderAll();
+      else translate();
+    });
+  }
+  $('#panel-toggle').prepend(chatIcon());
+  $('#close-panel').append(closeIcon());
+  $('#login-form').addEventListener('submit', signIn);
+  $('#sign-out').addEventListener('click', signOut);
+  $('#presence-toggle').addEventListener('click', togglePresence);
+  $('#panel-toggle').addEventListener('click', () => setPanel(panel.hidden));
+  $('#close-panel').addEventListener('click', () => {
+    setPanel(false);
+    $('#panel-toggle').focus();
+  });
+  for (const name of ['incoming', 'queues', 'admin']) {
+    $(`#tab-${name}`).addEventListener('click', () => setTab(name));
+  }
+  $('#composer').addEventListener('submit', send);
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $('#composer').requestSubmit();
+    }
+  });
+  $('#end-chat').addEventListener('click', endChat);
+  $('#transfer-form').addEventListener('submit', transfer);
+  document.addEventListener('visibilitychange', markRead);
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !panel.hidden && panel.contains(document.activeElement)) {
+      setPanel(false);
+      $('#panel-toggle').focus();
+    }
+  });
+  setInterval(() => tickSince(document.body), 1000);
+  whenUnauthorized(() => {
+    session.token = null;
+    showLogin();
+  });
+}
+
+wire();
+if (session.token) {
+  api('/me').then(startConsole).catch(showLogin);
+} else {
+  showLogin();
+}

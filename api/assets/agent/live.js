@@ -1,0 +1,39 @@
+// The live stream. The browser's EventSource reconnects by itself after a network drop and
+// sends Last-Event-ID (the log position of the last event it saw); the server replays what was
+// missed, so nothing is lost or doubled. A `resync` event means the server could not resume
+// from that position: the caller reloads everything.
+
+import { eventsUrl } from './api.js';
+
+const EVENT_TYPES = [
+  'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'ChatTransferred',
+  'ChatEnded', 'CustomerClosedClient', 'AgentLoggedIn', 'AgentLoggedOut',
+  'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
+  'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',
+];
+
+/**
+ * Opens the stream. `onEvent(type, data)` gets every domain event, with `data.event[type]`
+ * as its payload; `onBoard(queues)`, `onResync()` and `onStatus('live'|'reconnecting'|'closed')`
+ * the rest. Returns a function that closes the stream.
+ */
+export function connect({ onEvent, onBoard, onResync, onStatus }) {
+  const source = new EventSource(eventsUrl());
+  const parse = (handler) => (message) => {
+    try {
+      handler(JSON.parse(message.data));
+    } catch (error) {
+      console.error('bad live event', error);
+    }
+  };
+  for (const type of EVENT_TYPES) {
+    source.addEventListener(type, parse((data) => onEvent(type, data)));
+  }
+  source.addEventListener('board', parse((data) => onBoard(data.queues)));
+  source.addEventListener('resync', () => onResync());
+  source.addEventListener('open', () => onStatus('live'));
+  source.addEventListener('error', () => {
+    onStatus(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
+  });
+  return () => source.close();
+}

@@ -1,0 +1,50 @@
+// Who is logged in to which queue, as far as the console knows. The API has no read of
+// presence, so it is learnt: an answer to a presence change is the whole truth about that
+// user; a live event tells about the queues it names. What was never learnt stays unknown.
+// The agent's own state survives a reload of the page (not the end of the browser session).
+
+const STORAGE_KEY = 'samtale.presence';
+
+export class Presence {
+  constructor(me = null) {
+    this.me = me;
+    /** `user:queue` → logged in? */
+    this.known = new Map();
+    const saved = me && JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? '{}');
+    if (saved?.user === me) {
+      for (const queue of saved.queues) this.known.set(`${me}:${queue}`, true);
+    }
+  }
+
+  /** true, false, or undefined when not known. */
+  state(userId, queueId) {
+    return this.known.get(`${userId}:${queueId}`);
+  }
+
+  mineLoggedIn() {
+    return [...this.known].some(([key, on]) => on && key.startsWith(`${this.me}:`));
+  }
+
+  /** The answer to a presence change: `logged_in_queues` is every queue the user is in. */
+  learn({ user_id: userId, logged_in_queues: queues }, board) {
+    for (const queue of board) this.known.set(`${userId}:${queue.queue_id}`, false);
+    this.apply(userId, queues, true);
+  }
+
+  apply(userId, queues, loggedIn) {
+    for (const queue of queues) this.known.set(`${userId}:${queue}`, loggedIn);
+    if (userId === this.me) this.save();
+  }
+
+  save() {
+    const queues = [...this.known]
+      .filter(([key, on]) => on && key.startsWith(`${this.me}:`))
+      .map(([key]) => key.slice(this.me.length + 1));
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ user: this.me, queues }));
+  }
+
+  forget() {
+    this.known.clear();
+    sessionStorage.removeItem(STORAGE_KEY);
+  }
+}

@@ -1,0 +1,60 @@
+// Seed item 3, the queue overview: per queue the chats waiting, the ongoing chats and the
+// logged-in agents. Supervisors and administrators also log other agents in and out here.
+
+import { h, fill, rerender } from './dom.js';
+import { t, formatSince } from './i18n.js';
+
+/**
+ * `agents` (supervisors and administrators only): the users they can log in and out;
+ * `presence`: what is known of who is logged in where (see presence.js).
+ */
+export function renderQueues(root, board, { agents, presence, onAgentPresence }) {
+  if (board.length === 0) {
+    fill(root, h('p', { class: 'empty-state', text: t('noQueues') }));
+    return;
+  }
+  rerender(root, () => fill(root, h('div', { class: 'queue-grid' }, board.map((queue) => h('article', {
+    class: 'queue-card',
+    dataset: { queueId: queue.queue_id },
+    'aria-labelledby': `queue-${queue.queue_id}`,
+  },
+  h('h3', { id: `queue-${queue.queue_id}`, text: queue.name }),
+  h('dl', { class: 'figures' },
+    figure('waiting', queue.waiting, queue.waiting > 0 ? 'attention' : ''),
+    figure('ongoing', queue.ongoing),
+    figure('loggedInAgents', queue.logged_in_agents)),
+  h('p', { class: 'longest-wait' },
+    `${t('longestWait')}: `,
+    h('span', { dataset: { since: queue.oldest_waiting_since ?? '' } },
+      queue.oldest_waiting_since ? formatSince(queue.oldest_waiting_since) : '–')),
+  agents && agentList(queue, agents, presence, onAgentPresence))))));
+}
+
+function figure(key, value, tone = '') {
+  return h('div', { class: `figure ${tone}`, dataset: { figure: key } },
+    h('dt', { text: t(key) }),
+    h('dd', { text: String(value) }));
+}
+
+function agentList(queue, agents, presence, onAgentPresence) {
+  return h('details', { class: 'agent-presence', dataset: { key: `agents:${queue.queue_id}` } },
+    h('summary', { text: t('agents') }),
+    h('ul', {}, agents.map((agent) => {
+      const known = presence.state(agent.user_id, queue.queue_id);
+      const status = t({ true: 'agentLoggedIn', false: 'agentLoggedOut' }[known] ?? 'agentUnknown');
+      const vars = { name: agent.display_name, queue: queue.name };
+      const button = (loggedIn, label, aria) => h('button', {
+        type: 'button',
+        class: 'button small',
+        dataset: { key: `${queue.queue_id}:${agent.user_id}:${loggedIn}` },
+        'aria-label': t(aria, vars),
+        onclick: () => onAgentPresence(queue, agent, loggedIn),
+      }, t(label));
+      return h('li', { dataset: { userId: agent.user_id } },
+        h('span', { class: 'agent-name', text: agent.display_name }),
+        h('span', { class: 'agent-status', text: status }),
+        h('span', { class: 'agent-actions' },
+          button(true, 'logIn', 'logAgentIn'),
+          button(false, 'logOut', 'logAgentOut')));
+    })));
+}

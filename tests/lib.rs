@@ -2,9 +2,7 @@
 //! loopback port against a fresh database, and drives it over HTTP like any client would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod sse;
-
-pub use sse::{SseEvent, SseStream};
+pub use samtale_api::sse_client::{SseEvent, SseStream};
 
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use samtale_api::config::{DatabaseConfig, ServeConfig};
@@ -86,7 +84,9 @@ impl TestApp {
             demo: false,
             widget_origins: vec![],
         };
-        let node = Application::build(&config).await.expect("the second node starts");
+        let node = Application::build(&config)
+            .await
+            .expect("the second node starts");
         let base = format!("http://{}/api/v1", node.address);
         (node, base)
     }

@@ -74,6 +74,7 @@ impl AppState {
     ) -> Result<Option<LogPosition>, ApiError>
     where
         A: cqrs_es::Aggregate + Clone,
+        A::Command: Clone,
         ApiError: From<CommandError<A::Error>>,
     {
         let position = commands

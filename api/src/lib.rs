@@ -11,5 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod live;
+pub mod load;
+pub mod sse_client;
 
 pub use app::{AppState, Application};

@@ -18,6 +18,16 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
+/// How often the queue board is recomputed and sent while queues are changing.
+const BOARD_INTERVAL: Duration = Duration::from_millis(250);
+
+async fn sleep_until_due(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Batches a connection may fall behind before it is dropped.
 const FAN_OUT_CAPACITY: usize = 256;
 
@@ -76,8 +86,22 @@ impl LiveFeed {
         tokio::spawn(async move {
             let mut tail = Tail::new(log.as_ref(), start, 500);
             let mut scoper = Scoper::new(db.clone());
+            // When the next board is due: at most one board query per interval per node,
+            // however busy the queues are.
+            let mut board_due: Option<tokio::time::Instant> = None;
             loop {
-                let batch = match tail.next_batch().await {
+                let next = tokio::select! {
+                    next = tail.next_batch() => next,
+                    () = sleep_until_due(board_due) => {
+                        board_due = None;
+                        if let Ok(board) = read::queue_board(&db, None).await {
+                            let last = tail.position();
+                            let _ = sender.send(Arc::new(LiveBatch { events: vec![], board: Some(board), last }));
+                        }
+                        continue;
+                    }
+                };
+                let batch = match next {
                     Ok(batch) => batch,
                     Err(error) => {
                         tracing::warn!(%error, "live feed cannot read the log; retrying");
@@ -105,17 +129,16 @@ impl LiveFeed {
                         }
                     }
                 }
-                let board = if events.is_empty() {
-                    None
-                } else {
-                    read::queue_board(&db, None).await.ok()
-                };
-                // No receivers is fine: nobody is listening on this node right now.
+                let changes_board = !events.is_empty();
+                // Events first: the board is a convenience and must not delay a message.
                 let _ = sender.send(Arc::new(LiveBatch {
                     events,
-                    board,
+                    board: None,
                     last,
                 }));
+                if changes_board {
+                    board_due.get_or_insert_with(|| tokio::time::Instant::now() + BOARD_INTERVAL);
+                }
                 position_tx.send_replace(last);
             }
         });

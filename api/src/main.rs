@@ -23,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run the server (the embedded SQLite database unless SAMTALE_DATABASE_URL says otherwise).
     Serve(ServeConfig),
+    /// Drive a running server with simulated customers and agents and report the figures.
+    Load(samtale_api::load::LoadConfig),
     /// Manage the read models.
     Projections {
         #[command(subcommand)]
@@ -54,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
             println!("Samtale is listening on http://{}", app.address);
             app.run_until_stopped().await
         }
+        Command::Load(config) => samtale_api::load::run(config).await,
         Command::Projections {
             command: ProjectionsCommand::Rebuild { name, database },
         } => rebuild(name, &database).await,

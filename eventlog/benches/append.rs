@@ -82,7 +82,10 @@ async fn fill(db: &Database, chat: &str, count: usize) {
             )
         })
         .collect();
-    db.event_repository().persist::<Chat>(&events, None).await.unwrap();
+    db.event_repository()
+        .persist::<Chat>(&events, None)
+        .await
+        .unwrap();
 }
 
 fn append(c: &mut Criterion) {
@@ -90,14 +93,23 @@ fn append(c: &mut Criterion) {
     let databases = runtime.block_on(test_databases());
     for test_db in &databases {
         let db = &test_db.db;
-        let commands = || Commands::<Chat>::new(Arc::new(db.event_repository()), db.event_log(), NoServices, 1000);
+        let commands = || {
+            Commands::<Chat>::new(
+                Arc::new(db.event_repository()),
+                db.event_log(),
+                NoServices,
+                1000,
+            )
+        };
         let warm = commands();
         let (short, long) = runtime.block_on(async {
             let short = new_chat(&warm).await;
             let long = new_chat(&warm).await;
             fill(db, &long, 10_000).await;
             // Warm the cache the way a live server has it: by handling the chat once.
-            warm.execute(&long, say("warm up"), &context()).await.unwrap();
+            warm.execute(&long, say("warm up"), &context())
+                .await
+                .unwrap();
             (short, long)
         });
         let mut group = c.benchmark_group(format!("append_message/{}", test_db.backend_name));
@@ -112,7 +124,10 @@ fn append(c: &mut Criterion) {
         });
         group.bench_function("cold_chat_of_10000", |b| {
             b.to_async(&runtime).iter(|| async {
-                commands().execute(&long, say("hei"), &context()).await.unwrap()
+                commands()
+                    .execute(&long, say("hei"), &context())
+                    .await
+                    .unwrap()
             })
         });
         group.finish();

@@ -71,7 +71,10 @@ pub struct Commands<A: Aggregate + Clone> {
     log: Arc<dyn EventLog>,
 }
 
-impl<A: Aggregate + Clone> Commands<A> {
+impl<A: Aggregate + Clone> Commands<A>
+where
+    A::Command: Clone,
+{
     pub fn new(
         repo: Arc<EventRepository>,
         log: Arc<dyn EventLog>,
@@ -98,37 +101,52 @@ impl<A: Aggregate + Clone> Commands<A> {
                 return Ok(Some(done));
             }
         }
-        let outcome = self
-            .cqrs
-            .execute_with_metadata(aggregate_id, command, context.metadata())
-            .await;
-        match outcome {
-            Ok(()) => {
-                let position = self.log.command_position(context.command_id).await?;
-                if position.is_some() {
-                    self.log.wake().appended();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let outcome = self
+                .cqrs
+                .execute_with_metadata(aggregate_id, command.clone(), context.metadata())
+                .await;
+            match outcome {
+                Ok(()) => {
+                    let position = self.log.command_position(context.command_id).await?;
+                    if position.is_some() {
+                        self.log.wake().appended();
+                    }
+                    return Ok(position);
                 }
-                Ok(position)
-            }
-            Err(AggregateError::UserError(e)) => Err(CommandError::Rejected(e)),
-            Err(AggregateError::DatabaseConnectionError(e)) => {
-                Err(CommandError::Unavailable(e.to_string()))
-            }
-            Err(
-                error @ (AggregateError::AggregateConflict | AggregateError::UnexpectedError(_)),
-            ) => match self.log.command_position(context.command_id).await? {
-                Some(done) => Ok(Some(done)),
-                None if matches!(error, AggregateError::AggregateConflict) => {
-                    Err(CommandError::Conflict(A::TYPE))
+                Err(AggregateError::UserError(e)) => return Err(CommandError::Rejected(e)),
+                Err(AggregateError::DatabaseConnectionError(e)) => {
+                    return Err(CommandError::Unavailable(e.to_string()))
                 }
-                None => Err(classify_unexpected(error)),
-            },
-            Err(error @ AggregateError::DeserializationError(_)) => {
-                Err(CommandError::Internal(error.to_string()))
+                Err(
+                    error
+                    @ (AggregateError::AggregateConflict | AggregateError::UnexpectedError(_)),
+                ) => {
+                    if let Some(done) = self.log.command_position(context.command_id).await? {
+                        return Ok(Some(done));
+                    }
+                    if !matches!(error, AggregateError::AggregateConflict) {
+                        return Err(classify_unexpected(error));
+                    }
+                    // Someone else appended first (a customer and an agent writing at the same
+                    // moment). Deciding again on the new state is always right: the command
+                    // either still holds (a message) or is now refused (a second pickup).
+                    if attempts == CONFLICT_ATTEMPTS {
+                        return Err(CommandError::Conflict(A::TYPE));
+                    }
+                }
+                Err(error @ AggregateError::DeserializationError(_)) => {
+                    return Err(CommandError::Internal(error.to_string()))
+                }
             }
         }
     }
 }
+
+/// How often a command is decided again after losing an optimistic-lock race.
+const CONFLICT_ATTEMPTS: usize = 5;
 
 /// sqlite-es reports "database is locked" and I/O failures as unexpected errors; to a client
 /// they mean the same as a lost connection: try again shortly.

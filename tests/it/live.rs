@@ -205,11 +205,26 @@ async fn a_message_sent_through_one_node_reaches_a_stream_on_another() {
         assert_eq!(response.status(), StatusCode::OK);
         let mut on_b = samtale_tests::SseStream::new(response);
         let (chat, customer) = app.start_chat(&centre.billing, "To noder").await;
-        app.post_ok(&format!("/chats/{chat}/pickup"), &centre.kari.token, json!({})).await;
-        app.post_ok(&format!("/customer/chats/{chat}/messages"), &customer, json!({"text": "via A"}))
-            .await;
-        let seen = on_b.until("MessageSent", WAIT).await.expect("node B streams node A's message");
-        assert_eq!(seen.last().unwrap().data["event"]["MessageSent"]["text"], "via A");
+        app.post_ok(
+            &format!("/chats/{chat}/pickup"),
+            &centre.kari.token,
+            json!({}),
+        )
+        .await;
+        app.post_ok(
+            &format!("/customer/chats/{chat}/messages"),
+            &customer,
+            json!({"text": "via A"}),
+        )
+        .await;
+        let seen = on_b
+            .until("MessageSent", WAIT)
+            .await
+            .expect("node B streams node A's message");
+        assert_eq!(
+            seen.last().unwrap().data["event"]["MessageSent"]["text"],
+            "via A"
+        );
         // And node B's read models show it too.
         let view = app
             .client

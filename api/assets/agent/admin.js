@@ -92,10 +92,13 @@ function table(headKeys, rows) {
  * A small form whose submit runs `action(values)`; field problems from a 422 are shown next
  * to their fields. `second` adds another button running another action on the same values.
  */
+let formCount = 0;
+
 function form(fields, submitKey, action, second) {
+  formCount += 1;
   const problems = new Map();
   const controls = fields.map((field) => {
-    const id = `admin-${submitKey}-${field.name}-${Math.random().toString(36).slice(2, 8)}`;
+    const id = `admin-form-${formCount}-${field.name}`;
     const problem = h('span', { class: 'field-error', role: 'alert' });
     problems.set(field.name, problem);
     const input = field.options

@@ -279,8 +279,10 @@ async function transfer(event) {
 async function togglePresence() {
   const loggedIn = !state.presence.mineLoggedIn();
   try {
-    const result = await post('/me/presence', { logged_in: loggedIn });
-    state.presence.learn(result, state.board);
+    const answer = await post('/me/presence', { logged_in: loggedIn });
+    // In: to every queue the agent is a member of, which the answer lists. Out: of all.
+    const queues = loggedIn ? [] : state.board.map((q) => q.queue_id);
+    state.presence.changed(state.me.user_id, queues, loggedIn, answer);
     renderHeader();
     renderQueuesView();
   } catch (error) {
@@ -290,8 +292,8 @@ async function togglePresence() {
 
 async function setAgentPresence(queue, agent, loggedIn) {
   try {
-    const result = await post(`/queues/${queue.queue_id}/agents/${agent.user_id}/presence`, { logged_in: loggedIn });
-    state.presence.learn(result, state.board);
+    const answer = await post(`/queues/${queue.queue_id}/agents/${agent.user_id}/presence`, { logged_in: loggedIn });
+    state.presence.changed(agent.user_id, [queue.queue_id], loggedIn, answer);
     renderQueuesView();
   } catch (error) {
     failed(error);

@@ -1,6 +1,6 @@
 // Who is logged in to which queue, as far as the console knows. The API has no read of
-// presence, so it is learnt: an answer to a presence change is the whole truth about that
-// user; a live event tells about the queues it names. What was never learnt stays unknown.
+// presence, so it is learnt: from the presence changes made here, and from the live events
+// naming the queues someone logged in to or out of. What was never learnt stays unknown.
 // The agent's own state survives a reload of the page (not the end of the browser session).
 
 const STORAGE_KEY = 'samtale.presence';
@@ -25,10 +25,14 @@ export class Presence {
     return [...this.known].some(([key, on]) => on && key.startsWith(`${this.me}:`));
   }
 
-  /** The answer to a presence change: `logged_in_queues` is every queue the user is in. */
-  learn({ user_id: userId, logged_in_queues: queues }, board) {
-    for (const queue of board) this.known.set(`${userId}:${queue.queue_id}`, false);
-    this.apply(userId, queues, true);
+  /**
+   * A presence change succeeded: the user is now in (or out of) `queues`. The answer lists the
+   * queues they are in, but may be read a moment before a concurrent change lands, so it only
+   * adds knowledge; the change itself has the last word on its own queues.
+   */
+  changed(userId, queues, loggedIn, answer) {
+    this.apply(userId, answer.logged_in_queues, true);
+    this.apply(userId, queues, loggedIn);
   }
 
   apply(userId, queues, loggedIn) {

@@ -51,8 +51,9 @@ function agentList(queue, agents, presence, onAgentPresence) {
         onclick: () => onAgentPresence(queue, agent, loggedIn),
       }, t(label));
       return h('li', { dataset: { userId: agent.user_id } },
-        h('span', { class: 'agent-name', text: agent.display_name }),
-        h('span', { class: 'agent-status', text: status }),
+        h('span', { class: 'agent-who' },
+          h('span', { class: 'agent-name', text: agent.display_name }),
+          h('span', { class: 'agent-status', dataset: { known: String(known) }, text: status })),
         h('span', { class: 'agent-actions' },
           button(true, 'logIn', 'logAgentIn'),
           button(false, 'logOut', 'logAgentOut')));

@@ -220,6 +220,7 @@ async fn open(
             tx,
             delivered: LogPosition::START,
             queue_position: None,
+            waiting_in: None,
         };
         stream.run(resume, live, revocations).await;
     });
@@ -234,8 +235,11 @@ struct Stream {
     tx: mpsc::Sender<Result<Event, Infallible>>,
     /// The last log position sent (or skipped as not this audience's).
     delivered: LogPosition,
-    /// The customer's last announced place in the queue.
+    /// The customer's last announced place in the queue; `None` once the chat is not waiting.
     queue_position: Option<i64>,
+    /// The queue the customer's chat waits in, while it waits: only changes there can move
+    /// the customer's place, so only those cost a query.
+    waiting_in: Option<String>,
 }
 
 /// Why a stream stops: the client went away or stopped reading, or may no longer listen.
@@ -335,7 +339,7 @@ impl Stream {
             if self.audience.sees(live) {
                 self.send(frame(live)).await?;
             }
-            touches_my_queue |= matches!(live.event.event, DomainEvent::Chat(_));
+            touches_my_queue |= self.moves_my_place(live);
             self.delivered = live.event.position;
         }
         if let Some(board) = batch.board.as_ref().and_then(|b| self.audience.board(b)) {
@@ -360,15 +364,36 @@ impl Stream {
         }
     }
 
+    /// Could this event change the customer's place in the queue?
+    fn moves_my_place(&self, live: &LiveEvent) -> bool {
+        let Audience::Customer { chat_id } = &self.audience else {
+            return false;
+        };
+        let mine = live.scope.chat_id.as_deref() == Some(chat_id);
+        let in_my_queue = self
+            .waiting_in
+            .as_ref()
+            .is_some_and(|queue| live.scope.queues.contains(queue));
+        matches!(live.event.event, DomainEvent::Chat(_)) && (mine || in_my_queue)
+    }
+
     /// Tells a waiting customer their place in the queue whenever it changes.
     async fn announce_queue_position(&mut self) -> Result<(), Closed> {
         let Audience::Customer { chat_id } = &self.audience else {
             return Ok(());
         };
-        let position = read::queue_position(self.state.db.any(), chat_id)
+        let chat = read::chat(self.state.db.any(), chat_id)
             .await
             .ok()
             .flatten();
+        self.waiting_in = chat.filter(|c| c.status == "waiting").map(|c| c.queue_id);
+        let position = match self.waiting_in {
+            Some(_) => read::queue_position(self.state.db.any(), chat_id)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
         if position != self.queue_position {
             self.queue_position = position;
             self.send(

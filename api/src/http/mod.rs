@@ -2,6 +2,7 @@
 
 mod admin;
 mod chats;
+mod console;
 mod customer;
 mod events;
 mod health;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", staff.merge(customer))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(console::routes())
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())

@@ -1,4 +1,5 @@
-//! A minimal SSE client for tests: reads frames off a streaming response.
+//! A minimal SSE client: reads event frames off a streaming HTTP response. Used by the load
+//! tool and the black-box tests.
 
 use futures::StreamExt;
 use reqwest::Response;

@@ -1,0 +1,377 @@
+// The Samtale customer chat widget. A company puts one tag on its site:
+//   <script src="https://samtale.example/widget.js" async></script>
+// and gets a chat button and panel. The API is the origin this script was loaded from. The
+// widget lives in a shadow root, so the site's CSS and the widget's do not touch each other.
+// With data-mode="page" (the /widget page) it fills its page instead, without the button.
+// Every text from the network is set with textContent: never parsed as markup.
+
+(() => {
+  const script = document.currentScript;
+  const origin = new URL(script.src).origin;
+  const API = `${origin}/api/v1`;
+  const pageMode = script.dataset.mode === 'page';
+  const STORAGE_KEY = 'samtale.widget.chat';
+
+  const STRINGS = {
+    nb: {
+      open: 'Chat med oss',
+      title: 'Chat med oss',
+      subtitle: 'Vi svarer så fort vi kan.',
+      minimize: 'Minimer chatten',
+      close: 'Lukk og avslutt chatten',
+      name: 'Navn',
+      topic: 'Hva gjelder det?',
+      choose: 'Velg …',
+      start: 'Start chat',
+      starting: 'Starter …',
+      fixErrors: 'Se over feltene som er merket.',
+      queue: 'Du er nummer {n} i køen.',
+      queueNext: 'Du er den neste i køen.',
+      waiting: 'Venter på en ledig rådgiver …',
+      connected: 'Du chatter med {name}.',
+      ended: 'Chatten er avsluttet. Takk for praten!',
+      newChat: 'Start en ny chat',
+      message: 'Melding',
+      placeholder: 'Skriv en melding …',
+      send: 'Send',
+      you: 'Du',
+      agent: 'Rådgiver',
+      system: 'Samtale',
+      failed: 'Noe gikk galt. Prøv igjen.',
+      required: '(påkrevd)',
+      problem_required: 'Må fylles ut.',
+      problem_email: 'Skriv en gyldig e-postadresse.',
+      problem_phone: 'Skriv et gyldig telefonnummer.',
+    },
+    en: {
+      open: 'Chat with us',
+      title: 'Chat with us',
+      subtitle: 'We will answer as soon as we can.',
+      minimize: 'Minimise the chat',
+      close: 'Close and end the chat',
+      name: 'Name',
+      topic: 'What is it about?',
+      choose: 'Choose …',
+      start: 'Start chat',
+      starting: 'Starting …',
+      fixErrors: 'Please check the marked fields.',
+      queue: 'You are number {n} in the queue.',
+      queueNext: 'You are next in the queue.',
+      waiting: 'Waiting for an available adviser …',
+      connected: 'You are chatting with {name}.',
+      ended: 'The chat has ended. Thank you!',
+      newChat: 'Start a new chat',
+      message: 'Message',
+      placeholder: 'Write a message …',
+      send: 'Send',
+      you: 'You',
+      agent: 'Adviser',
+      system: 'Samtale',
+      failed: 'Something went wrong. Please try again.',
+      required: '(required)',
+      problem_required: 'Required.',
+      problem_email: 'Enter a valid e-mail address.',
+      problem_phone: 'Enter a valid phone number.',
+    },
+  };
+  const language = script.dataset.lang in STRINGS
+    ? script.dataset.lang
+    : (/^(nb|nn|no)\b/i.test(navigator.language) ? 'nb' : 'en');
+  const t = (key, vars = {}) => STRINGS[language][key].replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
+
+  // The server's field problems are English; the common ones are said in the widget's language.
+  const KNOWN_PROBLEMS = {
+    'is required': 'problem_required',
+    'must be an e-mail address': 'problem_email',
+    'must be a phone number': 'problem_phone',
+  };
+  const problemText = (problem) => (KNOWN_PROBLEMS[problem] ? t(KNOWN_PROBLEMS[problem]) : problem);
+
+  function h(tag, props = {}, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === 'class') el.className = value;
+      else if (key === 'text') el.textContent = value;
+      else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? '' : value);
+    }
+    for (const child of children.flat()) {
+      if (child === undefined || child === null || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  async function call(path, { method = 'GET', body, token } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(API + path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) throw Object.assign(new Error(data?.detail ?? `HTTP ${response.status}`), { status: response.status, problem: data });
+    return data;
+  }
+
+  function randomId() {
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  // ---- the frame: host element, shadow root, launcher and panel ----
+
+  const host = h('div', { class: pageMode ? 'page-host' : 'samtale-widget-host' });
+  const root = host.attachShadow({ mode: 'open' });
+  const styles = h('link', { rel: 'stylesheet', href: `${origin}/widget.css` });
+  const body = h('div', { class: 'body' });
+  const panelTitle = h('h2', { id: 'samtale-title', text: t('title') });
+  const panel = h('section', {
+    class: `panel${pageMode ? ' page' : ''}`, role: pageMode ? undefined : 'dialog', 'aria-labelledby': 'samtale-title', hidden: !pageMode,
+  },
+  h('header', { class: 'head' },
+    h('div', {}, panelTitle, h('p', { class: 'subtitle', text: t('subtitle') })),
+    !pageMode && h('button', {
+      type: 'button', class: 'icon', 'aria-label': t('minimize'), title: t('minimize'), text: '–', onclick: () => setOpen(false),
+    }),
+    h('button', {
+      type: 'button', class: 'icon close', 'aria-label': t('close'), title: t('close'), text: '×', onclick: closeChat,
+    })),
+  body);
+  const launcher = h('button', {
+    type: 'button', class: 'launcher', 'aria-expanded': 'false', onclick: () => setOpen(panel.hidden),
+  }, h('span', { class: 'launcher-dot', 'aria-hidden': 'true' }), t('open'));
+  root.append(styles, panel, pageMode ? '' : launcher);
+  host.hidden = true;
+  styles.addEventListener('load', () => { host.hidden = false; });
+  styles.addEventListener('error', () => { host.hidden = false; });
+  if (pageMode) {
+    document.body.style.margin = '0';
+    document.documentElement.lang = language;
+  }
+  (document.querySelector('[data-samtale-widget]') ?? document.body).append(host);
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    launcher.setAttribute('aria-expanded', String(open));
+    if (open) panel.querySelector('input, select, textarea')?.focus();
+    else launcher.focus();
+  }
+
+  // ---- state ----
+
+  let chat = null; // { chat_id, customer_token }
+  let view = null; // the chat view from the server
+  let stream = null;
+  let config = null;
+
+  const saved = () => JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
+  const remember = (value) => (value
+    ? sessionStorage.setItem(STORAGE_KEY, JSON.stringify(value))
+    : sessionStorage.removeItem(STORAGE_KEY));
+
+  // ---- the pre-chat form ----
+
+  async function showForm() {
+    config = config ?? await call('/widget/config');
+    const errors = new Map();
+    const field = (key, label, control, required) => {
+      const error = h('span', { class: 'field-error', id: `samtale-error-${key}`, 'aria-live': 'polite' });
+      errors.set(key, error);
+      control.id = `samtale-field-${key}`;
+      control.name = key;
+      control.setAttribute('aria-describedby', error.id);
+      return h('div', { class: 'field', 'data-field': key },
+        h('label', { for: control.id }, label, required ? h('span', { class: 'req', text: ` ${t('required')}` }) : ''),
+        control, error);
+    };
+    const topics = config.categories.length > 0
+      ? config.categories.map((c) => [`category:${c.category_id}`, c.name])
+      : config.queues.map((q) => [`queue:${q.queue_id}`, q.name]);
+    const inputFor = (f) => {
+      if (f.kind === 'select') {
+        return h('select', {}, h('option', { value: '', text: t('choose') }),
+          f.options.map((o) => h('option', { value: o, text: o })));
+      }
+      const type = { email: 'email', phone: 'tel' }[f.kind] ?? 'text';
+      const autocomplete = { email: 'email', phone: 'tel' }[f.kind];
+      return h('input', { type, maxlength: String(f.max_length), autocomplete });
+    };
+    const summary = h('p', { class: 'form-error', role: 'alert' });
+    const submit = h('button', { type: 'submit', class: 'primary', text: t('start') });
+    const form = h('form', { class: 'prechat', novalidate: true },
+      field('name', t('name'), h('input', { type: 'text', maxlength: '100', autocomplete: 'name' }), true),
+      field('category_id', t('topic'), h('select', {}, h('option', { value: '', text: t('choose') }),
+        topics.map(([value, label]) => h('option', { value, text: label }))), true),
+      config.fields.map((f) => field(f.key, f.label, inputFor(f), f.required)),
+      summary,
+      submit);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      for (const e of errors.values()) e.textContent = '';
+      for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+      summary.textContent = '';
+      const values = Object.fromEntries(new FormData(form));
+      const [kind, id] = (values.category_id || ':').split(':');
+      const fields = {};
+      for (const f of config.fields) if (values[f.key]) fields[f.key] = values[f.key];
+      submit.disabled = true;
+      submit.textContent = t('starting');
+      try {
+        const started = await call('/customer/chats', {
+          method: 'POST',
+          body: { name: values.name, [kind === 'queue' ? 'queue_id' : 'category_id']: id || undefined, fields },
+        });
+        chat = started;
+        remember(started);
+        await showChat();
+      } catch (error) {
+        const problems = error.problem?.errors ?? [];
+        for (const { key, problem } of problems) {
+          const target = errors.get(key === 'queue_id' ? 'category_id' : key);
+          if (!target) continue;
+          target.textContent = problemText(problem);
+          form.querySelector(`[name="${CSS.escape(key === 'queue_id' ? 'category_id' : key)}"]`)?.setAttribute('aria-invalid', 'true');
+        }
+        summary.textContent = problems.length > 0 ? t('fixErrors') : t('failed');
+        form.querySelector('[aria-invalid]')?.focus();
+      } finally {
+        submit.disabled = false;
+        submit.textContent = t('start');
+      }
+    });
+    body.replaceChildren(form);
+  }
+
+  // ---- the conversation ----
+
+  const status = h('p', { class: 'status', role: 'status' });
+  const transcript = h('ol', { class: 'transcript', 'aria-live': 'polite' });
+  const input = h('textarea', { rows: '2', maxlength: '100000', placeholder: t('placeholder'), 'aria-label': t('message') });
+  const composer = h('form', { class: 'composer' }, input, h('button', { type: 'submit', class: 'primary', text: t('send') }));
+  const restart = h('button', { type: 'button', class: 'secondary', text: t('newChat'), onclick: () => reset() });
+  composer.addEventListener('submit', send);
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+
+  const ended = () => view && (view.status === 'ended' || view.status === 'abandoned');
+
+  async function showChat() {
+    body.replaceChildren(status, transcript, composer, restart);
+    await refresh();
+    listen();
+    input.focus();
+  }
+
+  async function refresh() {
+    view = await call(`/customer/chats/${chat.chat_id}`, { token: chat.customer_token });
+    render();
+  }
+
+  function render() {
+    if (ended()) {
+      status.textContent = t('ended');
+      stream?.close();
+    } else if (view.status === 'assigned') {
+      status.textContent = t('connected', { name: view.agent_name ?? t('agent') });
+    } else {
+      renderQueuePosition(view.queue_position);
+    }
+    status.dataset.status = view.status;
+    composer.hidden = ended();
+    restart.hidden = !ended();
+    const stuck = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+    transcript.replaceChildren(...view.transcript.map((m) => h('li', { class: `message from-${m.author_kind}` },
+      h('span', { class: 'author', text: m.author_kind === 'customer' ? t('you') : (m.author_kind === 'agent' ? (view.agent_name ?? t('agent')) : t('system')) }),
+      h('p', { class: 'text', text: m.text }))));
+    if (stuck) transcript.scrollTop = transcript.scrollHeight;
+  }
+
+  function renderQueuePosition(position) {
+    if (!position) status.textContent = t('waiting');
+    else status.textContent = position === 1 ? t('queueNext') : t('queue', { n: position });
+  }
+
+  function listen() {
+    stream?.close();
+    if (ended()) return;
+    const url = `${API}/customer/chats/${chat.chat_id}/events?access_token=${encodeURIComponent(chat.customer_token)}`;
+    stream = new EventSource(url);
+    const reload = () => refresh().catch(() => {});
+    for (const type of ['ChatAssigned', 'ChatTransferred', 'ChatEnded', 'CustomerClosedClient']) {
+      stream.addEventListener(type, reload);
+    }
+    stream.addEventListener('resync', reload);
+    stream.addEventListener('MessageSent', (event) => {
+      const { event: payload } = JSON.parse(event.data);
+      const sent = payload.MessageSent;
+      if (!view.transcript.some((m) => m.number === sent.number)) {
+        view.transcript.push({ number: sent.number, author_kind: sent.author.kind, text: sent.text, sent_at: sent.at });
+        view.transcript.sort((a, b) => a.number - b.number);
+        render();
+      }
+    });
+    stream.addEventListener('queue', (event) => {
+      const { queue_position: position } = JSON.parse(event.data);
+      if (view.status === 'waiting') renderQueuePosition(position);
+    });
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    const text = input.value;
+    if (text.trim() === '') return;
+    input.value = '';
+    try {
+      const message = await call(`/customer/chats/${chat.chat_id}/messages`, {
+        method: 'POST', token: chat.customer_token, body: { text, client_message_id: randomId() },
+      });
+      if (!view.transcript.some((m) => m.number === message.number)) {
+        view.transcript.push(message);
+        render();
+      }
+    } catch {
+      input.value = text;
+      status.textContent = t('failed');
+    }
+  }
+
+  /** Closing the widget ends the chat: the agent sees the customer has left. */
+  async function closeChat() {
+    if (chat && !ended()) {
+      await call(`/customer/chats/${chat.chat_id}/close`, { method: 'POST', token: chat.customer_token }).catch(() => {});
+    }
+    await reset();
+    if (!pageMode) setOpen(false);
+  }
+
+  async function reset() {
+    stream?.close();
+    stream = null;
+    chat = null;
+    view = null;
+    remember(null);
+    await showForm();
+    body.querySelector('input')?.focus();
+  }
+
+  async function start() {
+    chat = saved();
+    if (chat) {
+      try {
+        await showChat();
+        return;
+      } catch {
+        remember(null);
+        chat = null;
+      }
+    }
+    await showForm();
+  }
+
+  start().catch(() => body.replaceChildren(h('p', { class: 'form-error', text: t('failed') })));
+})();

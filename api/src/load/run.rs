@@ -1,0 +1,391 @@
+//! One load run: set up a queue with agents and chats, open every side's SSE stream, send
+//! messages both ways at a set rate, and measure each message from send and from the sender's
+//! acknowledgement to its arrival on the other side's stream.
+
+use super::ceiling::postgres_inserts_per_second;
+use super::stats::{resident_kib, Latencies};
+use crate::sse_client::SseStream;
+use anyhow::{bail, Context};
+use reqwest::Client;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadConfig {
+    /// The running server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The administrator's password (to create the load's queue and agents).
+    #[arg(long, env = "SAMTALE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: String,
+    #[arg(long, default_value_t = 4)]
+    pub agents: usize,
+    /// Concurrent chats (at most 20 per agent).
+    #[arg(long, default_value_t = 40)]
+    pub chats: usize,
+    /// Messages per second, both directions together; 0 sends as fast as the server takes
+    /// them (`--concurrency` senders, each waiting for its acknowledgement): the maximum.
+    #[arg(long, default_value_t = 100.0)]
+    pub rate: f64,
+    /// Messages in flight at most; a send waits for a free slot.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Extra idle SSE connections to open at the end, to measure memory per connection.
+    #[arg(long, default_value_t = 0)]
+    pub idle_streams: usize,
+    /// The server's process id, to report its resident memory.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Also measure PostgreSQL's ceiling for durable single-event inserts (a scratch table).
+    #[arg(long)]
+    pub ceiling_database_url: Option<String>,
+}
+
+struct Api {
+    client: Client,
+    base: String,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .client
+            .request(method, format!("{}/api/v1{path}", self.base));
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("{path}: {status} {text}");
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    async fn get(&self, path: &str, token: &str) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    async fn login(&self, username: &str, password: &str) -> anyhow::Result<String> {
+        let body = self
+            .post(
+                "/auth/login",
+                "",
+                json!({"username": username, "password": password}),
+            )
+            .await?;
+        body["token"]
+            .as_str()
+            .map(str::to_string)
+            .context("no token")
+    }
+
+    async fn stream(&self, path: &str, token: &str) -> anyhow::Result<SseStream> {
+        let response = self
+            .client
+            .get(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("stream {path}: {}", response.status());
+        }
+        Ok(SseStream::new(response))
+    }
+}
+
+struct Chat {
+    id: String,
+    customer: String,
+    agent: String,
+}
+
+/// When each message was sent, acknowledged and received, by sequence number.
+#[derive(Default, Clone, Copy)]
+struct Timing {
+    sent: Option<Instant>,
+    acked: Option<Instant>,
+    received: Option<Instant>,
+}
+
+type Timings = Arc<Mutex<HashMap<u64, Timing>>>;
+
+fn note(timings: &Timings, seq: u64, update: impl FnOnce(&mut Timing)) {
+    if let Ok(mut map) = timings.lock() {
+        update(map.entry(seq).or_default());
+    }
+}
+
+/// Answers for every field of the pre-chat form that a validator accepts.
+fn form_answers(config: &Value) -> Value {
+    let mut answers = serde_json::Map::new();
+    for field in config["fields"].as_array().into_iter().flatten() {
+        let value = match field["kind"].as_str() {
+            Some("email") => json!("load@example.com"),
+            Some("phone") => json!("+47 22 00 00 00"),
+            Some("select") => field["options"][0].clone(),
+            _ => json!("load"),
+        };
+        answers.insert(field["key"].as_str().unwrap_or_default().to_string(), value);
+    }
+    Value::Object(answers)
+}
+
+/// Reads a stream and stamps the arrival of every load message (text `load:<seq>`).
+fn follow(mut stream: SseStream, timings: Timings) {
+    tokio::spawn(async move {
+        while let Some(event) = stream.next(Duration::from_secs(3600)).await {
+            if event.event != "MessageSent" {
+                continue;
+            }
+            let text = event.data["event"]["MessageSent"]["text"]
+                .as_str()
+                .unwrap_or_default();
+            if let Some(seq) = text.strip_prefix("load:").and_then(|s| s.parse().ok()) {
+                let now = Instant::now();
+                note(&timings, seq, |t| t.received = t.received.or(Some(now)));
+            }
+        }
+    });
+}
+
+pub async fn run(config: LoadConfig) -> anyhow::Result<()> {
+    if config.chats > config.agents * 20 {
+        bail!("at most 20 chats per agent: use more agents");
+    }
+    let api = Arc::new(Api {
+        client: Client::builder()
+            .pool_max_idle_per_host(config.concurrency * 2)
+            .build()?,
+        base: config.url.trim_end_matches('/').to_string(),
+    });
+    let memory = |label: &str| {
+        if let Some(kib) = config.server_pid.and_then(resident_kib) {
+            println!("server memory {label}: {:.1} MiB", kib as f64 / 1024.0);
+        }
+        config.server_pid.and_then(resident_kib)
+    };
+    memory("at start");
+
+    // The load's own queue, category and agents, so runs never disturb each other.
+    let admin = api.login("admin", &config.admin_password).await?;
+    let run_id = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let queue = api
+        .post("/queues", &admin, json!({"name": format!("Load {run_id}")}))
+        .await?;
+    let queue_id = queue["queue_id"].as_str().context("queue id")?.to_string();
+    let mut agents = Vec::new();
+    for i in 0..config.agents {
+        let username = format!("load-{run_id}-{i}");
+        let password = format!("load password {run_id}");
+        let user = api
+            .post(
+                "/users",
+                &admin,
+                json!({"username": username, "display_name": username, "password": password,
+                                          "role": "agent", "max_concurrent_chats": 20}),
+            )
+            .await?;
+        let user_id = user["user_id"].as_str().context("user id")?.to_string();
+        api.post(
+            &format!("/queues/{queue_id}/members"),
+            &admin,
+            json!({"user_id": user_id}),
+        )
+        .await?;
+        agents.push(api.login(&username, &password).await?);
+    }
+    let timings: Timings = Arc::default();
+    for agent in &agents {
+        follow(api.stream("/events", agent).await?, timings.clone());
+    }
+    let form = api.get("/widget/config", "").await?;
+    let mut chats = Vec::new();
+    for i in 0..config.chats {
+        let started = api
+            .post("/customer/chats", "", json!({"queue_id": queue_id, "name": format!("Load customer {i}"), "fields": form_answers(&form)}))
+            .await?;
+        let id = started["chat_id"].as_str().context("chat id")?.to_string();
+        let customer = started["customer_token"]
+            .as_str()
+            .context("token")?
+            .to_string();
+        let agent = agents[i % agents.len()].clone();
+        api.post(&format!("/chats/{id}/pickup"), &agent, json!({}))
+            .await?;
+        follow(
+            api.stream(&format!("/customer/chats/{id}/events"), &customer)
+                .await?,
+            timings.clone(),
+        );
+        chats.push(Chat {
+            id,
+            customer,
+            agent,
+        });
+    }
+    println!(
+        "set up {} agents, {} chats with {} streams; sending {} for {} s",
+        agents.len(),
+        chats.len(),
+        agents.len() + chats.len(),
+        if config.rate > 0.0 {
+            format!("{} msg/s", config.rate)
+        } else {
+            format!("as fast as {} senders can", config.concurrency)
+        },
+        config.seconds
+    );
+    memory("with streams open");
+
+    // Open loop: messages are due at a fixed rate whatever the server does, so a slow server
+    // shows up as latency, not as a politely reduced rate.
+    let chats = Arc::new(chats);
+    let slots = Arc::new(Semaphore::new(config.concurrency));
+    let errors = Arc::new(Mutex::new(Vec::<String>::new()));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(config.seconds);
+    let open_loop = config.rate > 0.0;
+    let interval = Duration::from_secs_f64(1.0 / config.rate.max(0.001));
+    let mut sends = Vec::new();
+    let mut total = 0u64;
+    for seq in 0.. {
+        if open_loop {
+            let due = started + interval.mul_f64(seq as f64);
+            if due >= deadline {
+                break;
+            }
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let permit = slots.clone().acquire_owned().await?;
+        if Instant::now() >= deadline {
+            break;
+        }
+        total += 1;
+        let (api, chats, timings, errors) =
+            (api.clone(), chats.clone(), timings.clone(), errors.clone());
+        sends.push(tokio::spawn(async move {
+            let chat = &chats[(seq as usize / 2) % chats.len()];
+            // Even messages from the customer (arrive on the agent's stream), odd ones back.
+            let (path, token) = if seq % 2 == 0 {
+                (
+                    format!("/customer/chats/{}/messages", chat.id),
+                    &chat.customer,
+                )
+            } else {
+                (format!("/chats/{}/messages", chat.id), &chat.agent)
+            };
+            note(&timings, seq, |t| t.sent = Some(Instant::now()));
+            let body =
+                json!({"text": format!("load:{seq}"), "client_message_id": format!("load-{seq}")});
+            match api.post(&path, token, body).await {
+                Ok(_) => note(&timings, seq, |t| t.acked = Some(Instant::now())),
+                Err(e) => errors
+                    .lock()
+                    .map(|mut v| v.push(e.to_string()))
+                    .unwrap_or(()),
+            }
+            drop(permit);
+        }));
+    }
+    for send in sends {
+        send.await?;
+    }
+    let sending = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let timings = timings.lock().map(|m| m.clone()).unwrap_or_default();
+    let (mut from_send, mut from_ack) = (Latencies::default(), Latencies::default());
+    let mut lost = 0;
+    for timing in timings.values() {
+        match (timing.sent, timing.acked, timing.received) {
+            (Some(sent), Some(acked), Some(received)) => {
+                from_send.record(received.saturating_duration_since(sent));
+                from_ack.record(received.saturating_duration_since(acked));
+            }
+            (_, Some(_), None) => lost += 1,
+            _ => {}
+        }
+    }
+    let acked = timings.values().filter(|t| t.acked.is_some()).count();
+    let errors = errors.lock().map(|e| e.clone()).unwrap_or_default();
+    let throughput = acked as f64 / sending.as_secs_f64();
+    println!(
+        "messages: {total} due, {acked} acknowledged in {:.1} s = {throughput:.0} msg/s",
+        sending.as_secs_f64()
+    );
+    println!(
+        "errors: {}{}",
+        errors.len(),
+        errors
+            .first()
+            .map(|e| format!(" (first: {e})"))
+            .unwrap_or_default()
+    );
+    println!("acknowledged but never delivered: {lost}");
+    println!("send -> other side's SSE: {}", from_send.summary());
+    println!("ack  -> other side's SSE: {}", from_ack.summary());
+
+    if config.idle_streams > 0 {
+        let before = memory("before idle streams");
+        let mut idle = Vec::with_capacity(config.idle_streams);
+        for i in 0..config.idle_streams {
+            let chat = &chats[i % chats.len()];
+            idle.push(
+                api.stream(
+                    &format!("/customer/chats/{}/events", chat.id),
+                    &chat.customer,
+                )
+                .await?,
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = memory(&format!("with {} idle streams", idle.len()));
+        if let (Some(before), Some(after)) = (before, after) {
+            println!(
+                "memory per idle SSE connection: {:.1} KiB",
+                after.saturating_sub(before) as f64 / idle.len() as f64
+            );
+        }
+    }
+
+    for chat in chats.iter() {
+        let _ = api
+            .post(
+                &format!("/customer/chats/{}/close", chat.id),
+                &chat.customer,
+                json!({}),
+            )
+            .await;
+    }
+
+    if let Some(url) = &config.ceiling_database_url {
+        let connections = u32::try_from(config.concurrency).unwrap_or(32);
+        let ceiling = postgres_inserts_per_second(url, connections, Duration::from_secs(5)).await?;
+        println!(
+            "ceiling: {ceiling:.0} durable single-event inserts/s from {connections} connections"
+        );
+        println!("samtale / ceiling: {:.2}", throughput / ceiling);
+    }
+    Ok(())
+}

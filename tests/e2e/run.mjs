@@ -1,0 +1,439 @@
+// End-to-end: the agent console and the customer widget in a real headless Chromium, against
+// a real `samtale serve --demo` on a fresh SQLite database. One story, told in order: each
+// test builds on the one before, as a working day does.
+//
+//   node --test --test-concurrency=1 run.mjs
+// SAMTALE_BIN: the server binary (default target/release/samtale); CHROMIUM_PATH: the browser;
+// E2E_DEBUG=1: echo the pages' console.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SERVER_BIN = process.env.SAMTALE_BIN ?? join(ROOT, 'target/release/samtale');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(ROOT, 'docs/screenshots');
+const ADMIN_PASSWORD = 'e2e-admin-password';
+const DEMO_PASSWORD = 'samtale-demo';
+const STEP = { timeout: 60_000 };
+
+const work = mkdtempSync(join(tmpdir(), 'samtale-e2e-'));
+let port;
+let server;
+let site;
+let context;
+const dialogs = [];
+const pages = {};
+let base;
+
+// ---- harness -------------------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolvePort(free));
+    });
+  });
+}
+
+async function startServer(sitePort) {
+  const child = spawn(SERVER_BIN, ['serve', '--demo', '--listen', `127.0.0.1:${port}`], {
+    env: {
+      ...process.env,
+      SAMTALE_DATABASE_URL: `sqlite://${join(work, 'e2e.db')}`,
+      SAMTALE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      SAMTALE_WIDGET_ORIGINS: `http://127.0.0.1:${sitePort}`,
+      RUST_LOG: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the server did not become ready within 60 s:\n${output}`);
+}
+
+/** A company's own site, on another origin, with the widget's one script tag. */
+function startSite(apiPort) {
+  const html = `<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Eksempel AS</title></head>
+<body style="font-family: system-ui; margin: 0; background: #fff">
+<header style="padding: 20px 40px; background: #0b3d2e; color: #fff"><h1 style="margin: 0">Eksempel AS</h1></header>
+<main style="padding: 40px"><h2>Kundeservice</h2><p>Har du spørsmål om abonnementet ditt? Chat med oss.</p></main>
+<script src="http://127.0.0.1:${apiPort}/widget.js" async></script></body></html>`;
+  const http = createServer((request, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    response.end(html);
+  });
+  return new Promise((resolveSite) => {
+    http.listen(0, '127.0.0.1', () => resolveSite(http));
+  });
+}
+
+const sleep = (ms) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+
+/** Retries `check` until it stops throwing: the UI updates live, not at once. */
+async function eventually(check, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+async function textOf(locator) {
+  return (await locator.textContent())?.trim();
+}
+
+async function newPage(name) {
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => {
+    dialogs.push(`${name}: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (error) => {
+    dialogs.push(`${name} page error: ${error.message}`);
+  });
+  if (process.env.E2E_DEBUG) page.on('console', (m) => console.log(`[${name}] ${m.type()}: ${m.text()}`));
+  pages[name] = page;
+  return page;
+}
+
+async function signIn(page, username, password = DEMO_PASSWORD) {
+  await page.goto(`${base}/agent`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.press('#password', 'Enter');
+  await page.locator('#console-view').waitFor();
+  await eventually(async () => assert.equal(await page.locator('#live-status').getAttribute('data-status'), 'live'));
+}
+
+async function shoot(page, name) {
+  await page.screenshot({ path: join(SCREENSHOTS, name) });
+}
+
+const chatItem = (page, name) => page.locator('.chat-item', { hasText: name });
+const messages = (page) => page.locator('#transcript .message-text');
+const widgetMessages = (page) => page.locator('.transcript .text');
+
+async function customerStarts(page, { name, topic, email }) {
+  await page.fill('#samtale-field-name', name);
+  await page.selectOption('#samtale-field-category_id', { label: topic });
+  await page.fill('#samtale-field-email', email);
+  await page.click('form.prechat button[type=submit]');
+  await page.locator('.status').waitFor();
+}
+
+async function customerSays(page, text) {
+  await page.fill('.composer textarea', text);
+  await page.press('.composer textarea', 'Enter');
+  await eventually(async () => assert.ok((await widgetMessages(page).allTextContents()).includes(text)));
+}
+
+async function agentSays(page, text) {
+  await page.fill('#message-input', text);
+  await page.press('#message-input', 'Enter');
+  await eventually(async () => assert.ok((await messages(page).allTextContents()).includes(text)));
+}
+
+// ---- the story -----------------------------------------------------------------------------
+
+before(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  site = await startSite(port);
+  server = await startServer(site.address().port);
+  context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    locale: 'nb-NO',
+    viewport: { width: 1440, height: 900 },
+    timeout: 30_000,
+  });
+  context.setDefaultTimeout(15_000);
+});
+
+after(async () => {
+  await context?.close();
+  server?.kill('SIGKILL');
+  site?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('the widget shows the server\'s field errors inline, then starts the chat', STEP, async () => {
+  const customer = await newPage('nora');
+  await customer.goto(`${base}/widget`);
+  await customer.fill('#samtale-field-name', 'Nora Nordmann');
+  await customer.selectOption('#samtale-field-category_id', { label: 'Mobil' });
+  await customer.fill('#samtale-field-phone', 'ring meg');
+  await customer.click('form.prechat button[type=submit]');
+  await eventually(async () => assert.equal(await textOf(customer.locator('#samtale-error-email')), 'Må fylles ut.'));
+  assert.equal(await textOf(customer.locator('#samtale-error-phone')), 'Skriv et gyldig telefonnummer.');
+  assert.equal(await customer.locator('#samtale-field-email').getAttribute('aria-invalid'), 'true');
+  await shoot(customer, 'widget-form-errors.png');
+
+  await customer.fill('#samtale-field-phone', '+47 912 34 567');
+  await customer.selectOption('#samtale-field-language', 'Norsk');
+  await customerStarts(customer, { name: 'Nora Nordmann', topic: 'Mobil', email: 'nora@example.no' });
+  await eventually(async () => assert.equal(await textOf(customer.locator('.status')), 'Du er den neste i køen.'));
+});
+
+test('an agent signs in, sees the chat in the incoming list and picks it up', STEP, async () => {
+  const agent = await newPage('kari');
+  await signIn(agent, 'kari');
+  const row = agent.locator('#incoming tr', { hasText: 'Nora Nordmann' });
+  await row.waitFor();
+  assert.match(await textOf(row), /Privat.*Mobil/);
+  assert.equal(await textOf(agent.locator('#incoming-count')), '1');
+  assert.equal(await agent.locator('#chat-panel').isVisible(), false);
+  await shoot(agent, 'console-incoming.png');
+
+  await row.getByRole('button', { name: 'Ta chatten fra Nora Nordmann' }).click();
+  await agent.locator('#chat-panel').waitFor();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Nora Nordmann'));
+  const info = await textOf(agent.locator('#customer-info'));
+  for (const expected of ['Privat', 'Mobil', 'nora@example.no', '+47 912 34 567', 'Norsk']) {
+    assert.ok(info.includes(expected), `customer information shows ${expected}: ${info}`);
+  }
+  await eventually(async () => assert.equal(await textOf(agent.locator('#incoming-count')), '0'));
+  await eventually(async () => assert.equal(
+    await textOf(pages.nora.locator('.status')), 'Du chatter med Kari Nordmann.'));
+});
+
+test('the panel opens and closes with the webchat icon and its cross', STEP, async () => {
+  const agent = pages.kari;
+  await agent.getByRole('button', { name: 'Lukk chatpanelet', exact: true }).click();
+  assert.equal(await agent.locator('#chat-panel').isVisible(), false);
+  await agent.locator('#panel-toggle').click();
+  assert.equal(await agent.locator('#chat-panel').isVisible(), true);
+  await agent.locator('#panel-toggle').click();
+  assert.equal(await agent.locator('#chat-panel').isVisible(), false);
+  await agent.locator('#panel-toggle').press('Enter');
+  assert.equal(await agent.locator('#chat-panel').isVisible(), true);
+});
+
+test('agent and customer exchange messages both ways, live', STEP, async () => {
+  await agentSays(pages.kari, 'Hei Nora! Hva kan jeg hjelpe deg med?');
+  await eventually(async () => assert.ok((await widgetMessages(pages.nora).allTextContents())
+    .includes('Hei Nora! Hva kan jeg hjelpe deg med?')));
+  await customerSays(pages.nora, 'Mobilen min har ikke dekning hjemme.');
+  await eventually(async () => assert.ok((await messages(pages.kari).allTextContents())
+    .includes('Mobilen min har ikke dekning hjemme.')));
+  assert.equal(await chatItem(pages.kari, 'Nora Nordmann').locator('.unread-badge').count(), 0,
+    'messages in the chat on screen are read at once');
+});
+
+test('a second customer starts from the widget embedded on a company\'s own site', STEP, async () => {
+  const customer = await newPage('per');
+  await customer.goto(`http://127.0.0.1:${site.address().port}/`);
+  await customer.getByRole('button', { name: 'Chat med oss' }).click();
+  await customerStarts(customer, { name: 'Per Olsen', topic: 'Faktura', email: 'per@example.no' });
+  await customerSays(customer, 'Hei, jeg har et spørsmål om fakturaen min.');
+
+  const agent = pages.kari;
+  const row = agent.locator('#incoming tr', { hasText: 'Per Olsen' });
+  await row.waitFor();
+  assert.match(await textOf(row), /Bedrift.*Faktura/);
+  await row.getByRole('button', { name: 'Ta chatten fra Per Olsen' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Per Olsen'));
+  assert.equal(await agent.locator('#active-chats .chat-item').count(), 2);
+  await agentSays(agent, 'Hei Per, jeg ser på fakturaen nå.');
+  await eventually(async () => assert.ok((await widgetMessages(customer).allTextContents())
+    .includes('Hei Per, jeg ser på fakturaen nå.')));
+  await shoot(customer, 'widget-embedded.png');
+});
+
+test('the unread badge counts the customer\'s messages in a chat not on screen', STEP, async () => {
+  const agent = pages.kari;
+  await customerSays(pages.nora, 'Er dere der?');
+  await customerSays(pages.nora, 'Jeg bor i Tromsø, om det hjelper.');
+  const badge = chatItem(agent, 'Nora Nordmann').locator('.unread-badge');
+  await eventually(async () => assert.equal(await textOf(badge), '2'));
+  assert.equal(await badge.getAttribute('aria-label'), '2 uleste meldinger');
+  assert.equal(await textOf(agent.locator('#total-unread')), '2');
+  assert.equal(await agent.title(), '(2) Samtale');
+  assert.equal(await chatItem(agent, 'Per Olsen').locator('.unread-badge').count(), 0);
+  await shoot(agent, 'console-chat.png');
+
+  await chatItem(agent, 'Nora Nordmann').click();
+  await eventually(async () => assert.equal(await badge.count(), 0));
+  assert.equal(await agent.locator('#total-unread').isVisible(), false);
+  assert.ok((await messages(agent).allTextContents()).includes('Jeg bor i Tromsø, om det hjelper.'));
+  // The read marker is the server's too: a reload shows no unread messages.
+  await eventually(async () => {
+    const mine = await agent.evaluate(async () => (await fetch('/api/v1/me/chats', {
+      headers: { Authorization: `Bearer ${sessionStorage.getItem('samtale.token')}` },
+    })).json());
+    assert.equal(mine.active.find((c) => c.customer_name === 'Nora Nordmann').unread, 0);
+  });
+});
+
+test('message text is always text: markup shows literally and runs nothing', STEP, async () => {
+  const attack = '<img src=x onerror=alert(1)>';
+  await customerSays(pages.nora, attack);
+  await eventually(async () => assert.ok((await messages(pages.kari).allTextContents()).includes(attack)));
+  await agentSays(pages.kari, attack);
+  await eventually(async () => assert.equal(
+    (await widgetMessages(pages.nora).allTextContents()).filter((text) => text === attack).length, 2));
+  assert.equal(await pages.kari.locator('#transcript img').count(), 0);
+  assert.equal(await pages.nora.locator('.transcript img').count(), 0);
+  await sleep(300);
+  assert.deepEqual(dialogs, [], 'no dialog opened and no script error happened');
+  await shoot(pages.nora, 'widget-chat.png');
+});
+
+test('after a network drop the live stream resumes where it left off', STEP, async () => {
+  const agent = pages.kari;
+  server.kill('SIGKILL');
+  await eventually(async () => assert.equal(await agent.locator('#live-status').getAttribute('data-status'), 'reconnecting'));
+  server = await startServer(site.address().port);
+  // Sent the moment the server is back, before the browsers need have reconnected.
+  const { chat_id: chatId, customer_token: token } = await pages.nora.evaluate(
+    () => JSON.parse(sessionStorage.getItem('samtale.widget.chat')));
+  const response = await fetch(`${base}/api/v1/customer/chats/${chatId}/messages`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ text: 'Sendt mens forbindelsen var nede.', client_message_id: 'e2e-resume' }),
+  });
+  assert.equal(response.status, 201);
+  await eventually(async () => assert.ok((await messages(agent).allTextContents())
+    .includes('Sendt mens forbindelsen var nede.')), 30_000);
+  await eventually(async () => assert.ok((await widgetMessages(pages.nora).allTextContents())
+    .includes('Sendt mens forbindelsen var nede.')), 30_000);
+  assert.equal(await agent.locator('#live-status').getAttribute('data-status'), 'live');
+});
+
+test('the agent transfers a chat to another category', STEP, async () => {
+  const agent = pages.kari;
+  await chatItem(agent, 'Per Olsen').click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Per Olsen'));
+  await agent.selectOption('#transfer-target', { label: 'Teknisk hjelp (Bedrift)' });
+  await agent.getByRole('button', { name: 'Overfør' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Venter'));
+  // Transferred away, the chat is no longer the agent's: it leaves their lists.
+  await eventually(async () => assert.equal(await agent.locator('.chat-lists').getByText('Per Olsen').count(), 0));
+  const row = agent.locator('#incoming tr', { hasText: 'Per Olsen' });
+  await eventually(async () => assert.match(await textOf(row), /Bedrift.*Teknisk hjelp/));
+  await eventually(async () => assert.match(await textOf(pages.per.locator('.status')), /køen/));
+});
+
+test('the agent ends a chat; the customer sees it has ended', STEP, async () => {
+  const agent = pages.kari;
+  await chatItem(agent, 'Nora Nordmann').click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Nora Nordmann'));
+  await agent.getByRole('button', { name: 'Avslutt chat' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  assert.equal(await agent.locator('#composer').isVisible(), false);
+  await eventually(async () => assert.equal(await agent.locator('#passive-chats').getByText('Nora Nordmann').count(), 1));
+  assert.equal(await agent.locator('#active-chats .chat-item').count(), 0);
+  await eventually(async () => assert.equal(
+    await textOf(pages.nora.locator('.status')), 'Chatten er avsluttet. Takk for praten!'));
+  assert.equal(await pages.nora.getByRole('button', { name: 'Start en ny chat' }).isVisible(), true);
+});
+
+test('the customer closes the widget, which ends the chat for the agent', STEP, async () => {
+  const agent = pages.kari;
+  const pickUp = agent.getByRole('button', { name: 'Ta chatten fra Per Olsen' });
+  await pickUp.focus();
+  await agent.keyboard.press('Enter');
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Pågår'));
+  assert.equal(await textOf(agent.locator('#chat-title')), 'Per Olsen');
+  await eventually(async () => assert.match(await textOf(pages.per.locator('.status')), /Kari Nordmann/));
+
+  await pages.per.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  assert.ok((await textOf(agent.locator('#transcript'))).includes('Per Olsen lukket chatten.'));
+  await eventually(async () => assert.equal(await agent.locator('#active-chats .chat-item').count(), 0));
+  assert.equal(await pages.per.locator('.panel').isVisible(), false);
+  assert.equal(await pages.per.getByRole('button', { name: 'Chat med oss' }).isVisible(), true);
+});
+
+test('one button logs the agent in to and out of all their queues', STEP, async () => {
+  const agent = pages.kari;
+  const toggle = agent.locator('#presence-toggle');
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+  await toggle.click();
+  await eventually(async () => assert.equal(await toggle.getAttribute('aria-pressed'), 'true'));
+  assert.equal(await textOf(agent.locator('#presence-label')), 'Pålogget køene');
+  await agent.getByRole('tab', { name: 'Køoversikt' }).click();
+  const loggedIn = agent.locator('.queue-card [data-figure="loggedInAgents"] dd');
+  await eventually(async () => assert.deepEqual(await loggedIn.allTextContents(), ['1', '1']));
+  await toggle.click();
+  await eventually(async () => assert.deepEqual(await loggedIn.allTextContents(), ['0', '0']));
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+});
+
+test('a supervisor sees the board and logs another agent in and out of a queue', STEP, async () => {
+  const supervisor = await newPage('siri');
+  await signIn(supervisor, 'siri');
+  await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
+  const privat = supervisor.locator('.queue-card', { hasText: 'Privat' });
+  await privat.locator('summary').click();
+  await privat.getByRole('button', { name: 'Logg Kari Nordmann inn i Privat' }).click();
+  const kari = privat.locator('li', { hasText: 'Kari Nordmann' });
+  await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'innlogget'));
+  await eventually(async () => assert.equal(await textOf(privat.locator('[data-figure="loggedInAgents"] dd')), '1'));
+  // Kari's own console learns it live: her button now shows her logged in.
+  await eventually(async () => assert.equal(await pages.kari.locator('#presence-toggle').getAttribute('aria-pressed'), 'true'));
+  await shoot(supervisor, 'console-queues.png');
+
+  await privat.getByRole('button', { name: 'Logg Kari Nordmann ut av Privat' }).click();
+  await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'avlogget'));
+  await eventually(async () => assert.equal(await pages.kari.locator('#presence-toggle').getAttribute('aria-pressed'), 'false'));
+});
+
+test('an administrator has the administration module', STEP, async () => {
+  const admin = await newPage('admin');
+  await signIn(admin, 'admin', ADMIN_PASSWORD);
+  await admin.getByRole('tab', { name: 'Administrasjon' }).click();
+  for (const section of ['Brukere', 'Køer', 'Medlemskap', 'Kategorier', 'Felt i kontaktskjemaet']) {
+    await admin.getByRole('region', { name: section }).waitFor();
+  }
+  const categories = admin.getByRole('region', { name: 'Kategorier' });
+  await categories.getByLabel('Navn').fill('Mobilt bredbånd');
+  await categories.getByRole('button', { name: 'Opprett' }).click();
+  await eventually(async () => assert.ok((await textOf(categories.locator('table'))).includes('Mobilt bredbånd')));
+  await admin.locator('.tab-content').evaluate((el) => { el.scrollTop = 0; });
+  await shoot(admin, 'console-admin.png');
+});
+
+test('the console speaks English too', STEP, async () => {
+  const agent = pages.kari;
+  await agent.locator('.topbar .language-select').selectOption('en');
+  assert.equal(await textOf(agent.locator('#tab-incoming [data-i18n]')), 'Incoming chats');
+  assert.equal(await textOf(agent.locator('#presence-label')), 'Logged out');
+  assert.equal(await agent.getAttribute('html', 'lang'), 'en');
+  await agent.locator('.topbar .language-select').selectOption('nb');
+  assert.equal(await textOf(agent.locator('#tab-incoming [data-i18n]')), 'Innkommende chatter');
+  assert.deepEqual(dialogs, []);
+});

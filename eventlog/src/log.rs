@@ -120,7 +120,7 @@ impl<'a> Tail<'a> {
 
     /// The next non-empty batch after the last one returned.
     pub async fn next_batch(&mut self) -> Result<Vec<LoggedEvent>, LogError> {
-        let mut backoff = Duration::from_millis(1);
+        let mut settling = Settling::default();
         loop {
             // Mark the wake-ups seen *before* reading: one arriving after the read is kept.
             self.woken.borrow_and_update();
@@ -130,8 +130,7 @@ impl<'a> Tail<'a> {
                 return Ok(batch);
             }
             if self.log.has_unsettled_after(self.after).await? {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_millis(50));
+                settling.wait().await;
             } else if tokio::time::timeout(SAFETY_POLL, self.woken.changed())
                 .await
                 .is_ok_and(|changed| changed.is_err())
@@ -140,6 +139,25 @@ impl<'a> Tail<'a> {
                 tokio::time::sleep(SAFETY_POLL).await;
             }
         }
+    }
+}
+
+/// Waiting for committed events to settle behind an older, still running transaction. Those
+/// transactions are short (an append, a projection batch), so the wait starts at 1 ms and never
+/// grows past 4 ms: a longer sleep would only add latency to every event behind it.
+#[derive(Debug)]
+pub struct Settling(Duration);
+
+impl Default for Settling {
+    fn default() -> Self {
+        Self(Duration::from_millis(1))
+    }
+}
+
+impl Settling {
+    pub async fn wait(&mut self) {
+        tokio::time::sleep(self.0).await;
+        self.0 = (self.0 * 2).min(Duration::from_millis(4));
     }
 }
 
@@ -222,18 +240,21 @@ impl EventLog for PostgresLog {
     }
 
     async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT tx::text, position FROM events
-              WHERE metadata ->> 'command_id' = $1
-              ORDER BY position DESC LIMIT 1",
+        // No ORDER BY/LIMIT here: with one, the planner prefers walking the position index
+        // backwards over the (command_id, index) index, a scan that grows with the log.
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT tx::text, position FROM events WHERE metadata ->> 'command_id' = $1",
         )
         .bind(command_id.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(row.map(|(tx, position)| LogPosition {
-            tx: tx.parse().unwrap_or_default(),
-            position,
-        }))
+        Ok(rows
+            .into_iter()
+            .map(|(tx, position)| LogPosition {
+                tx: tx.parse().unwrap_or_default(),
+                position,
+            })
+            .max())
     }
 
     async fn head(&self) -> Result<LogPosition, LogError> {

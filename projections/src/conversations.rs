@@ -1,6 +1,10 @@
 //! The chats: each chat's state and customer information, its transcript, and each agent's
-//! list of active and passive chats with unread counts. The queue board and the incoming
-//! list are queries over `chats` and `agent_presence`.
+//! list of active and passive chats with their read markers. The queue board, the incoming
+//! list, message counts and unread counts are queries over these tables.
+//!
+//! A message is one row in `messages` and touches nothing else: counts are derived when read
+//! (indexed by chat), so the busiest event costs one insert, and a run of messages in a batch
+//! one multi-row insert.
 
 use crate::event::{DomainEvent, SamtaleEvent};
 use crate::projection::{Projection, ProjectionError};
@@ -20,10 +24,7 @@ const TABLES: &[Table] = &[
                   customer_name text NOT NULL, answers text NOT NULL, status text NOT NULL,
                   agent_id text, requested_at text NOT NULL,
                   queued_at text NOT NULL, first_assigned_at text, assigned_at text,
-                  first_agent_reply_at text, ended_at text, end_reason text,
-                  transfers bigint NOT NULL, messages bigint NOT NULL,
-                  customer_messages bigint NOT NULL, agent_messages bigint NOT NULL,
-                  last_message_at text, last_position bigint NOT NULL",
+                  ended_at text, end_reason text, transfers bigint NOT NULL",
         indexes: &[
             ("status_queue", "status, queue_id, queued_at"),
             ("requested", "requested_at"),
@@ -41,7 +42,7 @@ const TABLES: &[Table] = &[
     Table {
         name: "agent_chats",
         columns: "agent_id text NOT NULL, chat_id text NOT NULL, state text NOT NULL,
-                  unread bigint NOT NULL, read_up_to bigint NOT NULL, since text NOT NULL,
+                  read_up_to bigint NOT NULL, since text NOT NULL,
                   PRIMARY KEY (agent_id, chat_id)",
         indexes: &[("chat", "chat_id")],
     },
@@ -59,7 +60,7 @@ impl Projection for Conversations {
     }
 
     fn version(&self) -> i64 {
-        1
+        2
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -92,6 +93,93 @@ impl Projection for Conversations {
             _ => Ok(()),
         }
     }
+
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        g: Generation,
+        events: &[SamtaleEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut run: Vec<&SamtaleEvent> = Vec::new();
+        for event in events {
+            if message_of(event).is_some() {
+                run.push(event);
+                continue;
+            }
+            insert_messages(conn, g, &run).await?;
+            run.clear();
+            self.apply(conn, g, event).await?;
+        }
+        insert_messages(conn, g, &run).await
+    }
+}
+
+/// The fields of a `MessageSent`, if the event is one.
+fn message_of(event: &SamtaleEvent) -> Option<[Option<String>; 9]> {
+    let DomainEvent::Chat(ChatEvent::MessageSent {
+        message_id,
+        number,
+        author,
+        text,
+        client_message_id,
+        at,
+    }) = &event.event
+    else {
+        return None;
+    };
+    let (kind, author_id) = match author {
+        Author::Customer => ("customer", None),
+        Author::Agent { user_id } => ("agent", Some(user_id.to_string())),
+        Author::System => ("system", None),
+    };
+    Some([
+        Some(event.aggregate_id.clone()),
+        Some(number.to_string()),
+        Some(message_id.to_string()),
+        Some(kind.to_string()),
+        author_id,
+        Some(text.as_str().to_string()),
+        client_message_id.clone(),
+        Some(timestamp(*at)),
+        Some(event.position.position.to_string()),
+    ])
+}
+
+/// Rows per INSERT: 9 parameters each, 4,500 in all, below both backends' limits (PostgreSQL
+/// 65,535; the bundled SQLite 32,766).
+const MESSAGES_PER_INSERT: usize = 500;
+
+/// Writes a run of messages with as few statements as the parameter limits allow.
+async fn insert_messages(
+    conn: &mut AnyConnection,
+    g: Generation,
+    run: &[&SamtaleEvent],
+) -> Result<(), ProjectionError> {
+    for chunk in run.chunks(MESSAGES_PER_INSERT) {
+        let rows: Vec<_> = chunk.iter().filter_map(|e| message_of(e)).collect();
+        let placeholders: Vec<String> =
+            (0..rows.len())
+                .map(|r| {
+                    let p = |c: usize| r * 9 + c;
+                    format!(
+                    "(${}, CAST(${} AS bigint), ${}, ${}, ${}, ${}, ${}, ${}, CAST(${} AS bigint))",
+                    p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)
+                )
+                })
+                .collect();
+        let sql = format!(
+            "INSERT INTO {} (chat_id, number, message_id, author_kind, author_id, text,
+                client_message_id, sent_at, position) VALUES {}",
+            g.table("messages"),
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for value in rows.into_iter().flatten() {
+            query = query.bind(value);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn fold_chat(
@@ -101,10 +189,8 @@ async fn fold_chat(
     chat_event: &ChatEvent,
 ) -> Result<(), ProjectionError> {
     let chat_id = event.aggregate_id.clone();
-    let position = event.position.position;
     let chats = g.table("chats");
     let agent_chats = g.table("agent_chats");
-    let messages = g.table("messages");
     match chat_event {
         ChatEvent::ChatRequested {
             queue_id,
@@ -116,9 +202,8 @@ async fn fold_chat(
         } => {
             sqlx::query(&format!(
                 "INSERT INTO {chats} (chat_id, queue_id, category_id, customer_name, answers, status,
-                    requested_at, queued_at, transfers, messages, customer_messages, agent_messages,
-                    last_position)
-                 VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $6, 0, 0, 0, 0, $7)"
+                    requested_at, queued_at, transfers)
+                 VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $6, 0)"
             ))
             .bind(chat_id)
             .bind(queue_id.to_string())
@@ -126,30 +211,26 @@ async fn fold_chat(
             .bind(customer_name.as_str().to_string())
             .bind(serde_json::to_string(answers).unwrap_or_else(|_| "[]".into()))
             .bind(timestamp(*at))
-            .bind(position)
             .execute(&mut *conn)
             .await?;
         }
         ChatEvent::ChatAssigned { agent_id, at, .. } => {
             sqlx::query(&format!(
                 "UPDATE {chats} SET status = 'assigned', agent_id = $2, assigned_at = $3,
-                    first_assigned_at = COALESCE(first_assigned_at, $3), last_position = $4
+                    first_assigned_at = COALESCE(first_assigned_at, $3)
                   WHERE chat_id = $1"
             ))
             .bind(chat_id.clone())
             .bind(agent_id.to_string())
             .bind(timestamp(*at))
-            .bind(position)
             .execute(&mut *conn)
             .await?;
             // Everything the customer wrote so far is unread for the new agent.
             sqlx::query(&format!(
-                "INSERT INTO {agent_chats} (agent_id, chat_id, state, unread, read_up_to, since)
-                 VALUES ($1, $2, 'active',
-                         (SELECT count(*) FROM {messages} WHERE chat_id = $2 AND author_kind = 'customer'),
-                         0, $3)
+                "INSERT INTO {agent_chats} (agent_id, chat_id, state, read_up_to, since)
+                 VALUES ($1, $2, 'active', 0, $3)
                  ON CONFLICT (agent_id, chat_id) DO UPDATE SET state = 'active',
-                    unread = excluded.unread, read_up_to = 0, since = excluded.since"
+                    read_up_to = 0, since = excluded.since"
             ))
             .bind(agent_id.to_string())
             .bind(chat_id.clone())
@@ -165,69 +246,12 @@ async fn fold_chat(
             .execute(&mut *conn)
             .await?;
         }
-        ChatEvent::MessageSent {
-            message_id,
-            number,
-            author,
-            text,
-            client_message_id,
-            at,
-        } => {
-            let (kind, author_id) = match author {
-                Author::Customer => ("customer", None),
-                Author::Agent { user_id } => ("agent", Some(user_id.to_string())),
-                Author::System => ("system", None),
-            };
-            let number = i64::try_from(*number).unwrap_or(i64::MAX);
-            sqlx::query(&format!(
-                "INSERT INTO {messages} (chat_id, number, message_id, author_kind, author_id, text,
-                    client_message_id, sent_at, position)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-            ))
-            .bind(chat_id.clone())
-            .bind(number)
-            .bind(message_id.to_string())
-            .bind(kind)
-            .bind(author_id)
-            .bind(text.as_str().to_string())
-            .bind(client_message_id.clone())
-            .bind(timestamp(*at))
-            .bind(position)
-            .execute(&mut *conn)
-            .await?;
-            let (customer, agent) = (i64::from(kind == "customer"), i64::from(kind == "agent"));
-            sqlx::query(&format!(
-                "UPDATE {chats} SET messages = $2, customer_messages = customer_messages + $3,
-                    agent_messages = agent_messages + $4, last_message_at = $5, last_position = $6,
-                    first_agent_reply_at = CASE WHEN $4 = 1 AND first_agent_reply_at IS NULL
-                                                THEN $5 ELSE first_agent_reply_at END
-                  WHERE chat_id = $1"
-            ))
-            .bind(chat_id.clone())
-            .bind(number)
-            .bind(customer)
-            .bind(agent)
-            .bind(timestamp(*at))
-            .bind(position)
-            .execute(&mut *conn)
-            .await?;
-            if kind == "customer" {
-                sqlx::query(&format!(
-                    "UPDATE {agent_chats} SET unread = unread + 1 WHERE chat_id = $1 AND state = 'active'"
-                ))
-                .bind(chat_id)
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
+        ChatEvent::MessageSent { .. } => insert_messages(conn, g, &[event]).await?,
         ChatEvent::MessagesRead {
             agent_id, up_to, ..
         } => {
             sqlx::query(&format!(
-                "UPDATE {agent_chats} SET read_up_to = $3,
-                    unread = (SELECT count(*) FROM {messages}
-                               WHERE chat_id = $2 AND author_kind = 'customer' AND number > $3)
-                  WHERE agent_id = $1 AND chat_id = $2"
+                "UPDATE {agent_chats} SET read_up_to = $3 WHERE agent_id = $1 AND chat_id = $2"
             ))
             .bind(agent_id.to_string())
             .bind(chat_id)
@@ -244,13 +268,12 @@ async fn fold_chat(
             // The chat keeps its original arrival time (`queued_at`) in the new queue.
             sqlx::query(&format!(
                 "UPDATE {chats} SET queue_id = $2, category_id = $3, status = 'waiting', agent_id = NULL,
-                    assigned_at = NULL, transfers = transfers + 1, last_position = $4
+                    assigned_at = NULL, transfers = transfers + 1
                   WHERE chat_id = $1"
             ))
             .bind(chat_id.clone())
             .bind(to_queue.to_string())
             .bind(to_category.map(|c| c.to_string()))
-            .bind(position)
             .execute(&mut *conn)
             .await?;
             if let Some(agent) = from_agent {
@@ -263,16 +286,14 @@ async fn fold_chat(
                 .await?;
             }
         }
-        ChatEvent::ChatEnded { at, .. } => {
-            end(conn, g, &chat_id, "ended", "agent", *at, position).await?
-        }
+        ChatEvent::ChatEnded { at, .. } => end(conn, g, &chat_id, "ended", "agent", *at).await?,
         ChatEvent::CustomerClosedClient { abandoned, at, .. } => {
             let (status, reason) = if *abandoned {
                 ("abandoned", "abandoned")
             } else {
                 ("ended", "customer")
             };
-            end(conn, g, &chat_id, status, reason, *at, position).await?;
+            end(conn, g, &chat_id, status, reason, *at).await?;
         }
     }
     Ok(())
@@ -285,17 +306,15 @@ async fn end(
     status: &str,
     reason: &str,
     at: chrono::DateTime<chrono::Utc>,
-    position: i64,
 ) -> Result<(), ProjectionError> {
     sqlx::query(&format!(
-        "UPDATE {} SET status = $2, end_reason = $3, ended_at = $4, last_position = $5 WHERE chat_id = $1",
+        "UPDATE {} SET status = $2, end_reason = $3, ended_at = $4 WHERE chat_id = $1",
         g.table("chats")
     ))
     .bind(chat_id.to_string())
     .bind(status.to_string())
     .bind(reason.to_string())
     .bind(timestamp(at))
-    .bind(position)
     .execute(&mut *conn)
     .await?;
     sqlx::query(&format!(

@@ -38,3 +38,12 @@ pub fn decode(logged: &LoggedEvent) -> Result<Option<SamtaleEvent>, LogError> {
         logged: logged.clone(),
     }))
 }
+
+/// Decodes a batch, leaving out events of aggregates this version does not know.
+pub fn decode_all(logged: &[LoggedEvent]) -> Result<Vec<SamtaleEvent>, LogError> {
+    let mut events = Vec::with_capacity(logged.len());
+    for event in logged {
+        events.extend(decode(event)?);
+    }
+    Ok(events)
+}

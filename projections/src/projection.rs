@@ -33,4 +33,18 @@ pub trait Projection: Send + Sync {
         generation: Generation,
         event: &SamtaleEvent,
     ) -> Result<(), ProjectionError>;
+
+    /// Folds a batch of consecutive events. The default folds them one by one; a projection
+    /// whose events come in runs (messages) overrides it to write a run in one statement.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        generation: Generation,
+        events: &[SamtaleEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            self.apply(conn, generation, event).await?;
+        }
+        Ok(())
+    }
 }

@@ -208,8 +208,10 @@ pub struct AgentChatList {
 
 pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatList> {
     let rows: Vec<(String, AgentChat)> = sqlx::query(
-        "SELECT a.state, c.chat_id, c.customer_name, c.status, c.queue_id, a.unread, a.read_up_to,
-                a.since, c.last_message_at
+        "SELECT a.state, c.chat_id, c.customer_name, c.status, c.queue_id, a.read_up_to, a.since,
+                (SELECT count(*) FROM messages m WHERE m.chat_id = a.chat_id
+                    AND m.author_kind = 'customer' AND m.number > a.read_up_to) AS unread,
+                (SELECT max(m.sent_at) FROM messages m WHERE m.chat_id = a.chat_id) AS last_message_at
            FROM agent_chats a JOIN chats c ON c.chat_id = a.chat_id
           WHERE a.agent_id = $1
           ORDER BY a.since, c.chat_id",
@@ -257,7 +259,8 @@ pub struct ChatRow {
 pub async fn chat(db: &AnyPool, chat_id: &str) -> ReadResult<Option<ChatRow>> {
     sqlx::query_as(
         "SELECT chat_id, status, queue_id, category_id, customer_name, answers, agent_id,
-                requested_at, queued_at, assigned_at, ended_at, end_reason, transfers, messages
+                requested_at, queued_at, assigned_at, ended_at, end_reason, transfers,
+                (SELECT count(*) FROM messages m WHERE m.chat_id = chats.chat_id) AS messages
            FROM chats WHERE chat_id = $1",
     )
     .bind(chat_id.to_string())
@@ -359,7 +362,8 @@ pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<His
         .map(|c| format!("%{}%", c.to_lowercase().replace(['%', '_'], "")));
     sqlx::query_as(
         "SELECT c.chat_id, c.status, c.queue_id, c.customer_name, c.agent_id, c.requested_at,
-                c.ended_at, c.end_reason, c.messages
+                c.ended_at, c.end_reason,
+                (SELECT count(*) FROM messages m WHERE m.chat_id = c.chat_id) AS messages
            FROM chats c
           WHERE ($1 IS NULL OR c.requested_at >= $1)
             AND ($2 IS NULL OR c.requested_at < $2)

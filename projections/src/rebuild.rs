@@ -8,13 +8,17 @@
 //! checkpoint there and drops the old tables. Readers see the old tables until that commit and
 //! the new ones after it; nothing in between.
 
-use crate::event::decode;
+use crate::event::decode_all;
 use crate::projection::{Projection, ProjectionError};
-use crate::runner::{Projections, BATCH};
+use crate::runner::Projections;
 use crate::schema::{create_tables, drop_tables, point_views, Generation};
 use samtale_eventlog::LogPosition;
 use sqlx::{AnyConnection, Row};
 use std::time::{Duration, Instant};
+
+/// Events folded per rebuild transaction: larger than the live batches, since nobody waits on
+/// a rebuild's individual events and each transaction has a fixed cost.
+const REBUILD_BATCH: i64 = 5000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RebuildReport {
@@ -61,7 +65,7 @@ impl Projections {
             done += folded as u64;
             after = last;
             progress(done, total.max(done));
-            if folded < BATCH as usize {
+            if folded < REBUILD_BATCH as usize {
                 break;
             }
         }
@@ -159,12 +163,9 @@ impl Projections {
         generation: Generation,
         after: LogPosition,
     ) -> Result<(usize, LogPosition), ProjectionError> {
-        let events = self.log.read_after(after, BATCH).await?;
-        for logged in &events {
-            if let Some(event) = decode(logged)? {
-                projection.apply(conn, generation, &event).await?;
-            }
-        }
+        let events = self.log.read_after(after, REBUILD_BATCH).await?;
+        let decoded = decode_all(&events)?;
+        projection.apply_batch(conn, generation, &decoded).await?;
         Ok((events.len(), events.last().map_or(after, |e| e.position)))
     }
 }

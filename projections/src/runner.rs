@@ -6,11 +6,11 @@
 //! already moved simply publishes the new position. A crash before the commit rolls back rows
 //! and checkpoint together.
 
-use crate::event::decode;
+use crate::event::decode_all;
 use crate::projection::{Projection, ProjectionError};
 use crate::schema::{create_tables, point_views, Generation};
 use crate::{conversations::Conversations, directory::DirectoryTables, presence::PresenceTables};
-use samtale_eventlog::{Database, EventLog, LogPosition};
+use samtale_eventlog::{Database, EventLog, LogPosition, Settling};
 use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,12 +111,12 @@ impl Projections {
     async fn follow(&self, index: usize) {
         let (projection, _) = &self.all[index];
         let mut woken = self.log.wake().subscribe();
-        let mut backoff = Duration::from_millis(1);
+        let mut settling = Settling::default();
         loop {
             woken.borrow_and_update();
             match self.advance(index).await {
                 Ok(applied) if applied > 0 => {
-                    backoff = Duration::from_millis(1);
+                    settling = Settling::default();
                     continue;
                 }
                 Ok(_) => {}
@@ -133,8 +133,7 @@ impl Projections {
                 .await
                 .unwrap_or(false)
             {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_millis(50));
+                settling.wait().await;
             } else {
                 let _ = tokio::time::timeout(Duration::from_millis(500), woken.changed()).await;
             }
@@ -142,20 +141,18 @@ impl Projections {
     }
 
     /// Folds the next batch of one projection; returns how many events it folded.
+    ///
+    /// The events are read *before* the write transaction begins: on PostgreSQL an open write
+    /// transaction holds back every log reader's horizon, so it must be as short as possible.
+    /// The transaction then moves the checkpoint only if it is still where the events were read
+    /// from; if another node got there first, nothing is folded and the next call starts anew.
     pub(crate) async fn advance(&self, index: usize) -> Result<usize, ProjectionError> {
         let (projection, progress) = &self.all[index];
-        let mut tx = self.db.any().begin().await?;
-        // Writing the row first takes its lock on both backends (SQLite: the write lock), so
-        // nodes advancing the same projection take turns instead of folding an event twice.
-        sqlx::query("UPDATE projection_checkpoints SET name = name WHERE name = $1")
-            .bind(projection.name())
-            .execute(&mut *tx)
-            .await?;
         let row = sqlx::query(
             "SELECT generation, tx, position FROM projection_checkpoints WHERE name = $1",
         )
         .bind(projection.name())
-        .fetch_one(&mut *tx)
+        .fetch_one(self.db.any())
         .await?;
         let generation = Generation(row.try_get("generation")?);
         let after = LogPosition {
@@ -164,20 +161,31 @@ impl Projections {
         };
         let events = self.log.read_after(after, BATCH).await?;
         let Some(last) = events.last().map(|e| e.position) else {
-            tx.rollback().await?;
             progress.send_if_modified(|p| std::mem::replace(p, after) != after);
             return Ok(0);
         };
-        for logged in &events {
-            if let Some(event) = decode(logged)? {
-                projection.apply(&mut tx, generation, &event).await?;
-            }
+        let mut tx = self.db.any().begin().await?;
+        // Moving the checkpoint first takes the row's lock (SQLite: the write lock), so nodes
+        // advancing the same projection take turns and none folds an event twice.
+        let claimed = sqlx::query(
+            "UPDATE projection_checkpoints SET tx = $4, position = $5
+              WHERE name = $1 AND generation = $2 AND tx = $3 AND position = $6",
+        )
+        .bind(projection.name())
+        .bind(generation.0)
+        .bind(after.tx)
+        .bind(last.tx)
+        .bind(last.position)
+        .bind(after.position)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(0);
         }
-        sqlx::query("UPDATE projection_checkpoints SET tx = $2, position = $3 WHERE name = $1")
-            .bind(projection.name())
-            .bind(last.tx)
-            .bind(last.position)
-            .execute(&mut *tx)
+        let decoded = decode_all(&events)?;
+        projection
+            .apply_batch(&mut tx, generation, &decoded)
             .await?;
         tx.commit().await?;
         progress.send_replace(last);
@@ -189,12 +197,11 @@ impl Projections {
     pub async fn catch_up(&self) -> Result<(), ProjectionError> {
         let head = self.log.head().await?;
         for index in 0..self.all.len() {
-            let mut backoff = Duration::from_millis(1);
+            let mut settling = Settling::default();
             while *self.all[index].1.borrow() < head {
                 if self.advance(index).await? == 0 {
                     // Committed but not yet settled behind an older transaction.
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(50));
+                    settling.wait().await;
                 }
             }
         }

@@ -115,14 +115,15 @@ impl Scenario {
 }
 
 async fn agent_chats(db: &Database, agent: UserId) -> Vec<(String, i64)> {
-    sqlx::query("SELECT state, unread FROM agent_chats WHERE agent_id = $1 ORDER BY since")
-        .bind(agent.to_string())
-        .fetch_all(db.any())
+    let list = samtale_projections::read::agent_chats(db.any(), &agent.to_string())
         .await
-        .unwrap()
+        .unwrap();
+    let active = list.active.iter().map(|c| ("active".to_string(), c.unread));
+    let passive = list
+        .passive
         .iter()
-        .map(|r| (r.get("state"), r.get("unread")))
-        .collect()
+        .map(|c| ("passive".to_string(), c.unread));
+    active.chain(passive).collect()
 }
 
 #[tokio::test]

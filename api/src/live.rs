@@ -117,7 +117,7 @@ impl LiveFeed {
                     );
                 }
                 let mut events = Vec::with_capacity(batch.len());
-                for logged in &batch {
+                for logged in batch {
                     match decode(logged) {
                         Ok(Some(event)) => {
                             let scope = scoper.scope(&event).await;

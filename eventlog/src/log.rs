@@ -50,7 +50,7 @@ pub struct LoggedEvent {
 impl LoggedEvent {
     /// The payload as the aggregate's event type.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, LogError> {
-        serde_json::from_value(self.payload.clone()).map_err(|e| LogError::Decode {
+        E::deserialize(&self.payload).map_err(|e| LogError::Decode {
             position: self.position.position,
             reason: e.to_string(),
         })
@@ -183,12 +183,14 @@ impl EventLog for PostgresLog {
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, LogError> {
         let rows = sqlx::query(
-            "SELECT position, tx::text AS tx, event_id::text AS event_id, aggregate_type,
-                    aggregate_id, sequence, event_type, event_version, payload, metadata
-               FROM events
-              WHERE (tx, position) > ($1::text::xid8, $2)
-                AND tx < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY tx, position
+            // xid8 has no integer type in sqlx, so it travels as text (`tx_text`); ordering must
+            // use the column itself — `ORDER BY tx` against a text alias would sort "10" < "9".
+            "SELECT e.position, e.tx::text AS tx_text, e.event_id::text AS event_id, e.aggregate_type,
+                    e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata
+               FROM events e
+              WHERE (e.tx, e.position) > ($1::text::xid8, $2)
+                AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY e.tx, e.position
               LIMIT $3",
         )
         .bind(after.tx.to_string())
@@ -200,7 +202,7 @@ impl EventLog for PostgresLog {
             .into_iter()
             .map(|row| LoggedEvent {
                 position: LogPosition {
-                    tx: row.get::<String, _>("tx").parse().unwrap_or_default(),
+                    tx: row.get::<String, _>("tx_text").parse().unwrap_or_default(),
                     position: row.get("position"),
                 },
                 event_id: uuid_of(row.get("event_id")),
@@ -259,7 +261,7 @@ impl EventLog for PostgresLog {
 
     async fn head(&self) -> Result<LogPosition, LogError> {
         let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT tx::text, position FROM events ORDER BY tx DESC, position DESC LIMIT 1",
+            "SELECT e.tx::text, e.position FROM events e ORDER BY e.tx DESC, e.position DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
         .await?;

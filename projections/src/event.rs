@@ -23,7 +23,7 @@ pub struct SamtaleEvent {
 
 /// Decodes an event of one of Samtale's aggregates; `None` for an aggregate type this version
 /// does not know (written by a newer node during a rolling upgrade), which folds ignore.
-pub fn decode(logged: &LoggedEvent) -> Result<Option<SamtaleEvent>, LogError> {
+pub fn decode(logged: LoggedEvent) -> Result<Option<SamtaleEvent>, LogError> {
     let event = match logged.aggregate_type.as_str() {
         t if t == Chat::TYPE => DomainEvent::Chat(logged.decode()?),
         t if t == Presence::TYPE => DomainEvent::Presence(logged.decode()?),
@@ -35,12 +35,12 @@ pub fn decode(logged: &LoggedEvent) -> Result<Option<SamtaleEvent>, LogError> {
         aggregate_id: logged.aggregate_id.clone(),
         event_type: logged.event_type.clone(),
         event,
-        logged: logged.clone(),
+        logged,
     }))
 }
 
 /// Decodes a batch, leaving out events of aggregates this version does not know.
-pub fn decode_all(logged: &[LoggedEvent]) -> Result<Vec<SamtaleEvent>, LogError> {
+pub fn decode_all(logged: Vec<LoggedEvent>) -> Result<Vec<SamtaleEvent>, LogError> {
     let mut events = Vec::with_capacity(logged.len());
     for event in logged {
         events.extend(decode(event)?);

@@ -164,8 +164,10 @@ impl Projections {
         after: LogPosition,
     ) -> Result<(usize, LogPosition), ProjectionError> {
         let events = self.log.read_after(after, REBUILD_BATCH).await?;
-        let decoded = decode_all(&events)?;
-        projection.apply_batch(conn, generation, &decoded).await?;
-        Ok((events.len(), events.last().map_or(after, |e| e.position)))
+        let (count, last) = (events.len(), events.last().map_or(after, |e| e.position));
+        projection
+            .apply_batch(conn, generation, &decode_all(events)?)
+            .await?;
+        Ok((count, last))
     }
 }

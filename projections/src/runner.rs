@@ -183,13 +183,13 @@ impl Projections {
             tx.rollback().await?;
             return Ok(0);
         }
-        let decoded = decode_all(&events)?;
+        let count = events.len();
         projection
-            .apply_batch(&mut tx, generation, &decoded)
+            .apply_batch(&mut tx, generation, &decode_all(events)?)
             .await?;
         tx.commit().await?;
         progress.send_replace(last);
-        Ok(events.len())
+        Ok(count)
     }
 
     /// Folds every projection up to everything committed before this call, in this task. For

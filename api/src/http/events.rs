@@ -300,10 +300,11 @@ impl Stream {
             };
             let Some(last) = batch.last() else { break };
             after = last.position;
-            for logged in &batch {
+            for logged in batch {
                 if logged.position > until {
                     break;
                 }
+                let position = logged.position;
                 if let Ok(Some(event)) = decode(logged) {
                     let scope: Scope = scoper.scope(&event).await;
                     let live = LiveEvent { event, scope };
@@ -311,7 +312,7 @@ impl Stream {
                         self.send(frame(&live)).await?;
                     }
                 }
-                self.delivered = logged.position;
+                self.delivered = position;
             }
         }
         Ok(())

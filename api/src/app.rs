@@ -126,6 +126,7 @@ pub struct Application {
     pub address: std::net::SocketAddr,
     pub state: AppState,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    dispatcher: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -147,11 +148,20 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await
         });
+        let dispatcher = crate::routing::spawn(state.clone());
         Ok(Self {
             address,
             state,
             server,
+            dispatcher,
         })
+    }
+
+    /// Stops serving and dispatching, as a crashed node would: its dispatcher lock goes with
+    /// its connection. (Background folds stop with the runtime.)
+    pub fn stop(&self) {
+        self.server.abort();
+        self.dispatcher.abort();
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

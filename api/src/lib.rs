@@ -12,6 +12,7 @@ pub mod extract;
 pub mod http;
 pub mod live;
 pub mod load;
+pub mod routing;
 pub mod sse_client;
 
 pub use app::{AppState, Application};

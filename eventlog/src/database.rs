@@ -44,6 +44,7 @@ enum Pool {
 /// queries that read them, whose SQL is written once for both backends.
 #[derive(Clone)]
 pub struct Database {
+    url: String,
     backend: Backend,
     pool: Pool,
     any: AnyPool,
@@ -72,6 +73,7 @@ impl Database {
                 .connect(url)
                 .await?;
             Ok(Self {
+                url: url.to_string(),
                 backend: Backend::Postgres,
                 wake: Wake::postgres(pool.clone()),
                 pool: Pool::Postgres(pool),
@@ -108,6 +110,7 @@ impl Database {
                 .connect(url)
                 .await?;
             Ok(Self {
+                url: url.to_string(),
                 backend: Backend::Sqlite,
                 wake: Wake::local(),
                 pool: Pool::Sqlite(pool),
@@ -158,11 +161,9 @@ impl Database {
         sqlx::query("SELECT 1").execute(&self.any).await.map(|_| ())
     }
 
-    /// The PostgreSQL pool, for what only PostgreSQL can do (advisory locks).
-    pub fn postgres_pool(&self) -> Option<&PgPool> {
-        match &self.pool {
-            Pool::Postgres(pool) => Some(pool),
-            Pool::Sqlite(_) => None,
-        }
+    /// The PostgreSQL URL, for what needs a connection of its own (a session advisory lock
+    /// must live exactly as long as the connection holding it).
+    pub fn postgres_url(&self) -> Option<&str> {
+        (self.backend == Backend::Postgres).then_some(self.url.as_str())
     }
 }

@@ -397,3 +397,69 @@ pub async fn took_part(db: &AnyPool, chat_id: &str, agent_id: &str) -> ReadResul
     .await?;
     Ok(found > 0)
 }
+
+/// An agent the dispatcher may give a chat in a queue: logged in there, active, with room.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct RoutableAgent {
+    pub user_id: String,
+    pub active_chats: i64,
+    pub max_concurrent_chats: i64,
+    /// When the agent last got a chat this session, or logged in: who has waited longest.
+    pub idle_since: String,
+}
+
+/// Agents logged in to `queue_id` with spare capacity, fewest active chats first, then the
+/// one idle longest.
+pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RoutableAgent>> {
+    sqlx::query_as(
+        "SELECT * FROM (
+            SELECT u.user_id, u.max_concurrent_chats,
+                   (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = 'active') AS active_chats,
+                   COALESCE((SELECT max(a.since) FROM agent_chats a WHERE a.agent_id = u.user_id), p.since) AS idle_since
+              FROM agent_presence p JOIN users u ON u.user_id = p.user_id
+             WHERE p.queue_id = $1 AND u.active = 1
+         ) candidates
+         WHERE active_chats < max_concurrent_chats
+         ORDER BY active_chats, idle_since, user_id",
+    )
+    .bind(queue_id.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// Queues with waiting chats, and the oldest waiting chats in arrival order.
+pub async fn waiting_by_queue(db: &AnyPool) -> ReadResult<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT queue_id, chat_id FROM chats WHERE status = 'waiting' ORDER BY queued_at, chat_id",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Seconds a new arrival at `position` can expect to wait: the queue's recent pace (time
+/// between its last 20 assignments) times the position. `None` until the queue has a pace.
+pub async fn estimated_wait_seconds(
+    db: &AnyPool,
+    queue_id: &str,
+    position: i64,
+) -> ReadResult<Option<i64>> {
+    let recent: Vec<String> = sqlx::query_scalar(
+        "SELECT assigned_at FROM chats WHERE queue_id = $1 AND assigned_at IS NOT NULL
+          ORDER BY assigned_at DESC LIMIT 20",
+    )
+    .bind(queue_id.to_string())
+    .fetch_all(db)
+    .await?;
+    let parse = |t: &String| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let (Some(newest), Some(oldest)) = (
+        recent.first().and_then(parse),
+        recent.last().and_then(parse),
+    ) else {
+        return Ok(None);
+    };
+    if recent.len() < 2 {
+        return Ok(None);
+    }
+    let pace = (newest - oldest).num_seconds() as f64 / (recent.len() - 1) as f64;
+    Ok(Some((pace * position as f64).round() as i64))
+}

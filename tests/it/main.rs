@@ -5,3 +5,4 @@ mod bad_input;
 mod chats;
 mod live;
 mod presence;
+mod routing;

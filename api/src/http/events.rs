@@ -388,21 +388,23 @@ impl Stream {
             .ok()
             .flatten();
         self.waiting_in = chat.filter(|c| c.status == "waiting").map(|c| c.queue_id);
+        let db = self.state.db.any();
         let position = match self.waiting_in {
-            Some(_) => read::queue_position(self.state.db.any(), chat_id)
-                .await
-                .ok()
-                .flatten(),
+            Some(_) => read::queue_position(db, chat_id).await.ok().flatten(),
             None => None,
         };
         if position != self.queue_position {
             self.queue_position = position;
-            self.send(
-                Event::default()
-                    .event("queue")
-                    .data(json!({ "queue_position": position }).to_string()),
-            )
-            .await?;
+            let estimate = match (position, &self.waiting_in) {
+                (Some(position), Some(queue)) => read::estimated_wait_seconds(db, queue, position)
+                    .await
+                    .ok()
+                    .flatten(),
+                _ => None,
+            };
+            let data = json!({ "queue_position": position, "estimated_wait_seconds": estimate });
+            self.send(Event::default().event("queue").data(data.to_string()))
+                .await?;
         }
         Ok(())
     }

@@ -23,6 +23,8 @@ pub struct ChatView {
     pub transfers: i64,
     /// 1 = next in line; only while waiting.
     pub queue_position: Option<i64>,
+    /// From the queue's recent pace; only while waiting, once the queue has a pace.
+    pub estimated_wait_seconds: Option<i64>,
     pub transcript: Vec<MessageRow>,
 }
 
@@ -35,6 +37,10 @@ pub async fn chat_row(db: &AnyPool, chat_id: &str) -> Result<ChatRow, ApiError> 
 pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError> {
     let transcript = read::transcript(db, &chat.chat_id).await?;
     let queue_position = read::queue_position(db, &chat.chat_id).await?;
+    let estimated_wait_seconds = match queue_position {
+        Some(position) => read::estimated_wait_seconds(db, &chat.queue_id, position).await?,
+        None => None,
+    };
     let agent_name = match &chat.agent_id {
         Some(agent) => read::user(db, agent).await?.map(|u| u.display_name),
         None => None,
@@ -54,6 +60,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         end_reason: chat.end_reason,
         transfers: chat.transfers,
         queue_position,
+        estimated_wait_seconds,
         transcript,
     })
 }

@@ -1,0 +1,121 @@
+//! Automatic assignment: the dispatcher gives waiting chats to logged-in agents by itself.
+//!
+//! A waiting chat goes to a logged-in member of its queue with spare capacity — the one with
+//! the fewest active chats, then the one idle longest — and chats leave a queue in arrival
+//! order (a transferred chat keeps its original arrival time). Every assignment is a
+//! `ChatAssigned` event `by: routing`.
+//!
+//! Exactly one dispatcher runs across all nodes: on PostgreSQL the node holding a session
+//! advisory lock on a dedicated connection. If that node dies its connection closes, the lock
+//! is released, and another node, retrying every second, takes over. On SQLite the one process
+//! is the dispatcher. The dispatcher decides from the read models after waiting for them to
+//! reach the log's end, and each assignment waits for them again before the next decision, so
+//! it never counts an agent's chats from a stale picture. A manual pickup racing an assignment
+//! meets it at the chat's optimistic lock: one wins, the other is told the chat is not waiting.
+
+use crate::app::{command_context, AppState};
+use crate::extract::RequestMeta;
+use samtale_domain::chat::Assignment;
+use samtale_domain::{Actor, ChatCommand, UserId};
+use samtale_projections::read;
+use sqlx::{Connection, PgConnection};
+use std::time::Duration;
+
+/// The advisory lock key of the dispatcher ("samtale" in ASCII).
+const DISPATCHER_LOCK: i64 = 0x73_61_6d_74_61_6c_65;
+
+/// How often a standby node tries to become the dispatcher, and how often the dispatcher
+/// looks even without a wake-up.
+const TICK: Duration = Duration::from_secs(1);
+
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match lead(&state).await {
+                Ok(()) => {}
+                Err(error) => tracing::warn!(%error, "dispatcher stopped; retrying"),
+            }
+            tokio::time::sleep(TICK).await;
+        }
+    })
+}
+
+/// Becomes the dispatcher if no one else is, and dispatches for as long as that lasts.
+async fn lead(state: &AppState) -> anyhow::Result<()> {
+    let mut lock = match state.db.postgres_url() {
+        Some(url) => {
+            let mut conn = PgConnection::connect(url).await?;
+            let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(DISPATCHER_LOCK)
+                .fetch_one(&mut conn)
+                .await?;
+            if !acquired {
+                return Ok(());
+            }
+            tracing::info!("this node is the dispatcher");
+            Some(conn)
+        }
+        None => None,
+    };
+    let mut woken = state.live.log().wake().subscribe();
+    loop {
+        woken.borrow_and_update();
+        if let Some(conn) = lock.as_mut() {
+            // Still holding the lock? A dead connection means another node may lead now.
+            conn.ping().await?;
+        }
+        if let Err(error) = dispatch_round(state).await {
+            tracing::warn!(%error, "dispatch round failed");
+        }
+        let _ = tokio::time::timeout(TICK, woken.changed()).await;
+    }
+}
+
+/// Assigns every waiting chat that has an agent to go to; returns how many it assigned.
+pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
+    let head = state.live.log().head().await?;
+    state
+        .projections
+        .wait_for(head, Duration::from_secs(5))
+        .await;
+    let db = state.db.any();
+    let mut assigned = 0;
+    let mut full_queues = Vec::new();
+    for (queue_id, chat_id) in read::waiting_by_queue(db).await? {
+        if full_queues.contains(&queue_id) {
+            continue;
+        }
+        // Asked afresh for every chat: the last assignment changed someone's load.
+        let Some(agent) = read::routable_agents(db, &queue_id)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            full_queues.push(queue_id);
+            continue;
+        };
+        let agent_id: UserId = agent.user_id.parse()?;
+        let meta = RequestMeta {
+            request_id: format!("routing-{chat_id}"),
+            at: chrono::Utc::now(),
+            idempotency_key: None,
+        };
+        let command = ChatCommand::Assign {
+            agent_id,
+            via: Assignment::Routing,
+            by: Actor::Routing,
+            at: meta.at,
+        };
+        let context = command_context(&Actor::Routing, &meta, None);
+        match state
+            .execute(&state.chats, &chat_id, command, &context)
+            .await
+        {
+            Ok(_) => assigned += 1,
+            // Picked up by hand, or closed by the customer, a moment ago.
+            Err(crate::error::ApiError::Conflict(_)) => {}
+            Err(error) => return Err(anyhow::anyhow!("assigning {chat_id}: {error}")),
+        }
+    }
+    Ok(assigned)
+}

@@ -197,6 +197,12 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::BadUsername => ApiError::invalid_field("username", detail),
             DirectoryError::BadCapacity => ApiError::invalid_field("max_concurrent_chats", detail),
             DirectoryError::BadField(_) => ApiError::invalid_field("field", detail),
+            DirectoryError::OverflowToItself => {
+                ApiError::invalid_field("overflow_queue_id", detail)
+            }
+            DirectoryError::BadTimeout => {
+                ApiError::invalid_field("no_agent_notice_after_seconds", detail)
+            }
         }
     }
 }

@@ -67,6 +67,9 @@ async fn lead(state: &AppState) -> anyhow::Result<()> {
         if let Err(error) = dispatch_round(state).await {
             tracing::warn!(%error, "dispatch round failed");
         }
+        if let Err(error) = attend_unattended(state).await {
+            tracing::warn!(%error, "no-agent notices failed");
+        }
         let _ = tokio::time::timeout(TICK, woken.changed()).await;
     }
 }
@@ -118,4 +121,53 @@ pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
         }
     }
     Ok(assigned)
+}
+
+/// What a customer reads when their queue has had no agent for the configured time.
+pub const NO_AGENT_NOTICE: &str = "Ingen agenter er pålogget akkurat nå. Vi svarer så snart noen er ledige. \
+                                   / No agents are available right now; we will answer as soon as someone is.";
+
+/// Customers waiting in a queue with nobody logged in get a system message once the queue's
+/// delay has passed, and move to its overflow queue if it has one. Command ids are derived from
+/// the chat and queue, so each happens once per chat and queue however often this runs.
+pub async fn attend_unattended(state: &AppState) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    for chat in read::unattended_chats(state.db.any()).await? {
+        let queued_at = chrono::DateTime::parse_from_rfc3339(&chat.queued_at)?;
+        let due = queued_at + chrono::Duration::seconds(chat.no_agent_notice_after_seconds);
+        if due > now {
+            continue;
+        }
+        let meta = RequestMeta {
+            request_id: format!("no-agent-{}", chat.chat_id),
+            at: now,
+            idempotency_key: None,
+        };
+        let key = format!("no-agent-notice:{}:{}", chat.chat_id, chat.queue_id);
+        let notice = ChatCommand::SendMessage {
+            message_id: samtale_domain::MessageId(uuid::Uuid::now_v7()),
+            text: samtale_domain::text::MessageText::parse(NO_AGENT_NOTICE)?,
+            client_message_id: None,
+            by: Actor::System,
+            at: now,
+        };
+        let context = command_context(&Actor::System, &meta, Some(key));
+        state
+            .execute(&state.chats, &chat.chat_id, notice, &context)
+            .await?;
+        if let Some(overflow) = chat.overflow_queue_id {
+            let key = format!("overflow:{}:{}", chat.chat_id, chat.queue_id);
+            let transfer = ChatCommand::Transfer {
+                to_queue: overflow.parse()?,
+                to_category: None,
+                by: Actor::System,
+                at: now,
+            };
+            let context = command_context(&Actor::System, &meta, Some(key));
+            state
+                .execute(&state.chats, &chat.chat_id, transfer, &context)
+                .await?;
+        }
+    }
+    Ok(())
 }

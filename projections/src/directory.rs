@@ -19,7 +19,8 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "queues",
-        columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL",
+        columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL,
+                  no_agent_notice_after_seconds bigint, overflow_queue_id text",
         indexes: &[],
     },
     Table {
@@ -55,7 +56,7 @@ impl Projection for DirectoryTables {
     }
 
     fn version(&self) -> i64 {
-        1
+        2
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -125,6 +126,20 @@ impl Projection for DirectoryTables {
                 .bind(queue_id.to_string())
                 .bind(name.as_str().to_string())
                 .bind(crate::timestamp(*at))
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::QueueConfigured {
+                queue_id, settings, ..
+            } => {
+                sqlx::query(&format!(
+                    "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3
+                      WHERE queue_id = $1",
+                    g.table("queues")
+                ))
+                .bind(queue_id.to_string())
+                .bind(settings.no_agent_notice_after_seconds.map(i64::from))
+                .bind(settings.overflow_queue_id.map(|q| q.to_string()))
                 .execute(&mut *conn)
                 .await?;
             }

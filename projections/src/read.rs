@@ -49,19 +49,25 @@ pub async fn users(db: &AnyPool) -> ReadResult<Vec<UserRow>> {
 pub struct QueueRow {
     pub queue_id: String,
     pub name: String,
+    pub no_agent_notice_after_seconds: Option<i64>,
+    pub overflow_queue_id: Option<String>,
 }
 
+const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id";
+
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
-    sqlx::query_as("SELECT queue_id, name FROM queues ORDER BY name")
+    sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))
         .fetch_all(db)
         .await
 }
 
 pub async fn queue(db: &AnyPool, queue_id: &str) -> ReadResult<Option<QueueRow>> {
-    sqlx::query_as("SELECT queue_id, name FROM queues WHERE queue_id = $1")
-        .bind(queue_id.to_string())
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {QUEUE_COLUMNS} FROM queues WHERE queue_id = $1"
+    ))
+    .bind(queue_id.to_string())
+    .fetch_optional(db)
+    .await
 }
 
 /// The queues a user is a member of.
@@ -462,4 +468,26 @@ pub async fn estimated_wait_seconds(
     }
     let pace = (newest - oldest).num_seconds() as f64 / (recent.len() - 1) as f64;
     Ok(Some((pace * position as f64).round() as i64))
+}
+
+/// A chat waiting in a queue that has a no-agent notice configured and nobody logged in.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct UnattendedChat {
+    pub chat_id: String,
+    pub queue_id: String,
+    pub queued_at: String,
+    pub no_agent_notice_after_seconds: i64,
+    pub overflow_queue_id: Option<String>,
+}
+
+pub async fn unattended_chats(db: &AnyPool) -> ReadResult<Vec<UnattendedChat>> {
+    sqlx::query_as(
+        "SELECT c.chat_id, c.queue_id, c.queued_at, q.no_agent_notice_after_seconds, q.overflow_queue_id
+           FROM chats c JOIN queues q ON q.queue_id = c.queue_id
+          WHERE c.status = 'waiting' AND q.no_agent_notice_after_seconds IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM agent_presence p WHERE p.queue_id = c.queue_id)
+          ORDER BY c.queued_at",
+    )
+    .fetch_all(db)
+    .await
 }

@@ -368,3 +368,56 @@ async fn two_nodes_one_dispatcher_and_failover() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_customer_waiting_with_no_agent_logged_in_is_told_and_overflows() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let configured = app
+            .patch(
+                &format!("/queues/{}", centre.support),
+                &app.admin,
+                json!({"no_agent_notice_after_seconds": 1, "overflow_queue_id": centre.sales}),
+            )
+            .await;
+        assert!(configured.status().is_success());
+        let (chat, customer) = app.start_chat(&centre.billing, "Alene").await;
+        let view = app
+            .eventually(&format!("/customer/chats/{chat}"), &customer, |c| {
+                c["queue_id"] == centre.sales.as_str()
+            })
+            .await;
+        assert_eq!(
+            view["queue_id"],
+            centre.sales.as_str(),
+            "{}: overflowed",
+            app.backend
+        );
+        let transcript = view["transcript"].as_array().unwrap();
+        assert_eq!(transcript.len(), 1, "told once");
+        assert_eq!(transcript[0]["author_kind"], "system");
+        // Ola, logged in to the overflow queue, gets it.
+        app.post_ok(
+            "/me/presence",
+            &centre.ola.token,
+            json!({"logged_in": true}),
+        )
+        .await;
+        let view = app
+            .eventually(&format!("/customer/chats/{chat}"), &customer, |c| {
+                status(c) == "assigned"
+            })
+            .await;
+        assert_eq!(view["agent_id"], centre.ola.user_id.as_str());
+
+        let itself = app
+            .patch(
+                &format!("/queues/{}", centre.sales),
+                &app.admin,
+                json!({"overflow_queue_id": centre.sales}),
+            )
+            .await;
+        assert_eq!(itself.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+        app.finish().await;
+    }
+}

@@ -8,7 +8,7 @@ use crate::extract::{parse_id, ApiJson, RequestMeta};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use samtale_domain::directory::UserChanges;
+use samtale_domain::directory::{QueueSettings, UserChanges};
 use samtale_domain::directory::{Username, DIRECTORY_ID};
 use samtale_domain::form::{FieldKind, FormField};
 use samtale_domain::text::Name;
@@ -337,4 +337,40 @@ pub async fn remove_field(
     };
     directory(&state, &staff, &meta, command).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSettingsBody {
+    no_agent_notice_after_seconds: Option<u32>,
+    overflow_queue_id: Option<String>,
+}
+
+/// How the queue treats customers who wait while no agent is logged in.
+pub async fn configure_queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<QueueSettingsBody>,
+) -> Result<Json<QueueRow>, ApiError> {
+    let settings = QueueSettings {
+        no_agent_notice_after_seconds: body.no_agent_notice_after_seconds,
+        overflow_queue_id: body
+            .overflow_queue_id
+            .as_deref()
+            .map(|q| parse_id("overflow_queue_id", q))
+            .transpose()?,
+    };
+    let command = DirectoryCommand::ConfigureQueue {
+        queue_id: parse_id("queue id", &id)?,
+        settings,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, command).await?;
+    read::queue(state.db.any(), &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no such queue".into()))
 }

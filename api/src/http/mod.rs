@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users", post(admin::create_user).get(admin::list_users))
         .route("/users/{id}", patch(admin::update_user))
         .route("/queues", post(admin::create_queue).get(chats::queues))
+        .route("/queues/{id}", patch(admin::configure_queue))
         .route("/queues/{id}/members", post(admin::add_member))
         .route(
             "/queues/{id}/members/{user_id}",

@@ -6,6 +6,16 @@ use crate::text::Name;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// How a queue treats customers who wait with no agent logged in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueSettings {
+    /// After this many seconds of waiting while no agent is logged in to the queue, the
+    /// customer gets a system message saying so. `None`: never.
+    pub no_agent_notice_after_seconds: Option<u32>,
+    /// Where such a chat then overflows to, if anywhere.
+    pub overflow_queue_id: Option<QueueId>,
+}
+
 /// The fields of a user an administrator can change; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserChanges {
@@ -55,6 +65,13 @@ pub enum DirectoryCommand {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// Changes how a queue treats waiting customers.
+    ConfigureQueue {
+        queue_id: QueueId,
+        settings: QueueSettings,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     AddQueueMember {
         queue_id: QueueId,
         user_id: UserId,
@@ -94,6 +111,7 @@ impl DirectoryCommand {
             | DirectoryCommand::UpdateUser { by, .. }
             | DirectoryCommand::RecordPasswordChange { by, .. }
             | DirectoryCommand::CreateQueue { by, .. }
+            | DirectoryCommand::ConfigureQueue { by, .. }
             | DirectoryCommand::AddQueueMember { by, .. }
             | DirectoryCommand::RemoveQueueMember { by, .. }
             | DirectoryCommand::CreateCategory { by, .. }

@@ -1,4 +1,4 @@
-use super::{UserChanges, Username};
+use super::{QueueSettings, UserChanges, Username};
 use crate::actor::{Actor, Role};
 use crate::form::FormField;
 use crate::ids::{CategoryId, QueueId, UserId};
@@ -33,6 +33,12 @@ pub enum DirectoryEvent {
     QueueCreated {
         queue_id: QueueId,
         name: Name,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    QueueConfigured {
+        queue_id: QueueId,
+        settings: QueueSettings,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -75,6 +81,7 @@ impl DomainEvent for DirectoryEvent {
             E::UserUpdated { .. } => "UserUpdated",
             E::PasswordChanged { .. } => "PasswordChanged",
             E::QueueCreated { .. } => "QueueCreated",
+            E::QueueConfigured { .. } => "QueueConfigured",
             E::QueueMemberAdded { .. } => "QueueMemberAdded",
             E::QueueMemberRemoved { .. } => "QueueMemberRemoved",
             E::CategoryCreated { .. } => "CategoryCreated",

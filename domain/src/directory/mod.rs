@@ -11,7 +11,7 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use commands::{DirectoryCommand, UserChanges};
+pub use commands::{DirectoryCommand, QueueSettings, UserChanges};
 pub use events::DirectoryEvent;
 
 use crate::actor::Role;
@@ -75,6 +75,10 @@ pub enum DirectoryError {
     IdInUse,
     #[error("max_concurrent_chats must be between 1 and {MAX_CONCURRENT_CHATS}")]
     BadCapacity,
+    #[error("a queue cannot overflow to itself")]
+    OverflowToItself,
+    #[error("the notice delay must be at least one second")]
+    BadTimeout,
     #[error("invalid form field: {0}")]
     BadField(#[from] FieldDefinitionError),
 }
@@ -196,6 +200,29 @@ impl Directory {
                 E::QueueCreated {
                     queue_id,
                     name,
+                    by,
+                    at,
+                }
+            }
+            C::ConfigureQueue {
+                queue_id,
+                settings,
+                by,
+                at,
+            } => {
+                self.require_queue(queue_id)?;
+                if let Some(overflow) = settings.overflow_queue_id {
+                    self.require_queue(overflow)?;
+                    if overflow == queue_id {
+                        return Err(DirectoryError::OverflowToItself);
+                    }
+                }
+                if settings.no_agent_notice_after_seconds == Some(0) {
+                    return Err(DirectoryError::BadTimeout);
+                }
+                E::QueueConfigured {
+                    queue_id,
+                    settings,
                     by,
                     at,
                 }
@@ -328,6 +355,7 @@ impl Aggregate for Directory {
                     },
                 );
             }
+            E::QueueConfigured { .. } => {}
             E::QueueMemberAdded {
                 queue_id, user_id, ..
             } => {

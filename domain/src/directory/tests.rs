@@ -193,6 +193,38 @@ fn a_bad_form_field_is_refused() {
 }
 
 #[test]
+fn a_queue_cannot_overflow_to_itself() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(DirectoryCommand::ConfigureQueue {
+            queue_id: support(),
+            settings: QueueSettings {
+                no_agent_notice_after_seconds: Some(60),
+                overflow_queue_id: Some(support()),
+            },
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::OverflowToItself);
+}
+
+#[test]
+fn a_queue_overflows_only_to_an_existing_queue() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(DirectoryCommand::ConfigureQueue {
+            queue_id: support(),
+            settings: QueueSettings {
+                no_agent_notice_after_seconds: Some(60),
+                overflow_queue_id: Some(QueueId(Uuid::from_u128(99))),
+            },
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::NoSuchQueue);
+}
+
+#[test]
 fn ids_are_not_reused_across_kinds() {
     DirectoryTest::with(NoServices)
         .given(vec![kari_created()])

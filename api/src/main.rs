@@ -25,6 +25,8 @@ enum Command {
     Serve(ServeConfig),
     /// Drive a running server with simulated customers and agents and report the figures.
     Load(samtale_api::load::LoadConfig),
+    /// Customers arriving at a set rate with agents logged in: how fast routing assigns.
+    LoadArrivals(samtale_api::load::ArrivalsConfig),
     /// Manage the read models.
     Projections {
         #[command(subcommand)]
@@ -57,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Load(config) => samtale_api::load::run(config).await,
+        Command::LoadArrivals(config) => samtale_api::load::arrivals(config).await,
         Command::Projections {
             command: ProjectionsCommand::Rebuild { name, database },
         } => rebuild(name, &database).await,

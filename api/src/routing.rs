@@ -8,17 +8,19 @@
 //! Exactly one dispatcher runs across all nodes: on PostgreSQL the node holding a session
 //! advisory lock on a dedicated connection. If that node dies its connection closes, the lock
 //! is released, and another node, retrying every second, takes over. On SQLite the one process
-//! is the dispatcher. The dispatcher decides from the read models after waiting for them to
-//! reach the log's end, and each assignment waits for them again before the next decision, so
-//! it never counts an agent's chats from a stale picture. A manual pickup racing an assignment
+//! is the dispatcher. Each round plans from the read models after waiting for them to reach
+//! the log's end, counting its own assignments as it plans, so it never counts an agent's
+//! chats from a stale picture. A manual pickup racing an assignment
 //! meets it at the chat's optimistic lock: one wins, the other is told the chat is not waiting.
 
 use crate::app::{command_context, AppState};
 use crate::extract::RequestMeta;
 use samtale_domain::chat::Assignment;
 use samtale_domain::{Actor, ChatCommand, UserId};
+use samtale_eventlog::CommandError;
 use samtale_projections::read;
 use sqlx::{Connection, PgConnection};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// The advisory lock key of the dispatcher ("samtale" in ASCII).
@@ -74,7 +76,19 @@ async fn lead(state: &AppState) -> anyhow::Result<()> {
     }
 }
 
+/// An agent's load as the round plans it: starts from the read model, counts the round's own
+/// assignments.
+struct Load {
+    active: i64,
+    max: i64,
+    idle_since: String,
+}
+
 /// Assigns every waiting chat that has an agent to go to; returns how many it assigned.
+///
+/// The round plans from the read models (after they reach the log's end), counting its own
+/// assignments as it goes, then sends all assignments at once — they concern different chats —
+/// and waits for the read models to show them before the next round plans again.
 pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
     let head = state.live.log().head().await?;
     state
@@ -82,45 +96,85 @@ pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
         .wait_for(head, Duration::from_secs(5))
         .await;
     let db = state.db.any();
-    let mut assigned = 0;
-    let mut full_queues = Vec::new();
+    let mut candidates: HashMap<String, Vec<String>> = HashMap::new();
+    let mut loads: HashMap<String, Load> = HashMap::new();
+    let mut plan = Vec::new();
+    let now = chrono::Utc::now();
     for (queue_id, chat_id) in read::waiting_by_queue(db).await? {
-        if full_queues.contains(&queue_id) {
-            continue;
+        if !candidates.contains_key(&queue_id) {
+            let agents = read::routable_agents(db, &queue_id).await?;
+            let ids = agents.iter().map(|a| a.user_id.clone()).collect();
+            for agent in agents {
+                loads.entry(agent.user_id).or_insert(Load {
+                    active: agent.active_chats,
+                    max: agent.max_concurrent_chats,
+                    idle_since: agent.idle_since,
+                });
+            }
+            candidates.insert(queue_id.clone(), ids);
         }
-        // Asked afresh for every chat: the last assignment changed someone's load.
-        let Some(agent) = read::routable_agents(db, &queue_id)
-            .await?
-            .into_iter()
-            .next()
-        else {
-            full_queues.push(queue_id);
-            continue;
-        };
-        let agent_id: UserId = agent.user_id.parse()?;
-        let meta = RequestMeta {
-            request_id: format!("routing-{chat_id}"),
-            at: chrono::Utc::now(),
-            idempotency_key: None,
-        };
-        let command = ChatCommand::Assign {
-            agent_id,
-            via: Assignment::Routing,
-            by: Actor::Routing,
-            at: meta.at,
-        };
-        let context = command_context(&Actor::Routing, &meta, None);
-        match state
-            .execute(&state.chats, &chat_id, command, &context)
-            .await
-        {
-            Ok(_) => assigned += 1,
-            // Picked up by hand, or closed by the customer, a moment ago.
-            Err(crate::error::ApiError::Conflict(_)) => {}
-            Err(error) => return Err(anyhow::anyhow!("assigning {chat_id}: {error}")),
+        let best = candidates[&queue_id]
+            .iter()
+            .filter(|id| loads[*id].active < loads[*id].max)
+            .min_by(|a, b| {
+                let (a_load, b_load) = (&loads[*a], &loads[*b]);
+                (a_load.active, &a_load.idle_since, a).cmp(&(b_load.active, &b_load.idle_since, b))
+            })
+            .cloned();
+        let Some(agent) = best else { continue };
+        if let Some(load) = loads.get_mut(&agent) {
+            load.active += 1;
+            load.idle_since = samtale_projections::timestamp(now);
+        }
+        plan.push((chat_id, agent));
+    }
+    let assignments = plan
+        .iter()
+        .map(|(chat_id, agent)| assign(state, chat_id, agent));
+    let results = futures::future::join_all(assignments).await;
+    let mut assigned = 0;
+    let mut last = None;
+    for result in results {
+        match result {
+            Ok(position) => {
+                assigned += usize::from(position.is_some());
+                last = last.max(position);
+            }
+            Err(error) => tracing::warn!(%error, "an assignment failed"),
         }
     }
+    if let Some(last) = last {
+        state
+            .projections
+            .wait_for(last, Duration::from_secs(5))
+            .await;
+    }
     Ok(assigned)
+}
+
+async fn assign(
+    state: &AppState,
+    chat_id: &str,
+    agent: &str,
+) -> anyhow::Result<Option<samtale_eventlog::LogPosition>> {
+    let meta = RequestMeta {
+        request_id: format!("routing-{chat_id}"),
+        at: chrono::Utc::now(),
+        idempotency_key: None,
+    };
+    let command = ChatCommand::Assign {
+        agent_id: agent.parse::<UserId>()?,
+        via: Assignment::Routing,
+        by: Actor::Routing,
+        at: meta.at,
+    };
+    let context = command_context(&Actor::Routing, &meta, None);
+    match state.chats.execute(chat_id, command, &context).await {
+        Ok(position) => Ok(position),
+        // Picked up by hand, or closed by the customer, a moment ago.
+        Err(CommandError::Rejected(_) | CommandError::Conflict(_)) => Ok(None),
+        Err(error) => Err(anyhow::anyhow!("assigning {chat_id}: {error}")),
+    }
 }
 
 /// What a customer reads when their queue has had no agent for the configured time.

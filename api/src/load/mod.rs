@@ -3,8 +3,11 @@
 //! the database's own ceiling for durable single-event inserts, so Samtale's figures are read
 //! as ratios of what the machine can do.
 
+mod api;
+mod arrivals;
 mod ceiling;
 mod run;
 mod stats;
 
+pub use arrivals::{arrivals, ArrivalsConfig};
 pub use run::{run, LoadConfig};

@@ -57,6 +57,7 @@ impl TestApp {
             admin_password: Some(ADMIN_PASSWORD.into()),
             demo: false,
             widget_origins: vec!["https://shop.example".into()],
+            rate_limits: Default::default(),
         };
         let app = Application::build(&config).await.expect("the app starts");
         let base = format!("http://{}/api/v1", app.address);
@@ -83,6 +84,7 @@ impl TestApp {
             admin_password: Some(ADMIN_PASSWORD.into()),
             demo: false,
             widget_origins: vec![],
+            rate_limits: Default::default(),
         };
         let node = Application::build(&config)
             .await

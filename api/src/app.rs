@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use crate::extract::RequestMeta;
 use crate::http;
 use crate::live::LiveFeed;
+use crate::rate_limit::{RateLimitConfig, RateLimits};
 use samtale_domain::{Actor, Chat, Directory, NoServices, Presence};
 use samtale_eventlog::{CommandContext, CommandError, Commands, Database, LogPosition};
 use samtale_projections::Projections;
@@ -30,6 +31,7 @@ pub struct Services {
     pub projections: Arc<Projections>,
     pub live: LiveFeed,
     pub widget_origins: Vec<String>,
+    pub limits: RateLimits,
 }
 
 #[derive(Clone)]
@@ -44,7 +46,11 @@ impl Deref for AppState {
 
 impl AppState {
     /// Connects, migrates, installs and starts the projections and the live feed.
-    pub async fn start(database_url: &str, widget_origins: Vec<String>) -> anyhow::Result<Self> {
+    pub async fn start(
+        database_url: &str,
+        widget_origins: Vec<String>,
+        limits: RateLimitConfig,
+    ) -> anyhow::Result<Self> {
         let db = Database::connect(database_url).await?;
         let projections = Arc::new(Projections::standard(db.clone()));
         projections.install().await?;
@@ -59,6 +65,7 @@ impl AppState {
             projections,
             live,
             widget_origins,
+            limits: RateLimits::new(limits),
             db,
         })))
     }
@@ -131,8 +138,12 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
-        let state =
-            AppState::start(&config.database.database_url, config.widget_origins.clone()).await?;
+        let state = AppState::start(
+            &config.database.database_url,
+            config.widget_origins.clone(),
+            config.rate_limits.clone(),
+        )
+        .await?;
         crate::bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
         if config.demo {
             crate::bootstrap::seed_demo(&state).await?;

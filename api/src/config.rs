@@ -35,6 +35,9 @@ pub struct ServeConfig {
     #[arg(long)]
     pub demo: bool,
 
+    #[command(flatten)]
+    pub rate_limits: crate::rate_limit::RateLimitConfig,
+
     /// Origins allowed to call the customer API from a company's own site (comma-separated).
     #[arg(
         long = "widget-origins",

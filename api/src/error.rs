@@ -31,6 +31,8 @@ pub enum ApiError {
         detail: String,
         fields: Vec<FieldError>,
     },
+    #[error("the request body is too large")]
+    TooLarge,
     #[error("too many requests; try again later")]
     TooManyRequests,
     #[error("the service is temporarily unavailable")]
@@ -39,13 +41,21 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem (`application/problem+json`): every 4xx and 5xx body.
+#[derive(Serialize, utoipa::ToSchema, utoipa::ToResponse)]
+#[response(content_type = PROBLEM_JSON)]
+pub struct Problem<'a> {
+    /// Stable for each kind of problem, e.g. `https://samtale.dev/problems/not-found`.
     #[serde(rename = "type")]
     kind: &'a str,
     title: &'a str,
     status: u16,
+    /// What was wrong with this request.
     detail: String,
+    /// Each invalid field of a 422, by key.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [FieldError],
 }
@@ -72,6 +82,11 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-input",
                 "Invalid input",
+            ),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
             ),
             ApiError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -114,12 +129,19 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(body)).into_response();
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/problem+json"),
+            axum::http::HeaderValue::from_static(PROBLEM_JSON),
         );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        // When to try again: a database blip passes in a second; a rate limit refills a token
+        // within seconds at the default limits.
+        let retry_after = match status {
+            StatusCode::SERVICE_UNAVAILABLE => Some("1"),
+            StatusCode::TOO_MANY_REQUESTS => Some("5"),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
+                axum::http::HeaderValue::from_static(seconds),
             );
         }
         response

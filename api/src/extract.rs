@@ -23,6 +23,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 detail: e.body_text(),
                 fields: vec![],
             }),
+            Err(other) if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge)
+            }
             Err(other) => Err(ApiError::BadRequest(other.body_text())),
         }
     }

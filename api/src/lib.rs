@@ -12,6 +12,8 @@ pub mod extract;
 pub mod http;
 pub mod live;
 pub mod load;
+pub mod rate_limit;
+pub mod replay_cli;
 pub mod routing;
 pub mod sse_client;
 

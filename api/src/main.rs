@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use samtale_api::config::{DatabaseConfig, ServeConfig};
 use samtale_api::Application;
 use samtale_eventlog::Database;
+use samtale_projections::seals::Verdict;
 use samtale_projections::Projections;
 use tracing_subscriber::EnvFilter;
 
@@ -27,10 +28,32 @@ enum Command {
     Load(samtale_api::load::LoadConfig),
     /// Customers arriving at a set rate with agents logged in: how fast routing assigns.
     LoadArrivals(samtale_api::load::ArrivalsConfig),
+    /// Print a conversation as it unfolded.
+    Replay {
+        /// The chat's id.
+        #[arg(long)]
+        chat: String,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+    /// Check the event log against its seals.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Manage the read models.
     Projections {
         #[command(subcommand)]
         command: ProjectionsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the log, recompute the hash chain and report the first altered or missing event.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseConfig,
     },
 }
 
@@ -60,6 +83,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Load(config) => samtale_api::load::run(config).await,
         Command::LoadArrivals(config) => samtale_api::load::arrivals(config).await,
+        Command::Audit {
+            command: AuditCommand::Verify { database },
+        } => verify(&database).await,
+        Command::Replay { chat, database } => {
+            samtale_api::replay_cli::print_chat(&chat, &database).await
+        }
         Command::Projections {
             command: ProjectionsCommand::Rebuild { name, database },
         } => rebuild(name, &database).await,
@@ -100,4 +129,24 @@ async fn rebuild(name: Option<String>, database: &DatabaseConfig) -> anyhow::Res
         );
     }
     Ok(())
+}
+
+async fn verify(database: &DatabaseConfig) -> anyhow::Result<()> {
+    let db = Database::connect(&database.database_url).await?;
+    let projections = Projections::standard(db.clone());
+    projections.install().await?;
+    // Seal whatever the running service has not sealed yet, so every event is judged.
+    projections.catch_up().await?;
+    match samtale_projections::seals::verify(db.event_log().as_ref(), db.any()).await? {
+        Verdict::Intact { events, head } => {
+            println!("intact: {events} events, head seal {head}");
+            Ok(())
+        }
+        Verdict::Altered { position } => {
+            anyhow::bail!("the event at position {position} was altered")
+        }
+        Verdict::Missing { position } => {
+            anyhow::bail!("the event at position {position} is missing")
+        }
+    }
 }

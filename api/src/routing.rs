@@ -47,10 +47,14 @@ async fn lead(state: &AppState) -> anyhow::Result<()> {
     let mut lock = match state.db.postgres_url() {
         Some(url) => {
             let mut conn = PgConnection::connect(url).await?;
-            let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(DISPATCHER_LOCK)
-                .fetch_one(&mut conn)
-                .await?;
+            // Advisory locks are per database; mixing in the schema keeps services that share a
+            // database in separate schemas (and parallel test runs) from blocking each other.
+            let acquired: bool = sqlx::query_scalar(
+                "SELECT pg_try_advisory_lock($1 # hashtext(current_schema())::bigint)",
+            )
+            .bind(DISPATCHER_LOCK)
+            .fetch_one(&mut conn)
+            .await?;
             if !acquired {
                 return Ok(());
             }

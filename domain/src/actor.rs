@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A staff member's role; each includes the powers of the one before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Works the chats of the queues they are a member of.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text,
@@ -16,6 +17,7 @@ pub enum FieldKind {
 
 /// One field of the pre-chat form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormField {
     /// Stable machine key, e.g. `customer_number`: lowercase ASCII letters, digits and `_`.
     pub key: String,
@@ -29,6 +31,7 @@ pub struct FormField {
 
 /// A validated answer, stored with the label the customer saw when they answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormAnswer {
     pub key: String,
     pub label: String,
@@ -36,6 +39,7 @@ pub struct FormAnswer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[error("{key}: {problem}")]
 pub struct FieldError {
     pub key: String,

@@ -13,9 +13,9 @@ pub enum TextError {
     ControlCharacter,
 }
 
-/// The largest message a customer or agent can send. Large enough for a pasted log excerpt,
-/// small enough that one message cannot swamp an SSE buffer.
-pub const MAX_MESSAGE_CHARS: usize = 100_000;
+/// The longest message a customer or agent can send: a generous chat message, and short
+/// enough that a stream of them cannot swamp an SSE buffer.
+pub const MAX_MESSAGE_CHARS: usize = 4_000;
 
 /// A chat message's text: not blank, at most [`MAX_MESSAGE_CHARS`], and free of control
 /// characters other than line breaks and tabs. NUL in particular is refused because

@@ -82,6 +82,13 @@ pub trait EventLog: Send + Sync {
     /// The log position of the event at `position`, if there is one.
     async fn locate(&self, position: i64) -> Result<Option<LogPosition>, LogError>;
 
+    /// Every event of one aggregate, in log order: its audit trail.
+    async fn events_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<LoggedEvent>, LogError>;
+
     /// The position of the last event a command wrote, if it wrote any.
     async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError>;
 
@@ -170,6 +177,23 @@ fn uuid_of(text: Option<String>) -> Uuid {
         .unwrap_or_default()
 }
 
+fn postgres_event(row: &sqlx::postgres::PgRow) -> LoggedEvent {
+    LoggedEvent {
+        position: LogPosition {
+            tx: row.get::<String, _>("tx_text").parse().unwrap_or_default(),
+            position: row.get("position"),
+        },
+        event_id: uuid_of(row.get("event_id")),
+        aggregate_type: row.get("aggregate_type"),
+        aggregate_id: row.get("aggregate_id"),
+        sequence: row.get("sequence"),
+        event_type: row.get("event_type"),
+        event_version: row.get("event_version"),
+        payload: row.get("payload"),
+        metadata: metadata_of(row.get("metadata")),
+    }
+}
+
 pub struct PostgresLog {
     pub(crate) pool: PgPool,
     pub(crate) wake: Wake,
@@ -198,23 +222,26 @@ impl EventLog for PostgresLog {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| LoggedEvent {
-                position: LogPosition {
-                    tx: row.get::<String, _>("tx_text").parse().unwrap_or_default(),
-                    position: row.get("position"),
-                },
-                event_id: uuid_of(row.get("event_id")),
-                aggregate_type: row.get("aggregate_type"),
-                aggregate_id: row.get("aggregate_id"),
-                sequence: row.get("sequence"),
-                event_type: row.get("event_type"),
-                event_version: row.get("event_version"),
-                payload: row.get("payload"),
-                metadata: metadata_of(row.get("metadata")),
-            })
-            .collect())
+        Ok(rows.iter().map(postgres_event).collect())
+    }
+
+    async fn events_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<LoggedEvent>, LogError> {
+        let rows = sqlx::query(
+            "SELECT e.position, e.tx::text AS tx_text, e.event_id::text AS event_id, e.aggregate_type,
+                    e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata
+               FROM events e
+              WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
+              ORDER BY e.sequence",
+        )
+        .bind(aggregate_type.to_string())
+        .bind(aggregate_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(postgres_event).collect())
     }
 
     async fn has_unsettled_after(&self, after: LogPosition) -> Result<bool, LogError> {
@@ -283,6 +310,27 @@ pub struct SqliteLog {
     pub(crate) wake: Wake,
 }
 
+fn sqlite_event(row: &sqlx::sqlite::SqliteRow) -> Result<LoggedEvent, LogError> {
+    let position: i64 = row.get("position");
+    let parse = |column: &str| {
+        serde_json::from_str::<Value>(&row.get::<String, _>(column)).map_err(|e| LogError::Decode {
+            position,
+            reason: e.to_string(),
+        })
+    };
+    Ok(LoggedEvent {
+        position: sqlite_position(position),
+        event_id: uuid_of(row.get("event_id")),
+        aggregate_type: row.get("aggregate_type"),
+        aggregate_id: row.get("aggregate_id"),
+        sequence: row.get("sequence"),
+        event_type: row.get("event_type"),
+        event_version: row.get("event_version"),
+        payload: parse("payload")?,
+        metadata: metadata_of(parse("metadata")?),
+    })
+}
+
 fn sqlite_position(position: i64) -> LogPosition {
     LogPosition { tx: 0, position }
 }
@@ -303,30 +351,24 @@ impl EventLog for SqliteLog {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                let position: i64 = row.get("position");
-                let parse = |column: &str| {
-                    serde_json::from_str::<Value>(&row.get::<String, _>(column)).map_err(|e| {
-                        LogError::Decode {
-                            position,
-                            reason: e.to_string(),
-                        }
-                    })
-                };
-                Ok(LoggedEvent {
-                    position: sqlite_position(position),
-                    event_id: uuid_of(row.get("event_id")),
-                    aggregate_type: row.get("aggregate_type"),
-                    aggregate_id: row.get("aggregate_id"),
-                    sequence: row.get("sequence"),
-                    event_type: row.get("event_type"),
-                    event_version: row.get("event_version"),
-                    payload: parse("payload")?,
-                    metadata: metadata_of(parse("metadata")?),
-                })
-            })
-            .collect()
+        rows.iter().map(sqlite_event).collect()
+    }
+
+    async fn events_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<LoggedEvent>, LogError> {
+        let rows = sqlx::query(
+            "SELECT rowid AS position, event_id, aggregate_type, aggregate_id, sequence,
+                    event_type, event_version, payload, metadata
+               FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+        )
+        .bind(aggregate_type.to_string())
+        .bind(aggregate_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sqlite_event).collect()
     }
 
     async fn has_unsettled_after(&self, _after: LogPosition) -> Result<bool, LogError> {

@@ -15,8 +15,11 @@ mod presence;
 mod projection;
 pub mod read;
 mod rebuild;
+pub mod replay;
+pub mod reports;
 mod runner;
 mod schema;
+pub mod seals;
 mod time;
 
 pub use event::{decode, DomainEvent, SamtaleEvent};

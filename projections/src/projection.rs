@@ -13,6 +13,8 @@ pub enum ProjectionError {
     Log(#[from] LogError),
     #[error("no projection named {0:?}")]
     Unknown(String),
+    #[error("the {0} projection is never rebuilt")]
+    NotRebuildable(&'static str),
 }
 
 /// A read model folded from the log.
@@ -24,6 +26,12 @@ pub trait Projection: Send + Sync {
     fn version(&self) -> i64;
 
     fn tables(&self) -> &'static [Table];
+
+    /// May `projections rebuild` fold this projection again from the log? Not the seals:
+    /// rebuilding them from an altered log would hide the alteration.
+    fn rebuildable(&self) -> bool {
+        true
+    }
 
     /// Folds one event into the generation's tables. Must be deterministic: the same events
     /// give the same rows, whenever and however often they are folded from the start.

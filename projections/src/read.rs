@@ -8,6 +8,7 @@ use sqlx::{AnyPool, FromRow};
 pub type ReadResult<T> = Result<T, sqlx::Error>;
 
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRow {
     pub user_id: String,
     pub username: String,
@@ -46,6 +47,7 @@ pub async fn users(db: &AnyPool) -> ReadResult<Vec<UserRow>> {
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueRow {
     pub queue_id: String,
     pub name: String,
@@ -86,6 +88,7 @@ pub async fn queue_members(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<Strin
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryRow {
     pub category_id: String,
     pub name: String,
@@ -138,6 +141,7 @@ pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
 
 /// One queue on the board. `oldest_waiting_since` gives the longest current wait.
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueStatus {
     pub queue_id: String,
     pub name: String,
@@ -165,6 +169,7 @@ pub async fn queue_board(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<Q
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitingChat {
     pub chat_id: String,
     pub customer_name: String,
@@ -195,6 +200,7 @@ pub async fn waiting_chats(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec
 
 /// A chat in an agent's list, with the customer messages the agent has not read.
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentChat {
     pub chat_id: String,
     pub customer_name: String,
@@ -207,6 +213,7 @@ pub struct AgentChat {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentChatList {
     pub active: Vec<AgentChat>,
     pub passive: Vec<AgentChat>,
@@ -275,6 +282,7 @@ pub async fn chat(db: &AnyPool, chat_id: &str) -> ReadResult<Option<ChatRow>> {
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageRow {
     pub message_id: String,
     pub number: i64,
@@ -349,6 +357,7 @@ pub struct HistoryFilter {
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryRow {
     pub chat_id: String,
     pub status: String,
@@ -490,4 +499,38 @@ pub async fn unattended_chats(db: &AnyPool) -> ReadResult<Vec<UnattendedChat>> {
     )
     .fetch_all(db)
     .await
+}
+
+/// A member of a queue as the queue overview shows them.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct RosterEntry {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    /// 1 if logged in to this queue.
+    pub logged_in: i64,
+    pub active_chats: i64,
+}
+
+pub async fn queue_roster(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RosterEntry>> {
+    sqlx::query_as(
+        "SELECT u.user_id, u.username, u.display_name, u.role,
+                (SELECT count(*) FROM agent_presence p WHERE p.user_id = u.user_id AND p.queue_id = m.queue_id) AS logged_in,
+                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = 'active') AS active_chats
+           FROM queue_members m JOIN users u ON u.user_id = m.user_id
+          WHERE m.queue_id = $1 AND u.active = 1
+          ORDER BY u.display_name, u.user_id",
+    )
+    .bind(queue_id.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// The queues a user is logged in to.
+pub async fn logged_in_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String>> {
+    sqlx::query_scalar("SELECT queue_id FROM agent_presence WHERE user_id = $1 ORDER BY queue_id")
+        .bind(user_id.to_string())
+        .fetch_all(db)
+        .await
 }

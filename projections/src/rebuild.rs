@@ -41,6 +41,9 @@ impl Projections {
         progress: impl Fn(u64, u64),
     ) -> Result<RebuildReport, ProjectionError> {
         let projection = self.find(name)?.clone();
+        if !projection.rebuildable() {
+            return Err(ProjectionError::NotRebuildable(projection.name()));
+        }
         let started = Instant::now();
         let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(self.db.any())

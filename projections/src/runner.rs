@@ -9,6 +9,7 @@
 use crate::event::decode_all;
 use crate::projection::{Projection, ProjectionError};
 use crate::schema::{create_tables, point_views, Generation};
+use crate::seals::Seals;
 use crate::{conversations::Conversations, directory::DirectoryTables, presence::PresenceTables};
 use samtale_eventlog::{Database, EventLog, LogPosition, Settling};
 use sqlx::Row;
@@ -34,6 +35,8 @@ impl Projections {
                 Arc::new(DirectoryTables),
                 Arc::new(PresenceTables),
                 Arc::new(Conversations),
+                Arc::new(crate::reports::Reports),
+                Arc::new(Seals),
             ],
         )
     }
@@ -49,8 +52,13 @@ impl Projections {
         }
     }
 
+    /// The projections `projections rebuild` may rebuild.
     pub fn names(&self) -> Vec<&'static str> {
-        self.all.iter().map(|(p, _)| p.name()).collect()
+        self.all
+            .iter()
+            .filter(|(p, _)| p.rebuildable())
+            .map(|(p, _)| p.name())
+            .collect()
     }
 
     pub(crate) fn find(&self, name: &str) -> Result<&Arc<dyn Projection>, ProjectionError> {

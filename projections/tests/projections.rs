@@ -324,3 +324,232 @@ async fn a_rebuild_from_the_start_gives_the_same_tables_while_reads_go_on() {
         test_db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn the_seal_chain_catches_an_edited_event() {
+    for test_db in test_databases().await {
+        let db = &test_db.db;
+        let projections = Projections::standard(db.clone());
+        projections.install().await.unwrap();
+        let scenario = Scenario::new(db);
+        for _ in 0..3 {
+            scenario
+                .conversation(&Uuid::new_v4().to_string(), UserId(Uuid::new_v4()))
+                .await;
+        }
+        projections.catch_up().await.unwrap();
+        let log = db.event_log();
+        let verdict = samtale_projections::seals::verify(log.as_ref(), db.any())
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                verdict,
+                samtale_projections::seals::Verdict::Intact { events: 18, .. }
+            ),
+            "{verdict:?}"
+        );
+
+        // Someone with database access rewrites what a customer said.
+        let column = if test_db.backend_name == "postgres" {
+            "position"
+        } else {
+            "rowid"
+        };
+        let target: i64 = sqlx::query_scalar(&format!(
+            "SELECT min({column}) FROM events WHERE event_type = 'MessageSent'"
+        ))
+        .fetch_one(db.any())
+        .await
+        .unwrap_or_default();
+        let tamper = match test_db.backend_name {
+            "postgres" => vec![
+                "ALTER TABLE events DISABLE TRIGGER events_append_only".to_string(),
+                format!("UPDATE events SET payload = jsonb_set(payload, '{{MessageSent,text}}', '\"Alt er i orden\"') WHERE position = {target}"),
+            ],
+            _ => vec![
+                "DROP TRIGGER events_no_update".to_string(),
+                format!("UPDATE events SET payload = json_set(payload, '$.MessageSent.text', 'Alt er i orden') WHERE rowid = {target}"),
+            ],
+        };
+        for statement in tamper {
+            sqlx::query(&statement).execute(db.any()).await.unwrap();
+        }
+        let verdict = samtale_projections::seals::verify(log.as_ref(), db.any())
+            .await
+            .unwrap();
+        assert_eq!(
+            verdict,
+            samtale_projections::seals::Verdict::Altered { position: target },
+            "{}",
+            test_db.backend_name
+        );
+        test_db.drop_schema().await;
+    }
+}
+
+/// A scripted morning whose figures are worked out by hand below.
+#[tokio::test]
+async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
+    use chrono::Duration;
+    for test_db in test_databases().await {
+        let db = &test_db.db;
+        let projections = Projections::standard(db.clone());
+        projections.install().await.unwrap();
+        let scenario = Scenario::new(db);
+        let t = |h: u32, m: u32, s: u32| Utc.with_ymd_and_hms(2026, 11, 25, h, m, s).unwrap();
+        let queue = QueueId(Uuid::from_u128(1));
+        let kari = UserId(Uuid::new_v4());
+        let as_kari = Actor::staff(kari, Role::Agent);
+        let presence = |command| async {
+            scenario
+                .presence
+                .execute(&kari.to_string(), command, &context())
+                .await
+                .unwrap()
+        };
+        presence(PresenceCommand::LogIn {
+            agent_id: kari,
+            queues: BTreeSet::from([queue]),
+            by: as_kari,
+            at: t(9, 55, 0),
+        })
+        .await;
+        let request = |at| ChatCommand::Request {
+            queue_id: queue,
+            category_id: None,
+            customer_name: Name::parse("Kunde").unwrap(),
+            form: vec![],
+            answers: BTreeMap::new(),
+            at,
+        };
+        let assign = |at| ChatCommand::Assign {
+            agent_id: kari,
+            via: Assignment::Pickup,
+            by: as_kari,
+            at,
+        };
+        let (a, b, c) = (
+            Uuid::new_v4().to_string(),
+            Uuid::new_v4().to_string(),
+            Uuid::new_v4().to_string(),
+        );
+        // A: waits 30 s, answered at 10:00:40, ended by Kari at 10:05.
+        scenario.chat(&a, request(t(10, 0, 0))).await;
+        scenario.chat(&a, assign(t(10, 0, 30))).await;
+        scenario
+            .chat(
+                &a,
+                ChatCommand::SendMessage {
+                    message_id: Uuid::new_v4().into(),
+                    text: MessageText::parse("Hei").unwrap(),
+                    client_message_id: None,
+                    by: as_kari,
+                    at: t(10, 0, 40),
+                },
+            )
+            .await;
+        scenario
+            .chat(
+                &a,
+                ChatCommand::End {
+                    by: as_kari,
+                    at: t(10, 5, 0),
+                },
+            )
+            .await;
+        // B: gives up after two minutes in the queue.
+        scenario.chat(&b, request(t(10, 1, 0))).await;
+        scenario
+            .chat(&b, ChatCommand::CloseClient { at: t(10, 3, 0) })
+            .await;
+        // C: waits 120 s, the customer closes at 10:10.
+        scenario.chat(&c, request(t(10, 2, 0))).await;
+        scenario.chat(&c, assign(t(10, 4, 0))).await;
+        scenario
+            .chat(&c, ChatCommand::CloseClient { at: t(10, 10, 0) })
+            .await;
+        presence(PresenceCommand::LogOut {
+            agent_id: kari,
+            queues: BTreeSet::from([queue]),
+            by: as_kari,
+            at: t(10, 20, 0),
+        })
+        .await;
+        projections.catch_up().await.unwrap();
+
+        let figures = || async {
+            let q = sqlx::query(
+                "SELECT offered, answered, abandoned, answered_within_threshold, wait_seconds_total,
+                        wait_seconds_max, handled, handle_seconds_total
+                   FROM report_queue_intervals WHERE interval_start = '2026-11-25T10:00:00.000000Z'",
+            )
+            .fetch_one(db.any())
+            .await
+            .unwrap();
+            let queue_row: (i64, i64, i64, i64, f64, f64, i64, f64) = (
+                q.get(0),
+                q.get(1),
+                q.get(2),
+                q.get(3),
+                q.get(4),
+                q.get(5),
+                q.get(6),
+                q.get(7),
+            );
+            let agent: Vec<(String, f64, i64, f64)> = sqlx::query(
+                "SELECT interval_start, logged_in_seconds, chats_handled, chat_seconds
+                   FROM report_agent_intervals WHERE agent_id = $1 ORDER BY interval_start",
+            )
+            .bind(kari.to_string())
+            .fetch_all(db.any())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+            let outcomes: Vec<(Option<String>, Option<f64>, Option<f64>)> = sqlx::query(
+                "SELECT outcome, wait_seconds, handle_seconds FROM report_chats ORDER BY requested_at",
+            )
+            .fetch_all(db.any())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+            (queue_row, agent, outcomes)
+        };
+        let (queue_row, agent, outcomes) = figures().await;
+        // Offered 3, answered 2 (A, C), abandoned 1 (B); within 60 s: A only → service level 50 %.
+        // Waits 30 + 120 = 150 s (average 75, max 120); handled A (270 s) and C (360 s).
+        assert_eq!(
+            queue_row,
+            (3, 2, 1, 1, 150.0, 120.0, 2, 630.0),
+            "{}",
+            test_db.backend_name
+        );
+        // Logged in 09:55-10:20: 300 s, 900 s, 300 s. Chats: A 270 s + C 360 s in the 10:00
+        // interval (average concurrency 630 / 900 = 0.7), both ended there.
+        assert_eq!(
+            agent,
+            [
+                ("2026-11-25T09:45:00.000000Z".to_string(), 300.0, 0, 0.0),
+                ("2026-11-25T10:00:00.000000Z".to_string(), 900.0, 2, 630.0),
+                ("2026-11-25T10:15:00.000000Z".to_string(), 300.0, 0, 0.0),
+            ]
+        );
+        assert_eq!(
+            outcomes,
+            [
+                (Some("agent".into()), Some(30.0), Some(270.0)),
+                (Some("abandoned".into()), None, None),
+                (Some("customer".into()), Some(120.0), Some(360.0)),
+            ]
+        );
+        // Rebuilt from the log, the same numbers.
+        projections.rebuild("reports", |_, _| {}).await.unwrap();
+        assert_eq!(figures().await, (queue_row, agent, outcomes));
+        let _ = Duration::zero();
+        test_db.drop_schema().await;
+    }
+}

@@ -54,7 +54,8 @@ async fn malformed_requests_are_refused_without_writing_anything() {
             (app.post(&messages, &customer, json!({"txt": "typo"})).await, StatusCode::UNPROCESSABLE_ENTITY),
             (app.post(&messages, &customer, json!({"text": "   "})).await, StatusCode::UNPROCESSABLE_ENTITY),
             (app.post(&messages, &customer, json!({"text": "nul\u{0}byte"})).await, StatusCode::UNPROCESSABLE_ENTITY),
-            (app.post(&messages, &customer, json!({"text": "x".repeat(100_001)})).await, StatusCode::UNPROCESSABLE_ENTITY),
+            (app.post(&messages, &customer, json!({"text": "x".repeat(4_001)})).await, StatusCode::UNPROCESSABLE_ENTITY),
+            (app.post(&messages, &customer, json!({"text": "x".repeat(100_000)})).await, StatusCode::PAYLOAD_TOO_LARGE),
             (app.post(&messages, "", json!({"text": "who am i"})).await, StatusCode::UNAUTHORIZED),
             (app.post(&messages, "forged-token", json!({"text": "hi"})).await, StatusCode::UNAUTHORIZED),
             (app.post("/customer/chats/not-a-uuid/messages", &customer, json!({"text": "x"})).await, StatusCode::BAD_REQUEST),
@@ -105,6 +106,52 @@ async fn logout_revokes_the_token_at_once() {
             app.get("/me", &centre.kari.token).await.status(),
             StatusCode::UNAUTHORIZED
         );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn logins_and_chat_starts_from_one_address_are_rate_limited() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let mut statuses = Vec::new();
+        for _ in 0..25 {
+            let attempt = app
+                .post(
+                    "/auth/login",
+                    "",
+                    json!({"username": "kari", "password": "guessing"}),
+                )
+                .await;
+            statuses.push(attempt.status());
+        }
+        assert_eq!(
+            statuses.last(),
+            Some(&StatusCode::TOO_MANY_REQUESTS),
+            "{}",
+            app.backend
+        );
+        assert!(statuses.contains(&StatusCode::UNAUTHORIZED));
+
+        let before = app.event_count().await;
+        let mut refused = 0;
+        for i in 0..35 {
+            let start = app
+                .post(
+                    "/customer/chats",
+                    "",
+                    json!({"category_id": centre.billing, "name": format!("Flom {i}"), "fields": {"email": "a@b.no"}}),
+                )
+                .await;
+            if start.status() == StatusCode::TOO_MANY_REQUESTS {
+                refused += 1;
+                let problem: Value = start.json().await.unwrap();
+                assert_eq!(problem["type"], "https://samtale.dev/problems/rate-limited");
+            }
+        }
+        assert_eq!(refused, 5, "{}: 30 per minute", app.backend);
+        let written = app.event_count().await - before;
+        assert_eq!(written, 30, "refused starts write nothing");
         app.finish().await;
     }
 }

@@ -1,8 +1,10 @@
 //! The black-box suite: every test drives a real server over HTTP, on each backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod bad_input;
 mod chats;
 mod live;
+mod openapi;
 mod presence;
 mod routing;

@@ -3,7 +3,7 @@
 
 use crate::app::{command_context, AppState};
 use crate::auth::{check_password, hash_password, Staff};
-use crate::error::{text_error, ApiError};
+use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, RequestMeta};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,6 +15,7 @@ use samtale_domain::text::Name;
 use samtale_domain::{CategoryId, DirectoryCommand, QueueId, Role, UserId};
 use samtale_projections::read::{self, CategoryRow, QueueRow, UserRow};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 type Created<T> = (StatusCode, Json<T>);
@@ -37,12 +38,13 @@ async fn directory(
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewUser {
     username: String,
     display_name: String,
     password: String,
     role: Role,
+    /// Defaults to 3.
     #[serde(default = "default_capacity")]
     max_concurrent_chats: u32,
 }
@@ -51,6 +53,28 @@ fn default_capacity() -> u32 {
     3
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "admin",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "The user, created", body = UserRow),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 403, description = "Not an administrator",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
+            status = 409, description = "The username is taken",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     staff: Staff,
@@ -103,6 +127,19 @@ pub async fn store_password(
     Ok(())
 }
 
+/// Supervisors and administrators.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Every user, by username", body = Vec<UserRow>),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_users(
     State(state): State<AppState>,
     staff: Staff,
@@ -111,7 +148,8 @@ pub async fn list_users(
     Ok(Json(read::users(state.db.any()).await?))
 }
 
-#[derive(Deserialize)]
+/// Only the fields given change.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     display_name: Option<String>,
@@ -121,6 +159,25 @@ pub struct UserPatch {
     password: Option<String>,
 }
 
+/// A new password, a new role or deactivation ends the user's sessions at once.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The user")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "The user, changed", body = UserRow),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update_user(
     State(state): State<AppState>,
     staff: Staff,
@@ -180,11 +237,30 @@ pub async fn update_user(
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewQueue {
     name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/queues",
+    tag = "admin",
+    request_body = NewQueue,
+    responses(
+        (status = 201, description = "The queue, created", body = QueueRow),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (
+            status = 409, description = "The name is taken",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_queue(
     State(state): State<AppState>,
     staff: Staff,
@@ -205,11 +281,30 @@ pub async fn create_queue(
     Ok((StatusCode::CREATED, Json(queue)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewMember {
+    #[schema(format = Uuid)]
     user_id: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/queues/{id}/members",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The queue")),
+    request_body = NewMember,
+    responses(
+        (status = 204, description = "The user is a member of the queue"),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn add_member(
     State(state): State<AppState>,
     staff: Staff,
@@ -227,6 +322,25 @@ pub async fn add_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/queues/{id}/members/{user_id}",
+    tag = "admin",
+    params(
+        ("id" = Uuid, Path, description = "The queue"),
+        ("user_id" = Uuid, Path, description = "The member"),
+    ),
+    responses(
+        (status = 204, description = "The user is no longer a member of the queue"),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn remove_member(
     State(state): State<AppState>,
     staff: Staff,
@@ -243,12 +357,33 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewCategory {
     name: String,
+    #[schema(format = Uuid)]
     queue_id: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/categories",
+    tag = "admin",
+    request_body = NewCategory,
+    responses(
+        (status = 201, description = "The category, created", body = CategoryRow),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, description = "No such queue", body = Problem, content_type = PROBLEM_JSON),
+        (
+            status = 409, description = "The name is taken",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_category(
     State(state): State<AppState>,
     staff: Staff,
@@ -270,6 +405,18 @@ pub async fn create_category(
     Ok((StatusCode::CREATED, Json(category)))
 }
 
+/// Any staff member.
+#[utoipa::path(
+    get,
+    path = "/api/v1/categories",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Every category, by name", body = Vec<CategoryRow>),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_categories(
     State(state): State<AppState>,
     _staff: Staff,
@@ -277,7 +424,7 @@ pub async fn list_categories(
     Ok(Json(read::categories(state.db.any()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewField {
     key: String,
     label: String,
@@ -286,6 +433,7 @@ pub struct NewField {
     required: bool,
     #[serde(default)]
     options: Vec<String>,
+    /// Defaults to 200.
     #[serde(default = "default_max_length")]
     max_length: usize,
 }
@@ -294,6 +442,23 @@ fn default_max_length() -> usize {
     200
 }
 
+/// Defines a field of the pre-chat form, or redefines the field with that key.
+#[utoipa::path(
+    post,
+    path = "/api/v1/form-fields",
+    tag = "admin",
+    request_body = NewField,
+    responses(
+        (status = 201, description = "The field, defined", body = FormField),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn define_field(
     State(state): State<AppState>,
     staff: Staff,
@@ -317,6 +482,18 @@ pub async fn define_field(
     Ok((StatusCode::CREATED, Json(field)))
 }
 
+/// Any staff member.
+#[utoipa::path(
+    get,
+    path = "/api/v1/form-fields",
+    tag = "admin",
+    responses(
+        (status = 200, description = "The pre-chat form, in order", body = Vec<FormField>),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_fields(
     State(state): State<AppState>,
     _staff: Staff,
@@ -324,6 +501,21 @@ pub async fn list_fields(
     Ok(Json(read::form_fields(state.db.any()).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/form-fields/{key}",
+    tag = "admin",
+    params(("key" = String, Path, description = "The field's key")),
+    responses(
+        (status = 204, description = "The field is no longer on the form"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn remove_field(
     State(state): State<AppState>,
     staff: Staff,
@@ -339,14 +531,36 @@ pub async fn remove_field(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueSettingsBody {
+    /// After this many seconds of waiting while no agent is logged in to the queue, the
+    /// customer is told so. Absent or `null`: never.
     no_agent_notice_after_seconds: Option<u32>,
+    /// Where such a chat then overflows to, if anywhere.
+    #[schema(format = Uuid)]
     overflow_queue_id: Option<String>,
 }
 
 /// How the queue treats customers who wait while no agent is logged in.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/queues/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The queue")),
+    request_body = QueueSettingsBody,
+    responses(
+        (status = 200, description = "The queue, configured", body = QueueRow),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn configure_queue(
     State(state): State<AppState>,
     staff: Staff,

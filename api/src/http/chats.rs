@@ -4,7 +4,7 @@
 use super::views::{chat_row, chat_view, sent_message, ChatView};
 use crate::app::{command_context, AppState};
 use crate::auth::Staff;
-use crate::error::{text_error, ApiError};
+use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, ApiQuery, RequestMeta};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,10 +16,22 @@ use samtale_projections::read::{
     self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus, WaitingChat,
 };
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The queue overview: the caller's queues (all, for supervisors and administrators) with
 /// waiting, ongoing and logged-in counts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/queues",
+    tag = "agent",
+    responses(
+        (status = 200, description = "The queue board", body = Vec<QueueStatus>),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn queues(
     State(state): State<AppState>,
     staff: Staff,
@@ -30,6 +42,17 @@ pub async fn queues(
 }
 
 /// The incoming list: waiting chats in the caller's queues, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chats/waiting",
+    tag = "agent",
+    responses(
+        (status = 200, description = "Waiting chats, oldest first", body = Vec<WaitingChat>),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn waiting(
     State(state): State<AppState>,
     staff: Staff,
@@ -40,6 +63,17 @@ pub async fn waiting(
 }
 
 /// The agent's active chats (with unread counts) and this session's passive ones.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/chats",
+    tag = "agent",
+    responses(
+        (status = 200, description = "The caller's active and passive chats", body = AgentChatList),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn mine(
     State(state): State<AppState>,
     staff: Staff,
@@ -71,13 +105,43 @@ async fn may_work_queue(state: &AppState, staff: &Staff, queue_id: &str) -> Resu
             .any(|q| q == queue_id))
 }
 
+/// Status, queue, category, the customer and their form answers, the agent, the transcript.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chats/{id}",
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat", body = ChatView),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "No such chat, or not one the caller may see",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn detail(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-) -> Result<Json<ChatView>, ApiError> {
+    ApiQuery(query): ApiQuery<AtQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    // `?at=`: the chat as it stood then, folded from the log (supervisors and administrators).
+    if let Some(at) = query.at {
+        let past = super::audit::replay_at(&state, &staff, &id, at).await?;
+        return Ok(Json(past).into_response());
+    }
     let chat = visible_chat(&state, &staff, &id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?))
+    Ok(Json(chat_view(state.db.any(), chat).await?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AtQuery {
+    at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 async fn run(
@@ -96,6 +160,27 @@ async fn run(
 }
 
 /// Picks a waiting chat from the incoming list; 409 if someone else got it first.
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{id}/pickup",
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat, now the caller's", body = ChatView),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "No such chat, or not one the caller may see",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
+            status = 409, description = "No longer waiting",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn pickup(
     State(state): State<AppState>,
     staff: Staff,
@@ -117,9 +202,12 @@ pub async fn pickup(
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewMessage {
+    /// Not blank; at most 100,000 characters.
     pub text: String,
+    /// The client's own id for the message: a retry with the same id returns the first
+    /// message instead of sending it twice.
     #[serde(default)]
     pub client_message_id: Option<String>,
 }
@@ -147,6 +235,30 @@ pub fn message_key(chat_id: &str, client_message_id: &Option<String>) -> Option<
         .map(|id| format!("message:{chat_id}:{id}"))
 }
 
+/// A retried `client_message_id` returns the first message, never a duplicate.
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{id}/messages",
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "The chat")),
+    request_body = NewMessage,
+    responses(
+        (status = 201, description = "The message", body = MessageRow),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "No such chat, or not one the caller may see",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
+            status = 409, description = "The chat is closed, or not the caller's",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn send(
     State(state): State<AppState>,
     staff: Staff,
@@ -176,11 +288,33 @@ pub async fn send(
     Ok((StatusCode::CREATED, Json(message)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ReadUpTo {
+    /// The `number` of the last message read.
     up_to: u64,
 }
 
+/// Marks the chat's messages read up to a message.
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{id}/read",
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "The chat")),
+    request_body = ReadUpTo,
+    responses(
+        (status = 204, description = "Read"),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "No such chat, or not one the caller may see",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn read(
     State(state): State<AppState>,
     staff: Staff,
@@ -198,14 +332,38 @@ pub async fn read(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Exactly one of the two.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferTarget {
+    #[schema(format = Uuid)]
     queue_id: Option<String>,
+    #[schema(format = Uuid)]
     category_id: Option<String>,
 }
 
 /// Into another queue, or another category (and so that category's queue).
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{id}/transfer",
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "The chat")),
+    request_body = TransferTarget,
+    responses(
+        (status = 200, description = "The chat, transferred", body = ChatView),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "No such chat, or not one the caller may see",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 403, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn transfer(
     State(state): State<AppState>,
     staff: Staff,
@@ -249,6 +407,25 @@ pub async fn transfer(
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{id}/end",
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat, ended", body = ChatView),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "No such chat, or not one the caller may see",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 403, response = Problem),
+        (status = 409, description = "Already closed", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn end(
     State(state): State<AppState>,
     staff: Staff,
@@ -265,18 +442,37 @@ pub async fn end(
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Requested at or after this time.
     from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Requested before this time.
     to: Option<chrono::DateTime<chrono::Utc>>,
     queue_id: Option<Uuid>,
+    /// Chats this agent took part in.
     agent_id: Option<Uuid>,
+    /// Part of the customer's name or of any form answer (e-mail, phone, …).
     customer: Option<String>,
+    /// 1-1000; 100 when absent.
     limit: Option<i64>,
 }
 
 /// Every chat a customer or agent had, by time range and queue. Agents see the chats of
 /// their queues and those they took part in.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chats/history",
+    tag = "agent",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "Matching chats", body = Vec<HistoryRow>),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn history(
     State(state): State<AppState>,
     staff: Staff,

@@ -6,9 +6,10 @@ use super::events;
 use super::views::{chat_row, chat_view, sent_message, ChatView};
 use crate::app::{command_context, AppState};
 use crate::auth::{new_token, token_hash, Customer};
-use crate::error::{text_error, ApiError};
+use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, RequestMeta};
-use axum::extract::{Path, State};
+use crate::rate_limit::Limit;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -18,15 +19,30 @@ use samtale_domain::{Actor, CategoryId, ChatCommand, ChatId, MessageId, QueueId}
 use samtale_projections::read::{self, CategoryRow, MessageRow, QueueRow};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use uuid::Uuid;
 
-#[derive(Serialize)]
+/// What the widget needs for the pre-chat form.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WidgetConfig {
     queues: Vec<QueueRow>,
     categories: Vec<CategoryRow>,
     fields: Vec<FormField>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/widget/config",
+    tag = "customer",
+    operation_id = "customer_widget_config",
+    responses(
+        (
+            status = 200, description = "Queues, categories and the pre-chat form",
+            body = WidgetConfig
+        ),
+        (status = 503, response = Problem),
+    )
+)]
 pub async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetConfig>, ApiError> {
     let db = state.db.any();
     Ok(Json(WidgetConfig {
@@ -36,19 +52,25 @@ pub async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetC
     }))
 }
 
-#[derive(Deserialize)]
+/// Exactly one of `category_id` and `queue_id`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartChat {
+    #[schema(format = Uuid)]
     category_id: Option<String>,
+    #[schema(format = Uuid)]
     queue_id: Option<String>,
     name: String,
+    /// The answers to the pre-chat form, by field key.
     #[serde(default)]
     fields: BTreeMap<String, String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ChatStarted {
+    #[schema(format = Uuid)]
     chat_id: String,
+    /// The bearer token that opens this chat, and nothing else.
     customer_token: String,
 }
 
@@ -56,11 +78,37 @@ pub struct ChatStarted {
 /// chat its first attempt created instead of queueing the customer twice.
 const CHAT_NAMESPACE: Uuid = Uuid::from_u128(0x8f0e_55b1_2d7a_4e0c_b3f4_61a9_0c2d_7e58);
 
+/// Invalid answers get a 422 naming each bad field, and no chat is created.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customer/chats",
+    tag = "customer",
+    operation_id = "customer_start",
+    params((
+        "Idempotency-Key" = Option<String>, Header,
+        description = "A retry with the same key finds the chat the first attempt started"
+    )),
+    request_body = StartChat,
+    responses(
+        (status = 201, description = "The chat, waiting in its queue", body = ChatStarted),
+        (status = 400, response = Problem),
+        (status = 422, response = Problem),
+        (
+            status = 429, description = "Too many chats started from this address",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    )
+)]
 pub async fn start(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     meta: RequestMeta,
     ApiJson(start): ApiJson<StartChat>,
 ) -> Result<(StatusCode, Json<ChatStarted>), ApiError> {
+    state
+        .limits
+        .check(Limit::ChatStart, &client.ip().to_string())?;
     let customer_name = Name::parse(start.name).map_err(|e| text_error("name", e))?;
     let (queue_id, category_id): (QueueId, Option<CategoryId>) =
         match (start.category_id, start.queue_id) {
@@ -127,6 +175,25 @@ fn own_chat(customer: &Customer, id: &str) -> Result<String, ApiError> {
     Ok(chat_id.to_string())
 }
 
+/// Status, transcript, and the place in the queue while waiting.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customer/chats/{id}",
+    tag = "customer",
+    operation_id = "customer_chat",
+    params(("id" = Uuid, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat", body = ChatView),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "Not this token's chat",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn status(
     State(state): State<AppState>,
     customer: Customer,
@@ -137,6 +204,35 @@ pub async fn status(
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
 
+/// A retried `client_message_id` returns the first message, never a duplicate.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customer/chats/{id}/messages",
+    tag = "customer",
+    operation_id = "customer_send",
+    params(("id" = Uuid, Path, description = "The chat")),
+    request_body = NewMessage,
+    responses(
+        (status = 201, description = "The message", body = MessageRow),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "Not this token's chat",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
+            status = 409, description = "The chat is closed",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (
+            status = 429, description = "Too many messages in this chat",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn send(
     State(state): State<AppState>,
     customer: Customer,
@@ -145,6 +241,7 @@ pub async fn send(
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
     let chat_id = own_chat(&customer, &id)?;
+    state.limits.check(Limit::CustomerMessage, &chat_id)?;
     let (text, client_message_id) = body.parse()?;
     let message_id = MessageId(Uuid::now_v7());
     let command = ChatCommand::SendMessage {
@@ -173,6 +270,25 @@ pub async fn send(
 }
 
 /// The customer closed the chat client: the chat ends (or is abandoned if still waiting).
+#[utoipa::path(
+    post,
+    path = "/api/v1/customer/chats/{id}/close",
+    tag = "customer",
+    operation_id = "customer_close",
+    params(("id" = Uuid, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat, closed", body = ChatView),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "Not this token's chat",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 409, description = "Already closed", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn close(
     State(state): State<AppState>,
     customer: Customer,
@@ -189,6 +305,47 @@ pub async fn close(
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
 
+/// The customer's live stream of their chat (`text/event-stream`).
+///
+/// Events, each with its log position as `id` (send it back as `Last-Event-ID` to resume):
+/// - the chat's own events, named by type (`ChatAssigned`, `MessageSent`, `ChatTransferred`,
+///   `ChatEnded`, `CustomerClosedClient`, …), data
+///   `{"position", "type", "aggregate_id", "chat_id", "event": {…the event's payload}}`;
+/// - `queue`, without an id, whenever the place in the queue changes:
+///   `{"queue_position": 2, "estimated_wait_seconds": 90}` (both `null` once not waiting);
+/// - `resync`, data `{}`: the `Last-Event-ID` is unknown; reload the chat.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customer/chats/{id}/events",
+    tag = "events",
+    operation_id = "customer_events",
+    params(
+        ("id" = Uuid, Path, description = "The chat"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this log position"),
+        ("last_event_id" = Option<i64>, Query, description = "As `Last-Event-ID`, for EventSource"),
+        (
+            "access_token" = Option<String>, Query,
+            description = "The customer token, for EventSource"
+        ),
+    ),
+    responses(
+        (
+            status = 200, description = "The event stream",
+            body = String, content_type = "text/event-stream"
+        ),
+        (
+            status = 400, description = "Not a UUID, or a Last-Event-ID that is not a log position",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "Not this token's chat",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn stream(
     State(state): State<AppState>,
     customer: Customer,

@@ -12,7 +12,7 @@
 
 use crate::app::AppState;
 use crate::auth::Staff;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::live::{LiveEvent, Scope, Scoper};
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
@@ -161,6 +161,44 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
     }
 }
 
+/// The caller's live stream (`text/event-stream`); it ends when the session is revoked.
+///
+/// Events, each with its log position as `id` (send it back as `Last-Event-ID` to resume):
+/// - domain events the caller may see, named by type: chat events of their queues and of the
+///   chats they took part in (`ChatRequested`, `ChatAssigned`, `MessageSent`, `MessagesRead`,
+///   `ChatTransferred`, `ChatEnded`, `CustomerClosedClient`), presence events
+///   (`AgentLoggedIn`, `AgentLoggedOut`), and for administrators directory events
+///   (`UserCreated`, `QueueCreated`, …); data
+///   `{"position", "type", "aggregate_id", "chat_id", "event": {…the event's payload}}`;
+/// - `board`, without an id, on connecting and whenever it changes: `{"queues": [QueueStatus]}`
+///   for the caller's queues;
+/// - `resync`, data `{}`: the `Last-Event-ID` is unknown; reload everything.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "events",
+    params(
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this log position"),
+        ("last_event_id" = Option<i64>, Query, description = "As `Last-Event-ID`, for EventSource"),
+        (
+            "access_token" = Option<String>, Query,
+            description = "The session token, for EventSource"
+        ),
+    ),
+    responses(
+        (
+            status = 200, description = "The event stream",
+            body = String, content_type = "text/event-stream"
+        ),
+        (
+            status = 400, description = "A Last-Event-ID that is not a log position",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn staff_stream(
     State(state): State<AppState>,
     staff: Staff,

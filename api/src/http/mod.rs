@@ -1,12 +1,16 @@
 //! The HTTP surface: `/api/v1` (REST + SSE), health checks, and the router that joins them.
 
 mod admin;
+mod audit;
 mod chats;
 mod console;
 mod customer;
 mod events;
 mod health;
+mod openapi;
 mod presence;
+mod reports;
+mod roster;
 mod session;
 mod views;
 
@@ -14,23 +18,28 @@ pub use admin::store_password;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method};
 use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-/// Large enough for the longest message (100,000 characters of UTF-8), small enough that a
-/// body cannot exhaust memory.
-const BODY_LIMIT: usize = 1024 * 1024;
+/// Request bodies above this are refused with 413: the longest message (4,000 characters of
+/// UTF-8, at most 16 KiB) fits many times over.
+const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let staff = Router::new()
+        .route("/openapi.json", get(openapi::document))
         .route("/auth/login", post(session::login))
         .route("/auth/logout", post(session::logout))
         .route("/me", get(session::me))
-        .route("/me/presence", post(presence::set_mine))
+        .route(
+            "/me/presence",
+            post(presence::set_mine).get(roster::my_presence),
+        )
+        .route("/queues/{id}/agents", get(roster::queue_agents))
         .route("/me/chats", get(chats::mine))
         .route("/users", post(admin::create_user).get(admin::list_users))
         .route("/users/{id}", patch(admin::update_user))
@@ -57,11 +66,13 @@ pub fn router(state: AppState) -> Router {
         .route("/chats/waiting", get(chats::waiting))
         .route("/chats/history", get(chats::history))
         .route("/chats/{id}", get(chats::detail))
+        .route("/chats/{id}/audit", get(audit::audit))
         .route("/chats/{id}/pickup", post(chats::pickup))
         .route("/chats/{id}/messages", post(chats::send))
         .route("/chats/{id}/read", post(chats::read))
         .route("/chats/{id}/transfer", post(chats::transfer))
         .route("/chats/{id}/end", post(chats::end))
+        .route("/reports/{kind}", get(reports::report))
         .route("/events", get(events::staff_stream));
     let customer = Router::new()
         .route("/widget/config", get(customer::widget_config))
@@ -77,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .merge(console::routes())
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

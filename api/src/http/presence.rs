@@ -3,7 +3,7 @@
 
 use crate::app::{command_context, AppState};
 use crate::auth::Staff;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, RequestMeta};
 use axum::extract::{Path, State};
 use axum::Json;
@@ -11,14 +11,17 @@ use samtale_domain::{PresenceCommand, QueueId, UserId};
 use samtale_projections::read;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PresenceChange {
     logged_in: bool,
 }
 
-#[derive(Serialize)]
+/// The queues the agent is logged in to now.
+#[derive(Serialize, ToSchema)]
 pub struct PresenceState {
+    #[schema(format = Uuid)]
     user_id: String,
     logged_in_queues: Vec<String>,
 }
@@ -64,6 +67,24 @@ async fn change(
 }
 
 /// The agent's one button: in to, or out of, every queue they are a member of.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/presence",
+    tag = "agent",
+    request_body = PresenceChange,
+    responses(
+        (status = 200, description = "The caller's presence", body = PresenceState),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 409, description = "The caller is a member of no queue",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn set_mine(
     State(state): State<AppState>,
     staff: Staff,
@@ -90,6 +111,32 @@ pub async fn set_mine(
 }
 
 /// A supervisor logs one agent in to or out of one queue.
+#[utoipa::path(
+    post,
+    path = "/api/v1/queues/{id}/agents/{user_id}/presence",
+    tag = "agent",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The queue"),
+        ("user_id" = uuid::Uuid, Path, description = "The agent"),
+    ),
+    request_body = PresenceChange,
+    responses(
+        (status = 200, description = "The agent's presence", body = PresenceState),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 403, description = "Not a supervisor or administrator",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
+            status = 409, description = "The agent is not a member of the queue",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn set_for_agent(
     State(state): State<AppState>,
     staff: Staff,

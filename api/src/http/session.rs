@@ -2,31 +2,56 @@
 
 use crate::app::AppState;
 use crate::auth::{new_token, token_hash, verify_password, Staff};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiJson;
-use axum::extract::State;
+use crate::rate_limit::Limit;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::Json;
 use samtale_projections::read::{self, UserRow};
 use samtale_projections::timestamp;
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Login {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LoggedIn {
+    /// The bearer token of this session, for the `Authorization` header.
     token: String,
     user: UserRow,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = Login,
+    responses(
+        (status = 200, description = "A new session", body = LoggedIn),
+        (status = 400, response = Problem),
+        (
+            status = 401, description = "Wrong username or password",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (
+            status = 429, description = "Too many attempts from this address",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Json<LoggedIn>, ApiError> {
+    state.limits.check(Limit::Login, &client.ip().to_string())?;
     let refused = || ApiError::Unauthorized;
     if login.password.len() > 1000 {
         return Err(refused());
@@ -55,6 +80,17 @@ pub async fn login(
 }
 
 /// Revokes this session's token; open SSE streams using it end within seconds.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn logout(State(state): State<AppState>, staff: Staff) -> Result<StatusCode, ApiError> {
     sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1")
         .bind(staff.token_hash)
@@ -64,6 +100,17 @@ pub async fn logout(State(state): State<AppState>, staff: Staff) -> Result<Statu
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = UserRow),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn me(State(state): State<AppState>, staff: Staff) -> Result<Json<UserRow>, ApiError> {
     read::user(state.db.any(), &staff.user_id.to_string())
         .await?

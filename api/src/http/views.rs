@@ -6,9 +6,12 @@ use samtale_projections::read::{self, ChatRow, MessageRow};
 use serde::Serialize;
 use sqlx::AnyPool;
 
-#[derive(Serialize)]
+/// A chat as agents and its customer see it. Times are RFC 3339 UTC.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ChatView {
+    #[schema(format = Uuid)]
     pub chat_id: String,
+    /// `waiting`, `assigned`, `ended` or `abandoned`.
     pub status: String,
     pub queue_id: String,
     pub category_id: Option<String>,

@@ -1,0 +1,86 @@
+//! Supervisors auditing and replaying conversations, straight from the log.
+
+use crate::app::AppState;
+use crate::auth::Staff;
+use crate::error::ApiError;
+use crate::extract::parse_id;
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use samtale_domain::{Chat, ChatId};
+use samtale_projections::replay::{chat_at, ReplayedChat};
+use serde::Serialize;
+use serde_json::Value;
+
+/// One event of a chat's audit trail.
+#[derive(Serialize)]
+pub struct AuditEntry {
+    position: i64,
+    event_id: String,
+    sequence: i64,
+    recorded_at: Option<String>,
+    #[serde(rename = "type")]
+    event_type: String,
+    actor: Value,
+    request_id: Option<String>,
+    payload: Value,
+}
+
+async fn chat_events(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+) -> Result<Vec<samtale_eventlog::LoggedEvent>, ApiError> {
+    staff.require_oversight()?;
+    let chat_id: ChatId = parse_id("chat id", id)?;
+    let events = state
+        .live
+        .log()
+        .events_of(Chat::TYPE, &chat_id.to_string())
+        .await?;
+    if events.is_empty() {
+        return Err(ApiError::NotFound("no such chat".into()));
+    }
+    Ok(events)
+}
+
+/// Every event of the chat in log order, with who did it and in which request.
+pub async fn audit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    let events = chat_events(&state, &staff, &id).await?;
+    Ok(Json(
+        events
+            .into_iter()
+            .map(|e| AuditEntry {
+                position: e.position.position,
+                event_id: e.event_id.to_string(),
+                sequence: e.sequence,
+                recorded_at: e.metadata.get("recorded_at").cloned(),
+                event_type: e.event_type,
+                actor: e
+                    .metadata
+                    .get("actor")
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .unwrap_or(Value::Null),
+                request_id: e.metadata.get("request_id").cloned(),
+                payload: e.payload,
+            })
+            .collect(),
+    ))
+}
+
+/// The chat exactly as it was at `at`, folded from its events.
+pub async fn replay_at(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<ReplayedChat, ApiError> {
+    let events = chat_events(state, staff, id).await?;
+    chat_at(events, Some(at))?
+        .ok_or_else(|| ApiError::NotFound("the chat did not exist yet".into()))
+}

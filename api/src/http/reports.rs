@@ -1,0 +1,132 @@
+//! Reports for supervisors and reporting jobs: per chat, per queue and per agent per
+//! 15-minute interval, as JSON or CSV (`Accept: text/csv` or `?format=csv`).
+
+use crate::app::AppState;
+use crate::auth::Staff;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use samtale_projections::reports;
+use samtale_projections::timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub struct Period {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    format: Option<String>,
+}
+
+fn wants_csv(headers: &HeaderMap, format: Option<&str>) -> bool {
+    format == Some("csv")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"))
+}
+
+/// Rows as CSV: a header of the JSON field names, then one line per row. Text fields are
+/// quoted and their quotes doubled (RFC 4180), so no value can break the columns.
+fn csv<T: Serialize>(rows: &[T], columns: &[&str]) -> String {
+    let mut out = columns.join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        let value = serde_json::to_value(row).unwrap_or_default();
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match &value[*c] {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => format!("\"{}\"", s.replace('"', "\"\"")),
+                other => other.to_string(),
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn respond<T: Serialize>(rows: Vec<T>, columns: &[&str], as_csv: bool) -> Response {
+    if as_csv {
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            csv(&rows, columns),
+        )
+            .into_response()
+    } else {
+        Json(rows).into_response()
+    }
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    ApiQuery(period): ApiQuery<Period>,
+) -> Result<Response, ApiError> {
+    staff.require_oversight()?;
+    if period.to <= period.from {
+        return Err(ApiError::invalid_field("to", "must be after from"));
+    }
+    let (from, to) = (timestamp(period.from), timestamp(period.to));
+    let as_csv = wants_csv(&headers, period.format.as_deref());
+    let db = state.db.any();
+    Ok(match kind.as_str() {
+        "chats" => respond(
+            reports::chat_reports(db, &from, &to).await?,
+            &[
+                "chat_id",
+                "queue_id",
+                "category_id",
+                "requested_at",
+                "first_assigned_at",
+                "first_agent_reply_at",
+                "ended_at",
+                "wait_seconds",
+                "handle_seconds",
+                "transfers",
+                "customer_messages",
+                "agent_messages",
+                "outcome",
+            ],
+            as_csv,
+        ),
+        "queues" => respond(
+            reports::queue_reports(db, &from, &to).await?,
+            &[
+                "queue_id",
+                "interval_start",
+                "offered",
+                "answered",
+                "abandoned",
+                "average_wait_seconds",
+                "max_wait_seconds",
+                "service_level_percent",
+                "handled",
+                "average_handle_seconds",
+            ],
+            as_csv,
+        ),
+        "agents" => respond(
+            reports::agent_reports(db, &from, &to).await?,
+            &[
+                "agent_id",
+                "interval_start",
+                "logged_in_seconds",
+                "chats_handled",
+                "average_concurrency",
+            ],
+            as_csv,
+        ),
+        _ => {
+            return Err(ApiError::NotFound(
+                "reports are chats, queues and agents".into(),
+            ))
+        }
+    })
+}

@@ -1,0 +1,47 @@
+//! Who is in a queue and who is logged in: the queue overview's agent list, and the agent's
+//! own log-in state for the one button.
+
+use crate::app::AppState;
+use crate::auth::Staff;
+use crate::error::ApiError;
+use crate::extract::parse_id;
+use axum::extract::{Path, State};
+use axum::Json;
+use samtale_domain::QueueId;
+use samtale_projections::read::{self, RosterEntry};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct MyPresence {
+    user_id: String,
+    logged_in_queues: Vec<String>,
+}
+
+pub async fn my_presence(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<MyPresence>, ApiError> {
+    let user_id = staff.user_id.to_string();
+    Ok(Json(MyPresence {
+        logged_in_queues: read::logged_in_queues(state.db.any(), &user_id).await?,
+        user_id,
+    }))
+}
+
+/// The members of a queue with their log-in state: for supervisors, and for the queue's own
+/// members (an agent sees their colleagues, not other queues).
+pub async fn queue_agents(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<RosterEntry>>, ApiError> {
+    let queue_id: QueueId = parse_id("queue id", &id)?;
+    let queue_id = queue_id.to_string();
+    let member = read::member_queues(state.db.any(), &staff.user_id.to_string())
+        .await?
+        .contains(&queue_id);
+    if !(staff.oversees() || member) || read::queue(state.db.any(), &queue_id).await?.is_none() {
+        return Err(ApiError::NotFound("no such queue".into()));
+    }
+    Ok(Json(read::queue_roster(state.db.any(), &queue_id).await?))
+}

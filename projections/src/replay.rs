@@ -1,0 +1,122 @@
+//! A chat as it stood at any instant, folded straight from its events: for supervisors'
+//! replay and audit, and for `samtale replay`. Independent of the read models, so it shows
+//! what the log says even if a projection were wrong.
+
+use crate::event::{decode, DomainEvent};
+use chrono::{DateTime, Utc};
+use samtale_domain::chat::Author;
+use samtale_domain::form::FormAnswer;
+use samtale_domain::ChatEvent;
+use samtale_eventlog::{LogError, LoggedEvent};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ReplayedMessage {
+    pub number: u64,
+    pub author_kind: String,
+    pub author_id: Option<String>,
+    pub text: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// The chat as its events up to some instant make it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ReplayedChat {
+    pub chat_id: String,
+    pub status: String,
+    pub queue_id: Option<String>,
+    pub category_id: Option<String>,
+    pub customer_name: String,
+    pub answers: Vec<FormAnswer>,
+    pub agent_id: Option<String>,
+    pub transfers: u32,
+    pub transcript: Vec<ReplayedMessage>,
+    /// The last event folded in, and when it happened.
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// Folds a chat's events that happened at or before `at` (all of them when `None`).
+/// `None` if the chat did not exist yet.
+pub fn chat_at(
+    events: Vec<LoggedEvent>,
+    at: Option<DateTime<Utc>>,
+) -> Result<Option<ReplayedChat>, LogError> {
+    let mut chat: Option<ReplayedChat> = None;
+    for logged in events {
+        let Some(event) = decode(logged)? else {
+            continue;
+        };
+        let DomainEvent::Chat(chat_event) = event.event else {
+            continue;
+        };
+        let happened = chat_event.at();
+        if at.is_some_and(|at| happened > at) {
+            break;
+        }
+        let state = chat.get_or_insert_with(|| ReplayedChat {
+            chat_id: event.aggregate_id.clone(),
+            ..ReplayedChat::default()
+        });
+        apply(state, chat_event);
+        state.as_of = Some(happened);
+    }
+    Ok(chat)
+}
+
+fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
+    match event {
+        ChatEvent::ChatRequested {
+            queue_id,
+            category_id,
+            customer_name,
+            answers,
+            ..
+        } => {
+            chat.status = "waiting".into();
+            chat.queue_id = Some(queue_id.to_string());
+            chat.category_id = category_id.map(|c| c.to_string());
+            chat.customer_name = customer_name.as_str().to_string();
+            chat.answers = answers;
+        }
+        ChatEvent::ChatAssigned { agent_id, .. } => {
+            chat.status = "assigned".into();
+            chat.agent_id = Some(agent_id.to_string());
+        }
+        ChatEvent::MessageSent {
+            number,
+            author,
+            text,
+            at,
+            ..
+        } => {
+            let (author_kind, author_id) = match author {
+                Author::Customer => ("customer", None),
+                Author::Agent { user_id } => ("agent", Some(user_id.to_string())),
+                Author::System => ("system", None),
+            };
+            chat.transcript.push(ReplayedMessage {
+                number,
+                author_kind: author_kind.into(),
+                author_id,
+                text: text.as_str().to_string(),
+                sent_at: at,
+            });
+        }
+        ChatEvent::MessagesRead { .. } => {}
+        ChatEvent::ChatTransferred {
+            to_queue,
+            to_category,
+            ..
+        } => {
+            chat.status = "waiting".into();
+            chat.queue_id = Some(to_queue.to_string());
+            chat.category_id = to_category.map(|c| c.to_string());
+            chat.agent_id = None;
+            chat.transfers += 1;
+        }
+        ChatEvent::ChatEnded { .. } => chat.status = "ended".into(),
+        ChatEvent::CustomerClosedClient { abandoned, .. } => {
+            chat.status = if abandoned { "abandoned" } else { "ended" }.into();
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Tamper evidence: every event is sealed with a SHA-256 hash chained over the previous
+//! event's seal, in log order. `verify` walks the log, recomputes the chain and reports the
+//! first event whose content no longer matches its seal, or that is missing.
+//!
+//! The seals are folded like a projection (exactly once, checkpoint in the same transaction)
+//! but are never rebuilt: rebuilding them from an altered log would launder the alteration.
+//! Printing or exporting the head seal now and then anchors the chain outside the database.
+
+use crate::event::SamtaleEvent;
+use crate::projection::{Projection, ProjectionError};
+use crate::schema::{Generation, Table};
+use async_trait::async_trait;
+use samtale_eventlog::{EventLog, LogPosition, LoggedEvent};
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, AnyPool};
+
+pub struct Seals;
+
+const TABLES: &[Table] = &[Table {
+    name: "event_seals",
+    columns: "position bigint PRIMARY KEY, hash text NOT NULL",
+    indexes: &[],
+}];
+
+/// The seal of `event` given the seal before it (empty for the first event).
+pub fn seal(previous: &str, event: &LoggedEvent) -> String {
+    let mut metadata: Vec<_> = event.metadata.iter().collect();
+    metadata.sort();
+    let mut hasher = Sha256::new();
+    for part in [
+        previous.to_string(),
+        event.position.position.to_string(),
+        event.event_id.to_string(),
+        event.aggregate_type.clone(),
+        event.aggregate_id.clone(),
+        event.sequence.to_string(),
+        event.event_type.clone(),
+        event.event_version.clone(),
+        // serde_json's map is ordered by key, so equal JSON gives equal text on both backends.
+        event.payload.to_string(),
+        format!("{metadata:?}"),
+    ] {
+        hasher.update(part.len().to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+async fn last_seal(conn: &mut AnyConnection, table: &str) -> Result<String, sqlx::Error> {
+    let last: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT hash FROM {table} WHERE position = (SELECT max(position) FROM {table})"
+    ))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(last.unwrap_or_default())
+}
+
+#[async_trait]
+impl Projection for Seals {
+    fn name(&self) -> &'static str {
+        "seals"
+    }
+
+    fn version(&self) -> i64 {
+        1
+    }
+
+    fn tables(&self) -> &'static [Table] {
+        TABLES
+    }
+
+    fn rebuildable(&self) -> bool {
+        false
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        g: Generation,
+        event: &SamtaleEvent,
+    ) -> Result<(), ProjectionError> {
+        self.apply_batch(conn, g, std::slice::from_ref(event)).await
+    }
+
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        g: Generation,
+        events: &[SamtaleEvent],
+    ) -> Result<(), ProjectionError> {
+        let table = g.table("event_seals");
+        let mut previous = last_seal(conn, &table).await?;
+        for event in events {
+            previous = seal(&previous, &event.logged);
+            sqlx::query(&format!(
+                "INSERT INTO {table} (position, hash) VALUES ($1, $2)"
+            ))
+            .bind(event.position.position)
+            .bind(previous.clone())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Every event matches its seal; the head seal anchors the chain.
+    Intact { events: u64, head: String },
+    /// The event at this position differs from what was sealed.
+    Altered { position: i64 },
+    /// A sealed event is no longer in the log.
+    Missing { position: i64 },
+}
+
+/// Recomputes the chain over the whole log and compares it with the stored seals. Events not
+/// sealed yet (the sealer lags by a moment) are not judged.
+pub async fn verify(log: &dyn EventLog, db: &AnyPool) -> Result<Verdict, ProjectionError> {
+    let mut stored: Vec<(i64, String)> =
+        sqlx::query_as("SELECT position, hash FROM event_seals ORDER BY position")
+            .fetch_all(db)
+            .await?;
+    stored.reverse();
+    let mut previous = String::new();
+    let mut after = LogPosition::START;
+    let mut events = 0;
+    loop {
+        let batch = log.read_after(after, 5000).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.position;
+        for event in &batch {
+            let Some((position, hash)) = stored.last().cloned() else {
+                return Ok(Verdict::Intact {
+                    events,
+                    head: previous,
+                });
+            };
+            if position < event.position.position {
+                return Ok(Verdict::Missing { position });
+            }
+            if position > event.position.position {
+                // An event without a seal: only possible if rows were inserted behind the log.
+                return Ok(Verdict::Altered {
+                    position: event.position.position,
+                });
+            }
+            previous = seal(&previous, event);
+            if previous != hash {
+                return Ok(Verdict::Altered { position });
+            }
+            stored.pop();
+            events += 1;
+        }
+    }
+    match stored.last() {
+        Some((position, _)) => Ok(Verdict::Missing {
+            position: *position,
+        }),
+        None => Ok(Verdict::Intact {
+            events,
+            head: previous,
+        }),
+    }
+}

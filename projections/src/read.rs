@@ -502,6 +502,7 @@ pub async fn unattended_chats(db: &AnyPool) -> ReadResult<Vec<UnattendedChat>> {
 }
 
 /// A member of a queue as the queue overview shows them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
 pub struct RosterEntry {
     pub user_id: String,

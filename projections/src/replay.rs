@@ -10,6 +10,7 @@ use samtale_domain::ChatEvent;
 use samtale_eventlog::{LogError, LoggedEvent};
 use serde::Serialize;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct ReplayedMessage {
     pub number: u64,
@@ -20,6 +21,7 @@ pub struct ReplayedMessage {
 }
 
 /// The chat as its events up to some instant make it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct ReplayedChat {
     pub chat_id: String,

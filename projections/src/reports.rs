@@ -443,6 +443,7 @@ async fn end(
 }
 
 /// One chat's report row.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
 pub struct ChatReport {
     pub chat_id: String,
@@ -462,6 +463,7 @@ pub struct ChatReport {
 }
 
 /// A queue's figures for one interval, with the derived averages and service level.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
 pub struct QueueIntervalReport {
     pub queue_id: String,
@@ -477,6 +479,7 @@ pub struct QueueIntervalReport {
     pub average_handle_seconds: Option<f64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
 pub struct AgentIntervalReport {
     pub agent_id: String,

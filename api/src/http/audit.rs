@@ -2,7 +2,7 @@
 
 use crate::app::AppState;
 use crate::auth::Staff;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::parse_id;
 use axum::extract::{Path, State};
 use axum::Json;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// One event of a chat's audit trail.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     position: i64,
     event_id: String,
@@ -22,8 +22,10 @@ pub struct AuditEntry {
     recorded_at: Option<String>,
     #[serde(rename = "type")]
     event_type: String,
+    #[schema(value_type = Object)]
     actor: Value,
     request_id: Option<String>,
+    #[schema(value_type = Object)]
     payload: Value,
 }
 
@@ -46,6 +48,24 @@ async fn chat_events(
 }
 
 /// Every event of the chat in log order, with who did it and in which request.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chats/{id}/audit",
+    tag = "supervision",
+    params(("id" = uuid::Uuid, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat's events in log order", body = [AuditEntry]),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 403, description = "Supervisors and administrators only",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 404, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn audit(
     State(state): State<AppState>,
     staff: Staff,

@@ -110,9 +110,9 @@ async fn may_work_queue(state: &AppState, staff: &Staff, queue_id: &str) -> Resu
     get,
     path = "/api/v1/chats/{id}",
     tag = "agent",
-    params(("id" = Uuid, Path, description = "The chat")),
+    params(("id" = Uuid, Path, description = "The chat"), AtQuery),
     responses(
-        (status = 200, description = "The chat", body = ChatView),
+        (status = 200, description = "The chat (with `at`: as it stood then)", body = ChatView),
         (status = 400, response = Problem),
         (status = 401, response = Problem),
         (
@@ -139,8 +139,10 @@ pub async fn detail(
     Ok(Json(chat_view(state.db.any(), chat).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AtQuery {
+    /// Supervisors: the chat as it stood at this instant (RFC 3339), folded from the log.
     at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the API, generated from the handlers' annotations and served
 //! at `GET /api/v1/openapi.json`.
 
-use super::{admin, chats, customer, events, health, presence, session};
+use super::{admin, audit, chats, customer, events, health, presence, reports, roster, session};
 use crate::error::Problem;
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -24,6 +24,10 @@ use utoipa::{Modify, OpenApi};
         session::logout,
         session::me,
         presence::set_mine,
+        roster::my_presence,
+        roster::queue_agents,
+        audit::audit,
+        reports::report,
         presence::set_for_agent,
         admin::create_user,
         admin::list_users,
@@ -65,6 +69,7 @@ use utoipa::{Modify, OpenApi};
         (name = "agent", description = "Presence and work on chats"),
         (name = "customer", description = "The web widget's side of a chat"),
         (name = "events", description = "Server-sent event streams"),
+        (name = "supervision", description = "Audit, replay and reports"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

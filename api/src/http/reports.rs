@@ -3,7 +3,7 @@
 
 use crate::app::AppState;
 use crate::auth::Staff;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiQuery;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
@@ -14,7 +14,8 @@ use samtale_projections::reports;
 use samtale_projections::timestamp;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Period {
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -62,6 +63,29 @@ fn respond<T: Serialize>(rows: Vec<T>, columns: &[&str], as_csv: bool) -> Respon
     }
 }
 
+/// `kind` is `chats` (one row per chat requested in the period), `queues` or `agents` (one row
+/// per 15-minute interval starting in the period).
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{kind}",
+    tag = "supervision",
+    params(("kind" = String, Path, description = "chats, queues or agents"), Period),
+    responses(
+        (status = 200, description = "Report rows: a JSON array (the queues report's rows are \
+            shown; chats and agents have their own columns), or CSV with a header row",
+            body = [reports::QueueIntervalReport]),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 403, description = "Supervisors and administrators only",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 404, response = Problem),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn report(
     State(state): State<AppState>,
     staff: Staff,

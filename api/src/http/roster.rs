@@ -3,7 +3,7 @@
 
 use crate::app::AppState;
 use crate::auth::Staff;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::parse_id;
 use axum::extract::{Path, State};
 use axum::Json;
@@ -11,12 +11,24 @@ use samtale_domain::QueueId;
 use samtale_projections::read::{self, RosterEntry};
 use serde::Serialize;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MyPresence {
     user_id: String,
     logged_in_queues: Vec<String>,
 }
 
+/// The queues the caller is logged in to: the state of the log in/out button.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/presence",
+    tag = "agent",
+    responses(
+        (status = 200, description = "The caller's presence", body = MyPresence),
+        (status = 401, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn my_presence(
     State(state): State<AppState>,
     staff: Staff,
@@ -30,6 +42,23 @@ pub async fn my_presence(
 
 /// The members of a queue with their log-in state: for supervisors, and for the queue's own
 /// members (an agent sees their colleagues, not other queues).
+#[utoipa::path(
+    get,
+    path = "/api/v1/queues/{id}/agents",
+    tag = "agent",
+    params(("id" = uuid::Uuid, Path, description = "The queue")),
+    responses(
+        (status = 200, description = "The queue's members and who is logged in", body = [RosterEntry]),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 404, description = "No such queue, or not one of the caller's",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn queue_agents(
     State(state): State<AppState>,
     staff: Staff,

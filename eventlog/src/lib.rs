@@ -24,7 +24,7 @@ mod wake;
 
 pub use commands::{CommandContext, CommandError, Commands};
 pub use database::{Backend, Database, DatabaseError};
-pub use log::{EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
+pub use log::{read_to_head, EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
 pub use repository::EventRepository;
 pub use store::CachingEventStore;
 pub use wake::Wake;

@@ -149,6 +149,18 @@ impl<'a> Tail<'a> {
     }
 }
 
+/// Every event committed before the call, in commit order — waiting, if need be, for the
+/// last of them to settle behind older transactions still running elsewhere.
+pub async fn read_to_head(log: &dyn EventLog) -> Result<Vec<LoggedEvent>, LogError> {
+    let head = log.head().await?;
+    let mut tail = Tail::new(log, LogPosition::START, 5000);
+    let mut events = Vec::new();
+    while tail.position() < head {
+        events.extend(tail.next_batch().await?);
+    }
+    Ok(events)
+}
+
 /// Waiting for committed events to settle behind an older, still running transaction. Those
 /// transactions are short (an append, a projection batch), so the wait starts at 1 ms and never
 /// grows past 4 ms: a longer sleep would only add latency to every event behind it.

@@ -7,7 +7,9 @@ use samtale_domain::chat::Assignment;
 use samtale_domain::text::Name;
 use samtale_domain::{Actor, Chat, ChatCommand, ChatError, NoServices, QueueId, Role, UserId};
 use samtale_eventlog::testing::test_databases;
-use samtale_eventlog::{CommandContext, CommandError, Commands, Database, LogPosition, Tail};
+use samtale_eventlog::{
+    read_to_head, CommandContext, CommandError, Commands, Database, LogPosition, Tail,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -207,12 +209,7 @@ async fn a_retried_command_is_written_once_and_answers_like_the_first() {
             .await
             .unwrap();
         assert_eq!(first, second);
-        let events = test_db
-            .db
-            .event_log()
-            .read_after(LogPosition::START, 100)
-            .await
-            .unwrap();
+        let events = read_to_head(test_db.db.event_log().as_ref()).await.unwrap();
         assert_eq!(
             events.len(),
             2,

@@ -52,6 +52,15 @@ async fn malformed_requests_are_refused_without_writing_anything() {
                 StatusCode::BAD_REQUEST,
             ),
             (app.post(&messages, &customer, json!({"txt": "typo"})).await, StatusCode::UNPROCESSABLE_ENTITY),
+            (app.post(&messages, &customer, json!({"text": {"an": "object"}})).await, StatusCode::UNPROCESSABLE_ENTITY),
+            (
+                app.request(Method::POST, &messages, &customer).body(vec![b'{', 0xff, 0xfe, b'}']).header("content-type", "application/json").send().await.unwrap(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                app.request(Method::POST, &messages, "").header("authorization", "Bearer    ").json(&json!({"text": "x"})).send().await.unwrap(),
+                StatusCode::UNAUTHORIZED,
+            ),
             (app.post(&messages, &customer, json!({"text": "   "})).await, StatusCode::UNPROCESSABLE_ENTITY),
             (app.post(&messages, &customer, json!({"text": "nul\u{0}byte"})).await, StatusCode::UNPROCESSABLE_ENTITY),
             (app.post(&messages, &customer, json!({"text": "x".repeat(4_001)})).await, StatusCode::UNPROCESSABLE_ENTITY),

@@ -207,7 +207,7 @@ async fn manual_pickup_racing_routing_assigns_each_chat_once() {
             .await;
         }
         let log = app.app.state.live.log().clone();
-        let events = log.read_after(Default::default(), 100_000).await.unwrap();
+        let events = samtale_eventlog::read_to_head(log.as_ref()).await.unwrap();
         let mut assignments: HashMap<&str, usize> = HashMap::new();
         for event in events.iter().filter(|e| e.event_type == "ChatAssigned") {
             *assignments.entry(event.aggregate_id.as_str()).or_default() += 1;
@@ -312,7 +312,7 @@ async fn two_nodes_one_dispatcher_and_failover() {
         }
         tokio::time::sleep(Duration::from_secs(3)).await;
         let log = app.app.state.live.log().clone();
-        let events = log.read_after(Default::default(), 100_000).await.unwrap();
+        let events = samtale_eventlog::read_to_head(log.as_ref()).await.unwrap();
         let mut per_chat: HashMap<&str, usize> = HashMap::new();
         let mut per_agent: HashMap<String, usize> = HashMap::new();
         for event in events.iter().filter(|e| e.event_type == "ChatAssigned") {

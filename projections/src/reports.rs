@@ -53,6 +53,12 @@ const TABLES: &[Table] = &[
         indexes: &[("interval", "interval_start")],
     },
     Table {
+        name: "report_agent_activity",
+        columns: "agent_id text NOT NULL, position bigint NOT NULL, at text NOT NULL, kind text NOT NULL,
+                  chat_id text, queues text, by_actor text NOT NULL, PRIMARY KEY (agent_id, position)",
+        indexes: &[("at", "agent_id, at")],
+    },
+    Table {
         name: "report_agent_sessions",
         columns: "agent_id text PRIMARY KEY, since text NOT NULL",
         indexes: &[],
@@ -188,7 +194,7 @@ impl Projection for Reports {
     }
 
     fn version(&self) -> i64 {
-        1
+        2
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -202,6 +208,22 @@ impl Projection for Reports {
         event: &SamtaleEvent,
     ) -> Result<(), ProjectionError> {
         let t = Tables::of(g);
+        if let Some(activity) = activity_of(event) {
+            sqlx::query(&format!(
+                "INSERT INTO {} (agent_id, position, at, kind, chat_id, queues, by_actor)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                g.table("report_agent_activity")
+            ))
+            .bind(activity.agent_id)
+            .bind(event.position.position)
+            .bind(timestamp(activity.at))
+            .bind(activity.kind.to_string())
+            .bind(activity.chat_id)
+            .bind(activity.queues)
+            .bind(activity.by)
+            .execute(&mut *conn)
+            .await?;
+        }
         match &event.event {
             DomainEvent::Chat(chat) => fold_chat(conn, &t, &event.aggregate_id, chat).await?,
             DomainEvent::Presence(presence) => {
@@ -211,6 +233,82 @@ impl Projection for Reports {
         }
         Ok(())
     }
+}
+
+/// One line of an agent's activity log.
+struct Activity {
+    agent_id: String,
+    at: DateTime<Utc>,
+    kind: &'static str,
+    chat_id: Option<String>,
+    queues: Option<String>,
+    by: String,
+}
+
+fn activity_of(event: &SamtaleEvent) -> Option<Activity> {
+    let actor = |by: &samtale_domain::Actor| serde_json::to_string(by).unwrap_or_default();
+    let chat = Some(event.aggregate_id.clone());
+    let (agent_id, at, kind, chat_id, queues, by) = match &event.event {
+        DomainEvent::Presence(PresenceEvent::AgentLoggedIn { queues, by, at, .. }) => {
+            let queues = serde_json::to_string(queues).ok();
+            (
+                event.aggregate_id.clone(),
+                *at,
+                "logged_in",
+                None,
+                queues,
+                actor(by),
+            )
+        }
+        DomainEvent::Presence(PresenceEvent::AgentLoggedOut { queues, by, at, .. }) => {
+            let queues = serde_json::to_string(queues).ok();
+            (
+                event.aggregate_id.clone(),
+                *at,
+                "logged_out",
+                None,
+                queues,
+                actor(by),
+            )
+        }
+        DomainEvent::Chat(ChatEvent::ChatAssigned {
+            agent_id, by, at, ..
+        }) => (agent_id.to_string(), *at, "assigned", chat, None, actor(by)),
+        DomainEvent::Chat(ChatEvent::ChatTransferred {
+            from_agent: Some(agent),
+            by,
+            at,
+            ..
+        }) => (
+            agent.to_string(),
+            *at,
+            "transferred_away",
+            chat,
+            None,
+            actor(by),
+        ),
+        DomainEvent::Chat(ChatEvent::ChatEnded {
+            agent_id: Some(agent),
+            by,
+            at,
+            ..
+        })
+        | DomainEvent::Chat(ChatEvent::CustomerClosedClient {
+            agent_id: Some(agent),
+            by,
+            at,
+            ..
+        }) => (agent.to_string(), *at, "handled", chat, None, actor(by)),
+        _ => return None,
+    };
+    Some(Activity {
+        agent_id,
+        at,
+        kind,
+        chat_id,
+        queues,
+        by,
+    })
 }
 
 async fn fold_presence(
@@ -545,6 +643,39 @@ pub async fn agent_reports(
            FROM report_agent_intervals WHERE interval_start >= $1 AND interval_start < $2
           ORDER BY interval_start, agent_id"
     ))
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// A line of an agent's activity: logins and logouts (and who did them), assignments, chats
+/// handled or transferred away.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
+pub struct AgentActivity {
+    pub position: i64,
+    pub at: String,
+    /// `logged_in`, `logged_out`, `assigned`, `handled`, `transferred_away`.
+    pub kind: String,
+    pub chat_id: Option<String>,
+    /// JSON array of queue ids, for logins and logouts.
+    pub queues: Option<String>,
+    /// JSON actor: the agent, a supervisor, routing.
+    pub by_actor: String,
+}
+
+pub async fn agent_activity(
+    db: &sqlx::AnyPool,
+    agent_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<AgentActivity>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT position, at, kind, chat_id, queues, by_actor FROM report_agent_activity
+          WHERE agent_id = $1 AND at >= $2 AND at < $3 ORDER BY at, position",
+    )
+    .bind(agent_id.to_string())
     .bind(from.to_string())
     .bind(to.to_string())
     .fetch_all(db)

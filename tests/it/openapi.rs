@@ -14,6 +14,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/queues/{id}/agents"),
     ("get", "/chats/{id}/audit"),
     ("get", "/reports/{kind}"),
+    ("get", "/agents/{id}/activity"),
     ("get", "/me/chats"),
     ("post", "/users"),
     ("get", "/users"),

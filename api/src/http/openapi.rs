@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         roster::queue_agents,
         audit::audit,
         reports::report,
+        reports::agent_activity,
         presence::set_for_agent,
         admin::create_user,
         admin::list_users,

@@ -154,3 +154,48 @@ pub async fn report(
         }
     })
 }
+
+/// An agent's logins and logouts (and by whom), assignments and chats handled in a period:
+/// for supervisors, and for the agent themself.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}/activity",
+    tag = "supervision",
+    params(("id" = uuid::Uuid, Path, description = "The agent"), Period),
+    responses(
+        (status = 200, description = "The agent's activity in the period", body = [reports::AgentActivity]),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 403, description = "Only supervisors, administrators and the agent",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn agent_activity(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    ApiQuery(period): ApiQuery<Period>,
+) -> Result<Json<Vec<reports::AgentActivity>>, ApiError> {
+    let agent: samtale_domain::UserId = crate::extract::parse_id("agent id", &id)?;
+    if !(staff.oversees() || staff.user_id == agent) {
+        return Err(ApiError::Forbidden(
+            "supervisors, administrators and the agent only".into(),
+        ));
+    }
+    if period.to <= period.from {
+        return Err(ApiError::invalid_field("to", "must be after from"));
+    }
+    let rows = reports::agent_activity(
+        state.db.any(),
+        &agent.to_string(),
+        &timestamp(period.from),
+        &timestamp(period.to),
+    )
+    .await?;
+    Ok(Json(rows))
+}

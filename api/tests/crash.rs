@@ -26,7 +26,7 @@ fn free_port() -> u16 {
 }
 
 async fn start(database_url: &str, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_samtale"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_samtale"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("SAMTALE_DATABASE_URL", database_url)
         .env("SAMTALE_ADMIN_PASSWORD", PASSWORD)
@@ -50,6 +50,8 @@ async fn start(database_url: &str, port: u16) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not become ready");
 }
 

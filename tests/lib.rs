@@ -257,6 +257,19 @@ impl TestApp {
         )
     }
 
+    /// A chat in `category` that `agent` has picked up; returns (chat id, customer token).
+    pub async fn picked_up_chat(
+        &self,
+        category: &str,
+        name: &str,
+        agent: &str,
+    ) -> (String, String) {
+        let (chat, customer) = self.start_chat(category, name).await;
+        self.post_ok(&format!("/chats/{chat}/pickup"), agent, json!({}))
+            .await;
+        (chat, customer)
+    }
+
     /// Opens an SSE stream at `path` (with an optional Last-Event-ID).
     pub async fn stream(&self, path: &str, token: &str, last_event_id: Option<&str>) -> SseStream {
         let mut request = self.request(Method::GET, path, token);

@@ -427,6 +427,48 @@ test('an administrator has the administration module', STEP, async () => {
   await shoot(admin, 'console-admin.png');
 });
 
+test('a supervisor sees today\'s chart, audits a chat and replays it', STEP, async () => {
+  const supervisor = pages.siri;
+  await supervisor.reload();
+  await supervisor.locator('#console-view').waitFor();
+  await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
+  await eventually(async () => assert.equal(await supervisor.locator('#day-chart svg.day-chart-svg').count(), 1));
+  assert.ok(await supervisor.locator('#day-chart .bar.offered').count() > 0, 'the chart has bars');
+  await supervisor.locator('.tab-content').evaluate((el) => { el.scrollTop = 0; });
+  await shoot(supervisor, 'console-supervisor-chart.png');
+
+  await supervisor.getByRole('tab', { name: 'Historikk' }).click();
+  await supervisor.getByRole('button', { name: 'Revisjon og avspilling av chatten med Nora Nordmann' }).click();
+  const dialog = supervisor.locator('#audit-dialog');
+  await dialog.waitFor();
+  const types = dialog.locator('.audit-table tbody tr');
+  await eventually(async () => assert.ok((await types.count()) > 2));
+  const listed = await types.evaluateAll((rows) => rows.map((row) => row.dataset.type));
+  for (const type of ['ChatRequested', 'ChatAssigned', 'MessageSent', 'ChatEnded']) {
+    assert.ok(listed.includes(type), `the audit lists ${type}: ${listed}`);
+  }
+  assert.equal(listed[0], 'ChatRequested');
+  // By default the replay shows the chat as it ended.
+  await eventually(async () => assert.equal(await dialog.locator('#replay-status').getAttribute('data-status'), 'ended'));
+  assert.ok(await dialog.locator('#replay-transcript .message').count() > 0);
+
+  await types.first().locator('.link-button').click();
+  await eventually(async () => assert.equal(await dialog.locator('#replay-status').getAttribute('data-status'), 'waiting'));
+  assert.equal(await dialog.locator('#replay-transcript .message').count(), 0);
+  assert.equal(await supervisor.locator('#replay-slider').inputValue(), '0');
+
+  // The slider walks through the chat: after the assignment, Kari has it.
+  const assigned = listed.indexOf('ChatAssigned');
+  await supervisor.locator('#replay-slider').fill(String(assigned + 1));
+  await eventually(async () => assert.equal(await dialog.locator('#replay-status').getAttribute('data-status'), 'assigned'));
+  assert.ok((await textOf(dialog.locator('#replay-state'))).includes('Kari Nordmann'));
+  assert.ok(await dialog.locator('#replay-transcript .message').count() >= 1);
+  await shoot(supervisor, 'console-audit.png');
+  await supervisor.locator('#audit-close').click();
+  assert.equal(await dialog.isVisible(), false);
+  assert.deepEqual(dialogs, []);
+});
+
 test('the console speaks English too', STEP, async () => {
   const agent = pages.kari;
   await agent.locator('.topbar .language-select').selectOption('en');

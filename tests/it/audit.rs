@@ -8,13 +8,9 @@ use serde_json::json;
 async fn the_audit_trail_lists_every_event_with_its_actor_and_a_replay_shows_the_past() {
     for app in TestApp::each_backend().await {
         let centre = app.centre().await;
-        let (chat, customer) = app.start_chat(&centre.billing, "Revisjon").await;
-        app.post_ok(
-            &format!("/chats/{chat}/pickup"),
-            &centre.kari.token,
-            json!({}),
-        )
-        .await;
+        let (chat, customer) = app
+            .picked_up_chat(&centre.billing, "Revisjon", &centre.kari.token)
+            .await;
         app.post_ok(
             &format!("/customer/chats/{chat}/messages"),
             &customer,

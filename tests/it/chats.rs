@@ -104,13 +104,9 @@ async fn a_chat_from_request_to_end_as_agent_and_customer_see_it() {
 async fn a_transfer_puts_the_chat_in_the_other_queue_for_its_agents() {
     for app in TestApp::each_backend().await {
         let centre = app.centre().await;
-        let (chat, _) = app.start_chat(&centre.billing, "Per").await;
-        app.post_ok(
-            &format!("/chats/{chat}/pickup"),
-            &centre.kari.token,
-            json!({}),
-        )
-        .await;
+        let (chat, _) = app
+            .picked_up_chat(&centre.billing, "Per", &centre.kari.token)
+            .await;
         let moved = app
             .post_ok(
                 &format!("/chats/{chat}/transfer"),
@@ -273,13 +269,9 @@ async fn closing_the_client_ends_the_chat_for_the_agent() {
             json!([])
         );
 
-        let (chat, customer) = app.start_chat(&centre.billing, "Blir").await;
-        app.post_ok(
-            &format!("/chats/{chat}/pickup"),
-            &centre.kari.token,
-            json!({}),
-        )
-        .await;
+        let (chat, customer) = app
+            .picked_up_chat(&centre.billing, "Blir", &centre.kari.token)
+            .await;
         app.post_ok(
             &format!("/customer/chats/{chat}/close"),
             &customer,

@@ -97,13 +97,9 @@ async fn an_agent_stream_carries_nothing_from_other_queues() {
 async fn a_reconnecting_client_gets_exactly_the_events_it_missed() {
     for app in TestApp::each_backend().await {
         let centre = app.centre().await;
-        let (chat, customer) = app.start_chat(&centre.billing, "Resume").await;
-        app.post_ok(
-            &format!("/chats/{chat}/pickup"),
-            &centre.kari.token,
-            json!({}),
-        )
-        .await;
+        let (chat, customer) = app
+            .picked_up_chat(&centre.billing, "Resume", &centre.kari.token)
+            .await;
         let path = format!("/customer/chats/{chat}/messages");
         app.post_ok(&path, &customer, json!({"text": "first"}))
             .await;
@@ -204,13 +200,9 @@ async fn a_message_sent_through_one_node_reaches_a_stream_on_another() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let mut on_b = samtale_tests::SseStream::new(response);
-        let (chat, customer) = app.start_chat(&centre.billing, "To noder").await;
-        app.post_ok(
-            &format!("/chats/{chat}/pickup"),
-            &centre.kari.token,
-            json!({}),
-        )
-        .await;
+        let (chat, customer) = app
+            .picked_up_chat(&centre.billing, "To noder", &centre.kari.token)
+            .await;
         app.post_ok(
             &format!("/customer/chats/{chat}/messages"),
             &customer,

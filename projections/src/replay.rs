@@ -3,7 +3,7 @@
 //! what the log says even if a projection were wrong.
 
 use crate::event::{decode, DomainEvent};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use samtale_domain::chat::Author;
 use samtale_domain::form::FormAnswer;
 use samtale_domain::ChatEvent;
@@ -52,7 +52,9 @@ pub fn chat_at(
             continue;
         };
         let happened = chat_event.at();
-        if at.is_some_and(|at| happened > at) {
+        // Times are shown and stored to the microsecond: an instant taken from an audit entry
+        // must include that entry's event, so compare at that precision.
+        if at.is_some_and(|at| happened.trunc_subsecs(6) > at) {
             break;
         }
         let state = chat.get_or_insert_with(|| ReplayedChat {

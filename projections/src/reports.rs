@@ -33,7 +33,7 @@ const TABLES: &[Table] = &[
                   transfers bigint NOT NULL, customer_messages bigint NOT NULL,
                   agent_messages bigint NOT NULL, outcome text,
                   agent_id text, assigned_at text",
-        indexes: &[("requested", "requested_at")],
+        indexes: &[("requested", "requested_at"), ("ended", "ended_at")],
     },
     Table {
         name: "report_queue_intervals",
@@ -51,6 +51,13 @@ const TABLES: &[Table] = &[
                   logged_in_seconds double precision NOT NULL, chats_handled bigint NOT NULL,
                   chat_seconds double precision NOT NULL, PRIMARY KEY (agent_id, interval_start)",
         indexes: &[("interval", "interval_start")],
+    },
+    Table {
+        name: "report_chat_states",
+        columns: "chat_id text NOT NULL, position bigint NOT NULL, at text NOT NULL,
+                  queue_id text NOT NULL, status text NOT NULL, queued_at text NOT NULL,
+                  PRIMARY KEY (chat_id, position)",
+        indexes: &[],
     },
     Table {
         name: "report_agent_activity",
@@ -194,7 +201,7 @@ impl Projection for Reports {
     }
 
     fn version(&self) -> i64 {
-        2
+        3
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -208,6 +215,9 @@ impl Projection for Reports {
         event: &SamtaleEvent,
     ) -> Result<(), ProjectionError> {
         let t = Tables::of(g);
+        if let DomainEvent::Chat(chat) = &event.event {
+            record_state(conn, g, event, chat).await?;
+        }
         if let Some(activity) = activity_of(event) {
             sqlx::query(&format!(
                 "INSERT INTO {} (agent_id, position, at, kind, chat_id, queues, by_actor)
@@ -233,6 +243,54 @@ impl Projection for Reports {
         }
         Ok(())
     }
+}
+
+/// Appends the chat's new place and status when an event changes them, for the board as it
+/// stood at any past instant.
+async fn record_state(
+    conn: &mut AnyConnection,
+    g: Generation,
+    event: &SamtaleEvent,
+    chat: &ChatEvent,
+) -> Result<(), sqlx::Error> {
+    let states = g.table("report_chat_states");
+    let previous: Option<(String, String)> = sqlx::query_as(&format!(
+        "SELECT queue_id, queued_at FROM {states} WHERE chat_id = $1 ORDER BY position DESC LIMIT 1"
+    ))
+    .bind(event.aggregate_id.clone())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (queue, queued_at) = previous.unwrap_or_default();
+    let (queue, status, queued_at, at) = match chat {
+        ChatEvent::ChatRequested { queue_id, at, .. } => {
+            (queue_id.to_string(), "waiting", timestamp(*at), *at)
+        }
+        ChatEvent::ChatAssigned { at, .. } => (queue, "assigned", queued_at, *at),
+        // A transferred chat keeps its original arrival time in the new queue.
+        ChatEvent::ChatTransferred { to_queue, at, .. } => {
+            (to_queue.to_string(), "waiting", queued_at, *at)
+        }
+        ChatEvent::ChatEnded { at, .. } => (queue, "ended", queued_at, *at),
+        ChatEvent::CustomerClosedClient { abandoned, at, .. } => (
+            queue,
+            if *abandoned { "abandoned" } else { "ended" },
+            queued_at,
+            *at,
+        ),
+        ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. } => return Ok(()),
+    };
+    sqlx::query(&format!(
+        "INSERT INTO {states} (chat_id, position, at, queue_id, status, queued_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    ))
+    .bind(event.aggregate_id.clone())
+    .bind(event.position.position)
+    .bind(timestamp(at))
+    .bind(queue)
+    .bind(status.to_string())
+    .bind(queued_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// One line of an agent's activity log.
@@ -680,4 +738,98 @@ pub async fn agent_activity(
     .bind(to.to_string())
     .fetch_all(db)
     .await
+}
+
+/// A queue on the board as it stood at some instant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct PastQueueStatus {
+    pub queue_id: String,
+    pub waiting: i64,
+    pub ongoing: i64,
+    pub logged_in_agents: i64,
+    pub oldest_waiting_since: Option<String>,
+}
+
+/// The queue board at `at`. Only chats open at that instant are looked at (found through the
+/// requested/ended indexes), and agents' presence is folded from their log-in and log-out
+/// lines, so the cost follows what was open then rather than the length of the log.
+pub async fn board_at(db: &sqlx::AnyPool, at: &str) -> Result<Vec<PastQueueStatus>, sqlx::Error> {
+    use std::collections::BTreeMap;
+    let open: Vec<String> = sqlx::query_scalar(
+        "SELECT chat_id FROM report_chats WHERE requested_at <= $1 AND (ended_at IS NULL OR ended_at > $1)",
+    )
+    .bind(at.to_string())
+    .fetch_all(db)
+    .await?;
+    let mut board: BTreeMap<String, PastQueueStatus> = BTreeMap::new();
+    let entry = |board: &mut BTreeMap<String, PastQueueStatus>, queue: &str| {
+        board
+            .entry(queue.to_string())
+            .or_insert_with(|| PastQueueStatus {
+                queue_id: queue.to_string(),
+                waiting: 0,
+                ongoing: 0,
+                logged_in_agents: 0,
+                oldest_waiting_since: None,
+            });
+    };
+    for chat in open {
+        let state: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT queue_id, status, queued_at FROM report_chat_states
+              WHERE chat_id = $1 AND at <= $2 ORDER BY position DESC LIMIT 1",
+        )
+        .bind(chat)
+        .bind(at.to_string())
+        .fetch_optional(db)
+        .await?;
+        let Some((queue, status, queued_at)) = state else {
+            continue;
+        };
+        entry(&mut board, &queue);
+        if let Some(row) = board.get_mut(&queue) {
+            match status.as_str() {
+                "waiting" => {
+                    row.waiting += 1;
+                    if row
+                        .oldest_waiting_since
+                        .as_ref()
+                        .is_none_or(|o| queued_at < *o)
+                    {
+                        row.oldest_waiting_since = Some(queued_at);
+                    }
+                }
+                "assigned" => row.ongoing += 1,
+                _ => {}
+            }
+        }
+    }
+    let presence: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT agent_id, kind, queues FROM report_agent_activity
+          WHERE at <= $1 AND kind IN ('logged_in', 'logged_out') ORDER BY at, position",
+    )
+    .bind(at.to_string())
+    .fetch_all(db)
+    .await?;
+    let mut logged_in: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for (agent, kind, queues) in presence {
+        let queues: Vec<String> = queues
+            .and_then(|q| serde_json::from_str(&q).ok())
+            .unwrap_or_default();
+        let agent_queues = logged_in.entry(agent).or_default();
+        for queue in queues {
+            if kind == "logged_in" {
+                agent_queues.insert(queue);
+            } else {
+                agent_queues.remove(&queue);
+            }
+        }
+    }
+    for queue in logged_in.values().flatten() {
+        entry(&mut board, queue);
+        if let Some(row) = board.get_mut(queue) {
+            row.logged_in_agents += 1;
+        }
+    }
+    Ok(board.into_values().collect())
 }

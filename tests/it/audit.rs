@@ -85,6 +85,56 @@ async fn the_audit_trail_lists_every_event_with_its_actor_and_a_replay_shows_the
             .get_ok(&format!("/chats/{chat}"), &centre.siri.token)
             .await;
         assert_eq!(now["queue_id"], centre.sales.as_str());
+
+        // Replaying at an audit entry's own time includes that entry.
+        let requested_at = trail[0]["recorded_at"]
+            .as_str()
+            .unwrap()
+            .replace('+', "%2B");
+        let first = app
+            .get_ok(
+                &format!("/chats/{chat}?at={requested_at}"),
+                &centre.siri.token,
+            )
+            .await;
+        assert_eq!(first["status"], "waiting", "{}", app.backend);
+
+        // The board then: the chat ongoing in Support; now: waiting in Sales.
+        let board_then = app
+            .get_ok(
+                &format!("/board?at={}", at.replace('+', "%2B")),
+                &centre.siri.token,
+            )
+            .await;
+        let support = board_then
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["queue_id"] == centre.support.as_str())
+            .unwrap();
+        assert_eq!(
+            (support["waiting"].as_i64(), support["ongoing"].as_i64()),
+            (Some(0), Some(1)),
+            "{}",
+            app.backend
+        );
+        let later = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let board_now = app
+            .get_ok(
+                &format!("/board?at={}", later.replace('+', "%2B")),
+                &centre.siri.token,
+            )
+            .await;
+        let sales = board_now
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["queue_id"] == centre.sales.as_str())
+            .unwrap();
+        assert_eq!(
+            (sales["waiting"].as_i64(), sales["ongoing"].as_i64()),
+            (Some(1), Some(0))
+        );
         app.finish().await;
     }
 }

@@ -15,6 +15,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/chats/{id}/audit"),
     ("get", "/reports/{kind}"),
     ("get", "/agents/{id}/activity"),
+    ("get", "/board"),
     ("get", "/me/chats"),
     ("post", "/users"),
     ("get", "/users"),

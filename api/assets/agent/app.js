@@ -14,6 +14,8 @@ import {
 } from './conversation.js';
 import { renderCustomerInfo } from './customer-info.js';
 import { renderAdmin } from './admin.js';
+import { renderDayChart, today } from './day-chart.js';
+import { openAudit, renderHistory, wireAudit } from './audit.js';
 import { chatIcon, closeIcon } from './icons.js';
 import { Presence } from './presence.js';
 
@@ -29,6 +31,12 @@ const state = {
   directory: { queues: [], categories: [] },
   /** Supervisors and administrators: the other users they can log in and out. */
   agents: null,
+  /** Supervisors and administrators: every user by id, for names in the audit trail. */
+  users: new Map(),
+  /** Supervisors and administrators: today's queue report, and the queue the chart shows. */
+  report: null,
+  chartQueue: '',
+  history: [],
   presence: new Presence(),
   drafts: new Map(),
   tab: 'incoming',
@@ -46,6 +54,13 @@ const input = $('#message-input');
 const panel = $('#chat-panel');
 
 const oversees = () => ['supervisor', 'administrator'].includes(state.me?.role);
+const TABS = ['incoming', 'queues', 'history', 'admin'];
+
+const userName = (userId) => (userId === state.me?.user_id
+  ? state.me.display_name
+  : state.users.get(userId)?.display_name);
+const queueName = (queueId) => state.directory.queues.find((q) => q.queue_id === queueId)?.name
+  ?? state.board.find((q) => q.queue_id === queueId)?.name ?? '–';
 
 // ---- rendering -----------------------------------------------------------------------------
 
@@ -77,6 +92,31 @@ function renderQueuesView() {
   });
 }
 
+function renderChart() {
+  const root = $('#day-chart');
+  root.hidden = !oversees() || !state.report;
+  if (root.hidden) return;
+  renderDayChart(root, state.report.rows, {
+    queues: state.directory.queues,
+    choice: state.chartQueue,
+    period: state.report.period,
+    onChoose: (choice) => {
+      state.chartQueue = choice;
+      renderChart();
+      $('#day-chart-queue').focus();
+    },
+  });
+}
+
+function renderHistoryView() {
+  if (!oversees()) return;
+  renderHistory($('#history'), state.history, { queueName, onAudit: audit });
+}
+
+function audit(chatId, title) {
+  openAudit(chatId, title, { names: userName, queueName, me: state.me, failed });
+}
+
 function renderLists() {
   renderChatLists(state.mine, state.selected, {
     onSelect: select,
@@ -92,6 +132,7 @@ function renderSelected() {
   $('#chat-view').hidden = !chat;
   $('#customer-info').hidden = !chat;
   if (!chat) return;
+  $('#audit-chat').hidden = !oversees();
   renderConversation(els, chat, state.me);
   renderCustomerInfo($('#customer-info'), chat, state.directory);
 }
@@ -103,6 +144,8 @@ function renderAll() {
   renderQueuesView();
   renderLists();
   renderSelected();
+  renderChart();
+  renderHistoryView();
 }
 
 let toastTimer;
@@ -149,9 +192,42 @@ async function loadChat(chatId) {
 async function loadAgents() {
   if (!oversees()) return;
   const users = await api('/users');
+  state.users = new Map(users.map((u) => [u.user_id, u]));
   state.agents = users.filter((u) => u.active && u.user_id !== state.me.user_id
     && u.role !== 'administrator');
 }
+
+// Supervisors' day chart: fetched at start and on the stream's board events, at most every 30 s.
+const CHART_EVERY = 30_000;
+let chartFetched = 0;
+let chartTimer = null;
+
+async function loadChart() {
+  if (!oversees()) return;
+  chartFetched = Date.now();
+  const period = today();
+  const range = `from=${encodeURIComponent(period.from.toISOString())}&to=${encodeURIComponent(period.to.toISOString())}`;
+  const rows = await api(`/reports/queues?${range}`);
+  state.report = { rows, period };
+  renderChart();
+}
+
+function refreshChart() {
+  if (!oversees() || chartTimer) return;
+  const wait = Math.max(0, chartFetched + CHART_EVERY - Date.now());
+  chartTimer = setTimeout(() => {
+    chartTimer = null;
+    loadChart().catch((error) => console.warn('day chart', error));
+  }, wait);
+}
+
+const refreshHistory = coalesce(async () => {
+  if (!oversees()) return;
+  const period = today();
+  state.history = await api(`/chats/history?from=${encodeURIComponent(period.from.toISOString())}`
+    + `&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}&limit=200`);
+  renderHistoryView();
+});
 
 /** Everything, from scratch: at start and whenever the live stream says to resync. */
 async function reloadAll() {
@@ -163,6 +239,8 @@ async function reloadAll() {
   if (state.selected) await loadChat(state.selected).catch(() => { state.selected = null; });
   renderAll();
   if (state.tab === 'admin') showAdmin();
+  if (state.tab === 'history') refreshHistory();
+  loadChart().catch((error) => console.warn('day chart', error));
 }
 
 // ---- the chat panel ------------------------------------------------------------------------
@@ -349,6 +427,7 @@ function onEvent(type, data) {
   }
   // A chat arrived, moved or ended: the incoming list, the agent's lists and the chat change.
   refreshWaiting();
+  if (state.tab === 'history') refreshHistory();
   const mineBefore = [...state.mine.active, ...state.mine.passive].some((c) => c.chat_id === chatId);
   const assignedToMe = type === 'ChatAssigned' && payload.agent_id === me;
   if (mineBefore || assignedToMe || payload.from_agent === me || payload.agent_id === me) refreshMine();
@@ -377,6 +456,7 @@ function startLive() {
     onBoard: (queues) => {
       state.board = queues;
       renderQueuesView();
+      refreshChart();
     },
     onResync: () => reloadAll().catch(failed),
     onStatus: onLiveStatus,
@@ -391,11 +471,12 @@ async function showAdmin() {
 
 function setTab(tab) {
   state.tab = tab;
-  for (const name of ['incoming', 'queues', 'admin']) {
+  for (const name of TABS) {
     $(`#tab-${name}`).setAttribute('aria-selected', String(name === tab));
     $(`#view-${name}`).hidden = name !== tab;
   }
   if (tab === 'admin') showAdmin();
+  if (tab === 'history') refreshHistory();
 }
 
 async function startConsole(user) {
@@ -405,6 +486,9 @@ async function startConsole(user) {
   $('#console-view').hidden = false;
   $('#user-name').textContent = user.display_name;
   $('#tab-admin').hidden = user.role !== 'administrator';
+  $('#tab-history').hidden = !oversees();
+  state.report = null;
+  state.history = [];
   setTab('incoming');
   await reloadAll();
   startLive();
@@ -416,6 +500,9 @@ function showLogin() {
   state.selected = null;
   state.chats.clear();
   state.drafts.clear();
+  clearTimeout(chartTimer);
+  chartTimer = null;
+  if ($('#audit-dialog').open) $('#audit-dialog').close();
   $('#console-view').hidden = true;
   $('#login-view').hidden = false;
   translate();
@@ -467,6 +554,12 @@ function wire() {
   }
   $('#panel-toggle').prepend(chatIcon());
   $('#close-panel').append(closeIcon());
+  $('#audit-close').append(closeIcon());
+  wireAudit();
+  $('#audit-chat').addEventListener('click', () => {
+    const chat = state.chats.get(state.selected);
+    if (chat) audit(chat.chat_id, chat.customer_name);
+  });
   $('#login-form').addEventListener('submit', signIn);
   $('#sign-out').addEventListener('click', signOut);
   $('#presence-toggle').addEventListener('click', togglePresence);
@@ -475,7 +568,7 @@ function wire() {
     setPanel(false);
     $('#panel-toggle').focus();
   });
-  for (const name of ['incoming', 'queues', 'admin']) {
+  for (const name of TABS) {
     $(`#tab-${name}`).addEventListener('click', () => setTab(name));
   }
   $('#composer').addEventListener('submit', send);

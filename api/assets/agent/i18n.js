@@ -108,6 +108,36 @@ const STRINGS = {
     saved: 'Lagret.',
     yes: 'Ja',
     no: 'Nei',
+    tabHistory: 'Historikk',
+    historyTitle: 'Dagens chatter',
+    historyEmpty: 'Ingen chatter i dag ennå.',
+    statusLabel: 'Status',
+    messagesCount: 'Meldinger',
+    audit: 'Revisjon',
+    auditOf: 'Revisjon og avspilling av chatten med {name}',
+    auditTitle: 'Revisjon: {name}',
+    auditTrail: 'Hendelser',
+    eventType: 'Hendelse',
+    who: 'Hvem',
+    requestId: 'Forespørsels-id',
+    actorRouting: 'Automatisk fordeling',
+    replay: 'Avspilling',
+    replayPick: 'Velg et tidspunkt i chatten',
+    replayHere: 'Vis chatten slik den var her',
+    replayAt: 'Slik chatten sto {time}, etter {type}',
+    replayNoMessages: 'Ingen meldinger ennå på dette tidspunktet.',
+    asOf: 'Per',
+    loading: 'Laster …',
+    close: 'Lukk',
+    todayChart: 'I dag',
+    chartQueue: 'Kø i diagrammet',
+    allQueues: 'Alle køer',
+    chartEmpty: 'Ingen chatter i køene i dag ennå.',
+    chartLabel: 'Tilbudte og forlatte chatter per kvarter, og servicenivået, i dag',
+    chartTip: '{time}: {offered} tilbudt, {abandoned} forlatt, servicenivå {sl}',
+    offered: 'Tilbudt',
+    abandoned: 'Forlatt',
+    serviceLevel: 'Servicenivå',
   },
   en: {
     signInTitle: 'Sign in to the agent console',
@@ -215,6 +245,36 @@ const STRINGS = {
     saved: 'Saved.',
     yes: 'Yes',
     no: 'No',
+    tabHistory: 'History',
+    historyTitle: 'Today\'s chats',
+    historyEmpty: 'No chats today yet.',
+    statusLabel: 'Status',
+    messagesCount: 'Messages',
+    audit: 'Audit',
+    auditOf: 'Audit and replay the chat with {name}',
+    auditTitle: 'Audit: {name}',
+    auditTrail: 'Events',
+    eventType: 'Event',
+    who: 'Who',
+    requestId: 'Request id',
+    actorRouting: 'Automatic routing',
+    replay: 'Replay',
+    replayPick: 'Choose a moment in the chat',
+    replayHere: 'Show the chat as it was here',
+    replayAt: 'The chat as it stood at {time}, after {type}',
+    replayNoMessages: 'No messages yet at this moment.',
+    asOf: 'As of',
+    loading: 'Loading …',
+    close: 'Close',
+    todayChart: 'Today',
+    chartQueue: 'Queue in the chart',
+    allQueues: 'All queues',
+    chartEmpty: 'No chats in the queues today yet.',
+    chartLabel: 'Offered and abandoned chats per quarter hour, and the service level, today',
+    chartTip: '{time}: {offered} offered, {abandoned} abandoned, service level {sl}',
+    offered: 'Offered',
+    abandoned: 'Abandoned',
+    serviceLevel: 'Service level',
   },
 };
 
@@ -262,6 +322,14 @@ export function formatTime(iso) {
   return new Intl.DateTimeFormat(locale(), sameDay
     ? { hour: '2-digit', minute: '2-digit' }
     : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
+}
+
+/** A local clock time, HH:MM (or HH:MM:SS). */
+export function formatClock(date, seconds = false) {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) return '–';
+  return new Intl.DateTimeFormat(locale(), {
+    hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}),
+  }).format(date);
 }
 
 /** How long ago `iso` was, as "45 s", "3 min", "1 t 5 min". */

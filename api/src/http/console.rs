@@ -106,6 +106,16 @@ const AGENT: &[Asset] = &[
         content_type: JS,
         body: include_str!("../../assets/agent/admin.js"),
     },
+    Asset {
+        name: "day-chart.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/day-chart.js"),
+    },
+    Asset {
+        name: "audit.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/audit.js"),
+    },
 ];
 
 const CONSOLE_PAGE: &str = include_str!("../../assets/agent/index.html");

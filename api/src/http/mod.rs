@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/chats/{id}/end", post(chats::end))
         .route("/reports/{kind}", get(reports::report))
         .route("/agents/{id}/activity", get(reports::agent_activity))
+        .route("/board", get(reports::board_at))
         .route("/events", get(events::staff_stream));
     let customer = Router::new()
         .route("/widget/config", get(customer::widget_config))

@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         audit::audit,
         reports::report,
         reports::agent_activity,
+        reports::board_at,
         presence::set_for_agent,
         admin::create_user,
         admin::list_users,

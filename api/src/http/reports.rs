@@ -199,3 +199,39 @@ pub async fn agent_activity(
     .await?;
     Ok(Json(rows))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Instant {
+    /// The instant (RFC 3339).
+    at: DateTime<Utc>,
+}
+
+/// The queue board as it stood at an instant: waiting, ongoing and logged-in agents per queue.
+#[utoipa::path(
+    get,
+    path = "/api/v1/board",
+    tag = "supervision",
+    params(Instant),
+    responses(
+        (status = 200, description = "Queues with chats or agents at that instant", body = [reports::PastQueueStatus]),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (
+            status = 403, description = "Supervisors and administrators only",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 503, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn board_at(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(instant): ApiQuery<Instant>,
+) -> Result<Json<Vec<reports::PastQueueStatus>>, ApiError> {
+    staff.require_oversight()?;
+    Ok(Json(
+        reports::board_at(state.db.any(), &timestamp(instant.at)).await?,
+    ))
+}

@@ -27,6 +27,9 @@
       fixErrors: 'Se over feltene som er merket.',
       queue: 'Du er nummer {n} i køen.',
       queueNext: 'Du er den neste i køen.',
+      estimate: 'Anslått ventetid: {time}.',
+      minutes: 'ca. {n} min',
+      underMinute: 'under ett minutt',
       waiting: 'Venter på en ledig rådgiver …',
       connected: 'Du chatter med {name}.',
       ended: 'Chatten er avsluttet. Takk for praten!',
@@ -57,6 +60,9 @@
       fixErrors: 'Please check the marked fields.',
       queue: 'You are number {n} in the queue.',
       queueNext: 'You are next in the queue.',
+      estimate: 'Estimated wait: {time}.',
+      minutes: 'about {n} min',
+      underMinute: 'under a minute',
       waiting: 'Waiting for an available adviser …',
       connected: 'You are chatting with {name}.',
       ended: 'The chat has ended. Thank you!',
@@ -279,7 +285,7 @@
     } else if (view.status === 'assigned') {
       status.textContent = t('connected', { name: view.agent_name ?? t('agent') });
     } else {
-      renderQueuePosition(view.queue_position);
+      renderQueuePosition(view.queue_position, view.estimated_wait_seconds);
     }
     status.dataset.status = view.status;
     composer.hidden = ended();
@@ -291,9 +297,14 @@
     if (stuck) transcript.scrollTop = transcript.scrollHeight;
   }
 
-  function renderQueuePosition(position) {
+  function renderQueuePosition(position, estimate) {
     if (!position) status.textContent = t('waiting');
     else status.textContent = position === 1 ? t('queueNext') : t('queue', { n: position });
+    // The estimate comes from the queue's recent pace; there is none until it has one.
+    if (position && Number.isFinite(estimate)) {
+      const time = estimate < 60 ? t('underMinute') : t('minutes', { n: Math.round(estimate / 60) });
+      status.textContent += ` ${t('estimate', { time })}`;
+    }
   }
 
   function listen() {
@@ -316,8 +327,8 @@
       }
     });
     stream.addEventListener('queue', (event) => {
-      const { queue_position: position } = JSON.parse(event.data);
-      if (view.status === 'waiting') renderQueuePosition(position);
+      const { queue_position: position, estimated_wait_seconds: estimate } = JSON.parse(event.data);
+      if (view.status === 'waiting') renderQueuePosition(position, estimate);
     });
   }
 

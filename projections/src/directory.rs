@@ -20,7 +20,8 @@ const TABLES: &[Table] = &[
     Table {
         name: "queues",
         columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL,
-                  no_agent_notice_after_seconds bigint, overflow_queue_id text",
+                  no_agent_notice_after_seconds bigint, overflow_queue_id text,
+                  service_level_seconds bigint",
         indexes: &[],
     },
     Table {
@@ -56,7 +57,7 @@ impl Projection for DirectoryTables {
     }
 
     fn version(&self) -> i64 {
-        2
+        3
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -133,13 +134,15 @@ impl Projection for DirectoryTables {
                 queue_id, settings, ..
             } => {
                 sqlx::query(&format!(
-                    "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3
+                    "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3,
+                        service_level_seconds = $4
                       WHERE queue_id = $1",
                     g.table("queues")
                 ))
                 .bind(queue_id.to_string())
                 .bind(settings.no_agent_notice_after_seconds.map(i64::from))
                 .bind(settings.overflow_queue_id.map(|q| q.to_string()))
+                .bind(settings.service_level_seconds.map(i64::from))
                 .execute(&mut *conn)
                 .await?;
             }

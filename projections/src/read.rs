@@ -53,9 +53,11 @@ pub struct QueueRow {
     pub name: String,
     pub no_agent_notice_after_seconds: Option<i64>,
     pub overflow_queue_id: Option<String>,
+    pub service_level_seconds: Option<i64>,
 }
 
-const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id";
+const QUEUE_COLUMNS: &str =
+    "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id, service_level_seconds";
 
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
     sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))

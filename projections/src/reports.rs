@@ -66,6 +66,11 @@ const TABLES: &[Table] = &[
         indexes: &[("at", "agent_id, at")],
     },
     Table {
+        name: "report_queue_thresholds",
+        columns: "queue_id text PRIMARY KEY, service_level_seconds double precision NOT NULL",
+        indexes: &[],
+    },
+    Table {
         name: "report_agent_sessions",
         columns: "agent_id text PRIMARY KEY, since text NOT NULL",
         indexes: &[],
@@ -103,6 +108,7 @@ fn parse(at: &str) -> Option<DateTime<Utc>> {
 }
 
 struct Tables {
+    thresholds: String,
     chats: String,
     queues: String,
     agents: String,
@@ -112,6 +118,7 @@ struct Tables {
 impl Tables {
     fn of(g: Generation) -> Self {
         Self {
+            thresholds: g.table("report_queue_thresholds"),
             chats: g.table("report_chats"),
             queues: g.table("report_queue_intervals"),
             agents: g.table("report_agent_intervals"),
@@ -201,7 +208,7 @@ impl Projection for Reports {
     }
 
     fn version(&self) -> i64 {
-        3
+        4
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -238,6 +245,24 @@ impl Projection for Reports {
             DomainEvent::Chat(chat) => fold_chat(conn, &t, &event.aggregate_id, chat).await?,
             DomainEvent::Presence(presence) => {
                 fold_presence(conn, &t, &event.aggregate_id, presence).await?
+            }
+            DomainEvent::Directory(samtale_domain::DirectoryEvent::QueueConfigured {
+                queue_id,
+                settings,
+                ..
+            }) => {
+                let threshold = settings
+                    .service_level_seconds
+                    .map_or(SERVICE_LEVEL_SECONDS, f64::from);
+                sqlx::query(&format!(
+                    "INSERT INTO {} (queue_id, service_level_seconds) VALUES ($1, $2)
+                     ON CONFLICT (queue_id) DO UPDATE SET service_level_seconds = excluded.service_level_seconds",
+                    t.thresholds
+                ))
+                .bind(queue_id.to_string())
+                .bind(threshold)
+                .execute(&mut *conn)
+                .await?;
             }
             DomainEvent::Directory(_) => {}
         }
@@ -490,7 +515,14 @@ async fn fold_chat(
                 .bind(wait)
                 .execute(&mut *conn)
                 .await?;
-                let within = i64::from(wait <= SERVICE_LEVEL_SECONDS);
+                let threshold: Option<f64> = sqlx::query_scalar(&format!(
+                    "SELECT service_level_seconds FROM {} WHERE queue_id = $1",
+                    t.thresholds
+                ))
+                .bind(queue.clone())
+                .fetch_optional(&mut *conn)
+                .await?;
+                let within = i64::from(wait <= threshold.unwrap_or(SERVICE_LEVEL_SECONDS));
                 let interval = parse(&requested_at).map(interval_of).unwrap_or(*at);
                 t.add_queue(
                     conn,

@@ -553,3 +553,86 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
         test_db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn a_queues_own_service_level_threshold_decides_what_counts_as_answered_in_time() {
+    use samtale_domain::directory::{QueueSettings, DIRECTORY_ID};
+    use samtale_domain::{Directory, DirectoryCommand};
+    for test_db in test_databases().await {
+        let db = &test_db.db;
+        let projections = Projections::standard(db.clone());
+        projections.install().await.unwrap();
+        let scenario = Scenario::new(db);
+        let directory: Commands<Directory> = Commands::new(
+            Arc::new(db.event_repository()),
+            db.event_log(),
+            NoServices,
+            10,
+        );
+        let queue = QueueId(Uuid::from_u128(1));
+        let admin = Actor::System;
+        let t = |m: u32, s: u32| Utc.with_ymd_and_hms(2026, 11, 25, 11, m, s).unwrap();
+        for command in [
+            DirectoryCommand::CreateQueue {
+                queue_id: queue,
+                name: Name::parse("Tålmodig").unwrap(),
+                by: admin,
+                at: t(0, 0),
+            },
+            DirectoryCommand::ConfigureQueue {
+                queue_id: queue,
+                settings: QueueSettings {
+                    service_level_seconds: Some(150),
+                    ..QueueSettings::default()
+                },
+                by: admin,
+                at: t(0, 0),
+            },
+        ] {
+            directory
+                .execute(DIRECTORY_ID, command, &context())
+                .await
+                .unwrap();
+        }
+        let kari = UserId(Uuid::new_v4());
+        let chat = Uuid::new_v4().to_string();
+        scenario
+            .chat(
+                &chat,
+                ChatCommand::Request {
+                    queue_id: queue,
+                    category_id: None,
+                    customer_name: Name::parse("Kunde").unwrap(),
+                    form: vec![],
+                    answers: BTreeMap::new(),
+                    at: t(0, 0),
+                },
+            )
+            .await;
+        scenario
+            .chat(
+                &chat,
+                ChatCommand::Assign {
+                    agent_id: kari,
+                    via: Assignment::Pickup,
+                    by: Actor::staff(kari, Role::Agent),
+                    at: t(2, 0),
+                },
+            )
+            .await;
+        projections.catch_up().await.unwrap();
+        let within: i64 = sqlx::query_scalar(
+            "SELECT answered_within_threshold FROM report_queue_intervals WHERE queue_id = $1",
+        )
+        .bind(queue.to_string())
+        .fetch_one(db.any())
+        .await
+        .unwrap();
+        assert_eq!(
+            within, 1,
+            "{}: 120 s is within this queue's 150 s",
+            test_db.backend_name
+        );
+        test_db.drop_schema().await;
+    }
+}

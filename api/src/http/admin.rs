@@ -540,6 +540,8 @@ pub struct QueueSettingsBody {
     /// Where such a chat then overflows to, if anywhere.
     #[schema(format = Uuid)]
     overflow_queue_id: Option<String>,
+    /// Answered within this many seconds counts towards the service level (default 60).
+    service_level_seconds: Option<u32>,
 }
 
 /// How the queue treats customers who wait while no agent is logged in.
@@ -575,6 +577,7 @@ pub async fn configure_queue(
             .as_deref()
             .map(|q| parse_id("overflow_queue_id", q))
             .transpose()?,
+        service_level_seconds: body.service_level_seconds,
     };
     let command = DirectoryCommand::ConfigureQueue {
         queue_id: parse_id("queue id", &id)?,

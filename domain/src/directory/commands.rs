@@ -14,6 +14,10 @@ pub struct QueueSettings {
     pub no_agent_notice_after_seconds: Option<u32>,
     /// Where such a chat then overflows to, if anywhere.
     pub overflow_queue_id: Option<QueueId>,
+    /// Chats answered within this many seconds count towards the queue's service level.
+    /// `None`: the default of 60 s. (Absent in events written before it existed.)
+    #[serde(default)]
+    pub service_level_seconds: Option<u32>,
 }
 
 /// The fields of a user an administrator can change; `None` leaves a field as it is.

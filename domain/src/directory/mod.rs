@@ -77,7 +77,7 @@ pub enum DirectoryError {
     BadCapacity,
     #[error("a queue cannot overflow to itself")]
     OverflowToItself,
-    #[error("the notice delay must be at least one second")]
+    #[error("notice delays and service-level thresholds must be at least one second")]
     BadTimeout,
     #[error("invalid form field: {0}")]
     BadField(#[from] FieldDefinitionError),
@@ -217,7 +217,9 @@ impl Directory {
                         return Err(DirectoryError::OverflowToItself);
                     }
                 }
-                if settings.no_agent_notice_after_seconds == Some(0) {
+                if settings.no_agent_notice_after_seconds == Some(0)
+                    || settings.service_level_seconds == Some(0)
+                {
                     return Err(DirectoryError::BadTimeout);
                 }
                 E::QueueConfigured {

@@ -201,6 +201,7 @@ fn a_queue_cannot_overflow_to_itself() {
             settings: QueueSettings {
                 no_agent_notice_after_seconds: Some(60),
                 overflow_queue_id: Some(support()),
+                service_level_seconds: None,
             },
             by: admin(),
             at: at(),
@@ -217,6 +218,7 @@ fn a_queue_overflows_only_to_an_existing_queue() {
             settings: QueueSettings {
                 no_agent_notice_after_seconds: Some(60),
                 overflow_queue_id: Some(QueueId(Uuid::from_u128(99))),
+                service_level_seconds: None,
             },
             by: admin(),
             at: at(),

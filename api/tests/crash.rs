@@ -55,12 +55,19 @@ async fn start(database_url: &str, port: u16) -> Server {
     panic!("the server did not become ready");
 }
 
-async fn post(client: &Client, url: String, token: &str, body: Value) -> Option<Value> {
+/// A POST that gives up after `patience`; `None` for any failure, as a client would see it.
+async fn post_within(
+    patience: Duration,
+    client: &Client,
+    url: String,
+    token: &str,
+    body: Value,
+) -> Option<Value> {
     let response = client
         .post(url)
         .bearer_auth(token)
         .json(&body)
-        .timeout(Duration::from_secs(5))
+        .timeout(patience)
         .send()
         .await
         .ok()?;
@@ -68,6 +75,11 @@ async fn post(client: &Client, url: String, token: &str, body: Value) -> Option<
         return None;
     }
     response.json().await.ok()
+}
+
+/// Setup and retries may wait: only the sends racing the kill need to give up quickly.
+async fn post(client: &Client, url: String, token: &str, body: Value) -> Option<Value> {
+    post_within(Duration::from_secs(30), client, url, token, body).await
 }
 
 async fn scenario(database_url: &str) {

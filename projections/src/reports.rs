@@ -107,6 +107,18 @@ fn parse(at: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// What one event adds to a queue interval.
+#[derive(Default)]
+struct QueueDelta {
+    offered: i64,
+    answered: i64,
+    abandoned: i64,
+    within: i64,
+    wait: f64,
+    handled: i64,
+    handle: f64,
+}
+
 struct Tables {
     thresholds: String,
     chats: String,
@@ -126,30 +138,40 @@ impl Tables {
         }
     }
 
-    /// Adds to a queue interval's counters, creating the row at zero first.
+    /// Adds to a queue interval's counters in one statement of constant text, so it is
+    /// prepared once and reused for every event.
     async fn add_queue(
         &self,
         conn: &mut AnyConnection,
         queue: &str,
         interval: DateTime<Utc>,
-        changes: &str,
+        delta: QueueDelta,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(&format!(
-            "INSERT INTO {} (queue_id, interval_start, offered, answered, abandoned, answered_within_threshold,
+            "INSERT INTO {q} (queue_id, interval_start, offered, answered, abandoned, answered_within_threshold,
                 wait_seconds_total, wait_seconds_max, handled, handle_seconds_total)
-             VALUES ($1, $2, 0, 0, 0, 0, 0, 0, 0, 0) ON CONFLICT DO NOTHING",
-            self.queues
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)
+             ON CONFLICT (queue_id, interval_start) DO UPDATE SET
+                offered = {q}.offered + excluded.offered,
+                answered = {q}.answered + excluded.answered,
+                abandoned = {q}.abandoned + excluded.abandoned,
+                answered_within_threshold = {q}.answered_within_threshold + excluded.answered_within_threshold,
+                wait_seconds_total = {q}.wait_seconds_total + excluded.wait_seconds_total,
+                wait_seconds_max = CASE WHEN {q}.wait_seconds_max < excluded.wait_seconds_max
+                                        THEN excluded.wait_seconds_max ELSE {q}.wait_seconds_max END,
+                handled = {q}.handled + excluded.handled,
+                handle_seconds_total = {q}.handle_seconds_total + excluded.handle_seconds_total",
+            q = self.queues
         ))
         .bind(queue.to_string())
         .bind(timestamp(interval))
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(&format!(
-            "UPDATE {} SET {changes} WHERE queue_id = $1 AND interval_start = $2",
-            self.queues
-        ))
-        .bind(queue.to_string())
-        .bind(timestamp(interval))
+        .bind(delta.offered)
+        .bind(delta.answered)
+        .bind(delta.abandoned)
+        .bind(delta.within)
+        .bind(delta.wait)
+        .bind(delta.handled)
+        .bind(delta.handle)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -485,13 +507,12 @@ async fn fold_chat(
             .bind(timestamp(*at))
             .execute(&mut *conn)
             .await?;
-            t.add_queue(
-                conn,
-                &queue_id.to_string(),
-                interval_of(*at),
-                "offered = offered + 1",
-            )
-            .await?;
+            let offered = QueueDelta {
+                offered: 1,
+                ..QueueDelta::default()
+            };
+            t.add_queue(conn, &queue_id.to_string(), interval_of(*at), offered)
+                .await?;
         }
         (
             ChatEvent::ChatAssigned { agent_id, at, .. },
@@ -524,17 +545,13 @@ async fn fold_chat(
                 .await?;
                 let within = i64::from(wait <= threshold.unwrap_or(SERVICE_LEVEL_SECONDS));
                 let interval = parse(&requested_at).map(interval_of).unwrap_or(*at);
-                t.add_queue(
-                    conn,
-                    &queue,
-                    interval,
-                    &format!(
-                        "answered = answered + 1, answered_within_threshold = answered_within_threshold + {within},
-                         wait_seconds_total = wait_seconds_total + {wait},
-                         wait_seconds_max = CASE WHEN wait_seconds_max < {wait} THEN {wait} ELSE wait_seconds_max END"
-                    ),
-                )
-                .await?;
+                let answered = QueueDelta {
+                    answered: 1,
+                    within,
+                    wait,
+                    ..QueueDelta::default()
+                };
+                t.add_queue(conn, &queue, interval, answered).await?;
             }
         }
         (ChatEvent::MessageSent { author, at, .. }, Some(_)) => {
@@ -608,19 +625,19 @@ async fn end(
     .await?;
     if outcome == "abandoned" {
         let interval = parse(&requested_at).map(interval_of).unwrap_or(at);
-        t.add_queue(conn, &queue, interval, "abandoned = abandoned + 1")
-            .await?;
+        let abandoned = QueueDelta {
+            abandoned: 1,
+            ..QueueDelta::default()
+        };
+        t.add_queue(conn, &queue, interval, abandoned).await?;
     }
     if let Some(handle) = handle {
-        t.add_queue(
-            conn,
-            &queue,
-            interval_of(at),
-            &format!(
-                "handled = handled + 1, handle_seconds_total = handle_seconds_total + {handle}"
-            ),
-        )
-        .await?;
+        let handled = QueueDelta {
+            handled: 1,
+            handle,
+            ..QueueDelta::default()
+        };
+        t.add_queue(conn, &queue, interval_of(at), handled).await?;
     }
     if let (Some(agent), Some(assigned_at)) = (agent, assigned_at) {
         t.credit_chat_time(conn, &agent, &assigned_at, at).await?;

@@ -1,7 +1,7 @@
 //! The agent's work on chats: the queue overview, the incoming list, picking up, talking,
 //! reading, transferring, ending, and the history.
 
-use super::views::{chat_row, chat_view, sent_message, ChatView};
+use super::views::{chat_row, chat_view, destination, sent_message, ChatView};
 use crate::app::{command_context, AppState};
 use crate::auth::Staff;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use samtale_domain::chat::Assignment;
 use samtale_domain::text::MessageText;
-use samtale_domain::{CategoryId, ChatCommand, ChatId, MessageId, QueueId};
+use samtale_domain::{Actor, ChatCommand, ChatId, MessageId};
 use samtale_projections::read::{
     self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus, WaitingChat,
 };
@@ -230,13 +230,6 @@ impl NewMessage {
     }
 }
 
-/// The command key of a message: the chat and the client's id, so a retry is recognised.
-pub fn message_key(chat_id: &str, client_message_id: &Option<String>) -> Option<String> {
-    client_message_id
-        .as_ref()
-        .map(|id| format!("message:{chat_id}:{id}"))
-}
-
 /// A retried `client_message_id` returns the first message, never a duplicate.
 #[utoipa::path(
     post,
@@ -269,25 +262,42 @@ pub async fn send(
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
     let chat = visible_chat(&state, &staff, &id).await?;
+    let message = send_as(&state, staff.actor(), &meta, &chat.chat_id, &body).await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+/// Sends `body` into the chat as `by`, once per client message id, and returns the message
+/// as stored (the first attempt's, for a retry). Shared by agents and customers.
+pub(super) async fn send_as(
+    state: &AppState,
+    by: Actor,
+    meta: &RequestMeta,
+    chat_id: &str,
+    body: &NewMessage,
+) -> Result<MessageRow, ApiError> {
     let (text, client_message_id) = body.parse()?;
     let message_id = MessageId(Uuid::now_v7());
     let command = ChatCommand::SendMessage {
         message_id,
         text,
         client_message_id: client_message_id.clone(),
-        by: staff.actor(),
+        by,
         at: meta.at,
     };
-    let key = message_key(&chat.chat_id, &client_message_id);
-    run(&state, &staff, &meta, &chat.chat_id, command, key).await?;
-    let message = sent_message(
+    let key = client_message_id
+        .as_ref()
+        .map(|id| format!("message:{chat_id}:{id}"));
+    let context = command_context(&by, meta, key);
+    state
+        .execute(&state.chats, chat_id, command, &context)
+        .await?;
+    sent_message(
         state.db.any(),
-        &chat.chat_id,
+        chat_id,
         client_message_id.as_deref(),
         &message_id.to_string(),
     )
-    .await?;
-    Ok((StatusCode::CREATED, Json(message)))
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -374,30 +384,8 @@ pub async fn transfer(
     ApiJson(target): ApiJson<TransferTarget>,
 ) -> Result<Json<ChatView>, ApiError> {
     let chat = visible_chat(&state, &staff, &id).await?;
-    let (to_queue, to_category): (QueueId, Option<CategoryId>) =
-        match (target.queue_id, target.category_id) {
-            (None, Some(category)) => {
-                let found = read::category(state.db.any(), &category)
-                    .await?
-                    .ok_or_else(|| ApiError::invalid_field("category_id", "no such category"))?;
-                (
-                    parse_id("queue_id", &found.queue_id)?,
-                    Some(parse_id("category_id", &category)?),
-                )
-            }
-            (Some(queue), None) => {
-                read::queue(state.db.any(), &queue)
-                    .await?
-                    .ok_or_else(|| ApiError::invalid_field("queue_id", "no such queue"))?;
-                (parse_id("queue_id", &queue)?, None)
-            }
-            _ => {
-                return Err(ApiError::invalid_field(
-                    "queue_id",
-                    "give exactly one of queue_id and category_id",
-                ))
-            }
-        };
+    let (to_queue, to_category) =
+        destination(state.db.any(), target.queue_id, target.category_id).await?;
     let command = ChatCommand::Transfer {
         to_queue,
         to_category,

@@ -1,9 +1,9 @@
 //! The customer side, used by the web widget: the pre-chat form, starting a chat, talking,
 //! closing the client. A chat's `customer_token` opens that chat and nothing else.
 
-use super::chats::{message_key, NewMessage};
+use super::chats::{send_as, NewMessage};
 use super::events;
-use super::views::{chat_row, chat_view, sent_message, ChatView};
+use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::app::{command_context, AppState};
 use crate::auth::{new_token, token_hash, Customer};
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
@@ -15,7 +15,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use samtale_domain::form::FormField;
 use samtale_domain::text::Name;
-use samtale_domain::{Actor, CategoryId, ChatCommand, ChatId, MessageId, QueueId};
+use samtale_domain::{Actor, ChatCommand, ChatId};
 use samtale_projections::read::{self, CategoryRow, MessageRow, QueueRow};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -110,30 +110,8 @@ pub async fn start(
         .limits
         .check(Limit::ChatStart, &client.ip().to_string())?;
     let customer_name = Name::parse(start.name).map_err(|e| text_error("name", e))?;
-    let (queue_id, category_id): (QueueId, Option<CategoryId>) =
-        match (start.category_id, start.queue_id) {
-            (Some(category), None) => {
-                let found = read::category(state.db.any(), &category)
-                    .await?
-                    .ok_or_else(|| ApiError::invalid_field("category_id", "no such category"))?;
-                (
-                    parse_id("queue_id", &found.queue_id)?,
-                    Some(parse_id("category_id", &category)?),
-                )
-            }
-            (None, Some(queue)) => {
-                read::queue(state.db.any(), &queue)
-                    .await?
-                    .ok_or_else(|| ApiError::invalid_field("queue_id", "no such queue"))?;
-                (parse_id("queue_id", &queue)?, None)
-            }
-            _ => {
-                return Err(ApiError::invalid_field(
-                    "category_id",
-                    "give exactly one of category_id and queue_id",
-                ))
-            }
-        };
+    let (queue_id, category_id) =
+        destination(state.db.any(), start.queue_id, start.category_id).await?;
     let chat_id = match &meta.idempotency_key {
         Some(key) => ChatId(Uuid::new_v5(&CHAT_NAMESPACE, key.as_bytes())),
         None => ChatId(Uuid::now_v7()),
@@ -242,30 +220,7 @@ pub async fn send(
 ) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
     let chat_id = own_chat(&customer, &id)?;
     state.limits.check(Limit::CustomerMessage, &chat_id)?;
-    let (text, client_message_id) = body.parse()?;
-    let message_id = MessageId(Uuid::now_v7());
-    let command = ChatCommand::SendMessage {
-        message_id,
-        text,
-        client_message_id: client_message_id.clone(),
-        by: Actor::Customer,
-        at: meta.at,
-    };
-    let context = command_context(
-        &Actor::Customer,
-        &meta,
-        message_key(&chat_id, &client_message_id),
-    );
-    state
-        .execute(&state.chats, &chat_id, command, &context)
-        .await?;
-    let message = sent_message(
-        state.db.any(),
-        &chat_id,
-        client_message_id.as_deref(),
-        &message_id.to_string(),
-    )
-    .await?;
+    let message = send_as(&state, Actor::Customer, &meta, &chat_id, &body).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }
 

@@ -1,7 +1,9 @@
 //! Response shapes shared by the agent and customer sides.
 
 use crate::error::ApiError;
+use crate::extract::parse_id;
 use samtale_domain::form::FormAnswer;
+use samtale_domain::{CategoryId, QueueId};
 use samtale_projections::read::{self, ChatRow, MessageRow};
 use serde::Serialize;
 use sqlx::AnyPool;
@@ -81,4 +83,34 @@ pub async fn sent_message(
         None => read::message(db, message_id).await?,
     };
     found.ok_or_else(|| ApiError::Internal("sent message not in the read model".into()))
+}
+
+/// Where a chat is headed: a queue, or a category (and so its queue). Exactly one must be
+/// given; an unknown one is a 422 naming the field. Shared by starting and transferring.
+pub async fn destination(
+    db: &AnyPool,
+    queue_id: Option<String>,
+    category_id: Option<String>,
+) -> Result<(QueueId, Option<CategoryId>), ApiError> {
+    match (queue_id, category_id) {
+        (None, Some(category)) => {
+            let found = read::category(db, &category)
+                .await?
+                .ok_or_else(|| ApiError::invalid_field("category_id", "no such category"))?;
+            Ok((
+                parse_id("queue_id", &found.queue_id)?,
+                Some(parse_id("category_id", &category)?),
+            ))
+        }
+        (Some(queue), None) => {
+            read::queue(db, &queue)
+                .await?
+                .ok_or_else(|| ApiError::invalid_field("queue_id", "no such queue"))?;
+            Ok((parse_id("queue_id", &queue)?, None))
+        }
+        _ => Err(ApiError::invalid_field(
+            "queue_id",
+            "give exactly one of queue_id and category_id",
+        )),
+    }
 }

@@ -74,6 +74,55 @@ impl Api {
 }
 
 /// Answers for every field of the pre-chat form that a validator accepts.
+/// A staffed queue of the run's own: its id and each agent's (user id, token).
+pub struct Staffed {
+    pub queue_id: String,
+    pub agents: Vec<(String, String)>,
+}
+
+impl Api {
+    /// Creates a queue and `count` agents in it (capacity 20), so runs never disturb each other.
+    pub async fn staffed_queue(
+        &self,
+        admin_password: &str,
+        label: &str,
+        count: usize,
+    ) -> anyhow::Result<Staffed> {
+        let admin = self.login("admin", admin_password).await?;
+        let run_id = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let queue = self
+            .post(
+                "/queues",
+                &admin,
+                json!({"name": format!("{label} {run_id}")}),
+            )
+            .await?;
+        let queue_id = queue["queue_id"].as_str().context("queue id")?.to_string();
+        let mut agents = Vec::new();
+        for i in 0..count {
+            let username = format!("{}-{run_id}-{i}", label.to_lowercase());
+            let password = format!("{label} password {run_id}");
+            let user = self
+                .post(
+                    "/users",
+                    &admin,
+                    json!({"username": username, "display_name": username, "password": password,
+                           "role": "agent", "max_concurrent_chats": 20}),
+                )
+                .await?;
+            let user_id = user["user_id"].as_str().context("user id")?.to_string();
+            self.post(
+                &format!("/queues/{queue_id}/members"),
+                &admin,
+                json!({"user_id": user_id}),
+            )
+            .await?;
+            agents.push((user_id, self.login(&username, &password).await?));
+        }
+        Ok(Staffed { queue_id, agents })
+    }
+}
+
 pub fn form_answers(config: &Value) -> Value {
     let mut answers = serde_json::Map::new();
     for field in config["fields"].as_array().into_iter().flatten() {

@@ -38,36 +38,12 @@ pub async fn arrivals(config: ArrivalsConfig) -> anyhow::Result<()> {
         client: Client::builder().build()?,
         base: config.url.trim_end_matches('/').to_string(),
     });
-    let admin = api.login("admin", &config.admin_password).await?;
-    let run_id = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let queue = api
-        .post(
-            "/queues",
-            &admin,
-            json!({"name": format!("Arrivals {run_id}")}),
-        )
+    let staffed = api
+        .staffed_queue(&config.admin_password, "Arrivals", config.agents)
         .await?;
-    let queue_id = queue["queue_id"].as_str().context("queue id")?.to_string();
+    let queue_id = staffed.queue_id;
     let timings: Arc<Mutex<HashMap<String, Timing>>> = Arc::default();
-    for i in 0..config.agents {
-        let username = format!("arrivals-{run_id}-{i}");
-        let password = format!("arrivals password {run_id}");
-        let user = api
-            .post(
-                "/users",
-                &admin,
-                json!({"username": username, "display_name": username, "password": password,
-                                          "role": "agent", "max_concurrent_chats": 20}),
-            )
-            .await?;
-        let user_id = user["user_id"].as_str().context("user id")?.to_string();
-        api.post(
-            &format!("/queues/{queue_id}/members"),
-            &admin,
-            json!({"user_id": user_id}),
-        )
-        .await?;
-        let token = api.login(&username, &password).await?;
+    for (user_id, token) in staffed.agents {
         let mut stream = api.stream("/events", &token).await?;
         api.post("/me/presence", &token, json!({"logged_in": true}))
             .await?;

@@ -105,34 +105,11 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<()> {
     };
     memory("at start");
 
-    // The load's own queue, category and agents, so runs never disturb each other.
-    let admin = api.login("admin", &config.admin_password).await?;
-    let run_id = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let queue = api
-        .post("/queues", &admin, json!({"name": format!("Load {run_id}")}))
+    let staffed = api
+        .staffed_queue(&config.admin_password, "Load", config.agents)
         .await?;
-    let queue_id = queue["queue_id"].as_str().context("queue id")?.to_string();
-    let mut agents = Vec::new();
-    for i in 0..config.agents {
-        let username = format!("load-{run_id}-{i}");
-        let password = format!("load password {run_id}");
-        let user = api
-            .post(
-                "/users",
-                &admin,
-                json!({"username": username, "display_name": username, "password": password,
-                                          "role": "agent", "max_concurrent_chats": 20}),
-            )
-            .await?;
-        let user_id = user["user_id"].as_str().context("user id")?.to_string();
-        api.post(
-            &format!("/queues/{queue_id}/members"),
-            &admin,
-            json!({"user_id": user_id}),
-        )
-        .await?;
-        agents.push(api.login(&username, &password).await?);
-    }
+    let queue_id = staffed.queue_id;
+    let agents: Vec<String> = staffed.agents.into_iter().map(|(_, token)| token).collect();
     let timings: Timings = Arc::default();
     for agent in &agents {
         follow(api.stream("/events", agent).await?, timings.clone());

@@ -162,10 +162,6 @@ impl LiveFeed {
     pub fn log(&self) -> &Arc<dyn EventLog> {
         &self.log
     }
-
-    pub fn db(&self) -> &AnyPool {
-        &self.db
-    }
 }
 
 /// Works out the scope of chat events, remembering each chat's queue and agent as it folds

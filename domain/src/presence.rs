@@ -69,10 +69,6 @@ pub enum PresenceError {
 }
 
 impl Presence {
-    pub fn logged_in(&self) -> &BTreeSet<QueueId> {
-        &self.logged_in
-    }
-
     fn decide(&self, command: PresenceCommand) -> Result<Vec<PresenceEvent>, PresenceError> {
         let (PresenceCommand::LogIn { agent_id, by, .. }
         | PresenceCommand::LogOut { agent_id, by, .. }) = &command;

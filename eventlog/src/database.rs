@@ -121,10 +121,6 @@ impl Database {
         }
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// The pool projections and read queries use; its SQL must run on both backends.
     pub fn any(&self) -> &AnyPool {
         &self.any

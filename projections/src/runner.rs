@@ -241,11 +241,6 @@ impl Projections {
         tokio::time::timeout(limit, reached).await.unwrap_or(false)
     }
 
-    /// A receiver of one projection's progress, for the live feed.
-    pub fn progress(&self) -> Vec<watch::Receiver<LogPosition>> {
-        self.all.iter().map(|(_, p)| p.subscribe()).collect()
-    }
-
     pub fn database(&self) -> &Database {
         &self.db
     }

@@ -58,14 +58,6 @@ pub struct Chat {
 }
 
 impl Chat {
-    pub fn status(&self) -> ChatStatus {
-        self.status
-    }
-
-    pub fn agent_id(&self) -> Option<UserId> {
-        self.agent_id
-    }
-
     /// May `actor` speak for the agent side of this chat? The assigned agent may; so may a
     /// supervisor or administrator (taking over a conversation).
     fn staff_may_act(&self, actor: &Actor) -> bool {

@@ -104,10 +104,6 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub fn has_user(&self, user_id: UserId) -> bool {
-        self.users.contains_key(&user_id)
-    }
-
     fn require_queue(&self, queue_id: QueueId) -> Result<&QueueEntry, DirectoryError> {
         self.queues
             .get(&queue_id)

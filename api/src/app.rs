@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use crate::extract::RequestMeta;
 use crate::http;
 use crate::live::LiveFeed;
+use crate::outage::Breaker;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
 use samtale_domain::{Actor, Chat, Directory, NoServices, Presence};
 use samtale_eventlog::{CommandContext, CommandError, Commands, Database, LogPosition};
@@ -32,6 +33,7 @@ pub struct Services {
     pub live: LiveFeed,
     pub widget_origins: Vec<String>,
     pub limits: RateLimits,
+    pub breaker: Arc<Breaker>,
 }
 
 #[derive(Clone)]
@@ -66,6 +68,7 @@ impl AppState {
             live,
             widget_origins,
             limits: RateLimits::new(limits),
+            breaker: Arc::default(),
             db,
         })))
     }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod http;
 pub mod live;
 pub mod load;
+pub mod outage;
 pub mod rate_limit;
 pub mod replay_cli;
 pub mod routing;

@@ -148,11 +148,17 @@ where
 /// How often a command is decided again after losing an optimistic-lock race.
 const CONFLICT_ATTEMPTS: usize = 5;
 
-/// sqlite-es reports "database is locked" and I/O failures as unexpected errors; to a client
-/// they mean the same as a lost connection: try again shortly.
+/// postgres-es reports a server going away, and sqlite-es "database is locked", as unexpected
+/// errors; to a client they mean the same as a lost connection: try again shortly.
 fn classify_unexpected<E: std::error::Error>(error: AggregateError<E>) -> CommandError<E> {
+    let unreachable = match &error {
+        AggregateError::UnexpectedError(cause) => cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(crate::is_unreachable),
+        _ => false,
+    };
     let text = error.to_string();
-    if text.contains("database is locked") || text.contains("pool timed out") {
+    if unreachable || text.contains("database is locked") || text.contains("pool timed out") {
         CommandError::Unavailable(text)
     } else {
         CommandError::Internal(text)

@@ -51,6 +51,23 @@ pub struct Database {
     wake: Wake,
 }
 
+/// Whether `error` means the database cannot be reached right now — the connection lost, the
+/// server shutting down or still starting — rather than a fault in a request or in Samtale.
+/// Clients are told to try again (503), never that something broke (500).
+pub fn is_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
+        // SQLSTATE class 08: connection exception; 57P: the server is going away or not up.
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
 /// How long a request waits for a connection before it is told the service is unavailable:
 /// a database outage must fail requests fast, not queue them for the default 30 s.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);

@@ -23,7 +23,7 @@ pub mod testing;
 mod wake;
 
 pub use commands::{CommandContext, CommandError, Commands};
-pub use database::{Backend, Database, DatabaseError};
+pub use database::{is_unreachable, Backend, Database, DatabaseError};
 pub use log::{read_to_head, EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
 pub use repository::EventRepository;
 pub use store::CachingEventStore;

@@ -8,10 +8,10 @@
 
 use crate::event::{DomainEvent, SamtaleEvent};
 use crate::projection::{Projection, ProjectionError};
+use crate::read::MessageRow;
 use crate::schema::{Generation, Table};
 use crate::timestamp;
 use async_trait::async_trait;
-use samtale_domain::chat::Author;
 use samtale_domain::{ChatEvent, PresenceEvent};
 use sqlx::AnyConnection;
 
@@ -114,33 +114,21 @@ impl Projection for Conversations {
     }
 }
 
-/// The fields of a `MessageSent`, if the event is one.
+/// The columns of a `MessageSent`, if the event is one.
 fn message_of(event: &SamtaleEvent) -> Option<[Option<String>; 9]> {
-    let DomainEvent::Chat(ChatEvent::MessageSent {
-        message_id,
-        number,
-        author,
-        text,
-        client_message_id,
-        at,
-    }) = &event.event
-    else {
+    let DomainEvent::Chat(chat_event) = &event.event else {
         return None;
     };
-    let (kind, author_id) = match author {
-        Author::Customer => ("customer", None),
-        Author::Agent { user_id } => ("agent", Some(user_id.to_string())),
-        Author::System => ("system", None),
-    };
+    let row = MessageRow::from_event(chat_event)?;
     Some([
         Some(event.aggregate_id.clone()),
-        Some(number.to_string()),
-        Some(message_id.to_string()),
-        Some(kind.to_string()),
-        author_id,
-        Some(text.as_str().to_string()),
-        client_message_id.clone(),
-        Some(timestamp(*at)),
+        Some(row.number.to_string()),
+        Some(row.message_id),
+        Some(row.author_kind),
+        row.author_id,
+        Some(row.text),
+        row.client_message_id,
+        Some(row.sent_at),
         Some(event.position.position.to_string()),
     ])
 }

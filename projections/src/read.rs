@@ -1,7 +1,10 @@
 //! Queries over the read models, for the API and for tools. They read the stable views, so
 //! they never notice a rebuild's swap.
 
+use crate::timestamp;
+use samtale_domain::chat::Author;
 use samtale_domain::form::{FieldKind, FormField};
+use samtale_domain::ChatEvent;
 use serde::Serialize;
 use sqlx::{AnyPool, FromRow};
 
@@ -293,6 +296,37 @@ pub struct MessageRow {
     pub text: String,
     pub client_message_id: Option<String>,
     pub sent_at: String,
+}
+
+impl MessageRow {
+    /// The row a `MessageSent` event becomes; `None` for any other event.
+    pub fn from_event(event: &ChatEvent) -> Option<MessageRow> {
+        let ChatEvent::MessageSent {
+            message_id,
+            number,
+            author,
+            text,
+            client_message_id,
+            at,
+        } = event
+        else {
+            return None;
+        };
+        let (author_kind, author_id) = match author {
+            Author::Customer => ("customer", None),
+            Author::Agent { user_id } => ("agent", Some(user_id.to_string())),
+            Author::System => ("system", None),
+        };
+        Some(MessageRow {
+            message_id: message_id.to_string(),
+            number: i64::try_from(*number).unwrap_or(i64::MAX),
+            author_kind: author_kind.to_string(),
+            author_id,
+            text: text.as_str().to_string(),
+            client_message_id: client_message_id.clone(),
+            sent_at: timestamp(*at),
+        })
+    }
 }
 
 const MESSAGE_COLUMNS: &str =

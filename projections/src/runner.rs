@@ -24,6 +24,8 @@ pub struct Projections {
     pub(crate) db: Database,
     pub(crate) log: Arc<dyn EventLog>,
     pub(crate) all: Vec<(Arc<dyn Projection>, watch::Sender<LogPosition>)>,
+    /// How many projections' last batch failed (the database unreachable, most likely).
+    failing: watch::Sender<usize>,
 }
 
 impl Projections {
@@ -49,6 +51,7 @@ impl Projections {
                 .into_iter()
                 .map(|p| (p, watch::channel(LogPosition::START).0))
                 .collect(),
+            failing: watch::channel(0).0,
         }
     }
 
@@ -120,9 +123,16 @@ impl Projections {
         let (projection, _) = &self.all[index];
         let mut woken = self.log.wake().subscribe();
         let mut settling = Settling::default();
+        let mut failed = false;
         loop {
             woken.borrow_and_update();
-            match self.advance(index).await {
+            let outcome = self.advance(index).await;
+            if outcome.is_err() != failed {
+                failed = outcome.is_err();
+                self.failing
+                    .send_modify(|count| *count = if failed { *count + 1 } else { *count - 1 });
+            }
+            match outcome {
                 Ok(applied) if applied > 0 => {
                     settling = Settling::default();
                     continue;
@@ -225,10 +235,12 @@ impl Projections {
             .unwrap_or(LogPosition::START)
     }
 
-    /// Waits until every projection has folded `position`, or `limit` passes. True if reached.
-    /// This is read-your-writes: a command's reply waits for it, so the caller's next read
-    /// shows the command's effect.
+    /// Waits until every projection has folded `position`, or `limit` passes, or a projection
+    /// fails. True if reached. This is read-your-writes: a command's reply waits for it, so the
+    /// caller's next read shows the command's effect. A failing projection means the database
+    /// is out of reach, and no reply should wait for it to come back.
     pub async fn wait_for(&self, position: LogPosition, limit: Duration) -> bool {
+        let mut failing = self.failing.subscribe();
         let reached = async {
             for (_, progress) in &self.all {
                 let mut progress = progress.subscribe();
@@ -238,7 +250,11 @@ impl Projections {
             }
             true
         };
-        tokio::time::timeout(limit, reached).await.unwrap_or(false)
+        let failed = failing.wait_for(|count| *count > 0);
+        tokio::select! {
+            reached = tokio::time::timeout(limit, reached) => reached.unwrap_or(false),
+            _ = failed => false,
+        }
     }
 
     pub fn database(&self) -> &Database {

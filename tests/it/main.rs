@@ -4,6 +4,7 @@
 mod audit;
 mod bad_input;
 mod chats;
+mod fuzz;
 mod live;
 mod openapi;
 mod presence;

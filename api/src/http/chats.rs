@@ -292,7 +292,7 @@ pub(super) async fn send_as(
         .execute(&state.chats, chat_id, command, &context)
         .await?;
     sent_message(
-        state.db.any(),
+        state,
         chat_id,
         client_message_id.as_deref(),
         &message_id.to_string(),

@@ -18,8 +18,10 @@ pub use admin::store_password;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::outage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method};
+use axum::middleware;
 use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -85,7 +87,13 @@ pub fn router(state: AppState) -> Router {
         .route("/customer/chats/{id}/events", get(customer::stream))
         .layer(widget_cors(&state.widget_origins));
     Router::new()
-        .nest("/api/v1", staff.merge(customer))
+        .nest(
+            "/api/v1",
+            staff.merge(customer).layer(middleware::from_fn_with_state(
+                state.clone(),
+                outage::fail_fast,
+            )),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(console::routes())

@@ -1,9 +1,11 @@
 //! Response shapes shared by the agent and customer sides.
 
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::parse_id;
+use cqrs_es::Aggregate;
 use samtale_domain::form::FormAnswer;
-use samtale_domain::{CategoryId, QueueId};
+use samtale_domain::{CategoryId, Chat, ChatEvent, QueueId};
 use samtale_projections::read::{self, ChatRow, MessageRow};
 use serde::Serialize;
 use sqlx::AnyPool;
@@ -72,17 +74,40 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
 
 /// The message a send produced: found by the client's id when it gave one (so a retry
 /// returns the first attempt's message), else by the id this request generated.
+///
+/// The read model has it once the reply's wait for it is over. If that wait ran out — the
+/// database went away between the append and the fold — the log, which acknowledged the send,
+/// has it: an acknowledged message is always answered as sent.
 pub async fn sent_message(
-    db: &AnyPool,
+    state: &AppState,
     chat_id: &str,
     client_message_id: Option<&str>,
     message_id: &str,
 ) -> Result<MessageRow, ApiError> {
+    let db = state.db.any();
     let found = match client_message_id {
         Some(client_id) => read::message_by_client_id(db, chat_id, client_id).await?,
         None => read::message(db, message_id).await?,
     };
-    found.ok_or_else(|| ApiError::Internal("sent message not in the read model".into()))
+    if let Some(message) = found {
+        return Ok(message);
+    }
+    for logged in state.live.log().events_of(Chat::TYPE, chat_id).await? {
+        let event: ChatEvent = logged.decode()?;
+        let Some(message) = MessageRow::from_event(&event) else {
+            continue;
+        };
+        let wanted = match client_message_id {
+            Some(client_id) => message.client_message_id.as_deref() == Some(client_id),
+            None => message.message_id == message_id,
+        };
+        if wanted {
+            return Ok(message);
+        }
+    }
+    Err(ApiError::Internal(
+        "sent message neither in the read model nor in the log".into(),
+    ))
 }
 
 /// Where a chat is headed: a queue, or a category (and so its queue). Exactly one must be

@@ -3,7 +3,7 @@
 //! the database's own ceiling for durable single-event inserts, so Samtale's figures are read
 //! as ratios of what the machine can do.
 
-mod api;
+pub mod api;
 mod arrivals;
 mod ceiling;
 mod run;

@@ -1,0 +1,166 @@
+//! Running the real `samtale` binary for the fault tests: start it on a loopback port, wait
+//! until it is ready, kill it, and call it as a client that gives up when a real one would.
+// Each test binary compiles this module and uses part of it.
+#![allow(dead_code)]
+
+use reqwest::Client;
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PASSWORD: &str = "fault test password";
+
+pub struct Server {
+    child: Child,
+    port: u16,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    /// Starts `samtale serve` on `port` and waits until it is ready.
+    pub async fn start(database_url: &str, port: u16) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_samtale"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("SAMTALE_DATABASE_URL", database_url)
+            .env("SAMTALE_ADMIN_PASSWORD", PASSWORD)
+            .env("SAMTALE_CUSTOMER_MESSAGES_PER_MINUTE", "0")
+            .env("SAMTALE_CHAT_STARTS_PER_MINUTE", "0")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the samtale binary starts");
+        let mut server = Server { child, port };
+        let client = Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if client
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server.kill();
+        panic!("the server did not become ready");
+    }
+
+    /// The root URL, as the load tool's client takes it.
+    pub fn root(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The API's base URL.
+    pub fn base(&self) -> String {
+        format!("{}/api/v1", self.root())
+    }
+
+    /// SIGKILL: no shutdown, no flushing, as a crash or a pulled plug.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A POST that gives up after `patience`: the status and body, or `None` when no answer came.
+pub async fn post_within(
+    patience: Duration,
+    client: &Client,
+    url: String,
+    token: &str,
+    body: Value,
+) -> Option<(reqwest::StatusCode, Value)> {
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .timeout(patience)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status();
+    Some((status, response.json().await.unwrap_or(Value::Null)))
+}
+
+/// A POST that may wait (setup, retries): the body of a 2xx, `None` otherwise.
+pub async fn post(client: &Client, url: String, token: &str, body: Value) -> Option<Value> {
+    post_within(Duration::from_secs(30), client, url, token, body)
+        .await
+        .filter(|(status, _)| status.is_success())
+        .map(|(_, body)| body)
+}
+
+/// The texts of a chat's transcript as its customer sees it.
+pub async fn transcript(client: &Client, base: &str, chat: &str, token: &str) -> Vec<String> {
+    let view: Value = client
+        .get(format!("{base}/customer/chats/{chat}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    view["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A customer's chat waiting in a new queue: (chat id, customer token).
+pub async fn waiting_chat(client: &Client, base: &str) -> (String, String) {
+    let admin = post(
+        client,
+        format!("{base}/auth/login"),
+        "",
+        serde_json::json!({"username": "admin", "password": PASSWORD}),
+    )
+    .await
+    .expect("the administrator logs in")["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let queue = post(
+        client,
+        format!("{base}/queues"),
+        &admin,
+        serde_json::json!({"name": format!("Feil {}", uuid::Uuid::new_v4().simple())}),
+    )
+    .await
+    .expect("a queue");
+    let started = post(
+        client,
+        format!("{base}/customer/chats"),
+        "",
+        serde_json::json!({"queue_id": queue["queue_id"], "name": "Kunde", "fields": {}}),
+    )
+    .await
+    .expect("a chat");
+    (
+        started["chat_id"].as_str().unwrap().to_string(),
+        started["customer_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The body of customer message number `i`, with its client id so a retry is recognised.
+pub fn message(i: usize) -> Value {
+    serde_json::json!({"text": format!("melding {i}"), "client_message_id": format!("m-{i}")})
+}

@@ -6,6 +6,7 @@
 //! (indexed by chat), so the busiest event costs one insert, and a run of messages in a batch
 //! one multi-row insert.
 
+use crate::bulk::{self, Cell};
 use crate::event::{DomainEvent, SamtaleEvent};
 use crate::projection::{Projection, ProjectionError};
 use crate::read::MessageRow;
@@ -114,28 +115,24 @@ impl Projection for Conversations {
     }
 }
 
-/// The columns of a `MessageSent`, if the event is one.
-fn message_of(event: &SamtaleEvent) -> Option<[Option<String>; 9]> {
+/// The row of a `MessageSent`, if the event is one.
+fn message_of(event: &SamtaleEvent) -> Option<Vec<Cell>> {
     let DomainEvent::Chat(chat_event) = &event.event else {
         return None;
     };
     let row = MessageRow::from_event(chat_event)?;
-    Some([
-        Some(event.aggregate_id.clone()),
-        Some(row.number.to_string()),
-        Some(row.message_id),
-        Some(row.author_kind),
-        row.author_id,
-        Some(row.text),
-        row.client_message_id,
-        Some(row.sent_at),
-        Some(event.position.position.to_string()),
+    Some(vec![
+        event.aggregate_id.clone().into(),
+        row.number.into(),
+        row.message_id.into(),
+        row.author_kind.into(),
+        row.author_id.into(),
+        row.text.into(),
+        row.client_message_id.into(),
+        row.sent_at.into(),
+        event.position.position.into(),
     ])
 }
-
-/// Rows per INSERT: 9 parameters each, 4,500 in all, below both backends' limits (PostgreSQL
-/// 65,535; the bundled SQLite 32,766).
-const MESSAGES_PER_INSERT: usize = 500;
 
 /// Writes a run of messages with as few statements as the parameter limits allow.
 async fn insert_messages(
@@ -143,30 +140,25 @@ async fn insert_messages(
     g: Generation,
     run: &[&SamtaleEvent],
 ) -> Result<(), ProjectionError> {
-    for chunk in run.chunks(MESSAGES_PER_INSERT) {
-        let rows: Vec<_> = chunk.iter().filter_map(|e| message_of(e)).collect();
-        let placeholders: Vec<String> =
-            (0..rows.len())
-                .map(|r| {
-                    let p = |c: usize| r * 9 + c;
-                    format!(
-                    "(${}, CAST(${} AS bigint), ${}, ${}, ${}, ${}, ${}, ${}, CAST(${} AS bigint))",
-                    p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)
-                )
-                })
-                .collect();
-        let sql = format!(
-            "INSERT INTO {} (chat_id, number, message_id, author_kind, author_id, text,
-                client_message_id, sent_at, position) VALUES {}",
-            g.table("messages"),
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for value in rows.into_iter().flatten() {
-            query = query.bind(value);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    let rows: Vec<Vec<Cell>> = run.iter().filter_map(|e| message_of(e)).collect();
+    bulk::insert(
+        conn,
+        &g.table("messages"),
+        &[
+            "chat_id",
+            "number",
+            "message_id",
+            "author_kind",
+            "author_id",
+            "text",
+            "client_message_id",
+            "sent_at",
+            "position",
+        ],
+        &rows,
+        "",
+    )
+    .await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 //! stable views (`chats`): a rebuild folds a new generation beside the live one and swaps the
 //! views in one short transaction, so reads never stop.
 
+mod bulk;
 mod conversations;
 mod directory;
 mod event;

@@ -480,14 +480,14 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
 
         let figures = || async {
             let q = sqlx::query(
-                "SELECT offered, answered, abandoned, answered_within_threshold, wait_seconds_total,
-                        wait_seconds_max, handled, handle_seconds_total
+                "SELECT offered, answered, abandoned, answered_within_threshold, wait_ms_total,
+                        wait_ms_max, handled, handle_ms_total
                    FROM report_queue_intervals WHERE interval_start = '2026-11-25T10:00:00.000000Z'",
             )
             .fetch_one(db.any())
             .await
             .unwrap();
-            let queue_row: (i64, i64, i64, i64, f64, f64, i64, f64) = (
+            let queue_row: (i64, i64, i64, i64, i64, i64, i64, i64) = (
                 q.get(0),
                 q.get(1),
                 q.get(2),
@@ -497,8 +497,8 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
                 q.get(6),
                 q.get(7),
             );
-            let agent: Vec<(String, f64, i64, f64)> = sqlx::query(
-                "SELECT interval_start, logged_in_seconds, chats_handled, chat_seconds
+            let agent: Vec<(String, i64, i64, i64)> = sqlx::query(
+                "SELECT interval_start, logged_in_ms, chats_handled, chat_ms
                    FROM report_agent_intervals WHERE agent_id = $1 ORDER BY interval_start",
             )
             .bind(kari.to_string())
@@ -521,10 +521,11 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
         };
         let (queue_row, agent, outcomes) = figures().await;
         // Offered 3, answered 2 (A, C), abandoned 1 (B); within 60 s: A only → service level 50 %.
-        // Waits 30 + 120 = 150 s (average 75, max 120); handled A (270 s) and C (360 s).
+        // Waits 30 + 120 = 150 s (average 75, max 120); handled A (270 s) and C (360 s). Sums are
+        // kept in milliseconds.
         assert_eq!(
             queue_row,
-            (3, 2, 1, 1, 150.0, 120.0, 2, 630.0),
+            (3, 2, 1, 1, 150_000, 120_000, 2, 630_000),
             "{}",
             test_db.backend_name
         );
@@ -533,9 +534,14 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
         assert_eq!(
             agent,
             [
-                ("2026-11-25T09:45:00.000000Z".to_string(), 300.0, 0, 0.0),
-                ("2026-11-25T10:00:00.000000Z".to_string(), 900.0, 2, 630.0),
-                ("2026-11-25T10:15:00.000000Z".to_string(), 300.0, 0, 0.0),
+                ("2026-11-25T09:45:00.000000Z".to_string(), 300_000, 0, 0),
+                (
+                    "2026-11-25T10:00:00.000000Z".to_string(),
+                    900_000,
+                    2,
+                    630_000
+                ),
+                ("2026-11-25T10:15:00.000000Z".to_string(), 300_000, 0, 0),
             ]
         );
         assert_eq!(

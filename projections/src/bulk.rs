@@ -117,17 +117,18 @@ pub(crate) async fn select_in(
     Ok(rows)
 }
 
-/// `DELETE FROM table WHERE key IN (…)` for every key.
-pub(crate) async fn delete_in(
+/// `DELETE FROM table WHERE (key columns) IN (VALUES (…), (…))` for every row of keys.
+pub(crate) async fn delete_rows(
     conn: &mut AnyConnection,
     table: &str,
-    key: &str,
-    keys: &[Cell],
+    key: &[&str],
+    rows: &[Vec<Cell>],
 ) -> Result<(), sqlx::Error> {
-    for chunk in keys.chunks(PARAMETERS) {
-        let list: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-        let sql = format!("DELETE FROM {table} WHERE {key} IN ({})", list.join(", "));
-        bind_all(sqlx::query(&sql), chunk)
+    for chunk in rows.chunks(PARAMETERS / key.len()) {
+        let mut sql = format!("DELETE FROM {table} WHERE ({}) IN (VALUES ", key.join(", "));
+        placeholders(&mut sql, chunk.len(), &chunk[0]);
+        sql.push(')');
+        bind_all(sqlx::query(&sql), chunk.iter().flatten())
             .execute(&mut *conn)
             .await?;
     }

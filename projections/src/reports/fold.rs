@@ -627,12 +627,12 @@ impl Batch {
             "ON CONFLICT (queue_id) DO UPDATE SET service_level_seconds = excluded.service_level_seconds",
         )
         .await?;
-        let agents: Vec<Cell> = self
+        let agents: Vec<Vec<Cell>> = self
             .changed_sessions
             .iter()
-            .map(|agent| agent.clone().into())
+            .map(|agent| vec![agent.clone().into()])
             .collect();
-        bulk::delete_in(conn, &t.sessions, "agent_id", &agents).await?;
+        bulk::delete_rows(conn, &t.sessions, &["agent_id"], &agents).await?;
         let open: Vec<Vec<Cell>> = self
             .changed_sessions
             .iter()

@@ -1,0 +1,449 @@
+//! The conversations fold, a batch at a time: the chats and agent-chat rows a batch touches
+//! are read in a few statements, its events folded in memory in log order, and every change
+//! written back in a few statements — one per table rather than one per event.
+
+use crate::bulk::{self, Cell};
+use crate::event::{DomainEvent, SamtaleEvent};
+use crate::projection::ProjectionError;
+use crate::read::MessageRow;
+use crate::schema::Generation;
+use crate::timestamp;
+use samtale_domain::{ChatEvent, PresenceEvent};
+use sqlx::{AnyConnection, Row};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) async fn fold(
+    conn: &mut AnyConnection,
+    g: Generation,
+    events: &[SamtaleEvent],
+) -> Result<(), ProjectionError> {
+    let mut batch = Batch::load(conn, g, events).await?;
+    for event in events {
+        batch.apply(event);
+    }
+    batch.write(conn, g).await?;
+    Ok(())
+}
+
+const CHAT_COLUMNS: &[&str] = &[
+    "chat_id",
+    "queue_id",
+    "category_id",
+    "customer_name",
+    "answers",
+    "status",
+    "agent_id",
+    "requested_at",
+    "queued_at",
+    "first_assigned_at",
+    "assigned_at",
+    "ended_at",
+    "end_reason",
+    "transfers",
+];
+
+/// A chat's row in `chats`, in `CHAT_COLUMNS` order after the id.
+#[derive(Debug, Clone)]
+struct ChatRow {
+    queue_id: String,
+    category_id: Option<String>,
+    customer_name: String,
+    answers: String,
+    status: String,
+    agent_id: Option<String>,
+    requested_at: String,
+    queued_at: String,
+    first_assigned_at: Option<String>,
+    assigned_at: Option<String>,
+    ended_at: Option<String>,
+    end_reason: Option<String>,
+    transfers: i64,
+}
+
+/// An agent's entry for a chat in `agent_chats`.
+#[derive(Debug, Clone)]
+struct AgentChat {
+    state: &'static str,
+    read_up_to: i64,
+    since: String,
+}
+
+/// (agent id, chat id).
+type AgentChatKey = (String, String);
+
+#[derive(Default)]
+struct Batch {
+    chats: BTreeMap<String, ChatRow>,
+    changed_chats: BTreeSet<String>,
+    /// Every `agent_chats` row of the touched chats and of agents starting a session; `None`
+    /// once deleted.
+    agent_chats: BTreeMap<AgentChatKey, Option<AgentChat>>,
+    changed_agent_chats: BTreeSet<AgentChatKey>,
+    participants: BTreeSet<(String, String)>,
+    messages: Vec<Vec<Cell>>,
+}
+
+impl Batch {
+    async fn load(
+        conn: &mut AnyConnection,
+        g: Generation,
+        events: &[SamtaleEvent],
+    ) -> Result<Self, sqlx::Error> {
+        let mut batch = Batch::default();
+        // Messages touch no row: only the other chat events need their chat read.
+        let chats: BTreeSet<&str> = events
+            .iter()
+            .filter(|e| {
+                matches!(&e.event, DomainEvent::Chat(c) if !matches!(c, ChatEvent::MessageSent { .. }))
+            })
+            .map(|e| e.aggregate_id.as_str())
+            .collect();
+        let sessions: BTreeSet<&str> = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.event,
+                    DomainEvent::Presence(PresenceEvent::AgentLoggedIn {
+                        session_started: true,
+                        ..
+                    })
+                )
+            })
+            .map(|e| e.aggregate_id.as_str())
+            .collect();
+        let keys = |ids: &BTreeSet<&str>| -> Vec<Cell> {
+            ids.iter().map(|id| id.to_string().into()).collect()
+        };
+        let chat_keys = keys(&chats);
+        if !chat_keys.is_empty() {
+            let select = format!(
+                "SELECT {} FROM {} WHERE chat_id",
+                CHAT_COLUMNS.join(", "),
+                g.table("chats")
+            );
+            for row in bulk::select_in(conn, &select, &chat_keys).await? {
+                let chat = ChatRow {
+                    queue_id: row.try_get("queue_id")?,
+                    category_id: row.try_get("category_id")?,
+                    customer_name: row.try_get("customer_name")?,
+                    answers: row.try_get("answers")?,
+                    status: row.try_get("status")?,
+                    agent_id: row.try_get("agent_id")?,
+                    requested_at: row.try_get("requested_at")?,
+                    queued_at: row.try_get("queued_at")?,
+                    first_assigned_at: row.try_get("first_assigned_at")?,
+                    assigned_at: row.try_get("assigned_at")?,
+                    ended_at: row.try_get("ended_at")?,
+                    end_reason: row.try_get("end_reason")?,
+                    transfers: row.try_get("transfers")?,
+                };
+                batch.chats.insert(row.try_get("chat_id")?, chat);
+            }
+        }
+        let select = format!(
+            "SELECT agent_id, chat_id, state, read_up_to, since FROM {} WHERE",
+            g.table("agent_chats")
+        );
+        for (column, ids) in [("chat_id", chat_keys), ("agent_id", keys(&sessions))] {
+            if ids.is_empty() {
+                continue;
+            }
+            for row in bulk::select_in(conn, &format!("{select} {column}"), &ids).await? {
+                let state: String = row.try_get("state")?;
+                let entry = AgentChat {
+                    state: if state == "active" {
+                        "active"
+                    } else {
+                        "passive"
+                    },
+                    read_up_to: row.try_get("read_up_to")?,
+                    since: row.try_get("since")?,
+                };
+                batch.agent_chats.insert(
+                    (row.try_get("agent_id")?, row.try_get("chat_id")?),
+                    Some(entry),
+                );
+            }
+        }
+        Ok(batch)
+    }
+
+    fn apply(&mut self, event: &SamtaleEvent) {
+        match &event.event {
+            DomainEvent::Chat(ChatEvent::MessageSent { .. }) => {
+                if let Some(row) = message_row(event) {
+                    self.messages.push(row);
+                }
+            }
+            DomainEvent::Chat(chat_event) => self.fold_chat(&event.aggregate_id, chat_event),
+            // A new login session clears the agent's passive chats (seed: "passive chats stay
+            // listed as long as the agent's current chat session lasts").
+            DomainEvent::Presence(PresenceEvent::AgentLoggedIn {
+                session_started: true,
+                ..
+            }) => {
+                let agent = &event.aggregate_id;
+                let passive: Vec<AgentChatKey> = self
+                    .agent_chats
+                    .iter()
+                    .filter(|((a, _), row)| {
+                        a == agent && row.as_ref().is_some_and(|r| r.state == "passive")
+                    })
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                for key in passive {
+                    self.set_agent_chat(key, None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn set_agent_chat(&mut self, key: AgentChatKey, row: Option<AgentChat>) {
+        self.changed_agent_chats.insert(key.clone());
+        self.agent_chats.insert(key, row);
+    }
+
+    fn fold_chat(&mut self, chat_id: &str, event: &ChatEvent) {
+        if let ChatEvent::ChatRequested {
+            queue_id,
+            category_id,
+            customer_name,
+            answers,
+            at,
+            ..
+        } = event
+        {
+            let row = ChatRow {
+                queue_id: queue_id.to_string(),
+                category_id: category_id.map(|c| c.to_string()),
+                customer_name: customer_name.as_str().to_string(),
+                answers: serde_json::to_string(answers).unwrap_or_else(|_| "[]".into()),
+                status: "waiting".into(),
+                agent_id: None,
+                requested_at: timestamp(*at),
+                queued_at: timestamp(*at),
+                first_assigned_at: None,
+                assigned_at: None,
+                ended_at: None,
+                end_reason: None,
+                transfers: 0,
+            };
+            self.chats.insert(chat_id.to_string(), row);
+            self.changed_chats.insert(chat_id.to_string());
+            return;
+        }
+        let Some(mut chat) = self.chats.get(chat_id).cloned() else {
+            return;
+        };
+        match event {
+            ChatEvent::ChatRequested { .. } | ChatEvent::MessageSent { .. } => return,
+            ChatEvent::ChatAssigned { agent_id, at, .. } => {
+                chat.status = "assigned".into();
+                chat.agent_id = Some(agent_id.to_string());
+                chat.assigned_at = Some(timestamp(*at));
+                chat.first_assigned_at.get_or_insert_with(|| timestamp(*at));
+                // Everything the customer wrote so far is unread for the new agent.
+                let entry = AgentChat {
+                    state: "active",
+                    read_up_to: 0,
+                    since: timestamp(*at),
+                };
+                self.set_agent_chat((agent_id.to_string(), chat_id.to_string()), Some(entry));
+                self.participants
+                    .insert((chat_id.to_string(), agent_id.to_string()));
+            }
+            ChatEvent::MessagesRead {
+                agent_id, up_to, ..
+            } => {
+                let key = (agent_id.to_string(), chat_id.to_string());
+                if let Some(Some(mut entry)) = self.agent_chats.get(&key).cloned() {
+                    entry.read_up_to = i64::try_from(*up_to).unwrap_or(i64::MAX);
+                    self.set_agent_chat(key, Some(entry));
+                }
+                return;
+            }
+            ChatEvent::ChatTransferred {
+                to_queue,
+                to_category,
+                from_agent,
+                ..
+            } => {
+                // The chat keeps its original arrival time (`queued_at`) in the new queue.
+                chat.queue_id = to_queue.to_string();
+                chat.category_id = to_category.map(|c| c.to_string());
+                chat.status = "waiting".into();
+                chat.agent_id = None;
+                chat.assigned_at = None;
+                chat.transfers += 1;
+                if let Some(agent) = from_agent {
+                    self.set_agent_chat((agent.to_string(), chat_id.to_string()), None);
+                }
+            }
+            ChatEvent::ChatEnded { at, .. } => self.end(&mut chat, chat_id, "ended", "agent", *at),
+            ChatEvent::CustomerClosedClient { abandoned, at, .. } => {
+                let (status, reason) = if *abandoned {
+                    ("abandoned", "abandoned")
+                } else {
+                    ("ended", "customer")
+                };
+                self.end(&mut chat, chat_id, status, reason, *at);
+            }
+        }
+        self.chats.insert(chat_id.to_string(), chat);
+        self.changed_chats.insert(chat_id.to_string());
+    }
+
+    fn end(
+        &mut self,
+        chat: &mut ChatRow,
+        chat_id: &str,
+        status: &str,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        chat.status = status.into();
+        chat.end_reason = Some(reason.into());
+        chat.ended_at = Some(timestamp(at));
+        let active: Vec<(AgentChatKey, AgentChat)> = self
+            .agent_chats
+            .iter()
+            .filter_map(|(key, row)| {
+                let row = row.as_ref()?;
+                (key.1 == chat_id && row.state == "active").then(|| (key.clone(), row.clone()))
+            })
+            .collect();
+        for (key, row) in active {
+            self.set_agent_chat(
+                key,
+                Some(AgentChat {
+                    state: "passive",
+                    ..row
+                }),
+            );
+        }
+    }
+
+    async fn write(self, conn: &mut AnyConnection, g: Generation) -> Result<(), sqlx::Error> {
+        let chats: Vec<Vec<Cell>> = self
+            .changed_chats
+            .iter()
+            .filter_map(|id| self.chats.get(id).map(|chat| (id, chat)))
+            .map(|(id, c)| {
+                vec![
+                    id.clone().into(),
+                    c.queue_id.clone().into(),
+                    c.category_id.clone().into(),
+                    c.customer_name.clone().into(),
+                    c.answers.clone().into(),
+                    c.status.clone().into(),
+                    c.agent_id.clone().into(),
+                    c.requested_at.clone().into(),
+                    c.queued_at.clone().into(),
+                    c.first_assigned_at.clone().into(),
+                    c.assigned_at.clone().into(),
+                    c.ended_at.clone().into(),
+                    c.end_reason.clone().into(),
+                    c.transfers.into(),
+                ]
+            })
+            .collect();
+        let replace: Vec<String> = CHAT_COLUMNS[1..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        bulk::insert(
+            conn,
+            &g.table("chats"),
+            CHAT_COLUMNS,
+            &chats,
+            &format!("ON CONFLICT (chat_id) DO UPDATE SET {}", replace.join(", ")),
+        )
+        .await?;
+        bulk::insert(
+            conn,
+            &g.table("messages"),
+            &[
+                "chat_id",
+                "number",
+                "message_id",
+                "author_kind",
+                "author_id",
+                "text",
+                "client_message_id",
+                "sent_at",
+                "position",
+            ],
+            &self.messages,
+            "",
+        )
+        .await?;
+        // Changed entries are deleted, and those still there written anew.
+        let changed: Vec<Vec<Cell>> = self
+            .changed_agent_chats
+            .iter()
+            .map(|(agent, chat)| vec![agent.clone().into(), chat.clone().into()])
+            .collect();
+        bulk::delete_rows(
+            conn,
+            &g.table("agent_chats"),
+            &["agent_id", "chat_id"],
+            &changed,
+        )
+        .await?;
+        let present: Vec<Vec<Cell>> = self
+            .changed_agent_chats
+            .iter()
+            .filter_map(|key| {
+                let row = self.agent_chats.get(key)?.as_ref()?;
+                Some(vec![
+                    key.0.clone().into(),
+                    key.1.clone().into(),
+                    row.state.to_string().into(),
+                    row.read_up_to.into(),
+                    row.since.clone().into(),
+                ])
+            })
+            .collect();
+        bulk::insert(
+            conn,
+            &g.table("agent_chats"),
+            &["agent_id", "chat_id", "state", "read_up_to", "since"],
+            &present,
+            "",
+        )
+        .await?;
+        let participants: Vec<Vec<Cell>> = self
+            .participants
+            .into_iter()
+            .map(|(chat, agent)| vec![chat.into(), agent.into()])
+            .collect();
+        bulk::insert(
+            conn,
+            &g.table("chat_participants"),
+            &["chat_id", "agent_id"],
+            &participants,
+            "ON CONFLICT DO NOTHING",
+        )
+        .await
+    }
+}
+
+/// The `messages` row of a `MessageSent`.
+fn message_row(event: &SamtaleEvent) -> Option<Vec<Cell>> {
+    let DomainEvent::Chat(chat_event) = &event.event else {
+        return None;
+    };
+    let row = MessageRow::from_event(chat_event)?;
+    Some(vec![
+        event.aggregate_id.clone().into(),
+        row.number.into(),
+        row.message_id.into(),
+        row.author_kind.into(),
+        row.author_id.into(),
+        row.text.into(),
+        row.client_message_id.into(),
+        row.sent_at.into(),
+        event.position.position.into(),
+    ])
+}

@@ -1,0 +1,85 @@
+//! The chats: each chat's state and customer information, its transcript, and each agent's
+//! list of active and passive chats with their read markers. The queue board, the incoming
+//! list, message counts and unread counts are queries over these tables.
+//!
+//! A message is one row in `messages` and touches nothing else: counts are derived when read
+//! (indexed by chat), so the busiest event costs one row of a multi-row insert.
+
+use crate::event::SamtaleEvent;
+use crate::projection::{Projection, ProjectionError};
+use crate::schema::{Generation, Table};
+use async_trait::async_trait;
+use sqlx::AnyConnection;
+
+mod fold;
+
+pub struct Conversations;
+
+const TABLES: &[Table] = &[
+    Table {
+        name: "chats",
+        columns: "chat_id text PRIMARY KEY, queue_id text NOT NULL, category_id text,
+                  customer_name text NOT NULL, answers text NOT NULL, status text NOT NULL,
+                  agent_id text, requested_at text NOT NULL,
+                  queued_at text NOT NULL, first_assigned_at text, assigned_at text,
+                  ended_at text, end_reason text, transfers bigint NOT NULL",
+        indexes: &[
+            ("status_queue", "status, queue_id, queued_at"),
+            ("requested", "requested_at"),
+            ("agent", "agent_id"),
+        ],
+    },
+    Table {
+        name: "messages",
+        columns: "chat_id text NOT NULL, number bigint NOT NULL, message_id text NOT NULL UNIQUE,
+                  author_kind text NOT NULL, author_id text, text text NOT NULL,
+                  client_message_id text, sent_at text NOT NULL, position bigint NOT NULL,
+                  PRIMARY KEY (chat_id, number)",
+        indexes: &[("client", "chat_id, client_message_id")],
+    },
+    Table {
+        name: "agent_chats",
+        columns: "agent_id text NOT NULL, chat_id text NOT NULL, state text NOT NULL,
+                  read_up_to bigint NOT NULL, since text NOT NULL,
+                  PRIMARY KEY (agent_id, chat_id)",
+        indexes: &[("chat", "chat_id")],
+    },
+    Table {
+        name: "chat_participants",
+        columns: "chat_id text NOT NULL, agent_id text NOT NULL, PRIMARY KEY (chat_id, agent_id)",
+        indexes: &[("agent", "agent_id")],
+    },
+];
+
+#[async_trait]
+impl Projection for Conversations {
+    fn name(&self) -> &'static str {
+        "conversations"
+    }
+
+    fn version(&self) -> i64 {
+        2
+    }
+
+    fn tables(&self) -> &'static [Table] {
+        TABLES
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        g: Generation,
+        event: &SamtaleEvent,
+    ) -> Result<(), ProjectionError> {
+        fold::fold(conn, g, std::slice::from_ref(event)).await
+    }
+
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        g: Generation,
+        events: &[SamtaleEvent],
+    ) -> Result<(), ProjectionError> {
+        fold::fold(conn, g, events).await
+    }
+}

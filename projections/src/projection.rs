@@ -15,6 +15,8 @@ pub enum ProjectionError {
     Unknown(String),
     #[error("the {0} projection is never rebuilt")]
     NotRebuildable(&'static str),
+    #[error("a background task failed: {0}")]
+    Task(String),
 }
 
 /// A read model folded from the log.

@@ -8,7 +8,7 @@
 //! checkpoint there and drops the old tables. Readers see the old tables until that commit and
 //! the new ones after it; nothing in between.
 
-use crate::event::decode_all;
+use crate::event::{decode_all, SamtaleEvent};
 use crate::projection::{Projection, ProjectionError};
 use crate::runner::Projections;
 use crate::schema::{create_tables, drop_tables, point_views, Generation};
@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 /// Events folded per rebuild transaction: larger than the live batches, since nobody waits on
 /// a rebuild's individual events and each transaction has a fixed cost.
-const REBUILD_BATCH: i64 = 5000;
+const REBUILD_BATCH: i64 = 10_000;
+
+type Prefetched = Result<(Vec<SamtaleEvent>, usize, LogPosition), ProjectionError>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RebuildReport {
@@ -53,11 +55,16 @@ impl Projections {
         let generation = self.start_generation(projection.as_ref()).await?;
         let mut after = LogPosition::START;
         let mut done = 0u64;
+        // The next batch is read (and decoded) on another task while this one is folded: the
+        // log read is a good part of a batch's cost, and the machine has more than one core.
+        let mut next = self.prefetch(after);
         loop {
+            let (events, read, last) = next
+                .await
+                .map_err(|e| ProjectionError::Task(e.to_string()))??;
+            next = self.prefetch(last);
             let mut tx = self.db.any().begin().await?;
-            let (folded, last) = self
-                .fold_batch(&mut tx, projection.as_ref(), generation, after)
-                .await?;
+            projection.apply_batch(&mut tx, generation, &events).await?;
             sqlx::query("UPDATE projection_rebuilds SET tx = $2, position = $3 WHERE name = $1")
                 .bind(projection.name())
                 .bind(last.tx)
@@ -65,10 +72,10 @@ impl Projections {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            done += folded as u64;
+            done += read as u64;
             after = last;
             progress(done, total.max(done));
-            if folded < REBUILD_BATCH as usize {
+            if read < REBUILD_BATCH as usize {
                 break;
             }
         }
@@ -157,6 +164,17 @@ impl Projections {
         .await?;
         tx.commit().await?;
         Ok(generation)
+    }
+
+    /// Reads and decodes the batch after `after` on a task of its own: the events, how many
+    /// were read, and the position of the last.
+    fn prefetch(&self, after: LogPosition) -> tokio::task::JoinHandle<Prefetched> {
+        let log = self.log.clone();
+        tokio::spawn(async move {
+            let events = log.read_after(after, REBUILD_BATCH).await?;
+            let (read, last) = (events.len(), events.last().map_or(after, |e| e.position));
+            Ok((decode_all(events)?, read, last))
+        })
     }
 
     async fn fold_batch(

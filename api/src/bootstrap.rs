@@ -40,16 +40,18 @@ async fn run(state: &AppState, key: &str, command: DirectoryCommand) -> anyhow::
     Ok(())
 }
 
-/// Waits for the read models to show everything already in the log, so that "does the admin
-/// exist?" is answered from the whole history, not a half-caught-up table.
-async fn read_models_current(state: &AppState) -> anyhow::Result<()> {
+/// Waits for the directory (users, queues, categories, form fields: all that bootstrapping
+/// reads) to show everything already in the log, so that "does the admin exist?" is answered
+/// from the whole history, not a half-caught-up table. The other read models catch up in the
+/// background while the server already serves.
+async fn directory_current(state: &AppState) -> anyhow::Result<()> {
     let head = state.live.log().head().await?;
     if !state
         .projections
-        .wait_for(head, Duration::from_secs(120))
+        .wait_for_one("directory", head, Duration::from_secs(120))
         .await
     {
-        anyhow::bail!("the read models did not catch up with the log within two minutes");
+        anyhow::bail!("the directory did not catch up with the log within two minutes");
     }
     Ok(())
 }
@@ -86,7 +88,7 @@ async fn create_user(
 
 /// Creates the administrator `admin` unless it exists.
 pub async fn ensure_admin(state: &AppState, password: Option<String>) -> anyhow::Result<()> {
-    read_models_current(state).await?;
+    directory_current(state).await?;
     if read::user_by_username(state.db.any(), "admin")
         .await?
         .is_some()
@@ -117,7 +119,7 @@ pub async fn ensure_admin(state: &AppState, password: Option<String>) -> anyhow:
 
 /// Demo queues, categories, form fields, two agents and a supervisor.
 pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
-    read_models_current(state).await?;
+    directory_current(state).await?;
     let queues = [
         ("Privat", &["Mobil", "Bredbånd"][..]),
         ("Bedrift", &["Faktura", "Teknisk hjelp"][..]),

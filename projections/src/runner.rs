@@ -257,6 +257,17 @@ impl Projections {
         }
     }
 
+    /// Waits until the projection `name` has folded `position`, or `limit` passes. True if
+    /// reached; false for an unknown name.
+    pub async fn wait_for_one(&self, name: &str, position: LogPosition, limit: Duration) -> bool {
+        let Some((_, progress)) = self.all.iter().find(|(p, _)| p.name() == name) else {
+            return false;
+        };
+        let mut progress = progress.subscribe();
+        let reached = tokio::time::timeout(limit, progress.wait_for(|p| *p >= position)).await;
+        matches!(reached, Ok(Ok(_)))
+    }
+
     pub fn database(&self) -> &Database {
         &self.db
     }

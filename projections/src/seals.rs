@@ -6,6 +6,7 @@
 //! but are never rebuilt: rebuilding them from an altered log would launder the alteration.
 //! Printing or exporting the head seal now and then anchors the chain outside the database.
 
+use crate::bulk;
 use crate::event::SamtaleEvent;
 use crate::projection::{Projection, ProjectionError};
 use crate::schema::{Generation, Table};
@@ -90,16 +91,15 @@ impl Projection for Seals {
     ) -> Result<(), ProjectionError> {
         let table = g.table("event_seals");
         let mut previous = last_seal(conn, &table).await?;
+        let mut rows = Vec::with_capacity(events.len());
         for event in events {
             previous = seal(&previous, &event.logged);
-            sqlx::query(&format!(
-                "INSERT INTO {table} (position, hash) VALUES ($1, $2)"
-            ))
-            .bind(event.position.position)
-            .bind(previous.clone())
-            .execute(&mut *conn)
-            .await?;
+            rows.push(vec![
+                event.position.position.into(),
+                previous.clone().into(),
+            ]);
         }
+        bulk::insert(conn, &table, &["position", "hash"], &rows, "").await?;
         Ok(())
     }
 }

@@ -68,7 +68,7 @@ struct AgentChat {
     since: String,
 }
 
-/// (agent id, chat id).
+/// (chat id, agent id): ordered by chat, so a chat's entries are one range of the map.
 type AgentChatKey = (String, String);
 
 #[derive(Default)]
@@ -160,7 +160,7 @@ impl Batch {
                     since: row.try_get("since")?,
                 };
                 batch.agent_chats.insert(
-                    (row.try_get("agent_id")?, row.try_get("chat_id")?),
+                    (row.try_get("chat_id")?, row.try_get("agent_id")?),
                     Some(entry),
                 );
             }
@@ -186,7 +186,7 @@ impl Batch {
                 let passive: Vec<AgentChatKey> = self
                     .agent_chats
                     .iter()
-                    .filter(|((a, _), row)| {
+                    .filter(|((_, a), row)| {
                         a == agent && row.as_ref().is_some_and(|r| r.state == "passive")
                     })
                     .map(|(key, _)| key.clone())
@@ -249,14 +249,14 @@ impl Batch {
                     read_up_to: 0,
                     since: timestamp(*at),
                 };
-                self.set_agent_chat((agent_id.to_string(), chat_id.to_string()), Some(entry));
+                self.set_agent_chat((chat_id.to_string(), agent_id.to_string()), Some(entry));
                 self.participants
                     .insert((chat_id.to_string(), agent_id.to_string()));
             }
             ChatEvent::MessagesRead {
                 agent_id, up_to, ..
             } => {
-                let key = (agent_id.to_string(), chat_id.to_string());
+                let key = (chat_id.to_string(), agent_id.to_string());
                 if let Some(Some(mut entry)) = self.agent_chats.get(&key).cloned() {
                     entry.read_up_to = i64::try_from(*up_to).unwrap_or(i64::MAX);
                     self.set_agent_chat(key, Some(entry));
@@ -277,7 +277,7 @@ impl Batch {
                 chat.assigned_at = None;
                 chat.transfers += 1;
                 if let Some(agent) = from_agent {
-                    self.set_agent_chat((agent.to_string(), chat_id.to_string()), None);
+                    self.set_agent_chat((chat_id.to_string(), agent.to_string()), None);
                 }
             }
             ChatEvent::ChatEnded { at, .. } => self.end(&mut chat, chat_id, "ended", "agent", *at),
@@ -307,10 +307,11 @@ impl Batch {
         chat.ended_at = Some(timestamp(at));
         let active: Vec<(AgentChatKey, AgentChat)> = self
             .agent_chats
-            .iter()
+            .range((chat_id.to_string(), String::new())..)
+            .take_while(|((chat, _), _)| chat == chat_id)
             .filter_map(|(key, row)| {
                 let row = row.as_ref()?;
-                (key.1 == chat_id && row.state == "active").then(|| (key.clone(), row.clone()))
+                (row.state == "active").then(|| (key.clone(), row.clone()))
             })
             .collect();
         for (key, row) in active {
@@ -382,7 +383,7 @@ impl Batch {
         let changed: Vec<Vec<Cell>> = self
             .changed_agent_chats
             .iter()
-            .map(|(agent, chat)| vec![agent.clone().into(), chat.clone().into()])
+            .map(|(chat, agent)| vec![agent.clone().into(), chat.clone().into()])
             .collect();
         bulk::delete_rows(
             conn,
@@ -397,8 +398,8 @@ impl Batch {
             .filter_map(|key| {
                 let row = self.agent_chats.get(key)?.as_ref()?;
                 Some(vec![
-                    key.0.clone().into(),
                     key.1.clone().into(),
+                    key.0.clone().into(),
                     row.state.to_string().into(),
                     row.read_up_to.into(),
                     row.since.clone().into(),

@@ -185,3 +185,19 @@ impl Database {
         (self.backend == Backend::Postgres).then_some(self.url.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_unreachable;
+
+    #[test]
+    fn a_lost_or_unobtainable_connection_is_unreachable_and_a_query_fault_is_not() {
+        assert!(is_unreachable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unreachable(&sqlx::Error::PoolClosed));
+        assert!(is_unreachable(&sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset
+        ))));
+        assert!(!is_unreachable(&sqlx::Error::RowNotFound));
+        assert!(!is_unreachable(&sqlx::Error::ColumnNotFound("x".into())));
+    }
+}

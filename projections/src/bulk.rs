@@ -96,6 +96,21 @@ pub(crate) async fn insert(
     Ok(())
 }
 
+/// Inserts rows, or replaces every column of the rows whose key (the first column) exists.
+pub(crate) async fn replace(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Cell>],
+) -> Result<(), sqlx::Error> {
+    let Some((key, rest)) = columns.split_first() else {
+        return Ok(());
+    };
+    let set: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let tail = format!("ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "));
+    insert(conn, table, columns, rows, &tail).await
+}
+
 /// The rows of `select … WHERE key IN (…)` for every key, in as few statements as the
 /// parameter limits allow. `select` ends just before the `IN` list, e.g. `… WHERE chat_id`.
 pub(crate) async fn select_in(

@@ -490,18 +490,7 @@ impl Batch {
                 ]
             })
             .collect();
-        let replace: Vec<String> = CHAT_COLUMNS[1..]
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        bulk::insert(
-            conn,
-            &t.chats,
-            CHAT_COLUMNS,
-            &chats,
-            &format!("ON CONFLICT (chat_id) DO UPDATE SET {}", replace.join(", ")),
-        )
-        .await?;
+        bulk::replace(conn, &t.chats, CHAT_COLUMNS, &chats).await?;
         bulk::insert(
             conn,
             &t.states,

@@ -257,10 +257,15 @@ impl EventLog for PostgresLog {
     }
 
     async fn has_unsettled_after(&self, after: LogPosition) -> Result<bool, LogError> {
+        // Only the newest event need be looked at: if any event after `after` is unsettled,
+        // so is the newest (its tx is at least as high). Asked directly, "any such event?"
+        // made the planner scan the whole table, thinking a match would turn up early.
         Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM events
-                             WHERE (tx, position) > ($1::text::xid8, $2)
-                               AND tx >= pg_snapshot_xmin(pg_current_snapshot()))",
+            "SELECT EXISTS (SELECT 1
+                              FROM (SELECT tx, position FROM events
+                                     ORDER BY tx DESC, position DESC LIMIT 1) newest
+                             WHERE (newest.tx, newest.position) > ($1::text::xid8, $2)
+                               AND newest.tx >= pg_snapshot_xmin(pg_current_snapshot()))",
         )
         .bind(after.tx.to_string())
         .bind(after.position)

@@ -10,6 +10,7 @@ use samtale_eventlog::testing::test_databases;
 use samtale_eventlog::{
     read_to_head, CommandContext, CommandError, Commands, Database, LogPosition, Tail,
 };
+use sqlx::Connection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -262,6 +263,41 @@ async fn the_log_refuses_updates_and_deletes() {
         assert!(update.is_err(), "{}: no update", test_db.backend_name);
         let delete = sqlx::query("DELETE FROM events").execute(any).await;
         assert!(delete.is_err(), "{}: no delete", test_db.backend_name);
+        test_db.drop_schema().await;
+    }
+}
+
+/// PostgreSQL hands out positions at insert but commits in another order: an event committed
+/// while an older transaction is still open must be held back (it may yet be preceded), yet
+/// reported as pending so a tailer re-reads soon instead of sleeping.
+#[tokio::test]
+async fn an_event_committed_behind_a_running_transaction_is_pending_not_lost() {
+    for test_db in test_databases().await {
+        if test_db.backend_name != "postgres" {
+            continue;
+        }
+        let log = test_db.db.event_log();
+        let mut older = sqlx::PgConnection::connect(&test_db.url).await.unwrap();
+        sqlx::raw_sql("BEGIN; SELECT pg_current_xact_id();")
+            .execute(&mut older)
+            .await
+            .unwrap();
+        chats(&test_db.db)
+            .execute(&Uuid::new_v4().to_string(), request(), &context())
+            .await
+            .unwrap();
+
+        assert!(log
+            .read_after(LogPosition::START, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(log.has_unsettled_after(LogPosition::START).await.unwrap());
+
+        sqlx::raw_sql("COMMIT").execute(&mut older).await.unwrap();
+        let settled = log.read_after(LogPosition::START, 10).await.unwrap();
+        assert_eq!(settled.len(), 1);
+        assert!(!log.has_unsettled_after(settled[0].position).await.unwrap());
         test_db.drop_schema().await;
     }
 }

@@ -271,14 +271,12 @@ pub struct ChatRow {
     pub ended_at: Option<String>,
     pub end_reason: Option<String>,
     pub transfers: i64,
-    pub messages: i64,
 }
 
 pub async fn chat(db: &AnyPool, chat_id: &str) -> ReadResult<Option<ChatRow>> {
     sqlx::query_as(
         "SELECT chat_id, status, queue_id, category_id, customer_name, answers, agent_id,
-                requested_at, queued_at, assigned_at, ended_at, end_reason, transfers,
-                (SELECT count(*) FROM messages m WHERE m.chat_id = chats.chat_id) AS messages
+                requested_at, queued_at, assigned_at, ended_at, end_reason, transfers
            FROM chats WHERE chat_id = $1",
     )
     .bind(chat_id.to_string())

@@ -413,7 +413,14 @@ impl Stream {
             .waiting_in
             .as_ref()
             .is_some_and(|queue| live.scope.queues.contains(queue));
-        matches!(live.event.event, DomainEvent::Chat(_)) && (mine || in_my_queue)
+        // Messages and read receipts never move anyone in a queue; skipping them spares a
+        // read per message on every customer's stream.
+        let moves = matches!(
+            &live.event.event,
+            DomainEvent::Chat(event)
+                if !matches!(event, ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. })
+        );
+        moves && (mine || in_my_queue)
     }
 
     /// Tells a waiting customer their place in the queue whenever it changes.

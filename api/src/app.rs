@@ -1,5 +1,6 @@
 //! The application: its shared state, and building it from configuration.
 
+use crate::auth::CustomerTokens;
 use crate::config::ServeConfig;
 use crate::error::ApiError;
 use crate::extract::RequestMeta;
@@ -34,6 +35,7 @@ pub struct Services {
     pub widget_origins: Vec<String>,
     pub limits: RateLimits,
     pub breaker: Arc<Breaker>,
+    pub customer_tokens: CustomerTokens,
 }
 
 #[derive(Clone)]
@@ -69,6 +71,7 @@ impl AppState {
             widget_origins,
             limits: RateLimits::new(limits),
             breaker: Arc::default(),
+            customer_tokens: CustomerTokens::new(AGGREGATE_CACHE),
             db,
         })))
     }

@@ -2,8 +2,9 @@
 //!
 //! Passwords are hashed with Argon2id at OWASP's recommended parameters (19 MiB, 2 passes,
 //! 1 lane: the `argon2` crate's defaults). Tokens are 256 random bits; only their SHA-256 is
-//! stored, so a leaked database holds no usable token. Every request looks its token up, so
-//! logout, deactivation and role changes take effect at once.
+//! stored, so a leaked database holds no usable token. Every staff request looks its token up,
+//! so logout, deactivation and role changes take effect at once; a customer's token, bound to
+//! its chat for good, is remembered once found.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -11,9 +12,12 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use lru::LruCache;
 use rand::RngCore;
 use samtale_domain::{Actor, ChatId, Role, UserId};
 use sha2::{Digest, Sha256};
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
 
 /// A logged-in staff member.
 #[derive(Debug, Clone)]
@@ -60,6 +64,28 @@ impl Staff {
 #[derive(Debug, Clone)]
 pub struct Customer {
     pub chat_id: ChatId,
+}
+
+/// Customer tokens already seen, by hash. A customer token is bound to its chat for good (it is
+/// never revoked or moved), so once found it need not be looked up again: that spares a read
+/// on every customer request. Only tokens that exist are remembered, so guessing cannot fill it.
+pub struct CustomerTokens(Mutex<LruCache<String, ChatId>>);
+
+impl CustomerTokens {
+    pub fn new(capacity: usize) -> Self {
+        let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+        Self(Mutex::new(LruCache::new(capacity)))
+    }
+
+    fn get(&self, token_hash: &str) -> Option<ChatId> {
+        self.0.lock().ok()?.get(token_hash).copied()
+    }
+
+    fn remember(&self, token_hash: String, chat_id: ChatId) {
+        if let Ok(mut tokens) = self.0.lock() {
+            tokens.put(token_hash, chat_id);
+        }
+    }
 }
 
 pub fn new_token() -> String {
@@ -161,14 +187,20 @@ impl FromRequestParts<AppState> for Customer {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let token_hash = token_hash(&token);
+        if let Some(chat_id) = state.customer_tokens.get(&token_hash) {
+            return Ok(Customer { chat_id });
+        }
         let chat_id: Option<String> =
             sqlx::query_scalar("SELECT chat_id FROM customer_tokens WHERE token_hash = $1")
-                .bind(token_hash(&token))
+                .bind(token_hash.clone())
                 .fetch_optional(state.db.any())
                 .await?;
-        let chat_id = chat_id.ok_or(ApiError::Unauthorized)?;
-        Ok(Customer {
-            chat_id: chat_id.parse().map_err(|_| ApiError::Unauthorized)?,
-        })
+        let chat_id: ChatId = chat_id
+            .ok_or(ApiError::Unauthorized)?
+            .parse()
+            .map_err(|_| ApiError::Unauthorized)?;
+        state.customer_tokens.remember(token_hash, chat_id);
+        Ok(Customer { chat_id })
     }
 }

@@ -11,7 +11,9 @@ use crate::log::{EventLog, LogError, LogPosition};
 use crate::repository::EventRepository;
 use crate::store::{CachingEventStore, COMMAND_ID};
 use chrono::{DateTime, SecondsFormat, Utc};
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::PersistenceError;
+use cqrs_es::Aggregate;
 use std::collections::HashMap;
 use std::sync::Arc;
 use thiserror::Error;
@@ -67,7 +69,8 @@ impl<E: std::error::Error> From<LogError> for CommandError<E> {
 }
 
 pub struct Commands<A: Aggregate + Clone> {
-    cqrs: CqrsFramework<A, CachingEventStore<A>>,
+    store: CachingEventStore<A>,
+    services: A::Services,
     log: Arc<dyn EventLog>,
 }
 
@@ -81,78 +84,91 @@ where
         services: A::Services,
         cache_capacity: usize,
     ) -> Self {
-        let store = CachingEventStore::new(repo, cache_capacity);
         Self {
-            cqrs: CqrsFramework::new(store, vec![], services),
+            store: CachingEventStore::new(repo, cache_capacity),
+            services,
             log,
         }
     }
 
     /// Runs the command. Returns the log position of its last event — what a reader must
     /// have reached to see its effect — or `None` if the command changed nothing.
+    ///
+    /// This is cqrs-es's `CqrsFramework::execute` (load, handle, commit) without its query
+    /// dispatch, which Samtale does not use (read models tail the log). It costs one round
+    /// trip on the common path: the aggregate comes from the cache and the append returns the
+    /// position. Whatever that path could get wrong is caught and decided again: a stale cache
+    /// collides on the sequence, a retried command on its id.
     pub async fn execute(
         &self,
         aggregate_id: &str,
         command: A::Command,
         context: &CommandContext,
     ) -> Result<Option<LogPosition>, CommandError<A::Error>> {
-        if context.from_client {
-            if let Some(done) = self.log.command_position(context.command_id).await? {
-                return Ok(Some(done));
-            }
-        }
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let outcome = self
-                .cqrs
-                .execute_with_metadata(aggregate_id, command.clone(), context.metadata())
+        let metadata = context.metadata();
+        let mut verify = false;
+        for _ in 0..DECISION_ATTEMPTS {
+            let mut loaded = self
+                .store
+                .load(aggregate_id, verify)
+                .await
+                .map_err(classify)?;
+            let sink = EventSink::default();
+            let decided = loaded
+                .aggregate
+                .handle(command.clone(), &self.services, &sink)
                 .await;
-            match outcome {
-                Ok(()) => {
-                    let position = self.log.command_position(context.command_id).await?;
-                    if position.is_some() {
-                        self.log.wake().appended();
-                    }
-                    return Ok(position);
-                }
-                Err(AggregateError::UserError(e)) => return Err(CommandError::Rejected(e)),
-                Err(AggregateError::DatabaseConnectionError(e)) => {
-                    return Err(CommandError::Unavailable(e.to_string()))
-                }
-                Err(
-                    error
-                    @ (AggregateError::AggregateConflict | AggregateError::UnexpectedError(_)),
-                ) => {
+            let events = sink.collect().await;
+            if decided.is_err() || events.is_empty() {
+                // A retry of a command that did commit is answered as the first attempt was,
+                // even if the state has moved on since (the chat ended after the message).
+                if context.from_client {
                     if let Some(done) = self.log.command_position(context.command_id).await? {
                         return Ok(Some(done));
                     }
-                    if !matches!(error, AggregateError::AggregateConflict) {
-                        return Err(classify_unexpected(error));
-                    }
-                    // Someone else appended first (a customer and an agent writing at the same
-                    // moment). Deciding again on the new state is always right: the command
-                    // either still holds (a message) or is now refused (a second pickup).
-                    if attempts == CONFLICT_ATTEMPTS {
-                        return Err(CommandError::Conflict(A::TYPE));
-                    }
                 }
-                Err(error @ AggregateError::DeserializationError(_)) => {
-                    return Err(CommandError::Internal(error.to_string()))
+                if !loaded.verified {
+                    verify = true;
+                    continue;
                 }
+                return decided.map(|()| None).map_err(CommandError::Rejected);
+            }
+            match self
+                .store
+                .commit(aggregate_id, loaded, events, &metadata)
+                .await
+            {
+                Ok(position) => {
+                    self.log.wake().appended();
+                    return Ok(Some(position));
+                }
+                Err(PersistenceError::OptimisticLockError) => {
+                    // Either this very command was written already (a retry, or a concurrent
+                    // copy, won) or someone else appended first (a customer and an agent
+                    // writing at the same moment; another node, behind a stale cache).
+                    // Deciding again on the new state is always right: the command either
+                    // still holds (a message) or is now refused (a second pickup).
+                    if let Some(done) = self.log.command_position(context.command_id).await? {
+                        return Ok(Some(done));
+                    }
+                    verify = true;
+                }
+                Err(error) => return Err(classify(error)),
             }
         }
+        Err(CommandError::Conflict(A::TYPE))
     }
 }
 
-/// How often a command is decided again after losing an optimistic-lock race.
-const CONFLICT_ATTEMPTS: usize = 5;
+/// How often a command is decided before it gives up on losing optimistic-lock races.
+const DECISION_ATTEMPTS: usize = 6;
 
-/// postgres-es reports a server going away, and sqlite-es "database is locked", as unexpected
-/// errors; to a client they mean the same as a lost connection: try again shortly.
-fn classify_unexpected<E: std::error::Error>(error: AggregateError<E>) -> CommandError<E> {
+/// A server going away, and SQLite's "database is locked", mean the same to a client as a
+/// lost connection: try again shortly.
+fn classify<E: std::error::Error>(error: PersistenceError) -> CommandError<E> {
     let unreachable = match &error {
-        AggregateError::UnexpectedError(cause) => cause
+        PersistenceError::ConnectionError(_) => true,
+        PersistenceError::UnknownError(cause) => cause
             .downcast_ref::<sqlx::Error>()
             .is_some_and(crate::is_unreachable),
         _ => false,

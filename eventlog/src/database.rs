@@ -155,9 +155,11 @@ impl Database {
     pub fn event_repository(&self) -> EventRepository {
         match &self.pool {
             Pool::Postgres(pool) => {
-                EventRepository::Postgres(PostgresEventRepository::new(pool.clone()))
+                EventRepository::Postgres(PostgresEventRepository::new(pool.clone()), pool.clone())
             }
-            Pool::Sqlite(pool) => EventRepository::Sqlite(SqliteEventRepository::new(pool.clone())),
+            Pool::Sqlite(pool) => {
+                EventRepository::Sqlite(SqliteEventRepository::new(pool.clone()), pool.clone())
+            }
         }
     }
 

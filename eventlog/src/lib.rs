@@ -1,7 +1,8 @@
 //! The event log: the single source of truth of Samtale.
 //!
-//! Commands are executed through cqrs-es against postgres-es's or sqlite-es's event
-//! repository; this crate adds what those crates lack and the rest of Samtale relies on:
+//! Commands are decided by cqrs-es aggregates; their events are read through postgres-es's or
+//! sqlite-es's event repository and appended in one statement that returns their positions.
+//! This crate adds what those crates lack and the rest of Samtale relies on:
 //!
 //! - a **global position** every event gets at commit, and a reader ([`EventLog`]) that tails
 //!   the log in commit order without ever skipping an event that commits late;

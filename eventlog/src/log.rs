@@ -180,6 +180,16 @@ impl Settling {
     }
 }
 
+/// The last of a command's events, from rows of `(tx::text, position)`.
+pub(crate) fn last_of(rows: Vec<(String, i64)>) -> Option<LogPosition> {
+    rows.into_iter()
+        .map(|(tx, position)| LogPosition {
+            tx: tx.parse().unwrap_or_default(),
+            position,
+        })
+        .max()
+}
+
 fn metadata_of(value: Value) -> HashMap<String, String> {
     serde_json::from_value(value).unwrap_or_default()
 }
@@ -294,13 +304,7 @@ impl EventLog for PostgresLog {
         .bind(command_id.to_string())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(tx, position)| LogPosition {
-                tx: tx.parse().unwrap_or_default(),
-                position,
-            })
-            .max())
+        Ok(last_of(rows))
     }
 
     async fn head(&self) -> Result<LogPosition, LogError> {

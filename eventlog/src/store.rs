@@ -1,17 +1,16 @@
-//! A cqrs-es [`EventStore`] that keeps recently used aggregates in memory.
+//! Loading and appending aggregates, keeping recently used ones in memory.
 //!
 //! cqrs-es 0.5's snapshot and aggregate stores apply each new event twice when they build the
 //! snapshot, so Samtale does not persist snapshots. Instead this store caches the aggregate
-//! state with its sequence and, on every load, asks the repository only for the events after
-//! that sequence. The cache is an optimisation, never a source of truth: another node may
-//! have appended in the meantime, and those events are read and applied before the command
-//! runs; a stale cache can at worst cost the optimistic-lock conflict it would cost anyway.
+//! state with its sequence. The cache is an optimisation, never a source of truth: another
+//! node may have appended in the meantime. A decision taken on cached state is appended at the
+//! next sequence, so if the cache was stale the append collides and the command is decided
+//! again on the state read from the log (only the events after the cached sequence are read).
 
+use crate::log::LogPosition;
 use crate::repository::EventRepository;
 use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
-use cqrs_es::{
-    Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore,
-};
+use cqrs_es::{Aggregate, DomainEvent};
 use lru::LruCache;
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -57,103 +56,83 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
     }
 }
 
-/// The aggregate as loaded, with the sequence of the last event applied to it.
-pub struct CachedContext<A: Aggregate> {
-    aggregate_id: String,
-    aggregate: A,
+/// An aggregate as loaded, with the sequence of the last event applied to it.
+pub struct Loaded<A> {
+    pub aggregate: A,
     version: usize,
+    /// Read up to the end of the log, rather than taken from the cache as it was.
+    pub verified: bool,
 }
 
-impl<A: Aggregate> AggregateContext<A> for CachedContext<A> {
-    fn aggregate(&mut self) -> &mut A {
-        &mut self.aggregate
-    }
+fn decode<A: Aggregate>(event: SerializedEvent) -> Result<(usize, A::Event), PersistenceError> {
+    Ok((event.sequence, serde_json::from_value(event.payload)?))
 }
 
-fn deserialize<A: Aggregate>(event: SerializedEvent) -> Result<EventEnvelope<A>, PersistenceError> {
-    let payload: A::Event = serde_json::from_value(event.payload)?;
-    let metadata: HashMap<String, String> = serde_json::from_value(event.metadata)?;
-    Ok(EventEnvelope {
-        aggregate_id: event.aggregate_id,
-        sequence: event.sequence,
-        payload,
-        metadata,
-    })
-}
-
-impl<A: Aggregate + Clone> EventStore<A> for CachingEventStore<A> {
-    type AC = CachedContext<A>;
-
-    async fn load_events(
+impl<A: Aggregate + Clone> CachingEventStore<A> {
+    /// The aggregate to decide a command on. Unless `verify` is set, a cached aggregate is
+    /// taken as it is, without asking the log for newer events: if another node appended in
+    /// the meantime, the append of the decision collides with its sequence and the command is
+    /// decided again on verified state. Only decisions that append nothing — a refusal, a
+    /// no-op — escape that check, so [`Loaded::verified`] tells the caller to re-verify those.
+    pub async fn load(
         &self,
         aggregate_id: &str,
-    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        let events = self.repo.get_events::<A>(aggregate_id).await?;
-        Ok(events
-            .into_iter()
-            .map(deserialize::<A>)
-            .collect::<Result<_, _>>()?)
-    }
-
-    async fn load_aggregate(
-        &self,
-        aggregate_id: &str,
-    ) -> Result<Self::AC, AggregateError<A::Error>> {
-        let (mut aggregate, mut version) = self.cached(aggregate_id).unwrap_or_default();
+        verify: bool,
+    ) -> Result<Loaded<A>, PersistenceError> {
+        let cached = self.cached(aggregate_id);
+        if let (Some((aggregate, version)), false) = (&cached, verify) {
+            return Ok(Loaded {
+                aggregate: aggregate.clone(),
+                version: *version,
+                verified: false,
+            });
+        }
+        let (mut aggregate, mut version) = cached.unwrap_or_default();
         for event in self
             .repo
             .get_last_events::<A>(aggregate_id, version)
             .await?
         {
-            let envelope = deserialize::<A>(event)?;
-            version = envelope.sequence;
-            aggregate.apply(envelope.payload);
+            let (sequence, payload) = decode::<A>(event)?;
+            version = sequence;
+            aggregate.apply(payload);
         }
-        Ok(CachedContext {
-            aggregate_id: aggregate_id.to_string(),
+        Ok(Loaded {
             aggregate,
             version,
+            verified: true,
         })
     }
 
-    /// Writes the events the command produced. The aggregate in `context` has already had them
-    /// applied (cqrs-es's `EventSink` does that as the command writes them), so it is cached
-    /// as it is: applying them again here is exactly the bug we are avoiding.
-    async fn commit(
+    /// Appends the events a command decided on `loaded` and returns the position of the last.
+    /// `loaded.aggregate` has already had them applied (cqrs-es's `EventSink` does that as the
+    /// command writes them), so it is cached as it is: applying them again here is exactly the
+    /// snapshot stores' bug we are avoiding.
+    pub async fn commit(
         &self,
+        aggregate_id: &str,
+        loaded: Loaded<A>,
         events: Vec<A::Event>,
-        context: Self::AC,
-        metadata: HashMap<String, String>,
-    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        if events.is_empty() {
-            return Ok(vec![]);
-        }
-        let mut envelopes = Vec::with_capacity(events.len());
+        metadata: &HashMap<String, String>,
+    ) -> Result<LogPosition, PersistenceError> {
         let mut serialized = Vec::with_capacity(events.len());
         for (index, event) in events.into_iter().enumerate() {
             let mut metadata = metadata.clone();
             metadata.insert(EVENT_ID.into(), Uuid::now_v7().to_string());
             metadata.insert(COMMAND_INDEX.into(), index.to_string());
-            let sequence = context.version + index + 1;
             serialized.push(SerializedEvent::new(
-                context.aggregate_id.clone(),
-                sequence,
+                aggregate_id.to_string(),
+                loaded.version + index + 1,
                 A::TYPE.to_string(),
                 event.event_type(),
                 event.event_version(),
-                serde_json::to_value(&event).map_err(PersistenceError::from)?,
-                serde_json::to_value(&metadata).map_err(PersistenceError::from)?,
+                serde_json::to_value(&event)?,
+                serde_json::to_value(&metadata)?,
             ));
-            envelopes.push(EventEnvelope {
-                aggregate_id: context.aggregate_id.clone(),
-                sequence,
-                payload: event,
-                metadata,
-            });
         }
-        self.repo.persist::<A>(&serialized, None).await?;
-        let version = context.version + envelopes.len();
-        self.remember(context.aggregate_id, context.aggregate, version);
-        Ok(envelopes)
+        let position = self.repo.append(&serialized).await?;
+        let version = loaded.version + serialized.len();
+        self.remember(aggregate_id.to_string(), loaded.aggregate, version);
+        Ok(position)
     }
 }

@@ -1,10 +1,10 @@
 //! Advancing projections from the log, on every node at once.
 //!
-//! Each batch is one transaction: lock the projection's checkpoint row, read the events after
-//! it, fold them, move the checkpoint, commit. The lock makes nodes take turns, so every event
-//! is folded exactly once whichever node gets there first; a node that finds the checkpoint
-//! already moved simply publishes the new position. A crash before the commit rolls back rows
-//! and checkpoint together.
+//! One task per node reads each batch once and folds it into every projection in one
+//! transaction: lock each projection's checkpoint row, fold, move the checkpoint, commit. The
+//! lock makes nodes take turns, so every event is folded exactly once whichever node gets
+//! there first; a node that finds a checkpoint already moved reads it again and carries on
+//! from there. A crash before the commit rolls back rows and checkpoints together.
 
 use crate::event::decode_all;
 use crate::projection::{Projection, ProjectionError};
@@ -24,8 +24,39 @@ pub struct Projections {
     pub(crate) db: Database,
     pub(crate) log: Arc<dyn EventLog>,
     pub(crate) all: Vec<(Arc<dyn Projection>, watch::Sender<LogPosition>)>,
-    /// How many projections' last batch failed (the database unreachable, most likely).
-    failing: watch::Sender<usize>,
+    /// Did the last batch fail (the database unreachable, most likely)?
+    failing: watch::Sender<bool>,
+}
+
+/// Where a projection's checkpoint stands, as this node last saw it.
+#[derive(Debug, Clone, Copy)]
+struct Standing {
+    generation: Generation,
+    after: LogPosition,
+}
+
+/// Every projection's standing, `None` where it must be read again.
+pub(crate) struct Standings(Vec<Option<Standing>>);
+
+impl Standings {
+    fn unknown(count: usize) -> Self {
+        Self(vec![None; count])
+    }
+
+    /// Must a checkpoint be read again (another node or a rebuild moved it)?
+    fn stale(&self) -> bool {
+        self.0.iter().any(Option::is_none)
+    }
+
+    /// Where the shared read starts: after the projection furthest behind.
+    fn from(&self) -> LogPosition {
+        self.0
+            .iter()
+            .flatten()
+            .map(|s| s.after)
+            .min()
+            .unwrap_or(LogPosition::START)
+    }
 }
 
 impl Projections {
@@ -51,7 +82,7 @@ impl Projections {
                 .into_iter()
                 .map(|p| (p, watch::channel(LogPosition::START).0))
                 .collect(),
-            failing: watch::channel(0).0,
+            failing: watch::channel(false).0,
         }
     }
 
@@ -111,43 +142,38 @@ impl Projections {
         Ok(())
     }
 
-    /// Runs every projection in the background, following the log live.
+    /// Runs the projections in the background, following the log live.
     pub fn spawn(self: &Arc<Self>) {
-        for index in 0..self.all.len() {
-            let this = self.clone();
-            tokio::spawn(async move { this.follow(index).await });
-        }
+        let this = self.clone();
+        tokio::spawn(async move { this.follow().await });
     }
 
-    async fn follow(&self, index: usize) {
-        let (projection, _) = &self.all[index];
+    async fn follow(&self) {
         let mut woken = self.log.wake().subscribe();
         let mut settling = Settling::default();
-        let mut failed = false;
+        let mut standings = Standings::unknown(self.all.len());
         loop {
             woken.borrow_and_update();
-            let outcome = self.advance(index).await;
-            if outcome.is_err() != failed {
-                failed = outcome.is_err();
-                self.failing
-                    .send_modify(|count| *count = if failed { *count + 1 } else { *count - 1 });
-            }
+            let outcome = self.advance(&mut standings).await;
+            self.failing.send_if_modified(|failing| {
+                std::mem::replace(failing, outcome.is_err()) != outcome.is_err()
+            });
             match outcome {
-                Ok(applied) if applied > 0 => {
+                Ok(applied) if applied > 0 || standings.stale() => {
                     settling = Settling::default();
                     continue;
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    tracing::error!(projection = projection.name(), %error, "projection batch failed; retrying");
+                    tracing::error!(%error, "projection batch failed; retrying");
+                    standings = Standings::unknown(self.all.len());
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
             }
-            let position = *self.all[index].1.borrow();
             if self
                 .log
-                .has_unsettled_after(position)
+                .has_unsettled_after(self.position())
                 .await
                 .unwrap_or(false)
             {
@@ -158,77 +184,116 @@ impl Projections {
         }
     }
 
-    /// Folds the next batch of one projection; returns how many events it folded.
+    /// Folds the next batch into every projection; returns how many events were folded.
     ///
-    /// The events are read *before* the write transaction begins: on PostgreSQL an open write
-    /// transaction holds back every log reader's horizon, so it must be as short as possible.
-    /// The transaction then moves the checkpoint only if it is still where the events were read
-    /// from; if another node got there first, nothing is folded and the next call starts anew.
-    pub(crate) async fn advance(&self, index: usize) -> Result<usize, ProjectionError> {
-        let (projection, progress) = &self.all[index];
-        let row = sqlx::query(
-            "SELECT generation, tx, position FROM projection_checkpoints WHERE name = $1",
-        )
-        .bind(projection.name())
-        .fetch_one(self.db.any())
-        .await?;
-        let generation = Generation(row.try_get("generation")?);
-        let after = LogPosition {
-            tx: row.try_get("tx")?,
-            position: row.try_get("position")?,
-        };
-        let events = self.log.read_after(after, BATCH).await?;
+    /// The projections share one read of the log and one transaction: per batch that is a
+    /// handful of statements instead of a dozen per projection, which on a busy log is most of
+    /// the database's work. The events are read *before* the transaction begins: on
+    /// PostgreSQL an open write transaction holds back every log reader's horizon, so it must
+    /// be as short as possible. Each projection's checkpoint moves only if it is still where
+    /// this node last saw it; if another node (or a rebuild's swap) moved it, that projection
+    /// is skipped and its checkpoint read again before the next batch.
+    pub(crate) async fn advance(
+        &self,
+        standings: &mut Standings,
+    ) -> Result<usize, ProjectionError> {
+        if standings.stale() {
+            *standings = self.read_standings().await?;
+        }
+        let from = standings.from();
+        let events = self.log.read_after(from, BATCH).await?;
         let Some(last) = events.last().map(|e| e.position) else {
-            progress.send_if_modified(|p| std::mem::replace(p, after) != after);
+            for ((_, progress), standing) in self.all.iter().zip(&standings.0) {
+                if let Some(Standing { after, .. }) = *standing {
+                    progress.send_if_modified(|p| std::mem::replace(p, after) != after);
+                }
+            }
             return Ok(0);
         };
+        let events = decode_all(events)?;
         let mut tx = self.db.any().begin().await?;
         if self.db.postgres_url().is_some() {
-            // A fold need not wait for its commit to reach the disk: rows and checkpoint are
+            // A fold need not wait for its commit to reach the disk: rows and checkpoints are
             // lost or kept together, and a lost batch is folded again from the durable log.
             // Commands' replies wait for the folds (read-your-writes), so this is their latency.
             sqlx::query("SET LOCAL synchronous_commit = off")
                 .execute(&mut *tx)
                 .await?;
         }
-        // Moving the checkpoint first takes the row's lock (SQLite: the write lock), so nodes
-        // advancing the same projection take turns and none folds an event twice.
-        let claimed = sqlx::query(
-            "UPDATE projection_checkpoints SET tx = $4, position = $5
-              WHERE name = $1 AND generation = $2 AND tx = $3 AND position = $6",
-        )
-        .bind(projection.name())
-        .bind(generation.0)
-        .bind(after.tx)
-        .bind(last.tx)
-        .bind(last.position)
-        .bind(after.position)
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(0);
-        }
-        let count = events.len();
-        projection
-            .apply_batch(&mut tx, generation, &decode_all(events)?)
+        let mut folded = 0;
+        let mut moved = Vec::new();
+        for (index, (projection, _)) in self.all.iter().enumerate() {
+            let Some(standing) = standings.0[index] else {
+                continue;
+            };
+            if standing.after >= last {
+                continue;
+            }
+            // Moving the checkpoint first takes the row's lock (SQLite: the write lock), so
+            // nodes advancing the same projection take turns and none folds an event twice.
+            let claimed = sqlx::query(
+                "UPDATE projection_checkpoints SET tx = $4, position = $5
+                  WHERE name = $1 AND generation = $2 AND tx = $3 AND position = $6",
+            )
+            .bind(projection.name())
+            .bind(standing.generation.0)
+            .bind(standing.after.tx)
+            .bind(last.tx)
+            .bind(last.position)
+            .bind(standing.after.position)
+            .execute(&mut *tx)
             .await?;
+            if claimed.rows_affected() != 1 {
+                standings.0[index] = None;
+                continue;
+            }
+            let start = events.partition_point(|e| e.position <= standing.after);
+            projection
+                .apply_batch(&mut tx, standing.generation, &events[start..])
+                .await?;
+            folded += events.len() - start;
+            moved.push(index);
+        }
         tx.commit().await?;
-        progress.send_replace(last);
-        Ok(count)
+        for index in moved {
+            if let Some(standing) = &mut standings.0[index] {
+                standing.after = last;
+            }
+            self.all[index].1.send_replace(last);
+        }
+        Ok(folded)
+    }
+
+    async fn read_standings(&self) -> Result<Standings, ProjectionError> {
+        let rows = sqlx::query("SELECT name, generation, tx, position FROM projection_checkpoints")
+            .fetch_all(self.db.any())
+            .await?;
+        let mut standings = Standings::unknown(self.all.len());
+        for row in rows {
+            let name: String = row.try_get("name")?;
+            if let Some(index) = self.all.iter().position(|(p, _)| p.name() == name) {
+                standings.0[index] = Some(Standing {
+                    generation: Generation(row.try_get("generation")?),
+                    after: LogPosition {
+                        tx: row.try_get("tx")?,
+                        position: row.try_get("position")?,
+                    },
+                });
+            }
+        }
+        Ok(standings)
     }
 
     /// Folds every projection up to everything committed before this call, in this task. For
     /// tools and tests; the server uses [`Projections::spawn`].
     pub async fn catch_up(&self) -> Result<(), ProjectionError> {
         let head = self.log.head().await?;
-        for index in 0..self.all.len() {
-            let mut settling = Settling::default();
-            while *self.all[index].1.borrow() < head {
-                if self.advance(index).await? == 0 {
-                    // Committed but not yet settled behind an older transaction.
-                    settling.wait().await;
-                }
+        let mut standings = Standings::unknown(self.all.len());
+        let mut settling = Settling::default();
+        while self.position() < head {
+            if self.advance(&mut standings).await? == 0 && !standings.stale() {
+                // Committed but not yet settled behind an older transaction.
+                settling.wait().await;
             }
         }
         Ok(())
@@ -258,7 +323,7 @@ impl Projections {
             }
             true
         };
-        let failed = failing.wait_for(|count| *count > 0);
+        let failed = failing.wait_for(|failing| *failing);
         tokio::select! {
             reached = tokio::time::timeout(limit, reached) => reached.unwrap_or(false),
             _ = failed => false,

@@ -301,3 +301,57 @@ async fn an_event_committed_behind_a_running_transaction_is_pending_not_lost() {
         test_db.drop_schema().await;
     }
 }
+
+/// A retry is answered as its first attempt was even when the state has moved on since: the
+/// customer's message went through, the chat ended, and only then did the retry arrive.
+#[tokio::test]
+async fn a_retry_after_the_chat_ended_returns_the_first_attempt() {
+    for test_db in test_databases().await {
+        let commands = chats(&test_db.db);
+        let chat = Uuid::new_v4().to_string();
+        commands
+            .execute(&chat, request(), &context())
+            .await
+            .unwrap();
+        let retry = CommandContext {
+            from_client: true,
+            ..context()
+        };
+        let first = commands
+            .execute(&chat, customer_says("hei"), &retry)
+            .await
+            .unwrap();
+        let close = ChatCommand::CloseClient { at: Utc::now() };
+        commands.execute(&chat, close, &context()).await.unwrap();
+
+        let again = commands
+            .execute(&chat, customer_says("hei"), &retry)
+            .await
+            .unwrap();
+        assert_eq!(again, first, "{}", test_db.backend_name);
+        test_db.drop_schema().await;
+    }
+}
+
+/// Two nodes writing to one chat: each decides on its cached chat, which the other's writes
+/// make stale; the append collides on the sequence and the command is decided again, so both
+/// nodes' messages are all there, in one unbroken sequence.
+#[tokio::test]
+async fn decisions_on_a_stale_cache_collide_and_are_decided_again() {
+    for test_db in test_databases().await {
+        let (node_a, node_b) = (chats(&test_db.db), chats(&test_db.db));
+        let chat = Uuid::new_v4().to_string();
+        node_a.execute(&chat, request(), &context()).await.unwrap();
+        for i in 0..5 {
+            let node = if i % 2 == 0 { &node_a } else { &node_b };
+            let said = format!("m{i}");
+            node.execute(&chat, customer_says(&said), &context())
+                .await
+                .unwrap();
+        }
+        let events = read_to_head(test_db.db.event_log().as_ref()).await.unwrap();
+        let sequences: Vec<i64> = events.iter().map(|e| e.sequence).collect();
+        assert_eq!(sequences, [1, 2, 3, 4, 5, 6], "{}", test_db.backend_name);
+        test_db.drop_schema().await;
+    }
+}

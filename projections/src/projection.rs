@@ -15,6 +15,8 @@ pub enum ProjectionError {
     Unknown(String),
     #[error("the {0} projection is never rebuilt")]
     NotRebuildable(&'static str),
+    #[error("the {0} projection has no checkpoint: it was never installed")]
+    NotInstalled(&'static str),
     #[error("a background task failed: {0}")]
     Task(String),
 }

@@ -281,6 +281,10 @@ impl Projections {
                 });
             }
         }
+        // Checked here, or the follower would re-read the checkpoints without pause.
+        if let Some(index) = standings.0.iter().position(Option::is_none) {
+            return Err(ProjectionError::NotInstalled(self.all[index].0.name()));
+        }
         Ok(standings)
     }
 

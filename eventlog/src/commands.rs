@@ -120,16 +120,16 @@ where
                 .await;
             let events = sink.collect().await;
             if decided.is_err() || events.is_empty() {
+                if !loaded.verified {
+                    verify = true;
+                    continue;
+                }
                 // A retry of a command that did commit is answered as the first attempt was,
                 // even if the state has moved on since (the chat ended after the message).
                 if context.from_client {
                     if let Some(done) = self.log.command_position(context.command_id).await? {
                         return Ok(Some(done));
                     }
-                }
-                if !loaded.verified {
-                    verify = true;
-                    continue;
                 }
                 return decided.map(|()| None).map_err(CommandError::Rejected);
             }

@@ -79,15 +79,16 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
         aggregate_id: &str,
         verify: bool,
     ) -> Result<Loaded<A>, PersistenceError> {
-        let cached = self.cached(aggregate_id);
-        if let (Some((aggregate, version)), false) = (&cached, verify) {
-            return Ok(Loaded {
-                aggregate: aggregate.clone(),
-                version: *version,
-                verified: false,
-            });
-        }
-        let (mut aggregate, mut version) = cached.unwrap_or_default();
+        let (mut aggregate, mut version) = match self.cached(aggregate_id) {
+            Some((aggregate, version)) if !verify => {
+                return Ok(Loaded {
+                    aggregate,
+                    version,
+                    verified: false,
+                })
+            }
+            cached => cached.unwrap_or_default(),
+        };
         for event in self
             .repo
             .get_last_events::<A>(aggregate_id, version)

@@ -18,6 +18,7 @@ use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 fn context() -> CommandContext {
@@ -255,6 +256,42 @@ async fn a_batch_that_dies_half_way_is_folded_again_exactly_once() {
             "{}",
             test_db.backend_name
         );
+        test_db.drop_schema().await;
+    }
+}
+
+/// A reply waits for the read models to show its command (read-your-writes), but not for a
+/// projection that is failing — the database is most likely out of reach, and the reply
+/// should say so now rather than after the wait's limit. Once the fold succeeds, the wait does.
+#[tokio::test]
+async fn read_your_writes_stops_waiting_while_a_projection_fails() {
+    for test_db in test_databases().await {
+        let db = &test_db.db;
+        Scenario::new(db)
+            .conversation(&Uuid::new_v4().to_string(), UserId(Uuid::new_v4()))
+            .await;
+        let ledger = Arc::new(Ledger {
+            fail_once_at: 1,
+            failed: AtomicBool::new(false),
+        });
+        let projections = Arc::new(Projections::new(db.clone(), vec![ledger]));
+        projections.install().await.unwrap();
+        let head = db.event_log().head().await.unwrap();
+        let patient = Duration::from_secs(600);
+
+        let waiting = projections.wait_for(head, patient);
+        projections.spawn();
+        let gave_up = tokio::time::timeout(Duration::from_secs(60), waiting).await;
+        assert_eq!(gave_up, Ok(false), "{}", test_db.backend_name);
+
+        // The runner retries a second later; from then on replies wait again, and see it.
+        let recovered = async {
+            while !projections.wait_for(head, patient).await {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        let reached = tokio::time::timeout(Duration::from_secs(60), recovered).await;
+        assert!(reached.is_ok(), "{}", test_db.backend_name);
         test_db.drop_schema().await;
     }
 }

@@ -11,6 +11,7 @@
 use crate::wake::Wake;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use sqlx::{PgPool, Row, SqlitePool};
 use std::collections::HashMap;
@@ -34,7 +35,7 @@ impl LogPosition {
     pub const START: LogPosition = LogPosition { tx: 0, position: 0 };
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LoggedEvent {
     pub position: LogPosition,
     pub event_id: Uuid,
@@ -43,17 +44,26 @@ pub struct LoggedEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: Value,
+    /// The payload's JSON text as stored. Kept as text so that readers decode it straight
+    /// into the event type they want: going through a `Value` first cost a rebuild most of
+    /// its time in allocation.
+    pub payload: Box<RawValue>,
     pub metadata: HashMap<String, String>,
 }
 
 impl LoggedEvent {
     /// The payload as the aggregate's event type.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, LogError> {
-        E::deserialize(&self.payload).map_err(|e| LogError::Decode {
+        serde_json::from_str(self.payload.get()).map_err(|e| LogError::Decode {
             position: self.position.position,
             reason: e.to_string(),
         })
+    }
+
+    /// The payload as a JSON value, whose text is canonical (keys ordered): equal payloads
+    /// give equal text whichever backend stored them and however it spaces its JSON.
+    pub fn payload_value(&self) -> Result<Value, LogError> {
+        self.decode()
     }
 }
 
@@ -190,20 +200,31 @@ pub(crate) fn last_of(rows: Vec<(String, i64)>) -> Option<LogPosition> {
         .max()
 }
 
-fn metadata_of(value: Value) -> HashMap<String, String> {
-    serde_json::from_value(value).unwrap_or_default()
-}
-
 fn uuid_of(text: Option<String>) -> Uuid {
     text.and_then(|t| Uuid::parse_str(&t).ok())
         .unwrap_or_default()
 }
 
-fn postgres_event(row: &sqlx::postgres::PgRow) -> LoggedEvent {
-    LoggedEvent {
+/// The payload and metadata columns, both read as JSON text on either backend.
+fn json_columns(
+    position: i64,
+    payload: String,
+    metadata: &str,
+) -> Result<(Box<RawValue>, HashMap<String, String>), LogError> {
+    let payload = RawValue::from_string(payload).map_err(|e| LogError::Decode {
+        position,
+        reason: e.to_string(),
+    })?;
+    Ok((payload, serde_json::from_str(metadata).unwrap_or_default()))
+}
+
+fn postgres_event(row: &sqlx::postgres::PgRow) -> Result<LoggedEvent, LogError> {
+    let position: i64 = row.get("position");
+    let (payload, metadata) = json_columns(position, row.get("payload"), row.get("metadata"))?;
+    Ok(LoggedEvent {
         position: LogPosition {
-            tx: row.get::<String, _>("tx_text").parse().unwrap_or_default(),
-            position: row.get("position"),
+            tx: row.get::<&str, _>("tx_text").parse().unwrap_or_default(),
+            position,
         },
         event_id: uuid_of(row.get("event_id")),
         aggregate_type: row.get("aggregate_type"),
@@ -211,9 +232,9 @@ fn postgres_event(row: &sqlx::postgres::PgRow) -> LoggedEvent {
         sequence: row.get("sequence"),
         event_type: row.get("event_type"),
         event_version: row.get("event_version"),
-        payload: row.get("payload"),
-        metadata: metadata_of(row.get("metadata")),
-    }
+        payload,
+        metadata,
+    })
 }
 
 pub struct PostgresLog {
@@ -232,7 +253,8 @@ impl EventLog for PostgresLog {
             // xid8 has no integer type in sqlx, so it travels as text (`tx_text`); ordering must
             // use the column itself — `ORDER BY tx` against a text alias would sort "10" < "9".
             "SELECT e.position, e.tx::text AS tx_text, e.event_id::text AS event_id, e.aggregate_type,
-                    e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata
+                    e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::text AS payload,
+                    e.metadata::text AS metadata
                FROM events e
               WHERE (e.tx, e.position) > ($1::text::xid8, $2)
                 AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
@@ -244,7 +266,7 @@ impl EventLog for PostgresLog {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(postgres_event).collect())
+        rows.iter().map(postgres_event).collect()
     }
 
     async fn events_of(
@@ -254,7 +276,8 @@ impl EventLog for PostgresLog {
     ) -> Result<Vec<LoggedEvent>, LogError> {
         let rows = sqlx::query(
             "SELECT e.position, e.tx::text AS tx_text, e.event_id::text AS event_id, e.aggregate_type,
-                    e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata
+                    e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::text AS payload,
+                    e.metadata::text AS metadata
                FROM events e
               WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
               ORDER BY e.sequence",
@@ -263,7 +286,7 @@ impl EventLog for PostgresLog {
         .bind(aggregate_id.to_string())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(postgres_event).collect())
+        rows.iter().map(postgres_event).collect()
     }
 
     async fn has_unsettled_after(&self, after: LogPosition) -> Result<bool, LogError> {
@@ -333,12 +356,7 @@ pub struct SqliteLog {
 
 fn sqlite_event(row: &sqlx::sqlite::SqliteRow) -> Result<LoggedEvent, LogError> {
     let position: i64 = row.get("position");
-    let parse = |column: &str| {
-        serde_json::from_str::<Value>(&row.get::<String, _>(column)).map_err(|e| LogError::Decode {
-            position,
-            reason: e.to_string(),
-        })
-    };
+    let (payload, metadata) = json_columns(position, row.get("payload"), row.get("metadata"))?;
     Ok(LoggedEvent {
         position: sqlite_position(position),
         event_id: uuid_of(row.get("event_id")),
@@ -347,8 +365,8 @@ fn sqlite_event(row: &sqlx::sqlite::SqliteRow) -> Result<LoggedEvent, LogError> 
         sequence: row.get("sequence"),
         event_type: row.get("event_type"),
         event_version: row.get("event_version"),
-        payload: parse("payload")?,
-        metadata: metadata_of(parse("metadata")?),
+        payload,
+        metadata,
     })
 }
 

@@ -3,6 +3,7 @@
 use cqrs_es::Aggregate;
 use samtale_domain::{Chat, ChatEvent, Directory, DirectoryEvent, Presence, PresenceEvent};
 use samtale_eventlog::{LogError, LogPosition, LoggedEvent};
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
@@ -12,7 +13,7 @@ pub enum DomainEvent {
 }
 
 /// A domain event with where and under which aggregate it was logged.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SamtaleEvent {
     pub position: LogPosition,
     pub aggregate_id: String,
@@ -46,4 +47,72 @@ pub fn decode_all(logged: Vec<LoggedEvent>) -> Result<Vec<SamtaleEvent>, LogErro
         events.extend(decode(event)?);
     }
     Ok(events)
+}
+
+/// The chats of the batch's events for which `touches` holds, leaving out those the batch
+/// itself starts: a chat whose first event is in the batch has no row yet, so a fold need not
+/// look for one. In a rebuild most chats are such.
+pub fn chats_started_before(
+    events: &[SamtaleEvent],
+    touches: impl Fn(&ChatEvent) -> bool,
+) -> BTreeSet<&str> {
+    let started_here: BTreeSet<&str> = events
+        .iter()
+        .filter(|e| matches!(e.event, DomainEvent::Chat(_)) && e.logged.sequence == 1)
+        .map(|e| e.aggregate_id.as_str())
+        .collect();
+    events
+        .iter()
+        .filter(|e| matches!(&e.event, DomainEvent::Chat(chat) if touches(chat)))
+        .map(|e| e.aggregate_id.as_str())
+        .filter(|id| !started_here.contains(id))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::value::RawValue;
+    use std::collections::HashMap;
+
+    /// A chat event of `chat` at `sequence` (its kind does not matter here).
+    fn chat_event(chat: &str, sequence: i64) -> SamtaleEvent {
+        let payload = format!(
+            r#"{{"MessagesRead":{{"agent_id":"{}","up_to":1,"at":"2026-11-26T09:00:00Z"}}}}"#,
+            uuid::Uuid::nil()
+        );
+        let logged = LoggedEvent {
+            position: LogPosition {
+                tx: 1,
+                position: sequence,
+            },
+            event_id: uuid::Uuid::nil(),
+            aggregate_type: Chat::TYPE.to_string(),
+            aggregate_id: chat.to_string(),
+            sequence,
+            event_type: "MessagesRead".to_string(),
+            event_version: "1".to_string(),
+            payload: RawValue::from_string(payload).unwrap(),
+            metadata: HashMap::new(),
+        };
+        decode(logged).unwrap().unwrap()
+    }
+
+    #[test]
+    fn only_chats_started_before_the_batch_are_looked_up() {
+        let events = [
+            chat_event("continued", 7),
+            chat_event("new", 1),
+            chat_event("new", 2),
+            chat_event("continued", 8),
+        ];
+        let looked_up = chats_started_before(&events, |_| true);
+        assert_eq!(looked_up, BTreeSet::from(["continued"]));
+    }
+
+    #[test]
+    fn events_the_fold_ignores_look_up_nothing() {
+        let events = [chat_event("continued", 7)];
+        assert!(chats_started_before(&events, |_| false).is_empty());
+    }
 }

@@ -11,7 +11,7 @@
 use crate::event::{decode_all, SamtaleEvent};
 use crate::projection::{Projection, ProjectionError};
 use crate::runner::Projections;
-use crate::schema::{create_tables, drop_tables, point_views, Generation};
+use crate::schema::{analyze_tables, create_tables, drop_tables, point_views, Generation};
 use samtale_eventlog::LogPosition;
 use sqlx::{AnyConnection, Row};
 use std::time::{Duration, Instant};
@@ -58,6 +58,9 @@ impl Projections {
         // The next batch is read (and decoded) on another task while this one is folded: the
         // log read is a good part of a batch's cost, and the machine has more than one core.
         let mut next = self.prefetch(after);
+        // Statistics are refreshed each time the tables have doubled, so the planner always
+        // knows them within a factor of two, at a cost that stays a small share of the fold.
+        let mut analyzed_at = REBUILD_BATCH as u64;
         loop {
             let (events, read, last) = next
                 .await
@@ -74,6 +77,15 @@ impl Projections {
             tx.commit().await?;
             done += read as u64;
             after = last;
+            if done >= analyzed_at * 2 {
+                analyze_tables(
+                    &mut *self.db.any().acquire().await?,
+                    projection.tables(),
+                    generation,
+                )
+                .await?;
+                analyzed_at = done;
+            }
             progress(done, total.max(done));
             if read < REBUILD_BATCH as usize {
                 break;

@@ -43,20 +43,41 @@ pub(crate) async fn create_tables(
     Ok(())
 }
 
+/// Runs the statement `sql` gives for each of a generation's tables.
+async fn each_table(
+    conn: &mut AnyConnection,
+    tables: &[Table],
+    generation: Generation,
+    sql: impl Fn(&str) -> String,
+) -> Result<(), sqlx::Error> {
+    for table in tables {
+        sqlx::query(&sql(&generation.table(table.name)))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn drop_tables(
     conn: &mut AnyConnection,
     tables: &[Table],
     generation: Generation,
 ) -> Result<(), sqlx::Error> {
-    for table in tables {
-        sqlx::query(&format!(
-            "DROP TABLE IF EXISTS {}",
-            generation.table(table.name)
-        ))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    each_table(conn, tables, generation, |t| {
+        format!("DROP TABLE IF EXISTS {t}")
+    })
+    .await
+}
+
+/// Refreshes the planner's statistics of a generation's tables. Tables filled by a rebuild
+/// have none until autovacuum gets to them, and without statistics PostgreSQL guesses that a
+/// lookup of a few hundred keys matches most of a table and scans all of it.
+pub(crate) async fn analyze_tables(
+    conn: &mut AnyConnection,
+    tables: &[Table],
+    generation: Generation,
+) -> Result<(), sqlx::Error> {
+    each_table(conn, tables, generation, |t| format!("ANALYZE {t}")).await
 }
 
 /// Points each stable view at the given generation.

@@ -11,7 +11,7 @@ use crate::event::SamtaleEvent;
 use crate::projection::{Projection, ProjectionError};
 use crate::schema::{Generation, Table};
 use async_trait::async_trait;
-use samtale_eventlog::{EventLog, LogPosition, LoggedEvent};
+use samtale_eventlog::{EventLog, LogError, LogPosition, LoggedEvent};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, AnyPool};
 
@@ -24,7 +24,7 @@ const TABLES: &[Table] = &[Table {
 }];
 
 /// The seal of `event` given the seal before it (empty for the first event).
-pub fn seal(previous: &str, event: &LoggedEvent) -> String {
+pub fn seal(previous: &str, event: &LoggedEvent) -> Result<String, LogError> {
     let mut metadata: Vec<_> = event.metadata.iter().collect();
     metadata.sort();
     let mut hasher = Sha256::new();
@@ -37,14 +37,13 @@ pub fn seal(previous: &str, event: &LoggedEvent) -> String {
         event.sequence.to_string(),
         event.event_type.clone(),
         event.event_version.clone(),
-        // serde_json's map is ordered by key, so equal JSON gives equal text on both backends.
-        event.payload.to_string(),
+        event.payload_value()?.to_string(),
         format!("{metadata:?}"),
     ] {
         hasher.update(part.len().to_le_bytes());
         hasher.update(part.as_bytes());
     }
-    hex::encode(hasher.finalize())
+    Ok(hex::encode(hasher.finalize()))
 }
 
 async fn last_seal(conn: &mut AnyConnection, table: &str) -> Result<String, sqlx::Error> {
@@ -93,7 +92,7 @@ impl Projection for Seals {
         let mut previous = last_seal(conn, &table).await?;
         let mut rows = Vec::with_capacity(events.len());
         for event in events {
-            previous = seal(&previous, &event.logged);
+            previous = seal(&previous, &event.logged)?;
             rows.push(vec![
                 event.position.position.into(),
                 previous.clone().into(),
@@ -145,7 +144,7 @@ pub async fn verify(log: &dyn EventLog, db: &AnyPool) -> Result<Verdict, Project
                     position: event.position.position,
                 });
             }
-            previous = seal(&previous, event);
+            previous = seal(&previous, event)?;
             if previous != hash {
                 return Ok(Verdict::Altered { position });
             }

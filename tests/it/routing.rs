@@ -317,7 +317,7 @@ async fn two_nodes_one_dispatcher_and_failover() {
         let mut per_agent: HashMap<String, usize> = HashMap::new();
         for event in events.iter().filter(|e| e.event_type == "ChatAssigned") {
             *per_chat.entry(event.aggregate_id.as_str()).or_default() += 1;
-            let agent = event.payload["ChatAssigned"]["agent_id"]
+            let agent = event.payload_value().unwrap()["ChatAssigned"]["agent_id"]
                 .as_str()
                 .unwrap()
                 .to_string();

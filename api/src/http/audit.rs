@@ -11,6 +11,7 @@ use cqrs_es::Aggregate;
 use samtale_domain::{Chat, ChatId};
 use samtale_projections::replay::{chat_at, ReplayedChat};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// One event of a chat's audit trail.
@@ -26,7 +27,7 @@ pub struct AuditEntry {
     actor: Value,
     request_id: Option<String>,
     #[schema(value_type = Object)]
-    payload: Value,
+    payload: Box<RawValue>,
 }
 
 async fn chat_events(

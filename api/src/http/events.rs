@@ -22,7 +22,9 @@ use samtale_domain::{ChatEvent, DirectoryEvent, PresenceEvent};
 use samtale_eventlog::LogPosition;
 use samtale_projections::read::{self, QueueStatus};
 use samtale_projections::{decode, DomainEvent};
+use serde::Serialize;
 use serde_json::json;
+use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -118,18 +120,33 @@ impl Audience {
     }
 }
 
+/// The `data` of an event's frame. The payload is written out as the text it was stored as,
+/// not re-encoded.
+#[derive(Serialize)]
+struct FrameData<'a> {
+    position: i64,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    aggregate_id: &'a str,
+    chat_id: Option<&'a str>,
+    event: &'a RawValue,
+}
+
 fn frame(live: &LiveEvent) -> Event {
-    let data = json!({
-        "position": live.event.position.position,
-        "type": live.event.event_type,
-        "aggregate_id": live.event.aggregate_id,
-        "chat_id": live.scope.chat_id,
-        "event": live.event.logged.payload,
-    });
+    let data = FrameData {
+        position: live.event.position.position,
+        event_type: &live.event.event_type,
+        aggregate_id: &live.event.aggregate_id,
+        chat_id: live.scope.chat_id.as_deref(),
+        event: &live.event.logged.payload,
+    };
     Event::default()
         .id(live.event.position.position.to_string())
         .event(live.event.event_type.as_str())
-        .data(data.to_string())
+        .json_data(data)
+        // Only a serializer error lands here, and these fields have none; were it to happen,
+        // a reload is what the client needs.
+        .unwrap_or_else(|_| Event::default().event("resync"))
 }
 
 fn board_frame(board: &[QueueStatus]) -> Event {

@@ -3,7 +3,7 @@
 //! written back in a few statements — one per table rather than one per event.
 
 use crate::bulk::{self, Cell};
-use crate::event::{DomainEvent, SamtaleEvent};
+use crate::event::{chats_started_before, DomainEvent, SamtaleEvent};
 use crate::projection::ProjectionError;
 use crate::read::MessageRow;
 use crate::schema::Generation;
@@ -91,13 +91,7 @@ impl Batch {
     ) -> Result<Self, sqlx::Error> {
         let mut batch = Batch::default();
         // Messages touch no row: only the other chat events need their chat read.
-        let chats: BTreeSet<&str> = events
-            .iter()
-            .filter(|e| {
-                matches!(&e.event, DomainEvent::Chat(c) if !matches!(c, ChatEvent::MessageSent { .. }))
-            })
-            .map(|e| e.aggregate_id.as_str())
-            .collect();
+        let chats = chats_started_before(events, |c| !matches!(c, ChatEvent::MessageSent { .. }));
         let sessions: BTreeSet<&str> = events
             .iter()
             .filter(|e| {

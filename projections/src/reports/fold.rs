@@ -5,7 +5,7 @@
 
 use super::{interval_of, split, Tables, SERVICE_LEVEL_SECONDS};
 use crate::bulk::{self, Cell};
-use crate::event::{DomainEvent, SamtaleEvent};
+use crate::event::{chats_started_before, DomainEvent, SamtaleEvent};
 use crate::projection::ProjectionError;
 use crate::timestamp;
 use chrono::{DateTime, Utc};
@@ -124,12 +124,10 @@ impl Batch {
         t: &Tables,
         events: &[SamtaleEvent],
     ) -> Result<Self, sqlx::Error> {
-        let chat_ids: BTreeSet<&str> = events
+        let keys: Vec<Cell> = chats_started_before(events, |_| true)
             .iter()
-            .filter(|e| matches!(e.event, DomainEvent::Chat(_)))
-            .map(|e| e.aggregate_id.as_str())
+            .map(|id| id.to_string().into())
             .collect();
-        let keys: Vec<Cell> = chat_ids.iter().map(|id| id.to_string().into()).collect();
         let mut batch = Batch::default();
         if !keys.is_empty() {
             let select = format!(

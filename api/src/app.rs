@@ -9,7 +9,7 @@ use crate::live::LiveFeed;
 use crate::outage::Breaker;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
 use samtale_domain::{Actor, Chat, Directory, NoServices, Presence};
-use samtale_eventlog::{CommandContext, CommandError, Commands, Database, LogPosition};
+use samtale_eventlog::{CommandContext, CommandError, Commands, Database, Executed};
 use samtale_projections::Projections;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -84,17 +84,17 @@ impl AppState {
         aggregate_id: &str,
         command: A::Command,
         context: &CommandContext,
-    ) -> Result<Option<LogPosition>, ApiError>
+    ) -> Result<Executed<A::Event>, ApiError>
     where
         A: cqrs_es::Aggregate + Clone,
         A::Command: Clone,
         ApiError: From<CommandError<A::Error>>,
     {
-        let position = commands
+        let executed = commands
             .execute(aggregate_id, command, context)
             .await
             .map_err(<ApiError as From<CommandError<A::Error>>>::from)?;
-        if let Some(position) = position {
+        if let Some(position) = executed.position {
             if !self.projections.wait_for(position, READ_YOUR_WRITES).await {
                 tracing::warn!(
                     position = position.position,
@@ -102,7 +102,7 @@ impl AppState {
                 );
             }
         }
-        Ok(position)
+        Ok(executed)
     }
 }
 

@@ -12,16 +12,21 @@
 //! the log's end, counting its own assignments as it plans, so it never counts an agent's
 //! chats from a stale picture. A manual pickup racing an assignment
 //! meets it at the chat's optimistic lock: one wins, the other is told the chat is not waiting.
+//! A round starts when the node's live feed brings any event but a message or a read marker
+//! (from whichever node wrote it), and every second regardless.
 
 use crate::app::{command_context, AppState};
 use crate::extract::RequestMeta;
+use crate::live::LiveBatch;
 use samtale_domain::chat::Assignment;
-use samtale_domain::{Actor, ChatCommand, UserId};
+use samtale_domain::{Actor, ChatCommand, ChatEvent, UserId};
 use samtale_eventlog::CommandError;
-use samtale_projections::read;
+use samtale_projections::{read, DomainEvent};
 use sqlx::{Connection, PgConnection};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::broadcast;
 
 /// The advisory lock key of the dispatcher ("samtale" in ASCII).
 const DISPATCHER_LOCK: i64 = 0x73_61_6d_74_61_6c_65;
@@ -63,9 +68,8 @@ async fn lead(state: &AppState) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let mut woken = state.live.log().wake().subscribe();
+    let mut news = state.live.subscribe();
     loop {
-        woken.borrow_and_update();
         if let Some(conn) = lock.as_mut() {
             // Still holding the lock? A dead connection means another node may lead now.
             conn.ping().await?;
@@ -76,7 +80,33 @@ async fn lead(state: &AppState) -> anyhow::Result<()> {
         if let Err(error) = attend_unattended(state).await {
             tracing::warn!(%error, "no-agent notices failed");
         }
-        let _ = tokio::time::timeout(TICK, woken.changed()).await;
+        let _ = tokio::time::timeout(TICK, news_for_routing(&mut news)).await;
+    }
+}
+
+/// Waits for events that could change what a round would do: anything but messages and read
+/// markers, which on a busy service are nearly all events and would otherwise start a round
+/// each. The feed keeps what arrives during a round, so none of it is missed.
+async fn news_for_routing(news: &mut broadcast::Receiver<Arc<LiveBatch>>) {
+    loop {
+        match news.recv().await {
+            Ok(batch) => {
+                let routing_news = batch.events.iter().any(|e| {
+                    !matches!(
+                        e.event.event,
+                        DomainEvent::Chat(
+                            ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. }
+                        )
+                    )
+                });
+                if routing_news {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            // Shutting down; the caller's tick bounds the wait.
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
     }
 }
 
@@ -174,7 +204,7 @@ async fn assign(
     };
     let context = command_context(&Actor::Routing, &meta, None);
     match state.chats.execute(chat_id, command, &context).await {
-        Ok(position) => Ok(position),
+        Ok(executed) => Ok(executed.position),
         // Picked up by hand, or closed by the customer, a moment ago.
         Err(CommandError::Rejected(_) | CommandError::Conflict(_)) => Ok(None),
         Err(error) => Err(anyhow::anyhow!("assigning {chat_id}: {error}")),

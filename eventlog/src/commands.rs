@@ -10,6 +10,7 @@
 use crate::log::{EventLog, LogError, LogPosition};
 use crate::repository::EventRepository;
 use crate::store::{CachingEventStore, COMMAND_ID};
+use crate::turns::Turns;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistenceError;
@@ -68,10 +69,41 @@ impl<E: std::error::Error> From<LogError> for CommandError<E> {
     }
 }
 
+/// What running a command did.
+#[derive(Debug)]
+pub struct Executed<E> {
+    /// The log position of the command's last event — what a reader must have reached to see
+    /// its effect — or `None` if the command changed nothing.
+    pub position: Option<LogPosition>,
+    /// The events this run appended. Empty if it appended none, including when the command
+    /// turned out to be a retry whose first attempt had appended them.
+    pub events: Vec<E>,
+}
+
+impl<E> Default for Executed<E> {
+    fn default() -> Self {
+        Self {
+            position: None,
+            events: Vec::new(),
+        }
+    }
+}
+
+impl<E> Executed<E> {
+    /// A retry, answered with where its first attempt ended.
+    fn earlier(position: LogPosition) -> Self {
+        Self {
+            position: Some(position),
+            events: Vec::new(),
+        }
+    }
+}
+
 pub struct Commands<A: Aggregate + Clone> {
     store: CachingEventStore<A>,
     services: A::Services,
     log: Arc<dyn EventLog>,
+    turns: Turns,
 }
 
 impl<A: Aggregate + Clone> Commands<A>
@@ -88,24 +120,26 @@ where
             store: CachingEventStore::new(repo, cache_capacity),
             services,
             log,
+            turns: Turns::default(),
         }
     }
 
-    /// Runs the command. Returns the log position of its last event — what a reader must
-    /// have reached to see its effect — or `None` if the command changed nothing.
+    /// Runs the command: see [`Executed`] for what it returns.
     ///
     /// This is cqrs-es's `CqrsFramework::execute` (load, handle, commit) without its query
     /// dispatch, which Samtale does not use (read models tail the log). It costs one round
     /// trip on the common path: the aggregate comes from the cache and the append returns the
     /// position. Whatever that path could get wrong is caught and decided again: a stale cache
-    /// collides on the sequence, a retried command on its id.
+    /// collides on the sequence, a retried command on its id. Commands on one aggregate take
+    /// turns on this node, so only another node can make the cache stale.
     pub async fn execute(
         &self,
         aggregate_id: &str,
         command: A::Command,
         context: &CommandContext,
-    ) -> Result<Option<LogPosition>, CommandError<A::Error>> {
+    ) -> Result<Executed<A::Event>, CommandError<A::Error>> {
         let metadata = context.metadata();
+        let _turn = self.turns.take(aggregate_id).await;
         let mut verify = false;
         for _ in 0..DECISION_ATTEMPTS {
             let mut loaded = self
@@ -128,19 +162,24 @@ where
                 // even if the state has moved on since (the chat ended after the message).
                 if context.from_client {
                     if let Some(done) = self.log.command_position(context.command_id).await? {
-                        return Ok(Some(done));
+                        return Ok(Executed::earlier(done));
                     }
                 }
-                return decided.map(|()| None).map_err(CommandError::Rejected);
+                return decided
+                    .map(|()| Executed::default())
+                    .map_err(CommandError::Rejected);
             }
             match self
                 .store
-                .commit(aggregate_id, loaded, events, &metadata)
+                .commit(aggregate_id, loaded, &events, &metadata)
                 .await
             {
                 Ok(position) => {
                     self.log.wake().appended();
-                    return Ok(Some(position));
+                    return Ok(Executed {
+                        position: Some(position),
+                        events,
+                    });
                 }
                 Err(PersistenceError::OptimisticLockError) => {
                     // Either this very command was written already (a retry, or a concurrent
@@ -149,7 +188,7 @@ where
                     // Deciding again on the new state is always right: the command either
                     // still holds (a message) or is now refused (a second pickup).
                     if let Some(done) = self.log.command_position(context.command_id).await? {
-                        return Ok(Some(done));
+                        return Ok(Executed::earlier(done));
                     }
                     verify = true;
                 }

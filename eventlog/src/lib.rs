@@ -21,11 +21,12 @@ mod log;
 mod repository;
 mod store;
 pub mod testing;
+mod turns;
 mod wake;
 
-pub use commands::{CommandContext, CommandError, Commands};
+pub use commands::{CommandContext, CommandError, Commands, Executed};
 pub use database::{is_unreachable, Backend, Database, DatabaseError};
 pub use log::{read_to_head, EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
 pub use repository::EventRepository;
-pub use store::CachingEventStore;
+pub use store::{CachingEventStore, COMMAND_ID};
 pub use wake::Wake;

@@ -113,11 +113,11 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
         &self,
         aggregate_id: &str,
         loaded: Loaded<A>,
-        events: Vec<A::Event>,
+        events: &[A::Event],
         metadata: &HashMap<String, String>,
     ) -> Result<LogPosition, PersistenceError> {
         let mut serialized = Vec::with_capacity(events.len());
-        for (index, event) in events.into_iter().enumerate() {
+        for (index, event) in events.iter().enumerate() {
             let mut metadata = metadata.clone();
             metadata.insert(EVENT_ID.into(), Uuid::now_v7().to_string());
             metadata.insert(COMMAND_INDEX.into(), index.to_string());
@@ -127,7 +127,7 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
                 A::TYPE.to_string(),
                 event.event_type(),
                 event.event_version(),
-                serde_json::to_value(&event)?,
+                serde_json::to_value(event)?,
                 serde_json::to_value(&metadata)?,
             ));
         }

@@ -339,30 +339,6 @@ pub async fn transcript(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<MessageRo
     .await
 }
 
-pub async fn message(db: &AnyPool, message_id: &str) -> ReadResult<Option<MessageRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE message_id = $1"
-    ))
-    .bind(message_id.to_string())
-    .fetch_optional(db)
-    .await
-}
-
-pub async fn message_by_client_id(
-    db: &AnyPool,
-    chat_id: &str,
-    client_message_id: &str,
-) -> ReadResult<Option<MessageRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND client_message_id = $2
-          ORDER BY number LIMIT 1"
-    ))
-    .bind(chat_id.to_string())
-    .bind(client_message_id.to_string())
-    .fetch_optional(db)
-    .await
-}
-
 /// A waiting chat's place in its queue: 1 is next. Chats leave a queue in arrival order.
 pub async fn queue_position(db: &AnyPool, chat_id: &str) -> ReadResult<Option<i64>> {
     sqlx::query_scalar(

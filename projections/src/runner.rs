@@ -12,7 +12,7 @@ use crate::schema::{create_tables, point_views, Generation};
 use crate::seals::Seals;
 use crate::{conversations::Conversations, directory::DirectoryTables, presence::PresenceTables};
 use samtale_eventlog::{Database, EventLog, LogPosition, Settling};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -220,39 +220,26 @@ impl Projections {
                 .execute(&mut *tx)
                 .await?;
         }
+        let behind: Vec<(usize, Standing)> = standings
+            .0
+            .iter()
+            .enumerate()
+            .filter_map(|(index, standing)| standing.map(|s| (index, s)))
+            .filter(|(_, standing)| standing.after < last)
+            .collect();
+        let moved = claim(&mut tx, &self.all, &behind, last).await?;
         let mut folded = 0;
-        let mut moved = Vec::new();
-        for (index, (projection, _)) in self.all.iter().enumerate() {
-            let Some(standing) = standings.0[index] else {
-                continue;
-            };
-            if standing.after >= last {
-                continue;
-            }
-            // Moving the checkpoint first takes the row's lock (SQLite: the write lock), so
-            // nodes advancing the same projection take turns and none folds an event twice.
-            let claimed = sqlx::query(
-                "UPDATE projection_checkpoints SET tx = $4, position = $5
-                  WHERE name = $1 AND generation = $2 AND tx = $3 AND position = $6",
-            )
-            .bind(projection.name())
-            .bind(standing.generation.0)
-            .bind(standing.after.tx)
-            .bind(last.tx)
-            .bind(last.position)
-            .bind(standing.after.position)
-            .execute(&mut *tx)
-            .await?;
-            if claimed.rows_affected() != 1 {
+        for (index, standing) in behind {
+            if !moved.contains(&index) {
                 standings.0[index] = None;
                 continue;
             }
             let start = events.partition_point(|e| e.position <= standing.after);
-            projection
+            self.all[index]
+                .0
                 .apply_batch(&mut tx, standing.generation, &events[start..])
                 .await?;
             folded += events.len() - start;
-            moved.push(index);
         }
         tx.commit().await?;
         for index in moved {
@@ -348,4 +335,48 @@ impl Projections {
     pub fn database(&self) -> &Database {
         &self.db
     }
+}
+
+/// Moves the checkpoints of the projections `behind` to `last`, each only if it is still where
+/// this node saw it; returns the indexes of those moved. Moving a checkpoint takes its row's
+/// lock (SQLite: the write lock) until the fold commits, so nodes advancing the same projection
+/// take turns and none folds an event twice. One statement for all of them: per batch, a
+/// statement per projection was a good part of the database's work.
+async fn claim(
+    tx: &mut AnyConnection,
+    all: &[(Arc<dyn Projection>, watch::Sender<LogPosition>)],
+    behind: &[(usize, Standing)],
+    last: LogPosition,
+) -> Result<Vec<usize>, ProjectionError> {
+    if behind.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from("UPDATE projection_checkpoints SET tx = $1, position = $2 WHERE ");
+    for n in 0..behind.len() {
+        let p = 3 + 4 * n;
+        let or = if n == 0 { "" } else { " OR " };
+        sql.push_str(&format!(
+            "{or}(name = ${p} AND generation = ${} AND tx = ${} AND position = ${})",
+            p + 1,
+            p + 2,
+            p + 3
+        ));
+    }
+    sql.push_str(" RETURNING name");
+    let mut query = sqlx::query_scalar::<_, String>(&sql)
+        .bind(last.tx)
+        .bind(last.position);
+    for (index, standing) in behind {
+        query = query
+            .bind(all[*index].0.name())
+            .bind(standing.generation.0)
+            .bind(standing.after.tx)
+            .bind(standing.after.position);
+    }
+    let claimed = query.fetch_all(&mut *tx).await?;
+    Ok(behind
+        .iter()
+        .map(|(index, _)| *index)
+        .filter(|index| claimed.iter().any(|name| name == all[*index].0.name()))
+        .collect())
 }

@@ -1,8 +1,8 @@
 //! A chat's life as the agent view in the seed describes it, plus the races and retries.
 
-use reqwest::StatusCode;
+use reqwest::{Method, RequestBuilder, StatusCode};
 use samtale_tests::TestApp;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn a_chat_from_request_to_end_as_agent_and_customer_see_it() {
@@ -234,19 +234,35 @@ async fn a_customer_token_opens_its_own_chat_and_no_other() {
 }
 
 #[tokio::test]
-async fn a_retried_message_with_the_same_client_id_is_stored_once() {
+async fn a_retried_message_is_stored_once_and_answered_like_the_first() {
     for app in TestApp::each_backend().await {
         let centre = app.centre().await;
         let (chat, customer) = app.start_chat(&centre.billing, "Retry").await;
         let path = format!("/customer/chats/{chat}/messages");
-        let body = json!({"text": "Er dere der?", "client_message_id": "c-42"});
-        let first = app.post_ok(&path, &customer, body.clone()).await;
-        let second = app.post_ok(&path, &customer, body).await;
-        assert_eq!(first["message_id"], second["message_id"]);
+        // A retry is recognised by the message's client id, or else by the request's
+        // Idempotency-Key.
+        let by_client_id = || {
+            app.request(Method::POST, &path, &customer)
+                .json(&json!({"text": "Er dere der?", "client_message_id": "c-42"}))
+        };
+        let by_key = || {
+            app.request(Method::POST, &path, &customer)
+                .header("Idempotency-Key", "k-7")
+                .json(&json!({"text": "Hallo?"}))
+        };
+        for send in [&by_client_id as &dyn Fn() -> RequestBuilder, &by_key] {
+            let mut answers = Vec::new();
+            for _ in 0..2 {
+                let response = send().send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::CREATED);
+                answers.push(response.json::<Value>().await.unwrap());
+            }
+            assert_eq!(answers[0], answers[1], "the retry is answered as the first");
+        }
         let view = app
             .get_ok(&format!("/customer/chats/{chat}"), &customer)
             .await;
-        assert_eq!(view["transcript"].as_array().unwrap().len(), 1);
+        assert_eq!(view["transcript"].as_array().unwrap().len(), 2);
         app.finish().await;
     }
 }

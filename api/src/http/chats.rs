@@ -288,16 +288,15 @@ pub(super) async fn send_as(
         .as_ref()
         .map(|id| format!("message:{chat_id}:{id}"));
     let context = command_context(&by, meta, key);
-    state
+    let executed = state
         .execute(&state.chats, chat_id, command, &context)
         .await?;
-    sent_message(
-        state,
-        chat_id,
-        client_message_id.as_deref(),
-        &message_id.to_string(),
-    )
-    .await
+    // The message this request sent is in the events it appended; a retry appended none
+    // and is answered with the first attempt's message.
+    match executed.events.iter().find_map(MessageRow::from_event) {
+        Some(message) => Ok(message),
+        None => sent_message(state, chat_id, context.command_id).await,
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

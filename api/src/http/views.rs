@@ -5,10 +5,12 @@ use crate::error::ApiError;
 use crate::extract::parse_id;
 use cqrs_es::Aggregate;
 use samtale_domain::form::FormAnswer;
-use samtale_domain::{CategoryId, Chat, ChatEvent, QueueId};
+use samtale_domain::{CategoryId, Chat, QueueId};
+use samtale_eventlog::COMMAND_ID;
 use samtale_projections::read::{self, ChatRow, MessageRow};
 use serde::Serialize;
 use sqlx::AnyPool;
+use uuid::Uuid;
 
 /// A chat as agents and its customer see it. Times are RFC 3339 UTC.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -72,41 +74,23 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
     })
 }
 
-/// The message a send produced: found by the client's id when it gave one (so a retry
-/// returns the first attempt's message), else by the id this request generated.
-///
-/// The read model has it once the reply's wait for it is over. If that wait ran out — the
-/// database went away between the append and the fold — the log, which acknowledged the send,
-/// has it: an acknowledged message is always answered as sent.
+/// The message a retried send produced the first time: the one its command wrote to the log.
 pub async fn sent_message(
     state: &AppState,
     chat_id: &str,
-    client_message_id: Option<&str>,
-    message_id: &str,
+    command_id: Uuid,
 ) -> Result<MessageRow, ApiError> {
-    let db = state.db.any();
-    let found = match client_message_id {
-        Some(client_id) => read::message_by_client_id(db, chat_id, client_id).await?,
-        None => read::message(db, message_id).await?,
-    };
-    if let Some(message) = found {
-        return Ok(message);
-    }
+    let command_id = command_id.to_string();
     for logged in state.live.log().events_of(Chat::TYPE, chat_id).await? {
-        let event: ChatEvent = logged.decode()?;
-        let Some(message) = MessageRow::from_event(&event) else {
+        if logged.metadata.get(COMMAND_ID) != Some(&command_id) {
             continue;
-        };
-        let wanted = match client_message_id {
-            Some(client_id) => message.client_message_id.as_deref() == Some(client_id),
-            None => message.message_id == message_id,
-        };
-        if wanted {
+        }
+        if let Some(message) = MessageRow::from_event(&logged.decode()?) {
             return Ok(message);
         }
     }
     Err(ApiError::Internal(
-        "sent message neither in the read model nor in the log".into(),
+        "a retried message is not in the log".into(),
     ))
 }
 

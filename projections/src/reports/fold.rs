@@ -171,18 +171,30 @@ impl Batch {
             }
         }
         // Both tables hold a row per queue and per logged-in agent: small enough to read whole.
-        let thresholds: Vec<(String, f64)> = sqlx::query_as(&format!(
-            "SELECT queue_id, service_level_seconds FROM {}",
-            t.thresholds
-        ))
-        .fetch_all(&mut *conn)
-        .await?;
-        batch.thresholds = thresholds.into_iter().collect();
-        let sessions: Vec<(String, String)> =
-            sqlx::query_as(&format!("SELECT agent_id, since FROM {}", t.sessions))
-                .fetch_all(&mut *conn)
-                .await?;
-        batch.sessions = sessions.into_iter().collect();
+        // Only an assignment reads a threshold and only a logout a session's start; a batch
+        // of messages, the bulk of a busy log, reads neither.
+        let any = |wanted: fn(&DomainEvent) -> bool| events.iter().any(|e| wanted(&e.event));
+        if any(|e| matches!(e, DomainEvent::Chat(ChatEvent::ChatAssigned { .. }))) {
+            let thresholds: Vec<(String, f64)> = sqlx::query_as(&format!(
+                "SELECT queue_id, service_level_seconds FROM {}",
+                t.thresholds
+            ))
+            .fetch_all(&mut *conn)
+            .await?;
+            batch.thresholds = thresholds.into_iter().collect();
+        }
+        if any(|e| {
+            matches!(
+                e,
+                DomainEvent::Presence(PresenceEvent::AgentLoggedOut { .. })
+            )
+        }) {
+            let sessions: Vec<(String, String)> =
+                sqlx::query_as(&format!("SELECT agent_id, since FROM {}", t.sessions))
+                    .fetch_all(&mut *conn)
+                    .await?;
+            batch.sessions = sessions.into_iter().collect();
+        }
         Ok(batch)
     }
 

@@ -273,13 +273,46 @@ pub struct ChatRow {
     pub transfers: i64,
 }
 
+const CHAT_COLUMNS: &str = "c.chat_id, c.status, c.queue_id, c.category_id, c.customer_name,
+    c.answers, c.agent_id, c.requested_at, c.queued_at, c.assigned_at, c.ended_at, c.end_reason,
+    c.transfers";
+
 pub async fn chat(db: &AnyPool, chat_id: &str) -> ReadResult<Option<ChatRow>> {
-    sqlx::query_as(
-        "SELECT chat_id, status, queue_id, category_id, customer_name, answers, agent_id,
-                requested_at, queued_at, assigned_at, ended_at, end_reason, transfers
-           FROM chats WHERE chat_id = $1",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {CHAT_COLUMNS} FROM chats c WHERE c.chat_id = $1"
+    ))
     .bind(chat_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+/// A chat with what a staff member has to do with it, read together: sending a message asks
+/// both, and that is the busiest request there is.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChatForStaff {
+    #[sqlx(flatten)]
+    pub chat: ChatRow,
+    /// Is the staff member a member of the chat's queue?
+    pub in_queue: i64,
+    /// Was the staff member ever assigned the chat?
+    pub took_part: i64,
+}
+
+pub async fn chat_for_staff(
+    db: &AnyPool,
+    chat_id: &str,
+    user_id: &str,
+) -> ReadResult<Option<ChatForStaff>> {
+    sqlx::query_as(&format!(
+        "SELECT {CHAT_COLUMNS},
+                (SELECT count(*) FROM queue_members m
+                  WHERE m.queue_id = c.queue_id AND m.user_id = $2) AS in_queue,
+                (SELECT count(*) FROM chat_participants p
+                  WHERE p.chat_id = c.chat_id AND p.agent_id = $2) AS took_part
+           FROM chats c WHERE c.chat_id = $1"
+    ))
+    .bind(chat_id.to_string())
+    .bind(user_id.to_string())
     .fetch_optional(db)
     .await
 }
@@ -409,18 +442,6 @@ pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<His
     .bind(filter.limit)
     .fetch_all(db)
     .await
-}
-
-/// Was `agent_id` ever assigned this chat?
-pub async fn took_part(db: &AnyPool, chat_id: &str, agent_id: &str) -> ReadResult<bool> {
-    let found: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM chat_participants WHERE chat_id = $1 AND agent_id = $2",
-    )
-    .bind(chat_id.to_string())
-    .bind(agent_id.to_string())
-    .fetch_one(db)
-    .await?;
-    Ok(found > 0)
 }
 
 /// An agent the dispatcher may give a chat in a queue: logged in there, active, with room.

@@ -73,6 +73,10 @@ impl Projection for Seals {
         false
     }
 
+    fn background(&self) -> bool {
+        true
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

@@ -133,6 +133,10 @@ impl Projection for Reports {
         TABLES
     }
 
+    fn background(&self) -> bool {
+        true
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

@@ -7,7 +7,7 @@
 //! acting again. The same check settles a race between two copies of one command: the loser
 //! hits the unique index (or the aggregate's optimistic lock) and then finds the winner's.
 
-use crate::log::{EventLog, LogError, LogPosition};
+use crate::log::{EventLog, LogError, LogPosition, LoggedEvent};
 use crate::repository::EventRepository;
 use crate::store::{CachingEventStore, COMMAND_ID};
 use crate::turns::Turns;
@@ -75,8 +75,7 @@ pub struct Executed<E> {
     /// The log position of the command's last event — what a reader must have reached to see
     /// its effect — or `None` if the command changed nothing.
     pub position: Option<LogPosition>,
-    /// The events this run appended. Empty if it appended none, including when the command
-    /// turned out to be a retry whose first attempt had appended them.
+    /// The command's events: appended by this run or, for a retry, by the first attempt.
     pub events: Vec<E>,
 }
 
@@ -84,16 +83,6 @@ impl<E> Default for Executed<E> {
     fn default() -> Self {
         Self {
             position: None,
-            events: Vec::new(),
-        }
-    }
-}
-
-impl<E> Executed<E> {
-    /// A retry, answered with where its first attempt ended.
-    fn earlier(position: LogPosition) -> Self {
-        Self {
-            position: Some(position),
             events: Vec::new(),
         }
     }
@@ -161,8 +150,8 @@ where
                 // A retry of a command that did commit is answered as the first attempt was,
                 // even if the state has moved on since (the chat ended after the message).
                 if context.from_client {
-                    if let Some(done) = self.log.command_position(context.command_id).await? {
-                        return Ok(Executed::earlier(done));
+                    if let Some(earlier) = self.earlier(context.command_id).await? {
+                        return Ok(earlier);
                     }
                 }
                 return decided
@@ -187,8 +176,8 @@ where
                     // writing at the same moment; another node, behind a stale cache).
                     // Deciding again on the new state is always right: the command either
                     // still holds (a message) or is now refused (a second pickup).
-                    if let Some(done) = self.log.command_position(context.command_id).await? {
-                        return Ok(Executed::earlier(done));
+                    if let Some(earlier) = self.earlier(context.command_id).await? {
+                        return Ok(earlier);
                     }
                     verify = true;
                 }
@@ -196,6 +185,25 @@ where
             }
         }
         Err(CommandError::Conflict(A::TYPE))
+    }
+
+    /// What an earlier run of this very command appended, if one did.
+    async fn earlier(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<Executed<A::Event>>, CommandError<A::Error>> {
+        let logged = self.log.events_of_command(command_id).await?;
+        let Some(position) = logged.last().map(|e| e.position) else {
+            return Ok(None);
+        };
+        let events = logged
+            .iter()
+            .map(LoggedEvent::decode)
+            .collect::<Result<_, _>>()?;
+        Ok(Some(Executed {
+            position: Some(position),
+            events,
+        }))
     }
 }
 

@@ -28,5 +28,5 @@ pub use commands::{CommandContext, CommandError, Commands, Executed};
 pub use database::{is_unreachable, Backend, Database, DatabaseError};
 pub use log::{read_to_head, EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
 pub use repository::EventRepository;
-pub use store::{CachingEventStore, COMMAND_ID};
+pub use store::CachingEventStore;
 pub use wake::Wake;

@@ -99,8 +99,8 @@ pub trait EventLog: Send + Sync {
         aggregate_id: &str,
     ) -> Result<Vec<LoggedEvent>, LogError>;
 
-    /// The position of the last event a command wrote, if it wrote any.
-    async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError>;
+    /// The events a command wrote, in log order; none if it wrote none.
+    async fn events_of_command(&self, command_id: Uuid) -> Result<Vec<LoggedEvent>, LogError>;
 
     /// The position of the last event committed so far (settled or not): what a reader must
     /// reach to have seen everything written before this call.
@@ -218,6 +218,12 @@ fn json_columns(
     Ok((payload, serde_json::from_str(metadata).unwrap_or_default()))
 }
 
+/// The columns [`postgres_event`] reads, from `events e`. xid8 has no integer type in sqlx, so
+/// `tx` travels as text, and so do the JSON columns (see [`LoggedEvent::payload`]).
+const POSTGRES_COLUMNS: &str = "e.position, e.tx::text AS tx_text, e.event_id::text AS event_id,
+    e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version,
+    e.payload::text AS payload, e.metadata::text AS metadata";
+
 fn postgres_event(row: &sqlx::postgres::PgRow) -> Result<LoggedEvent, LogError> {
     let position: i64 = row.get("position");
     let (payload, metadata) = json_columns(position, row.get("payload"), row.get("metadata"))?;
@@ -249,18 +255,15 @@ impl EventLog for PostgresLog {
         after: LogPosition,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, LogError> {
-        let rows = sqlx::query(
-            // xid8 has no integer type in sqlx, so it travels as text (`tx_text`); ordering must
-            // use the column itself — `ORDER BY tx` against a text alias would sort "10" < "9".
-            "SELECT e.position, e.tx::text AS tx_text, e.event_id::text AS event_id, e.aggregate_type,
-                    e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::text AS payload,
-                    e.metadata::text AS metadata
-               FROM events e
+        let rows = sqlx::query(&format!(
+            // Ordering must use the column itself: `ORDER BY tx` against the text alias
+            // would sort "10" < "9".
+            "SELECT {POSTGRES_COLUMNS} FROM events e
               WHERE (e.tx, e.position) > ($1::text::xid8, $2)
                 AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
               ORDER BY e.tx, e.position
-              LIMIT $3",
-        )
+              LIMIT $3"
+        ))
         .bind(after.tx.to_string())
         .bind(after.position)
         .bind(limit)
@@ -274,14 +277,11 @@ impl EventLog for PostgresLog {
         aggregate_type: &str,
         aggregate_id: &str,
     ) -> Result<Vec<LoggedEvent>, LogError> {
-        let rows = sqlx::query(
-            "SELECT e.position, e.tx::text AS tx_text, e.event_id::text AS event_id, e.aggregate_type,
-                    e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::text AS payload,
-                    e.metadata::text AS metadata
-               FROM events e
+        let rows = sqlx::query(&format!(
+            "SELECT {POSTGRES_COLUMNS} FROM events e
               WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
-              ORDER BY e.sequence",
-        )
+              ORDER BY e.sequence"
+        ))
         .bind(aggregate_type.to_string())
         .bind(aggregate_id.to_string())
         .fetch_all(&self.pool)
@@ -318,16 +318,21 @@ impl EventLog for PostgresLog {
         }))
     }
 
-    async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError> {
-        // No ORDER BY/LIMIT here: with one, the planner prefers walking the position index
-        // backwards over the (command_id, index) index, a scan that grows with the log.
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT tx::text, position FROM events WHERE metadata ->> 'command_id' = $1",
-        )
+    async fn events_of_command(&self, command_id: Uuid) -> Result<Vec<LoggedEvent>, LogError> {
+        // Sorted here, not by the query: with an ORDER BY the planner may prefer walking the
+        // position index over the (command_id, index) index, a scan that grows with the log.
+        let rows = sqlx::query(&format!(
+            "SELECT {POSTGRES_COLUMNS} FROM events e WHERE e.metadata ->> 'command_id' = $1"
+        ))
         .bind(command_id.to_string())
         .fetch_all(&self.pool)
         .await?;
-        Ok(last_of(rows))
+        let mut events = rows
+            .iter()
+            .map(postgres_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        events.sort_by_key(|e| e.position);
+        Ok(events)
     }
 
     async fn head(&self) -> Result<LogPosition, LogError> {
@@ -353,6 +358,10 @@ pub struct SqliteLog {
     pub(crate) pool: SqlitePool,
     pub(crate) wake: Wake,
 }
+
+/// The columns [`sqlite_event`] reads.
+const SQLITE_COLUMNS: &str = "rowid AS position, event_id, aggregate_type, aggregate_id, sequence,
+    event_type, event_version, payload, metadata";
 
 fn sqlite_event(row: &sqlx::sqlite::SqliteRow) -> Result<LoggedEvent, LogError> {
     let position: i64 = row.get("position");
@@ -381,11 +390,9 @@ impl EventLog for SqliteLog {
         after: LogPosition,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, LogError> {
-        let rows = sqlx::query(
-            "SELECT rowid AS position, event_id, aggregate_type, aggregate_id, sequence,
-                    event_type, event_version, payload, metadata
-               FROM events WHERE rowid > $1 ORDER BY rowid LIMIT $2",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {SQLITE_COLUMNS} FROM events WHERE rowid > $1 ORDER BY rowid LIMIT $2"
+        ))
         .bind(after.position)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -398,11 +405,10 @@ impl EventLog for SqliteLog {
         aggregate_type: &str,
         aggregate_id: &str,
     ) -> Result<Vec<LoggedEvent>, LogError> {
-        let rows = sqlx::query(
-            "SELECT rowid AS position, event_id, aggregate_type, aggregate_id, sequence,
-                    event_type, event_version, payload, metadata
-               FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {SQLITE_COLUMNS} FROM events
+              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
+        ))
         .bind(aggregate_type.to_string())
         .bind(aggregate_id.to_string())
         .fetch_all(&self.pool)
@@ -422,14 +428,15 @@ impl EventLog for SqliteLog {
         Ok(found.map(sqlite_position))
     }
 
-    async fn command_position(&self, command_id: Uuid) -> Result<Option<LogPosition>, LogError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT max(rowid) FROM events WHERE json_extract(metadata, '$.command_id') = $1",
-        )
+    async fn events_of_command(&self, command_id: Uuid) -> Result<Vec<LoggedEvent>, LogError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SQLITE_COLUMNS} FROM events
+              WHERE json_extract(metadata, '$.command_id') = $1 ORDER BY rowid"
+        ))
         .bind(command_id.to_string())
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(found.map(sqlite_position))
+        rows.iter().map(sqlite_event).collect()
     }
 
     async fn head(&self) -> Result<LogPosition, LogError> {

@@ -37,13 +37,6 @@ pub trait Projection: Send + Sync {
         true
     }
 
-    /// Is this projection folded in the background, behind the ones command replies wait for?
-    /// Right for tables nobody reads back straight after a command (reporting, seals): the
-    /// reply's wait then folds fewer tables, and so returns sooner.
-    fn background(&self) -> bool {
-        false
-    }
-
     /// Folds one event into the generation's tables. Must be deterministic: the same events
     /// give the same rows, whenever and however often they are folded from the start.
     async fn apply(

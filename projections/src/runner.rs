@@ -1,9 +1,7 @@
 //! Advancing projections from the log, on every node at once.
 //!
-//! Two tasks per node each read a batch once and fold it into their projections in one
-//! transaction: lock each projection's checkpoint row, fold, move the checkpoint, commit. One
-//! task folds the projections command replies wait for (read-your-writes), the other those
-//! folded in the background (reports, seals), so a reply waits for fewer tables. The
+//! One task per node reads each batch once and folds it into every projection in one
+//! transaction: lock each projection's checkpoint row, fold, move the checkpoint, commit. The
 //! lock makes nodes take turns, so every event is folded exactly once whichever node gets
 //! there first; a node that finds a checkpoint already moved reads it again and carries on
 //! from there. A crash before the commit rolls back rows and checkpoints together.
@@ -37,38 +35,27 @@ struct Standing {
     after: LogPosition,
 }
 
-/// The standings of the projections one follower advances, `None` where a standing must be
-/// read again. Indexed like [`Projections::all`]; only `members` count.
-pub(crate) struct Standings {
-    members: Vec<usize>,
-    of: Vec<Option<Standing>>,
-}
+/// Every projection's standing, `None` where it must be read again.
+pub(crate) struct Standings(Vec<Option<Standing>>);
 
 impl Standings {
-    fn unknown(count: usize, members: Vec<usize>) -> Self {
-        Self {
-            members,
-            of: vec![None; count],
-        }
+    fn unknown(count: usize) -> Self {
+        Self(vec![None; count])
     }
 
     /// Must a checkpoint be read again (another node or a rebuild moved it)?
     fn stale(&self) -> bool {
-        self.members.iter().any(|&i| self.of[i].is_none())
+        self.0.iter().any(Option::is_none)
     }
 
     /// Where the shared read starts: after the projection furthest behind.
     fn from(&self) -> LogPosition {
-        self.members
+        self.0
             .iter()
-            .filter_map(|&i| self.of[i])
+            .flatten()
             .map(|s| s.after)
             .min()
             .unwrap_or(LogPosition::START)
-    }
-
-    fn forget(&mut self) {
-        self.of.fill(None);
     }
 }
 
@@ -155,39 +142,22 @@ impl Projections {
         Ok(())
     }
 
-    /// Runs the projections in the background, following the log live: one follower for the
-    /// projections command replies wait for, one for those folded in the background.
+    /// Runs the projections in the background, following the log live.
     pub fn spawn(self: &Arc<Self>) {
-        for background in [false, true] {
-            let members = self.members(|p| p.background() == background);
-            if members.is_empty() {
-                continue;
-            }
-            let this = self.clone();
-            tokio::spawn(async move { this.follow(members, !background).await });
-        }
+        let this = self.clone();
+        tokio::spawn(async move { this.follow().await });
     }
 
-    fn members(&self, wanted: impl Fn(&dyn Projection) -> bool) -> Vec<usize> {
-        (0..self.all.len())
-            .filter(|&i| wanted(self.all[i].0.as_ref()))
-            .collect()
-    }
-
-    /// Advances the projections `members` for as long as the node runs. Only the follower of
-    /// those replies wait for (`reports_failure`) tells them when it fails.
-    async fn follow(&self, members: Vec<usize>, reports_failure: bool) {
+    async fn follow(&self) {
         let mut woken = self.log.wake().subscribe();
         let mut settling = Settling::default();
-        let mut standings = Standings::unknown(self.all.len(), members);
+        let mut standings = Standings::unknown(self.all.len());
         loop {
             woken.borrow_and_update();
             let outcome = self.advance(&mut standings).await;
-            if reports_failure {
-                self.failing.send_if_modified(|failing| {
-                    std::mem::replace(failing, outcome.is_err()) != outcome.is_err()
-                });
-            }
+            self.failing.send_if_modified(|failing| {
+                std::mem::replace(failing, outcome.is_err()) != outcome.is_err()
+            });
             match outcome {
                 Ok(applied) if applied > 0 || standings.stale() => {
                     settling = Settling::default();
@@ -196,14 +166,14 @@ impl Projections {
                 Ok(_) => {}
                 Err(error) => {
                     tracing::error!(%error, "projection batch failed; retrying");
-                    standings.forget();
+                    standings = Standings::unknown(self.all.len());
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
             }
             if self
                 .log
-                .has_unsettled_after(standings.from())
+                .has_unsettled_after(self.position())
                 .await
                 .unwrap_or(false)
             {
@@ -228,14 +198,13 @@ impl Projections {
         standings: &mut Standings,
     ) -> Result<usize, ProjectionError> {
         if standings.stale() {
-            standings.of = self.read_standings().await?;
+            *standings = self.read_standings().await?;
         }
         let from = standings.from();
         let events = self.log.read_after(from, BATCH).await?;
         let Some(last) = events.last().map(|e| e.position) else {
-            for &index in &standings.members {
-                if let Some(Standing { after, .. }) = standings.of[index] {
-                    let progress = &self.all[index].1;
+            for ((_, progress), standing) in self.all.iter().zip(&standings.0) {
+                if let Some(Standing { after, .. }) = *standing {
                     progress.send_if_modified(|p| std::mem::replace(p, after) != after);
                 }
             }
@@ -252,16 +221,17 @@ impl Projections {
                 .await?;
         }
         let behind: Vec<(usize, Standing)> = standings
-            .members
+            .0
             .iter()
-            .filter_map(|&index| standings.of[index].map(|s| (index, s)))
+            .enumerate()
+            .filter_map(|(index, standing)| standing.map(|s| (index, s)))
             .filter(|(_, standing)| standing.after < last)
             .collect();
         let moved = claim(&mut tx, &self.all, &behind, last).await?;
         let mut folded = 0;
         for (index, standing) in behind {
             if !moved.contains(&index) {
-                standings.of[index] = None;
+                standings.0[index] = None;
                 continue;
             }
             let start = events.partition_point(|e| e.position <= standing.after);
@@ -273,7 +243,7 @@ impl Projections {
         }
         tx.commit().await?;
         for index in moved {
-            if let Some(standing) = &mut standings.of[index] {
+            if let Some(standing) = &mut standings.0[index] {
                 standing.after = last;
             }
             self.all[index].1.send_replace(last);
@@ -281,15 +251,15 @@ impl Projections {
         Ok(folded)
     }
 
-    async fn read_standings(&self) -> Result<Vec<Option<Standing>>, ProjectionError> {
+    async fn read_standings(&self) -> Result<Standings, ProjectionError> {
         let rows = sqlx::query("SELECT name, generation, tx, position FROM projection_checkpoints")
             .fetch_all(self.db.any())
             .await?;
-        let mut standings = vec![None; self.all.len()];
+        let mut standings = Standings::unknown(self.all.len());
         for row in rows {
             let name: String = row.try_get("name")?;
             if let Some(index) = self.all.iter().position(|(p, _)| p.name() == name) {
-                standings[index] = Some(Standing {
+                standings.0[index] = Some(Standing {
                     generation: Generation(row.try_get("generation")?),
                     after: LogPosition {
                         tx: row.try_get("tx")?,
@@ -299,7 +269,7 @@ impl Projections {
             }
         }
         // Checked here, or the follower would re-read the checkpoints without pause.
-        if let Some(index) = standings.iter().position(Option::is_none) {
+        if let Some(index) = standings.0.iter().position(Option::is_none) {
             return Err(ProjectionError::NotInstalled(self.all[index].0.name()));
         }
         Ok(standings)
@@ -309,7 +279,7 @@ impl Projections {
     /// tools and tests; the server uses [`Projections::spawn`].
     pub async fn catch_up(&self) -> Result<(), ProjectionError> {
         let head = self.log.head().await?;
-        let mut standings = Standings::unknown(self.all.len(), self.members(|_| true));
+        let mut standings = Standings::unknown(self.all.len());
         let mut settling = Settling::default();
         while self.position() < head {
             if self.advance(&mut standings).await? == 0 && !standings.stale() {
@@ -329,15 +299,14 @@ impl Projections {
             .unwrap_or(LogPosition::START)
     }
 
-    /// Waits until every projection but the background ones has folded `position`, or `limit`
-    /// passes, or one of them fails. True if reached. This is read-your-writes: a command's
-    /// reply waits for it, so the caller's next read shows the command's effect (reports and
-    /// seals follow a moment later). A failing projection means the database is out of reach,
-    /// and no reply should wait for it to come back.
+    /// Waits until every projection has folded `position`, or `limit` passes, or a projection
+    /// fails. True if reached. This is read-your-writes: a command's reply waits for it, so the
+    /// caller's next read shows the command's effect. A failing projection means the database
+    /// is out of reach, and no reply should wait for it to come back.
     pub async fn wait_for(&self, position: LogPosition, limit: Duration) -> bool {
         let mut failing = self.failing.subscribe();
         let reached = async {
-            for (_, progress) in self.all.iter().filter(|(p, _)| !p.background()) {
+            for (_, progress) in &self.all {
                 let mut progress = progress.subscribe();
                 if progress.wait_for(|p| *p >= position).await.is_err() {
                     return false;

@@ -73,10 +73,6 @@ impl Projection for Seals {
         false
     }
 
-    fn background(&self) -> bool {
-        true
-    }
-
     async fn apply(
         &self,
         conn: &mut AnyConnection,

@@ -161,7 +161,6 @@ async fn reports_come_as_json_or_csv_for_supervisors_only() {
         let to = (chrono::Utc::now() + chrono::Duration::hours(1))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let period = format!("from={from}&to={to}");
-        // Reports are folded in the background, a moment after the commands' replies.
         let chats = app
             .eventually(
                 &format!("/reports/chats?{period}"),

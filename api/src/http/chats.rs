@@ -1,7 +1,7 @@
 //! The agent's work on chats: the queue overview, the incoming list, picking up, talking,
 //! reading, transferring, ending, and the history.
 
-use super::views::{chat_row, chat_view, destination, sent_message, ChatView};
+use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::app::{command_context, AppState};
 use crate::auth::Staff;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
@@ -301,12 +301,13 @@ pub(super) async fn send_as(
     let executed = state
         .execute(&state.chats, chat_id, command, &context)
         .await?;
-    // The message this request sent is in the events it appended; a retry appended none
-    // and is answered with the first attempt's message.
-    match executed.events.iter().find_map(MessageRow::from_event) {
-        Some(message) => Ok(message),
-        None => sent_message(state, chat_id, context.command_id).await,
-    }
+    // The command's events hold the message: this request's, or for a retry the first
+    // attempt's.
+    executed
+        .events
+        .iter()
+        .find_map(MessageRow::from_event)
+        .ok_or_else(|| ApiError::Internal("a sent message wrote no message".into()))
 }
 
 #[derive(Deserialize, ToSchema)]

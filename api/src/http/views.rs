@@ -1,16 +1,12 @@
 //! Response shapes shared by the agent and customer sides.
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::parse_id;
-use cqrs_es::Aggregate;
 use samtale_domain::form::FormAnswer;
-use samtale_domain::{CategoryId, Chat, QueueId};
-use samtale_eventlog::COMMAND_ID;
+use samtale_domain::{CategoryId, QueueId};
 use samtale_projections::read::{self, ChatRow, MessageRow};
 use serde::Serialize;
 use sqlx::AnyPool;
-use uuid::Uuid;
 
 /// A chat as agents and its customer see it. Times are RFC 3339 UTC.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -72,26 +68,6 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         estimated_wait_seconds,
         transcript,
     })
-}
-
-/// The message a retried send produced the first time: the one its command wrote to the log.
-pub async fn sent_message(
-    state: &AppState,
-    chat_id: &str,
-    command_id: Uuid,
-) -> Result<MessageRow, ApiError> {
-    let command_id = command_id.to_string();
-    for logged in state.live.log().events_of(Chat::TYPE, chat_id).await? {
-        if logged.metadata.get(COMMAND_ID) != Some(&command_id) {
-            continue;
-        }
-        if let Some(message) = MessageRow::from_event(&logged.decode()?) {
-            return Ok(message);
-        }
-    }
-    Err(ApiError::Internal(
-        "a retried message is not in the log".into(),
-    ))
 }
 
 /// Where a chat is headed: a queue, or a category (and so its queue). Exactly one must be

@@ -133,10 +133,6 @@ impl Projection for Reports {
         TABLES
     }
 
-    fn background(&self) -> bool {
-        true
-    }
-
     async fn apply(
         &self,
         conn: &mut AnyConnection,

@@ -1,6 +1,7 @@
 //! Connecting to the database the URL names, running the migrations, and handing out the
 //! pieces built on it: the event repository, the log reader, and a pool for projections.
 
+use crate::group_commit::GroupCommit;
 use crate::log::{EventLog, PostgresLog, SqliteLog};
 use crate::repository::EventRepository;
 use crate::wake::Wake;
@@ -154,9 +155,10 @@ impl Database {
 
     pub fn event_repository(&self) -> EventRepository {
         match &self.pool {
-            Pool::Postgres(pool) => {
-                EventRepository::Postgres(PostgresEventRepository::new(pool.clone()), pool.clone())
-            }
+            Pool::Postgres(pool) => EventRepository::Postgres(
+                PostgresEventRepository::new(pool.clone()),
+                GroupCommit::new(pool.clone()),
+            ),
             Pool::Sqlite(pool) => {
                 EventRepository::Sqlite(SqliteEventRepository::new(pool.clone()), pool.clone())
             }

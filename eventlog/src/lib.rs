@@ -1,7 +1,8 @@
 //! The event log: the single source of truth of Samtale.
 //!
 //! Commands are decided by cqrs-es aggregates; their events are read through postgres-es's or
-//! sqlite-es's event repository and appended in one statement that returns their positions.
+//! sqlite-es's event repository and appended in one statement that returns their positions
+//! (on PostgreSQL shared by the commands appending at the same moment: group commit).
 //! This crate adds what those crates lack and the rest of Samtale relies on:
 //!
 //! - a **global position** every event gets at commit, and a reader ([`EventLog`]) that tails
@@ -17,6 +18,7 @@
 
 mod commands;
 mod database;
+mod group_commit;
 mod log;
 mod repository;
 mod store;

@@ -190,14 +190,12 @@ impl Settling {
     }
 }
 
-/// The last of a command's events, from rows of `(tx::text, position)`.
-pub(crate) fn last_of(rows: Vec<(String, i64)>) -> Option<LogPosition> {
-    rows.into_iter()
-        .map(|(tx, position)| LogPosition {
-            tx: tx.parse().unwrap_or_default(),
-            position,
-        })
-        .max()
+/// A position from PostgreSQL's `tx::text` and `position` (sqlx has no integer type for xid8).
+pub(crate) fn position_of(tx: &str, position: i64) -> LogPosition {
+    LogPosition {
+        tx: tx.parse().unwrap_or_default(),
+        position,
+    }
 }
 
 fn uuid_of(text: Option<String>) -> Uuid {
@@ -228,10 +226,7 @@ fn postgres_event(row: &sqlx::postgres::PgRow) -> Result<LoggedEvent, LogError> 
     let position: i64 = row.get("position");
     let (payload, metadata) = json_columns(position, row.get("payload"), row.get("metadata"))?;
     Ok(LoggedEvent {
-        position: LogPosition {
-            tx: row.get::<&str, _>("tx_text").parse().unwrap_or_default(),
-            position,
-        },
+        position: position_of(row.get("tx_text"), position),
         event_id: uuid_of(row.get("event_id")),
         aggregate_type: row.get("aggregate_type"),
         aggregate_id: row.get("aggregate_id"),
@@ -312,10 +307,7 @@ impl EventLog for PostgresLog {
                 .bind(position)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(tx.map(|tx| LogPosition {
-            tx: tx.parse().unwrap_or_default(),
-            position,
-        }))
+        Ok(tx.map(|tx| position_of(&tx, position)))
     }
 
     async fn events_of_command(&self, command_id: Uuid) -> Result<Vec<LoggedEvent>, LogError> {
@@ -342,10 +334,7 @@ impl EventLog for PostgresLog {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row
-            .map(|(tx, position)| LogPosition {
-                tx: tx.parse().unwrap_or_default(),
-                position,
-            })
+            .map(|(tx, position)| position_of(&tx, position))
             .unwrap_or(LogPosition::START))
     }
 

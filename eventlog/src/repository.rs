@@ -2,7 +2,8 @@
 //! database URL, so the rest of Samtale has one concrete type whichever backend runs — plus
 //! [`EventRepository::append`], the write path commands use.
 
-use crate::log::{last_of, LogPosition};
+use crate::group_commit::GroupCommit;
+use crate::log::LogPosition;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
@@ -10,10 +11,10 @@ use cqrs_es::Aggregate;
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
-use sqlx::{PgPool, SqlitePool};
+use sqlx::SqlitePool;
 
 pub enum EventRepository {
-    Postgres(PostgresEventRepository, PgPool),
+    Postgres(PostgresEventRepository, GroupCommit),
     Sqlite(SqliteEventRepository, SqlitePool),
 }
 
@@ -31,7 +32,8 @@ impl EventRepository {
     ///
     /// postgres-es writes a transaction of one insert per event, after which the position had
     /// to be looked up: five round trips for a typical one-event command. On PostgreSQL this
-    /// is one statement (a statement is its own transaction), returning the positions it got.
+    /// is one statement (a statement is its own transaction) returning the positions it got,
+    /// shared with the commands appending at the same moment ([`GroupCommit`]).
     /// A taken sequence or command id is a unique violation, reported as the optimistic-lock
     /// conflict it is.
     pub async fn append(
@@ -39,7 +41,7 @@ impl EventRepository {
         events: &[SerializedEvent],
     ) -> Result<LogPosition, PersistenceError> {
         let result = match self {
-            EventRepository::Postgres(_, pool) => append_postgres(pool, events).await,
+            EventRepository::Postgres(_, group) => group.append(events).await,
             EventRepository::Sqlite(_, pool) => append_sqlite(pool, events).await,
         };
         result.map_err(|error| match &error {
@@ -50,35 +52,6 @@ impl EventRepository {
             _ => PersistenceError::UnknownError(error.into()),
         })
     }
-}
-
-async fn append_postgres(
-    pool: &PgPool,
-    events: &[SerializedEvent],
-) -> Result<LogPosition, sqlx::Error> {
-    let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                             payload, metadata)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                              $6::jsonb[], $7::jsonb[])
-         RETURNING tx::text, position",
-    )
-    .bind(column(|e| e.aggregate_type.clone()))
-    .bind(column(|e| e.aggregate_id.clone()))
-    .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
-    .bind(column(|e| e.event_type.clone()))
-    .bind(column(|e| e.event_version.clone()))
-    .bind(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
-    .bind(
-        events
-            .iter()
-            .map(|e| e.metadata.clone())
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(last_of(rows).unwrap_or_default())
 }
 
 async fn append_sqlite(

@@ -352,3 +352,57 @@ async fn decisions_on_a_stale_cache_collide_and_are_decided_again() {
         test_db.drop_schema().await;
     }
 }
+
+/// Commands appending at the same moment may share one statement (group commit on
+/// PostgreSQL); each must still learn where its own event landed, and one that loses a race
+/// for its sequence must not take the others down with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_appending_together_each_learn_their_own_position() {
+    for test_db in test_databases().await {
+        let commands = Arc::new(chats(&test_db.db));
+        let ids: Vec<String> = (0..60).map(|_| Uuid::new_v4().to_string()).collect();
+        let requests = ids.iter().map(|chat| {
+            let commands = commands.clone();
+            let chat = chat.clone();
+            tokio::spawn(async move { commands.execute(&chat, request(), &context()).await })
+        });
+        let mut returned = HashMap::new();
+        for (chat, done) in ids.iter().zip(futures::future::join_all(requests).await) {
+            returned.insert(chat.clone(), done.unwrap().unwrap().position.unwrap());
+        }
+        // A second node, whose empty cache makes its commands collide with the first node's
+        // on every chat, interleaved with fresh chats of its own.
+        let other_node = Arc::new(chats(&test_db.db));
+        let racing = ids.iter().take(20).map(|chat| {
+            let (a, b) = (commands.clone(), other_node.clone());
+            let chat = chat.clone();
+            let fresh = Uuid::new_v4().to_string();
+            tokio::spawn(async move {
+                let contexts = [context(), context(), context()];
+                let (x, y, z) = tokio::join!(
+                    a.execute(&chat, customer_says("a"), &contexts[0]),
+                    b.execute(&chat, customer_says("b"), &contexts[1]),
+                    b.execute(&fresh, request(), &contexts[2]),
+                );
+                (
+                    x.unwrap().position,
+                    y.unwrap().position,
+                    z.unwrap().position,
+                )
+            })
+        });
+        for raced in futures::future::join_all(racing).await {
+            let (x, y, z) = raced.unwrap();
+            assert!(x.is_some() && y.is_some() && z.is_some());
+            assert_ne!(x, y, "{}: both messages stored", test_db.backend_name);
+        }
+        let events = read_to_head(test_db.db.event_log().as_ref()).await.unwrap();
+        for event in events.iter().filter(|e| e.event_type == "ChatRequested") {
+            if let Some(position) = returned.get(&event.aggregate_id) {
+                assert_eq!(*position, event.position, "{}", test_db.backend_name);
+            }
+        }
+        assert_eq!(events.len(), 60 + 20 * 3, "{}", test_db.backend_name);
+        test_db.drop_schema().await;
+    }
+}

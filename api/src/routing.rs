@@ -134,7 +134,7 @@ pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
     let mut loads: HashMap<String, Load> = HashMap::new();
     let mut plan = Vec::new();
     let now = chrono::Utc::now();
-    for (queue_id, chat_id) in read::waiting_by_queue(db).await? {
+    for (queue_id, chat_id) in read::placeable_chats(db).await? {
         if !candidates.contains_key(&queue_id) {
             let agents = read::routable_agents(db, &queue_id).await?;
             let ids = agents.iter().map(|a| a.user_id.clone()).collect();

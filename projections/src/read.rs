@@ -473,10 +473,20 @@ pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<Rou
     .await
 }
 
-/// Queues with waiting chats, and the oldest waiting chats in arrival order.
-pub async fn waiting_by_queue(db: &AnyPool) -> ReadResult<Vec<(String, String)>> {
+/// The waiting chats routing could place now, in arrival order: those of queues where a
+/// logged-in, active agent has room. Chats of queues where nobody has room are left out, so a
+/// long-stuck queue does not make every round longer.
+pub async fn placeable_chats(db: &AnyPool) -> ReadResult<Vec<(String, String)>> {
     sqlx::query_as(
-        "SELECT queue_id, chat_id FROM chats WHERE status = 'waiting' ORDER BY queued_at, chat_id",
+        "SELECT c.queue_id, c.chat_id FROM chats c
+          WHERE c.status = 'waiting'
+            AND c.queue_id IN (
+                SELECT p.queue_id FROM agent_presence p JOIN users u ON u.user_id = p.user_id
+                 WHERE u.active = 1
+                   AND (SELECT count(*) FROM agent_chats a
+                         WHERE a.agent_id = u.user_id AND a.state = 'active')
+                       < u.max_concurrent_chats)
+          ORDER BY c.queued_at, c.chat_id",
     )
     .fetch_all(db)
     .await

@@ -13,7 +13,8 @@ use samtale_domain::chat::Assignment;
 use samtale_domain::text::MessageText;
 use samtale_domain::{Actor, ChatCommand, ChatId, MessageId};
 use samtale_projections::read::{
-    self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus, WaitingChat,
+    self, AgentChatList, ChatForStaff, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus,
+    WaitingChat,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -86,6 +87,11 @@ pub async fn mine(
 /// Loads a chat the caller may see: one in a queue they belong to, one they took part in, or
 /// any for supervisors. Others get 404, so chat ids cannot be probed.
 async fn visible_chat(state: &AppState, staff: &Staff, id: &str) -> Result<ChatRow, ApiError> {
+    chat_for(state, staff, id).await.map(|c| c.chat)
+}
+
+/// [`visible_chat`], with what the caller has to do with the chat.
+async fn chat_for(state: &AppState, staff: &Staff, id: &str) -> Result<ChatForStaff, ApiError> {
     let chat_id: ChatId = parse_id("chat id", id)?;
     let found = read::chat_for_staff(
         state.db.any(),
@@ -94,17 +100,9 @@ async fn visible_chat(state: &AppState, staff: &Staff, id: &str) -> Result<ChatR
     )
     .await?;
     match found {
-        Some(c) if staff.oversees() || c.in_queue > 0 || c.took_part > 0 => Ok(c.chat),
+        Some(c) if staff.oversees() || c.in_queue > 0 || c.took_part > 0 => Ok(c),
         _ => Err(ApiError::NotFound("no such chat".into())),
     }
-}
-
-async fn may_work_queue(state: &AppState, staff: &Staff, queue_id: &str) -> Result<bool, ApiError> {
-    Ok(staff.oversees()
-        || read::member_queues(state.db.any(), &staff.user_id.to_string())
-            .await?
-            .iter()
-            .any(|q| q == queue_id))
 }
 
 /// Status, queue, category, the customer and their form answers, the agent, the transcript.
@@ -191,10 +189,12 @@ pub async fn pickup(
     meta: RequestMeta,
     Path(id): Path<String>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat = visible_chat(&state, &staff, &id).await?;
-    if !may_work_queue(&state, &staff, &chat.queue_id).await? {
+    let found = chat_for(&state, &staff, &id).await?;
+    // Having had the chat once is not enough to pick it up again: it must be one's queue.
+    if !staff.oversees() && found.in_queue == 0 {
         return Err(ApiError::NotFound("no such chat".into()));
     }
+    let chat = found.chat;
     let command = ChatCommand::Assign {
         agent_id: staff.user_id,
         via: Assignment::Pickup,

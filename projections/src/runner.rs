@@ -351,18 +351,17 @@ async fn claim(
     if behind.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = String::from("UPDATE projection_checkpoints SET tx = $1, position = $2 WHERE ");
-    for n in 0..behind.len() {
-        let p = 3 + 4 * n;
-        let or = if n == 0 { "" } else { " OR " };
-        sql.push_str(&format!(
-            "{or}(name = ${p} AND generation = ${} AND tx = ${} AND position = ${})",
-            p + 1,
-            p + 2,
-            p + 3
-        ));
-    }
-    sql.push_str(" RETURNING name");
+    let each: Vec<String> = (0..behind.len())
+        .map(|n| 3 + 4 * n)
+        .map(|p| {
+            let (g, t, q) = (p + 1, p + 2, p + 3);
+            format!("(name = ${p} AND generation = ${g} AND tx = ${t} AND position = ${q})")
+        })
+        .collect();
+    let sql = format!(
+        "UPDATE projection_checkpoints SET tx = $1, position = $2 WHERE {} RETURNING name",
+        each.join(" OR ")
+    );
     let mut query = sqlx::query_scalar::<_, String>(&sql)
         .bind(last.tx)
         .bind(last.position);

@@ -8,6 +8,7 @@ use crate::http;
 use crate::live::LiveFeed;
 use crate::outage::Breaker;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
+use crate::sessions::Sessions;
 use samtale_domain::{Actor, Chat, Directory, NoServices, Presence};
 use samtale_eventlog::{CommandContext, CommandError, Commands, Database, Executed};
 use samtale_projections::Projections;
@@ -18,6 +19,9 @@ use uuid::Uuid;
 
 /// Aggregates kept in memory per kind: enough for every chat open in a busy centre.
 const AGGREGATE_CACHE: usize = 20_000;
+
+/// Staff sessions remembered per node: more than a centre has staff logged in.
+const STAFF_SESSIONS: usize = 10_000;
 
 /// How long a command's reply waits for the read models to show its effect.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
@@ -36,6 +40,7 @@ pub struct Services {
     pub limits: RateLimits,
     pub breaker: Arc<Breaker>,
     pub customer_tokens: CustomerTokens,
+    pub sessions: Arc<Sessions>,
 }
 
 #[derive(Clone)]
@@ -72,6 +77,7 @@ impl AppState {
             limits: RateLimits::new(limits),
             breaker: Arc::default(),
             customer_tokens: CustomerTokens::new(AGGREGATE_CACHE),
+            sessions: Sessions::start(db.any().clone(), STAFF_SESSIONS),
             db,
         })))
     }

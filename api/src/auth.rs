@@ -2,9 +2,9 @@
 //!
 //! Passwords are hashed with Argon2id at OWASP's recommended parameters (19 MiB, 2 passes,
 //! 1 lane: the `argon2` crate's defaults). Tokens are 256 random bits; only their SHA-256 is
-//! stored, so a leaked database holds no usable token. Every staff request looks its token up,
-//! so logout, deactivation and role changes take effect at once; a customer's token, bound to
-//! its chat for good, is remembered once found.
+//! stored, so a leaked database holds no usable token. Staff sessions are remembered by each
+//! node until revoked (`crate::sessions`); a customer's token, bound to its chat for good, is
+//! remembered once found.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -161,21 +161,11 @@ impl FromRequestParts<AppState> for Staff {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let token_hash = token_hash(&token);
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT u.user_id, u.role FROM sessions s JOIN users u ON u.user_id = s.user_id
-              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = 1",
-        )
-        .bind(token_hash.clone())
-        .fetch_optional(state.db.any())
-        .await?;
-        let (user_id, role) = row.ok_or(ApiError::Unauthorized)?;
-        Ok(Staff {
-            user_id: user_id.parse().map_err(|_| ApiError::Unauthorized)?,
-            role: serde_json::from_value(serde_json::Value::String(role))
-                .map_err(|_| ApiError::Unauthorized)?,
-            token_hash,
-        })
+        state
+            .sessions
+            .staff(&token_hash(&token))
+            .await?
+            .ok_or(ApiError::Unauthorized)
     }
 }
 

@@ -16,6 +16,7 @@ pub mod outage;
 pub mod rate_limit;
 pub mod replay_cli;
 pub mod routing;
+pub mod sessions;
 pub mod sse_client;
 
 pub use app::{AppState, Application};

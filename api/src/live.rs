@@ -58,10 +58,8 @@ pub struct LiveBatch {
 #[derive(Clone)]
 pub struct LiveFeed {
     sender: broadcast::Sender<Arc<LiveBatch>>,
-    revoked: broadcast::Sender<String>,
     position: watch::Receiver<LogPosition>,
     log: Arc<dyn EventLog>,
-    db: AnyPool,
 }
 
 impl LiveFeed {
@@ -73,16 +71,12 @@ impl LiveFeed {
         let start = log.head().await?;
         let (sender, _) = broadcast::channel(FAN_OUT_CAPACITY);
         let (position_tx, position) = watch::channel(start);
-        let (revoked, _) = broadcast::channel(1024);
         let feed = Self {
-            revoked: revoked.clone(),
             sender: sender.clone(),
             position,
             log: log.clone(),
-            db: projections.database().any().clone(),
         };
-        tokio::spawn(watch_revocations(feed.db.clone(), revoked));
-        let db = feed.db.clone();
+        let db = projections.database().any().clone();
         tokio::spawn(async move {
             let mut tail = Tail::new(log.as_ref(), start, 500);
             let mut scoper = Scoper::new(db.clone());
@@ -147,11 +141,6 @@ impl LiveFeed {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveBatch>> {
         self.sender.subscribe()
-    }
-
-    /// Hashes of session tokens as they are revoked, on any node.
-    pub fn revocations(&self) -> broadcast::Receiver<String> {
-        self.revoked.subscribe()
     }
 
     /// The last position sent to subscribers.
@@ -229,26 +218,5 @@ impl Scoper {
             }
         }
         scope
-    }
-}
-
-/// Announces revoked sessions to this node's open streams. One query a second per node,
-/// however many streams are open; a stream whose token is revoked ends at once.
-async fn watch_revocations(db: AnyPool, revoked: broadcast::Sender<String>) {
-    let mut since = samtale_projections::timestamp(chrono::Utc::now());
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        ticker.tick().await;
-        let rows: Result<Vec<(String, String)>, _> = sqlx::query_as(
-            "SELECT token_hash, revoked_at FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at",
-        )
-        .bind(since.clone())
-        .fetch_all(&db)
-        .await;
-        let Ok(rows) = rows else { continue };
-        for (token_hash, revoked_at) in rows {
-            since = since.max(revoked_at);
-            let _ = revoked.send(token_hash);
-        }
     }
 }

@@ -94,6 +94,61 @@ async fn an_agent_stream_carries_nothing_from_other_queues() {
 }
 
 #[tokio::test]
+async fn an_agent_follows_waiting_chats_and_their_own_conversations_not_a_colleagues() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let per = app.create_staff("per", "agent", &[&centre.support]).await;
+        let mut per_stream = app.stream("/events", &per.token, None).await;
+        let mut supervisor = app.stream("/events", &centre.siri.token, None).await;
+        let (chat, customer) = app.start_chat(&centre.billing, "Kunde").await;
+        let say = |text: &'static str| {
+            let (app, chat, customer) = (&app, &chat, &customer);
+            async move {
+                app.post_ok(
+                    &format!("/customer/chats/{chat}/messages"),
+                    customer,
+                    json!({ "text": text }),
+                )
+                .await;
+            }
+        };
+        say("while waiting").await;
+        app.post_ok(
+            &format!("/chats/{chat}/pickup"),
+            &centre.kari.token,
+            json!({}),
+        )
+        .await;
+        say("to kari only").await;
+        // Something per must see, to know the stream has passed the message.
+        app.start_chat(&centre.billing, "Neste kunde").await;
+
+        let texts = |events: &[samtale_tests::SseEvent]| -> Vec<String> {
+            events
+                .iter()
+                .filter_map(|e| e.data["event"]["MessageSent"]["text"].as_str())
+                .map(str::to_string)
+                .collect()
+        };
+        let per_saw = per_stream.until("ChatRequested", WAIT).await.unwrap();
+        assert_eq!(per_saw.last().unwrap().data["chat_id"], chat.as_str());
+        let per_saw = per_stream.until("ChatRequested", WAIT).await.unwrap();
+        assert_eq!(texts(&per_saw), ["while waiting"]);
+        assert!(
+            per_saw.iter().any(|e| e.event == "ChatAssigned"),
+            "the chat leaving the queue is news to every member"
+        );
+
+        let mut supervisor_saw = Vec::new();
+        for _ in 0..2 {
+            supervisor_saw.extend(supervisor.until("ChatRequested", WAIT).await.unwrap());
+        }
+        assert_eq!(texts(&supervisor_saw), ["while waiting", "to kari only"]);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_reconnecting_client_gets_exactly_the_events_it_missed() {
     for app in TestApp::each_backend().await {
         let centre = app.centre().await;
@@ -183,52 +238,48 @@ async fn logging_out_ends_the_open_stream() {
 
 #[tokio::test]
 async fn a_message_sent_through_one_node_reaches_a_stream_on_another() {
-    for app in TestApp::each_backend().await {
-        if app.backend != "postgres" {
-            // Several nodes share PostgreSQL; SQLite is the single-process embedded default.
-            app.finish().await;
-            continue;
-        }
-        let centre = app.centre().await;
-        let (_node_b, base_b) = app.second_node().await;
-        let response = app
-            .client
-            .get(format!("{base_b}/events"))
-            .bearer_auth(&centre.kari.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let mut on_b = samtale_tests::SseStream::new(response);
-        let (chat, customer) = app
-            .picked_up_chat(&centre.billing, "To noder", &centre.kari.token)
-            .await;
-        app.post_ok(
-            &format!("/customer/chats/{chat}/messages"),
-            &customer,
-            json!({"text": "via A"}),
-        )
+    let Some(app) = TestApp::shared_backend().await else {
+        return;
+    };
+    let centre = app.centre().await;
+    let (_node_b, base_b) = app.second_node().await;
+    let response = app
+        .client
+        .get(format!("{base_b}/events"))
+        .bearer_auth(&centre.kari.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut on_b = samtale_tests::SseStream::new(response);
+    let (chat, customer) = app
+        .picked_up_chat(&centre.billing, "To noder", &centre.kari.token)
         .await;
-        let seen = on_b
-            .until("MessageSent", WAIT)
-            .await
-            .expect("node B streams node A's message");
-        assert_eq!(
-            seen.last().unwrap().data["event"]["MessageSent"]["text"],
-            "via A"
-        );
-        // And node B's read models show it too.
-        let view = app
-            .client
-            .get(format!("{base_b}/chats/{chat}"))
-            .bearer_auth(&centre.kari.token)
-            .send()
-            .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap();
-        assert_eq!(view["transcript"][0]["text"], "via A");
-        app.finish().await;
-    }
+    app.post_ok(
+        &format!("/customer/chats/{chat}/messages"),
+        &customer,
+        json!({"text": "via A"}),
+    )
+    .await;
+    let seen = on_b
+        .until("MessageSent", WAIT)
+        .await
+        .expect("node B streams node A's message");
+    assert_eq!(
+        seen.last().unwrap().data["event"]["MessageSent"]["text"],
+        "via A"
+    );
+    // And node B's read models show it too.
+    let view = app
+        .client
+        .get(format!("{base_b}/chats/{chat}"))
+        .bearer_auth(&centre.kari.token)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(view["transcript"][0]["text"], "via A");
+    app.finish().await;
 }

@@ -9,3 +9,4 @@ mod live;
 mod openapi;
 mod presence;
 mod routing;
+mod sessions;

@@ -259,114 +259,111 @@ async fn a_waiting_customer_sees_their_place_move_up() {
 
 #[tokio::test]
 async fn two_nodes_one_dispatcher_and_failover() {
-    for app in TestApp::each_backend().await {
-        if app.backend != "postgres" {
-            app.finish().await;
-            continue;
-        }
-        let centre = app.centre().await;
-        let agents = [
-            &centre.kari,
-            &app.create_staff("kaja", "agent", &[&centre.support]).await,
-            &app.create_staff("knut", "agent", &[&centre.support]).await,
-        ];
-        for agent in agents {
-            app.patch(
-                &format!("/users/{}", agent.user_id),
-                &app.admin,
-                json!({"max_concurrent_chats": 3}),
-            )
-            .await;
-            app.post_ok("/me/presence", &agent.token, json!({"logged_in": true}))
-                .await;
-        }
-        // Node A alone: it is the dispatcher.
-        let (warm, _) = app.start_chat(&centre.billing, "Oppvarming").await;
-        app.eventually(&format!("/chats/{warm}"), &centre.siri.token, |c| {
-            status(c) == "assigned"
-        })
+    let Some(app) = TestApp::shared_backend().await else {
+        return;
+    };
+    let centre = app.centre().await;
+    let agents = [
+        &centre.kari,
+        &app.create_staff("kaja", "agent", &[&centre.support]).await,
+        &app.create_staff("knut", "agent", &[&centre.support]).await,
+    ];
+    for agent in agents {
+        app.patch(
+            &format!("/users/{}", agent.user_id),
+            &app.admin,
+            json!({"max_concurrent_chats": 3}),
+        )
         .await;
-        let (node_b, base_b) = app.second_node().await;
+        app.post_ok("/me/presence", &agent.token, json!({"logged_in": true}))
+            .await;
+    }
+    // Node A alone: it is the dispatcher.
+    let (warm, _) = app.start_chat(&centre.billing, "Oppvarming").await;
+    app.eventually(&format!("/chats/{warm}"), &centre.siri.token, |c| {
+        status(c) == "assigned"
+    })
+    .await;
+    let (node_b, base_b) = app.second_node().await;
 
-        // Many arrivals at once, through both nodes.
-        let mut starts = Vec::new();
-        for i in 0..12 {
-            let base = if i % 2 == 0 {
-                app.base.clone()
-            } else {
-                base_b.clone()
-            };
-            let client = app.client.clone();
-            let category = centre.billing.clone();
-            starts.push(tokio::spawn(async move {
-                client
-                    .post(format!("{base}/customer/chats"))
-                    .json(&json!({"category_id": category, "name": format!("Mange {i}"), "fields": {"email": "a@b.no"}}))
-                    .send()
-                    .await
-                    .unwrap()
-            }));
-        }
-        for start in starts {
-            assert!(start.await.unwrap().status().is_success());
-        }
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let log = app.app.state.live.log().clone();
-        let events = samtale_eventlog::read_to_head(log.as_ref()).await.unwrap();
-        let mut per_chat: HashMap<&str, usize> = HashMap::new();
-        let mut per_agent: HashMap<String, usize> = HashMap::new();
-        for event in events.iter().filter(|e| e.event_type == "ChatAssigned") {
-            *per_chat.entry(event.aggregate_id.as_str()).or_default() += 1;
-            let agent = event.payload_value().unwrap()["ChatAssigned"]["agent_id"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            *per_agent.entry(agent).or_default() += 1;
-        }
-        assert!(
-            per_chat.values().all(|n| *n == 1),
-            "never two assignments of one chat"
-        );
-        assert!(
-            per_agent.values().all(|n| *n <= 3),
-            "never above capacity: {per_agent:?}"
-        );
-        assert_eq!(per_agent.values().sum::<usize>(), 9, "every place filled");
-
-        // Node A dies; node B takes over dispatching within five seconds.
-        app.app.stop();
-        let kari_b = |path: &str| format!("{base_b}{path}");
-        let ended = app
-            .client
-            .post(kari_b(&format!("/chats/{warm}/end")))
-            .bearer_auth(&centre.kari.token)
-            .send()
-            .await
-            .unwrap();
-        assert!(ended.status().is_success());
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
-        let mut reassigned = false;
-        while tokio::time::Instant::now() < deadline && !reassigned {
-            let mine: Value = app
-                .client
-                .get(kari_b("/me/chats"))
-                .bearer_auth(&centre.kari.token)
+    // Many arrivals at once, through both nodes.
+    let mut starts = Vec::new();
+    for i in 0..12 {
+        let base = if i % 2 == 0 {
+            app.base.clone()
+        } else {
+            base_b.clone()
+        };
+        let client = app.client.clone();
+        let category = centre.billing.clone();
+        starts.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/customer/chats"))
+                .json(&json!({"category_id": category, "name": format!("Mange {i}"), "fields": {"email": "a@b.no"}}))
                 .send()
                 .await
                 .unwrap()
-                .json()
-                .await
-                .unwrap();
-            reassigned = mine["active"].as_array().unwrap().len() == 3;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(
-            reassigned,
-            "node B assigns the next waiting chat to the freed agent"
-        );
-        drop(node_b);
-        app.finish().await;
+        }));
     }
+    for start in starts {
+        assert!(start.await.unwrap().status().is_success());
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let log = app.app.state.live.log().clone();
+    let events = samtale_eventlog::read_to_head(log.as_ref()).await.unwrap();
+    let mut per_chat: HashMap<&str, usize> = HashMap::new();
+    let mut per_agent: HashMap<String, usize> = HashMap::new();
+    for event in events.iter().filter(|e| e.event_type == "ChatAssigned") {
+        *per_chat.entry(event.aggregate_id.as_str()).or_default() += 1;
+        let agent = event.payload_value().unwrap()["ChatAssigned"]["agent_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        *per_agent.entry(agent).or_default() += 1;
+    }
+    assert!(
+        per_chat.values().all(|n| *n == 1),
+        "never two assignments of one chat"
+    );
+    assert!(
+        per_agent.values().all(|n| *n <= 3),
+        "never above capacity: {per_agent:?}"
+    );
+    assert_eq!(per_agent.values().sum::<usize>(), 9, "every place filled");
+
+    // Node A dies; node B takes over dispatching within five seconds.
+    app.app.stop();
+    let kari_b = |path: &str| format!("{base_b}{path}");
+    let ended = app
+        .client
+        .post(kari_b(&format!("/chats/{warm}/end")))
+        .bearer_auth(&centre.kari.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(ended.status().is_success());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    let mut reassigned = false;
+    while tokio::time::Instant::now() < deadline && !reassigned {
+        let mine: Value = app
+            .client
+            .get(kari_b("/me/chats"))
+            .bearer_auth(&centre.kari.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        reassigned = mine["active"].as_array().unwrap().len() == 3;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        reassigned,
+        "node B assigns the next waiting chat to the freed agent"
+    );
+    drop(node_b);
+    app.finish().await;
 }
 
 #[tokio::test]

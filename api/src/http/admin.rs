@@ -223,13 +223,7 @@ pub async fn update_user(
     // A new password, a new role or deactivation ends the user's sessions, open streams too:
     // whoever held the old token must log in again under the new terms.
     if changes.role.is_some() || changes.active == Some(false) || password_changed {
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id.clone())
-        .bind(samtale_projections::timestamp(meta.at))
-        .execute(state.db.any())
-        .await?;
+        state.sessions.revoke_user(user_id, meta.at).await?;
     }
     read::user(state.db.any(), &id)
         .await?

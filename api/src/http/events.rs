@@ -68,9 +68,24 @@ impl Audience {
                     && !matches!(event, ChatEvent::MessagesRead { .. })
             }
             (Audience::Customer { .. }, _) => false,
-            (Audience::Staff { user_id, .. }, DomainEvent::Chat(_)) => {
-                live.scope.agents.iter().any(|a| a == user_id)
-                    || live.scope.queues.iter().any(|q| self.sees_queue(q))
+            (
+                Audience::Staff {
+                    user_id, queues, ..
+                },
+                DomainEvent::Chat(event),
+            ) => {
+                let mine = live.scope.agents.iter().any(|a| a == user_id);
+                let in_my_queues = live.scope.queues.iter().any(|q| self.sees_queue(q));
+                // An agent follows the conversations they handle and their queues' waiting
+                // chats, not every colleague's exchange: in a queue of fifty agents that would
+                // be fifty frames per message, forty-nine of them ignored.
+                let conversation = matches!(
+                    event,
+                    ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. }
+                );
+                let someone_elses =
+                    queues.is_some() && conversation && !live.scope.agents.is_empty();
+                mine || (in_my_queues && !someone_elses)
             }
             (Audience::Staff { user_id, .. }, DomainEvent::Presence(presence)) => {
                 let queues = match presence {
@@ -182,8 +197,9 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
 ///
 /// Events, each with its log position as `id` (send it back as `Last-Event-ID` to resume):
 /// - domain events the caller may see, named by type: chat events of their queues and of the
-///   chats they took part in (`ChatRequested`, `ChatAssigned`, `MessageSent`, `MessagesRead`,
-///   `ChatTransferred`, `ChatEnded`, `CustomerClosedClient`), presence events
+///   chats they handle (`ChatRequested`, `ChatAssigned`, `MessageSent`, `MessagesRead`,
+///   `ChatTransferred`, `ChatEnded`, `CustomerClosedClient`) — for an agent, the messages and
+///   read markers of a queue's chat only while it waits or is theirs; presence events
 ///   (`AgentLoggedIn`, `AgentLoggedOut`), and for administrators directory events
 ///   (`UserCreated`, `QueueCreated`, …); data
 ///   `{"position", "type", "aggregate_id", "chat_id", "event": {…the event's payload}}`;
@@ -262,7 +278,7 @@ async fn open(
 ) -> Result<Response, ApiError> {
     // Subscribe before reading history, so nothing falls between the two.
     let live = state.live.subscribe();
-    let revocations = state.live.revocations();
+    let revocations = state.sessions.revocations();
     let resume = match last_id {
         None => None,
         Some(id) => Some(state.live.log().locate(id).await?),

@@ -92,10 +92,9 @@ pub async fn login(
     security(("bearer" = []))
 )]
 pub async fn logout(State(state): State<AppState>, staff: Staff) -> Result<StatusCode, ApiError> {
-    sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1")
-        .bind(staff.token_hash)
-        .bind(timestamp(chrono::Utc::now()))
-        .execute(state.db.any())
+    state
+        .sessions
+        .revoke(&staff.token_hash, chrono::Utc::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

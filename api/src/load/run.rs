@@ -69,16 +69,17 @@ fn note(timings: &Timings, seq: u64, update: impl FnOnce(&mut Timing)) {
     }
 }
 
-/// Reads a stream and stamps the arrival of every load message (text `load:<seq>`).
-fn follow(mut stream: SseStream, timings: Timings) {
+/// Reads one side's stream and stamps the arrival of every load message (text `load:<seq>`)
+/// written by the other side (`from`: `customer` or `agent`); a sender's own stream echoes
+/// its message too, but that is not delivery.
+fn follow(mut stream: SseStream, from: &'static str, timings: Timings) {
     tokio::spawn(async move {
         while let Some(event) = stream.next(Duration::from_secs(3600)).await {
-            if event.event != "MessageSent" {
+            let sent = &event.data["event"]["MessageSent"];
+            if event.event != "MessageSent" || sent["author"]["kind"] != from {
                 continue;
             }
-            let text = event.data["event"]["MessageSent"]["text"]
-                .as_str()
-                .unwrap_or_default();
+            let text = sent["text"].as_str().unwrap_or_default();
             if let Some(seq) = text.strip_prefix("load:").and_then(|s| s.parse().ok()) {
                 let now = Instant::now();
                 note(&timings, seq, |t| t.received = t.received.or(Some(now)));
@@ -112,7 +113,11 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<()> {
     let agents: Vec<String> = staffed.agents.into_iter().map(|(_, token)| token).collect();
     let timings: Timings = Arc::default();
     for agent in &agents {
-        follow(api.stream("/events", agent).await?, timings.clone());
+        follow(
+            api.stream("/events", agent).await?,
+            "customer",
+            timings.clone(),
+        );
     }
     let form = api.get("/widget/config", "").await?;
     let mut chats = Vec::new();
@@ -131,6 +136,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<()> {
         follow(
             api.stream(&format!("/customer/chats/{id}/events"), &customer)
                 .await?,
+            "agent",
             timings.clone(),
         );
         chats.push(Chat {

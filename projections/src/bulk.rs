@@ -111,6 +111,33 @@ pub(crate) async fn replace(
     insert(conn, table, columns, rows, &tail).await
 }
 
+/// `UPDATE table SET set` for the rows whose key (the first column) matches one of `rows`;
+/// `set` reads each row's values as `d.<column>`. Rows without a match change nothing.
+pub(crate) async fn update(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Cell>],
+    set: &str,
+) -> Result<(), sqlx::Error> {
+    let Some(key) = columns.first() else {
+        return Ok(());
+    };
+    for chunk in rows.chunks(PARAMETERS / columns.len()) {
+        // A named CTE rather than `FROM (VALUES …) AS d (columns)`, which SQLite cannot name.
+        let mut sql = format!("WITH d ({}) AS (VALUES ", columns.join(", "));
+        placeholders(&mut sql, chunk.len(), &chunk[0]);
+        let _ = write!(
+            sql,
+            ") UPDATE {table} SET {set} FROM d WHERE {table}.{key} = d.{key}"
+        );
+        bind_all(sqlx::query(&sql), chunk.iter().flatten())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The rows of `select … WHERE key IN (…)` for every key, in as few statements as the
 /// parameter limits allow. `select` ends just before the `IN` list, e.g. `… WHERE chat_id`.
 pub(crate) async fn select_in(

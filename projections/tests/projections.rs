@@ -627,6 +627,56 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
 }
 
 #[tokio::test]
+async fn message_counts_come_out_the_same_folded_a_message_at_a_time_or_all_at_once() {
+    for test_db in test_databases().await {
+        let db = &test_db.db;
+        let projections = Projections::standard(db.clone());
+        projections.install().await.unwrap();
+        let scenario = Scenario::new(db);
+        let kari = UserId(Uuid::new_v4());
+        let chat = Uuid::new_v4().to_string();
+        scenario.conversation(&chat, kari).await;
+        projections.catch_up().await.unwrap();
+        // From here on every batch holds nothing but one message.
+        let say = |by: Actor, second: u32| ChatCommand::SendMessage {
+            message_id: Uuid::new_v4().into(),
+            text: MessageText::parse("…").unwrap(),
+            client_message_id: None,
+            by,
+            at: at(second),
+        };
+        for (by, second) in [
+            (Actor::staff(kari, Role::Agent), 10),
+            (Actor::Customer, 11),
+            (Actor::staff(kari, Role::Agent), 12),
+        ] {
+            scenario.chat(&chat, say(by, second)).await;
+            projections.catch_up().await.unwrap();
+        }
+        let counts = || async {
+            let row = sqlx::query(
+                "SELECT customer_messages, agent_messages, first_agent_reply_at FROM report_chats",
+            )
+            .fetch_one(db.any())
+            .await
+            .unwrap();
+            let counts: (i64, i64, Option<String>) = (row.get(0), row.get(1), row.get(2));
+            counts
+        };
+        let live = counts().await;
+        assert_eq!(
+            live,
+            (4, 2, Some("2026-11-25T10:00:10.000000Z".into())),
+            "{}",
+            test_db.backend_name
+        );
+        projections.rebuild("reports", |_, _| {}).await.unwrap();
+        assert_eq!(counts().await, live, "{}", test_db.backend_name);
+        test_db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
 async fn a_queues_own_service_level_threshold_decides_what_counts_as_answered_in_time() {
     use samtale_domain::directory::{QueueSettings, DIRECTORY_ID};
     use samtale_domain::{Directory, DirectoryCommand};

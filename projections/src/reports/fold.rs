@@ -34,16 +34,36 @@ struct ChatRow {
     category_id: Option<String>,
     requested_at: String,
     first_assigned_at: Option<String>,
-    first_agent_reply_at: Option<String>,
     ended_at: Option<String>,
     wait_seconds: Option<f64>,
     handle_seconds: Option<f64>,
     transfers: i64,
-    customer_messages: i64,
-    agent_messages: i64,
+    messages: Messages,
     outcome: Option<String>,
     agent_id: Option<String>,
     assigned_at: Option<String>,
+}
+
+/// A chat's message counts and first reply.
+#[derive(Debug, Clone, Default)]
+struct Messages {
+    customer: i64,
+    agent: i64,
+    first_agent_reply_at: Option<String>,
+}
+
+impl Messages {
+    fn count(&mut self, author: &Author, at: DateTime<Utc>) {
+        match author {
+            Author::Customer => self.customer += 1,
+            Author::Agent { .. } => {
+                self.agent += 1;
+                self.first_agent_reply_at
+                    .get_or_insert_with(|| timestamp(at));
+            }
+            Author::System => {}
+        }
+    }
 }
 
 const CHAT_COLUMNS: &[&str] = &[
@@ -92,6 +112,9 @@ type Place = (String, String);
 struct Batch {
     chats: HashMap<String, ChatRow>,
     changed_chats: BTreeSet<String>,
+    /// Messages to chats the batch does nothing else to: added to their rows without reading
+    /// them, which spares a busy log's batches, almost all messages, two reads each.
+    messages_only: BTreeMap<String, Messages>,
     places: HashMap<String, Place>,
     states: Vec<Vec<Cell>>,
     activity: Vec<Vec<Cell>>,
@@ -101,6 +124,14 @@ struct Batch {
     changed_thresholds: BTreeSet<String>,
     sessions: HashMap<String, String>,
     changed_sessions: BTreeSet<String>,
+}
+
+/// A message or a read marker: the events that leave a chat's place and state alone.
+fn is_conversation(event: &ChatEvent) -> bool {
+    matches!(
+        event,
+        ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. }
+    )
 }
 
 fn parse(at: &str) -> Option<DateTime<Utc>> {
@@ -124,7 +155,7 @@ impl Batch {
         t: &Tables,
         events: &[SamtaleEvent],
     ) -> Result<Self, sqlx::Error> {
-        let keys: Vec<Cell> = chats_started_before(events, |_| true)
+        let keys: Vec<Cell> = chats_started_before(events, |e| !is_conversation(e))
             .iter()
             .map(|id| id.to_string().into())
             .collect();
@@ -141,13 +172,15 @@ impl Batch {
                     category_id: row.try_get("category_id")?,
                     requested_at: row.try_get("requested_at")?,
                     first_assigned_at: row.try_get("first_assigned_at")?,
-                    first_agent_reply_at: row.try_get("first_agent_reply_at")?,
                     ended_at: row.try_get("ended_at")?,
                     wait_seconds: row.try_get("wait_seconds")?,
                     handle_seconds: row.try_get("handle_seconds")?,
                     transfers: row.try_get("transfers")?,
-                    customer_messages: row.try_get("customer_messages")?,
-                    agent_messages: row.try_get("agent_messages")?,
+                    messages: Messages {
+                        customer: row.try_get("customer_messages")?,
+                        agent: row.try_get("agent_messages")?,
+                        first_agent_reply_at: row.try_get("first_agent_reply_at")?,
+                    },
                     outcome: row.try_get("outcome")?,
                     agent_id: row.try_get("agent_id")?,
                     assigned_at: row.try_get("assigned_at")?,
@@ -396,6 +429,11 @@ impl Batch {
                 };
                 self.chats.insert(chat_id.to_string(), chat);
                 self.changed_chats.insert(chat_id.to_string());
+            } else if let ChatEvent::MessageSent { author, at, .. } = event {
+                self.messages_only
+                    .entry(chat_id.to_string())
+                    .or_default()
+                    .count(author, *at);
             }
             return;
         };
@@ -423,15 +461,11 @@ impl Batch {
                 chat.agent_id = Some(agent_id.to_string());
                 chat.assigned_at = Some(timestamp(*at));
             }
-            ChatEvent::MessageSent { author, at, .. } => match author {
-                Author::Customer => chat.customer_messages += 1,
-                Author::Agent { .. } => {
-                    chat.agent_messages += 1;
-                    chat.first_agent_reply_at
-                        .get_or_insert_with(|| timestamp(*at));
-                }
-                Author::System => return,
-            },
+            ChatEvent::MessageSent {
+                author: Author::System,
+                ..
+            } => return,
+            ChatEvent::MessageSent { author, at, .. } => chat.messages.count(author, *at),
             ChatEvent::ChatTransferred { at, .. } => {
                 if let (Some(agent), Some(assigned_at)) = (&chat.agent_id, &chat.assigned_at) {
                     self.credit_chat_time(agent, assigned_at, *at);
@@ -487,13 +521,13 @@ impl Batch {
                     c.category_id.clone().into(),
                     c.requested_at.clone().into(),
                     c.first_assigned_at.clone().into(),
-                    c.first_agent_reply_at.clone().into(),
+                    c.messages.first_agent_reply_at.clone().into(),
                     c.ended_at.clone().into(),
                     c.wait_seconds.into(),
                     c.handle_seconds.into(),
                     c.transfers.into(),
-                    c.customer_messages.into(),
-                    c.agent_messages.into(),
+                    c.messages.customer.into(),
+                    c.messages.agent.into(),
                     c.outcome.clone().into(),
                     c.agent_id.clone().into(),
                     c.assigned_at.clone().into(),
@@ -501,6 +535,28 @@ impl Batch {
             })
             .collect();
         bulk::replace(conn, &t.chats, CHAT_COLUMNS, &chats).await?;
+        let counts: Vec<Vec<Cell>> = self
+            .messages_only
+            .into_iter()
+            .map(|(id, m)| {
+                vec![
+                    id.into(),
+                    m.customer.into(),
+                    m.agent.into(),
+                    m.first_agent_reply_at.into(),
+                ]
+            })
+            .collect();
+        bulk::update(
+            conn,
+            &t.chats,
+            &["chat_id", "customer", "agent", "first_reply"],
+            &counts,
+            "customer_messages = customer_messages + d.customer,
+             agent_messages = agent_messages + d.agent,
+             first_agent_reply_at = COALESCE(first_agent_reply_at, d.first_reply)",
+        )
+        .await?;
         bulk::insert(
             conn,
             &t.states,

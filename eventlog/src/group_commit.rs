@@ -8,7 +8,7 @@
 //! never depends on another's.
 
 use crate::log::{position_of, LogPosition};
-use cqrs_es::persist::SerializedEvent;
+use crate::repository::NewEvent;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -23,7 +23,7 @@ const WRITERS: usize = 2;
 const GROUP_EVENTS: usize = 256;
 
 struct Append {
-    events: Vec<SerializedEvent>,
+    events: Vec<NewEvent>,
     done: oneshot::Sender<Result<LogPosition, sqlx::Error>>,
 }
 
@@ -54,15 +54,9 @@ impl GroupCommit {
     }
 
     /// Appends one command's events atomically; the position of the last.
-    pub(crate) async fn append(
-        &self,
-        events: &[SerializedEvent],
-    ) -> Result<LogPosition, sqlx::Error> {
+    pub(crate) async fn append(&self, events: Vec<NewEvent>) -> Result<LogPosition, sqlx::Error> {
         let (done, written) = oneshot::channel();
-        let append = Append {
-            events: events.to_vec(),
-            done,
-        };
+        let append = Append { events, done };
         self.queue()
             .send(append)
             .await
@@ -93,21 +87,18 @@ async fn write(pool: PgPool, appends: Arc<Mutex<mpsc::Receiver<Append>>>) {
 
 async fn commit(pool: &PgPool, group: Vec<Append>) {
     if group.len() > 1 {
-        let events: Vec<SerializedEvent> = group
-            .iter()
-            .flat_map(|a| a.events.iter().cloned())
-            .collect();
+        let events: Vec<&NewEvent> = group.iter().flat_map(|a| &a.events).collect();
         match insert(pool, &events).await {
             Ok(rows) => {
-                let landed: HashMap<EventKey, LogPosition> = rows
-                    .into_iter()
-                    .map(|row| (row.key, row.position))
-                    .collect();
+                let landed: HashMap<(&str, &str, i64), LogPosition> =
+                    rows.iter().map(|row| (row.key(), row.position)).collect();
                 for append in group {
                     let last = append
                         .events
                         .iter()
-                        .filter_map(|e| landed.get(&EventKey::of(e)))
+                        .filter_map(|e| {
+                            landed.get(&(&e.aggregate_type, &e.aggregate_id, e.sequence))
+                        })
                         .max()
                         .copied()
                         .unwrap_or_default();
@@ -127,7 +118,8 @@ async fn commit(pool: &PgPool, group: Vec<Append>) {
         }
     }
     for append in group {
-        let written = insert(pool, &append.events).await.map(|rows| {
+        let events: Vec<&NewEvent> = append.events.iter().collect();
+        let written = insert(pool, &events).await.map(|rows| {
             rows.into_iter()
                 .map(|r| r.position)
                 .max()
@@ -137,63 +129,48 @@ async fn commit(pool: &PgPool, group: Vec<Append>) {
     }
 }
 
-/// What identifies an event before it has a position.
-#[derive(PartialEq, Eq, Hash)]
-struct EventKey {
+/// Where an event landed, and what identifies it: its aggregate and sequence.
+struct Written {
     aggregate_type: String,
     aggregate_id: String,
     sequence: i64,
-}
-
-impl EventKey {
-    fn of(event: &SerializedEvent) -> Self {
-        Self {
-            aggregate_type: event.aggregate_type.clone(),
-            aggregate_id: event.aggregate_id.clone(),
-            sequence: event.sequence as i64,
-        }
-    }
-}
-
-struct Written {
-    key: EventKey,
     position: LogPosition,
+}
+
+impl Written {
+    fn key(&self) -> (&str, &str, i64) {
+        (&self.aggregate_type, &self.aggregate_id, self.sequence)
+    }
 }
 
 /// One statement (so one transaction) writing every event, and where each landed. A taken
 /// sequence or command id fails it as a unique violation.
-async fn insert(pool: &PgPool, events: &[SerializedEvent]) -> Result<Vec<Written>, sqlx::Error> {
-    let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
+async fn insert(pool: &PgPool, events: &[&NewEvent]) -> Result<Vec<Written>, sqlx::Error> {
+    let column = |f: fn(&NewEvent) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
     let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                              $6::jsonb[], $7::jsonb[])
+         SELECT t, a, s, e, v, p::jsonb, m::jsonb
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                       $6::text[], $7::text[]) AS u (t, a, s, e, v, p, m)
          RETURNING aggregate_type, aggregate_id, sequence, tx::text, position",
     )
-    .bind(column(|e| e.aggregate_type.clone()))
-    .bind(column(|e| e.aggregate_id.clone()))
-    .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
-    .bind(column(|e| e.event_type.clone()))
-    .bind(column(|e| e.event_version.clone()))
-    .bind(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
-    .bind(
-        events
-            .iter()
-            .map(|e| e.metadata.clone())
-            .collect::<Vec<_>>(),
-    )
+    .bind(column(|e| &e.aggregate_type))
+    .bind(column(|e| &e.aggregate_id))
+    .bind(events.iter().map(|e| e.sequence).collect::<Vec<_>>())
+    .bind(column(|e| &e.event_type))
+    .bind(column(|e| &e.event_version))
+    .bind(column(|e| &e.payload))
+    .bind(column(|e| &e.metadata))
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
         .map(
             |(aggregate_type, aggregate_id, sequence, tx, position)| Written {
-                key: EventKey {
-                    aggregate_type,
-                    aggregate_id,
-                    sequence,
-                },
+                aggregate_type,
+                aggregate_id,
+                sequence,
                 position: position_of(&tx, position),
             },
         )

@@ -27,6 +27,19 @@ macro_rules! delegate {
     };
 }
 
+/// An event ready to append, its payload and metadata already written out as JSON: a
+/// `serde_json::Value` would be cloned on the way to the writer and serialised again there.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+    pub metadata: String,
+}
+
 impl EventRepository {
     /// Appends one command's events atomically and returns the log position of the last.
     ///
@@ -36,13 +49,10 @@ impl EventRepository {
     /// shared with the commands appending at the same moment ([`GroupCommit`]).
     /// A taken sequence or command id is a unique violation, reported as the optimistic-lock
     /// conflict it is.
-    pub async fn append(
-        &self,
-        events: &[SerializedEvent],
-    ) -> Result<LogPosition, PersistenceError> {
+    pub async fn append(&self, events: Vec<NewEvent>) -> Result<LogPosition, PersistenceError> {
         let result = match self {
             EventRepository::Postgres(_, group) => group.append(events).await,
-            EventRepository::Sqlite(_, pool) => append_sqlite(pool, events).await,
+            EventRepository::Sqlite(_, pool) => append_sqlite(pool, &events).await,
         };
         result.map_err(|error| match &error {
             sqlx::Error::Database(e) if e.is_unique_violation() => {
@@ -54,10 +64,7 @@ impl EventRepository {
     }
 }
 
-async fn append_sqlite(
-    pool: &SqlitePool,
-    events: &[SerializedEvent],
-) -> Result<LogPosition, sqlx::Error> {
+async fn append_sqlite(pool: &SqlitePool, events: &[NewEvent]) -> Result<LogPosition, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut last = LogPosition::START;
     for event in events {
@@ -68,11 +75,11 @@ async fn append_sqlite(
         )
         .bind(&event.aggregate_type)
         .bind(&event.aggregate_id)
-        .bind(event.sequence as i64)
+        .bind(event.sequence)
         .bind(&event.event_type)
         .bind(&event.event_version)
-        .bind(event.payload.to_string())
-        .bind(event.metadata.to_string())
+        .bind(&event.payload)
+        .bind(&event.metadata)
         .fetch_one(&mut *tx)
         .await?;
         last = LogPosition { tx: 0, position };

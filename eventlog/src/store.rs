@@ -8,7 +8,7 @@
 //! again on the state read from the log (only the events after the cached sequence are read).
 
 use crate::log::LogPosition;
-use crate::repository::EventRepository;
+use crate::repository::{EventRepository, NewEvent};
 use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
 use cqrs_es::{Aggregate, DomainEvent};
 use lru::LruCache;
@@ -116,23 +116,23 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
         events: &[A::Event],
         metadata: &HashMap<String, String>,
     ) -> Result<LogPosition, PersistenceError> {
-        let mut serialized = Vec::with_capacity(events.len());
+        let mut new = Vec::with_capacity(events.len());
         for (index, event) in events.iter().enumerate() {
             let mut metadata = metadata.clone();
             metadata.insert(EVENT_ID.into(), Uuid::now_v7().to_string());
             metadata.insert(COMMAND_INDEX.into(), index.to_string());
-            serialized.push(SerializedEvent::new(
-                aggregate_id.to_string(),
-                loaded.version + index + 1,
-                A::TYPE.to_string(),
-                event.event_type(),
-                event.event_version(),
-                serde_json::to_value(event)?,
-                serde_json::to_value(&metadata)?,
-            ));
+            new.push(NewEvent {
+                aggregate_type: A::TYPE.to_string(),
+                aggregate_id: aggregate_id.to_string(),
+                sequence: (loaded.version + index + 1) as i64,
+                event_type: event.event_type(),
+                event_version: event.event_version(),
+                payload: serde_json::to_string(event)?,
+                metadata: serde_json::to_string(&metadata)?,
+            });
         }
-        let position = self.repo.append(&serialized).await?;
-        let version = loaded.version + serialized.len();
+        let position = self.repo.append(new).await?;
+        let version = loaded.version + events.len();
         self.remember(aggregate_id.to_string(), loaded.aggregate, version);
         Ok(position)
     }

@@ -211,15 +211,18 @@ impl Projections {
             return Ok(0);
         };
         let events = decode_all(events)?;
-        let mut tx = self.db.any().begin().await?;
-        if self.db.postgres_url().is_some() {
+        let mut tx = if self.db.postgres_url().is_some() {
             // A fold need not wait for its commit to reach the disk: rows and checkpoints are
             // lost or kept together, and a lost batch is folded again from the durable log.
             // Commands' replies wait for the folds (read-your-writes), so this is their latency.
-            sqlx::query("SET LOCAL synchronous_commit = off")
-                .execute(&mut *tx)
-                .await?;
-        }
+            // Sent with the BEGIN, in one round trip.
+            self.db
+                .any()
+                .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                .await?
+        } else {
+            self.db.any().begin().await?
+        };
         let behind: Vec<(usize, Standing)> = standings
             .0
             .iter()

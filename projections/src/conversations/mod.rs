@@ -35,7 +35,7 @@ const TABLES: &[Table] = &[
                   author_kind text NOT NULL, author_id text, text text NOT NULL,
                   client_message_id text, sent_at text NOT NULL, position bigint NOT NULL,
                   PRIMARY KEY (chat_id, number)",
-        indexes: &[("client", "chat_id, client_message_id")],
+        indexes: &[],
     },
     Table {
         name: "agent_chats",
@@ -58,7 +58,8 @@ impl Projection for Conversations {
     }
 
     fn version(&self) -> i64 {
-        2
+        // 3: messages lost their index by client message id, which nothing reads any more.
+        3
     }
 
     fn tables(&self) -> &'static [Table] {

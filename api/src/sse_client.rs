@@ -13,6 +13,14 @@ pub struct SseEvent {
     pub data: Value,
 }
 
+/// An event as it came, its data unparsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseFrame {
+    pub id: Option<String>,
+    pub event: String,
+    pub data: String,
+}
+
 pub struct SseStream {
     body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     buffer: String,
@@ -28,12 +36,23 @@ impl SseStream {
 
     /// The next event (comments and keep-alives skipped), or `None` on timeout or end.
     pub async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
+        let frame = self.next_frame(timeout).await?;
+        Some(SseEvent {
+            id: frame.id,
+            event: frame.event,
+            data: serde_json::from_str(&frame.data).unwrap_or(Value::String(frame.data)),
+        })
+    }
+
+    /// The next event with its data as sent, not parsed: for a reader that wants only some.
+    pub async fn next_frame(&mut self, timeout: Duration) -> Option<SseFrame> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
-                let frame: String = self.buffer.drain(..end + 2).collect();
-                if let Some(event) = parse(&frame) {
-                    return Some(event);
+                let frame = parse(&self.buffer[..end]);
+                self.buffer.drain(..end + 2);
+                if let Some(frame) = frame {
+                    return Some(frame);
                 }
                 continue;
             }
@@ -61,7 +80,7 @@ impl SseStream {
     }
 }
 
-fn parse(frame: &str) -> Option<SseEvent> {
+fn parse(frame: &str) -> Option<SseFrame> {
     let (mut id, mut event, mut data) = (None, "message".to_string(), String::new());
     for line in frame.lines() {
         if let Some(value) = line.strip_prefix("id:") {
@@ -72,12 +91,5 @@ fn parse(frame: &str) -> Option<SseEvent> {
             data.push_str(value.strip_prefix(' ').unwrap_or(value));
         }
     }
-    if data.is_empty() {
-        return None;
-    }
-    Some(SseEvent {
-        id,
-        event,
-        data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
-    })
+    (!data.is_empty()).then_some(SseFrame { id, event, data })
 }

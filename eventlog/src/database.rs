@@ -38,6 +38,12 @@ enum Pool {
     Sqlite(SqlitePool),
 }
 
+/// PostgreSQL connections per node: appends and the log's reads, then the read models.
+const EVENT_POOL: u32 = 16;
+const READ_MODEL_POOL: u32 = 8;
+/// The PostgreSQL connections one node opens at most, besides the one it LISTENs on.
+pub const POSTGRES_CONNECTIONS: u32 = EVENT_POOL + READ_MODEL_POOL;
+
 /// The database behind one Samtale node.
 ///
 /// Two pools point at it: a typed one for the event repositories (postgres-es and sqlite-es
@@ -83,14 +89,14 @@ impl Database {
             // connection that died with the server fails its query, which is answered 503
             // and closes it, as the ping would have.
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(EVENT_POOL)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
             let any = AnyPoolOptions::new()
-                .max_connections(8)
+                .max_connections(READ_MODEL_POOL)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .test_before_acquire(false)
                 .connect(url)

@@ -27,7 +27,7 @@ mod turns;
 mod wake;
 
 pub use commands::{CommandContext, CommandError, Commands, Executed};
-pub use database::{is_unreachable, Backend, Database, DatabaseError};
+pub use database::{is_unreachable, Backend, Database, DatabaseError, POSTGRES_CONNECTIONS};
 pub use log::{read_to_head, EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
 pub use repository::EventRepository;
 pub use store::CachingEventStore;

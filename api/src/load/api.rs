@@ -36,6 +36,25 @@ impl Api {
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// Posts a JSON body already written out and checks only the status: the load's hot path,
+    /// which has no use for the answer.
+    pub async fn send(&self, path: &str, token: &str, body: String) -> anyhow::Result<()> {
+        let response = self
+            .client
+            .post(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("{path}: {status} {text}");
+        }
+        Ok(())
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
         self.call(reqwest::Method::POST, path, token, Some(body))
             .await

@@ -1,5 +1,5 @@
-//! The database's own ceiling: durable single-row inserts, one per transaction, from the same
-//! number of connections Samtale uses, with no Samtale in between.
+//! The database's own ceiling: durable single-row inserts, one per transaction, from a given
+//! number of connections, with no Samtale in between.
 
 use sqlx::postgres::PgPoolOptions;
 use std::sync::atomic::{AtomicU64, Ordering};

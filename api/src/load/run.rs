@@ -8,8 +8,10 @@ use super::stats::{resident_kib, Latencies};
 use crate::sse_client::SseStream;
 use anyhow::{bail, Context};
 use reqwest::Client;
+use samtale_eventlog::POSTGRES_CONNECTIONS;
 use serde_json::json;
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -69,18 +71,54 @@ fn note(timings: &Timings, seq: u64, update: impl FnOnce(&mut Timing)) {
     }
 }
 
+/// The part of a `MessageSent` frame the load reads.
+#[derive(serde::Deserialize)]
+struct SentFrame<'a> {
+    #[serde(borrow)]
+    event: SentEvent<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct SentEvent<'a> {
+    #[serde(rename = "MessageSent", borrow)]
+    sent: Sent<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct Sent<'a> {
+    #[serde(borrow)]
+    author: SentBy<'a>,
+    #[serde(borrow)]
+    text: Cow<'a, str>,
+}
+
+#[derive(serde::Deserialize)]
+struct SentBy<'a> {
+    kind: &'a str,
+}
+
 /// Reads one side's stream and stamps the arrival of every load message (text `load:<seq>`)
 /// written by the other side (`from`: `customer` or `agent`); a sender's own stream echoes
-/// its message too, but that is not delivery.
+/// its message too, but that is not delivery. Only message frames are parsed, and only the
+/// fields wanted: the load tool shares the machine with the server it measures.
 fn follow(mut stream: SseStream, from: &'static str, timings: Timings) {
     tokio::spawn(async move {
-        while let Some(event) = stream.next(Duration::from_secs(3600)).await {
-            let sent = &event.data["event"]["MessageSent"];
-            if event.event != "MessageSent" || sent["author"]["kind"] != from {
+        while let Some(frame) = stream.next_frame(Duration::from_secs(3600)).await {
+            if frame.event != "MessageSent" {
                 continue;
             }
-            let text = sent["text"].as_str().unwrap_or_default();
-            if let Some(seq) = text.strip_prefix("load:").and_then(|s| s.parse().ok()) {
+            let Ok(SentFrame { event }) = serde_json::from_str(&frame.data) else {
+                continue;
+            };
+            if event.sent.author.kind != from {
+                continue;
+            }
+            if let Some(seq) = event
+                .sent
+                .text
+                .strip_prefix("load:")
+                .and_then(|s| s.parse().ok())
+            {
                 let now = Instant::now();
                 note(&timings, seq, |t| t.received = t.received.or(Some(now)));
             }
@@ -197,9 +235,8 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<()> {
                 (format!("/chats/{}/messages", chat.id), &chat.agent)
             };
             note(&timings, seq, |t| t.sent = Some(Instant::now()));
-            let body =
-                json!({"text": format!("load:{seq}"), "client_message_id": format!("load-{seq}")});
-            match api.post(&path, token, body).await {
+            let body = format!(r#"{{"text":"load:{seq}","client_message_id":"load-{seq}"}}"#);
+            match api.send(&path, token, body).await {
                 Ok(_) => note(&timings, seq, |t| t.acked = Some(Instant::now())),
                 Err(e) => errors
                     .lock()
@@ -281,11 +318,18 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<()> {
     }
 
     if let Some(url) = &config.ceiling_database_url {
-        let connections = u32::try_from(config.concurrency).unwrap_or(32);
-        let ceiling = postgres_inserts_per_second(url, connections, Duration::from_secs(5)).await?;
-        println!(
-            "ceiling: {ceiling:.0} durable single-event inserts/s from {connections} connections"
-        );
+        // From as many connections as the load has senders, and as the server opens: the
+        // higher of the two is the ceiling.
+        let senders = u32::try_from(config.concurrency).unwrap_or(u32::MAX);
+        let mut ceiling: f64 = 0.0;
+        for connections in BTreeSet::from([senders, POSTGRES_CONNECTIONS]) {
+            let inserts =
+                postgres_inserts_per_second(url, connections, Duration::from_secs(5)).await?;
+            println!(
+                "ceiling: {inserts:.0} durable single-event inserts/s from {connections} connections"
+            );
+            ceiling = ceiling.max(inserts);
+        }
         println!("samtale / ceiling: {:.2}", throughput / ceiling);
     }
     Ok(())

@@ -9,6 +9,9 @@ use samtale_projections::seals::Verdict;
 use samtale_projections::Projections;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "samtale",

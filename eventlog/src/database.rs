@@ -163,11 +163,12 @@ impl Database {
         match &self.pool {
             Pool::Postgres(pool) => EventRepository::Postgres(
                 PostgresEventRepository::new(pool.clone()),
-                GroupCommit::new(pool.clone()),
+                GroupCommit::postgres(pool.clone()),
             ),
-            Pool::Sqlite(pool) => {
-                EventRepository::Sqlite(SqliteEventRepository::new(pool.clone()), pool.clone())
-            }
+            Pool::Sqlite(pool) => EventRepository::Sqlite(
+                SqliteEventRepository::new(pool.clone()),
+                GroupCommit::sqlite(pool.clone()),
+            ),
         }
     }
 

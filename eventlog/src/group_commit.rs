@@ -1,23 +1,26 @@
-//! Group commit on PostgreSQL: commands appending at the same moment share one `INSERT`.
+//! Group commit: commands appending at the same moment share one transaction, so one flush
+//! to disk.
 //!
-//! A few writer tasks take appends from a queue. A writer that finds several waiting writes
-//! them all in one statement — one transaction, one WAL flush — and tells each command where
-//! its events landed. An idle writer takes the next append at once, so a lone command waits
-//! for nobody. If the shared statement fails (one of the commands lost a race for its
-//! sequence or command id, say), each append is written on its own, so a command's result
-//! never depends on another's.
+//! Writer tasks take appends from a queue. A writer that finds several waiting writes them
+//! together and tells each command where its events landed. An idle writer takes the next
+//! append at once, so a lone command waits for nobody. On PostgreSQL the group is one
+//! `INSERT`; if it fails (one of the commands lost a race for its sequence or command id, say),
+//! each append is written on its own. On SQLite, which takes one writer at a time, one writer
+//! writes the group in one transaction with each append in a savepoint of its own, so one that
+//! fails is undone alone. Either way a command's result never depends on another's.
 
 use crate::log::{position_of, LogPosition};
 use crate::repository::NewEvent;
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-/// Writers running at once. With four, concurrent appends seldom queued (1.2 events per
-/// statement under closed-loop load) and nothing was gained; with one, 2 events per statement,
-/// but a command could wait behind another's flush. Two measured best (docs/performance.md).
-const WRITERS: usize = 2;
+/// PostgreSQL writers running at once. With four, concurrent appends seldom queued (1.2
+/// events per statement under closed-loop load) and nothing was gained; with one, 2 events
+/// per statement, but a command could wait behind another's flush. Two measured best
+/// (docs/performance.md). SQLite has one: it lets one transaction write at a time anyway.
+const POSTGRES_WRITERS: usize = 2;
 
 /// Events written by one statement at most.
 const GROUP_EVENTS: usize = 256;
@@ -27,17 +30,31 @@ struct Append {
     done: oneshot::Sender<Result<LogPosition, sqlx::Error>>,
 }
 
+#[derive(Clone)]
+enum Target {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
 pub struct GroupCommit {
-    pool: PgPool,
+    target: Target,
     /// The writers' queue, started by the first append: that runs on the runtime, whereas
     /// the repository may be made outside one.
     queue: OnceLock<mpsc::Sender<Append>>,
 }
 
 impl GroupCommit {
-    pub(crate) fn new(pool: PgPool) -> Self {
+    pub(crate) fn postgres(pool: PgPool) -> Self {
+        Self::new(Target::Postgres(pool))
+    }
+
+    pub(crate) fn sqlite(pool: SqlitePool) -> Self {
+        Self::new(Target::Sqlite(pool))
+    }
+
+    fn new(target: Target) -> Self {
         Self {
-            pool,
+            target,
             queue: OnceLock::new(),
         }
     }
@@ -46,8 +63,12 @@ impl GroupCommit {
         self.queue.get_or_init(|| {
             let (queue, appends) = mpsc::channel(1024);
             let appends = Arc::new(Mutex::new(appends));
-            for _ in 0..WRITERS {
-                tokio::spawn(write(self.pool.clone(), appends.clone()));
+            let writers = match self.target {
+                Target::Postgres(_) => POSTGRES_WRITERS,
+                Target::Sqlite(_) => 1,
+            };
+            for _ in 0..writers {
+                tokio::spawn(write(self.target.clone(), appends.clone()));
             }
             queue
         })
@@ -65,7 +86,7 @@ impl GroupCommit {
     }
 }
 
-async fn write(pool: PgPool, appends: Arc<Mutex<mpsc::Receiver<Append>>>) {
+async fn write(target: Target, appends: Arc<Mutex<mpsc::Receiver<Append>>>) {
     loop {
         let group = {
             let mut appends = appends.lock().await;
@@ -81,11 +102,23 @@ async fn write(pool: PgPool, appends: Arc<Mutex<mpsc::Receiver<Append>>>) {
             }
             group
         };
-        commit(&pool, group).await;
+        match &target {
+            Target::Postgres(pool) => commit_postgres(pool, group).await,
+            Target::Sqlite(pool) => commit_sqlite(pool, group).await,
+        }
     }
 }
 
-async fn commit(pool: &PgPool, group: Vec<Append>) {
+/// Tells every command of a group that failed as a whole why: the database is away or busy,
+/// and each would have failed alike.
+fn fail_all(group: Vec<Append>, error: &sqlx::Error) {
+    for append in group {
+        let cause = std::io::Error::other(error.to_string());
+        let _ = append.done.send(Err(sqlx::Error::Io(cause)));
+    }
+}
+
+async fn commit_postgres(pool: &PgPool, group: Vec<Append>) {
     if group.len() > 1 {
         let events: Vec<&NewEvent> = group.iter().flat_map(|a| &a.events).collect();
         match insert(pool, &events).await {
@@ -106,14 +139,7 @@ async fn commit(pool: &PgPool, group: Vec<Append>) {
                 }
                 return;
             }
-            // The database is away: each would fail alike, one after another.
-            Err(error) if crate::is_unreachable(&error) => {
-                for append in group {
-                    let cause = std::io::Error::other(error.to_string());
-                    let _ = append.done.send(Err(sqlx::Error::Io(cause)));
-                }
-                return;
-            }
+            Err(error) if crate::is_unreachable(&error) => return fail_all(group, &error),
             Err(_) => {}
         }
     }
@@ -175,4 +201,77 @@ async fn insert(pool: &PgPool, events: &[&NewEvent]) -> Result<Vec<Written>, sql
             },
         )
         .collect())
+}
+
+async fn commit_sqlite(pool: &SqlitePool, mut group: Vec<Append>) {
+    if group.len() == 1 {
+        if let Some(append) = group.pop() {
+            let written = async {
+                let mut tx = pool.begin().await?;
+                let position = insert_sqlite(&mut tx, &append.events).await?;
+                tx.commit().await?;
+                Ok(position)
+            };
+            let _ = append.done.send(written.await);
+        }
+        return;
+    }
+    match write_sqlite_group(pool, &group).await {
+        Ok(results) => {
+            for (append, result) in group.into_iter().zip(results) {
+                let _ = append.done.send(result);
+            }
+        }
+        Err(error) => fail_all(group, &error),
+    }
+}
+
+/// One transaction for the group, a savepoint for each append; each append's own result.
+async fn write_sqlite_group(
+    pool: &SqlitePool,
+    group: &[Append],
+) -> Result<Vec<Result<LogPosition, sqlx::Error>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut results = Vec::with_capacity(group.len());
+    for append in group {
+        let mut savepoint = Connection::begin(&mut *tx).await?;
+        match insert_sqlite(&mut savepoint, &append.events).await {
+            Ok(position) => {
+                savepoint.commit().await?;
+                results.push(Ok(position));
+            }
+            Err(error) => {
+                savepoint.rollback().await?;
+                results.push(Err(error));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Inserts one append's events; the position (rowid) of the last.
+async fn insert_sqlite(
+    conn: &mut SqliteConnection,
+    events: &[NewEvent],
+) -> Result<LogPosition, sqlx::Error> {
+    let mut last = LogPosition::START;
+    for event in events {
+        let position: i64 = sqlx::query_scalar(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING rowid",
+        )
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(event.sequence)
+        .bind(&event.event_type)
+        .bind(&event.event_version)
+        .bind(&event.payload)
+        .bind(&event.metadata)
+        .fetch_one(&mut *conn)
+        .await?;
+        last = LogPosition { tx: 0, position };
+    }
+    Ok(last)
 }

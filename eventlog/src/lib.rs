@@ -1,8 +1,8 @@
 //! The event log: the single source of truth of Samtale.
 //!
 //! Commands are decided by cqrs-es aggregates; their events are read through postgres-es's or
-//! sqlite-es's event repository and appended in one statement that returns their positions
-//! (on PostgreSQL shared by the commands appending at the same moment: group commit).
+//! sqlite-es's event repository and appended by statements that return their positions, in a
+//! transaction shared by the commands appending at the same moment (group commit).
 //! This crate adds what those crates lack and the rest of Samtale relies on:
 //!
 //! - a **global position** every event gets at commit, and a reader ([`EventLog`]) that tails

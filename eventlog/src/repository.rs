@@ -11,11 +11,10 @@ use cqrs_es::Aggregate;
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
-use sqlx::SqlitePool;
 
 pub enum EventRepository {
     Postgres(PostgresEventRepository, GroupCommit),
-    Sqlite(SqliteEventRepository, SqlitePool),
+    Sqlite(SqliteEventRepository, GroupCommit),
 }
 
 macro_rules! delegate {
@@ -45,14 +44,16 @@ impl EventRepository {
     ///
     /// postgres-es writes a transaction of one insert per event, after which the position had
     /// to be looked up: five round trips for a typical one-event command. On PostgreSQL this
-    /// is one statement (a statement is its own transaction) returning the positions it got,
-    /// shared with the commands appending at the same moment ([`GroupCommit`]).
+    /// is one statement (a statement is its own transaction) returning the positions it got;
+    /// on both backends the commands appending at the same moment share the transaction
+    /// ([`GroupCommit`]).
     /// A taken sequence or command id is a unique violation, reported as the optimistic-lock
     /// conflict it is.
     pub async fn append(&self, events: Vec<NewEvent>) -> Result<LogPosition, PersistenceError> {
         let result = match self {
-            EventRepository::Postgres(_, group) => group.append(events).await,
-            EventRepository::Sqlite(_, pool) => append_sqlite(pool, &events).await,
+            EventRepository::Postgres(_, group) | EventRepository::Sqlite(_, group) => {
+                group.append(events).await
+            }
         };
         result.map_err(|error| match &error {
             sqlx::Error::Database(e) if e.is_unique_violation() => {
@@ -62,30 +63,6 @@ impl EventRepository {
             _ => PersistenceError::UnknownError(error.into()),
         })
     }
-}
-
-async fn append_sqlite(pool: &SqlitePool, events: &[NewEvent]) -> Result<LogPosition, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut last = LogPosition::START;
-    for event in events {
-        let position: i64 = sqlx::query_scalar(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
-                                 event_version, payload, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING rowid",
-        )
-        .bind(&event.aggregate_type)
-        .bind(&event.aggregate_id)
-        .bind(event.sequence)
-        .bind(&event.event_type)
-        .bind(&event.event_version)
-        .bind(&event.payload)
-        .bind(&event.metadata)
-        .fetch_one(&mut *tx)
-        .await?;
-        last = LogPosition { tx: 0, position };
-    }
-    tx.commit().await?;
-    Ok(last)
 }
 
 impl PersistedEventRepository for EventRepository {

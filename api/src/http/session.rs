@@ -79,7 +79,8 @@ pub async fn login(
     Ok(Json(LoggedIn { token, user }))
 }
 
-/// Revokes this session's token; open SSE streams using it end within seconds.
+/// Revokes this session's token: refused at once by this node, within a quarter of a second by
+/// the others; open SSE streams using it end as well.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/logout",

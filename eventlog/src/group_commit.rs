@@ -204,6 +204,7 @@ async fn insert(pool: &PgPool, events: &[&NewEvent]) -> Result<Vec<Written>, sql
 }
 
 async fn commit_sqlite(pool: &SqlitePool, mut group: Vec<Append>) {
+    // A lone append needs no savepoint, and its own error is what its command should see.
     if group.len() == 1 {
         if let Some(append) = group.pop() {
             let written = async {

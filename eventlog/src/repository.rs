@@ -28,7 +28,7 @@ macro_rules! delegate {
 
 /// An event ready to append, its payload and metadata already written out as JSON: a
 /// `serde_json::Value` would be cloned on the way to the writer and serialised again there.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct NewEvent {
     pub aggregate_type: String,
     pub aggregate_id: String,

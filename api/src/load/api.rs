@@ -27,12 +27,7 @@ impl Api {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await?;
-        let status = response.status();
-        let text = response.text().await?;
-        if !status.is_success() {
-            bail!("{path}: {status} {text}");
-        }
+        let text = answer(path, request.send().await?).await?;
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
@@ -47,12 +42,7 @@ impl Api {
             .body(body)
             .send()
             .await?;
-        let status = response.status();
-        let text = response.text().await?;
-        if !status.is_success() {
-            bail!("{path}: {status} {text}");
-        }
-        Ok(())
+        answer(path, response).await.map(drop)
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
@@ -90,6 +80,16 @@ impl Api {
         }
         Ok(SseStream::new(response))
     }
+}
+
+/// The body of a successful response; an error naming the path and status otherwise.
+async fn answer(path: &str, response: reqwest::Response) -> anyhow::Result<String> {
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() {
+        bail!("{path}: {status} {text}");
+    }
+    Ok(text)
 }
 
 /// Answers for every field of the pre-chat form that a validator accepts.

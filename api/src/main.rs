@@ -84,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
             println!("Samtale is listening on http://{}", app.address);
             app.run_until_stopped().await
         }
-        Command::Load(config) => samtale_api::load::run(config).await,
+        Command::Load(config) => samtale_api::load::run(config).await.map(drop),
         Command::LoadArrivals(config) => samtale_api::load::arrivals(config).await,
         Command::Audit {
             command: AuditCommand::Verify { database },

@@ -6,6 +6,7 @@ mod bad_input;
 mod chats;
 mod fuzz;
 mod live;
+mod load;
 mod openapi;
 mod presence;
 mod routing;

@@ -10,4 +10,4 @@ mod run;
 mod stats;
 
 pub use arrivals::{arrivals, ArrivalsConfig};
-pub use run::{run, LoadConfig};
+pub use run::{run, LoadConfig, LoadReport};

@@ -126,7 +126,16 @@ fn follow(mut stream: SseStream, from: &'static str, timings: Timings) {
     });
 }
 
-pub async fn run(config: LoadConfig) -> anyhow::Result<()> {
+/// What a run counted, besides what it printed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadReport {
+    pub acknowledged: usize,
+    pub errors: usize,
+    /// Acknowledged messages that never reached the other side's stream.
+    pub undelivered: usize,
+}
+
+pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
     if config.chats > config.agents * 20 {
         bail!("at most 20 chats per agent: use more agents");
     }
@@ -332,5 +341,9 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<()> {
         }
         println!("samtale / ceiling: {:.2}", throughput / ceiling);
     }
-    Ok(())
+    Ok(LoadReport {
+        acknowledged: acked,
+        errors: errors.len(),
+        undelivered: lost,
+    })
 }

@@ -1,0 +1,29 @@
+//! The load tool against a real server: everything it sends is acknowledged and counted as
+//! delivered on the other side's stream, so its figures measure what they claim to.
+
+use samtale_api::load::{run, LoadConfig};
+use samtale_tests::{TestApp, ADMIN_PASSWORD};
+
+#[tokio::test]
+async fn a_short_load_delivers_every_acknowledged_message_to_the_other_side() {
+    for app in TestApp::each_backend().await {
+        let config = LoadConfig {
+            url: format!("http://{}", app.app.address),
+            admin_password: ADMIN_PASSWORD.into(),
+            agents: 2,
+            chats: 4,
+            // Below the default per-address limit on customer messages (120 a minute).
+            rate: 40.0,
+            concurrency: 8,
+            seconds: 2,
+            idle_streams: 0,
+            server_pid: None,
+            ceiling_database_url: None,
+        };
+        let report = run(config).await.expect("the load runs");
+        assert!(report.acknowledged >= 60, "{}: {report:?}", app.backend);
+        assert_eq!(report.errors, 0, "{}: {report:?}", app.backend);
+        assert_eq!(report.undelivered, 0, "{}: {report:?}", app.backend);
+        app.finish().await;
+    }
+}

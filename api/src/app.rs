@@ -11,12 +11,11 @@ use crate::rate_limit::{RateLimitConfig, RateLimits};
 use crate::sessions::Sessions;
 use axum::serve::ListenerExt;
 use samtale_domain::{Actor, Chat, Directory, NoServices, Presence};
-use samtale_eventlog::{CommandContext, CommandError, Commands, Database, Executed};
+use samtale_eventlog::{ClientKey, CommandContext, CommandError, Commands, Database, Executed};
 use samtale_projections::Projections;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// Aggregates kept in memory per kind: enough for every chat open in a busy centre.
 const AGGREGATE_CACHE: usize = 20_000;
@@ -26,9 +25,6 @@ const STAFF_SESSIONS: usize = 10_000;
 
 /// How long a command's reply waits for the read models to show its effect.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
-
-/// A namespace for command ids derived from client-supplied keys.
-const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x5a3d_7e1c_4b2f_4c8e_9a61_d0c3_b7e4_2f19);
 
 pub struct Services {
     pub db: Database,
@@ -113,31 +109,35 @@ impl AppState {
     }
 }
 
-/// The log metadata of a command: its id (derived from the client's key when there is one,
-/// so a retry is recognised), who asked and in which request.
+/// The log metadata of a command: who asked, in which request, and the client's
+/// `Idempotency-Key` (if it sent one) as its key for `operation`, so a retry is recognised.
 pub fn command_context(
     actor: &Actor,
     meta: &RequestMeta,
-    client_key: Option<String>,
+    operation: &'static str,
 ) -> CommandContext {
-    let actor_json = serde_json::to_string(actor).unwrap_or_default();
-    let key = client_key.or_else(|| meta.idempotency_key.clone());
-    let (command_id, from_client) = match key {
-        Some(key) => (
-            Uuid::new_v5(
-                &COMMAND_NAMESPACE,
-                format!("{actor_json}\n{key}").as_bytes(),
-            ),
-            true,
-        ),
-        None => (Uuid::new_v4(), false),
-    };
     CommandContext {
-        command_id,
-        from_client,
-        actor: actor_json,
+        client_key: meta
+            .idempotency_key
+            .clone()
+            .map(|key| ClientKey { operation, key }),
+        actor: serde_json::to_string(actor).unwrap_or_default(),
         request_id: meta.request_id.clone(),
         at: meta.at,
+    }
+}
+
+/// [`command_context`] keyed by a key of the service's own (bootstrap steps, timers) or one
+/// the client sent in the body (`client_message_id`), which takes the header's place.
+pub fn keyed_context(
+    actor: &Actor,
+    meta: &RequestMeta,
+    operation: &'static str,
+    key: String,
+) -> CommandContext {
+    CommandContext {
+        client_key: Some(ClientKey { operation, key }),
+        ..command_context(actor, meta, operation)
     }
 }
 

@@ -3,9 +3,9 @@
 //! Both are idempotent and safe to run from several nodes at once: ids and command ids are
 //! derived from fixed names, so a second run (or a second node) finds the work done.
 
-use crate::app::{command_context, AppState};
+use crate::app::{keyed_context, AppState};
 use crate::extract::RequestMeta;
-use crate::http::store_password;
+use crate::http::initial_password;
 use samtale_domain::directory::{Username, DIRECTORY_ID};
 use samtale_domain::form::{FieldKind, FormField};
 use samtale_domain::text::Name;
@@ -32,7 +32,7 @@ fn meta() -> RequestMeta {
 }
 
 async fn run(state: &AppState, key: &str, command: DirectoryCommand) -> anyhow::Result<()> {
-    let context = command_context(&Actor::System, &meta(), Some(format!("bootstrap:{key}")));
+    let context = keyed_context(&Actor::System, &meta(), "bootstrap", key.to_string());
     state
         .execute(&state.directory, DIRECTORY_ID, command, &context)
         .await
@@ -70,9 +70,6 @@ async fn create_user(
     {
         return Ok(user_id);
     }
-    store_password(state, user_id, password.to_string())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let command = DirectoryCommand::CreateUser {
         user_id,
         username: Username::parse(username)?,
@@ -83,6 +80,9 @@ async fn create_user(
         at: chrono::Utc::now(),
     };
     run(state, &format!("user:{username}"), command).await?;
+    initial_password(state, user_id, password.to_string())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(user_id)
 }
 

@@ -23,9 +23,11 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
-    NotFound(String),
+    NotAMember(String),
     #[error("{0}")]
-    Conflict(String),
+    NotFound(String),
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
     #[error("{detail}")]
     Invalid {
         detail: String,
@@ -41,6 +43,177 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Why a request conflicts with the state it met: each cause has its own problem type, so a
+/// client tells "another agent took it" from "the customer has left" without reading English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum Conflict {
+    #[error("the chat is no longer waiting: someone else has it")]
+    ChatNotWaiting,
+    #[error("the chat has ended")]
+    ChatClosed,
+    #[error("the chat is not assigned to an agent yet")]
+    ChatNotAssigned,
+    #[error("this chat has already been requested")]
+    ChatAlreadyRequested,
+    #[error("the {0} was changed by someone else at the same moment; reload and try again")]
+    Concurrent(&'static str),
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error("that name is taken")]
+    NameTaken,
+    #[error("that id is already in use")]
+    IdInUse,
+    #[error("the agent is not a member of any queue")]
+    NoQueues,
+    #[error("the installation needs at least one active administrator")]
+    LastAdministrator,
+}
+
+/// Every problem `type` the API answers with: its status and title. The one list that
+/// docs/api.md and the OpenAPI document (`Problem.type`) give clients to translate from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotAQueueMember,
+    NotFound,
+    ChatNotWaiting,
+    ChatClosed,
+    ChatNotAssigned,
+    ChatAlreadyRequested,
+    ConcurrentChange,
+    UsernameTaken,
+    NameTaken,
+    IdInUse,
+    NoQueues,
+    LastAdministrator,
+    InvalidInput,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 20] = [
+        ProblemType::BadRequest,
+        ProblemType::Unauthorized,
+        ProblemType::Forbidden,
+        ProblemType::NotAQueueMember,
+        ProblemType::NotFound,
+        ProblemType::ChatNotWaiting,
+        ProblemType::ChatClosed,
+        ProblemType::ChatNotAssigned,
+        ProblemType::ChatAlreadyRequested,
+        ProblemType::ConcurrentChange,
+        ProblemType::UsernameTaken,
+        ProblemType::NameTaken,
+        ProblemType::IdInUse,
+        ProblemType::NoQueues,
+        ProblemType::LastAdministrator,
+        ProblemType::InvalidInput,
+        ProblemType::PayloadTooLarge,
+        ProblemType::RateLimited,
+        ProblemType::Unavailable,
+        ProblemType::Internal,
+    ];
+
+    /// The last segment of the type's URI: what clients match on.
+    pub fn slug(self) -> &'static str {
+        self.parts().0
+    }
+
+    pub fn uri(self) -> String {
+        format!("https://samtale.dev/problems/{}", self.slug())
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.parts().1
+    }
+
+    pub fn title(self) -> &'static str {
+        self.parts().2
+    }
+
+    fn parts(self) -> (&'static str, StatusCode, &'static str) {
+        use ProblemType as P;
+        use StatusCode as S;
+        match self {
+            P::BadRequest => ("bad-request", S::BAD_REQUEST, "Bad request"),
+            P::Unauthorized => ("unauthorized", S::UNAUTHORIZED, "Unauthorized"),
+            P::Forbidden => ("forbidden", S::FORBIDDEN, "Forbidden"),
+            P::NotAQueueMember => (
+                "not-a-queue-member",
+                S::FORBIDDEN,
+                "Not a member of the queue",
+            ),
+            P::NotFound => ("not-found", S::NOT_FOUND, "Not found"),
+            P::ChatNotWaiting => (
+                "chat-not-waiting",
+                S::CONFLICT,
+                "The chat is no longer waiting",
+            ),
+            P::ChatClosed => ("chat-closed", S::CONFLICT, "The chat has ended"),
+            P::ChatNotAssigned => (
+                "chat-not-assigned",
+                S::CONFLICT,
+                "The chat is not assigned yet",
+            ),
+            P::ChatAlreadyRequested => (
+                "chat-already-requested",
+                S::CONFLICT,
+                "The chat has already been requested",
+            ),
+            P::ConcurrentChange => (
+                "concurrent-change",
+                S::CONFLICT,
+                "Changed by someone else at the same moment",
+            ),
+            P::UsernameTaken => ("username-taken", S::CONFLICT, "The username is taken"),
+            P::NameTaken => ("name-taken", S::CONFLICT, "The name is taken"),
+            P::IdInUse => ("id-in-use", S::CONFLICT, "The id is in use"),
+            P::NoQueues => (
+                "no-queues",
+                S::CONFLICT,
+                "The agent is a member of no queue",
+            ),
+            P::LastAdministrator => (
+                "last-administrator",
+                S::CONFLICT,
+                "The last active administrator must remain",
+            ),
+            P::InvalidInput => ("invalid-input", S::UNPROCESSABLE_ENTITY, "Invalid input"),
+            P::PayloadTooLarge => (
+                "payload-too-large",
+                S::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+            ),
+            P::RateLimited => ("rate-limited", S::TOO_MANY_REQUESTS, "Too many requests"),
+            P::Unavailable => ("unavailable", S::SERVICE_UNAVAILABLE, "Service unavailable"),
+            P::Internal => ("internal", S::INTERNAL_SERVER_ERROR, "Internal error"),
+        }
+    }
+}
+
+impl Conflict {
+    fn problem(self) -> ProblemType {
+        use ProblemType as P;
+        match self {
+            Conflict::ChatNotWaiting => P::ChatNotWaiting,
+            Conflict::ChatClosed => P::ChatClosed,
+            Conflict::ChatNotAssigned => P::ChatNotAssigned,
+            Conflict::ChatAlreadyRequested => P::ChatAlreadyRequested,
+            Conflict::Concurrent(_) => P::ConcurrentChange,
+            Conflict::UsernameTaken => P::UsernameTaken,
+            Conflict::NameTaken => P::NameTaken,
+            Conflict::IdInUse => P::IdInUse,
+            Conflict::NoQueues => P::NoQueues,
+            Conflict::LastAdministrator => P::LastAdministrator,
+        }
+    }
+}
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -48,9 +221,10 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 #[derive(Serialize, utoipa::ToSchema, utoipa::ToResponse)]
 #[response(content_type = PROBLEM_JSON)]
 pub struct Problem<'a> {
-    /// Stable for each kind of problem, e.g. `https://samtale.dev/problems/not-found`.
+    /// One per cause, e.g. `https://samtale.dev/problems/chat-not-waiting`: clients translate
+    /// from it (every type is listed in docs/api.md).
     #[serde(rename = "type")]
-    kind: &'a str,
+    kind: String,
     title: &'a str,
     status: u16,
     /// What was wrong with this request.
@@ -64,52 +238,32 @@ impl ApiError {
     pub fn invalid_field(key: &str, problem: impl ToString) -> Self {
         ApiError::Invalid {
             detail: format!("{key}: {}", problem.to_string()),
-            fields: vec![FieldError {
-                key: key.to_string(),
-                problem: problem.to_string(),
-            }],
+            fields: vec![FieldError::new(key, "invalid", problem.to_string())],
         }
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+    pub fn problem(&self) -> ProblemType {
+        use ProblemType as P;
         match self {
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            ApiError::Invalid { .. } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-input",
-                "Invalid input",
-            ),
-            ApiError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Payload too large",
-            ),
-            ApiError::TooManyRequests => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Too many requests",
-            ),
-            ApiError::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Service unavailable",
-            ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-            ),
+            ApiError::BadRequest(_) => P::BadRequest,
+            ApiError::Unauthorized => P::Unauthorized,
+            ApiError::Forbidden(_) => P::Forbidden,
+            ApiError::NotAMember(_) => P::NotAQueueMember,
+            ApiError::NotFound(_) => P::NotFound,
+            ApiError::Conflict(conflict) => conflict.problem(),
+            ApiError::Invalid { .. } => P::InvalidInput,
+            ApiError::TooLarge => P::PayloadTooLarge,
+            ApiError::TooManyRequests => P::RateLimited,
+            ApiError::Unavailable(_) => P::Unavailable,
+            ApiError::Internal(_) => P::Internal,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, kind, title) = self.parts();
+        let problem = self.problem();
+        let status = problem.status();
         match &self {
             ApiError::Internal(cause) => tracing::error!(error.cause = %cause, "request failed"),
             ApiError::Unavailable(cause) => tracing::warn!(error.cause = %cause, "request failed"),
@@ -120,8 +274,8 @@ impl IntoResponse for ApiError {
             _ => &[],
         };
         let body = Problem {
-            kind: &format!("https://samtale.dev/problems/{kind}"),
-            title,
+            kind: problem.uri(),
+            title: problem.title(),
             status: status.as_u16(),
             detail: self.to_string(),
             errors: fields,
@@ -183,13 +337,14 @@ impl From<ChatError> for ApiError {
         match error {
             ChatError::NotFound => ApiError::NotFound(detail),
             ChatError::Forbidden => ApiError::Forbidden(detail),
+            ChatError::NotAMember => ApiError::NotAMember(detail),
             ChatError::InvalidForm(fields) => ApiError::Invalid { detail, fields },
             ChatError::NoSuchMessage => ApiError::invalid_field("up_to", detail),
             ChatError::TransferToSamePlace => ApiError::invalid_field("queue_id", detail),
-            ChatError::AlreadyRequested
-            | ChatError::NotWaiting
-            | ChatError::NotAssigned
-            | ChatError::Closed => ApiError::Conflict(detail),
+            ChatError::AlreadyRequested => Conflict::ChatAlreadyRequested.into(),
+            ChatError::NotWaiting => Conflict::ChatNotWaiting.into(),
+            ChatError::NotAssigned => Conflict::ChatNotAssigned.into(),
+            ChatError::Closed => Conflict::ChatClosed.into(),
         }
     }
 }
@@ -199,7 +354,8 @@ impl From<PresenceError> for ApiError {
         let detail = error.to_string();
         match error {
             PresenceError::Forbidden => ApiError::Forbidden(detail),
-            PresenceError::NoQueues => ApiError::Conflict(detail),
+            PresenceError::NotAMember => ApiError::NotAMember(detail),
+            PresenceError::NoQueues => Conflict::NoQueues.into(),
         }
     }
 }
@@ -212,9 +368,10 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::NoSuchUser
             | DirectoryError::NoSuchQueue
             | DirectoryError::NoSuchField => ApiError::NotFound(detail),
-            DirectoryError::UsernameTaken | DirectoryError::NameTaken | DirectoryError::IdInUse => {
-                ApiError::Conflict(detail)
-            }
+            DirectoryError::UsernameTaken => Conflict::UsernameTaken.into(),
+            DirectoryError::NameTaken => Conflict::NameTaken.into(),
+            DirectoryError::IdInUse => Conflict::IdInUse.into(),
+            DirectoryError::LastAdministrator => Conflict::LastAdministrator.into(),
             DirectoryError::BadUsername => ApiError::invalid_field("username", detail),
             DirectoryError::BadCapacity => ApiError::invalid_field("max_concurrent_chats", detail),
             DirectoryError::BadField(_) => ApiError::invalid_field("field", detail),
@@ -236,9 +393,7 @@ where
     fn from(error: CommandError<E>) -> Self {
         match error {
             CommandError::Rejected(e) => e.into(),
-            CommandError::Conflict(what) => ApiError::Conflict(format!(
-                "the {what} was changed by someone else at the same moment; reload and try again"
-            )),
+            CommandError::Conflict(what) => Conflict::Concurrent(what).into(),
             CommandError::Unavailable(cause) => ApiError::Unavailable(cause),
             CommandError::Internal(cause) => ApiError::Internal(cause),
         }

@@ -2,7 +2,7 @@
 //! facts every command records (request id, time, idempotency key).
 
 use crate::error::ApiError;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
@@ -86,8 +86,26 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     }
 }
 
-/// Parses an id from a path segment; a malformed id is a 400, never a panic.
-pub fn parse_id<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError> {
+/// `Path<T>` with problem responses: a malformed id is a 400 naming it, never a panic.
+///
+/// Handlers take their ids typed (`ApiPath<ChatId>`, `ApiPath<(QueueId, UserId)>`), so only the
+/// parsed id travels further and every query and command sees it in its one canonical form
+/// (an id in upper case or without hyphens names the same chat, never a different row).
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|path| ApiPath(path.0))
+            .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// Parses an id given in a body or a query; a malformed id is a 422 naming the field.
+pub fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ApiError> {
     raw.parse()
-        .map_err(|_| ApiError::BadRequest(format!("{what} must be a UUID")))
+        .map_err(|_| ApiError::invalid_field(field, "must be a UUID"))
 }

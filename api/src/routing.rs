@@ -15,11 +15,12 @@
 //! A round starts when the node's live feed brings any event but a message or a read marker
 //! (from whichever node wrote it), and every second regardless.
 
-use crate::app::{command_context, AppState};
+use crate::app::{command_context, keyed_context, AppState};
 use crate::extract::RequestMeta;
 use crate::live::LiveBatch;
 use samtale_domain::chat::Assignment;
-use samtale_domain::{Actor, ChatCommand, ChatEvent, UserId};
+use samtale_domain::directory::DIRECTORY_ID;
+use samtale_domain::{Actor, ChatCommand, ChatEvent, Directory, UserId};
 use samtale_eventlog::CommandError;
 use samtale_projections::{read, DomainEvent};
 use sqlx::{Connection, PgConnection};
@@ -162,9 +163,10 @@ pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
         }
         plan.push((chat_id, agent));
     }
+    let directory = state.directory.current(DIRECTORY_ID).await?;
     let assignments = plan
         .iter()
-        .map(|(chat_id, agent)| assign(state, chat_id, agent));
+        .map(|(chat_id, agent)| assign(state, &directory, chat_id, agent));
     let results = futures::future::join_all(assignments).await;
     let mut assigned = 0;
     let mut last = None;
@@ -188,21 +190,24 @@ pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
 
 async fn assign(
     state: &AppState,
+    directory: &Directory,
     chat_id: &str,
     agent: &str,
 ) -> anyhow::Result<Option<samtale_eventlog::LogPosition>> {
+    let agent_id = agent.parse::<UserId>()?;
     let meta = RequestMeta {
         request_id: format!("routing-{chat_id}"),
         at: chrono::Utc::now(),
         idempotency_key: None,
     };
     let command = ChatCommand::Assign {
-        agent_id: agent.parse::<UserId>()?,
+        agent_id,
+        agent_queues: directory.queues_of(agent_id),
         via: Assignment::Routing,
         by: Actor::Routing,
         at: meta.at,
     };
-    let context = command_context(&Actor::Routing, &meta, None);
+    let context = command_context(&Actor::Routing, &meta, "assign");
     match state.chats.execute(chat_id, command, &context).await {
         Ok(executed) => Ok(executed.position),
         // Picked up by hand, or closed by the customer, a moment ago.
@@ -239,7 +244,7 @@ pub async fn attend_unattended(state: &AppState) -> anyhow::Result<()> {
             by: Actor::System,
             at: now,
         };
-        let context = command_context(&Actor::System, &meta, Some(key));
+        let context = keyed_context(&Actor::System, &meta, "no_agent_notice", key);
         state
             .execute(&state.chats, &chat.chat_id, notice, &context)
             .await?;
@@ -251,7 +256,7 @@ pub async fn attend_unattended(state: &AppState) -> anyhow::Result<()> {
                 by: Actor::System,
                 at: now,
             };
-            let context = command_context(&Actor::System, &meta, Some(key));
+            let context = keyed_context(&Actor::System, &meta, "overflow", key);
             state
                 .execute(&state.chats, &chat.chat_id, transfer, &context)
                 .await?;

@@ -43,13 +43,17 @@ pub struct FormAnswer {
 #[error("{key}: {problem}")]
 pub struct FieldError {
     pub key: String,
+    /// Stable for each kind of problem (`required`, `not-an-email`, …): what clients translate.
+    pub code: String,
+    /// The problem in English, for people reading the API.
     pub problem: String,
 }
 
 impl FieldError {
-    fn new(key: &str, problem: impl Into<String>) -> Self {
+    pub fn new(key: &str, code: &str, problem: impl Into<String>) -> Self {
         Self {
             key: key.to_string(),
+            code: code.to_string(),
             problem: problem.into(),
         }
     }
@@ -95,7 +99,7 @@ impl FormField {
         let value = raw.map(str::trim).unwrap_or_default();
         if value.is_empty() {
             return if self.required {
-                Err(FieldError::new(&self.key, "is required"))
+                Err(FieldError::new(&self.key, "required", "is required"))
             } else {
                 Ok(None)
             };
@@ -103,11 +107,16 @@ impl FormField {
         if value.chars().count() > self.max_length {
             return Err(FieldError::new(
                 &self.key,
+                "too-long",
                 format!("must be at most {} characters", self.max_length),
             ));
         }
         if value.chars().any(char::is_control) {
-            return Err(FieldError::new(&self.key, "must be a single line of text"));
+            return Err(FieldError::new(
+                &self.key,
+                "not-single-line",
+                "must be a single line of text",
+            ));
         }
         let well_formed = match self.kind {
             FieldKind::Text => true,
@@ -116,12 +125,15 @@ impl FormField {
             FieldKind::Select => self.options.iter().any(|o| o == value),
         };
         if !well_formed {
-            let problem = match self.kind {
-                FieldKind::Email => "must be an e-mail address".to_string(),
-                FieldKind::Phone => "must be a phone number".to_string(),
-                _ => format!("must be one of: {}", self.options.join(", ")),
+            let (code, problem) = match self.kind {
+                FieldKind::Email => ("not-an-email", "must be an e-mail address".to_string()),
+                FieldKind::Phone => ("not-a-phone", "must be a phone number".to_string()),
+                _ => (
+                    "not-an-option",
+                    format!("must be one of: {}", self.options.join(", ")),
+                ),
             };
-            return Err(FieldError::new(&self.key, problem));
+            return Err(FieldError::new(&self.key, code, problem));
         }
         Ok(Some(FormAnswer {
             key: self.key.clone(),
@@ -141,7 +153,7 @@ pub fn validate_answers(
     let mut errors: Vec<FieldError> = answers
         .keys()
         .filter(|key| !form.iter().any(|f| &f.key == *key))
-        .map(|key| FieldError::new(key, "is not a field of this form"))
+        .map(|key| FieldError::new(key, "unknown-field", "is not a field of this form"))
         .collect();
     for field in form {
         match field.validate(answers.get(&field.key).map(String::as_str)) {

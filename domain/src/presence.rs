@@ -28,6 +28,8 @@ pub enum PresenceCommand {
     LogIn {
         agent_id: UserId,
         queues: BTreeSet<QueueId>,
+        /// The queues the agent is a member of, as the directory has them now.
+        member_of: BTreeSet<QueueId>,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -66,6 +68,8 @@ pub enum PresenceError {
     Forbidden,
     #[error("the agent is not a member of any queue")]
     NoQueues,
+    #[error("the agent is not a member of that queue")]
+    NotAMember,
 }
 
 impl Presence {
@@ -76,9 +80,18 @@ impl Presence {
             return Err(PresenceError::Forbidden);
         }
         match command {
-            PresenceCommand::LogIn { queues, by, at, .. } => {
+            PresenceCommand::LogIn {
+                queues,
+                member_of,
+                by,
+                at,
+                ..
+            } => {
                 if queues.is_empty() {
                     return Err(PresenceError::NoQueues);
+                }
+                if !queues.is_subset(&member_of) {
+                    return Err(PresenceError::NotAMember);
                 }
                 let new: BTreeSet<_> = queues.difference(&self.logged_in).copied().collect();
                 if new.is_empty() {
@@ -195,10 +208,12 @@ mod tests {
         }
     }
 
+    /// Kari is a member of queues 1, 2 and 3.
     fn log_in(qs: &[u128], by: Actor) -> PresenceCommand {
         PresenceCommand::LogIn {
             agent_id: kari(),
             queues: queues(qs),
+            member_of: queues(&[1, 2, 3]),
             by,
             at: at(0),
         }
@@ -243,6 +258,15 @@ mod tests {
             .given_no_previous_events()
             .when(log_in(&[], as_kari()))
             .then_expect_error(PresenceError::NoQueues);
+    }
+
+    #[test]
+    fn an_agent_logs_in_only_to_queues_they_are_a_member_of() {
+        let boss = Actor::staff(UserId(Uuid::from_u128(9)), Role::Supervisor);
+        PresenceTest::with(NoServices)
+            .given_no_previous_events()
+            .when(log_in(&[3, 4], boss))
+            .then_expect_error(PresenceError::NotAMember);
     }
 
     #[test]

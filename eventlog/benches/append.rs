@@ -21,8 +21,7 @@ use uuid::Uuid;
 
 fn context() -> CommandContext {
     CommandContext {
-        command_id: Uuid::new_v4(),
-        from_client: false,
+        client_key: None,
         actor: "bench".into(),
         request_id: "bench".into(),
         at: Utc::now(),

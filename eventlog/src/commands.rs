@@ -1,11 +1,14 @@
 //! Executing commands through cqrs-es, once.
 //!
 //! Every command has an id. Its events carry that id in their metadata and a unique index on
-//! (command id, index) lets it be written only once. When a client supplies the id (a
-//! `client_message_id`, an `Idempotency-Key`), a retry whose first attempt did commit —
-//! even if the reply was lost — finds those events and returns their position instead of
-//! acting again. The same check settles a race between two copies of one command: the loser
-//! hits the unique index (or the aggregate's optimistic lock) and then finds the winner's.
+//! (command id, index) lets it be written only once. When a client supplies a key (a
+//! `client_message_id`, an `Idempotency-Key`), the id is derived from the key *and* from what
+//! the key is for — the aggregate (type and id), the operation and the actor — so the same key
+//! sent by another customer, into another chat or for another operation is another command.
+//! A retry whose first attempt did commit — even if the reply was lost — finds those events and
+//! returns them instead of acting again. The same check settles a race between two copies of
+//! one command: the loser hits the unique index (or the aggregate's optimistic lock) and then
+//! finds the winner's.
 
 use crate::log::{EventLog, LogError, LogPosition, LoggedEvent};
 use crate::repository::EventRepository;
@@ -20,22 +23,51 @@ use std::sync::Arc;
 use thiserror::Error;
 use uuid::Uuid;
 
-/// Who asked for a command, when, and under which id.
+/// A namespace for command ids derived from clients' keys.
+const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x5a3d_7e1c_4b2f_4c8e_9a61_d0c3_b7e4_2f19);
+
+/// Who asked for a command, when, and whether the client marked it as retryable.
 #[derive(Debug, Clone)]
 pub struct CommandContext {
-    pub command_id: Uuid,
-    /// True when the id came from the client, so the command may be a retry.
-    pub from_client: bool,
+    /// The client's key, if it gave one: the command may be a retry.
+    pub client_key: Option<ClientKey>,
     /// The actor as recorded in the metadata (JSON).
     pub actor: String,
     pub request_id: String,
     pub at: DateTime<Utc>,
 }
 
+/// A key the client chose for one request, and the operation it was given for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientKey {
+    /// What the request does (`send_message`, `create_queue`, …): the same key given for
+    /// another operation is another command.
+    pub operation: &'static str,
+    pub key: String,
+}
+
 impl CommandContext {
-    fn metadata(&self) -> HashMap<String, String> {
+    /// The command's id on `aggregate`: derived from the client's key and everything the key
+    /// is scoped to, so that only the same actor asking the same aggregate for the same
+    /// operation again finds the first attempt; random when there is no key.
+    fn command_id(&self, aggregate_type: &str, aggregate_id: &str) -> Uuid {
+        match &self.client_key {
+            Some(ClientKey { operation, key }) => {
+                // Each part is length-prefixed, so no choice of key can make two different
+                // scopes spell the same name.
+                let scope = [aggregate_type, aggregate_id, operation, &self.actor, key]
+                    .iter()
+                    .map(|part| format!("{}:{part}", part.len()))
+                    .collect::<String>();
+                Uuid::new_v5(&COMMAND_NAMESPACE, scope.as_bytes())
+            }
+            None => Uuid::now_v7(),
+        }
+    }
+
+    fn metadata(&self, command_id: Uuid) -> HashMap<String, String> {
         HashMap::from([
-            (COMMAND_ID.to_string(), self.command_id.to_string()),
+            (COMMAND_ID.to_string(), command_id.to_string()),
             ("actor".to_string(), self.actor.clone()),
             ("request_id".to_string(), self.request_id.clone()),
             (
@@ -127,7 +159,8 @@ where
         command: A::Command,
         context: &CommandContext,
     ) -> Result<Executed<A::Event>, CommandError<A::Error>> {
-        let metadata = context.metadata();
+        let command_id = context.command_id(A::TYPE, aggregate_id);
+        let metadata = context.metadata(command_id);
         let _turn = self.turns.take(aggregate_id).await;
         let mut verify = false;
         for _ in 0..DECISION_ATTEMPTS {
@@ -149,8 +182,8 @@ where
                 }
                 // A retry of a command that did commit is answered as the first attempt was,
                 // even if the state has moved on since (the chat ended after the message).
-                if context.from_client {
-                    if let Some(earlier) = self.earlier(context.command_id).await? {
+                if context.client_key.is_some() {
+                    if let Some(earlier) = self.earlier(aggregate_id, command_id).await? {
                         return Ok(earlier);
                     }
                 }
@@ -176,7 +209,7 @@ where
                     // writing at the same moment; another node, behind a stale cache).
                     // Deciding again on the new state is always right: the command either
                     // still holds (a message) or is now refused (a second pickup).
-                    if let Some(earlier) = self.earlier(context.command_id).await? {
+                    if let Some(earlier) = self.earlier(aggregate_id, command_id).await? {
                         return Ok(earlier);
                     }
                     verify = true;
@@ -187,12 +220,28 @@ where
         Err(CommandError::Conflict(A::TYPE))
     }
 
-    /// What an earlier run of this very command appended, if one did.
+    /// The aggregate as the log has it now: the cached state and any events after it. For
+    /// facts a command on another aggregate needs (the directory's queue memberships for a
+    /// pickup), read from the write model rather than a read model that may lag.
+    pub async fn current(&self, aggregate_id: &str) -> Result<A, CommandError<A::Error>> {
+        let loaded = self
+            .store
+            .load(aggregate_id, true)
+            .await
+            .map_err(classify)?;
+        Ok(loaded.aggregate)
+    }
+
+    /// What an earlier run of this very command on this aggregate appended, if one did.
+    /// Events of another aggregate under the same id are never an answer: whatever wrote
+    /// them, they are not this client's.
     async fn earlier(
         &self,
+        aggregate_id: &str,
         command_id: Uuid,
     ) -> Result<Option<Executed<A::Event>>, CommandError<A::Error>> {
-        let logged = self.log.events_of_command(command_id).await?;
+        let mut logged = self.log.events_of_command(command_id).await?;
+        logged.retain(|e| e.aggregate_type == A::TYPE && e.aggregate_id == aggregate_id);
         let Some(position) = logged.last().map(|e| e.position) else {
             return Ok(None);
         };

@@ -26,7 +26,7 @@ pub mod testing;
 mod turns;
 mod wake;
 
-pub use commands::{CommandContext, CommandError, Commands, Executed};
+pub use commands::{ClientKey, CommandContext, CommandError, Commands, Executed};
 pub use database::{is_unreachable, Backend, Database, DatabaseError, POSTGRES_CONNECTIONS};
 pub use log::{read_to_head, EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
 pub use repository::EventRepository;

@@ -98,6 +98,8 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
             version = sequence;
             aggregate.apply(payload);
         }
+        // What the log says now is worth keeping: the next load reads only what follows.
+        self.remember(aggregate_id.to_string(), aggregate.clone(), version);
         Ok(Loaded {
             aggregate,
             version,

@@ -5,10 +5,12 @@
 use chrono::Utc;
 use samtale_domain::chat::Assignment;
 use samtale_domain::text::Name;
-use samtale_domain::{Actor, Chat, ChatCommand, ChatError, NoServices, QueueId, Role, UserId};
+use samtale_domain::{
+    Actor, Chat, ChatCommand, ChatError, ChatEvent, NoServices, QueueId, Role, UserId,
+};
 use samtale_eventlog::testing::test_databases;
 use samtale_eventlog::{
-    read_to_head, CommandContext, CommandError, Commands, Database, LogPosition, Tail,
+    read_to_head, ClientKey, CommandContext, CommandError, Commands, Database, LogPosition, Tail,
 };
 use sqlx::Connection;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -27,8 +29,7 @@ fn chats(db: &Database) -> Commands<Chat> {
 
 fn context() -> CommandContext {
     CommandContext {
-        command_id: Uuid::new_v4(),
-        from_client: false,
+        client_key: None,
         actor: "test".into(),
         request_id: "test".into(),
         at: Utc::now(),
@@ -56,9 +57,21 @@ fn customer_says(text: &str) -> ChatCommand {
     }
 }
 
+/// A context carrying a client's key for sending a message.
+fn keyed(key: &str) -> CommandContext {
+    CommandContext {
+        client_key: Some(ClientKey {
+            operation: "send_message",
+            key: key.into(),
+        }),
+        ..context()
+    }
+}
+
 fn pickup_by(agent: UserId) -> ChatCommand {
     ChatCommand::Assign {
         agent_id: agent,
+        agent_queues: [QueueId(Uuid::from_u128(1))].into(),
         via: Assignment::Pickup,
         by: Actor::staff(agent, Role::Agent),
         at: Utc::now(),
@@ -204,10 +217,7 @@ async fn a_retried_command_is_written_once_and_answers_like_the_first() {
             .execute(&chat, request(), &context())
             .await
             .unwrap();
-        let retry = CommandContext {
-            from_client: true,
-            ..context()
-        };
+        let retry = keyed("message-1");
         let first = commands
             .execute(&chat, customer_says("hei"), &retry)
             .await
@@ -404,5 +414,44 @@ async fn commands_appending_together_each_learn_their_own_position() {
         }
         assert_eq!(events.len(), 60 + 20 * 3, "{}", test_db.backend_name);
         test_db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn one_key_in_two_chats_is_two_commands() {
+    for test_db in test_databases().await {
+        let commands = chats(&test_db.db);
+        let (first_chat, second_chat) = (Uuid::new_v4().to_string(), Uuid::new_v4().to_string());
+        for chat in [&first_chat, &second_chat] {
+            commands.execute(chat, request(), &context()).await.unwrap();
+        }
+        let key = keyed("1");
+        let mine = commands
+            .execute(&first_chat, customer_says("my card number is 4242"), &key)
+            .await
+            .unwrap();
+        let theirs = commands
+            .execute(&second_chat, customer_says("hello"), &key)
+            .await
+            .unwrap();
+        assert_ne!(mine.position, theirs.position, "{}", test_db.backend_name);
+        customer_said(&mine.events, "my card number is 4242");
+        customer_said(&theirs.events, "hello");
+        let events = read_to_head(test_db.db.event_log().as_ref()).await.unwrap();
+        assert_eq!(
+            events.len(),
+            4,
+            "{}: two requests, two messages",
+            test_db.backend_name
+        );
+        test_db.drop_schema().await;
+    }
+}
+
+/// Checks that `events` are one message saying `text`.
+fn customer_said(events: &[ChatEvent], text: &str) {
+    match events {
+        [ChatEvent::MessageSent { text: said, .. }] if said.as_str() == text => {}
+        other => panic!("expected one message saying {text:?}, got {other:?}"),
     }
 }

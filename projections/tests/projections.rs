@@ -23,8 +23,7 @@ use uuid::Uuid;
 
 fn context() -> CommandContext {
     CommandContext {
-        command_id: Uuid::new_v4(),
-        from_client: false,
+        client_key: None,
         actor: "test".into(),
         request_id: "test".into(),
         at: Utc::now(),
@@ -57,6 +56,7 @@ impl Scenario {
         let command = PresenceCommand::LogIn {
             agent_id: agent,
             queues: BTreeSet::from([QueueId(Uuid::from_u128(1))]),
+            member_of: BTreeSet::from([QueueId(Uuid::from_u128(1))]),
             by: Actor::staff(agent, Role::Agent),
             at: at(0),
         };
@@ -97,6 +97,7 @@ impl Scenario {
             chat,
             ChatCommand::Assign {
                 agent_id: agent,
+                agent_queues: BTreeSet::from([QueueId(Uuid::from_u128(1))]),
                 via: Assignment::Pickup,
                 by: Actor::staff(agent, Role::Agent),
                 at: at(6),
@@ -477,6 +478,7 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
         presence(PresenceCommand::LogIn {
             agent_id: kari,
             queues: BTreeSet::from([queue]),
+            member_of: BTreeSet::from([queue]),
             by: as_kari,
             at: t(9, 55, 0),
         })
@@ -491,6 +493,7 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
         };
         let assign = |at| ChatCommand::Assign {
             agent_id: kari,
+            agent_queues: BTreeSet::from([queue]),
             via: Assignment::Pickup,
             by: as_kari,
             at,
@@ -736,6 +739,7 @@ async fn a_queues_own_service_level_threshold_decides_what_counts_as_answered_in
                 &chat,
                 ChatCommand::Assign {
                     agent_id: kari,
+                    agent_queues: BTreeSet::from([queue]),
                     via: Assignment::Pickup,
                     by: Actor::staff(kari, Role::Agent),
                     at: t(2, 0),

@@ -9,5 +9,7 @@ mod live;
 mod load;
 mod openapi;
 mod presence;
+mod retries;
 mod routing;
+mod rules;
 mod sessions;

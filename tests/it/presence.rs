@@ -52,7 +52,7 @@ async fn only_supervisors_log_other_agents_in_and_out() {
         let refused = app
             .post(&not_member, &centre.siri.token, json!({"logged_in": true}))
             .await;
-        assert_eq!(refused.status(), StatusCode::CONFLICT);
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "not a member");
         app.finish().await;
     }
 }

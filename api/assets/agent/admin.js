@@ -4,7 +4,7 @@
 
 import { api, post } from './api.js';
 import { h, fill } from './dom.js';
-import { t } from './i18n.js';
+import { problemText, t } from './i18n.js';
 
 export async function renderAdmin(root, { notify }) {
   const [users, config] = await Promise.all([api('/users'), api('/widget/config')]);
@@ -25,7 +25,7 @@ export async function renderAdmin(root, { notify }) {
           type: 'button',
           class: 'button small',
           onclick: () => run(() => api(`/users/${u.user_id}`, { method: 'PATCH', body: { active: !u.active } }))()
-            .catch((e) => notify(t('failed', { detail: e.message }), 'error')),
+            .catch((e) => notify(problemText(e), 'error')),
         }, t(u.active ? 'deactivate' : 'activate')),
       ])),
       form([
@@ -59,7 +59,7 @@ export async function renderAdmin(root, { notify }) {
           type: 'button',
           class: 'button small danger',
           onclick: () => run(() => api(`/form-fields/${encodeURIComponent(f.key)}`, { method: 'DELETE' }))()
-            .catch((e) => notify(t('failed', { detail: e.message }), 'error')),
+            .catch((e) => notify(problemText(e), 'error')),
         }, t('remove')),
       ])),
       form([

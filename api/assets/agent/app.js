@@ -4,7 +4,7 @@
 
 import { api, post, session, whenUnauthorized } from './api.js';
 import { $, coalesce } from './dom.js';
-import { t, translate, language, languages, setLanguage, tickSince } from './i18n.js';
+import { problemText, t, translate, language, languages, setLanguage, tickSince } from './i18n.js';
 import { connect } from './live.js';
 import { renderIncoming } from './incoming.js';
 import { renderQueues } from './queues.js';
@@ -158,7 +158,7 @@ function notify(text, kind = 'info') {
   toastTimer = setTimeout(() => { toast.hidden = true; }, 5000);
 }
 
-const failed = (error) => notify(t('failed', { detail: error.message }), 'error');
+const failed = (error) => notify(problemText(error), 'error');
 
 // ---- loading -------------------------------------------------------------------------------
 
@@ -296,8 +296,7 @@ async function pickUp(waiting, button) {
     setPanel(true);
     await select(chat.chat_id);
   } catch (error) {
-    if (error.status === 409) notify(t('alreadyTaken'), 'error');
-    else failed(error);
+    failed(error);
     button.disabled = false;
   }
   refreshWaiting();

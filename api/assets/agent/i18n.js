@@ -63,7 +63,17 @@ const STRINGS = {
     chatClosed: 'Chatten er avsluttet.',
     customerLeft: '{name} lukket chatten.',
     transferred: 'Chatten ble overført.',
-    alreadyTaken: 'En annen agent tok denne chatten.',
+    'problem:chat-not-waiting': 'En annen agent tok denne chatten.',
+    'problem:chat-closed': 'Kunden har forlatt denne chatten.',
+    'problem:chat-not-assigned': 'Plukk opp chatten før du skriver.',
+    'problem:not-a-queue-member': 'Du er ikke medlem av køen til denne chatten.',
+    'problem:last-administrator': 'Det må alltid finnes minst én aktiv administrator.',
+    'problem:username-taken': 'Brukernavnet er i bruk.',
+    'problem:name-taken': 'Navnet er i bruk.',
+    'problem:no-queues': 'Agenten er ikke medlem av noen kø.',
+    'problem:concurrent-change': 'Noen andre endret dette samtidig. Prøv igjen.',
+    'problem:rate-limited': 'For mange forespørsler. Vent litt og prøv igjen.',
+    'problem:unavailable': 'Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.',
     live: 'Tilkoblet',
     reconnecting: 'Kobler til på nytt …',
     failed: 'Noe gikk galt: {detail}',
@@ -200,7 +210,17 @@ const STRINGS = {
     chatClosed: 'The chat has ended.',
     customerLeft: '{name} closed the chat.',
     transferred: 'The chat was transferred.',
-    alreadyTaken: 'Another agent took this chat.',
+    'problem:chat-not-waiting': 'Another agent took this chat.',
+    'problem:chat-closed': 'The customer has left this chat.',
+    'problem:chat-not-assigned': 'Pick the chat up before writing.',
+    'problem:not-a-queue-member': "You are not a member of this chat's queue.",
+    'problem:last-administrator': 'There must always be at least one active administrator.',
+    'problem:username-taken': 'That username is taken.',
+    'problem:name-taken': 'That name is taken.',
+    'problem:no-queues': 'The agent is not a member of any queue.',
+    'problem:concurrent-change': 'Someone else changed this at the same moment. Try again.',
+    'problem:rate-limited': 'Too many requests. Wait a moment and try again.',
+    'problem:unavailable': 'The service is briefly unavailable. Try again in a moment.',
     live: 'Live',
     reconnecting: 'Reconnecting …',
     failed: 'Something went wrong: {detail}',
@@ -298,6 +318,17 @@ export function setLanguage(lang) {
 export function t(key, vars = {}) {
   const text = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? '');
+}
+
+/**
+ * What to tell the user about a failed request: the problem's own words when its `type` is one
+ * the console knows (stable slugs, never the server's English), otherwise the detail.
+ */
+export function problemText(error) {
+  const slug = error.problem?.type?.split('/').pop();
+  const key = `problem:${slug}`;
+  if (slug && (STRINGS[language][key] ?? STRINGS.en[key])) return t(key);
+  return t('failed', { detail: error.message });
 }
 
 /** Translates the static markup under `root`. */

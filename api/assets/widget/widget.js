@@ -85,13 +85,14 @@
     : (/^(nb|nn|no)\b/i.test(navigator.language) ? 'nb' : 'en');
   const t = (key, vars = {}) => STRINGS[language][key].replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
 
-  // The server's field problems are English; the common ones are said in the widget's language.
-  const KNOWN_PROBLEMS = {
-    'is required': 'problem_required',
-    'must be an e-mail address': 'problem_email',
-    'must be a phone number': 'problem_phone',
+  // Each field problem carries a stable code; the widget says it in its own language, and
+  // falls back to the server's English only for a code it does not know yet.
+  const FIELD_PROBLEMS = {
+    required: 'problem_required',
+    'not-an-email': 'problem_email',
+    'not-a-phone': 'problem_phone',
   };
-  const problemText = (problem) => (KNOWN_PROBLEMS[problem] ? t(KNOWN_PROBLEMS[problem]) : problem);
+  const problemText = ({ code, problem }) => (FIELD_PROBLEMS[code] ? t(FIELD_PROBLEMS[code]) : problem);
 
   function h(tag, props = {}, ...children) {
     const el = document.createElement(tag);
@@ -233,10 +234,11 @@
         await showChat();
       } catch (error) {
         const problems = error.problem?.errors ?? [];
-        for (const { key, problem } of problems) {
+        for (const fieldProblem of problems) {
+          const { key } = fieldProblem;
           const target = errors.get(key === 'queue_id' ? 'category_id' : key);
           if (!target) continue;
-          target.textContent = problemText(problem);
+          target.textContent = problemText(fieldProblem);
           form.querySelector(`[name="${CSS.escape(key === 'queue_id' ? 'category_id' : key)}"]`)?.setAttribute('aria-invalid', 'true');
         }
         summary.textContent = problems.length > 0 ? t('fixErrors') : t('failed');

@@ -4,7 +4,7 @@
 use crate::app::{command_context, AppState};
 use crate::auth::{check_password, hash_password, Staff};
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{parse_id, ApiJson, RequestMeta};
+use crate::extract::{parse_id, ApiJson, ApiPath, RequestMeta};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -12,7 +12,9 @@ use samtale_domain::directory::{QueueSettings, UserChanges};
 use samtale_domain::directory::{Username, DIRECTORY_ID};
 use samtale_domain::form::{FieldKind, FormField};
 use samtale_domain::text::Name;
+use samtale_domain::DirectoryEvent;
 use samtale_domain::{CategoryId, DirectoryCommand, QueueId, Role, UserId};
+use samtale_eventlog::Executed;
 use samtale_projections::read::{self, CategoryRow, QueueRow, UserRow};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -24,18 +26,20 @@ fn name(field: &str, raw: &str) -> Result<Name, ApiError> {
     Name::parse(raw).map_err(|e| text_error(field, e))
 }
 
+/// Runs an administrator's change; a retry with the same `Idempotency-Key` gets the events of
+/// the first attempt, so creates answer with the resource the first attempt created.
 async fn directory(
     state: &AppState,
     staff: &Staff,
     meta: &RequestMeta,
+    operation: &'static str,
     command: DirectoryCommand,
-) -> Result<(), ApiError> {
+) -> Result<Executed<DirectoryEvent>, ApiError> {
     staff.require_administrator()?;
-    let context = command_context(&staff.actor(), meta, None);
+    let context = command_context(&staff.actor(), meta, operation);
     state
         .execute(&state.directory, DIRECTORY_ID, command, &context)
-        .await?;
-    Ok(())
+        .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -85,10 +89,8 @@ pub async fn create_user(
     let username = Username::parse(&new.username)?;
     let display_name = name("display_name", &new.display_name)?;
     check_password(&new.password)?;
-    let user_id = UserId(Uuid::now_v7());
-    store_password(&state, user_id, new.password).await?;
     let command = DirectoryCommand::CreateUser {
-        user_id,
+        user_id: UserId(Uuid::now_v7()),
         username,
         display_name,
         role: new.role,
@@ -96,18 +98,49 @@ pub async fn create_user(
         by: staff.actor(),
         at: meta.at,
     };
-    if let Err(error) = directory(&state, &staff, &meta, command).await {
-        // No user, no credential: leave nothing behind for a refused creation.
-        sqlx::query("DELETE FROM credentials WHERE user_id = $1")
-            .bind(user_id.to_string())
-            .execute(state.db.any())
-            .await?;
-        return Err(error);
-    }
+    let executed = directory(&state, &staff, &meta, "create_user", command).await?;
+    let user_id = created(&executed, |event| match event {
+        DirectoryEvent::UserCreated { user_id, .. } => Some(*user_id),
+        _ => None,
+    })?;
+    // The credential follows the user, never precedes it: a refused creation leaves nothing
+    // behind, and a retry (whose first attempt may have died right here) sets it if missing —
+    // but never replaces a password the user has had since.
+    initial_password(&state, user_id, new.password).await?;
     let user = read::user(state.db.any(), &user_id.to_string())
         .await?
         .ok_or_else(|| ApiError::Internal("created user not in the read model".into()))?;
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// The id a create command created: this run's, or for a retry the first attempt's.
+fn created<T>(
+    executed: &Executed<DirectoryEvent>,
+    id: impl Fn(&DirectoryEvent) -> Option<T>,
+) -> Result<T, ApiError> {
+    executed
+        .events
+        .iter()
+        .find_map(id)
+        .ok_or_else(|| ApiError::Internal("a create wrote no creation".into()))
+}
+
+/// Stores a new user's first password, unless they have one already.
+pub async fn initial_password(
+    state: &AppState,
+    user_id: UserId,
+    password: String,
+) -> Result<(), ApiError> {
+    let hash = hash_password(password).await?;
+    sqlx::query(
+        "INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user_id.to_string())
+    .bind(hash)
+    .execute(state.db.any())
+    .await?;
+    Ok(())
 }
 
 pub async fn store_password(
@@ -182,14 +215,10 @@ pub async fn update_user(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(user_id): ApiPath<UserId>,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> Result<Json<UserRow>, ApiError> {
     staff.require_administrator()?;
-    let user_id: UserId = parse_id("user id", &id)?;
-    if read::user(state.db.any(), &id).await?.is_none() {
-        return Err(ApiError::NotFound("no such user".into()));
-    }
     let changes = UserChanges {
         display_name: patch
             .display_name
@@ -209,7 +238,7 @@ pub async fn update_user(
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, command).await?;
+    directory(&state, &staff, &meta, "update_user", command).await?;
     let password_changed = patch.password.is_some();
     if let Some(password) = patch.password {
         store_password(&state, user_id, password).await?;
@@ -218,14 +247,14 @@ pub async fn update_user(
             by: staff.actor(),
             at: meta.at,
         };
-        directory(&state, &staff, &meta, command).await?;
+        directory(&state, &staff, &meta, "record_password_change", command).await?;
     }
     // A new password, a new role or deactivation ends the user's sessions, open streams too:
     // whoever held the old token must log in again under the new terms.
     if changes.role.is_some() || changes.active == Some(false) || password_changed {
         state.sessions.revoke_user(user_id, meta.at).await?;
     }
-    read::user(state.db.any(), &id)
+    read::user(state.db.any(), &user_id.to_string())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
@@ -261,14 +290,17 @@ pub async fn create_queue(
     meta: RequestMeta,
     ApiJson(new): ApiJson<NewQueue>,
 ) -> Result<Created<QueueRow>, ApiError> {
-    let queue_id = QueueId(Uuid::now_v7());
     let command = DirectoryCommand::CreateQueue {
-        queue_id,
+        queue_id: QueueId(Uuid::now_v7()),
         name: name("name", &new.name)?,
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, command).await?;
+    let executed = directory(&state, &staff, &meta, "create_queue", command).await?;
+    let queue_id = created(&executed, |event| match event {
+        DirectoryEvent::QueueCreated { queue_id, .. } => Some(*queue_id),
+        _ => None,
+    })?;
     let queue = read::queue(state.db.any(), &queue_id.to_string())
         .await?
         .ok_or_else(|| ApiError::Internal("created queue not in the read model".into()))?;
@@ -303,16 +335,16 @@ pub async fn add_member(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(queue_id): ApiPath<QueueId>,
     ApiJson(member): ApiJson<NewMember>,
 ) -> Result<StatusCode, ApiError> {
     let command = DirectoryCommand::AddQueueMember {
-        queue_id: parse_id("queue id", &id)?,
+        queue_id,
         user_id: parse_id("user_id", &member.user_id)?,
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, command).await?;
+    directory(&state, &staff, &meta, "add_queue_member", command).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -339,15 +371,15 @@ pub async fn remove_member(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path((id, user_id)): Path<(String, String)>,
+    ApiPath((queue_id, user_id)): ApiPath<(QueueId, UserId)>,
 ) -> Result<StatusCode, ApiError> {
     let command = DirectoryCommand::RemoveQueueMember {
-        queue_id: parse_id("queue id", &id)?,
-        user_id: parse_id("user id", &user_id)?,
+        queue_id,
+        user_id,
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, command).await?;
+    directory(&state, &staff, &meta, "remove_queue_member", command).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -384,15 +416,18 @@ pub async fn create_category(
     meta: RequestMeta,
     ApiJson(new): ApiJson<NewCategory>,
 ) -> Result<Created<CategoryRow>, ApiError> {
-    let category_id = CategoryId(Uuid::now_v7());
     let command = DirectoryCommand::CreateCategory {
-        category_id,
+        category_id: CategoryId(Uuid::now_v7()),
         name: name("name", &new.name)?,
         queue_id: parse_id("queue_id", &new.queue_id)?,
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, command).await?;
+    let executed = directory(&state, &staff, &meta, "create_category", command).await?;
+    let category_id = created(&executed, |event| match event {
+        DirectoryEvent::CategoryCreated { category_id, .. } => Some(*category_id),
+        _ => None,
+    })?;
     let category = read::category(state.db.any(), &category_id.to_string())
         .await?
         .ok_or_else(|| ApiError::Internal("created category not in the read model".into()))?;
@@ -472,7 +507,7 @@ pub async fn define_field(
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, command).await?;
+    directory(&state, &staff, &meta, "define_form_field", command).await?;
     Ok((StatusCode::CREATED, Json(field)))
 }
 
@@ -521,7 +556,7 @@ pub async fn remove_field(
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, command).await?;
+    directory(&state, &staff, &meta, "remove_form_field", command).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -561,7 +596,7 @@ pub async fn configure_queue(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(queue_id): ApiPath<QueueId>,
     ApiJson(body): ApiJson<QueueSettingsBody>,
 ) -> Result<Json<QueueRow>, ApiError> {
     let settings = QueueSettings {
@@ -574,13 +609,13 @@ pub async fn configure_queue(
         service_level_seconds: body.service_level_seconds,
     };
     let command = DirectoryCommand::ConfigureQueue {
-        queue_id: parse_id("queue id", &id)?,
+        queue_id,
         settings,
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, command).await?;
-    read::queue(state.db.any(), &id)
+    directory(&state, &staff, &meta, "configure_queue", command).await?;
+    read::queue(state.db.any(), &queue_id.to_string())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no such queue".into()))

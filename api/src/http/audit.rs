@@ -3,8 +3,8 @@
 use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
-use crate::extract::parse_id;
-use axum::extract::{Path, State};
+use crate::extract::ApiPath;
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
@@ -33,10 +33,9 @@ pub struct AuditEntry {
 async fn chat_events(
     state: &AppState,
     staff: &Staff,
-    id: &str,
+    chat_id: ChatId,
 ) -> Result<Vec<samtale_eventlog::LoggedEvent>, ApiError> {
     staff.require_oversight()?;
-    let chat_id: ChatId = parse_id("chat id", id)?;
     let events = state
         .live
         .log()
@@ -70,9 +69,9 @@ async fn chat_events(
 pub async fn audit(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    let events = chat_events(&state, &staff, &id).await?;
+    let events = chat_events(&state, &staff, chat_id).await?;
     Ok(Json(
         events
             .into_iter()
@@ -98,10 +97,10 @@ pub async fn audit(
 pub async fn replay_at(
     state: &AppState,
     staff: &Staff,
-    id: &str,
+    chat_id: ChatId,
     at: DateTime<Utc>,
 ) -> Result<ReplayedChat, ApiError> {
-    let events = chat_events(state, staff, id).await?;
+    let events = chat_events(state, staff, chat_id).await?;
     chat_at(events, Some(at))?
         .ok_or_else(|| ApiError::NotFound("the chat did not exist yet".into()))
 }

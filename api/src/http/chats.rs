@@ -2,19 +2,19 @@
 //! reading, transferring, ending, and the history.
 
 use super::views::{chat_row, chat_view, destination, ChatView};
-use crate::app::{command_context, AppState};
+use crate::app::{command_context, keyed_context, AppState};
 use crate::auth::Staff;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{parse_id, ApiJson, ApiQuery, RequestMeta};
-use axum::extract::{Path, State};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, RequestMeta};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use samtale_domain::chat::Assignment;
+use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::text::MessageText;
 use samtale_domain::{Actor, ChatCommand, ChatId, MessageId};
 use samtale_projections::read::{
-    self, AgentChatList, ChatForStaff, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus,
-    WaitingChat,
+    self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus, WaitingChat,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -86,13 +86,11 @@ pub async fn mine(
 
 /// Loads a chat the caller may see: one in a queue they belong to, one they took part in, or
 /// any for supervisors. Others get 404, so chat ids cannot be probed.
-async fn visible_chat(state: &AppState, staff: &Staff, id: &str) -> Result<ChatRow, ApiError> {
-    chat_for(state, staff, id).await.map(|c| c.chat)
-}
-
-/// [`visible_chat`], with what the caller has to do with the chat.
-async fn chat_for(state: &AppState, staff: &Staff, id: &str) -> Result<ChatForStaff, ApiError> {
-    let chat_id: ChatId = parse_id("chat id", id)?;
+async fn visible_chat(
+    state: &AppState,
+    staff: &Staff,
+    chat_id: ChatId,
+) -> Result<ChatRow, ApiError> {
     let found = read::chat_for_staff(
         state.db.any(),
         &chat_id.to_string(),
@@ -100,7 +98,7 @@ async fn chat_for(state: &AppState, staff: &Staff, id: &str) -> Result<ChatForSt
     )
     .await?;
     match found {
-        Some(c) if staff.oversees() || c.in_queue > 0 || c.took_part > 0 => Ok(c),
+        Some(c) if staff.oversees() || c.in_queue > 0 || c.took_part > 0 => Ok(c.chat),
         _ => Err(ApiError::NotFound("no such chat".into())),
     }
 }
@@ -126,16 +124,16 @@ async fn chat_for(state: &AppState, staff: &Staff, id: &str) -> Result<ChatForSt
 pub async fn detail(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiPath(chat_id): ApiPath<ChatId>,
     ApiQuery(query): ApiQuery<AtQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     // `?at=`: the chat as it stood then, folded from the log (supervisors and administrators).
     if let Some(at) = query.at {
-        let past = super::audit::replay_at(&state, &staff, &id, at).await?;
+        let past = super::audit::replay_at(&state, &staff, chat_id, at).await?;
         return Ok(Json(past).into_response());
     }
-    let chat = visible_chat(&state, &staff, &id).await?;
+    let chat = visible_chat(&state, &staff, chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?).into_response())
 }
 
@@ -151,10 +149,10 @@ async fn run(
     staff: &Staff,
     meta: &RequestMeta,
     chat_id: &str,
+    operation: &'static str,
     command: ChatCommand,
-    client_key: Option<String>,
 ) -> Result<(), ApiError> {
-    let context = command_context(&staff.actor(), meta, client_key);
+    let context = command_context(&staff.actor(), meta, operation);
     state
         .execute(&state.chats, chat_id, command, &context)
         .await?;
@@ -176,7 +174,13 @@ async fn run(
             body = Problem, content_type = PROBLEM_JSON
         ),
         (
-            status = 409, description = "No longer waiting",
+            status = 403, description = "Not a member of the chat's queue (`not-a-queue-member`)",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
+            status = 409,
+            description = "Taken by someone else (`chat-not-waiting`) or ended (`chat-closed`); \
+                           picking up one's own chat again answers 200",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 503, response = Problem),
@@ -187,28 +191,31 @@ pub async fn pickup(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let found = chat_for(&state, &staff, &id).await?;
-    // Having had the chat once is not enough to pick it up again: it must be one's queue.
-    if !staff.oversees() && found.in_queue == 0 {
-        return Err(ApiError::NotFound("no such chat".into()));
-    }
-    let chat = found.chat;
+    let chat = visible_chat(&state, &staff, chat_id).await?;
+    // Having had the chat once is not enough to pick it up again: the chat decides from the
+    // directory's memberships whether it is in one of the caller's queues.
+    let agent_queues = state
+        .directory
+        .current(DIRECTORY_ID)
+        .await?
+        .queues_of(staff.user_id);
     let command = ChatCommand::Assign {
         agent_id: staff.user_id,
+        agent_queues,
         via: Assignment::Pickup,
         by: staff.actor(),
         at: meta.at,
     };
-    run(&state, &staff, &meta, &chat.chat_id, command, None).await?;
+    run(&state, &staff, &meta, &chat.chat_id, "pickup", command).await?;
     let chat = chat_row(state.db.any(), &chat.chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewMessage {
-    /// Not blank; at most 100,000 characters.
+    /// Not blank; at most 4,000 characters.
     pub text: String,
     /// The client's own id for the message: a retry with the same id returns the first
     /// message instead of sending it twice.
@@ -260,17 +267,16 @@ pub async fn send(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(chat_id): ApiPath<ChatId>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
-    let chat_id: ChatId = parse_id("chat id", &id)?;
     // The chat lets only its agent or a supervisor write, so a send it accepts is one the
     // sender could see; visibility is looked up only to word a refusal, so that a chat the
     // sender may not see is a 404 whatever the reason it refused.
     match send_as(&state, staff.actor(), &meta, &chat_id.to_string(), &body).await {
         Ok(message) => Ok((StatusCode::CREATED, Json(message))),
         Err(refused) => {
-            visible_chat(&state, &staff, &id).await?;
+            visible_chat(&state, &staff, chat_id).await?;
             Err(refused)
         }
     }
@@ -294,10 +300,11 @@ pub(super) async fn send_as(
         by,
         at: meta.at,
     };
-    let key = client_message_id
-        .as_ref()
-        .map(|id| format!("message:{chat_id}:{id}"));
-    let context = command_context(&by, meta, key);
+    // The body's id, when there is one, is the client's key for this message in this chat.
+    let context = match client_message_id {
+        Some(id) => keyed_context(&by, meta, "send_message", id),
+        None => command_context(&by, meta, "send_message"),
+    };
     let executed = state
         .execute(&state.chats, chat_id, command, &context)
         .await?;
@@ -341,16 +348,16 @@ pub async fn read(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(chat_id): ApiPath<ChatId>,
     ApiJson(body): ApiJson<ReadUpTo>,
 ) -> Result<StatusCode, ApiError> {
-    let chat = visible_chat(&state, &staff, &id).await?;
+    let chat = visible_chat(&state, &staff, chat_id).await?;
     let command = ChatCommand::MarkRead {
         up_to: body.up_to,
         by: staff.actor(),
         at: meta.at,
     };
-    run(&state, &staff, &meta, &chat.chat_id, command, None).await?;
+    run(&state, &staff, &meta, &chat.chat_id, "mark_read", command).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -390,10 +397,10 @@ pub async fn transfer(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(chat_id): ApiPath<ChatId>,
     ApiJson(target): ApiJson<TransferTarget>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat = visible_chat(&state, &staff, &id).await?;
+    let chat = visible_chat(&state, &staff, chat_id).await?;
     let (to_queue, to_category) =
         destination(state.db.any(), target.queue_id, target.category_id).await?;
     let command = ChatCommand::Transfer {
@@ -402,7 +409,7 @@ pub async fn transfer(
         by: staff.actor(),
         at: meta.at,
     };
-    run(&state, &staff, &meta, &chat.chat_id, command, None).await?;
+    run(&state, &staff, &meta, &chat.chat_id, "transfer", command).await?;
     let chat = chat_row(state.db.any(), &chat.chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
@@ -430,14 +437,14 @@ pub async fn end(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat = visible_chat(&state, &staff, &id).await?;
+    let chat = visible_chat(&state, &staff, chat_id).await?;
     let command = ChatCommand::End {
         by: staff.actor(),
         at: meta.at,
     };
-    run(&state, &staff, &meta, &chat.chat_id, command, None).await?;
+    run(&state, &staff, &meta, &chat.chat_id, "end", command).await?;
     let chat = chat_row(state.db.any(), &chat.chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }

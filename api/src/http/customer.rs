@@ -5,11 +5,11 @@ use super::chats::{send_as, NewMessage};
 use super::events;
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::app::{command_context, AppState};
-use crate::auth::{new_token, token_hash, Customer};
+use crate::auth::{derived_token, new_token, token_hash, Customer};
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{parse_id, ApiJson, RequestMeta};
+use crate::extract::{ApiJson, ApiPath, RequestMeta};
 use crate::rate_limit::Limit;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -78,6 +78,27 @@ pub struct ChatStarted {
 /// chat its first attempt created instead of queueing the customer twice.
 const CHAT_NAMESPACE: Uuid = Uuid::from_u128(0x8f0e_55b1_2d7a_4e0c_b3f4_61a9_0c2d_7e58);
 
+/// The shortest `Idempotency-Key` a chat start accepts. A customer is anonymous: the key is all
+/// that ties a retry to its first attempt, and the retry is answered with the chat's token, so
+/// the key must be as hard to guess as a token (a random UUID is 36 characters).
+const START_KEY_MIN: usize = 32;
+
+/// The chat a start creates, and the token that opens it. With a key both follow from it, so a
+/// retry — even one whose first attempt died before answering — gets the same chat and token.
+fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
+    match key {
+        Some(key) if key.len() < START_KEY_MIN => Err(ApiError::BadRequest(format!(
+            "an Idempotency-Key for starting a chat must be at least {START_KEY_MIN} characters \
+             of randomness (e.g. a random UUID)"
+        ))),
+        Some(key) => Ok((
+            ChatId(Uuid::new_v5(&CHAT_NAMESPACE, key.as_bytes())),
+            derived_token(key),
+        )),
+        None => Ok((ChatId(Uuid::now_v7()), new_token())),
+    }
+}
+
 /// Invalid answers get a 422 naming each bad field, and no chat is created.
 #[utoipa::path(
     post,
@@ -86,7 +107,8 @@ const CHAT_NAMESPACE: Uuid = Uuid::from_u128(0x8f0e_55b1_2d7a_4e0c_b3f4_61a9_0c2
     operation_id = "customer_start",
     params((
         "Idempotency-Key" = Option<String>, Header,
-        description = "A retry with the same key finds the chat the first attempt started"
+        description = "At least 32 characters of randomness (a random UUID): a retry with the \
+                       same key answers the chat and token the first attempt started"
     )),
     request_body = StartChat,
     responses(
@@ -112,10 +134,7 @@ pub async fn start(
     let customer_name = Name::parse(start.name).map_err(|e| text_error("name", e))?;
     let (queue_id, category_id) =
         destination(state.db.any(), start.queue_id, start.category_id).await?;
-    let chat_id = match &meta.idempotency_key {
-        Some(key) => ChatId(Uuid::new_v5(&CHAT_NAMESPACE, key.as_bytes())),
-        None => ChatId(Uuid::now_v7()),
-    };
+    let (chat_id, customer_token) = new_chat(meta.idempotency_key.as_deref())?;
     let command = ChatCommand::Request {
         queue_id,
         category_id,
@@ -124,16 +143,19 @@ pub async fn start(
         answers: start.fields,
         at: meta.at,
     };
-    let context = command_context(&Actor::Customer, &meta, None);
+    let context = command_context(&Actor::Customer, &meta, "request_chat");
     state
         .execute(&state.chats, &chat_id.to_string(), command, &context)
         .await?;
-    let customer_token = new_token();
-    sqlx::query("INSERT INTO customer_tokens (token_hash, chat_id) VALUES ($1, $2)")
-        .bind(token_hash(&customer_token))
-        .bind(chat_id.to_string())
-        .execute(state.db.any())
-        .await?;
+    // A retry finds the token its first attempt stored (or stores it, if that attempt died).
+    sqlx::query(
+        "INSERT INTO customer_tokens (token_hash, chat_id) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(token_hash(&customer_token))
+    .bind(chat_id.to_string())
+    .execute(state.db.any())
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(ChatStarted {
@@ -145,8 +167,7 @@ pub async fn start(
 
 /// The token's chat, if it is the one in the path. Another chat's id is a 404: a customer
 /// cannot even learn whether it exists.
-fn own_chat(customer: &Customer, id: &str) -> Result<String, ApiError> {
-    let chat_id: ChatId = parse_id("chat id", id)?;
+fn own_chat(customer: &Customer, chat_id: ChatId) -> Result<String, ApiError> {
     if chat_id != customer.chat_id {
         return Err(ApiError::NotFound("no such chat".into()));
     }
@@ -175,9 +196,9 @@ fn own_chat(customer: &Customer, id: &str) -> Result<String, ApiError> {
 pub async fn status(
     State(state): State<AppState>,
     customer: Customer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat_id = own_chat(&customer, &id)?;
+    let chat_id = own_chat(&customer, id)?;
     let chat = chat_row(state.db.any(), &chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
@@ -215,10 +236,10 @@ pub async fn send(
     State(state): State<AppState>,
     customer: Customer,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ChatId>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
-    let chat_id = own_chat(&customer, &id)?;
+    let chat_id = own_chat(&customer, id)?;
     state.limits.check(Limit::CustomerMessage, &chat_id)?;
     let message = send_as(&state, Actor::Customer, &meta, &chat_id, &body).await?;
     Ok((StatusCode::CREATED, Json(message)))
@@ -248,11 +269,11 @@ pub async fn close(
     State(state): State<AppState>,
     customer: Customer,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat_id = own_chat(&customer, &id)?;
+    let chat_id = own_chat(&customer, id)?;
     let command = ChatCommand::CloseClient { at: meta.at };
-    let context = command_context(&Actor::Customer, &meta, None);
+    let context = command_context(&Actor::Customer, &meta, "close_client");
     state
         .execute(&state.chats, &chat_id, command, &context)
         .await?;
@@ -304,10 +325,10 @@ pub async fn close(
 pub async fn stream(
     State(state): State<AppState>,
     customer: Customer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ChatId>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Result<impl IntoResponse, ApiError> {
-    let chat_id = own_chat(&customer, &id)?;
+    let chat_id = own_chat(&customer, id)?;
     events::customer_stream(state, chat_id, &headers, &uri).await
 }

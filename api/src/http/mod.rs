@@ -14,7 +14,7 @@ mod roster;
 mod session;
 mod views;
 
-pub use admin::store_password;
+pub use admin::initial_password;
 
 use crate::app::AppState;
 use crate::error::ApiError;

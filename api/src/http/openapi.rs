@@ -2,7 +2,7 @@
 //! at `GET /api/v1/openapi.json`.
 
 use super::{admin, audit, chats, customer, events, health, presence, reports, roster, session};
-use crate::error::Problem;
+use crate::error::{Problem, ProblemType};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as Document;
@@ -64,7 +64,7 @@ use utoipa::{Modify, OpenApi};
         health::readyz,
     ),
     components(schemas(Problem), responses(Problem)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemTypes),
     tags(
         (name = "auth", description = "Staff sessions"),
         (name = "admin", description = "Users, queues, categories and the pre-chat form"),
@@ -94,6 +94,30 @@ impl Modify for BearerAuth {
             .components
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// `Problem.type` lists every problem type, so a client can translate each one.
+struct ProblemTypes;
+
+impl Modify for ProblemTypes {
+    fn modify(&self, openapi: &mut Document) {
+        use utoipa::openapi::{RefOr, Schema};
+        let problem = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("Problem"));
+        let Some(RefOr::T(Schema::Object(problem))) = problem else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(kind))) = problem.properties.get_mut("type") {
+            kind.enum_values = Some(
+                ProblemType::ALL
+                    .iter()
+                    .map(|p| serde_json::Value::from(p.uri()))
+                    .collect(),
+            );
+        }
     }
 }
 

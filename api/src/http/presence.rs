@@ -4,11 +4,11 @@
 use crate::app::{command_context, AppState};
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{parse_id, ApiJson, RequestMeta};
-use axum::extract::{Path, State};
+use crate::extract::{ApiJson, ApiPath, RequestMeta};
+use axum::extract::State;
 use axum::Json;
+use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::{PresenceCommand, QueueId, UserId};
-use samtale_projections::read;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
@@ -31,39 +31,65 @@ async fn change(
     staff: &Staff,
     meta: &RequestMeta,
     agent_id: UserId,
-    queues: BTreeSet<QueueId>,
+    queues: Option<BTreeSet<QueueId>>,
     logged_in: bool,
 ) -> Result<Json<PresenceState>, ApiError> {
     let (by, at) = (staff.actor(), meta.at);
-    let command = if logged_in {
-        PresenceCommand::LogIn {
+    let (command, operation) = if logged_in {
+        let member_of = state
+            .directory
+            .current(DIRECTORY_ID)
+            .await?
+            .queues_of(agent_id);
+        let command = PresenceCommand::LogIn {
             agent_id,
-            queues,
+            // The agent's own button means every queue they are a member of.
+            queues: queues.unwrap_or_else(|| member_of.clone()),
+            member_of,
             by,
             at,
-        }
+        };
+        (command, "log_in")
     } else {
-        PresenceCommand::LogOut {
+        // Out of everything asked, including queues the agent has since been removed from.
+        let queues = match queues {
+            Some(queues) => queues,
+            None => logged_in_queues(state, agent_id).await?,
+        };
+        let command = PresenceCommand::LogOut {
             agent_id,
             queues,
             by,
             at,
-        }
+        };
+        (command, "log_out")
     };
-    let context = command_context(&staff.actor(), meta, None);
+    let context = command_context(&staff.actor(), meta, operation);
     state
         .execute(&state.presence, &agent_id.to_string(), command, &context)
         .await?;
-    let logged_in_queues = sqlx::query_scalar(
+    let logged_in_queues = logged_in_queues(state, agent_id)
+        .await?
+        .iter()
+        .map(QueueId::to_string)
+        .collect();
+    Ok(Json(PresenceState {
+        user_id: agent_id.to_string(),
+        logged_in_queues,
+    }))
+}
+
+async fn logged_in_queues(
+    state: &AppState,
+    agent_id: UserId,
+) -> Result<BTreeSet<QueueId>, ApiError> {
+    let queues: Vec<String> = sqlx::query_scalar(
         "SELECT queue_id FROM agent_presence WHERE user_id = $1 ORDER BY queue_id",
     )
     .bind(agent_id.to_string())
     .fetch_all(state.db.any())
     .await?;
-    Ok(Json(PresenceState {
-        user_id: agent_id.to_string(),
-        logged_in_queues,
-    }))
+    Ok(queues.iter().filter_map(|q| q.parse().ok()).collect())
 }
 
 /// The agent's one button: in to, or out of, every queue they are a member of.
@@ -91,23 +117,7 @@ pub async fn set_mine(
     meta: RequestMeta,
     ApiJson(body): ApiJson<PresenceChange>,
 ) -> Result<Json<PresenceState>, ApiError> {
-    let queues = if body.logged_in {
-        read::member_queues(state.db.any(), &staff.user_id.to_string())
-            .await?
-            .iter()
-            .filter_map(|q| q.parse().ok())
-            .collect()
-    } else {
-        // Out of everything, including queues the agent has since been removed from.
-        sqlx::query_scalar::<_, String>("SELECT queue_id FROM agent_presence WHERE user_id = $1")
-            .bind(staff.user_id.to_string())
-            .fetch_all(state.db.any())
-            .await?
-            .iter()
-            .filter_map(|q| q.parse().ok())
-            .collect()
-    };
-    change(&state, &staff, &meta, staff.user_id, queues, body.logged_in).await
+    change(&state, &staff, &meta, staff.user_id, None, body.logged_in).await
 }
 
 /// A supervisor logs one agent in to or out of one queue.
@@ -125,11 +135,9 @@ pub async fn set_mine(
         (status = 400, response = Problem),
         (status = 401, response = Problem),
         (
-            status = 403, description = "Not a supervisor or administrator",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
-        (
-            status = 409, description = "The agent is not a member of the queue",
+            status = 403,
+            description = "Not a supervisor or administrator (`forbidden`), or the agent is \
+                           not a member of the queue (`not-a-queue-member`)",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 422, response = Problem),
@@ -141,27 +149,17 @@ pub async fn set_for_agent(
     State(state): State<AppState>,
     staff: Staff,
     meta: RequestMeta,
-    Path((queue, user)): Path<(String, String)>,
+    ApiPath((queue_id, agent_id)): ApiPath<(QueueId, UserId)>,
     ApiJson(body): ApiJson<PresenceChange>,
 ) -> Result<Json<PresenceState>, ApiError> {
     staff.require_oversight()?;
-    let queue_id: QueueId = parse_id("queue id", &queue)?;
-    let agent_id: UserId = parse_id("user id", &user)?;
-    if body.logged_in
-        && !read::queue_members(state.db.any(), &queue)
-            .await?
-            .contains(&user)
-    {
-        return Err(ApiError::Conflict(
-            "the user is not a member of that queue".into(),
-        ));
-    }
+    let queues = BTreeSet::from([queue_id]);
     change(
         &state,
         &staff,
         &meta,
         agent_id,
-        BTreeSet::from([queue_id]),
+        Some(queues),
         body.logged_in,
     )
     .await

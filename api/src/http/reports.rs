@@ -178,10 +178,9 @@ pub async fn report(
 pub async fn agent_activity(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    crate::extract::ApiPath(agent): crate::extract::ApiPath<samtale_domain::UserId>,
     ApiQuery(period): ApiQuery<Period>,
 ) -> Result<Json<Vec<reports::AgentActivity>>, ApiError> {
-    let agent: samtale_domain::UserId = crate::extract::parse_id("agent id", &id)?;
     if !(staff.oversees() || staff.user_id == agent) {
         return Err(ApiError::Forbidden(
             "supervisors, administrators and the agent only".into(),

@@ -4,8 +4,8 @@
 use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
-use crate::extract::parse_id;
-use axum::extract::{Path, State};
+use crate::extract::ApiPath;
+use axum::extract::State;
 use axum::Json;
 use samtale_domain::QueueId;
 use samtale_projections::read::{self, RosterEntry};
@@ -62,9 +62,8 @@ pub async fn my_presence(
 pub async fn queue_agents(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiPath(queue_id): ApiPath<QueueId>,
 ) -> Result<Json<Vec<RosterEntry>>, ApiError> {
-    let queue_id: QueueId = parse_id("queue id", &id)?;
     let queue_id = queue_id.to_string();
     let member = read::member_queues(state.db.any(), &staff.user_id.to_string())
         .await?

@@ -79,19 +79,18 @@ pub async fn destination(
 ) -> Result<(QueueId, Option<CategoryId>), ApiError> {
     match (queue_id, category_id) {
         (None, Some(category)) => {
-            let found = read::category(db, &category)
+            let category_id: CategoryId = parse_id("category_id", &category)?;
+            let found = read::category(db, &category_id.to_string())
                 .await?
                 .ok_or_else(|| ApiError::invalid_field("category_id", "no such category"))?;
-            Ok((
-                parse_id("queue_id", &found.queue_id)?,
-                Some(parse_id("category_id", &category)?),
-            ))
+            Ok((parse_id("queue_id", &found.queue_id)?, Some(category_id)))
         }
         (Some(queue), None) => {
-            read::queue(db, &queue)
+            let queue_id: QueueId = parse_id("queue_id", &queue)?;
+            read::queue(db, &queue_id.to_string())
                 .await?
                 .ok_or_else(|| ApiError::invalid_field("queue_id", "no such queue"))?;
-            Ok((parse_id("queue_id", &queue)?, None))
+            Ok((queue_id, None))
         }
         _ => Err(ApiError::invalid_field(
             "queue_id",

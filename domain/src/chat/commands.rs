@@ -4,7 +4,7 @@ use crate::form::FormField;
 use crate::ids::{CategoryId, MessageId, QueueId, UserId};
 use crate::text::{MessageText, Name};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What someone wants to happen to a chat. Each carries the actor and the time, so the
 /// aggregate stays free of clocks and sessions.
@@ -23,6 +23,8 @@ pub enum ChatCommand {
     /// An agent picks the chat up (`Pickup`), or the dispatcher assigns it (`Routing`).
     Assign {
         agent_id: UserId,
+        /// The queues the agent is a member of, as the directory has them now.
+        agent_queues: BTreeSet<QueueId>,
         via: Assignment,
         by: Actor,
         at: DateTime<Utc>,

@@ -15,6 +15,8 @@ pub enum ChatError {
     Closed,
     #[error("only the assigned agent, a supervisor or an administrator may do that")]
     Forbidden,
+    #[error("the agent is not a member of the chat's queue")]
+    NotAMember,
     #[error("the chat is already in that queue and category")]
     TransferToSamePlace,
     #[error("no such message in this chat")]

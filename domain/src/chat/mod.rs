@@ -97,11 +97,17 @@ impl Chat {
             }
             ChatCommand::Assign {
                 agent_id,
+                agent_queues,
                 via,
                 by,
                 at,
             } => {
                 self.require_open()?;
+                // A second click on the chat one already has, or a pickup that crossed the
+                // dispatcher's assignment to the same agent: what was asked is so.
+                if self.status == ChatStatus::Assigned && self.agent_id == Some(agent_id) {
+                    return Ok(vec![]);
+                }
                 if self.status != ChatStatus::Waiting {
                     return Err(ChatError::NotWaiting);
                 }
@@ -114,6 +120,14 @@ impl Chat {
                 };
                 if !allowed {
                     return Err(ChatError::Forbidden);
+                }
+                // Agents work the queues they are members of; a supervisor or administrator
+                // may take any chat themselves.
+                let member = self.queue_id.is_some_and(|q| agent_queues.contains(&q));
+                let overseer_takes_it =
+                    via == Assignment::Pickup && by.oversees() && by.user_id() == Some(agent_id);
+                if !(member || overseer_takes_it) {
+                    return Err(ChatError::NotAMember);
                 }
                 Ok(vec![ChatEvent::ChatAssigned {
                     agent_id,

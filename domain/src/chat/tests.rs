@@ -7,7 +7,7 @@ use crate::ids::MessageId;
 use crate::text::{MessageText, Name};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 type ChatTest = TestFramework<Chat>;
@@ -94,9 +94,15 @@ fn ended() -> ChatEvent {
     }
 }
 
+/// The agents of these tests are members of queues 1 and 2.
+fn members_queues() -> BTreeSet<QueueId> {
+    BTreeSet::from([queue(1), queue(2)])
+}
+
 fn pickup_by(n: u128) -> ChatCommand {
     ChatCommand::Assign {
         agent_id: agent_id(n),
+        agent_queues: members_queues(),
         via: Assignment::Pickup,
         by: agent(n),
         at: at(1),
@@ -194,6 +200,7 @@ fn an_agent_cannot_pick_up_on_behalf_of_another() {
         .given(vec![requested()])
         .when(ChatCommand::Assign {
             agent_id: agent_id(2),
+            agent_queues: members_queues(),
             via: Assignment::Pickup,
             by: agent(1),
             at: at(1),
@@ -207,11 +214,67 @@ fn routing_assigns_only_as_routing() {
         .given(vec![requested()])
         .when(ChatCommand::Assign {
             agent_id: agent_id(1),
+            agent_queues: members_queues(),
             via: Assignment::Routing,
             by: agent(1),
             at: at(1),
         })
         .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn an_agent_picks_up_only_in_their_own_queues() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(ChatCommand::Assign {
+            agent_id: agent_id(1),
+            agent_queues: BTreeSet::from([queue(2)]),
+            via: Assignment::Pickup,
+            by: agent(1),
+            at: at(1),
+        })
+        .then_expect_error(ChatError::NotAMember);
+}
+
+#[test]
+fn routing_assigns_only_to_members_of_the_queue() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(ChatCommand::Assign {
+            agent_id: agent_id(1),
+            agent_queues: BTreeSet::new(),
+            via: Assignment::Routing,
+            by: Actor::Routing,
+            at: at(1),
+        })
+        .then_expect_error(ChatError::NotAMember);
+}
+
+#[test]
+fn a_supervisor_may_take_a_chat_of_any_queue() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(ChatCommand::Assign {
+            agent_id: UserId(id(90)),
+            agent_queues: BTreeSet::new(),
+            via: Assignment::Pickup,
+            by: supervisor(),
+            at: at(1),
+        })
+        .then_expect_events(vec![ChatEvent::ChatAssigned {
+            agent_id: UserId(id(90)),
+            via: Assignment::Pickup,
+            by: supervisor(),
+            at: at(1),
+        }]);
+}
+
+#[test]
+fn picking_up_ones_own_chat_again_changes_nothing() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(pickup_by(1))
+        .then_expect_events(vec![]);
 }
 
 #[test]

@@ -81,12 +81,21 @@ pub enum DirectoryError {
     BadTimeout,
     #[error("invalid form field: {0}")]
     BadField(#[from] FieldDefinitionError),
+    #[error("the installation needs at least one active administrator")]
+    LastAdministrator,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UserEntry {
     username: Username,
     role: Role,
+    active: bool,
+}
+
+impl UserEntry {
+    fn is_active_administrator(&self) -> bool {
+        self.active && self.role == Role::Administrator
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +125,31 @@ impl Directory {
         } else {
             Err(DirectoryError::NoSuchUser)
         }
+    }
+
+    /// The queues a user is a member of.
+    pub fn queues_of(&self, user_id: UserId) -> BTreeSet<QueueId> {
+        self.queues
+            .iter()
+            .filter(|(_, queue)| queue.members.contains(&user_id))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Would `changes` leave the installation with no active administrator? Then no one could
+    /// ever administer it again.
+    fn removes_last_administrator(&self, user_id: UserId, changes: &UserChanges) -> bool {
+        let Some(user) = self.users.get(&user_id) else {
+            return false;
+        };
+        let stays = changes.active.unwrap_or(user.active)
+            && changes.role.unwrap_or(user.role) == Role::Administrator;
+        user.is_active_administrator()
+            && !stays
+            && !self
+                .users
+                .iter()
+                .any(|(id, other)| *id != user_id && other.is_active_administrator())
     }
 
     fn id_in_use(&self, id: uuid::Uuid) -> bool {
@@ -166,6 +200,9 @@ impl Directory {
                 self.require_user(user_id)?;
                 if let Some(capacity) = changes.max_concurrent_chats {
                     check_capacity(capacity)?;
+                }
+                if self.removes_last_administrator(user_id, &changes) {
+                    return Err(DirectoryError::LastAdministrator);
                 }
                 if changes.is_empty() {
                     return Ok(vec![]);
@@ -334,13 +371,21 @@ impl Aggregate for Directory {
                 role,
                 ..
             } => {
-                self.users.insert(user_id, UserEntry { username, role });
+                self.users.insert(
+                    user_id,
+                    UserEntry {
+                        username,
+                        role,
+                        active: true,
+                    },
+                );
             }
             E::UserUpdated {
                 user_id, changes, ..
             } => {
-                if let (Some(user), Some(role)) = (self.users.get_mut(&user_id), changes.role) {
-                    user.role = role;
+                if let Some(user) = self.users.get_mut(&user_id) {
+                    user.role = changes.role.unwrap_or(user.role);
+                    user.active = changes.active.unwrap_or(user.active);
                 }
             }
             E::PasswordChanged { .. } => {}

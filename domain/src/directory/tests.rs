@@ -238,3 +238,119 @@ fn ids_are_not_reused_across_kinds() {
         })
         .then_expect_error(DirectoryError::IdInUse);
 }
+
+fn admin_created() -> DirectoryEvent {
+    DirectoryEvent::UserCreated {
+        user_id: UserId(Uuid::from_u128(1)),
+        username: Username::parse("admin").unwrap(),
+        display_name: Name::parse("Administrator").unwrap(),
+        role: Role::Administrator,
+        max_concurrent_chats: 3,
+        by: Actor::System,
+        at: at(),
+    }
+}
+
+fn change_admin(changes: UserChanges) -> DirectoryCommand {
+    DirectoryCommand::UpdateUser {
+        user_id: UserId(Uuid::from_u128(1)),
+        changes,
+        by: admin(),
+        at: at(),
+    }
+}
+
+#[test]
+fn the_only_administrator_cannot_deactivate_themself() {
+    DirectoryTest::with(NoServices)
+        .given(vec![admin_created()])
+        .when(change_admin(UserChanges {
+            active: Some(false),
+            ..UserChanges::default()
+        }))
+        .then_expect_error(DirectoryError::LastAdministrator);
+}
+
+#[test]
+fn the_only_administrator_cannot_give_up_the_role() {
+    DirectoryTest::with(NoServices)
+        .given(vec![admin_created()])
+        .when(change_admin(UserChanges {
+            role: Some(Role::Supervisor),
+            ..UserChanges::default()
+        }))
+        .then_expect_error(DirectoryError::LastAdministrator);
+}
+
+#[test]
+fn an_administrator_steps_down_once_another_one_is_active() {
+    let kari_promoted = DirectoryEvent::UserUpdated {
+        user_id: kari(),
+        changes: UserChanges {
+            role: Some(Role::Administrator),
+            ..UserChanges::default()
+        },
+        by: admin(),
+        at: at(),
+    };
+    let step_down = UserChanges {
+        role: Some(Role::Agent),
+        ..UserChanges::default()
+    };
+    DirectoryTest::with(NoServices)
+        .given(vec![admin_created(), kari_created(), kari_promoted])
+        .when(change_admin(step_down.clone()))
+        .then_expect_events(vec![DirectoryEvent::UserUpdated {
+            user_id: UserId(Uuid::from_u128(1)),
+            changes: step_down,
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn a_deactivated_administrator_does_not_count_as_the_one_remaining() {
+    let kari_promoted_then_deactivated = DirectoryEvent::UserUpdated {
+        user_id: kari(),
+        changes: UserChanges {
+            role: Some(Role::Administrator),
+            active: Some(false),
+            ..UserChanges::default()
+        },
+        by: admin(),
+        at: at(),
+    };
+    DirectoryTest::with(NoServices)
+        .given(vec![
+            admin_created(),
+            kari_created(),
+            kari_promoted_then_deactivated,
+        ])
+        .when(change_admin(UserChanges {
+            active: Some(false),
+            ..UserChanges::default()
+        }))
+        .then_expect_error(DirectoryError::LastAdministrator);
+}
+
+#[test]
+fn a_users_queues_are_those_they_are_a_member_of() {
+    let mut directory = Directory::default();
+    for event in [
+        kari_created(),
+        support_created(),
+        DirectoryEvent::QueueMemberAdded {
+            queue_id: support(),
+            user_id: kari(),
+            by: admin(),
+            at: at(),
+        },
+    ] {
+        directory.apply(event);
+    }
+    assert_eq!(
+        directory.queues_of(kari()),
+        std::collections::BTreeSet::from([support()])
+    );
+    assert!(directory.queues_of(UserId(Uuid::from_u128(1))).is_empty());
+}

@@ -11,3 +11,4 @@ mod openapi;
 mod presence;
 mod routing;
 mod sessions;
+mod slow_reader;

@@ -9,6 +9,7 @@ use crate::live::LiveFeed;
 use crate::outage::Breaker;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
 use crate::sessions::Sessions;
+use crate::write_timeout::{WriteTimeoutListener, WRITE_STALL_LIMIT};
 use axum::serve::ListenerExt;
 use samtale_domain::{Actor, Chat, Directory, NoServices, Presence};
 use samtale_eventlog::{ClientKey, CommandContext, CommandError, Commands, Database, Executed};
@@ -166,8 +167,9 @@ impl Application {
         // Without TCP_NODELAY an SSE frame written while the previous one is unacknowledged
         // waits for the client's delayed ACK (up to 40 ms): under load, a twentieth of the
         // messages reached the other side 30-40 ms late.
+        let listener = WriteTimeoutListener::new(listener, WRITE_STALL_LIMIT);
         let listener = listener.tap_io(|connection| {
-            if let Err(error) = connection.set_nodelay(true) {
+            if let Err(error) = connection.get_ref().set_nodelay(true) {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });

@@ -120,14 +120,45 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
 }
 
 pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_blocking(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+fn verify_blocking(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// An Argon2 hash of a random password nobody knows, made with the same parameters as real
+/// ones: checking a login for an unknown user against it costs what a wrong password costs.
+/// Computed on first use (about as long as one login), then kept.
+static DUMMY_HASH: std::sync::LazyLock<Option<String>> = std::sync::LazyLock::new(|| {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(new_token().as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .ok()
+});
+
+/// Checks a login's password against the user's stored hash, or, when there is no user to log
+/// in (unknown, deactivated, without a password), against the dummy hash and then refuses.
+/// Either way one Argon2 verification runs, so the time a refusal takes does not tell whether
+/// the username exists.
+pub async fn verify_login(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_blocking(&password, &hash),
+        None => {
+            if let Some(dummy) = DUMMY_HASH.as_deref() {
+                verify_blocking(&password, dummy);
+            }
+            false
+        }
     })
     .await
     .unwrap_or(false)
@@ -201,5 +232,33 @@ impl FromRequestParts<AppState> for Customer {
             .map_err(|_| ApiError::Unauthorized)?;
         state.customer_tokens.remember(token_hash, chat_id);
         Ok(Customer { chat_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_dummy_hash_costs_what_a_real_one_costs() {
+        let real = hash_password("a long enough password".into())
+            .await
+            .expect("hashes");
+        let real = PasswordHash::new(&real).expect("a PHC string");
+        let dummy = DUMMY_HASH.as_deref().expect("the dummy is made");
+        let dummy = PasswordHash::new(dummy).expect("a PHC string");
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params, "same memory, passes and lanes");
+    }
+
+    #[tokio::test]
+    async fn a_login_without_a_stored_hash_is_refused() {
+        assert!(!verify_login("a long enough password".into(), None).await);
+        let hash = hash_password("a long enough password".into())
+            .await
+            .expect("hashes");
+        assert!(verify_login("a long enough password".into(), Some(hash.clone())).await);
+        assert!(!verify_login("a wrong password".into(), Some(hash)).await);
     }
 }

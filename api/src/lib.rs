@@ -18,5 +18,6 @@ pub mod replay_cli;
 pub mod routing;
 pub mod sessions;
 pub mod sse_client;
+pub mod write_timeout;
 
 pub use app::{AppState, Application};

@@ -13,3 +13,4 @@ mod retries;
 mod routing;
 mod rules;
 mod sessions;
+mod slow_reader;

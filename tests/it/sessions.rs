@@ -89,3 +89,54 @@ async fn a_revocation_committed_after_the_time_it_records_is_still_noticed() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_refused_login_does_not_say_whether_the_user_exists_or_is_active() {
+    for app in TestApp::each_backend().await {
+        let password = "a long enough password";
+        app.create_staff("aktiv", "agent", &[]).await;
+        let gone = app.create_staff("sluttet", "agent", &[]).await;
+        let deactivated = app
+            .patch(
+                &format!("/users/{}", gone.user_id),
+                &app.admin,
+                json!({"active": false}),
+            )
+            .await;
+        assert_eq!(deactivated.status(), StatusCode::OK);
+
+        let mut answers = Vec::new();
+        for (username, password) in [
+            ("finnes-ikke", password),
+            ("sluttet", password),
+            ("aktiv", "the wrong password"),
+        ] {
+            let response = app
+                .post(
+                    "/auth/login",
+                    "",
+                    json!({"username": username, "password": password}),
+                )
+                .await;
+            let status = response.status();
+            let content_type = response.headers()["content-type"].clone();
+            answers.push((
+                username,
+                status,
+                content_type,
+                response.text().await.unwrap(),
+            ));
+        }
+        let (_, status, content_type, body) = &answers[0];
+        assert_eq!(*status, StatusCode::UNAUTHORIZED, "{}", app.backend);
+        for (username, other_status, other_type, other_body) in &answers[1..] {
+            assert_eq!(
+                (other_status, other_type, other_body),
+                (status, content_type, body),
+                "{username} on {}",
+                app.backend
+            );
+        }
+        app.finish().await;
+    }
+}

@@ -15,7 +15,7 @@ use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::live::{LiveEvent, Scope, Scoper};
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use samtale_domain::{ChatEvent, DirectoryEvent, PresenceEvent};
@@ -295,9 +295,17 @@ async fn open(
         };
         stream.run(resume, live, revocations).await;
     });
-    Ok(Sse::new(ReceiverStream::new(rx))
+    let mut response = Sse::new(ReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response())
+        .into_response();
+    // When a stream ends (it fell behind, or the session was revoked) the connection must end
+    // with it: HTTP/1.1 would otherwise keep it open for another request after the last chunk,
+    // and a client that waits for the connection to close (rather than for the chunked body's
+    // end) would wait for good, missing every later event without knowing it.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Ok(response)
 }
 
 struct Stream {
@@ -318,8 +326,13 @@ struct Closed;
 
 impl Stream {
     async fn send(&self, event: Event) -> Result<(), Closed> {
-        // A full buffer means the client is not reading: waiting here would let the live
-        // channel lag, which ends the stream below. The client resumes with Last-Event-ID.
+        // A full buffer means the client reads slower than events come. Waiting here is the
+        // back-pressure that lets a resuming client take its replay at its own pace; while
+        // it waits, the live channel may lap this stream, which `run` notices on its next
+        // receive and ends the stream. A client that stops reading altogether never frees a
+        // slot, so nothing here would ever run again: its socket's write timeout
+        // (`crate::write_timeout`) closes the connection, the receiver goes with it, and this
+        // send fails. Either way the client resumes with Last-Event-ID.
         self.tx.send(Ok(event)).await.map_err(|_| Closed)
     }
 

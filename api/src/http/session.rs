@@ -1,7 +1,7 @@
 //! Logging in and out.
 
 use crate::app::AppState;
-use crate::auth::{new_token, token_hash, verify_password, Staff};
+use crate::auth::{new_token, token_hash, verify_login, Staff};
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiJson;
 use crate::rate_limit::Limit;
@@ -11,6 +11,7 @@ use axum::Json;
 use samtale_projections::read::{self, UserRow};
 use samtale_projections::timestamp;
 use serde::{Deserialize, Serialize};
+use std::future::Future;
 use std::net::SocketAddr;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -56,19 +57,17 @@ pub async fn login(
     if login.password.len() > 1000 {
         return Err(refused());
     }
-    let user = read::user_by_username(state.db.any(), &login.username.trim().to_lowercase())
-        .await?
-        .filter(|u| u.active != 0)
-        .ok_or_else(refused)?;
+    let user =
+        read::user_by_username(state.db.any(), &login.username.trim().to_lowercase()).await?;
+    // Asked even for a name that does not exist, so every refusal costs the same round trips.
     let hash: Option<String> =
         sqlx::query_scalar("SELECT password_hash FROM credentials WHERE user_id = $1")
-            .bind(user.user_id.clone())
+            .bind(user.as_ref().map(|u| u.user_id.clone()).unwrap_or_default())
             .fetch_optional(state.db.any())
             .await?;
-    let hash = hash.ok_or_else(refused)?;
-    if !verify_password(login.password, hash).await {
-        return Err(refused());
-    }
+    let user = authenticate(user, hash, login.password, verify_login)
+        .await
+        .ok_or_else(refused)?;
     let token = new_token();
     sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
         .bind(token_hash(&token))
@@ -77,6 +76,27 @@ pub async fn login(
         .execute(state.db.any())
         .await?;
     Ok(Json(LoggedIn { token, user }))
+}
+
+/// Who logs in, given what the database holds for the name: the user, if they are active,
+/// have a password, and gave it. Exactly one password check runs whatever the case (`verify`
+/// gets `None` when there is no hash to check against, and checks a dummy), so a refusal takes
+/// as long for a name that does not exist or is deactivated as for a wrong password.
+async fn authenticate<Verify, Verified>(
+    user: Option<UserRow>,
+    hash: Option<String>,
+    password: String,
+    verify: Verify,
+) -> Option<UserRow>
+where
+    Verify: FnOnce(String, Option<String>) -> Verified,
+    Verified: Future<Output = bool>,
+{
+    let user = user.filter(|u| u.active != 0);
+    let hash = hash.filter(|_| user.is_some());
+    let has_password = hash.is_some();
+    let verified = verify(password, hash).await;
+    user.filter(|_| has_password && verified)
 }
 
 /// Revokes this session's token: refused at once by this node, within a quarter of a second by
@@ -116,4 +136,75 @@ pub async fn me(State(state): State<AppState>, staff: Staff) -> Result<Json<User
         .await?
         .map(Json)
         .ok_or(ApiError::Unauthorized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const PASSWORD: &str = "the right password";
+
+    fn user(active: bool) -> UserRow {
+        UserRow {
+            user_id: "u1".into(),
+            username: "kari".into(),
+            display_name: "Kari".into(),
+            role: "agent".into(),
+            max_concurrent_chats: 3,
+            active: i64::from(active),
+        }
+    }
+
+    /// Runs `authenticate` with a verifier that counts its calls and accepts only `PASSWORD`
+    /// against the stored hash "hash"; returns whether it logged in and how many checks ran.
+    async fn attempt(user: Option<UserRow>, hash: Option<&str>, password: &str) -> (bool, usize) {
+        let checks = AtomicUsize::new(0);
+        let verify = |given: String, hash: Option<String>| {
+            checks.fetch_add(1, Ordering::SeqCst);
+            async move { hash.as_deref() == Some("hash") && given == PASSWORD }
+        };
+        let logged_in = authenticate(user, hash.map(str::to_string), password.into(), verify)
+            .await
+            .is_some();
+        (logged_in, checks.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn every_refusal_costs_exactly_one_password_check() {
+        let cases = [
+            ("unknown user", attempt(None, None, PASSWORD).await),
+            (
+                "deactivated user",
+                attempt(Some(user(false)), Some("hash"), PASSWORD).await,
+            ),
+            (
+                "user without a password",
+                attempt(Some(user(true)), None, PASSWORD).await,
+            ),
+            (
+                "wrong password",
+                attempt(Some(user(true)), Some("hash"), "a wrong one").await,
+            ),
+        ];
+        for (case, outcome) in cases {
+            assert_eq!(outcome, (false, 1), "{case}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_right_password_of_an_active_user_logs_in_after_one_check() {
+        assert_eq!(
+            attempt(Some(user(true)), Some("hash"), PASSWORD).await,
+            (true, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deactivated_user_is_refused_even_with_the_right_password() {
+        assert_eq!(
+            attempt(Some(user(false)), Some("hash"), PASSWORD).await,
+            (false, 1)
+        );
+    }
 }

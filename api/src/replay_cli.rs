@@ -65,6 +65,9 @@ fn describe(event: &ChatEvent) -> String {
         ChatEvent::MessagesRead {
             agent_id, up_to, ..
         } => format!("{agent_id} read up to message {up_to}"),
+        ChatEvent::CustomerNotified { number, notice, .. } => {
+            format!("[{number}] the customer was told: {}", notice.code())
+        }
         ChatEvent::ChatTransferred {
             from_queue,
             to_queue,

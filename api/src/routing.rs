@@ -18,9 +18,9 @@
 use crate::app::{command_context, keyed_context, AppState};
 use crate::extract::RequestMeta;
 use crate::live::LiveBatch;
-use samtale_domain::chat::Assignment;
+use samtale_domain::chat::{Assignment, Notice};
 use samtale_domain::directory::DIRECTORY_ID;
-use samtale_domain::{Actor, ChatCommand, ChatEvent, Directory, UserId};
+use samtale_domain::{Actor, ChatCommand, Directory, UserId};
 use samtale_eventlog::CommandError;
 use samtale_projections::{read, DomainEvent};
 use sqlx::{Connection, PgConnection};
@@ -93,12 +93,7 @@ async fn news_for_routing(news: &mut broadcast::Receiver<Arc<LiveBatch>>) {
         match news.recv().await {
             Ok(batch) => {
                 let routing_news = batch.events.iter().any(|e| {
-                    !matches!(
-                        e.event.event,
-                        DomainEvent::Chat(
-                            ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. }
-                        )
-                    )
+                    !matches!(&e.event.event, DomainEvent::Chat(chat) if chat.is_conversation())
                 });
                 if routing_news {
                     return;
@@ -216,10 +211,6 @@ async fn assign(
     }
 }
 
-/// What a customer reads when their queue has had no agent for the configured time.
-pub const NO_AGENT_NOTICE: &str = "Ingen agenter er pålogget akkurat nå. Vi svarer så snart noen er ledige. \
-                                   / No agents are available right now; we will answer as soon as someone is.";
-
 /// Customers waiting in a queue with nobody logged in get a system message once the queue's
 /// delay has passed, and move to its overflow queue if it has one. Command ids are derived from
 /// the chat and queue, so each happens once per chat and queue however often this runs.
@@ -237,11 +228,9 @@ pub async fn attend_unattended(state: &AppState) -> anyhow::Result<()> {
             idempotency_key: None,
         };
         let key = format!("no-agent-notice:{}:{}", chat.chat_id, chat.queue_id);
-        let notice = ChatCommand::SendMessage {
+        let notice = ChatCommand::Notify {
             message_id: samtale_domain::MessageId(uuid::Uuid::now_v7()),
-            text: samtale_domain::text::MessageText::parse(NO_AGENT_NOTICE)?,
-            client_message_id: None,
-            by: Actor::System,
+            notice: Notice::NoAgentsAvailable,
             at: now,
         };
         let context = keyed_context(&Actor::System, &meta, "no_agent_notice", key);

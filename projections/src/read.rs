@@ -324,24 +324,54 @@ pub struct MessageRow {
     pub number: i64,
     pub author_kind: String,
     pub author_id: Option<String>,
+    /// Empty for a notice.
     pub text: String,
+    /// A notice from the service to the customer (`no_agents_available`): clients word it in
+    /// their reader's language.
+    pub notice: Option<String>,
     pub client_message_id: Option<String>,
     pub sent_at: String,
 }
 
 impl MessageRow {
-    /// The row a `MessageSent` event becomes; `None` for any other event.
+    /// The transcript line a `MessageSent` or `CustomerNotified` event becomes; `None` for any
+    /// other event.
     pub fn from_event(event: &ChatEvent) -> Option<MessageRow> {
-        let ChatEvent::MessageSent {
-            message_id,
-            number,
-            author,
-            text,
-            client_message_id,
-            at,
-        } = event
-        else {
-            return None;
+        let (message_id, number, author, text, client_message_id, at) = match event {
+            ChatEvent::MessageSent {
+                message_id,
+                number,
+                author,
+                text,
+                client_message_id,
+                at,
+            } => (
+                message_id,
+                number,
+                author,
+                text.as_str(),
+                client_message_id,
+                at,
+            ),
+            ChatEvent::CustomerNotified {
+                message_id,
+                number,
+                notice,
+                at,
+                ..
+            } => {
+                return Some(MessageRow {
+                    message_id: message_id.to_string(),
+                    number: i64::try_from(*number).unwrap_or(i64::MAX),
+                    author_kind: "system".into(),
+                    author_id: None,
+                    text: String::new(),
+                    notice: Some(notice.code().into()),
+                    client_message_id: None,
+                    sent_at: timestamp(*at),
+                })
+            }
+            _ => return None,
         };
         let (author_kind, author_id) = match author {
             Author::Customer => ("customer", None),
@@ -353,7 +383,8 @@ impl MessageRow {
             number: i64::try_from(*number).unwrap_or(i64::MAX),
             author_kind: author_kind.to_string(),
             author_id,
-            text: text.as_str().to_string(),
+            text: text.to_string(),
+            notice: None,
             client_message_id: client_message_id.clone(),
             sent_at: timestamp(*at),
         })
@@ -361,7 +392,7 @@ impl MessageRow {
 }
 
 const MESSAGE_COLUMNS: &str =
-    "message_id, number, author_kind, author_id, text, client_message_id, sent_at";
+    "message_id, number, author_kind, author_id, text, notice, client_message_id, sent_at";
 
 pub async fn transcript(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<MessageRow>> {
     sqlx::query_as(&format!(

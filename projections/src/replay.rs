@@ -17,6 +17,8 @@ pub struct ReplayedMessage {
     pub author_kind: String,
     pub author_id: Option<String>,
     pub text: String,
+    /// A notice from the service (`no_agents_available`), worded by the client.
+    pub notice: Option<String>,
     pub sent_at: DateTime<Utc>,
 }
 
@@ -103,9 +105,20 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
                 author_kind: author_kind.into(),
                 author_id,
                 text: text.as_str().to_string(),
+                notice: None,
                 sent_at: at,
             });
         }
+        ChatEvent::CustomerNotified {
+            number, notice, at, ..
+        } => chat.transcript.push(ReplayedMessage {
+            number,
+            author_kind: "system".into(),
+            author_id: None,
+            text: String::new(),
+            notice: Some(notice.code().into()),
+            sent_at: at,
+        }),
         ChatEvent::MessagesRead { .. } => {}
         ChatEvent::ChatTransferred {
             to_queue,

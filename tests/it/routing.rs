@@ -393,6 +393,10 @@ async fn a_customer_waiting_with_no_agent_logged_in_is_told_and_overflows() {
         let transcript = view["transcript"].as_array().unwrap();
         assert_eq!(transcript.len(), 1, "told once");
         assert_eq!(transcript[0]["author_kind"], "system");
+        assert_eq!(
+            transcript[0]["notice"], "no_agents_available",
+            "what happened, for the widget to word"
+        );
         // Ola, logged in to the overflow queue, gets it.
         app.post_ok(
             "/me/presence",

@@ -79,10 +79,7 @@ impl Audience {
                 // An agent follows the conversations they handle and their queues' waiting
                 // chats, not every colleague's exchange: in a queue of fifty agents that would
                 // be fifty frames per message, forty-nine of them ignored.
-                let conversation = matches!(
-                    event,
-                    ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. }
-                );
+                let conversation = event.is_conversation();
                 let someone_elses =
                     queues.is_some() && conversation && !live.scope.agents.is_empty();
                 mine || (in_my_queues && !someone_elses)
@@ -463,8 +460,7 @@ impl Stream {
         // read per message on every customer's stream.
         let moves = matches!(
             &live.event.event,
-            DomainEvent::Chat(event)
-                if !matches!(event, ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. })
+            DomainEvent::Chat(event) if !event.is_conversation()
         );
         moves && (mine || in_my_queue)
     }

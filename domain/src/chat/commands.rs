@@ -1,4 +1,4 @@
-use super::events::Assignment;
+use super::events::{Assignment, Notice};
 use crate::actor::Actor;
 use crate::form::FormField;
 use crate::ids::{CategoryId, MessageId, QueueId, UserId};
@@ -51,6 +51,12 @@ pub enum ChatCommand {
     },
     End {
         by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The service tells the waiting customer something (see [`Notice`]).
+    Notify {
+        message_id: MessageId,
+        notice: Notice,
         at: DateTime<Utc>,
     },
     /// The customer closed the chat client.

@@ -16,6 +16,24 @@ pub enum Assignment {
     Routing,
 }
 
+/// Something the service tells the customer. Stored as what happened, never as wording:
+/// the widget and the console say it in their reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// The chat has waited the queue's configured time with no agent logged in to the queue.
+    NoAgentsAvailable,
+}
+
+impl Notice {
+    /// The stable code clients translate.
+    pub fn code(self) -> &'static str {
+        match self {
+            Notice::NoAgentsAvailable => "no_agents_available",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Author {
@@ -55,6 +73,15 @@ pub enum ChatEvent {
         up_to: u64,
         at: DateTime<Utc>,
     },
+    /// The service told the customer something; it takes its place in the transcript.
+    CustomerNotified {
+        message_id: MessageId,
+        /// Numbered with the messages: a notice is a line of the transcript.
+        number: u64,
+        notice: Notice,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     ChatTransferred {
         from_queue: QueueId,
         from_category: Option<CategoryId>,
@@ -86,10 +113,22 @@ impl ChatEvent {
             | ChatEvent::ChatAssigned { at, .. }
             | ChatEvent::MessageSent { at, .. }
             | ChatEvent::MessagesRead { at, .. }
+            | ChatEvent::CustomerNotified { at, .. }
             | ChatEvent::ChatTransferred { at, .. }
             | ChatEvent::ChatEnded { at, .. }
             | ChatEvent::CustomerClosedClient { at, .. } => *at,
         }
+    }
+
+    /// A line of the conversation or a read marker: it changes no chat's status, queue or
+    /// agent, so it moves nobody in a queue and gives the dispatcher nothing to do.
+    pub fn is_conversation(&self) -> bool {
+        matches!(
+            self,
+            ChatEvent::MessageSent { .. }
+                | ChatEvent::MessagesRead { .. }
+                | ChatEvent::CustomerNotified { .. }
+        )
     }
 }
 
@@ -100,6 +139,7 @@ impl DomainEvent for ChatEvent {
             ChatEvent::ChatAssigned { .. } => "ChatAssigned",
             ChatEvent::MessageSent { .. } => "MessageSent",
             ChatEvent::MessagesRead { .. } => "MessagesRead",
+            ChatEvent::CustomerNotified { .. } => "CustomerNotified",
             ChatEvent::ChatTransferred { .. } => "ChatTransferred",
             ChatEvent::ChatEnded { .. } => "ChatEnded",
             ChatEvent::CustomerClosedClient { .. } => "CustomerClosedClient",

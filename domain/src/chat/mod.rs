@@ -13,7 +13,7 @@ mod tests;
 
 pub use commands::ChatCommand;
 pub use error::ChatError;
-pub use events::{Assignment, Author, ChatEvent};
+pub use events::{Assignment, Author, ChatEvent, Notice};
 
 use crate::actor::Actor;
 use crate::form::validate_answers;
@@ -166,6 +166,20 @@ impl Chat {
                     at,
                 }])
             }
+            ChatCommand::Notify {
+                message_id,
+                notice,
+                at,
+            } => {
+                self.require_open()?;
+                Ok(vec![ChatEvent::CustomerNotified {
+                    message_id,
+                    number: self.messages + 1,
+                    notice,
+                    by: Actor::System,
+                    at,
+                }])
+            }
             ChatCommand::MarkRead { up_to, by, at } => {
                 if self.status == ChatStatus::New {
                     return Err(ChatError::NotFound);
@@ -272,7 +286,9 @@ impl Aggregate for Chat {
                 // A new agent has read nothing yet; unread counts start from here.
                 self.read_up_to = 0;
             }
-            ChatEvent::MessageSent { number, .. } => self.messages = number,
+            ChatEvent::MessageSent { number, .. } | ChatEvent::CustomerNotified { number, .. } => {
+                self.messages = number
+            }
             ChatEvent::MessagesRead { up_to, .. } => self.read_up_to = up_to,
             ChatEvent::ChatTransferred {
                 to_queue,

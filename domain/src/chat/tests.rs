@@ -546,3 +546,33 @@ fn closing_an_already_closed_client_records_nothing() {
         .when(ChatCommand::CloseClient { at: at(7) })
         .then_expect_events(vec![]);
 }
+
+#[test]
+fn a_notice_to_the_customer_is_numbered_with_the_messages() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), customer_message(1)])
+        .when(ChatCommand::Notify {
+            message_id: MessageId(id(1002)),
+            notice: Notice::NoAgentsAvailable,
+            at: at(3),
+        })
+        .then_expect_events(vec![ChatEvent::CustomerNotified {
+            message_id: MessageId(id(1002)),
+            number: 2,
+            notice: Notice::NoAgentsAvailable,
+            by: Actor::System,
+            at: at(3),
+        }]);
+}
+
+#[test]
+fn an_ended_chat_is_told_nothing() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended()])
+        .when(ChatCommand::Notify {
+            message_id: MessageId(id(1002)),
+            notice: Notice::NoAgentsAvailable,
+            at: at(6),
+        })
+        .then_expect_error(ChatError::Closed);
+}

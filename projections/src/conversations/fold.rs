@@ -90,8 +90,8 @@ impl Batch {
         events: &[SamtaleEvent],
     ) -> Result<Self, sqlx::Error> {
         let mut batch = Batch::default();
-        // Messages touch no row: only the other chat events need their chat read.
-        let chats = chats_started_before(events, |c| !matches!(c, ChatEvent::MessageSent { .. }));
+        // Lines of the transcript touch no row: only the other chat events need their chat read.
+        let chats = chats_started_before(events, |c| MessageRow::from_event(c).is_none());
         let sessions: BTreeSet<&str> = events
             .iter()
             .filter(|e| {
@@ -164,7 +164,9 @@ impl Batch {
 
     fn apply(&mut self, event: &SamtaleEvent) {
         match &event.event {
-            DomainEvent::Chat(ChatEvent::MessageSent { .. }) => {
+            DomainEvent::Chat(
+                ChatEvent::MessageSent { .. } | ChatEvent::CustomerNotified { .. },
+            ) => {
                 if let Some(row) = message_row(event) {
                     self.messages.push(row);
                 }
@@ -231,7 +233,9 @@ impl Batch {
             return;
         };
         match event {
-            ChatEvent::ChatRequested { .. } | ChatEvent::MessageSent { .. } => return,
+            ChatEvent::ChatRequested { .. }
+            | ChatEvent::MessageSent { .. }
+            | ChatEvent::CustomerNotified { .. } => return,
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 chat.status = "assigned".into();
                 chat.agent_id = Some(agent_id.to_string());
@@ -354,6 +358,7 @@ impl Batch {
                 "author_kind",
                 "author_id",
                 "text",
+                "notice",
                 "client_message_id",
                 "sent_at",
                 "position",
@@ -413,7 +418,7 @@ impl Batch {
     }
 }
 
-/// The `messages` row of a `MessageSent`.
+/// The `messages` row of a line of the transcript.
 fn message_row(event: &SamtaleEvent) -> Option<Vec<Cell>> {
     let DomainEvent::Chat(chat_event) = &event.event else {
         return None;
@@ -426,6 +431,7 @@ fn message_row(event: &SamtaleEvent) -> Option<Vec<Cell>> {
         row.author_kind.into(),
         row.author_id.into(),
         row.text.into(),
+        row.notice.into(),
         row.client_message_id.into(),
         row.sent_at.into(),
         event.position.position.into(),

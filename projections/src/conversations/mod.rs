@@ -32,7 +32,7 @@ const TABLES: &[Table] = &[
     Table {
         name: "messages",
         columns: "chat_id text NOT NULL, number bigint NOT NULL, message_id text NOT NULL UNIQUE,
-                  author_kind text NOT NULL, author_id text, text text NOT NULL,
+                  author_kind text NOT NULL, author_id text, text text NOT NULL, notice text,
                   client_message_id text, sent_at text NOT NULL, position bigint NOT NULL,
                   PRIMARY KEY (chat_id, number)",
         indexes: &[],
@@ -59,7 +59,8 @@ impl Projection for Conversations {
 
     fn version(&self) -> i64 {
         // 3: messages lost their index by client message id, which nothing reads any more.
-        3
+        // 4: notices to the customer are lines of the transcript, stored as codes.
+        4
     }
 
     fn tables(&self) -> &'static [Table] {

@@ -126,14 +126,6 @@ struct Batch {
     changed_sessions: BTreeSet<String>,
 }
 
-/// A message or a read marker: the events that leave a chat's place and state alone.
-fn is_conversation(event: &ChatEvent) -> bool {
-    matches!(
-        event,
-        ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. }
-    )
-}
-
 fn parse(at: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(at)
         .ok()
@@ -155,7 +147,7 @@ impl Batch {
         t: &Tables,
         events: &[SamtaleEvent],
     ) -> Result<Self, sqlx::Error> {
-        let keys: Vec<Cell> = chats_started_before(events, |e| !is_conversation(e))
+        let keys: Vec<Cell> = chats_started_before(events, |e| !e.is_conversation())
             .iter()
             .map(|id| id.to_string().into())
             .collect();
@@ -276,7 +268,9 @@ impl Batch {
                 queued_at,
                 *at,
             ),
-            ChatEvent::MessageSent { .. } | ChatEvent::MessagesRead { .. } => return,
+            ChatEvent::MessageSent { .. }
+            | ChatEvent::MessagesRead { .. }
+            | ChatEvent::CustomerNotified { .. } => return,
         };
         self.states.push(vec![
             event.aggregate_id.clone().into(),
@@ -438,7 +432,9 @@ impl Batch {
             return;
         };
         match event {
-            ChatEvent::ChatRequested { .. } | ChatEvent::MessagesRead { .. } => return,
+            ChatEvent::ChatRequested { .. }
+            | ChatEvent::MessagesRead { .. }
+            | ChatEvent::CustomerNotified { .. } => return,
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 if chat.first_assigned_at.is_none() {
                     let wait_ms = millis_between(&chat.requested_at, *at).unwrap_or_default();

@@ -9,5 +9,6 @@ mod live;
 mod load;
 mod openapi;
 mod presence;
+mod requests;
 mod routing;
 mod sessions;

@@ -19,6 +19,7 @@ pub struct TestApp {
     pub admin: String,
     pub app: Application,
     database: TestDatabase,
+    config: ServeConfig,
 }
 
 /// A configured centre: two queues, a category in each, a required e-mail field, two agents
@@ -41,9 +42,14 @@ pub struct Staff {
 impl TestApp {
     /// One running app per backend available (SQLite always; PostgreSQL when configured).
     pub async fn each_backend() -> Vec<TestApp> {
+        Self::each_backend_with(|_| {}).await
+    }
+
+    /// As `each_backend`, with settings changed by `configure` (on every node started).
+    pub async fn each_backend_with(configure: impl Fn(&mut ServeConfig)) -> Vec<TestApp> {
         let mut apps = Vec::new();
         for database in test_databases().await {
-            apps.push(Self::start(database).await);
+            apps.push(Self::start_with(database, &configure).await);
         }
         apps
     }
@@ -55,7 +61,14 @@ impl TestApp {
     }
 
     pub async fn start(database: TestDatabase) -> TestApp {
-        let config = ServeConfig {
+        Self::start_with(database, |_| {}).await
+    }
+
+    pub async fn start_with(
+        database: TestDatabase,
+        configure: impl Fn(&mut ServeConfig),
+    ) -> TestApp {
+        let mut config = ServeConfig {
             database: DatabaseConfig {
                 database_url: database.url.clone(),
             },
@@ -64,7 +77,9 @@ impl TestApp {
             demo: false,
             widget_origins: vec!["https://shop.example".into()],
             rate_limits: Default::default(),
+            sessions: Default::default(),
         };
+        configure(&mut config);
         let app = Application::build(&config).await.expect("the app starts");
         let base = format!("http://{}/api/v1", app.address);
         let client = Client::new();
@@ -75,6 +90,7 @@ impl TestApp {
             admin: String::new(),
             app,
             database,
+            config,
         };
         test_app.admin = test_app.login("admin", ADMIN_PASSWORD).await;
         test_app
@@ -83,14 +99,8 @@ impl TestApp {
     /// Another node on the same database, as a second `samtale serve` would be; its API base.
     pub async fn second_node(&self) -> (Application, String) {
         let config = ServeConfig {
-            database: DatabaseConfig {
-                database_url: self.database.url.clone(),
-            },
-            listen: "127.0.0.1:0".into(),
-            admin_password: Some(ADMIN_PASSWORD.into()),
-            demo: false,
             widget_origins: vec![],
-            rate_limits: Default::default(),
+            ..self.config.clone()
         };
         let node = Application::build(&config)
             .await

@@ -1,7 +1,7 @@
 //! The application: its shared state, and building it from configuration.
 
 use crate::auth::CustomerTokens;
-use crate::config::ServeConfig;
+use crate::config::{ServeConfig, SessionConfig};
 use crate::error::ApiError;
 use crate::extract::RequestMeta;
 use crate::http;
@@ -39,6 +39,8 @@ pub struct Services {
     pub breaker: Arc<Breaker>,
     pub customer_tokens: CustomerTokens,
     pub sessions: Arc<Sessions>,
+    /// How long a customer's token outlives the end of their chat.
+    pub customer_token_retention: Duration,
 }
 
 #[derive(Clone)]
@@ -57,6 +59,7 @@ impl AppState {
         database_url: &str,
         widget_origins: Vec<String>,
         limits: RateLimitConfig,
+        session_config: &SessionConfig,
     ) -> anyhow::Result<Self> {
         let db = Database::connect(database_url).await?;
         let projections = Arc::new(Projections::standard(db.clone()));
@@ -75,7 +78,14 @@ impl AppState {
             limits: RateLimits::new(limits),
             breaker: Arc::default(),
             customer_tokens: CustomerTokens::new(AGGREGATE_CACHE),
-            sessions: Sessions::start(db.any().clone(), STAFF_SESSIONS),
+            sessions: Sessions::start(
+                db.any().clone(),
+                STAFF_SESSIONS,
+                Duration::from_secs(session_config.idle_seconds),
+            ),
+            customer_token_retention: Duration::from_secs(
+                session_config.customer_token_retention_seconds,
+            ),
             db,
         })))
     }
@@ -148,6 +158,7 @@ pub struct Application {
     pub state: AppState,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     dispatcher: tokio::task::JoinHandle<()>,
+    pruner: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -156,6 +167,7 @@ impl Application {
             &config.database.database_url,
             config.widget_origins.clone(),
             config.rate_limits.clone(),
+            &config.sessions,
         )
         .await?;
         crate::bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
@@ -183,11 +195,13 @@ impl Application {
             .await
         });
         let dispatcher = crate::routing::spawn(state.clone());
+        let pruner = crate::retention::spawn(state.clone());
         Ok(Self {
             address,
             state,
             server,
             dispatcher,
+            pruner,
         })
     }
 
@@ -196,6 +210,7 @@ impl Application {
     pub fn stop(&self) {
         self.server.abort();
         self.dispatcher.abort();
+        self.pruner.abort();
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

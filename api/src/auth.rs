@@ -3,21 +3,24 @@
 //! Passwords are hashed with Argon2id at OWASP's recommended parameters (19 MiB, 2 passes,
 //! 1 lane: the `argon2` crate's defaults). Tokens are 256 random bits; only their SHA-256 is
 //! stored, so a leaked database holds no usable token. Staff sessions are remembered by each
-//! node until revoked (`crate::sessions`); a customer's token, bound to its chat for good, is
-//! remembered once found.
+//! node until revoked or idle (`crate::sessions`); a customer's token, bound to its chat for
+//! good, is remembered for a minute once found.
 
 use crate::app::AppState;
 use crate::error::ApiError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
 use lru::LruCache;
 use rand::RngCore;
 use samtale_domain::{Actor, ChatId, Role, UserId};
 use sha2::{Digest, Sha256};
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// A logged-in staff member.
 #[derive(Debug, Clone)]
@@ -67,9 +70,14 @@ pub struct Customer {
 }
 
 /// Customer tokens already seen, by hash. A customer token is bound to its chat for good (it is
-/// never revoked or moved), so once found it need not be looked up again: that spares a read
-/// on every customer request. Only tokens that exist are remembered, so guessing cannot fill it.
-pub struct CustomerTokens(Mutex<LruCache<String, ChatId>>);
+/// never moved), so once found it need not be looked up on every request: that spares a read
+/// on every customer request. It is read again after `CUSTOMER_RECHECK`, because tokens of
+/// chats long over are deleted (`crate::retention`), by whichever node. Only tokens that exist
+/// are remembered, so guessing cannot fill it.
+pub struct CustomerTokens(Mutex<LruCache<String, (ChatId, Instant)>>);
+
+/// How long a node trusts a customer token it has found without reading it again.
+const CUSTOMER_RECHECK: Duration = Duration::from_secs(60);
 
 impl CustomerTokens {
     pub fn new(capacity: usize) -> Self {
@@ -78,12 +86,29 @@ impl CustomerTokens {
     }
 
     fn get(&self, token_hash: &str) -> Option<ChatId> {
-        self.0.lock().ok()?.get(token_hash).copied()
+        let mut tokens = self.0.lock().ok()?;
+        match tokens.get(token_hash) {
+            Some((chat_id, found)) if found.elapsed() < CUSTOMER_RECHECK => Some(*chat_id),
+            Some(_) => {
+                tokens.pop(token_hash);
+                None
+            }
+            None => None,
+        }
     }
 
     fn remember(&self, token_hash: String, chat_id: ChatId) {
         if let Ok(mut tokens) = self.0.lock() {
-            tokens.put(token_hash, chat_id);
+            tokens.put(token_hash, (chat_id, Instant::now()));
+        }
+    }
+
+    /// Forgets deleted tokens, so this node refuses them at once.
+    pub fn forget(&self, hashes: &[String]) {
+        if let Ok(mut tokens) = self.0.lock() {
+            for hash in hashes {
+                tokens.pop(hash);
+            }
         }
     }
 }
@@ -176,8 +201,27 @@ pub fn check_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The bearer token of a request: the `Authorization` header, or `?access_token=` for
-/// browsers' EventSource, which cannot set headers.
+/// A token from `?access_token=`, taken only on the routes that `accept_query_token` guards.
+#[derive(Clone)]
+struct QueryToken(String);
+
+/// Lets a route take its bearer token from `?access_token=`, for browsers' EventSource, which
+/// cannot set headers. Only the two SSE streams do: a token in a URL ends up in proxies' and
+/// browsers' histories, so nowhere else accepts one (and the request log redacts it).
+pub async fn accept_query_token(mut request: Request, next: Next) -> Response {
+    let token = request.uri().query().and_then(|query| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == "access_token")
+            .map(|(_, token)| token.into_owned())
+    });
+    if let Some(token) = token {
+        request.extensions_mut().insert(QueryToken(token));
+    }
+    next.run(request).await
+}
+
+/// The bearer token of a request: the `Authorization` header, or `?access_token=` where the
+/// route accepts it.
 fn bearer(parts: &Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
         return value
@@ -186,11 +230,10 @@ fn bearer(parts: &Parts) -> Option<String> {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_string());
     }
-    parts.uri.query().and_then(|query| {
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("access_token=").map(|t| t.to_string()))
-    })
+    parts
+        .extensions
+        .get::<QueryToken>()
+        .map(|QueryToken(token)| token.clone())
 }
 
 impl FromRequestParts<AppState> for Staff {

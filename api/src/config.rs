@@ -38,6 +38,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub rate_limits: crate::rate_limit::RateLimitConfig,
 
+    #[command(flatten)]
+    pub sessions: SessionConfig,
+
     /// Origins allowed to call the customer API from a company's own site (comma-separated).
     #[arg(
         long = "widget-origins",
@@ -45,4 +48,34 @@ pub struct ServeConfig {
         value_delimiter = ','
     )]
     pub widget_origins: Vec<String>,
+}
+
+/// How long credentials live: staff sessions while in use, customer tokens after their chat.
+#[derive(Debug, Clone, Args)]
+pub struct SessionConfig {
+    /// Seconds a staff session may go unused before it is refused (default 12 hours).
+    #[arg(
+        long = "session-idle-seconds",
+        env = "SAMTALE_SESSION_IDLE_SECONDS",
+        default_value_t = 12 * 3600
+    )]
+    pub idle_seconds: u64,
+
+    /// Seconds a customer's token keeps working after their chat ended or was abandoned, so
+    /// the widget can still show the transcript (default 24 hours); then it is deleted.
+    #[arg(
+        long = "customer-token-retention-seconds",
+        env = "SAMTALE_CUSTOMER_TOKEN_RETENTION_SECONDS",
+        default_value_t = 24 * 3600
+    )]
+    pub customer_token_retention_seconds: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_seconds: 12 * 3600,
+            customer_token_retention_seconds: 24 * 3600,
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! facts every command records (request id, time, idempotency key).
 
 use crate::error::ApiError;
+use crate::http::request_log::RequestId;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -48,6 +49,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 /// Facts about the request that commands record in the log's metadata.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
+    /// The client's `x-request-id` if at most 128 characters, else a UUID v7: the id of the
+    /// request's span and of its response's `x-request-id`.
     pub request_id: String,
     pub at: DateTime<Utc>,
     /// The client's `Idempotency-Key`, if it sent one: a retry with the same key is a no-op.
@@ -66,9 +69,12 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
-        let request_id = header("x-request-id")
-            .filter(|v| v.len() <= 128)
-            .map(str::to_string)
+        // Decided once per request, before the span opened (`request_log`); the fallback
+        // serves a router built without that layer.
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|RequestId(id)| id.clone())
             .unwrap_or_else(|| Uuid::now_v7().to_string());
         let idempotency_key = match header("idempotency-key") {
             Some(key) if key.len() > 200 => {

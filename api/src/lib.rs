@@ -15,6 +15,7 @@ pub mod load;
 pub mod outage;
 pub mod rate_limit;
 pub mod replay_cli;
+pub mod retention;
 pub mod routing;
 pub mod sessions;
 pub mod sse_client;

@@ -9,9 +9,15 @@
 //! `REVOCATION_POLL`, the sessions revoked in the last `LOOKBACK` by its own clock: the window
 //! overlaps so that a revocation committed a little after the time it records (or stamped by a
 //! node whose clock runs a little behind) is still seen. A remembered session is checked
-//! again after `RECHECK` regardless, so nothing the watcher could miss outlives that.
+//! again after `TOUCH_EVERY` regardless, so nothing the watcher could miss outlives that.
 //!
 //! The same watch tells this node's open SSE streams which tokens were revoked.
+//!
+//! A session unused for the configured idle time is refused. Each node records a session's use
+//! in `last_seen_at` when it checks the session (at most once per `TOUCH_EVERY`, so a busy agent
+//! costs one write a minute, not one per request) and trusts what it remembers only that long;
+//! so a session another node kept alive is honoured here, and one idle everywhere is refused
+//! everywhere. The recorded use lags the real one by at most two `TOUCH_EVERY`.
 
 use crate::auth::Staff;
 use chrono::{DateTime, Utc};
@@ -30,11 +36,16 @@ use tokio::sync::broadcast;
 const REVOCATION_POLL: Duration = Duration::from_millis(250);
 /// How far back each read looks, by this node's clock.
 const LOOKBACK: Duration = Duration::from_secs(10);
-/// How long a session is trusted without reading it again.
-const RECHECK: Duration = Duration::from_secs(60);
+/// How long a session is trusted without reading it again, and how often its use is written.
+/// A short idle time (as in tests) shortens it to a quarter of that time.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Sessions {
     db: AnyPool,
+    /// Unused this long, a session is refused.
+    idle: Duration,
+    /// How long a checked session is honoured without reading it again (`TOUCH_EVERY` or less).
+    recheck: Duration,
     known: Mutex<LruCache<String, (Staff, Instant)>>,
     /// Counts revocations acted on: a session read while one happened is not remembered, as
     /// the read may have come just before the revocation and the forgetting just after.
@@ -43,12 +54,15 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Remembers up to `capacity` sessions and starts watching for revocations.
-    pub fn start(db: AnyPool, capacity: usize) -> Arc<Self> {
+    /// Remembers up to `capacity` sessions, refuses those unused for `idle`, and starts
+    /// watching for revocations.
+    pub fn start(db: AnyPool, capacity: usize, idle: Duration) -> Arc<Self> {
         let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         let (revoked, _) = broadcast::channel(1024);
         let sessions = Arc::new(Self {
             db,
+            idle,
+            recheck: TOUCH_EVERY.min(idle / 4),
             known: Mutex::new(LruCache::new(capacity)),
             revocations_seen: AtomicU64::new(0),
             revoked,
@@ -57,43 +71,83 @@ impl Sessions {
         sessions
     }
 
-    /// The staff member whose live session `token_hash` is, if any.
+    /// The staff member whose live session `token_hash` is, if any; records its use.
     pub async fn staff(&self, token_hash: &str) -> Result<Option<Staff>, sqlx::Error> {
         if let Some(staff) = self.remembered(token_hash) {
             return Ok(Some(staff));
         }
+        let now = Utc::now();
         let revocations_before = self.revocations_seen.load(Ordering::SeqCst);
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT u.user_id, u.role FROM sessions s JOIN users u ON u.user_id = s.user_id
-              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = 1",
+        // `last_seen_at` is null only for a session created by a node older than the column.
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT u.user_id, u.role, COALESCE(s.last_seen_at, s.created_at)
+               FROM sessions s JOIN users u ON u.user_id = s.user_id
+              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = 1
+                AND COALESCE(s.last_seen_at, s.created_at) >= $2",
         )
         .bind(token_hash)
+        .bind(timestamp(now - chrono_duration(self.idle)))
         .fetch_optional(&self.db)
         .await?;
-        let staff = row.and_then(|(user_id, role)| {
+        let Some((user_id, role, last_seen)) = row else {
+            return Ok(None);
+        };
+        let staff = (|| {
             Some(Staff {
                 user_id: user_id.parse().ok()?,
                 role: serde_json::from_value::<Role>(serde_json::Value::String(role)).ok()?,
                 token_hash: token_hash.to_string(),
             })
-        });
-        if let (Some(staff), Ok(mut known)) = (&staff, self.known.lock()) {
+        })();
+        let Some(staff) = staff else {
+            return Ok(None);
+        };
+        let stale = DateTime::parse_from_rfc3339(&last_seen)
+            .map(|seen| now - seen.with_timezone(&Utc) >= chrono_duration(self.recheck))
+            .unwrap_or(true);
+        if stale {
+            // Never moves the time back: another node with a slower clock may have written.
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = $2
+                  WHERE token_hash = $1 AND (last_seen_at IS NULL OR last_seen_at < $2)",
+            )
+            .bind(token_hash)
+            .bind(timestamp(now))
+            .execute(&self.db)
+            .await?;
+        }
+        if let Ok(mut known) = self.known.lock() {
             if self.revocations_seen.load(Ordering::SeqCst) == revocations_before {
                 known.put(token_hash.to_string(), (staff.clone(), Instant::now()));
             }
         }
-        Ok(staff)
+        Ok(Some(staff))
     }
 
     fn remembered(&self, token_hash: &str) -> Option<Staff> {
         let mut known = self.known.lock().ok()?;
         match known.get(token_hash) {
-            Some((staff, checked)) if checked.elapsed() < RECHECK => Some(staff.clone()),
+            Some((staff, checked)) if checked.elapsed() < self.recheck => Some(staff.clone()),
             Some(_) => {
                 known.pop(token_hash);
                 None
             }
             None => None,
+        }
+    }
+
+    /// How long a session may go unused.
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+
+    /// Forgets sessions deleted from the table (`crate::retention`), so this node refuses them
+    /// at once; other nodes read them again within `TOUCH_EVERY`.
+    pub fn forget_pruned(&self, hashes: &[String]) {
+        if let Ok(mut known) = self.known.lock() {
+            for hash in hashes {
+                known.pop(hash);
+            }
         }
     }
 
@@ -140,6 +194,10 @@ impl Sessions {
     pub fn revocations(&self) -> broadcast::Receiver<String> {
         self.revoked.subscribe()
     }
+}
+
+fn chrono_duration(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
 /// Reads the sessions revoked lately, on whichever node, and forgets each once.

@@ -9,6 +9,7 @@ mod live;
 mod load;
 mod openapi;
 mod presence;
+mod requests;
 mod retries;
 mod routing;
 mod rules;

@@ -1,7 +1,7 @@
 //! Staff sessions are remembered by each node, and forgotten wherever they are revoked.
 
 use reqwest::StatusCode;
-use samtale_tests::TestApp;
+use samtale_tests::{TestApp, ADMIN_PASSWORD};
 use serde_json::json;
 use std::time::Duration;
 
@@ -9,18 +9,22 @@ use std::time::Duration;
 /// only the revocation watch can make these tests pass.
 const NOTICED_WITHIN: Duration = Duration::from_secs(5);
 
+/// The status of `base`/me asked with `token`.
+async fn me(app: &TestApp, base: &str, token: &str) -> StatusCode {
+    app.client
+        .get(format!("{base}/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// Asks `base`/me with `token` until it is refused; whether that happened in time.
 async fn refused_in_time(app: &TestApp, base: &str, token: &str) -> bool {
     let deadline = tokio::time::Instant::now() + NOTICED_WITHIN;
     while tokio::time::Instant::now() < deadline {
-        let response = app
-            .client
-            .get(format!("{base}/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        if response.status() == StatusCode::UNAUTHORIZED {
+        if me(app, base, token).await == StatusCode::UNAUTHORIZED {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -86,6 +90,162 @@ async fn a_revocation_committed_after_the_time_it_records_is_still_noticed() {
             .await
             .unwrap();
         assert!(refused_in_time(&app, &app.base, &centre.kari.token).await);
+        app.finish().await;
+    }
+}
+
+/// The staff session tokens stored, by hash.
+async fn stored_sessions(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_all(app.app.state.db.any())
+        .await
+        .unwrap()
+}
+
+async fn stored_customer_tokens(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT token_hash FROM customer_tokens")
+        .fetch_all(app.app.state.db.any())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_session_in_use_stays_and_one_left_idle_is_refused_on_every_node() {
+    const IDLE_SECONDS: u64 = 5;
+    let idle = Duration::from_secs(IDLE_SECONDS);
+    for app in
+        TestApp::each_backend_with(|config| config.sessions.idle_seconds = IDLE_SECONDS).await
+    {
+        // Several nodes share PostgreSQL; SQLite is one process.
+        let second = match app.backend {
+            "postgres" => Some(app.second_node().await),
+            _ => None,
+        };
+        // A new session, after the slow setup (starting a node, hashing passwords for new
+        // users) that could outlast so short an idle time.
+        let token = &app.login("admin", ADMIN_PASSWORD).await;
+        let mut bases = vec![app.base.clone()];
+        bases.extend(second.iter().map(|(_, base)| base.clone()));
+
+        // Used, on one node then the other, for longer than the idle time: never refused.
+        let busy_until = tokio::time::Instant::now() + idle + Duration::from_secs(2);
+        for base in bases.iter().cycle() {
+            if tokio::time::Instant::now() > busy_until {
+                break;
+            }
+            assert_eq!(
+                me(&app, base, token).await,
+                StatusCode::OK,
+                "in use on {}",
+                app.backend
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+
+        // Left alone until its recorded use is longer ago than the idle time (asking the API
+        // meanwhile would be a use), then refused by every node.
+        let hash = samtale_api::auth::token_hash(token);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let last_seen: String =
+                sqlx::query_scalar("SELECT last_seen_at FROM sessions WHERE token_hash = $1")
+                    .bind(&hash)
+                    .fetch_one(app.app.state.db.any())
+                    .await
+                    .unwrap();
+            let last_seen = chrono::DateTime::parse_from_rfc3339(&last_seen).unwrap();
+            let idle_for = chrono::Utc::now().signed_duration_since(last_seen);
+            if idle_for > chrono::Duration::from_std(idle).unwrap() {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the recorded use keeps moving"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for base in &bases {
+            assert_eq!(
+                me(&app, base, token).await,
+                StatusCode::UNAUTHORIZED,
+                "idle, refused by {base} on {}",
+                app.backend
+            );
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn pruning_removes_idle_and_long_revoked_sessions_and_the_tokens_of_chats_long_over() {
+    use samtale_api::auth::token_hash;
+    use samtale_api::retention::prune;
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let (over, over_token) = app.start_chat(&centre.billing, "Ferdig").await;
+        app.post_ok(
+            &format!("/customer/chats/{over}/close"),
+            &over_token,
+            json!({}),
+        )
+        .await;
+        let (open, open_token) = app.start_chat(&centre.billing, "Venter").await;
+        app.post_ok("/auth/logout", &centre.ola.token, json!({}))
+            .await;
+        let state = &app.app.state;
+        let now = chrono::Utc::now();
+        let later = |duration: chrono::Duration| now + duration;
+
+        // Eleven minutes on: only the revoked session is gone; the others were in use.
+        prune(state, later(chrono::Duration::minutes(11)))
+            .await
+            .unwrap()
+            .expect("no other node prunes");
+        let sessions = stored_sessions(&app).await;
+        assert!(!sessions.contains(&token_hash(&centre.ola.token)));
+        assert!(sessions.contains(&token_hash(&centre.kari.token)));
+
+        // Thirteen hours on: every session is past the 12-hour idle time, and refused at once.
+        prune(state, later(chrono::Duration::hours(13)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored_sessions(&app).await, Vec::<String>::new());
+        assert_eq!(
+            app.get("/me", &centre.kari.token).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "on {}",
+            app.backend
+        );
+        assert_eq!(
+            stored_customer_tokens(&app).await.len(),
+            2,
+            "a chat over 13 h ago keeps its token"
+        );
+
+        // Twenty-five hours on: the token of the chat over for more than a day is gone, and
+        // refused at once; the waiting chat keeps its token.
+        let pruned = prune(state, later(chrono::Duration::hours(25)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(pruned.customer_tokens, 1);
+        assert_eq!(
+            stored_customer_tokens(&app).await,
+            vec![token_hash(&open_token)]
+        );
+        assert_eq!(
+            app.get(&format!("/customer/chats/{over}"), &over_token)
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.get(&format!("/customer/chats/{open}"), &open_token)
+                .await
+                .status(),
+            StatusCode::OK
+        );
         app.finish().await;
     }
 }

@@ -10,6 +10,7 @@ mod health;
 mod openapi;
 mod presence;
 mod reports;
+pub mod request_log;
 mod roster;
 mod session;
 mod views;
@@ -17,6 +18,7 @@ mod views;
 pub use admin::initial_password;
 
 use crate::app::AppState;
+use crate::auth;
 use crate::error::ApiError;
 use crate::outage;
 use axum::extract::DefaultBodyLimit;
@@ -77,14 +79,20 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{kind}", get(reports::report))
         .route("/agents/{id}/activity", get(reports::agent_activity))
         .route("/board", get(reports::board_at))
-        .route("/events", get(events::staff_stream));
+        .route(
+            "/events",
+            get(events::staff_stream).layer(middleware::from_fn(auth::accept_query_token)),
+        );
     let customer = Router::new()
         .route("/widget/config", get(customer::widget_config))
         .route("/customer/chats", post(customer::start))
         .route("/customer/chats/{id}", get(customer::status))
         .route("/customer/chats/{id}/messages", post(customer::send))
         .route("/customer/chats/{id}/close", post(customer::close))
-        .route("/customer/chats/{id}/events", get(customer::stream))
+        .route(
+            "/customer/chats/{id}/events",
+            get(customer::stream).layer(middleware::from_fn(auth::accept_query_token)),
+        )
         .layer(widget_cors(&state.widget_origins));
     Router::new()
         .nest(
@@ -99,7 +107,12 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes())
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_log::span)
+                .on_failure(request_log::on_failure),
+        )
+        .layer(middleware::from_fn(request_log::assign_request_id))
         .with_state(state)
 }
 
@@ -116,5 +129,7 @@ fn widget_cors(origins: &[String]) -> CorsLayer {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderName::from_static("idempotency-key"),
             axum::http::HeaderName::from_static("last-event-id"),
+            request_log::REQUEST_ID,
         ])
+        .expose_headers([request_log::REQUEST_ID])
 }

@@ -69,12 +69,15 @@ pub async fn login(
         .await
         .ok_or_else(refused)?;
     let token = new_token();
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-        .bind(token_hash(&token))
-        .bind(user.user_id.clone())
-        .bind(timestamp(chrono::Utc::now()))
-        .execute(state.db.any())
-        .await?;
+    let now = timestamp(chrono::Utc::now());
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+    )
+    .bind(token_hash(&token))
+    .bind(user.user_id.clone())
+    .bind(now)
+    .execute(state.db.any())
+    .await?;
     Ok(Json(LoggedIn { token, user }))
 }
 

@@ -26,15 +26,36 @@ pub fn free_port() -> u16 {
 impl Server {
     /// Starts `samtale serve` on `port` and waits until it is ready.
     pub async fn start(database_url: &str, port: u16) -> Server {
+        Self::start_logging(database_url, port, "error", None).await
+    }
+
+    /// As `start`, logging at `level` into `log` (its stdout and stderr both) when given.
+    pub async fn start_logging(
+        database_url: &str,
+        port: u16,
+        level: &str,
+        log: Option<&std::path::Path>,
+    ) -> Server {
+        let output = |log: Option<&std::path::Path>| match log {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("the log file opens"),
+            ),
+            None => Stdio::null(),
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_samtale"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("SAMTALE_DATABASE_URL", database_url)
             .env("SAMTALE_ADMIN_PASSWORD", PASSWORD)
             .env("SAMTALE_CUSTOMER_MESSAGES_PER_MINUTE", "0")
             .env("SAMTALE_CHAT_STARTS_PER_MINUTE", "0")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .env("RUST_LOG", level)
+            .env("NO_COLOR", "1")
+            .stdout(output(log))
+            .stderr(output(log))
             .spawn()
             .expect("the samtale binary starts");
         let mut server = Server { child, port };

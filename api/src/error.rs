@@ -404,3 +404,22 @@ where
 pub fn text_error(field: &str, error: TextError) -> ApiError {
     ApiError::invalid_field(field, error)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ProblemType;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_problem_type_is_listed_once_and_documented() {
+        let slugs: HashSet<_> = ProblemType::ALL.iter().map(|p| p.slug()).collect();
+        assert_eq!(slugs.len(), ProblemType::ALL.len(), "slugs are distinct");
+        let guide = include_str!("../../docs/api.md");
+        for slug in slugs {
+            assert!(
+                guide.contains(&format!("`{slug}`")),
+                "docs/api.md lists `{slug}`"
+            );
+        }
+    }
+}

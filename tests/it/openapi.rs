@@ -1,7 +1,7 @@
 //! The OpenAPI document: public, 3.1, and covering every route of the API.
 
 use samtale_tests::TestApp;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Every route of `api/src/http/mod.rs` under `/api/v1` but the document itself. A route
 /// added there belongs here too, and in the document through its `#[utoipa::path]`.
@@ -60,6 +60,16 @@ async fn the_document_describes_every_route() {
             .filter(|(method, path)| document["paths"][format!("/api/v1{path}")][method].is_null())
             .collect();
         assert!(undocumented.is_empty(), "undocumented: {undocumented:?}");
+
+        // Clients translate problem types: the document lists every one of them.
+        let types = &document["components"]["schemas"]["Problem"]["properties"]["type"]["enum"];
+        for slug in ["chat-not-waiting", "chat-closed", "not-a-queue-member", "last-administrator"] {
+            let uri = json!(format!("https://samtale.dev/problems/{slug}"));
+            assert!(
+                types.as_array().is_some_and(|t| t.contains(&uri)),
+                "Problem.type lists {slug}: {types}"
+            );
+        }
 
         let mut references = Vec::new();
         collect_references(&document, &mut references);

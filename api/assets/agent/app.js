@@ -413,6 +413,17 @@ function onEvent(type, data) {
   const chatId = data.chat_id;
   const me = state.me.user_id;
   if (type === 'MessageSent') return onMessageSent(chatId, payload);
+  if (type === 'CustomerNotified') {
+    return addMessage(chatId, {
+      message_id: payload.message_id,
+      number: payload.number,
+      author_kind: 'system',
+      author_id: null,
+      text: '',
+      notice: payload.notice,
+      sent_at: payload.at,
+    });
+  }
   if (type === 'AgentLoggedIn' || type === 'AgentLoggedOut') {
     state.presence.apply(data.aggregate_id, payload.queues, type === 'AgentLoggedIn');
     renderHeader();

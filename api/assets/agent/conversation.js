@@ -49,7 +49,7 @@ export function renderTranscript(root, chat, me) {
     h('div', { class: 'message-meta' },
       h('span', { class: 'message-author', text: authorName(message, chat, me) }),
       h('time', { datetime: message.sent_at, text: formatTime(message.sent_at) })),
-    h('p', { class: 'message-text', text: message.text }))),
+    h('p', { class: 'message-text', text: message.notice ? t(`notice_${message.notice}`) : message.text }))),
     note && h('li', { class: 'message-note', text: note }));
   if (stuckToBottom) root.scrollTop = root.scrollHeight;
 }

@@ -40,6 +40,7 @@
       you: 'Du',
       agent: 'Rådgiver',
       system: 'Samtale',
+      notice_no_agents_available: 'Ingen rådgivere er pålogget akkurat nå. Vi svarer så snart noen er ledige.',
       failed: 'Noe gikk galt. Prøv igjen.',
       required: '(påkrevd)',
       problem_required: 'Må fylles ut.',
@@ -73,6 +74,7 @@
       you: 'You',
       agent: 'Adviser',
       system: 'Samtale',
+      notice_no_agents_available: 'No advisers are available right now; we will answer as soon as someone is.',
       failed: 'Something went wrong. Please try again.',
       required: '(required)',
       problem_required: 'Required.',
@@ -295,7 +297,7 @@
     const stuck = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
     transcript.replaceChildren(...view.transcript.map((m) => h('li', { class: `message from-${m.author_kind}` },
       h('span', { class: 'author', text: m.author_kind === 'customer' ? t('you') : (m.author_kind === 'agent' ? (view.agent_name ?? t('agent')) : t('system')) }),
-      h('p', { class: 'text', text: m.text }))));
+      h('p', { class: 'text', text: m.notice ? t(`notice_${m.notice}`) : m.text }))));
     if (stuck) transcript.scrollTop = transcript.scrollHeight;
   }
 
@@ -324,6 +326,15 @@
       const sent = payload.MessageSent;
       if (!view.transcript.some((m) => m.number === sent.number)) {
         view.transcript.push({ number: sent.number, author_kind: sent.author.kind, text: sent.text, sent_at: sent.at });
+        view.transcript.sort((a, b) => a.number - b.number);
+        render();
+      }
+    });
+    // The service's notices are codes; the widget words them in the customer's language.
+    stream.addEventListener('CustomerNotified', (event) => {
+      const { CustomerNotified: told } = JSON.parse(event.data).event;
+      if (!view.transcript.some((m) => m.number === told.number)) {
+        view.transcript.push({ number: told.number, author_kind: 'system', text: '', notice: told.notice, sent_at: told.at });
         view.transcript.sort((a, b) => a.number - b.number);
         render();
       }

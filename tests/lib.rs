@@ -7,7 +7,7 @@ pub use samtale_api::sse_client::{SseEvent, SseStream};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use samtale_api::config::{DatabaseConfig, ServeConfig};
 use samtale_api::Application;
-use samtale_eventlog::testing::{postgres_test_url, test_databases, TestDatabase};
+use samtale_eventlog::testing::{required_postgres_test_database, test_databases, TestDatabase};
 use serde_json::{json, Value};
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
@@ -54,10 +54,11 @@ impl TestApp {
         apps
     }
 
-    /// An app on the backend several nodes can share (PostgreSQL), when configured; SQLite is
-    /// the single-process embedded default.
-    pub async fn shared_backend() -> Option<TestApp> {
-        Some(Self::start(postgres_test_url().await?).await)
+    /// An app on the backend several nodes can share (PostgreSQL); SQLite is the
+    /// single-process embedded default. For tests marked
+    /// `#[cfg_attr(not(samtale_test_postgres), ignore = ...)]`: it fails without PostgreSQL.
+    pub async fn shared_backend() -> TestApp {
+        Self::start(required_postgres_test_database().await).await
     }
 
     pub async fn start(database: TestDatabase) -> TestApp {

@@ -8,8 +8,10 @@ mod support;
 
 use reqwest::Client;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
-use support::{free_port, message, post, transcript, waiting_chat, Server};
+use support::{free_port, message, post, reached, transcript, waiting_chat, Server};
 
 async fn scenario(database_url: &str) {
     let port = free_port();
@@ -18,9 +20,15 @@ async fn scenario(database_url: &str) {
     let (chat, token) = waiting_chat(&client, &server.base()).await;
     let messages = format!("{}/customer/chats/{chat}/messages", server.base());
 
-    // Four customers' worth of sends; the server dies a moment in.
+    // Four customers' worth of sends; the server dies once some are acknowledged.
+    let acked = Arc::new(AtomicUsize::new(0));
     let sender = |from: usize| {
-        let (client, messages, token) = (client.clone(), messages.clone(), token.clone());
+        let (client, messages, token, acked) = (
+            client.clone(),
+            messages.clone(),
+            token.clone(),
+            acked.clone(),
+        );
         tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             for i in from..from + 200 {
@@ -29,13 +37,17 @@ async fn scenario(database_url: &str) {
                     .is_some()
                 {
                     acknowledged.push(i);
+                    acked.fetch_add(1, Ordering::Relaxed);
                 }
             }
             acknowledged
         })
     };
     let senders: Vec<_> = (0..4).map(|n| sender(n * 1000)).collect();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        reached(&acked, 20, Duration::from_secs(30)).await,
+        "the senders got going"
+    );
     server.kill();
     let mut acknowledged = HashSet::new();
     for sender in senders {

@@ -53,11 +53,12 @@ async fn start_chat(api: &Api, queue_id: &str, name: &str) -> (String, String) {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(samtale_test_postgres),
+    ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
+)]
 async fn when_one_of_two_nodes_is_killed_the_other_carries_on_and_takes_over_assignment() {
-    let Some(postgres) = samtale_eventlog::testing::postgres_test_url().await else {
-        eprintln!("SAMTALE_TEST_POSTGRES_URL is not set; the two-node kill test is skipped");
-        return;
-    };
+    let postgres = samtale_eventlog::testing::required_postgres_test_database().await;
     // The node started first takes the dispatcher's lock.
     let mut doomed = Server::start(&postgres.url, free_port()).await;
     let survivor = Server::start(&postgres.url, free_port()).await;

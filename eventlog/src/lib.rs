@@ -18,6 +18,7 @@
 
 mod commands;
 mod database;
+mod decode;
 mod group_commit;
 mod log;
 mod repository;
@@ -28,6 +29,7 @@ mod wake;
 
 pub use commands::{ClientKey, CommandContext, CommandError, Commands, Executed};
 pub use database::{is_unreachable, Backend, Database, DatabaseError, POSTGRES_CONNECTIONS};
+pub use decode::{Decoder, UPCASTERS};
 pub use log::{read_to_head, EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
 pub use repository::EventRepository;
 pub use store::CachingEventStore;

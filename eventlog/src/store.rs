@@ -7,6 +7,7 @@
 //! next sequence, so if the cache was stale the append collides and the command is decided
 //! again on the state read from the log (only the events after the cached sequence are read).
 
+use crate::decode::Decoder;
 use crate::log::LogPosition;
 use crate::repository::{EventRepository, NewEvent};
 use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
@@ -65,7 +66,7 @@ pub struct Loaded<A> {
 }
 
 fn decode<A: Aggregate>(event: SerializedEvent) -> Result<(usize, A::Event), PersistenceError> {
-    Ok((event.sequence, serde_json::from_value(event.payload)?))
+    Ok((event.sequence, Decoder::CURRENT.decode_serialized(event)?))
 }
 
 impl<A: Aggregate + Clone> CachingEventStore<A> {

@@ -55,6 +55,15 @@ pub async fn sqlite_test_database() -> TestDatabase {
     }
 }
 
+/// A new schema for a test that needs PostgreSQL. Such tests are marked ignored unless the
+/// variable was set when they were built (`cfg(samtale_test_postgres)`, from the packages'
+/// build script), so a test that runs and finds no server fails rather than passing unrun.
+pub async fn required_postgres_test_database() -> TestDatabase {
+    postgres_test_url().await.unwrap_or_else(|| {
+        panic!("{POSTGRES_URL_VAR} was set when this PostgreSQL-only test was built but is not set now")
+    })
+}
+
 /// A new schema on the PostgreSQL server named by `SAMTALE_TEST_POSTGRES_URL`, if set.
 pub async fn postgres_test_url() -> Option<TestDatabase> {
     let base_url = std::env::var(POSTGRES_URL_VAR).ok()?;

@@ -8,7 +8,7 @@ use samtale_domain::text::Name;
 use samtale_domain::{
     Actor, Chat, ChatCommand, ChatError, ChatEvent, NoServices, QueueId, Role, UserId,
 };
-use samtale_eventlog::testing::test_databases;
+use samtale_eventlog::testing::{required_postgres_test_database, test_databases};
 use samtale_eventlog::{
     read_to_head, ClientKey, CommandContext, CommandError, Commands, Database, LogPosition, Tail,
 };
@@ -309,35 +309,35 @@ async fn the_log_refuses_updates_and_deletes() {
 /// while an older transaction is still open must be held back (it may yet be preceded), yet
 /// reported as pending so a tailer re-reads soon instead of sleeping.
 #[tokio::test]
+#[cfg_attr(
+    not(samtale_test_postgres),
+    ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
+)]
 async fn an_event_committed_behind_a_running_transaction_is_pending_not_lost() {
-    for test_db in test_databases().await {
-        if test_db.backend_name != "postgres" {
-            continue;
-        }
-        let log = test_db.db.event_log();
-        let mut older = sqlx::PgConnection::connect(&test_db.url).await.unwrap();
-        sqlx::raw_sql("BEGIN; SELECT pg_current_xact_id();")
-            .execute(&mut older)
-            .await
-            .unwrap();
-        chats(&test_db.db)
-            .execute(&Uuid::new_v4().to_string(), request(), &context())
-            .await
-            .unwrap();
+    let test_db = required_postgres_test_database().await;
+    let log = test_db.db.event_log();
+    let mut older = sqlx::PgConnection::connect(&test_db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; SELECT pg_current_xact_id();")
+        .execute(&mut older)
+        .await
+        .unwrap();
+    chats(&test_db.db)
+        .execute(&Uuid::new_v4().to_string(), request(), &context())
+        .await
+        .unwrap();
 
-        assert!(log
-            .read_after(LogPosition::START, 10)
-            .await
-            .unwrap()
-            .is_empty());
-        assert!(log.has_unsettled_after(LogPosition::START).await.unwrap());
+    assert!(log
+        .read_after(LogPosition::START, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(log.has_unsettled_after(LogPosition::START).await.unwrap());
 
-        sqlx::raw_sql("COMMIT").execute(&mut older).await.unwrap();
-        let settled = log.read_after(LogPosition::START, 10).await.unwrap();
-        assert_eq!(settled.len(), 1);
-        assert!(!log.has_unsettled_after(settled[0].position).await.unwrap());
-        test_db.drop_schema().await;
-    }
+    sqlx::raw_sql("COMMIT").execute(&mut older).await.unwrap();
+    let settled = log.read_after(LogPosition::START, 10).await.unwrap();
+    assert_eq!(settled.len(), 1);
+    assert!(!log.has_unsettled_after(settled[0].position).await.unwrap());
+    test_db.drop_schema().await;
 }
 
 /// Two nodes writing to one chat: each decides on its cached chat, which the other's writes

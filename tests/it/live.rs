@@ -237,10 +237,12 @@ async fn logging_out_ends_the_open_stream() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(samtale_test_postgres),
+    ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
+)]
 async fn a_message_sent_through_one_node_reaches_a_stream_on_another() {
-    let Some(app) = TestApp::shared_backend().await else {
-        return;
-    };
+    let app = TestApp::shared_backend().await;
     let centre = app.centre().await;
     let (_node_b, base_b) = app.second_node().await;
     let response = app

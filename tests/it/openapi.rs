@@ -63,7 +63,12 @@ async fn the_document_describes_every_route() {
 
         // Clients translate problem types: the document lists every one of them.
         let types = &document["components"]["schemas"]["Problem"]["properties"]["type"]["enum"];
-        for slug in ["chat-not-waiting", "chat-closed", "not-a-queue-member", "last-administrator"] {
+        for slug in [
+            "chat-not-waiting",
+            "chat-closed",
+            "not-a-queue-member",
+            "last-administrator",
+        ] {
             let uri = json!(format!("https://samtale.dev/problems/{slug}"));
             assert!(
                 types.as_array().is_some_and(|t| t.contains(&uri)),

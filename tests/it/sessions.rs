@@ -33,10 +33,12 @@ async fn refused_in_time(app: &TestApp, base: &str, token: &str) -> bool {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(samtale_test_postgres),
+    ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
+)]
 async fn a_session_ended_on_one_node_is_refused_on_another() {
-    let Some(app) = TestApp::shared_backend().await else {
-        return;
-    };
+    let app = TestApp::shared_backend().await;
     let centre = app.centre().await;
     let (_node_b, base_b) = app.second_node().await;
     for staff in [&centre.kari, &centre.siri] {

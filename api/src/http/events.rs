@@ -145,12 +145,16 @@ struct FrameData<'a> {
 }
 
 fn frame(live: &LiveEvent) -> Event {
+    // The event was decoded (and so upcast) on its way here, so its payload upcasts too.
+    let Ok(payload) = live.event.logged.current_payload() else {
+        return Event::default().event("resync");
+    };
     let data = FrameData {
         position: live.event.position.position,
         event_type: &live.event.event_type,
         aggregate_id: &live.event.aggregate_id,
         chat_id: live.scope.chat_id.as_deref(),
-        event: &live.event.logged.payload,
+        event: &payload,
     };
     Event::default()
         .id(live.event.position.position.to_string())

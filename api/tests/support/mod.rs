@@ -6,6 +6,7 @@
 use reqwest::Client;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "fault test password";
@@ -184,4 +185,17 @@ pub async fn waiting_chat(client: &Client, base: &str) -> (String, String) {
 /// The body of customer message number `i`, with its client id so a retry is recognised.
 pub fn message(i: usize) -> Value {
     serde_json::json!({"text": format!("melding {i}"), "client_message_id": format!("m-{i}")})
+}
+
+/// Waits until `count` reaches `at_least`, for up to `within`: so a fault is injected once the
+/// clients have provably got going, however slow the machine is today.
+pub async fn reached(count: &AtomicUsize, at_least: usize, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while count.load(Ordering::Relaxed) < at_least {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
 }

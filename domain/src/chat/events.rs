@@ -42,7 +42,8 @@ pub enum Author {
     System,
 }
 
-/// The facts of a chat's life. Every event says who did it (`by`) and when (`at`).
+/// The facts of a chat's life. Every event says when (`at`), and who did it: `by`, except in
+/// `MessageSent` (its `author`) and `MessagesRead` (its `agent_id`, the reader).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ChatEvent {
     ChatRequested {

@@ -306,13 +306,18 @@ pub struct PastQueueStatus {
     pub oldest_waiting_since: Option<String>,
 }
 
-/// The queue board at `at`. Only chats open at that instant are looked at (found through the
-/// requested/ended indexes), and agents' presence is folded from their log-in and log-out
-/// lines, so the cost follows what was open then rather than the length of the log.
+/// The queue board at `at`. The chats are those open at that instant, each with its last
+/// state before it, in one query: the cost of that part follows what was open then. Agents'
+/// presence is folded from every log-in and log-out line up to `at` — the activity lines do
+/// not mark where a session starts — so that part grows with the history of logins.
 pub async fn board_at(db: &sqlx::AnyPool, at: &str) -> Result<Vec<PastQueueStatus>, sqlx::Error> {
     use std::collections::BTreeMap;
-    let open: Vec<String> = sqlx::query_scalar(
-        "SELECT chat_id FROM report_chats WHERE requested_at <= $1 AND (ended_at IS NULL OR ended_at > $1)",
+    let open: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT s.queue_id, s.status, s.queued_at
+           FROM report_chats c JOIN report_chat_states s ON s.chat_id = c.chat_id
+          WHERE c.requested_at <= $1 AND (c.ended_at IS NULL OR c.ended_at > $1)
+            AND s.position = (SELECT max(p.position) FROM report_chat_states p
+                               WHERE p.chat_id = c.chat_id AND p.at <= $1)",
     )
     .bind(at.to_string())
     .fetch_all(db)
@@ -329,18 +334,7 @@ pub async fn board_at(db: &sqlx::AnyPool, at: &str) -> Result<Vec<PastQueueStatu
                 oldest_waiting_since: None,
             });
     };
-    for chat in open {
-        let state: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT queue_id, status, queued_at FROM report_chat_states
-              WHERE chat_id = $1 AND at <= $2 ORDER BY position DESC LIMIT 1",
-        )
-        .bind(chat)
-        .bind(at.to_string())
-        .fetch_optional(db)
-        .await?;
-        let Some((queue, status, queued_at)) = state else {
-            continue;
-        };
+    for (queue, status, queued_at) in open {
         entry(&mut board, &queue);
         if let Some(row) = board.get_mut(&queue) {
             match status.as_str() {

@@ -257,7 +257,7 @@
 
   const status = h('p', { class: 'status', role: 'status' });
   const transcript = h('ol', { class: 'transcript', 'aria-live': 'polite' });
-  const input = h('textarea', { rows: '2', maxlength: '100000', placeholder: t('placeholder'), 'aria-label': t('message') });
+  const input = h('textarea', { rows: '2', maxlength: '4000', placeholder: t('placeholder'), 'aria-label': t('message') });
   const composer = h('form', { class: 'composer' }, input, h('button', { type: 'submit', class: 'primary', text: t('send') }));
   const restart = h('button', { type: 'button', class: 'secondary', text: t('newChat'), onclick: () => reset() });
   composer.addEventListener('submit', send);

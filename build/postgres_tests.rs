@@ -11,6 +11,9 @@
 
 fn main() {
     println!("cargo::rerun-if-env-changed=SAMTALE_TEST_POSTGRES_URL");
+    // `sqlx::migrate!` embeds the migrations at compile time but does not tell cargo about the
+    // files: without this, an incremental build misses a new migration (sqlx's documented fix).
+    println!("cargo::rerun-if-changed=../migrations");
     println!("cargo::rustc-check-cfg=cfg(samtale_test_postgres)");
     if std::env::var_os("SAMTALE_TEST_POSTGRES_URL").is_some() {
         println!("cargo::rustc-cfg=samtale_test_postgres");

@@ -128,10 +128,11 @@ pub fn command_context(
     operation: &'static str,
 ) -> CommandContext {
     CommandContext {
-        client_key: meta
-            .idempotency_key
-            .clone()
-            .map(|key| ClientKey { operation, key }),
+        client_key: meta.idempotency_key.clone().map(|key| ClientKey {
+            operation,
+            resource: None,
+            key,
+        }),
         actor: serde_json::to_string(actor).unwrap_or_default(),
         request_id: meta.request_id.clone(),
         at: meta.at,
@@ -147,9 +148,29 @@ pub fn keyed_context(
     key: String,
 ) -> CommandContext {
     CommandContext {
-        client_key: Some(ClientKey { operation, key }),
+        client_key: Some(ClientKey {
+            operation,
+            resource: None,
+            key,
+        }),
         ..command_context(actor, meta, operation)
     }
+}
+
+/// [`command_context`] for an operation on one of the many things an aggregate holds (a user or
+/// a queue of the directory, one queue of an agent's presence): the client's key for another
+/// one is another command, not a retry of this one.
+pub fn resource_context(
+    actor: &Actor,
+    meta: &RequestMeta,
+    operation: &'static str,
+    resource: impl ToString,
+) -> CommandContext {
+    let mut context = command_context(actor, meta, operation);
+    if let Some(key) = context.client_key.as_mut() {
+        key.resource = Some(resource.to_string());
+    }
+    context
 }
 
 /// A running server: its bound address and the task serving it.

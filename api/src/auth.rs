@@ -144,12 +144,6 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
     .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_blocking(&password, &hash))
-        .await
-        .unwrap_or(false)
-}
-
 fn verify_blocking(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {

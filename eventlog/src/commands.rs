@@ -43,6 +43,9 @@ pub struct ClientKey {
     /// What the request does (`send_message`, `create_queue`, …): the same key given for
     /// another operation is another command.
     pub operation: &'static str,
+    /// What the operation is about inside the aggregate, when the aggregate holds many things
+    /// (a user or a queue of the one directory): the same key for another one is another command.
+    pub resource: Option<String>,
     pub key: String,
 }
 
@@ -52,13 +55,25 @@ impl CommandContext {
     /// operation again finds the first attempt; random when there is no key.
     fn command_id(&self, aggregate_type: &str, aggregate_id: &str) -> Uuid {
         match &self.client_key {
-            Some(ClientKey { operation, key }) => {
+            Some(ClientKey {
+                operation,
+                resource,
+                key,
+            }) => {
                 // Each part is length-prefixed, so no choice of key can make two different
                 // scopes spell the same name.
-                let scope = [aggregate_type, aggregate_id, operation, &self.actor, key]
-                    .iter()
-                    .map(|part| format!("{}:{part}", part.len()))
-                    .collect::<String>();
+                let resource = resource.as_deref().unwrap_or_default();
+                let scope = [
+                    aggregate_type,
+                    aggregate_id,
+                    operation,
+                    resource,
+                    &self.actor,
+                    key,
+                ]
+                .iter()
+                .map(|part| format!("{}:{part}", part.len()))
+                .collect::<String>();
                 Uuid::new_v5(&COMMAND_NAMESPACE, scope.as_bytes())
             }
             None => Uuid::now_v7(),

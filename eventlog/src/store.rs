@@ -50,9 +50,16 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
         cache.get(aggregate_id).cloned()
     }
 
+    /// Keeps `aggregate` at `version`, unless the cache already holds a later one: a read that
+    /// finished after a commit must not put the older state back.
     fn remember(&self, aggregate_id: String, aggregate: A, version: usize) {
         if let Ok(mut cache) = self.cache.lock() {
-            cache.put(aggregate_id, (aggregate, version));
+            if cache
+                .peek(&aggregate_id)
+                .is_none_or(|(_, cached)| *cached <= version)
+            {
+                cache.put(aggregate_id, (aggregate, version));
+            }
         }
     }
 }

@@ -62,6 +62,7 @@ fn keyed(key: &str) -> CommandContext {
     CommandContext {
         client_key: Some(ClientKey {
             operation: "send_message",
+            resource: None,
             key: key.into(),
         }),
         ..context()

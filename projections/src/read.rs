@@ -85,13 +85,6 @@ pub async fn member_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String
         .await
 }
 
-pub async fn queue_members(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<String>> {
-    sqlx::query_scalar("SELECT user_id FROM queue_members WHERE queue_id = $1 ORDER BY user_id")
-        .bind(queue_id.to_string())
-        .fetch_all(db)
-        .await
-}
-
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryRow {

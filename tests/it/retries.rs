@@ -262,3 +262,31 @@ async fn a_retried_chat_start_answers_the_same_chat_and_token() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn one_key_for_changes_to_two_users_changes_both() {
+    for app in TestApp::each_backend().await {
+        let anne = app.create_staff("anne", "agent", &[]).await;
+        let bjorn = app.create_staff("bjorn", "agent", &[]).await;
+        for user in [&anne, &bjorn] {
+            let response = app
+                .request(
+                    Method::PATCH,
+                    &format!("/users/{}", user.user_id),
+                    &app.admin,
+                )
+                .header("Idempotency-Key", "same")
+                .json(&json!({"max_concurrent_chats": 7}))
+                .send()
+                .await
+                .unwrap();
+            let changed: Value = response.json().await.unwrap();
+            assert_eq!(
+                changed["max_concurrent_chats"], 7,
+                "{}: {changed}",
+                app.backend
+            );
+        }
+        app.finish().await;
+    }
+}

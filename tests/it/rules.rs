@@ -64,7 +64,7 @@ async fn an_agent_picks_up_only_in_queues_they_are_a_member_of() {
             app.backend
         );
         assert_eq!(app.event_count().await, before, "nothing written");
-        // Ola is a member of Sales; and a supervisor may take any chat.
+        // Ola is a member of Sales.
         app.post_ok(
             &format!("/chats/{chat}/pickup"),
             &centre.ola.token,

@@ -85,7 +85,8 @@
   const language = script.dataset.lang in STRINGS
     ? script.dataset.lang
     : (/^(nb|nn|no)\b/i.test(navigator.language) ? 'nb' : 'en');
-  const t = (key, vars = {}) => STRINGS[language][key].replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
+  // A key this widget does not know yet (a newer server's notice) says nothing rather than break.
+  const t = (key, vars = {}) => (STRINGS[language][key] ?? '').replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
 
   // Each field problem carries a stable code; the widget says it in its own language, and
   // falls back to the server's English only for a code it does not know yet.

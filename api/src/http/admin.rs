@@ -1,7 +1,7 @@
 //! The administration module: users, queues and membership, categories, the pre-chat form.
 //! Administrators only; the Directory aggregate checks that too.
 
-use crate::app::{command_context, AppState};
+use crate::app::{resource_context, AppState};
 use crate::auth::{check_password, hash_password, Staff};
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, ApiPath, RequestMeta};
@@ -26,17 +26,18 @@ fn name(field: &str, raw: &str) -> Result<Name, ApiError> {
     Name::parse(raw).map_err(|e| text_error(field, e))
 }
 
-/// Runs an administrator's change; a retry with the same `Idempotency-Key` gets the events of
-/// the first attempt, so creates answer with the resource the first attempt created.
+/// Runs an administrator's change to `resource` (empty for a create); a retry with the same
+/// `Idempotency-Key` gets the events of the first attempt, so creates answer with the resource
+/// the first attempt created.
 async fn directory(
     state: &AppState,
     staff: &Staff,
     meta: &RequestMeta,
-    operation: &'static str,
+    (operation, resource): (&'static str, &str),
     command: DirectoryCommand,
 ) -> Result<Executed<DirectoryEvent>, ApiError> {
     staff.require_administrator()?;
-    let context = command_context(&staff.actor(), meta, operation);
+    let context = resource_context(&staff.actor(), meta, operation, resource);
     state
         .execute(&state.directory, DIRECTORY_ID, command, &context)
         .await
@@ -98,7 +99,7 @@ pub async fn create_user(
         by: staff.actor(),
         at: meta.at,
     };
-    let executed = directory(&state, &staff, &meta, "create_user", command).await?;
+    let executed = directory(&state, &staff, &meta, ("create_user", ""), command).await?;
     let user_id = created(&executed, |event| match event {
         DirectoryEvent::UserCreated { user_id, .. } => Some(*user_id),
         _ => None,
@@ -238,7 +239,14 @@ pub async fn update_user(
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, "update_user", command).await?;
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("update_user", &user_id.to_string()),
+        command,
+    )
+    .await?;
     let password_changed = patch.password.is_some();
     if let Some(password) = patch.password {
         store_password(&state, user_id, password).await?;
@@ -247,7 +255,14 @@ pub async fn update_user(
             by: staff.actor(),
             at: meta.at,
         };
-        directory(&state, &staff, &meta, "record_password_change", command).await?;
+        directory(
+            &state,
+            &staff,
+            &meta,
+            ("record_password_change", &user_id.to_string()),
+            command,
+        )
+        .await?;
     }
     // A new password, a new role or deactivation ends the user's sessions, open streams too:
     // whoever held the old token must log in again under the new terms.
@@ -296,7 +311,7 @@ pub async fn create_queue(
         by: staff.actor(),
         at: meta.at,
     };
-    let executed = directory(&state, &staff, &meta, "create_queue", command).await?;
+    let executed = directory(&state, &staff, &meta, ("create_queue", ""), command).await?;
     let queue_id = created(&executed, |event| match event {
         DirectoryEvent::QueueCreated { queue_id, .. } => Some(*queue_id),
         _ => None,
@@ -338,13 +353,21 @@ pub async fn add_member(
     ApiPath(queue_id): ApiPath<QueueId>,
     ApiJson(member): ApiJson<NewMember>,
 ) -> Result<StatusCode, ApiError> {
+    let user_id: UserId = parse_id("user_id", &member.user_id)?;
     let command = DirectoryCommand::AddQueueMember {
         queue_id,
-        user_id: parse_id("user_id", &member.user_id)?,
+        user_id,
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, "add_queue_member", command).await?;
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("add_queue_member", &format!("{queue_id}/{user_id}")),
+        command,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -379,7 +402,14 @@ pub async fn remove_member(
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, "remove_queue_member", command).await?;
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("remove_queue_member", &format!("{queue_id}/{user_id}")),
+        command,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -423,7 +453,7 @@ pub async fn create_category(
         by: staff.actor(),
         at: meta.at,
     };
-    let executed = directory(&state, &staff, &meta, "create_category", command).await?;
+    let executed = directory(&state, &staff, &meta, ("create_category", ""), command).await?;
     let category_id = created(&executed, |event| match event {
         DirectoryEvent::CategoryCreated { category_id, .. } => Some(*category_id),
         _ => None,
@@ -507,7 +537,14 @@ pub async fn define_field(
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, "define_form_field", command).await?;
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("define_form_field", &field.key),
+        command,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(field)))
 }
 
@@ -551,12 +588,13 @@ pub async fn remove_field(
     meta: RequestMeta,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let resource = ("remove_form_field", key.as_str());
     let command = DirectoryCommand::RemoveFormField {
-        key,
+        key: key.clone(),
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, "remove_form_field", command).await?;
+    directory(&state, &staff, &meta, resource, command).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -614,7 +652,14 @@ pub async fn configure_queue(
         by: staff.actor(),
         at: meta.at,
     };
-    directory(&state, &staff, &meta, "configure_queue", command).await?;
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("configure_queue", &queue_id.to_string()),
+        command,
+    )
+    .await?;
     read::queue(state.db.any(), &queue_id.to_string())
         .await?
         .map(Json)

@@ -78,19 +78,15 @@ pub struct ChatStarted {
 /// chat its first attempt created instead of queueing the customer twice.
 const CHAT_NAMESPACE: Uuid = Uuid::from_u128(0x8f0e_55b1_2d7a_4e0c_b3f4_61a9_0c2d_7e58);
 
-/// The shortest `Idempotency-Key` a chat start accepts. A customer is anonymous: the key is all
-/// that ties a retry to its first attempt, and the retry is answered with the chat's token, so
-/// the key must be as hard to guess as a token (a random UUID is 36 characters).
-const START_KEY_MIN: usize = 32;
-
 /// The chat a start creates, and the token that opens it. With a key both follow from it, so a
 /// retry — even one whose first attempt died before answering — gets the same chat and token.
 fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
     match key {
-        Some(key) if key.len() < START_KEY_MIN => Err(ApiError::BadRequest(format!(
-            "an Idempotency-Key for starting a chat must be at least {START_KEY_MIN} characters \
-             of randomness (e.g. a random UUID)"
-        ))),
+        // A customer is anonymous: the key is all that ties a retry to its first attempt, and the
+        // retry is answered with the chat's token, so the key must be as hard to guess as one.
+        Some(key) if !is_random_uuid(key) => Err(ApiError::BadRequest(
+            "an Idempotency-Key for starting a chat must be a random UUID (version 4)".into(),
+        )),
         Some(key) => Ok((
             ChatId(Uuid::new_v5(&CHAT_NAMESPACE, key.as_bytes())),
             derived_token(key),
@@ -107,8 +103,8 @@ fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
     operation_id = "customer_start",
     params((
         "Idempotency-Key" = Option<String>, Header,
-        description = "At least 32 characters of randomness (a random UUID): a retry with the \
-                       same key answers the chat and token the first attempt started"
+        description = "A random UUID (version 4): a retry with the same key answers the chat and \
+                       token the first attempt started"
     )),
     request_body = StartChat,
     responses(
@@ -163,6 +159,10 @@ pub async fn start(
             customer_token,
         }),
     ))
+}
+
+fn is_random_uuid(key: &str) -> bool {
+    Uuid::parse_str(key).is_ok_and(|id| id.get_version() == Some(uuid::Version::Random))
 }
 
 /// The token's chat, if it is the one in the path. Another chat's id is a 404: a customer
@@ -284,7 +284,7 @@ pub async fn close(
 /// The customer's live stream of their chat (`text/event-stream`).
 ///
 /// Events, each with its log position as `id` (send it back as `Last-Event-ID` to resume):
-/// - the chat's own events, named by type (`ChatAssigned`, `MessageSent`, `ChatTransferred`,
+/// - the chat's own events, named by type (`ChatAssigned`, `MessageSent`, `CustomerNotified`, `ChatTransferred`,
 ///   `ChatEnded`, `CustomerClosedClient`, …), data
 ///   `{"position", "type", "aggregate_id", "chat_id", "event": {…the event's payload}}`;
 /// - `queue`, without an id, whenever the place in the queue changes:

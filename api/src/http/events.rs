@@ -198,7 +198,7 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
 ///
 /// Events, each with its log position as `id` (send it back as `Last-Event-ID` to resume):
 /// - domain events the caller may see, named by type: chat events of their queues and of the
-///   chats they handle (`ChatRequested`, `ChatAssigned`, `MessageSent`, `MessagesRead`,
+///   chats they handle (`ChatRequested`, `ChatAssigned`, `MessageSent`, `MessagesRead`, `CustomerNotified`,
 ///   `ChatTransferred`, `ChatEnded`, `CustomerClosedClient`) — for an agent, the messages and
 ///   read markers of a queue's chat only while it waits or is theirs; presence events
 ///   (`AgentLoggedIn`, `AgentLoggedOut`), and for administrators directory events

@@ -1,7 +1,7 @@
 //! Logging agents in and out of their queues (seed: the log in/out button; supervisors
 //! logging others in and out in the queue overview).
 
-use crate::app::{command_context, AppState};
+use crate::app::{command_context, resource_context, AppState};
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, RequestMeta};
@@ -35,6 +35,14 @@ async fn change(
     logged_in: bool,
 ) -> Result<Json<PresenceState>, ApiError> {
     let (by, at) = (staff.actor(), meta.at);
+    // A supervisor's key for one queue is not a retry of the same key for another.
+    let resource = queues.as_ref().map(|queues| {
+        queues
+            .iter()
+            .map(QueueId::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     let (command, operation) = if logged_in {
         let member_of = state
             .directory
@@ -64,7 +72,10 @@ async fn change(
         };
         (command, "log_out")
     };
-    let context = command_context(&staff.actor(), meta, operation);
+    let context = match resource {
+        Some(resource) => resource_context(&staff.actor(), meta, operation, resource),
+        None => command_context(&staff.actor(), meta, operation),
+    };
     state
         .execute(&state.presence, &agent_id.to_string(), command, &context)
         .await?;

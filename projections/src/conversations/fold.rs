@@ -91,7 +91,12 @@ impl Batch {
     ) -> Result<Self, sqlx::Error> {
         let mut batch = Batch::default();
         // Lines of the transcript touch no row: only the other chat events need their chat read.
-        let chats = chats_started_before(events, |c| MessageRow::from_event(c).is_none());
+        let chats = chats_started_before(events, |c| {
+            !matches!(
+                c,
+                ChatEvent::MessageSent { .. } | ChatEvent::CustomerNotified { .. }
+            )
+        });
         let sessions: BTreeSet<&str> = events
             .iter()
             .filter(|e| {

@@ -402,7 +402,15 @@ where
 
 /// A text field that failed to parse, named for the client.
 pub fn text_error(field: &str, error: TextError) -> ApiError {
-    ApiError::invalid_field(field, error)
+    let code = match error {
+        TextError::Empty => "required",
+        TextError::TooLong { .. } => "too-long",
+        TextError::ControlCharacter => "not-single-line",
+    };
+    ApiError::Invalid {
+        detail: format!("{field}: {error}"),
+        fields: vec![FieldError::new(field, code, error.to_string())],
+    }
 }
 
 #[cfg(test)]

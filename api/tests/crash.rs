@@ -84,15 +84,22 @@ async fn scenario(database_url: &str) {
 }
 
 #[tokio::test]
-async fn a_killed_server_loses_no_acknowledged_message_and_retries_add_none() {
+async fn a_killed_server_on_sqlite_loses_no_acknowledged_message_and_retries_add_none() {
     let dir = tempfile::tempdir().unwrap();
     scenario(&format!(
         "sqlite://{}",
         dir.path().join("crash.db").display()
     ))
     .await;
-    if let Some(postgres) = samtale_eventlog::testing::postgres_test_url().await {
-        scenario(&postgres.url).await;
-        postgres.drop_schema().await;
-    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(samtale_test_postgres),
+    ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
+)]
+async fn a_killed_server_on_postgres_loses_no_acknowledged_message_and_retries_add_none() {
+    let postgres = samtale_eventlog::testing::required_postgres_test_database().await;
+    scenario(&postgres.url).await;
+    postgres.drop_schema().await;
 }

@@ -164,3 +164,22 @@ async fn logins_and_chat_starts_from_one_address_are_rate_limited() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_blank_name_is_refused_with_a_code_the_widget_can_translate() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let response = app
+            .post(
+                "/customer/chats",
+                "",
+                json!({"category_id": centre.billing, "name": "   ", "fields": {"email": "a@b.no"}}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["key"], "name", "{}", app.backend);
+        assert_eq!(problem["errors"][0]["code"], "required");
+        app.finish().await;
+    }
+}

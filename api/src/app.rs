@@ -1,46 +1,30 @@
 //! The application: its shared state, and building it from configuration.
 
-use crate::auth::CustomerTokens;
 use crate::config::{ServeConfig, SessionConfig};
-use crate::error::ApiError;
-use crate::extract::RequestMeta;
 use crate::http;
-use crate::live::LiveFeed;
 use crate::outage::Breaker;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
-use crate::sessions::Sessions;
 use crate::write_timeout::{WriteTimeoutListener, WRITE_STALL_LIMIT};
 use axum::serve::ListenerExt;
-use samtale_domain::{Actor, Chat, Directory, NoServices, Presence};
-use samtale_eventlog::{ClientKey, CommandContext, CommandError, Commands, Database, Executed};
-use samtale_projections::Projections;
+use samtale_service::{bootstrap, dispatcher, retention, Node, ServiceError, SessionSettings};
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Aggregates kept in memory per kind: enough for every chat open in a busy centre.
-const AGGREGATE_CACHE: usize = 20_000;
-
-/// Staff sessions remembered per node: more than a centre has staff logged in.
-const STAFF_SESSIONS: usize = 10_000;
-
-/// How long a command's reply waits for the read models to show its effect.
-const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
-
+/// The node, and what only its HTTP surface needs: the widget's origins, rate limits and the
+/// outage breaker.
 pub struct Services {
-    pub db: Database,
-    pub chats: Commands<Chat>,
-    pub presence: Commands<Presence>,
-    pub directory: Commands<Directory>,
-    pub projections: Arc<Projections>,
-    pub live: LiveFeed,
+    pub node: Arc<Node>,
     pub widget_origins: Vec<String>,
     pub limits: RateLimits,
     pub breaker: Arc<Breaker>,
-    pub customer_tokens: CustomerTokens,
-    pub sessions: Arc<Sessions>,
-    /// How long a customer's token outlives the end of their chat.
-    pub customer_token_retention: Duration,
+}
+
+impl Deref for Services {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.node
+    }
 }
 
 #[derive(Clone)]
@@ -54,123 +38,37 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// Connects, migrates, installs and starts the projections and the live feed.
+    /// Starts the node (see [`Node::start`]) with this surface's settings.
     pub async fn start(
         database_url: &str,
         widget_origins: Vec<String>,
         limits: RateLimitConfig,
         session_config: &SessionConfig,
-    ) -> anyhow::Result<Self> {
-        let db = Database::connect(database_url).await?;
-        let projections = Arc::new(Projections::standard(db.clone()));
-        projections.install().await?;
-        projections.spawn();
-        let repo = Arc::new(db.event_repository());
-        let log = db.event_log();
-        let live = LiveFeed::start(log.clone(), projections.clone()).await?;
-        Ok(AppState(Arc::new(Services {
-            chats: Commands::new(repo.clone(), log.clone(), NoServices, AGGREGATE_CACHE),
-            presence: Commands::new(repo.clone(), log.clone(), NoServices, AGGREGATE_CACHE),
-            directory: Commands::new(repo, log, NoServices, 1),
-            projections,
-            live,
-            widget_origins,
-            limits: RateLimits::new(limits),
-            breaker: Arc::default(),
-            customer_tokens: CustomerTokens::new(AGGREGATE_CACHE),
-            sessions: Sessions::start(
-                db.any().clone(),
-                STAFF_SESSIONS,
-                Duration::from_secs(session_config.idle_seconds),
-            ),
+    ) -> Result<Self, ServiceError> {
+        let settings = SessionSettings {
+            idle: Duration::from_secs(session_config.idle_seconds),
             customer_token_retention: Duration::from_secs(
                 session_config.customer_token_retention_seconds,
             ),
-            db,
+        };
+        Ok(AppState(Arc::new(Services {
+            node: Arc::new(Node::start(database_url, settings).await?),
+            widget_origins,
+            limits: RateLimits::new(limits),
+            breaker: Arc::default(),
         })))
     }
-
-    /// Runs a command and, if it wrote anything, waits until the read models show it, so the
-    /// caller's next read sees its own write.
-    pub async fn execute<A>(
-        &self,
-        commands: &Commands<A>,
-        aggregate_id: &str,
-        command: A::Command,
-        context: &CommandContext,
-    ) -> Result<Executed<A::Event>, ApiError>
-    where
-        A: cqrs_es::Aggregate + Clone,
-        A::Command: Clone,
-        ApiError: From<CommandError<A::Error>>,
-    {
-        let executed = commands
-            .execute(aggregate_id, command, context)
-            .await
-            .map_err(<ApiError as From<CommandError<A::Error>>>::from)?;
-        if let Some(position) = executed.position {
-            if !self.projections.wait_for(position, READ_YOUR_WRITES).await {
-                tracing::warn!(
-                    position = position.position,
-                    "read models lag behind a command"
-                );
-            }
-        }
-        Ok(executed)
-    }
 }
 
-/// The log metadata of a command: who asked, in which request, and the client's
-/// `Idempotency-Key` (if it sent one) as its key for `operation`, so a retry is recognised.
-pub fn command_context(
-    actor: &Actor,
-    meta: &RequestMeta,
-    operation: &'static str,
-) -> CommandContext {
-    CommandContext {
-        client_key: meta.idempotency_key.clone().map(|key| ClientKey {
-            operation,
-            resource: None,
-            key,
-        }),
-        actor: serde_json::to_string(actor).unwrap_or_default(),
-        request_id: meta.request_id.clone(),
-        at: meta.at,
-    }
-}
-
-/// [`command_context`] keyed by a key of the service's own (bootstrap steps, timers) or one
-/// the client sent in the body (`client_message_id`), which takes the header's place.
-pub fn keyed_context(
-    actor: &Actor,
-    meta: &RequestMeta,
-    operation: &'static str,
-    key: String,
-) -> CommandContext {
-    CommandContext {
-        client_key: Some(ClientKey {
-            operation,
-            resource: None,
-            key,
-        }),
-        ..command_context(actor, meta, operation)
-    }
-}
-
-/// [`command_context`] for an operation on one of the many things an aggregate holds (a user or
-/// a queue of the directory, one queue of an agent's presence): the client's key for another
-/// one is another command, not a retry of this one.
-pub fn resource_context(
-    actor: &Actor,
-    meta: &RequestMeta,
-    operation: &'static str,
-    resource: impl ToString,
-) -> CommandContext {
-    let mut context = command_context(actor, meta, operation);
-    if let Some(key) = context.client_key.as_mut() {
-        key.resource = Some(resource.to_string());
-    }
-    context
+/// Why a server could not start, or stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the server task ended abnormally: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// A running server: its bound address and the task serving it.
@@ -183,7 +81,7 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+    pub async fn build(config: &ServeConfig) -> Result<Self, StartError> {
         let state = AppState::start(
             &config.database.database_url,
             config.widget_origins.clone(),
@@ -191,9 +89,9 @@ impl Application {
             &config.sessions,
         )
         .await?;
-        crate::bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
+        bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
         if config.demo {
-            crate::bootstrap::seed_demo(&state).await?;
+            bootstrap::seed_demo(&state).await?;
         }
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;
         let address = listener.local_addr()?;
@@ -215,8 +113,8 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await
         });
-        let dispatcher = crate::routing::spawn(state.clone());
-        let pruner = crate::retention::spawn(state.clone());
+        let dispatcher = dispatcher::spawn(state.node.clone());
+        let pruner = retention::spawn(state.node.clone());
         Ok(Self {
             address,
             state,
@@ -234,7 +132,7 @@ impl Application {
         self.pruner.abort();
     }
 
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(self) -> Result<(), StartError> {
         self.server.await??;
         Ok(())
     }

@@ -11,6 +11,9 @@ use samtale_domain::text::TextError;
 use samtale_domain::{ChatError, PresenceError};
 use samtale_eventlog::{CommandError, LogError};
 use samtale_projections::ProjectionError;
+use samtale_service::credentials::PasswordLength;
+use samtale_service::identity::Forbidden;
+use samtale_service::ServiceError;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -299,6 +302,29 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+impl From<Forbidden> for ApiError {
+    fn from(Forbidden(why): Forbidden) -> Self {
+        ApiError::Forbidden(why.into())
+    }
+}
+
+impl From<PasswordLength> for ApiError {
+    fn from(error: PasswordLength) -> Self {
+        ApiError::invalid_field("password", error)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Database(e) => e.into(),
+            ServiceError::Log(e) => e.into(),
+            ServiceError::Projection(e) => e.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 

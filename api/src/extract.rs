@@ -1,12 +1,14 @@
 //! Extractors that turn axum's rejections into our problem responses, and the per-request
 //! facts every command records (request id, time, idempotency key).
 
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::request_log::RequestId;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+pub use samtale_service::Origin;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -46,21 +48,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Facts about the request that commands record in the log's metadata.
-#[derive(Debug, Clone)]
-pub struct RequestMeta {
-    /// The client's `x-request-id` if at most 128 characters, else a UUID v7: the id of the
-    /// request's span and of its response's `x-request-id`.
-    pub request_id: String,
-    pub at: DateTime<Utc>,
-    /// The client's `Idempotency-Key`, if it sent one: a retry with the same key is a no-op.
-    pub idempotency_key: Option<String>,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+/// The request's origin, which its commands record in the log's metadata: the request id
+/// (the client's `x-request-id` if at most 128 characters, else a UUID v7 — the id of the
+/// request's span and of its response's `x-request-id`), the time, and the `Idempotency-Key`.
+impl FromRequestParts<AppState> for Origin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = |name: &str| {
             parts
                 .headers
@@ -84,7 +81,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             }
             other => other.map(str::to_string),
         };
-        Ok(RequestMeta {
+        Ok(Origin {
             request_id,
             at: Utc::now(),
             idempotency_key,

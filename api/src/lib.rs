@@ -5,19 +5,14 @@
 
 pub mod app;
 pub mod auth;
-pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
-pub mod live;
 pub mod load;
 pub mod outage;
 pub mod rate_limit;
 pub mod replay_cli;
-pub mod retention;
-pub mod routing;
-pub mod sessions;
 pub mod sse_client;
 pub mod write_timeout;
 

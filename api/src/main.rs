@@ -82,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(config) => {
             let app = Application::build(&config).await?;
             println!("Samtale is listening on http://{}", app.address);
-            app.run_until_stopped().await
+            Ok(app.run_until_stopped().await?)
         }
         Command::Load(config) => samtale_api::load::run(config).await.map(drop),
         Command::LoadArrivals(config) => samtale_api::load::arrivals(config).await,

@@ -15,7 +15,7 @@ fn status(chat: &Value) -> &str {
 /// for the read models to reach the log's end, so "nothing to assign" is decided on everything
 /// written before this call, not on how far a background round happened to get.
 async fn round_now(app: &TestApp) -> usize {
-    samtale_api::routing::dispatch_round(&app.app.state)
+    samtale_service::dispatcher::dispatch_round(&app.app.state)
         .await
         .unwrap()
 }

@@ -146,7 +146,7 @@ async fn a_session_in_use_stays_and_one_left_idle_is_refused_on_every_node() {
 
         // Left alone until its recorded use is longer ago than the idle time (asking the API
         // meanwhile would be a use), then refused by every node.
-        let hash = samtale_api::auth::token_hash(token);
+        let hash = samtale_service::credentials::token_hash(token);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let last_seen: String =
@@ -180,8 +180,8 @@ async fn a_session_in_use_stays_and_one_left_idle_is_refused_on_every_node() {
 
 #[tokio::test]
 async fn pruning_removes_idle_and_long_revoked_sessions_and_the_tokens_of_chats_long_over() {
-    use samtale_api::auth::token_hash;
-    use samtale_api::retention::prune;
+    use samtale_service::credentials::token_hash;
+    use samtale_service::retention::prune;
     for app in TestApp::each_backend().await {
         let centre = app.centre().await;
         let (over, over_token) = app.start_chat(&centre.billing, "Ferdig").await;

@@ -1,10 +1,10 @@
 //! The administration module: users, queues and membership, categories, the pre-chat form.
 //! Administrators only; the Directory aggregate checks that too.
 
-use crate::app::{resource_context, AppState};
-use crate::auth::{check_password, hash_password, Staff};
+use crate::app::AppState;
+use crate::auth::Staff;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{parse_id, ApiJson, ApiPath, RequestMeta};
+use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -16,6 +16,8 @@ use samtale_domain::DirectoryEvent;
 use samtale_domain::{CategoryId, DirectoryCommand, QueueId, Role, UserId};
 use samtale_eventlog::Executed;
 use samtale_projections::read::{self, CategoryRow, QueueRow, UserRow};
+use samtale_service::credentials::{check_password, initial_password, store_password};
+use samtale_service::origin::resource_context;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -32,15 +34,15 @@ fn name(field: &str, raw: &str) -> Result<Name, ApiError> {
 async fn directory(
     state: &AppState,
     staff: &Staff,
-    meta: &RequestMeta,
+    meta: &Origin,
     (operation, resource): (&'static str, &str),
     command: DirectoryCommand,
 ) -> Result<Executed<DirectoryEvent>, ApiError> {
     staff.require_administrator()?;
     let context = resource_context(&staff.actor(), meta, operation, resource);
-    state
+    Ok(state
         .execute(&state.directory, DIRECTORY_ID, command, &context)
-        .await
+        .await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -83,7 +85,7 @@ fn default_capacity() -> u32 {
 pub async fn create_user(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<Created<UserRow>, ApiError> {
     staff.require_administrator()?;
@@ -107,7 +109,7 @@ pub async fn create_user(
     // The credential follows the user, never precedes it: a refused creation leaves nothing
     // behind, and a retry (whose first attempt may have died right here) sets it if missing —
     // but never replaces a password the user has had since.
-    initial_password(&state, user_id, new.password).await?;
+    initial_password(state.db.any(), user_id, new.password).await?;
     let user = read::user(state.db.any(), &user_id.to_string())
         .await?
         .ok_or_else(|| ApiError::Internal("created user not in the read model".into()))?;
@@ -124,41 +126,6 @@ fn created<T>(
         .iter()
         .find_map(id)
         .ok_or_else(|| ApiError::Internal("a create wrote no creation".into()))
-}
-
-/// Stores a new user's first password, unless they have one already.
-pub async fn initial_password(
-    state: &AppState,
-    user_id: UserId,
-    password: String,
-) -> Result<(), ApiError> {
-    let hash = hash_password(password).await?;
-    sqlx::query(
-        "INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO NOTHING",
-    )
-    .bind(user_id.to_string())
-    .bind(hash)
-    .execute(state.db.any())
-    .await?;
-    Ok(())
-}
-
-pub async fn store_password(
-    state: &AppState,
-    user_id: UserId,
-    password: String,
-) -> Result<(), ApiError> {
-    let hash = hash_password(password).await?;
-    sqlx::query(
-        "INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash",
-    )
-    .bind(user_id.to_string())
-    .bind(hash)
-    .execute(state.db.any())
-    .await?;
-    Ok(())
 }
 
 /// Supervisors and administrators.
@@ -215,7 +182,7 @@ pub struct UserPatch {
 pub async fn update_user(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(user_id): ApiPath<UserId>,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> Result<Json<UserRow>, ApiError> {
@@ -249,7 +216,7 @@ pub async fn update_user(
     .await?;
     let password_changed = patch.password.is_some();
     if let Some(password) = patch.password {
-        store_password(&state, user_id, password).await?;
+        store_password(state.db.any(), user_id, password).await?;
         let command = DirectoryCommand::RecordPasswordChange {
             user_id,
             by: staff.actor(),
@@ -302,7 +269,7 @@ pub struct NewQueue {
 pub async fn create_queue(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiJson(new): ApiJson<NewQueue>,
 ) -> Result<Created<QueueRow>, ApiError> {
     let command = DirectoryCommand::CreateQueue {
@@ -349,7 +316,7 @@ pub struct NewMember {
 pub async fn add_member(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(queue_id): ApiPath<QueueId>,
     ApiJson(member): ApiJson<NewMember>,
 ) -> Result<StatusCode, ApiError> {
@@ -393,7 +360,7 @@ pub async fn add_member(
 pub async fn remove_member(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath((queue_id, user_id)): ApiPath<(QueueId, UserId)>,
 ) -> Result<StatusCode, ApiError> {
     let command = DirectoryCommand::RemoveQueueMember {
@@ -443,7 +410,7 @@ pub struct NewCategory {
 pub async fn create_category(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiJson(new): ApiJson<NewCategory>,
 ) -> Result<Created<CategoryRow>, ApiError> {
     let command = DirectoryCommand::CreateCategory {
@@ -521,7 +488,7 @@ fn default_max_length() -> usize {
 pub async fn define_field(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiJson(new): ApiJson<NewField>,
 ) -> Result<Created<FormField>, ApiError> {
     let field = FormField {
@@ -585,7 +552,7 @@ pub async fn list_fields(
 pub async fn remove_field(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let resource = ("remove_form_field", key.as_str());
@@ -633,7 +600,7 @@ pub struct QueueSettingsBody {
 pub async fn configure_queue(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(queue_id): ApiPath<QueueId>,
     ApiJson(body): ApiJson<QueueSettingsBody>,
 ) -> Result<Json<QueueRow>, ApiError> {

@@ -2,10 +2,10 @@
 //! reading, transferring, ending, and the history.
 
 use super::views::{chat_row, chat_view, destination, ChatView};
-use crate::app::{command_context, keyed_context, AppState};
+use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, RequestMeta};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -16,6 +16,7 @@ use samtale_domain::{Actor, ChatCommand, ChatId, MessageId};
 use samtale_projections::read::{
     self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus, WaitingChat,
 };
+use samtale_service::origin::{command_context, keyed_context};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -147,7 +148,7 @@ pub struct AtQuery {
 async fn run(
     state: &AppState,
     staff: &Staff,
-    meta: &RequestMeta,
+    meta: &Origin,
     chat_id: &str,
     operation: &'static str,
     command: ChatCommand,
@@ -190,7 +191,7 @@ async fn run(
 pub async fn pickup(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
     let chat = visible_chat(&state, &staff, chat_id).await?;
@@ -266,7 +267,7 @@ impl NewMessage {
 pub async fn send(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
@@ -287,7 +288,7 @@ pub async fn send(
 pub(super) async fn send_as(
     state: &AppState,
     by: Actor,
-    meta: &RequestMeta,
+    meta: &Origin,
     chat_id: &str,
     body: &NewMessage,
 ) -> Result<MessageRow, ApiError> {
@@ -347,7 +348,7 @@ pub struct ReadUpTo {
 pub async fn read(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
     ApiJson(body): ApiJson<ReadUpTo>,
 ) -> Result<StatusCode, ApiError> {
@@ -396,7 +397,7 @@ pub struct TransferTarget {
 pub async fn transfer(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
     ApiJson(target): ApiJson<TransferTarget>,
 ) -> Result<Json<ChatView>, ApiError> {
@@ -436,7 +437,7 @@ pub async fn transfer(
 pub async fn end(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
     let chat = visible_chat(&state, &staff, chat_id).await?;

@@ -4,10 +4,10 @@
 use super::chats::{send_as, NewMessage};
 use super::events;
 use super::views::{chat_row, chat_view, destination, ChatView};
-use crate::app::{command_context, AppState};
-use crate::auth::{derived_token, new_token, token_hash, Customer};
+use crate::app::AppState;
+use crate::auth::Customer;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{ApiJson, ApiPath, RequestMeta};
+use crate::extract::{ApiJson, ApiPath, Origin};
 use crate::rate_limit::Limit;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,6 +17,8 @@ use samtale_domain::form::FormField;
 use samtale_domain::text::Name;
 use samtale_domain::{Actor, ChatCommand, ChatId};
 use samtale_projections::read::{self, CategoryRow, MessageRow, QueueRow};
+use samtale_service::credentials::{derived_token, new_token, token_hash};
+use samtale_service::origin::command_context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -121,7 +123,7 @@ fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
 pub async fn start(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
-    meta: RequestMeta,
+    meta: Origin,
     ApiJson(start): ApiJson<StartChat>,
 ) -> Result<(StatusCode, Json<ChatStarted>), ApiError> {
     state
@@ -235,7 +237,7 @@ pub async fn status(
 pub async fn send(
     State(state): State<AppState>,
     customer: Customer,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(id): ApiPath<ChatId>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
@@ -268,7 +270,7 @@ pub async fn send(
 pub async fn close(
     State(state): State<AppState>,
     customer: Customer,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath(id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
     let chat_id = own_chat(&customer, id)?;

@@ -13,7 +13,6 @@
 use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
-use crate::live::{LiveEvent, Scope, Scoper};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -22,6 +21,7 @@ use samtale_domain::{ChatEvent, DirectoryEvent, PresenceEvent};
 use samtale_eventlog::LogPosition;
 use samtale_projections::read::{self, QueueStatus};
 use samtale_projections::{decode, DomainEvent};
+use samtale_service::live::{LiveEvent, Scope, Scoper};
 use serde::Serialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -340,7 +340,7 @@ impl Stream {
     async fn run(
         mut self,
         resume: Option<Option<LogPosition>>,
-        mut live: broadcast::Receiver<std::sync::Arc<crate::live::LiveBatch>>,
+        mut live: broadcast::Receiver<std::sync::Arc<samtale_service::live::LiveBatch>>,
         mut revocations: broadcast::Receiver<String>,
     ) {
         let caught_up_to = self.state.live.position();
@@ -413,7 +413,7 @@ impl Stream {
         self.announce_queue_position().await
     }
 
-    async fn forward(&mut self, batch: &crate::live::LiveBatch) -> Result<(), Closed> {
+    async fn forward(&mut self, batch: &samtale_service::live::LiveBatch) -> Result<(), Closed> {
         let mut touches_my_queue = false;
         for live in &batch.events {
             if live.event.position <= self.delivered {

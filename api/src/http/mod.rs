@@ -15,8 +15,6 @@ mod roster;
 mod session;
 mod views;
 
-pub use admin::initial_password;
-
 use crate::app::AppState;
 use crate::auth;
 use crate::error::ApiError;

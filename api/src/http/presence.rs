@@ -1,14 +1,15 @@
 //! Logging agents in and out of their queues (seed: the log in/out button; supervisors
 //! logging others in and out in the queue overview).
 
-use crate::app::{command_context, resource_context, AppState};
+use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{ApiJson, ApiPath, RequestMeta};
+use crate::extract::{ApiJson, ApiPath, Origin};
 use axum::extract::State;
 use axum::Json;
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::{PresenceCommand, QueueId, UserId};
+use samtale_service::origin::{command_context, resource_context};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
@@ -29,7 +30,7 @@ pub struct PresenceState {
 async fn change(
     state: &AppState,
     staff: &Staff,
-    meta: &RequestMeta,
+    meta: &Origin,
     agent_id: UserId,
     queues: Option<BTreeSet<QueueId>>,
     logged_in: bool,
@@ -125,7 +126,7 @@ async fn logged_in_queues(
 pub async fn set_mine(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiJson(body): ApiJson<PresenceChange>,
 ) -> Result<Json<PresenceState>, ApiError> {
     change(&state, &staff, &meta, staff.user_id, None, body.logged_in).await
@@ -159,7 +160,7 @@ pub async fn set_mine(
 pub async fn set_for_agent(
     State(state): State<AppState>,
     staff: Staff,
-    meta: RequestMeta,
+    meta: Origin,
     ApiPath((queue_id, agent_id)): ApiPath<(QueueId, UserId)>,
     ApiJson(body): ApiJson<PresenceChange>,
 ) -> Result<Json<PresenceState>, ApiError> {

@@ -2,7 +2,7 @@
 //!
 //! The id is decided once, before anything else runs: the client's `x-request-id` when it sends
 //! a usable one (at most 128 characters), else a new UUID v7. It is kept in the request's
-//! extensions, where `RequestMeta` reads it for the events the request writes, recorded in the
+//! extensions, where `Origin` reads it for the events the request writes, recorded in the
 //! request's span, so every log line of the request can be joined to the audit trail, and
 //! returned as `x-request-id` on every response.
 //!

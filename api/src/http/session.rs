@@ -1,7 +1,7 @@
 //! Logging in and out.
 
 use crate::app::AppState;
-use crate::auth::{new_token, token_hash, verify_login, Staff};
+use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiJson;
 use crate::rate_limit::Limit;
@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use samtale_projections::read::{self, UserRow};
 use samtale_projections::timestamp;
+use samtale_service::credentials::{new_token, token_hash, verify_login};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::net::SocketAddr;

@@ -19,7 +19,7 @@
 //! so a session another node kept alive is honoured here, and one idle everywhere is refused
 //! everywhere. The recorded use lags the real one by at most two `TOUCH_EVERY`.
 
-use crate::auth::Staff;
+use crate::identity::Staff;
 use chrono::{DateTime, Utc};
 use lru::LruCache;
 use samtale_domain::{Role, UserId};

@@ -7,7 +7,7 @@
 //! nothing left, as each statement is idempotent and reads only expired rows, through an index
 //! (sessions) or from a table that pruning keeps small (customer tokens).
 
-use crate::app::AppState;
+use crate::Node;
 use chrono::{DateTime, Utc};
 use samtale_projections::timestamp;
 use sqlx::{Connection, PgConnection};
@@ -31,7 +31,7 @@ pub struct Pruned {
 }
 
 /// Prunes every `PRUNE_EVERY`, starting now.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: std::sync::Arc<Node>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(PRUNE_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -53,7 +53,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// Deletes what has expired by `now`; `None` when another node is pruning at this moment.
-pub async fn prune(state: &AppState, now: DateTime<Utc>) -> Result<Option<Pruned>, sqlx::Error> {
+pub async fn prune(state: &Node, now: DateTime<Utc>) -> Result<Option<Pruned>, sqlx::Error> {
     let lock = match state.db.postgres_url() {
         Some(url) => {
             let mut conn = PgConnection::connect(url).await?;
@@ -80,7 +80,7 @@ pub async fn prune(state: &AppState, now: DateTime<Utc>) -> Result<Option<Pruned
     pruned.map(Some)
 }
 
-async fn delete_expired(state: &AppState, now: DateTime<Utc>) -> Result<Pruned, sqlx::Error> {
+async fn delete_expired(state: &Node, now: DateTime<Utc>) -> Result<Pruned, sqlx::Error> {
     let before =
         |age: Duration| timestamp(now - chrono::Duration::from_std(age).unwrap_or_default());
     let db = state.db.any();

@@ -15,9 +15,9 @@
 //! A round starts when the node's live feed brings any event but a message or a read marker
 //! (from whichever node wrote it), and every second regardless.
 
-use crate::app::{command_context, keyed_context, AppState};
-use crate::extract::RequestMeta;
 use crate::live::LiveBatch;
+use crate::origin::{command_context, keyed_context, Origin};
+use crate::{Node, ServiceError};
 use samtale_domain::chat::{Assignment, Notice};
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::{Actor, ChatCommand, Directory, UserId};
@@ -36,7 +36,7 @@ const DISPATCHER_LOCK: i64 = 0x73_61_6d_74_61_6c_65;
 /// looks even without a wake-up.
 const TICK: Duration = Duration::from_secs(1);
 
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: Arc<Node>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             match lead(&state).await {
@@ -49,7 +49,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// Becomes the dispatcher if no one else is, and dispatches for as long as that lasts.
-async fn lead(state: &AppState) -> anyhow::Result<()> {
+async fn lead(state: &Node) -> Result<(), ServiceError> {
     let mut lock = match state.db.postgres_url() {
         Some(url) => {
             let mut conn = PgConnection::connect(url).await?;
@@ -119,7 +119,7 @@ struct Load {
 /// The round plans from the read models (after they reach the log's end), counting its own
 /// assignments as it goes, then sends all assignments at once — they concern different chats —
 /// and waits for the read models to show them before the next round plans again.
-pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
+pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
     let head = state.live.log().head().await?;
     state
         .projections
@@ -184,17 +184,13 @@ pub async fn dispatch_round(state: &AppState) -> anyhow::Result<usize> {
 }
 
 async fn assign(
-    state: &AppState,
+    state: &Node,
     directory: &Directory,
     chat_id: &str,
     agent: &str,
-) -> anyhow::Result<Option<samtale_eventlog::LogPosition>> {
+) -> Result<Option<samtale_eventlog::LogPosition>, ServiceError> {
     let agent_id = agent.parse::<UserId>()?;
-    let meta = RequestMeta {
-        request_id: format!("routing-{chat_id}"),
-        at: chrono::Utc::now(),
-        idempotency_key: None,
-    };
+    let meta = Origin::service(format!("routing-{chat_id}"));
     let command = ChatCommand::Assign {
         agent_id,
         agent_queues: directory.queues_of(agent_id),
@@ -207,14 +203,16 @@ async fn assign(
         Ok(executed) => Ok(executed.position),
         // Picked up by hand, or closed by the customer, a moment ago.
         Err(CommandError::Rejected(_) | CommandError::Conflict(_)) => Ok(None),
-        Err(error) => Err(anyhow::anyhow!("assigning {chat_id}: {error}")),
+        Err(error) => Err(ServiceError::Command(format!(
+            "assigning {chat_id}: {error}"
+        ))),
     }
 }
 
 /// Customers waiting in a queue with nobody logged in get a system message once the queue's
 /// delay has passed, and move to its overflow queue if it has one. Command ids are derived from
 /// the chat and queue, so each happens once per chat and queue however often this runs.
-pub async fn attend_unattended(state: &AppState) -> anyhow::Result<()> {
+pub async fn attend_unattended(state: &Node) -> Result<(), ServiceError> {
     let now = chrono::Utc::now();
     for chat in read::unattended_chats(state.db.any()).await? {
         let queued_at = chrono::DateTime::parse_from_rfc3339(&chat.queued_at)?;
@@ -222,10 +220,9 @@ pub async fn attend_unattended(state: &AppState) -> anyhow::Result<()> {
         if due > now {
             continue;
         }
-        let meta = RequestMeta {
-            request_id: format!("no-agent-{}", chat.chat_id),
+        let meta = Origin {
             at: now,
-            idempotency_key: None,
+            ..Origin::service(format!("no-agent-{}", chat.chat_id))
         };
         let key = format!("no-agent-notice:{}:{}", chat.chat_id, chat.queue_id);
         let notice = ChatCommand::Notify {

@@ -3,9 +3,9 @@
 //! Both are idempotent and safe to run from several nodes at once: ids and command ids are
 //! derived from fixed names, so a second run (or a second node) finds the work done.
 
-use crate::app::{keyed_context, AppState};
-use crate::extract::RequestMeta;
-use crate::http::initial_password;
+use crate::credentials::{check_password, initial_password, new_token};
+use crate::origin::{keyed_context, Origin};
+use crate::{Node, ServiceError};
 use samtale_domain::directory::{Username, DIRECTORY_ID};
 use samtale_domain::form::{FieldKind, FormField};
 use samtale_domain::text::Name;
@@ -23,20 +23,13 @@ fn fixed_id(name: &str) -> Uuid {
     Uuid::new_v5(&BOOTSTRAP_NAMESPACE, name.as_bytes())
 }
 
-fn meta() -> RequestMeta {
-    RequestMeta {
-        request_id: "bootstrap".into(),
-        at: chrono::Utc::now(),
-        idempotency_key: None,
-    }
-}
-
-async fn run(state: &AppState, key: &str, command: DirectoryCommand) -> anyhow::Result<()> {
-    let context = keyed_context(&Actor::System, &meta(), "bootstrap", key.to_string());
+async fn run(state: &Node, key: &str, command: DirectoryCommand) -> Result<(), ServiceError> {
+    let origin = Origin::service("bootstrap");
+    let context = keyed_context(&Actor::System, &origin, "bootstrap", key.to_string());
     state
         .execute(&state.directory, DIRECTORY_ID, command, &context)
         .await
-        .map_err(|e| anyhow::anyhow!("bootstrap step {key}: {e}"))?;
+        .map_err(|e| ServiceError::Internal(format!("bootstrap step {key}: {e}")))?;
     Ok(())
 }
 
@@ -44,25 +37,27 @@ async fn run(state: &AppState, key: &str, command: DirectoryCommand) -> anyhow::
 /// reads) to show everything already in the log, so that "does the admin exist?" is answered
 /// from the whole history, not a half-caught-up table. The other read models catch up in the
 /// background while the server already serves.
-async fn directory_current(state: &AppState) -> anyhow::Result<()> {
+async fn directory_current(state: &Node) -> Result<(), ServiceError> {
     let head = state.live.log().head().await?;
     if !state
         .projections
         .wait_for_one("directory", head, Duration::from_secs(120))
         .await
     {
-        anyhow::bail!("the directory did not catch up with the log within two minutes");
+        return Err(ServiceError::Internal(
+            "the directory did not catch up with the log within two minutes".into(),
+        ));
     }
     Ok(())
 }
 
 async fn create_user(
-    state: &AppState,
+    state: &Node,
     username: &str,
     display_name: &str,
     role: Role,
     password: &str,
-) -> anyhow::Result<UserId> {
+) -> Result<UserId, ServiceError> {
     let user_id = UserId(fixed_id(&format!("user:{username}")));
     if read::user_by_username(state.db.any(), username)
         .await?
@@ -80,14 +75,12 @@ async fn create_user(
         at: chrono::Utc::now(),
     };
     run(state, &format!("user:{username}"), command).await?;
-    initial_password(state, user_id, password.to_string())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    initial_password(state.db.any(), user_id, password.to_string()).await?;
     Ok(user_id)
 }
 
 /// Creates the administrator `admin` unless it exists.
-pub async fn ensure_admin(state: &AppState, password: Option<String>) -> anyhow::Result<()> {
+pub async fn ensure_admin(state: &Node, password: Option<String>) -> Result<(), ServiceError> {
     directory_current(state).await?;
     if read::user_by_username(state.db.any(), "admin")
         .await?
@@ -97,10 +90,10 @@ pub async fn ensure_admin(state: &AppState, password: Option<String>) -> anyhow:
     }
     let (password, generated) = match password {
         Some(password) => (password, false),
-        None => (crate::auth::new_token()[..20].to_string(), true),
+        None => (new_token()[..20].to_string(), true),
     };
-    crate::auth::check_password(&password)
-        .map_err(|e| anyhow::anyhow!("SAMTALE_ADMIN_PASSWORD {e}"))?;
+    check_password(&password)
+        .map_err(|e| ServiceError::Config(format!("SAMTALE_ADMIN_PASSWORD {e}")))?;
     create_user(
         state,
         "admin",
@@ -118,7 +111,7 @@ pub async fn ensure_admin(state: &AppState, password: Option<String>) -> anyhow:
 }
 
 /// Demo queues, categories, form fields, two agents and a supervisor.
-pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
     directory_current(state).await?;
     let queues = [
         ("Privat", &["Mobil", "Bredbånd"][..]),

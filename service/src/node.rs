@@ -1,0 +1,95 @@
+//! One node: its database, the command executors, the read models, the live feed, and who may
+//! act (staff sessions, customer tokens).
+
+use crate::identity::CustomerTokens;
+use crate::live::LiveFeed;
+use crate::sessions::Sessions;
+use crate::ServiceError;
+use samtale_domain::{Chat, Directory, NoServices, Presence};
+use samtale_eventlog::{CommandContext, CommandError, Commands, Database, Executed};
+use samtale_projections::Projections;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Aggregates kept in memory per kind: enough for every chat open in a busy centre.
+const AGGREGATE_CACHE: usize = 20_000;
+
+/// Staff sessions remembered per node: more than a centre has staff logged in.
+const STAFF_SESSIONS: usize = 10_000;
+
+/// How long a command's reply waits for the read models to show its effect.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
+
+/// How long credentials last.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    /// A staff session unused this long is refused.
+    pub idle: Duration,
+    /// How long a customer's token outlives the end of their chat.
+    pub customer_token_retention: Duration,
+}
+
+pub struct Node {
+    pub db: Database,
+    pub chats: Commands<Chat>,
+    pub presence: Commands<Presence>,
+    pub directory: Commands<Directory>,
+    pub projections: Arc<Projections>,
+    pub live: LiveFeed,
+    pub customer_tokens: CustomerTokens,
+    pub sessions: Arc<Sessions>,
+    /// How long a customer's token outlives the end of their chat.
+    pub customer_token_retention: Duration,
+}
+
+impl Node {
+    /// Connects, migrates, installs and starts the projections and the live feed.
+    pub async fn start(
+        database_url: &str,
+        settings: SessionSettings,
+    ) -> Result<Self, ServiceError> {
+        let db = Database::connect(database_url).await?;
+        let projections = Arc::new(Projections::standard(db.clone()));
+        projections.install().await?;
+        projections.spawn();
+        let repo = Arc::new(db.event_repository());
+        let log = db.event_log();
+        let live = LiveFeed::start(log.clone(), projections.clone()).await?;
+        Ok(Node {
+            chats: Commands::new(repo.clone(), log.clone(), NoServices, AGGREGATE_CACHE),
+            presence: Commands::new(repo.clone(), log.clone(), NoServices, AGGREGATE_CACHE),
+            directory: Commands::new(repo, log, NoServices, 1),
+            projections,
+            live,
+            customer_tokens: CustomerTokens::new(AGGREGATE_CACHE),
+            sessions: Sessions::start(db.any().clone(), STAFF_SESSIONS, settings.idle),
+            customer_token_retention: settings.customer_token_retention,
+            db,
+        })
+    }
+
+    /// Runs a command and, if it wrote anything, waits until the read models show it, so the
+    /// caller's next read sees its own write.
+    pub async fn execute<A>(
+        &self,
+        commands: &Commands<A>,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<Executed<A::Event>, CommandError<A::Error>>
+    where
+        A: cqrs_es::Aggregate + Clone,
+        A::Command: Clone,
+    {
+        let executed = commands.execute(aggregate_id, command, context).await?;
+        if let Some(position) = executed.position {
+            if !self.projections.wait_for(position, READ_YOUR_WRITES).await {
+                tracing::warn!(
+                    position = position.position,
+                    "read models lag behind a command"
+                );
+            }
+        }
+        Ok(executed)
+    }
+}

@@ -1,64 +1,12 @@
-//! The application: its shared state, and building it from configuration.
+//! A running server, built from configuration: the state, bootstrap, the listener, the router
+//! and the node's background jobs.
 
-use crate::config::{ServeConfig, SessionConfig};
+use crate::config::ServeConfig;
 use crate::http;
-use crate::outage::Breaker;
-use crate::rate_limit::{RateLimitConfig, RateLimits};
+use crate::state::AppState;
 use crate::write_timeout::{WriteTimeoutListener, WRITE_STALL_LIMIT};
 use axum::serve::ListenerExt;
-use samtale_service::{bootstrap, dispatcher, retention, Node, ServiceError, SessionSettings};
-use std::ops::Deref;
-use std::sync::Arc;
-use std::time::Duration;
-
-/// The node, and what only its HTTP surface needs: the widget's origins, rate limits and the
-/// outage breaker.
-pub struct Services {
-    pub node: Arc<Node>,
-    pub widget_origins: Vec<String>,
-    pub limits: RateLimits,
-    pub breaker: Arc<Breaker>,
-}
-
-impl Deref for Services {
-    type Target = Node;
-    fn deref(&self) -> &Node {
-        &self.node
-    }
-}
-
-#[derive(Clone)]
-pub struct AppState(Arc<Services>);
-
-impl Deref for AppState {
-    type Target = Services;
-    fn deref(&self) -> &Services {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Starts the node (see [`Node::start`]) with this surface's settings.
-    pub async fn start(
-        database_url: &str,
-        widget_origins: Vec<String>,
-        limits: RateLimitConfig,
-        session_config: &SessionConfig,
-    ) -> Result<Self, ServiceError> {
-        let settings = SessionSettings {
-            idle: Duration::from_secs(session_config.idle_seconds),
-            customer_token_retention: Duration::from_secs(
-                session_config.customer_token_retention_seconds,
-            ),
-        };
-        Ok(AppState(Arc::new(Services {
-            node: Arc::new(Node::start(database_url, settings).await?),
-            widget_origins,
-            limits: RateLimits::new(limits),
-            breaker: Arc::default(),
-        })))
-    }
-}
+use samtale_service::{bootstrap, dispatcher, retention, ServiceError};
 
 /// Why a server could not start, or stopped serving.
 #[derive(Debug, thiserror::Error)]

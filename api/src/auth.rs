@@ -2,8 +2,8 @@
 //! `Authorization` header (or `?access_token=` on the two streams). What the tokens mean lives
 //! in `samtale_service::identity` and `samtale_service::sessions`.
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::middleware::Next;

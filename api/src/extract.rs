@@ -1,9 +1,9 @@
 //! Extractors that turn axum's rejections into our problem responses, and the per-request
 //! facts every command records (request id, time, idempotency key).
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::request_log::RequestId;
+use crate::state::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

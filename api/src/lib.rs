@@ -14,6 +14,8 @@ pub mod outage;
 pub mod rate_limit;
 pub mod replay_cli;
 pub mod sse_client;
+pub mod state;
 pub mod write_timeout;
 
-pub use app::{AppState, Application};
+pub use app::{Application, StartError};
+pub use state::AppState;

@@ -7,7 +7,6 @@
 //! the database answers again. A 503 is always safe to retry with the same client message id
 //! or Idempotency-Key, whether or not the change was stored before the outage.
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -23,19 +22,20 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(200);
 
 pub struct Breaker {
     open: watch::Sender<bool>,
-}
-
-impl Default for Breaker {
-    fn default() -> Self {
-        Self {
-            open: watch::channel(false).0,
-        }
-    }
+    /// What the probe asks whether it is back.
+    db: Database,
 }
 
 impl Breaker {
+    pub fn new(db: Database) -> Self {
+        Self {
+            open: watch::channel(false).0,
+            db,
+        }
+    }
+
     /// Opens the breaker, and starts the probe that closes it, unless it is already open.
-    fn trip(self: &Arc<Self>, db: Database) {
+    fn trip(self: &Arc<Self>) {
         if self.open.send_replace(true) {
             return;
         }
@@ -44,7 +44,11 @@ impl Breaker {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(PROBE_INTERVAL).await;
-                if sqlx::query("SELECT 1").execute(db.any()).await.is_ok() {
+                if sqlx::query("SELECT 1")
+                    .execute(breaker.db.any())
+                    .await
+                    .is_ok()
+                {
                     breaker.open.send_replace(false);
                     tracing::info!("the database is reachable again");
                     return;
@@ -57,9 +61,13 @@ impl Breaker {
 /// Middleware: a 503 while the breaker is open, or as soon as it opens; a 503 from below opens
 /// it. (An SSE stream's handler returns as soon as the stream starts: open streams are left
 /// alone.)
-pub async fn fail_fast(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn fail_fast(
+    State(breaker): State<Arc<Breaker>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let refused = || ApiError::Unavailable("the database is unreachable".into()).into_response();
-    let mut open = state.breaker.open.subscribe();
+    let mut open = breaker.open.subscribe();
     if *open.borrow_and_update() {
         return refused();
     }
@@ -68,7 +76,7 @@ pub async fn fail_fast(State(state): State<AppState>, request: Request, next: Ne
         _ = open.wait_for(|open| *open) => return refused(),
     };
     if response.status() == StatusCode::SERVICE_UNAVAILABLE {
-        state.breaker.trip(state.db.clone());
+        breaker.trip();
     }
     response
 }

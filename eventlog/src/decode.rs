@@ -96,6 +96,19 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// Every reader of stored events decodes them here, through the upcasters.
+impl LoggedEvent {
+    /// The payload as the aggregate's event type, in its current shape (see [`Decoder`]).
+    pub fn decode<E: DeserializeOwned>(&self) -> Result<E, LogError> {
+        Decoder::CURRENT.decode_logged(self)
+    }
+
+    /// The payload's JSON text in the event's current shape: what clients are sent.
+    pub fn current_payload(&self) -> Result<Cow<'_, RawValue>, LogError> {
+        Decoder::CURRENT.payload(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

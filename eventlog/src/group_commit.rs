@@ -10,11 +10,23 @@
 //! fails is undone alone. Either way a command's result never depends on another's.
 
 use crate::log::{position_of, LogPosition};
-use crate::repository::NewEvent;
 use sqlx::{Connection, PgPool, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// An event ready to append, its payload and metadata already written out as JSON: a
+/// `serde_json::Value` would be cloned on the way to the writer and serialised again there.
+#[derive(Debug)]
+pub struct NewEvent {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+    pub metadata: String,
+}
 
 /// PostgreSQL writers running at once. With four, concurrent appends seldom queued (1.2
 /// events per statement under closed-loop load) and nothing was gained; with one, 2 events

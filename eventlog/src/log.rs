@@ -8,14 +8,12 @@
 //! commit below that horizon any more. SQLite has one writer at a time, so its rowid is
 //! already commit order and every visible row is settled.
 
-use crate::decode::Decoder;
 use crate::wake::Wake;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use sqlx::{PgPool, Row, SqlitePool};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
 use thiserror::Error;
@@ -54,16 +52,6 @@ pub struct LoggedEvent {
 }
 
 impl LoggedEvent {
-    /// The payload as the aggregate's event type, in its current shape (see [`Decoder`]).
-    pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, LogError> {
-        Decoder::CURRENT.decode_logged(self)
-    }
-
-    /// The payload's JSON text in the event's current shape: what clients are sent.
-    pub fn current_payload(&self) -> Result<Cow<'_, RawValue>, LogError> {
-        Decoder::CURRENT.payload(self)
-    }
-
     /// The payload as stored (not upcast), as a JSON value whose text is canonical (keys
     /// ordered): equal payloads give equal text whichever backend stored them and however it
     /// spaces its JSON. The seals chain hashes this, so adding an upcaster breaks no seal.

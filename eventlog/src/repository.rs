@@ -2,7 +2,7 @@
 //! database URL, so the rest of Samtale has one concrete type whichever backend runs — plus
 //! [`EventRepository::append`], the write path commands use.
 
-use crate::group_commit::GroupCommit;
+use crate::group_commit::{GroupCommit, NewEvent};
 use crate::log::LogPosition;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
@@ -24,19 +24,6 @@ macro_rules! delegate {
             EventRepository::Sqlite($repo, _) => $call.await,
         }
     };
-}
-
-/// An event ready to append, its payload and metadata already written out as JSON: a
-/// `serde_json::Value` would be cloned on the way to the writer and serialised again there.
-#[derive(Debug)]
-pub struct NewEvent {
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    pub sequence: i64,
-    pub event_type: String,
-    pub event_version: String,
-    pub payload: String,
-    pub metadata: String,
 }
 
 impl EventRepository {

@@ -8,8 +8,9 @@
 //! again on the state read from the log (only the events after the cached sequence are read).
 
 use crate::decode::Decoder;
+use crate::group_commit::NewEvent;
 use crate::log::LogPosition;
-use crate::repository::{EventRepository, NewEvent};
+use crate::repository::EventRepository;
 use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
 use cqrs_es::{Aggregate, DomainEvent};
 use lru::LruCache;

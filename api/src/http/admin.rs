@@ -1,10 +1,10 @@
 //! The administration module: users, queues and membership, categories, the pre-chat form.
 //! Administrators only; the Directory aggregate checks that too.
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,9 +1,9 @@
 //! Supervisors auditing and replaying conversations, straight from the log.
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiPath;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};

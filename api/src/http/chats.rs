@@ -2,10 +2,10 @@
 //! reading, transferring, ending, and the history.
 
 use super::views::{chat_row, chat_view, destination, ChatView};
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

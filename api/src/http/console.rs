@@ -5,8 +5,8 @@
 //! They use only the public API and its SSE streams, like any other client. `no-cache` makes
 //! browsers revalidate, so a new release's console is never mixed with an old one's modules.
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use axum::extract::Path;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,

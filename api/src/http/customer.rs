@@ -4,11 +4,11 @@
 use super::chats::{send_as, NewMessage};
 use super::events;
 use super::views::{chat_row, chat_view, destination, ChatView};
-use crate::app::AppState;
 use crate::auth::Customer;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
 use crate::rate_limit::Limit;
+use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;

@@ -10,9 +10,9 @@
 //! User text only ever travels inside the JSON `data` field; `id` and `event` are numbers
 //! and fixed names, so a message with `\r` or `\n` cannot break the framing.
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};

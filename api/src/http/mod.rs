@@ -15,10 +15,10 @@ mod roster;
 mod session;
 mod views;
 
-use crate::app::AppState;
 use crate::auth;
 use crate::error::ApiError;
 use crate::outage;
+use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method};
 use axum::middleware;
@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Router {
         .nest(
             "/api/v1",
             staff.merge(customer).layer(middleware::from_fn_with_state(
-                state.clone(),
+                state.breaker.clone(),
                 outage::fail_fast,
             )),
         )

@@ -1,10 +1,10 @@
 //! Logging agents in and out of their queues (seed: the log in/out button; supervisors
 //! logging others in and out in the queue overview).
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use samtale_domain::directory::DIRECTORY_ID;

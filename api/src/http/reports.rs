@@ -1,10 +1,10 @@
 //! Reports for supervisors and reporting jobs: per chat, per queue and per agent per
 //! 15-minute interval, as JSON or CSV (`Accept: text/csv` or `?format=csv`).
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiQuery;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};

@@ -1,10 +1,10 @@
 //! Who is in a queue and who is logged in: the queue overview's agent list, and the agent's
 //! own log-in state for the one button.
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiPath;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use samtale_domain::QueueId;

@@ -1,10 +1,10 @@
 //! Logging in and out.
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiJson;
 use crate::rate_limit::Limit;
+use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,0 +1,59 @@
+//! The state every handler shares: the node, and what only its HTTP surface needs.
+
+use crate::config::SessionConfig;
+use crate::outage::Breaker;
+use crate::rate_limit::{RateLimitConfig, RateLimits};
+use samtale_service::{Node, ServiceError, SessionSettings};
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The node, and what only its HTTP surface needs: the widget's origins, rate limits and the
+/// outage breaker.
+pub struct Services {
+    pub node: Arc<Node>,
+    pub widget_origins: Vec<String>,
+    pub limits: RateLimits,
+    pub breaker: Arc<Breaker>,
+}
+
+impl Deref for Services {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.node
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Starts the node (see [`Node::start`]) with this surface's settings.
+    pub async fn start(
+        database_url: &str,
+        widget_origins: Vec<String>,
+        limits: RateLimitConfig,
+        session_config: &SessionConfig,
+    ) -> Result<Self, ServiceError> {
+        let settings = SessionSettings {
+            idle: Duration::from_secs(session_config.idle_seconds),
+            customer_token_retention: Duration::from_secs(
+                session_config.customer_token_retention_seconds,
+            ),
+        };
+        let node = Node::start(database_url, settings).await?;
+        Ok(AppState(Arc::new(Services {
+            breaker: Arc::new(Breaker::new(node.db.clone())),
+            node: Arc::new(node),
+            widget_origins,
+            limits: RateLimits::new(limits),
+        })))
+    }
+}

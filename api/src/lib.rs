@@ -11,14 +11,12 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod live;
-pub mod load;
 pub mod outage;
 pub mod rate_limit;
 pub mod replay_cli;
 pub mod retention;
 pub mod routing;
 pub mod sessions;
-pub mod sse_client;
 pub mod write_timeout;
 
 pub use app::{AppState, Application};

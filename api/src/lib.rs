@@ -13,7 +13,6 @@ pub mod http;
 pub mod live;
 pub mod outage;
 pub mod rate_limit;
-pub mod replay_cli;
 pub mod retention;
 pub mod routing;
 pub mod sessions;

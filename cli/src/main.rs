@@ -10,6 +10,7 @@ use samtale_projections::Projections;
 use tracing_subscriber::EnvFilter;
 
 mod ceiling;
+mod replay;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -107,9 +108,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify { database },
         } => verify(&database).await,
-        Command::Replay { chat, database } => {
-            samtale_api::replay_cli::print_chat(&chat, &database).await
-        }
+        Command::Replay { chat, database } => replay::print_chat(&chat, &database).await,
         Command::Projections {
             command: ProjectionsCommand::Rebuild { name, database },
         } => rebuild(name, &database).await,

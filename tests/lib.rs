@@ -2,7 +2,7 @@
 //! loopback port against a fresh database, and drives it over HTTP like any client would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-pub use samtale_api::sse_client::{SseEvent, SseStream};
+pub use samtale_client::sse_client::{SseEvent, SseStream};
 
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use samtale_api::config::{DatabaseConfig, ServeConfig};

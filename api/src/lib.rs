@@ -1,5 +1,6 @@
-//! Samtale's HTTP API (REST + SSE) and the wiring that runs it: configuration, the shared
-//! state, authentication, the live feed, and bootstrap of a fresh installation.
+//! Samtale's HTTP surface (REST + SSE): the router, extractors, problem responses, rate limits,
+//! the outage breaker, OpenAPI, and the console and widget assets, over the node that
+//! `samtale_service` runs.
 //!
 //! Handlers are thin: parse, authorize, run a domain command or read a projection, map errors.
 
@@ -9,11 +10,8 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
-pub mod load;
 pub mod outage;
 pub mod rate_limit;
-pub mod replay_cli;
-pub mod sse_client;
 pub mod state;
 pub mod write_timeout;
 

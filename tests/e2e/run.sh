@@ -14,5 +14,5 @@ fi
 
 # playwright-core never downloads a browser; the test drives /usr/bin/chromium.
 timeout 300 npm ci --no-audit --no-fund --loglevel=error
-(cd "$root" && timeout 1800 cargo build --release -p samtale-api)
+(cd "$root" && timeout 1800 cargo build --release -p samtale)
 SAMTALE_BIN="$root/target/release/samtale" timeout 600 node --test --test-concurrency=1 run.mjs

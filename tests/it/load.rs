@@ -1,7 +1,7 @@
 //! The load tool against a real server: everything it sends is acknowledged and counted as
 //! delivered on the other side's stream, so its figures measure what they claim to.
 
-use samtale_api::load::{run, LoadConfig};
+use samtale_client::load::{run, LoadConfig};
 use samtale_tests::{TestApp, ADMIN_PASSWORD};
 
 #[tokio::test]
@@ -18,7 +18,6 @@ async fn a_short_load_delivers_every_acknowledged_message_to_the_other_side() {
             seconds: 2,
             idle_streams: 0,
             server_pid: None,
-            ceiling_database_url: None,
         };
         let report = run(config).await.expect("the load runs");
         assert!(report.acknowledged >= 60, "{}: {report:?}", app.backend);

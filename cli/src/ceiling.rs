@@ -1,13 +1,34 @@
 //! The database's own ceiling: durable single-row inserts, one per transaction, from a given
-//! number of connections, with no Samtale in between.
+//! number of connections, with no Samtale in between. `samtale load` reads its figures as
+//! ratios of this. It lives with the binary, not the load tool, because it talks to the
+//! database directly and sizes itself by the server's own pool, which the client cannot see.
 
+use samtale_eventlog::POSTGRES_CONNECTIONS;
 use sqlx::postgres::PgPoolOptions;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Measures the ceiling after a load run and prints Samtale's `throughput` as a share of it.
+pub async fn compare(url: &str, concurrency: usize, throughput: f64) -> anyhow::Result<()> {
+    // From as many connections as the load has senders, and as the server opens: the
+    // higher of the two is the ceiling.
+    let senders = u32::try_from(concurrency).unwrap_or(u32::MAX);
+    let mut ceiling: f64 = 0.0;
+    for connections in BTreeSet::from([senders, POSTGRES_CONNECTIONS]) {
+        let inserts = postgres_inserts_per_second(url, connections, Duration::from_secs(5)).await?;
+        println!(
+            "ceiling: {inserts:.0} durable single-event inserts/s from {connections} connections"
+        );
+        ceiling = ceiling.max(inserts);
+    }
+    println!("samtale / ceiling: {:.2}", throughput / ceiling);
+    Ok(())
+}
+
 /// Commits per second of single-event inserts into a scratch copy of the events table's shape.
-pub async fn postgres_inserts_per_second(
+async fn postgres_inserts_per_second(
     url: &str,
     connections: u32,
     duration: Duration,

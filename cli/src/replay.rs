@@ -1,7 +1,7 @@
 //! `samtale replay --chat ID`: a conversation as it unfolded, for a terminal.
 
-use crate::config::DatabaseConfig;
 use cqrs_es::Aggregate;
+use samtale_api::config::DatabaseConfig;
 use samtale_domain::chat::Author;
 use samtale_domain::{Chat, ChatEvent};
 use samtale_eventlog::Database;

@@ -6,8 +6,8 @@
 mod support;
 
 use reqwest::Client;
-use samtale_api::load::api::Api;
-use samtale_api::sse_client::SseStream;
+use samtale_client::api::Api;
+use samtale_client::sse_client::SseStream;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use support::{free_port, Server, PASSWORD};

@@ -6,7 +6,7 @@
 mod support;
 
 use reqwest::{Client, StatusCode};
-use samtale_api::sse_client::SseStream;
+use samtale_client::sse_client::SseStream;
 use samtale_eventlog::testing::{test_databases, TestDatabase};
 use std::path::Path;
 use std::time::Duration;

@@ -2,16 +2,14 @@
 //! messages both ways at a set rate, and measure each message from send and from the sender's
 //! acknowledgement to its arrival on the other side's stream.
 
-use super::api::{form_answers, Api};
-use super::ceiling::postgres_inserts_per_second;
 use super::stats::{resident_kib, Latencies};
+use crate::api::{field, form_answers, Api};
 use crate::sse_client::SseStream;
-use anyhow::{bail, Context};
+use crate::Error;
 use reqwest::Client;
-use samtale_eventlog::POSTGRES_CONNECTIONS;
 use serde_json::json;
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -44,9 +42,6 @@ pub struct LoadConfig {
     /// The server's process id, to report its resident memory.
     #[arg(long)]
     pub server_pid: Option<u32>,
-    /// Also measure PostgreSQL's ceiling for durable single-event inserts (a scratch table).
-    #[arg(long)]
-    pub ceiling_database_url: Option<String>,
 }
 
 struct Chat {
@@ -133,11 +128,13 @@ pub struct LoadReport {
     pub errors: usize,
     /// Acknowledged messages that never reached the other side's stream.
     pub undelivered: usize,
+    /// Acknowledged messages per second of sending: what a database ceiling is compared with.
+    pub throughput: f64,
 }
 
-pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
+pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
     if config.chats > config.agents * 20 {
-        bail!("at most 20 chats per agent: use more agents");
+        return Err(Error::TooManyChats);
     }
     let api = Arc::new(Api {
         client: Client::builder()
@@ -172,11 +169,8 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
         let started = api
             .post("/customer/chats", "", json!({"queue_id": queue_id, "name": format!("Load customer {i}"), "fields": form_answers(&form)}))
             .await?;
-        let id = started["chat_id"].as_str().context("chat id")?.to_string();
-        let customer = started["customer_token"]
-            .as_str()
-            .context("token")?
-            .to_string();
+        let id = field(&started, "/customer/chats", "chat_id")?;
+        let customer = field(&started, "/customer/chats", "customer_token")?;
         let agent = agents[i % agents.len()].clone();
         api.post(&format!("/chats/{id}/pickup"), &agent, json!({}))
             .await?;
@@ -326,24 +320,10 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
             .await;
     }
 
-    if let Some(url) = &config.ceiling_database_url {
-        // From as many connections as the load has senders, and as the server opens: the
-        // higher of the two is the ceiling.
-        let senders = u32::try_from(config.concurrency).unwrap_or(u32::MAX);
-        let mut ceiling: f64 = 0.0;
-        for connections in BTreeSet::from([senders, POSTGRES_CONNECTIONS]) {
-            let inserts =
-                postgres_inserts_per_second(url, connections, Duration::from_secs(5)).await?;
-            println!(
-                "ceiling: {inserts:.0} durable single-event inserts/s from {connections} connections"
-            );
-            ceiling = ceiling.max(inserts);
-        }
-        println!("samtale / ceiling: {:.2}", throughput / ceiling);
-    }
     Ok(LoadReport {
         acknowledged: acked,
         errors: errors.len(),
         undelivered: lost,
+        throughput,
     })
 }

@@ -9,6 +9,9 @@ use samtale_projections::seals::Verdict;
 use samtale_projections::Projections;
 use tracing_subscriber::EnvFilter;
 
+mod ceiling;
+mod replay;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -28,9 +31,15 @@ enum Command {
     /// Run the server (the embedded SQLite database unless SAMTALE_DATABASE_URL says otherwise).
     Serve(ServeConfig),
     /// Drive a running server with simulated customers and agents and report the figures.
-    Load(samtale_api::load::LoadConfig),
+    Load {
+        #[command(flatten)]
+        load: samtale_client::load::LoadConfig,
+        /// Also measure PostgreSQL's ceiling for durable single-event inserts (a scratch table).
+        #[arg(long)]
+        ceiling_database_url: Option<String>,
+    },
     /// Customers arriving at a set rate with agents logged in: how fast routing assigns.
-    LoadArrivals(samtale_api::load::ArrivalsConfig),
+    LoadArrivals(samtale_client::load::ArrivalsConfig),
     /// Print a conversation as it unfolded.
     Replay {
         /// The chat's id.
@@ -84,14 +93,22 @@ async fn main() -> anyhow::Result<()> {
             println!("Samtale is listening on http://{}", app.address);
             Ok(app.run_until_stopped().await?)
         }
-        Command::Load(config) => samtale_api::load::run(config).await.map(drop),
-        Command::LoadArrivals(config) => samtale_api::load::arrivals(config).await,
+        Command::Load {
+            load,
+            ceiling_database_url,
+        } => {
+            let concurrency = load.concurrency;
+            let report = samtale_client::load::run(load).await?;
+            match ceiling_database_url {
+                Some(url) => ceiling::compare(&url, concurrency, report.throughput).await,
+                None => Ok(()),
+            }
+        }
+        Command::LoadArrivals(config) => Ok(samtale_client::load::arrivals(config).await?),
         Command::Audit {
             command: AuditCommand::Verify { database },
         } => verify(&database).await,
-        Command::Replay { chat, database } => {
-            samtale_api::replay_cli::print_chat(&chat, &database).await
-        }
+        Command::Replay { chat, database } => replay::print_chat(&chat, &database).await,
         Command::Projections {
             command: ProjectionsCommand::Rebuild { name, database },
         } => rebuild(name, &database).await,

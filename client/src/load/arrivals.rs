@@ -3,9 +3,9 @@
 //! `ChatAssigned` reaching the agent's stream. Agents end each chat as soon as they get it, so
 //! capacity never runs out and every wait is the dispatcher's own latency.
 
-use super::api::{form_answers, Api};
 use super::stats::Latencies;
-use anyhow::Context;
+use crate::api::{field, form_answers, Api};
+use crate::Error;
 use reqwest::Client;
 use serde_json::json;
 use std::collections::HashMap;
@@ -33,7 +33,7 @@ struct Timing {
     assigned: Option<Instant>,
 }
 
-pub async fn arrivals(config: ArrivalsConfig) -> anyhow::Result<()> {
+pub async fn arrivals(config: ArrivalsConfig) -> Result<(), Error> {
     let api = Arc::new(Api {
         client: Client::builder().build()?,
         base: config.url.trim_end_matches('/').to_string(),
@@ -86,11 +86,11 @@ pub async fn arrivals(config: ArrivalsConfig) -> anyhow::Result<()> {
                 json!({"queue_id": queue_id, "name": format!("Arrival {i}"), "fields": form});
             let started = api.post("/customer/chats", "", body).await?;
             let now = Instant::now();
-            let chat = started["chat_id"].as_str().context("chat id")?.to_string();
+            let chat = field(&started, "/customer/chats", "chat_id")?;
             if let Ok(mut map) = timings.lock() {
                 map.entry(chat).or_default().acked = Some(now);
             }
-            anyhow::Ok(())
+            Ok::<(), Error>(())
         }));
     }
     let mut errors = 0;

@@ -1,7 +1,8 @@
-//! A small client of the Samtale API for the load tool.
+//! A small client of the Samtale API: JSON in and out, a bearer token, and the few calls the
+//! load tool and the fault tests make.
 
 use crate::sse_client::SseStream;
-use anyhow::{bail, Context};
+use crate::Error;
 use reqwest::Client;
 use serde_json::{json, Value};
 
@@ -17,7 +18,7 @@ impl Api {
         path: &str,
         token: &str,
         body: Option<Value>,
-    ) -> anyhow::Result<Value> {
+    ) -> Result<Value, Error> {
         let mut request = self
             .client
             .request(method, format!("{}/api/v1{path}", self.base));
@@ -33,7 +34,7 @@ impl Api {
 
     /// Posts a JSON body already written out and checks only the status: the load's hot path,
     /// which has no use for the answer.
-    pub async fn send(&self, path: &str, token: &str, body: String) -> anyhow::Result<()> {
+    pub async fn send(&self, path: &str, token: &str, body: String) -> Result<(), Error> {
         let response = self
             .client
             .post(format!("{}/api/v1{path}", self.base))
@@ -45,16 +46,16 @@ impl Api {
         answer(path, response).await.map(drop)
     }
 
-    pub async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Result<Value, Error> {
         self.call(reqwest::Method::POST, path, token, Some(body))
             .await
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> anyhow::Result<Value> {
+    pub async fn get(&self, path: &str, token: &str) -> Result<Value, Error> {
         self.call(reqwest::Method::GET, path, token, None).await
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> anyhow::Result<String> {
+    pub async fn login(&self, username: &str, password: &str) -> Result<String, Error> {
         let body = self
             .post(
                 "/auth/login",
@@ -62,37 +63,53 @@ impl Api {
                 json!({"username": username, "password": password}),
             )
             .await?;
-        body["token"]
-            .as_str()
-            .map(str::to_string)
-            .context("no token")
+        field(&body, "/auth/login", "token")
     }
 
-    pub async fn stream(&self, path: &str, token: &str) -> anyhow::Result<SseStream> {
+    pub async fn stream(&self, path: &str, token: &str) -> Result<SseStream, Error> {
         let response = self
             .client
             .get(format!("{}/api/v1{path}", self.base))
             .bearer_auth(token)
             .send()
             .await?;
-        if !response.status().is_success() {
-            bail!("stream {path}: {}", response.status());
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Error::Status {
+                path: path.to_string(),
+                status,
+                body: String::new(),
+            });
         }
         Ok(SseStream::new(response))
     }
 }
 
 /// The body of a successful response; an error naming the path and status otherwise.
-async fn answer(path: &str, response: reqwest::Response) -> anyhow::Result<String> {
+async fn answer(path: &str, response: reqwest::Response) -> Result<String, Error> {
     let status = response.status();
     let text = response.text().await?;
     if !status.is_success() {
-        bail!("{path}: {status} {text}");
+        return Err(Error::Status {
+            path: path.to_string(),
+            status,
+            body: text,
+        });
     }
     Ok(text)
 }
 
-/// Answers for every field of the pre-chat form that a validator accepts.
+/// The string `name` of an answer from `path`.
+pub fn field(answer: &Value, path: &str, name: &'static str) -> Result<String, Error> {
+    answer[name]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| Error::Missing {
+            path: path.to_string(),
+            field: name,
+        })
+}
+
 /// A staffed queue of the run's own: its id and each agent's (user id, token).
 pub struct Staffed {
     pub queue_id: String,
@@ -106,7 +123,7 @@ impl Api {
         admin_password: &str,
         label: &str,
         count: usize,
-    ) -> anyhow::Result<Staffed> {
+    ) -> Result<Staffed, Error> {
         let admin = self.login("admin", admin_password).await?;
         let run_id = &uuid::Uuid::new_v4().simple().to_string()[..8];
         let queue = self
@@ -116,7 +133,7 @@ impl Api {
                 json!({"name": format!("{label} {run_id}")}),
             )
             .await?;
-        let queue_id = queue["queue_id"].as_str().context("queue id")?.to_string();
+        let queue_id = field(&queue, "/queues", "queue_id")?;
         let mut agents = Vec::new();
         for i in 0..count {
             let username = format!("{}-{run_id}-{i}", label.to_lowercase());
@@ -129,7 +146,7 @@ impl Api {
                            "role": "agent", "max_concurrent_chats": 20}),
                 )
                 .await?;
-            let user_id = user["user_id"].as_str().context("user id")?.to_string();
+            let user_id = field(&user, "/users", "user_id")?;
             self.post(
                 &format!("/queues/{queue_id}/members"),
                 &admin,
@@ -142,6 +159,7 @@ impl Api {
     }
 }
 
+/// Answers for every field of the pre-chat form that a validator accepts.
 pub fn form_answers(config: &Value) -> Value {
     let mut answers = serde_json::Map::new();
     for field in config["fields"].as_array().into_iter().flatten() {

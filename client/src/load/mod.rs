@@ -1,0 +1,11 @@
+//! `samtale load`: simulated customers and agents over real HTTP + SSE against a running
+//! server, with latency percentiles, throughput, errors and server memory. The database's own
+//! ceiling, which these figures are read against, is measured by the binary: it needs a
+//! database connection, and this crate speaks only to the server.
+
+mod arrivals;
+mod run;
+mod stats;
+
+pub use arrivals::{arrivals, ArrivalsConfig};
+pub use run::{run, LoadConfig, LoadReport};

@@ -68,7 +68,6 @@ fn default_capacity() -> u32 {
     responses(
         (status = 201, description = "The user, created", body = UserRow),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 403, description = "Not an administrator",
             body = Problem, content_type = PROBLEM_JSON
@@ -78,7 +77,6 @@ fn default_capacity() -> u32 {
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -135,9 +133,7 @@ fn created<T>(
     tag = "admin",
     responses(
         (status = 200, description = "Every user, by username", body = Vec<UserRow>),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -170,12 +166,10 @@ pub struct UserPatch {
     responses(
         (status = 200, description = "The user, changed", body = UserRow),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
         (status = 404, response = Problem),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -255,14 +249,12 @@ pub struct NewQueue {
     responses(
         (status = 201, description = "The queue, created", body = QueueRow),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
         (
             status = 409, description = "The name is taken",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -304,12 +296,10 @@ pub struct NewMember {
     responses(
         (status = 204, description = "The user is a member of the queue"),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
         (status = 404, response = Problem),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -349,11 +339,9 @@ pub async fn add_member(
     responses(
         (status = 204, description = "The user is no longer a member of the queue"),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
         (status = 404, response = Problem),
         (status = 409, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -395,7 +383,6 @@ pub struct NewCategory {
     responses(
         (status = 201, description = "The category, created", body = CategoryRow),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
         (status = 404, description = "No such queue", body = Problem, content_type = PROBLEM_JSON),
         (
@@ -403,7 +390,6 @@ pub struct NewCategory {
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -438,8 +424,6 @@ pub async fn create_category(
     tag = "admin",
     responses(
         (status = 200, description = "Every category, by name", body = Vec<CategoryRow>),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -477,11 +461,9 @@ fn default_max_length() -> usize {
     responses(
         (status = 201, description = "The field, defined", body = FormField),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -522,8 +504,6 @@ pub async fn define_field(
     tag = "admin",
     responses(
         (status = 200, description = "The pre-chat form, in order", body = Vec<FormField>),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -541,11 +521,9 @@ pub async fn list_fields(
     params(("key" = String, Path, description = "The field's key")),
     responses(
         (status = 204, description = "The field is no longer on the form"),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
         (status = 404, response = Problem),
         (status = 409, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -588,12 +566,10 @@ pub struct QueueSettingsBody {
     responses(
         (status = 200, description = "The queue, configured", body = QueueRow),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (status = 403, response = Problem),
         (status = 404, response = Problem),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

@@ -56,13 +56,11 @@ async fn chat_events(
     responses(
         (status = 200, description = "The chat's events in log order", body = [AuditEntry]),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 403, description = "Supervisors and administrators only",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 404, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

@@ -29,8 +29,6 @@ use uuid::Uuid;
     tag = "agent",
     responses(
         (status = 200, description = "The queue board", body = Vec<QueueStatus>),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -50,8 +48,6 @@ pub async fn queues(
     tag = "agent",
     responses(
         (status = 200, description = "Waiting chats, oldest first", body = Vec<WaitingChat>),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -71,8 +67,6 @@ pub async fn waiting(
     tag = "agent",
     responses(
         (status = 200, description = "The caller's active and passive chats", body = AgentChatList),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -113,12 +107,10 @@ async fn visible_chat(
     responses(
         (status = 200, description = "The chat (with `at`: as it stood then)", body = ChatView),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "No such chat, or not one the caller may see",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -169,7 +161,6 @@ async fn run(
     responses(
         (status = 200, description = "The chat, now the caller's", body = ChatView),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "No such chat, or not one the caller may see",
             body = Problem, content_type = PROBLEM_JSON
@@ -184,7 +175,6 @@ async fn run(
                            picking up one's own chat again answers 200",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -250,7 +240,6 @@ impl NewMessage {
     responses(
         (status = 201, description = "The message", body = MessageRow),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "No such chat, or not one the caller may see",
             body = Problem, content_type = PROBLEM_JSON
@@ -260,7 +249,6 @@ impl NewMessage {
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -334,14 +322,12 @@ pub struct ReadUpTo {
     responses(
         (status = 204, description = "Read"),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "No such chat, or not one the caller may see",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -382,7 +368,6 @@ pub struct TransferTarget {
     responses(
         (status = 200, description = "The chat, transferred", body = ChatView),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "No such chat, or not one the caller may see",
             body = Problem, content_type = PROBLEM_JSON
@@ -390,7 +375,6 @@ pub struct TransferTarget {
         (status = 403, response = Problem),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -423,14 +407,12 @@ pub async fn transfer(
     responses(
         (status = 200, description = "The chat, ended", body = ChatView),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "No such chat, or not one the caller may see",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 403, response = Problem),
         (status = 409, description = "Already closed", body = Problem, content_type = PROBLEM_JSON),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -476,8 +458,6 @@ pub struct HistoryQuery {
     responses(
         (status = 200, description = "Matching chats", body = Vec<HistoryRow>),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

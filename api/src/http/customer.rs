@@ -42,7 +42,6 @@ pub struct WidgetConfig {
             status = 200, description = "Queues, categories and the pre-chat form",
             body = WidgetConfig
         ),
-        (status = 503, response = Problem),
     )
 )]
 pub async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetConfig>, ApiError> {
@@ -117,7 +116,6 @@ fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
             status = 429, description = "Too many chats started from this address",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     )
 )]
 pub async fn start(
@@ -186,12 +184,10 @@ fn own_chat(customer: &Customer, chat_id: ChatId) -> Result<String, ApiError> {
     responses(
         (status = 200, description = "The chat", body = ChatView),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "Not this token's chat",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -216,7 +212,6 @@ pub async fn status(
     responses(
         (status = 201, description = "The message", body = MessageRow),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "Not this token's chat",
             body = Problem, content_type = PROBLEM_JSON
@@ -230,7 +225,6 @@ pub async fn status(
             status = 429, description = "Too many messages in this chat",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -257,13 +251,11 @@ pub async fn send(
     responses(
         (status = 200, description = "The chat, closed", body = ChatView),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "Not this token's chat",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 409, description = "Already closed", body = Problem, content_type = PROBLEM_JSON),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -315,12 +307,10 @@ pub async fn close(
             status = 400, description = "Not a UUID, or a Last-Event-ID that is not a log position",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 401, response = Problem),
         (
             status = 404, description = "Not this token's chat",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

@@ -228,8 +228,6 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
             status = 400, description = "A Last-Event-ID that is not a log position",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

@@ -22,8 +22,11 @@ use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method};
 use axum::middleware;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::get;
 use axum::Router;
+use std::sync::Arc;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -31,77 +34,65 @@ use tower_http::trace::TraceLayer;
 /// UTF-8, at most 16 KiB) fits many times over.
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// The router and the OpenAPI document, from one list: each `routes!` entry registers the
+/// handler at the path and method its `#[utoipa::path]` annotation gives, and adds that
+/// annotation to the document, so no route can go undocumented.
 pub fn router(state: AppState) -> Router {
-    let staff = Router::new()
-        .route("/openapi.json", get(openapi::document))
-        .route("/auth/login", post(session::login))
-        .route("/auth/logout", post(session::logout))
-        .route("/me", get(session::me))
-        .route(
-            "/me/presence",
-            post(presence::set_mine).get(roster::my_presence),
-        )
-        .route("/queues/{id}/agents", get(roster::queue_agents))
-        .route("/me/chats", get(chats::mine))
-        .route("/users", post(admin::create_user).get(admin::list_users))
-        .route("/users/{id}", patch(admin::update_user))
-        .route("/queues", post(admin::create_queue).get(chats::queues))
-        .route("/queues/{id}", patch(admin::configure_queue))
-        .route("/queues/{id}/members", post(admin::add_member))
-        .route(
-            "/queues/{id}/members/{user_id}",
-            delete(admin::remove_member),
-        )
-        .route(
-            "/queues/{id}/agents/{user_id}/presence",
-            post(presence::set_for_agent),
-        )
-        .route(
-            "/categories",
-            post(admin::create_category).get(admin::list_categories),
-        )
-        .route(
-            "/form-fields",
-            post(admin::define_field).get(admin::list_fields),
-        )
-        .route("/form-fields/{key}", delete(admin::remove_field))
-        .route("/chats/waiting", get(chats::waiting))
-        .route("/chats/history", get(chats::history))
-        .route("/chats/{id}", get(chats::detail))
-        .route("/chats/{id}/audit", get(audit::audit))
-        .route("/chats/{id}/pickup", post(chats::pickup))
-        .route("/chats/{id}/messages", post(chats::send))
-        .route("/chats/{id}/read", post(chats::read))
-        .route("/chats/{id}/transfer", post(chats::transfer))
-        .route("/chats/{id}/end", post(chats::end))
-        .route("/reports/{kind}", get(reports::report))
-        .route("/agents/{id}/activity", get(reports::agent_activity))
-        .route("/board", get(reports::board_at))
-        .route(
-            "/events",
-            get(events::staff_stream).layer(middleware::from_fn(auth::accept_query_token)),
-        );
-    let customer = Router::new()
-        .route("/widget/config", get(customer::widget_config))
-        .route("/customer/chats", post(customer::start))
-        .route("/customer/chats/{id}", get(customer::status))
-        .route("/customer/chats/{id}/messages", post(customer::send))
-        .route("/customer/chats/{id}/close", post(customer::close))
-        .route(
-            "/customer/chats/{id}/events",
-            get(customer::stream).layer(middleware::from_fn(auth::accept_query_token)),
-        )
+    let staff = OpenApiRouter::new()
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(presence::set_mine, roster::my_presence))
+        .routes(routes!(roster::queue_agents))
+        .routes(routes!(chats::mine))
+        .routes(routes!(admin::create_user, admin::list_users))
+        .routes(routes!(admin::update_user))
+        .routes(routes!(admin::create_queue, chats::queues))
+        .routes(routes!(admin::configure_queue))
+        .routes(routes!(admin::add_member))
+        .routes(routes!(admin::remove_member))
+        .routes(routes!(presence::set_for_agent))
+        .routes(routes!(admin::create_category, admin::list_categories))
+        .routes(routes!(admin::define_field, admin::list_fields))
+        .routes(routes!(admin::remove_field))
+        .routes(routes!(chats::waiting))
+        .routes(routes!(chats::history))
+        .routes(routes!(chats::detail))
+        .routes(routes!(audit::audit))
+        .routes(routes!(chats::pickup))
+        .routes(routes!(chats::send))
+        .routes(routes!(chats::read))
+        .routes(routes!(chats::transfer))
+        .routes(routes!(chats::end))
+        .routes(routes!(reports::report))
+        .routes(routes!(reports::agent_activity))
+        .routes(routes!(reports::board_at))
+        .routes(taking_query_token(routes!(events::staff_stream)));
+    let customer = OpenApiRouter::new()
+        .routes(routes!(customer::widget_config))
+        .routes(routes!(customer::start))
+        .routes(routes!(customer::status))
+        .routes(routes!(customer::send))
+        .routes(routes!(customer::close))
+        .routes(taking_query_token(routes!(customer::stream)))
         .layer(widget_cors(&state.widget_origins));
-    Router::new()
-        .nest(
-            "/api/v1",
-            staff.merge(customer).layer(middleware::from_fn_with_state(
-                state.breaker.clone(),
-                outage::fail_fast,
-            )),
+    let api = staff.merge(customer).layer(middleware::from_fn_with_state(
+        state.breaker.clone(),
+        outage::fail_fast,
+    ));
+    let health = OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz));
+    let (routes, document) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(api)
+        .merge(health)
+        .split_for_parts();
+    let document = Arc::new(openapi::finish(document));
+    routes
+        .route(
+            "/api/v1/openapi.json",
+            get(move || openapi::serve(document.clone())),
         )
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
         .merge(console::routes())
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -112,6 +103,15 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(middleware::from_fn(request_log::assign_request_id))
         .with_state(state)
+}
+
+/// A stream's route, which also takes its token from `?access_token=` (EventSource cannot set
+/// headers); no other route does.
+fn taking_query_token(
+    (schemas, paths, route): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    let route = route.layer(middleware::from_fn(auth::accept_query_token));
+    (schemas, paths, route)
 }
 
 /// The widget runs on companies' own sites: those origins, and only those, may call the

@@ -1,11 +1,15 @@
-//! The OpenAPI 3.1 document of the API, generated from the handlers' annotations and served
-//! at `GET /api/v1/openapi.json`.
+//! The OpenAPI 3.1 document of the API: its frame here (info, security scheme, the problem
+//! schema, tags), its paths from the handlers' annotations as the router registers them
+//! (`super::router`), and the responses every operation shares added once, at the end.
+//! Served at `GET /api/v1/openapi.json`.
 
-use super::{admin, audit, chats, customer, events, health, presence, reports, roster, session};
 use crate::error::{Problem, ProblemType};
-use axum::Json;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -18,50 +22,6 @@ use utoipa::{Modify, OpenApi};
             JSON everywhere; ids are UUID strings, times RFC 3339 UTC. Errors are RFC 9457 \
             `application/problem+json` with a stable `type`. Every command accepts an \
             `Idempotency-Key` header: a retry with the same key changes nothing."
-    ),
-    paths(
-        session::login,
-        session::logout,
-        session::me,
-        presence::set_mine,
-        roster::my_presence,
-        roster::queue_agents,
-        audit::audit,
-        reports::report,
-        reports::agent_activity,
-        reports::board_at,
-        presence::set_for_agent,
-        admin::create_user,
-        admin::list_users,
-        admin::update_user,
-        admin::create_queue,
-        admin::configure_queue,
-        admin::add_member,
-        admin::remove_member,
-        admin::create_category,
-        admin::list_categories,
-        admin::define_field,
-        admin::list_fields,
-        admin::remove_field,
-        chats::queues,
-        chats::mine,
-        chats::waiting,
-        chats::history,
-        chats::detail,
-        chats::pickup,
-        chats::send,
-        chats::read,
-        chats::transfer,
-        chats::end,
-        events::staff_stream,
-        customer::widget_config,
-        customer::start,
-        customer::status,
-        customer::send,
-        customer::close,
-        customer::stream,
-        health::healthz,
-        health::readyz,
     ),
     components(schemas(Problem), responses(Problem)),
     modifiers(&BearerAuth, &ProblemTypes),
@@ -121,7 +81,42 @@ impl Modify for ProblemTypes {
     }
 }
 
+/// The document's frame, before the router adds the paths.
+pub fn base() -> Document {
+    ApiDoc::openapi()
+}
+
+/// The responses every operation shares, declared here rather than in each annotation: a
+/// problem 503 for every API operation (the database away), and a 401 for every one that
+/// needs a token. An annotation that words its own 401 or 503 keeps it.
+pub fn finish(mut document: Document) -> Bytes {
+    for (path, item) in document.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            let problem = || RefOr::Ref(Ref::from_response_name("Problem"));
+            if operation.security.is_some() {
+                responses.entry("401".into()).or_insert_with(problem);
+            }
+            if path.starts_with("/api/v1/") {
+                responses.entry("503".into()).or_insert_with(problem);
+            }
+        }
+    }
+    // Serialised once: the document is public and never changes while the server runs.
+    Bytes::from(serde_json::to_vec(&document).unwrap_or_default())
+}
+
 /// The document; public, like the API's shape itself.
-pub async fn document() -> Json<Document> {
-    Json(ApiDoc::openapi())
+pub async fn serve(document: Arc<Bytes>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::clone(&document),
+    )
 }

@@ -113,13 +113,11 @@ async fn logged_in_queues(
     responses(
         (status = 200, description = "The caller's presence", body = PresenceState),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 409, description = "The caller is a member of no queue",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -145,7 +143,6 @@ pub async fn set_mine(
     responses(
         (status = 200, description = "The agent's presence", body = PresenceState),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 403,
             description = "Not a supervisor or administrator (`forbidden`), or the agent is \
@@ -153,7 +150,6 @@ pub async fn set_mine(
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

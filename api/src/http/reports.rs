@@ -75,14 +75,12 @@ fn respond<T: Serialize>(rows: Vec<T>, columns: &[&str], as_csv: bool) -> Respon
             shown; chats and agents have their own columns), or CSV with a header row",
             body = [reports::QueueIntervalReport]),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 403, description = "Supervisors and administrators only",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 404, response = Problem),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -165,13 +163,11 @@ pub async fn report(
     responses(
         (status = 200, description = "The agent's activity in the period", body = [reports::AgentActivity]),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 403, description = "Only supervisors, administrators and the agent",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (status = 422, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -215,12 +211,10 @@ pub struct Instant {
     responses(
         (status = 200, description = "Queues with chats or agents at that instant", body = [reports::PastQueueStatus]),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 403, description = "Supervisors and administrators only",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

@@ -24,8 +24,6 @@ pub struct MyPresence {
     tag = "agent",
     responses(
         (status = 200, description = "The caller's presence", body = MyPresence),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -50,12 +48,10 @@ pub async fn my_presence(
     responses(
         (status = 200, description = "The queue's members and who is logged in", body = [RosterEntry]),
         (status = 400, response = Problem),
-        (status = 401, response = Problem),
         (
             status = 404, description = "No such queue, or not one of the caller's",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

@@ -45,7 +45,6 @@ pub struct LoggedIn {
             status = 429, description = "Too many attempts from this address",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 503, response = Problem),
     )
 )]
 pub async fn login(
@@ -111,8 +110,6 @@ where
     tag = "auth",
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -130,8 +127,6 @@ pub async fn logout(State(state): State<AppState>, staff: Staff) -> Result<Statu
     tag = "auth",
     responses(
         (status = 200, description = "The caller", body = UserRow),
-        (status = 401, response = Problem),
-        (status = 503, response = Problem),
     ),
     security(("bearer" = []))
 )]

@@ -25,10 +25,10 @@ use axum::middleware;
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
-use utoipa_axum::routes;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 /// Request bodies above this are refused with 413: the longest message (4,000 characters of
 /// UTF-8, at most 16 KiB) fits many times over.

@@ -2,7 +2,7 @@
 //! `SAMTALE_TEST_POSTGRES_URL` is set, so every behavioural test runs on both backends and
 //! tests can run in parallel.
 
-use crate::database::Database;
+use samtale_eventlog::Database;
 use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
 use uuid::Uuid;

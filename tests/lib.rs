@@ -7,7 +7,7 @@ pub use samtale_client::sse_client::{SseEvent, SseStream};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use samtale_api::config::{DatabaseConfig, ServeConfig};
 use samtale_api::Application;
-use samtale_eventlog::testing::{required_postgres_test_database, test_databases, TestDatabase};
+use samtale_testkit::{required_postgres_test_database, test_databases, TestDatabase};
 use serde_json::{json, Value};
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery";

@@ -99,7 +99,7 @@ async fn a_killed_server_on_sqlite_loses_no_acknowledged_message_and_retries_add
     ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
 )]
 async fn a_killed_server_on_postgres_loses_no_acknowledged_message_and_retries_add_none() {
-    let postgres = samtale_eventlog::testing::required_postgres_test_database().await;
+    let postgres = samtale_testkit::required_postgres_test_database().await;
     scenario(&postgres.url).await;
     postgres.drop_schema().await;
 }

@@ -7,7 +7,7 @@ mod support;
 
 use reqwest::{Client, StatusCode};
 use samtale_client::sse_client::SseStream;
-use samtale_eventlog::testing::{test_databases, TestDatabase};
+use samtale_testkit::{test_databases, TestDatabase};
 use std::path::Path;
 use std::time::Duration;
 use support::{free_port, post, waiting_chat, Server, PASSWORD};

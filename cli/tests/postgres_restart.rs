@@ -77,7 +77,7 @@ type Outcome = (usize, Option<StatusCode>, Duration);
     ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
 )]
 async fn a_postgres_restart_fails_requests_fast_and_loses_nothing_acknowledged() {
-    let postgres = samtale_eventlog::testing::required_postgres_test_database().await;
+    let postgres = samtale_testkit::required_postgres_test_database().await;
     let server = Server::start(&postgres.url, free_port()).await;
     let client = Client::new();
     let base = server.base();

@@ -23,7 +23,6 @@ mod group_commit;
 mod log;
 mod repository;
 mod store;
-pub mod testing;
 mod turns;
 mod wake;
 

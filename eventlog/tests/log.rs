@@ -8,10 +8,10 @@ use samtale_domain::text::Name;
 use samtale_domain::{
     Actor, Chat, ChatCommand, ChatError, ChatEvent, NoServices, QueueId, Role, UserId,
 };
-use samtale_eventlog::testing::{required_postgres_test_database, test_databases};
 use samtale_eventlog::{
     read_to_head, ClientKey, CommandContext, CommandError, Commands, Database, LogPosition, Tail,
 };
+use samtale_testkit::{required_postgres_test_database, test_databases};
 use sqlx::Connection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

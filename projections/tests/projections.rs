@@ -9,11 +9,11 @@ use samtale_domain::text::{MessageText, Name};
 use samtale_domain::{
     Actor, Chat, ChatCommand, NoServices, Presence, PresenceCommand, QueueId, Role, UserId,
 };
-use samtale_eventlog::testing::test_databases;
 use samtale_eventlog::{CommandContext, Commands, Database};
 use samtale_projections::{
     Generation, Projection, ProjectionError, Projections, SamtaleEvent, Table,
 };
+use samtale_testkit::test_databases;
 use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};

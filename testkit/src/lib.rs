@@ -1,8 +1,13 @@
 //! Databases for tests: always a fresh SQLite file, and also a fresh PostgreSQL schema when
 //! `SAMTALE_TEST_POSTGRES_URL` is set, so every behavioural test runs on both backends and
 //! tests can run in parallel.
+//!
+//! A PostgreSQL test gets a new schema migrated from scratch (about 0.2 s, and 0.1 s to drop),
+//! not a database cloned from a migrated template: PostgreSQL cannot clone a schema, and while
+//! `CREATE DATABASE … TEMPLATE` takes about 0.1 s, `DROP DATABASE` takes about 0.9 s (measured
+//! on PostgreSQL 15), so a database per test would make the suite slower, not faster.
 
-use crate::database::Database;
+use samtale_eventlog::Database;
 use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
 use uuid::Uuid;

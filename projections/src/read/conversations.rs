@@ -1,6 +1,8 @@
 //! The conversations' rows: a chat, its transcript, an agent's list of chats, the history.
 
-use super::ReadResult;
+use super::{AgentChatState, ChatStatus, EndReason, ReadResult};
+use crate::bulk::Cell;
+use crate::columns::{qualified, Columns};
 use crate::timestamp;
 use samtale_domain::chat::Author;
 use samtale_domain::ChatEvent;
@@ -13,7 +15,8 @@ use sqlx::{AnyPool, FromRow};
 pub struct AgentChat {
     pub chat_id: String,
     pub customer_name: String,
-    pub status: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: ChatStatus,
     pub queue_id: String,
     pub unread: i64,
     pub read_up_to: i64,
@@ -29,7 +32,7 @@ pub struct AgentChatList {
 }
 
 pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatList> {
-    let rows: Vec<(String, AgentChat)> = sqlx::query(
+    let rows: Vec<(AgentChatState, AgentChat)> = sqlx::query(
         "SELECT a.state, c.chat_id, c.customer_name, c.status, c.queue_id, a.read_up_to, a.since,
                 (SELECT count(*) FROM messages m WHERE m.chat_id = a.chat_id
                     AND m.author_kind = 'customer' AND m.number > a.read_up_to) AS unread,
@@ -44,8 +47,9 @@ pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatLi
     .iter()
     .map(|row| Ok((sqlx::Row::try_get(row, "state")?, AgentChat::from_row(row)?)))
     .collect::<ReadResult<_>>()?;
-    let (active, passive): (Vec<_>, Vec<_>) =
-        rows.into_iter().partition(|(state, _)| state == "active");
+    let (active, passive): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|(state, _)| *state == AgentChatState::Active);
     Ok(AgentChatList {
         active: active.into_iter().map(|(_, c)| c).collect(),
         passive: passive.into_iter().map(|(_, c)| c).collect(),
@@ -60,30 +64,72 @@ pub async fn active_chat_count(db: &AnyPool, agent_id: &str) -> ReadResult<i64> 
         .await
 }
 
+/// A chat's row in `chats`: its state and the customer's details.
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
 pub struct ChatRow {
     pub chat_id: String,
-    pub status: String,
     pub queue_id: String,
     pub category_id: Option<String>,
     pub customer_name: String,
+    /// The pre-chat form's answers, as JSON.
     pub answers: String,
+    pub status: ChatStatus,
     pub agent_id: Option<String>,
     pub requested_at: String,
+    /// When the chat joined the queues; a transfer keeps it, so it keeps its place.
     pub queued_at: String,
+    pub first_assigned_at: Option<String>,
     pub assigned_at: Option<String>,
     pub ended_at: Option<String>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub transfers: i64,
 }
 
-const CHAT_COLUMNS: &str = "c.chat_id, c.status, c.queue_id, c.category_id, c.customer_name,
-    c.answers, c.agent_id, c.requested_at, c.queued_at, c.assigned_at, c.ended_at, c.end_reason,
-    c.transfers";
+impl Columns for ChatRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "chat_id",
+        "queue_id",
+        "category_id",
+        "customer_name",
+        "answers",
+        "status",
+        "agent_id",
+        "requested_at",
+        "queued_at",
+        "first_assigned_at",
+        "assigned_at",
+        "ended_at",
+        "end_reason",
+        "transfers",
+    ];
+}
+
+impl ChatRow {
+    /// The row's values in `COLUMNS` order, for the fold's writes.
+    pub(crate) fn cells(&self) -> Vec<Cell> {
+        vec![
+            self.chat_id.clone().into(),
+            self.queue_id.clone().into(),
+            self.category_id.clone().into(),
+            self.customer_name.clone().into(),
+            self.answers.clone().into(),
+            self.status.as_str().to_string().into(),
+            self.agent_id.clone().into(),
+            self.requested_at.clone().into(),
+            self.queued_at.clone().into(),
+            self.first_assigned_at.clone().into(),
+            self.assigned_at.clone().into(),
+            self.ended_at.clone().into(),
+            self.end_reason.map(|r| r.as_str().to_string()).into(),
+            self.transfers.into(),
+        ]
+    }
+}
 
 pub async fn chat(db: &AnyPool, chat_id: &str) -> ReadResult<Option<ChatRow>> {
     sqlx::query_as(&format!(
-        "SELECT {CHAT_COLUMNS} FROM chats c WHERE c.chat_id = $1"
+        "SELECT {} FROM chats c WHERE c.chat_id = $1",
+        qualified::<ChatRow>("c")
     ))
     .bind(chat_id.to_string())
     .fetch_optional(db)
@@ -108,12 +154,13 @@ pub async fn chat_for_staff(
     user_id: &str,
 ) -> ReadResult<Option<ChatForStaff>> {
     sqlx::query_as(&format!(
-        "SELECT {CHAT_COLUMNS},
+        "SELECT {},
                 (SELECT count(*) FROM queue_members m
                   WHERE m.queue_id = c.queue_id AND m.user_id = $2) AS in_queue,
                 (SELECT count(*) FROM chat_participants p
                   WHERE p.chat_id = c.chat_id AND p.agent_id = $2) AS took_part
-           FROM chats c WHERE c.chat_id = $1"
+           FROM chats c WHERE c.chat_id = $1",
+        qualified::<ChatRow>("c")
     ))
     .bind(chat_id.to_string())
     .bind(user_id.to_string())
@@ -195,12 +242,40 @@ impl MessageRow {
     }
 }
 
-const MESSAGE_COLUMNS: &str =
-    "message_id, number, author_kind, author_id, text, notice, client_message_id, sent_at";
+impl Columns for MessageRow {
+    /// The transcript's columns of `messages`; the table adds `chat_id` and `position`.
+    const COLUMNS: &'static [&'static str] = &[
+        "number",
+        "message_id",
+        "author_kind",
+        "author_id",
+        "text",
+        "notice",
+        "client_message_id",
+        "sent_at",
+    ];
+}
+
+impl MessageRow {
+    /// The row's values in `COLUMNS` order, for the fold's writes.
+    pub(crate) fn into_cells(self) -> Vec<Cell> {
+        vec![
+            self.number.into(),
+            self.message_id.into(),
+            self.author_kind.into(),
+            self.author_id.into(),
+            self.text.into(),
+            self.notice.into(),
+            self.client_message_id.into(),
+            self.sent_at.into(),
+        ]
+    }
+}
 
 pub async fn transcript(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<MessageRow>> {
     sqlx::query_as(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 ORDER BY number"
+        "SELECT {} FROM messages WHERE chat_id = $1 ORDER BY number",
+        MessageRow::COLUMNS.join(", ")
     ))
     .bind(chat_id.to_string())
     .fetch_all(db)
@@ -225,13 +300,15 @@ pub struct HistoryFilter {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryRow {
     pub chat_id: String,
-    pub status: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: ChatStatus,
     pub queue_id: String,
     pub customer_name: String,
     pub agent_id: Option<String>,
     pub requested_at: String,
     pub ended_at: Option<String>,
-    pub end_reason: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub end_reason: Option<EndReason>,
     pub messages: i64,
 }
 

@@ -5,10 +5,12 @@ mod board;
 mod conversations;
 mod directory;
 mod routing;
+mod status;
 
 pub use board::*;
 pub use conversations::*;
 pub use directory::*;
 pub use routing::*;
+pub use status::*;
 
 pub type ReadResult<T> = Result<T, sqlx::Error>;

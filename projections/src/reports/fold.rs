@@ -4,13 +4,14 @@
 //! batches — live, or in a rebuild — the sums come out the same.
 
 use super::activity::ActivityLines;
+use super::chats::{chat_columns, write_chats, write_message_counts, Messages, ReportChatRow};
 use super::intervals::Intervals;
-use super::{interval_of, parse, ChatReport, Tables, SERVICE_LEVEL_SECONDS};
+use super::states::ChatStates;
+use super::{interval_of, parse, Tables, SERVICE_LEVEL_SECONDS};
 use crate::bulk::{self, Cell};
-use crate::columns::Columns;
 use crate::event::{chats_started_before, DomainEvent, SamtaleEvent};
 use crate::projection::ProjectionError;
-use crate::read::{ChatStatus, EndReason};
+use crate::read::EndReason;
 use crate::timestamp;
 use chrono::{DateTime, Utc};
 use samtale_domain::chat::Author;
@@ -31,93 +32,6 @@ pub(super) async fn fold(
     Ok(())
 }
 
-/// A chat's row in `report_chats` as the fold keeps it: the figures of its `ChatReport`, and
-/// who has it since when, to credit their time when it ends or moves on.
-#[derive(Debug, Clone, Default, FromRow)]
-struct ReportChatRow {
-    queue_id: String,
-    category_id: Option<String>,
-    requested_at: String,
-    first_assigned_at: Option<String>,
-    ended_at: Option<String>,
-    wait_seconds: Option<f64>,
-    handle_seconds: Option<f64>,
-    transfers: i64,
-    #[sqlx(flatten)]
-    messages: Messages,
-    outcome: Option<EndReason>,
-    agent_id: Option<String>,
-    assigned_at: Option<String>,
-}
-
-/// The table's columns: the report's, then the two only the fold reads.
-fn chat_columns() -> Vec<&'static str> {
-    ChatReport::COLUMNS
-        .iter()
-        .copied()
-        .chain(["agent_id", "assigned_at"])
-        .collect()
-}
-
-impl ReportChatRow {
-    /// The row's values in `chat_columns` order.
-    fn cells(&self, chat_id: &str) -> Vec<Cell> {
-        vec![
-            chat_id.to_string().into(),
-            self.queue_id.clone().into(),
-            self.category_id.clone().into(),
-            self.requested_at.clone().into(),
-            self.first_assigned_at.clone().into(),
-            self.messages.first_agent_reply_at.clone().into(),
-            self.ended_at.clone().into(),
-            self.wait_seconds.into(),
-            self.handle_seconds.into(),
-            self.transfers.into(),
-            self.messages.customer.into(),
-            self.messages.agent.into(),
-            self.outcome.map(|o| o.as_str().to_string()).into(),
-            self.agent_id.clone().into(),
-            self.assigned_at.clone().into(),
-        ]
-    }
-}
-
-/// A chat's message counts and first reply.
-#[derive(Debug, Clone, Default, FromRow)]
-struct Messages {
-    #[sqlx(rename = "customer_messages")]
-    customer: i64,
-    #[sqlx(rename = "agent_messages")]
-    agent: i64,
-    first_agent_reply_at: Option<String>,
-}
-
-impl Messages {
-    fn count(&mut self, author: &Author, at: DateTime<Utc>) {
-        match author {
-            Author::Customer => self.customer += 1,
-            Author::Agent { .. } => {
-                self.agent += 1;
-                self.first_agent_reply_at
-                    .get_or_insert_with(|| timestamp(at));
-            }
-            Author::System => {}
-        }
-    }
-}
-
-const STATE_COLUMNS: &[&str] = &[
-    "chat_id",
-    "position",
-    "at",
-    "queue_id",
-    "status",
-    "queued_at",
-];
-
-/// A chat's place on the board: its queue and when it joined the queues.
-type Place = (String, String);
-
 #[derive(Default)]
 struct Batch {
     chats: HashMap<String, ReportChatRow>,
@@ -125,9 +39,7 @@ struct Batch {
     /// Messages to chats the batch does nothing else to: added to their rows without reading
     /// them, which spares a busy log's batches, almost all messages, two reads each.
     messages_only: BTreeMap<String, Messages>,
-    places: HashMap<String, Place>,
-    /// New rows of `report_chat_states`, in `STATE_COLUMNS` order.
-    states: Vec<Vec<Cell>>,
+    states: ChatStates,
     activity: ActivityLines,
     intervals: Intervals,
     thresholds: HashMap<String, f64>,
@@ -166,21 +78,7 @@ impl Batch {
                 let chat = ReportChatRow::from_row(&row)?;
                 batch.chats.insert(row.try_get("chat_id")?, chat);
             }
-            let select = format!(
-                "SELECT chat_id, position, queue_id, queued_at FROM {} WHERE chat_id",
-                t.states
-            );
-            let mut latest: HashMap<String, i64> = HashMap::new();
-            for row in bulk::select_in(conn, &select, &keys).await? {
-                let chat: String = row.try_get("chat_id")?;
-                let position: i64 = row.try_get("position")?;
-                if latest.get(&chat).is_none_or(|p| *p < position) {
-                    latest.insert(chat.clone(), position);
-                    batch
-                        .places
-                        .insert(chat, (row.try_get("queue_id")?, row.try_get("queued_at")?));
-                }
-            }
+            batch.states = ChatStates::load(conn, &t.states, &keys).await?;
         }
         // Both tables hold a row per queue and per logged-in agent: small enough to read whole.
         // Only an assignment reads a threshold and only a logout a session's start; a batch
@@ -212,7 +110,7 @@ impl Batch {
 
     fn apply(&mut self, event: &SamtaleEvent) {
         if let DomainEvent::Chat(chat) = &event.event {
-            self.record_place(event, chat);
+            self.states.record(event, chat);
         }
         self.activity.record(event);
         match &event.event {
@@ -229,53 +127,6 @@ impl Batch {
             }
             DomainEvent::Directory(_) => {}
         }
-    }
-
-    /// Appends the chat's new place and status when an event changes them, for the board as it
-    /// stood at any past instant.
-    fn record_place(&mut self, event: &SamtaleEvent, chat: &ChatEvent) {
-        let (queue, queued_at) = self
-            .places
-            .get(&event.aggregate_id)
-            .cloned()
-            .unwrap_or_default();
-        let (queue, status, queued_at, at) = match chat {
-            ChatEvent::ChatRequested { queue_id, at, .. } => (
-                queue_id.to_string(),
-                ChatStatus::Waiting,
-                timestamp(*at),
-                *at,
-            ),
-            ChatEvent::ChatAssigned { at, .. } => (queue, ChatStatus::Assigned, queued_at, *at),
-            // A transferred chat keeps its original arrival time in the new queue.
-            ChatEvent::ChatTransferred { to_queue, at, .. } => {
-                (to_queue.to_string(), ChatStatus::Waiting, queued_at, *at)
-            }
-            ChatEvent::ChatEnded { at, .. } => (queue, ChatStatus::Ended, queued_at, *at),
-            ChatEvent::CustomerClosedClient { abandoned, at, .. } => (
-                queue,
-                if *abandoned {
-                    ChatStatus::Abandoned
-                } else {
-                    ChatStatus::Ended
-                },
-                queued_at,
-                *at,
-            ),
-            ChatEvent::MessageSent { .. }
-            | ChatEvent::MessagesRead { .. }
-            | ChatEvent::CustomerNotified { .. } => return,
-        };
-        self.states.push(vec![
-            event.aggregate_id.clone().into(),
-            event.position.position.into(),
-            timestamp(at).into(),
-            queue.clone().into(),
-            status.as_str().to_string().into(),
-            queued_at.clone().into(),
-        ]);
-        self.places
-            .insert(event.aggregate_id.clone(), (queue, queued_at));
     }
 
     fn fold_presence(&mut self, agent: &str, event: &PresenceEvent) {
@@ -409,7 +260,7 @@ impl Batch {
     async fn write(self, conn: &mut AnyConnection, t: &Tables) -> Result<(), sqlx::Error> {
         write_chats(conn, &t.chats, &self.chats, &self.changed_chats).await?;
         write_message_counts(conn, &t.chats, self.messages_only).await?;
-        bulk::insert(conn, &t.states, STATE_COLUMNS, &self.states, "").await?;
+        self.states.write(conn, &t.states).await?;
         self.activity.write(conn, &t.activity).await?;
         self.intervals.write(conn, t).await?;
         write_thresholds(
@@ -421,48 +272,6 @@ impl Batch {
         .await?;
         write_sessions(conn, &t.sessions, &self.sessions, &self.changed_sessions).await
     }
-}
-
-async fn write_chats(
-    conn: &mut AnyConnection,
-    table: &str,
-    chats: &HashMap<String, ReportChatRow>,
-    changed: &BTreeSet<String>,
-) -> Result<(), sqlx::Error> {
-    let rows: Vec<Vec<Cell>> = changed
-        .iter()
-        .filter_map(|id| chats.get(id).map(|chat| chat.cells(id)))
-        .collect();
-    bulk::replace(conn, table, &chat_columns(), &rows).await
-}
-
-/// Adds the counts of chats the batch only sent messages to, without reading their rows.
-async fn write_message_counts(
-    conn: &mut AnyConnection,
-    table: &str,
-    counts: BTreeMap<String, Messages>,
-) -> Result<(), sqlx::Error> {
-    let rows: Vec<Vec<Cell>> = counts
-        .into_iter()
-        .map(|(id, m)| {
-            vec![
-                id.into(),
-                m.customer.into(),
-                m.agent.into(),
-                m.first_agent_reply_at.into(),
-            ]
-        })
-        .collect();
-    bulk::update(
-        conn,
-        table,
-        &["chat_id", "customer", "agent", "first_reply"],
-        &rows,
-        "customer_messages = customer_messages + d.customer,
-         agent_messages = agent_messages + d.agent,
-         first_agent_reply_at = COALESCE(first_agent_reply_at, d.first_reply)",
-    )
-    .await
 }
 
 async fn write_thresholds(
@@ -524,7 +333,7 @@ mod tests {
         assert_eq!(declared_columns(tables, "report_chats"), chat_columns());
         assert_eq!(
             declared_columns(tables, "report_chat_states"),
-            STATE_COLUMNS
+            super::super::states::STATE_COLUMNS
         );
         assert_eq!(
             declared_columns(tables, "report_agent_activity"),

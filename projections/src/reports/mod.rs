@@ -20,9 +20,11 @@ pub const SERVICE_LEVEL_SECONDS: f64 = 60.0;
 pub const INTERVAL_SECONDS: i64 = 900;
 
 mod activity;
+mod chats;
 mod fold;
 mod intervals;
 mod read;
+mod states;
 
 pub use read::*;
 

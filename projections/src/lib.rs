@@ -9,6 +9,7 @@
 //! views in one short transaction, so reads never stop.
 
 mod bulk;
+mod columns;
 mod conversations;
 mod directory;
 mod event;
@@ -23,6 +24,7 @@ mod schema;
 pub mod seals;
 mod time;
 
+pub use columns::Columns;
 pub use event::{decode, DomainEvent, SamtaleEvent};
 pub use projection::{Projection, ProjectionError};
 pub use rebuild::RebuildReport;

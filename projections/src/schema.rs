@@ -100,3 +100,29 @@ pub(crate) async fn point_views(
     }
     Ok(())
 }
+
+/// The column names a table's definition declares, in order, for tests that hold a row
+/// type's column list to its table.
+#[cfg(test)]
+pub(crate) fn declared_columns(tables: &[Table], name: &str) -> Vec<String> {
+    let table = tables.iter().find(|t| t.name == name);
+    let mut columns = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    let definition = table.map_or("", |t| t.columns);
+    for (i, c) in definition.char_indices().chain([(definition.len(), ',')]) {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                let part = definition[start..i].trim();
+                let column = part.split_whitespace().next().unwrap_or_default();
+                if column != "PRIMARY" {
+                    columns.push(column.to_string());
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    columns
+}

@@ -476,7 +476,9 @@ impl Stream {
             .await
             .ok()
             .flatten();
-        self.waiting_in = chat.filter(|c| c.status == "waiting").map(|c| c.queue_id);
+        self.waiting_in = chat
+            .filter(|c| c.status == read::ChatStatus::Waiting)
+            .map(|c| c.queue_id);
         let db = self.state.db.any();
         let position = match self.waiting_in {
             Some(_) => read::queue_position(db, chat_id).await.ok().flatten(),

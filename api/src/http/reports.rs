@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use samtale_projections::reports;
-use samtale_projections::timestamp;
+use samtale_projections::{timestamp, Columns};
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -51,11 +51,12 @@ fn csv<T: Serialize>(rows: &[T], columns: &[&str]) -> String {
     out
 }
 
-fn respond<T: Serialize>(rows: Vec<T>, columns: &[&str], as_csv: bool) -> Response {
+/// The rows as JSON, or as CSV with the row type's columns as its header.
+fn respond<T: Serialize + Columns>(rows: Vec<T>, as_csv: bool) -> Response {
     if as_csv {
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            csv(&rows, columns),
+            csv(&rows, T::COLUMNS),
         )
             .into_response()
     } else {
@@ -99,52 +100,9 @@ pub async fn report(
     let as_csv = wants_csv(&headers, period.format.as_deref());
     let db = state.db.any();
     Ok(match kind.as_str() {
-        "chats" => respond(
-            reports::chat_reports(db, &from, &to).await?,
-            &[
-                "chat_id",
-                "queue_id",
-                "category_id",
-                "requested_at",
-                "first_assigned_at",
-                "first_agent_reply_at",
-                "ended_at",
-                "wait_seconds",
-                "handle_seconds",
-                "transfers",
-                "customer_messages",
-                "agent_messages",
-                "outcome",
-            ],
-            as_csv,
-        ),
-        "queues" => respond(
-            reports::queue_reports(db, &from, &to).await?,
-            &[
-                "queue_id",
-                "interval_start",
-                "offered",
-                "answered",
-                "abandoned",
-                "average_wait_seconds",
-                "max_wait_seconds",
-                "service_level_percent",
-                "handled",
-                "average_handle_seconds",
-            ],
-            as_csv,
-        ),
-        "agents" => respond(
-            reports::agent_reports(db, &from, &to).await?,
-            &[
-                "agent_id",
-                "interval_start",
-                "logged_in_seconds",
-                "chats_handled",
-                "average_concurrency",
-            ],
-            as_csv,
-        ),
+        "chats" => respond(reports::chat_reports(db, &from, &to).await?, as_csv),
+        "queues" => respond(reports::queue_reports(db, &from, &to).await?, as_csv),
+        "agents" => respond(reports::agent_reports(db, &from, &to).await?, as_csv),
         _ => {
             return Err(ApiError::NotFound(
                 "reports are chats, queues and agents".into(),

@@ -53,7 +53,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
     Ok(ChatView {
         answers: serde_json::from_str(&chat.answers).unwrap_or_default(),
         chat_id: chat.chat_id,
-        status: chat.status,
+        status: chat.status.as_str().into(),
         queue_id: chat.queue_id,
         category_id: chat.category_id,
         customer_name: chat.customer_name,
@@ -62,7 +62,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         requested_at: chat.requested_at,
         assigned_at: chat.assigned_at,
         ended_at: chat.ended_at,
-        end_reason: chat.end_reason,
+        end_reason: chat.end_reason.map(|r| r.as_str().into()),
         transfers: chat.transfers,
         queue_position,
         estimated_wait_seconds,

@@ -3,13 +3,14 @@
 //! written back in a few statements — one per table rather than one per event.
 
 use crate::bulk::{self, Cell};
+use crate::columns::Columns;
 use crate::event::{chats_started_before, DomainEvent, SamtaleEvent};
 use crate::projection::ProjectionError;
-use crate::read::MessageRow;
+use crate::read::{AgentChatState, ChatRow, ChatStatus, EndReason, MessageRow};
 use crate::schema::Generation;
 use crate::timestamp;
 use samtale_domain::{ChatEvent, PresenceEvent};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) async fn fold(
@@ -25,48 +26,15 @@ pub(super) async fn fold(
     Ok(())
 }
 
-const CHAT_COLUMNS: &[&str] = &[
-    "chat_id",
-    "queue_id",
-    "category_id",
-    "customer_name",
-    "answers",
-    "status",
-    "agent_id",
-    "requested_at",
-    "queued_at",
-    "first_assigned_at",
-    "assigned_at",
-    "ended_at",
-    "end_reason",
-    "transfers",
-];
-
-/// A chat's row in `chats`, in `CHAT_COLUMNS` order after the id.
+/// An agent's entry for a chat in `agent_chats`, keyed by `AgentChatKey`.
 #[derive(Debug, Clone)]
-struct ChatRow {
-    queue_id: String,
-    category_id: Option<String>,
-    customer_name: String,
-    answers: String,
-    status: String,
-    agent_id: Option<String>,
-    requested_at: String,
-    queued_at: String,
-    first_assigned_at: Option<String>,
-    assigned_at: Option<String>,
-    ended_at: Option<String>,
-    end_reason: Option<String>,
-    transfers: i64,
-}
-
-/// An agent's entry for a chat in `agent_chats`.
-#[derive(Debug, Clone)]
-struct AgentChat {
-    state: &'static str,
+struct AgentChatEntry {
+    state: AgentChatState,
     read_up_to: i64,
     since: String,
 }
+
+const AGENT_CHAT_COLUMNS: &[&str] = &["agent_id", "chat_id", "state", "read_up_to", "since"];
 
 /// (chat id, agent id): ordered by chat, so a chat's entries are one range of the map.
 type AgentChatKey = (String, String);
@@ -77,7 +45,7 @@ struct Batch {
     changed_chats: BTreeSet<String>,
     /// Every `agent_chats` row of the touched chats and of agents starting a session; `None`
     /// once deleted.
-    agent_chats: BTreeMap<AgentChatKey, Option<AgentChat>>,
+    agent_chats: BTreeMap<AgentChatKey, Option<AgentChatEntry>>,
     changed_agent_chats: BTreeSet<AgentChatKey>,
     participants: BTreeSet<(String, String)>,
     messages: Vec<Vec<Cell>>,
@@ -117,30 +85,17 @@ impl Batch {
         if !chat_keys.is_empty() {
             let select = format!(
                 "SELECT {} FROM {} WHERE chat_id",
-                CHAT_COLUMNS.join(", "),
+                ChatRow::COLUMNS.join(", "),
                 g.table("chats")
             );
             for row in bulk::select_in(conn, &select, &chat_keys).await? {
-                let chat = ChatRow {
-                    queue_id: row.try_get("queue_id")?,
-                    category_id: row.try_get("category_id")?,
-                    customer_name: row.try_get("customer_name")?,
-                    answers: row.try_get("answers")?,
-                    status: row.try_get("status")?,
-                    agent_id: row.try_get("agent_id")?,
-                    requested_at: row.try_get("requested_at")?,
-                    queued_at: row.try_get("queued_at")?,
-                    first_assigned_at: row.try_get("first_assigned_at")?,
-                    assigned_at: row.try_get("assigned_at")?,
-                    ended_at: row.try_get("ended_at")?,
-                    end_reason: row.try_get("end_reason")?,
-                    transfers: row.try_get("transfers")?,
-                };
-                batch.chats.insert(row.try_get("chat_id")?, chat);
+                let chat = ChatRow::from_row(&row)?;
+                batch.chats.insert(chat.chat_id.clone(), chat);
             }
         }
         let select = format!(
-            "SELECT agent_id, chat_id, state, read_up_to, since FROM {} WHERE",
+            "SELECT {} FROM {} WHERE",
+            AGENT_CHAT_COLUMNS.join(", "),
             g.table("agent_chats")
         );
         for (column, ids) in [("chat_id", chat_keys), ("agent_id", keys(&sessions))] {
@@ -148,13 +103,8 @@ impl Batch {
                 continue;
             }
             for row in bulk::select_in(conn, &format!("{select} {column}"), &ids).await? {
-                let state: String = row.try_get("state")?;
-                let entry = AgentChat {
-                    state: if state == "active" {
-                        "active"
-                    } else {
-                        "passive"
-                    },
+                let entry = AgentChatEntry {
+                    state: row.try_get("state")?,
                     read_up_to: row.try_get("read_up_to")?,
                     since: row.try_get("since")?,
                 };
@@ -188,7 +138,10 @@ impl Batch {
                     .agent_chats
                     .iter()
                     .filter(|((_, a), row)| {
-                        a == agent && row.as_ref().is_some_and(|r| r.state == "passive")
+                        a == agent
+                            && row
+                                .as_ref()
+                                .is_some_and(|r| r.state == AgentChatState::Passive)
                     })
                     .map(|(key, _)| key.clone())
                     .collect();
@@ -200,7 +153,7 @@ impl Batch {
         }
     }
 
-    fn set_agent_chat(&mut self, key: AgentChatKey, row: Option<AgentChat>) {
+    fn set_agent_chat(&mut self, key: AgentChatKey, row: Option<AgentChatEntry>) {
         self.changed_agent_chats.insert(key.clone());
         self.agent_chats.insert(key, row);
     }
@@ -216,11 +169,12 @@ impl Batch {
         } = event
         {
             let row = ChatRow {
+                chat_id: chat_id.to_string(),
                 queue_id: queue_id.to_string(),
                 category_id: category_id.map(|c| c.to_string()),
                 customer_name: customer_name.as_str().to_string(),
                 answers: serde_json::to_string(answers).unwrap_or_else(|_| "[]".into()),
-                status: "waiting".into(),
+                status: ChatStatus::Waiting,
                 agent_id: None,
                 requested_at: timestamp(*at),
                 queued_at: timestamp(*at),
@@ -242,13 +196,13 @@ impl Batch {
             | ChatEvent::MessageSent { .. }
             | ChatEvent::CustomerNotified { .. } => return,
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
-                chat.status = "assigned".into();
+                chat.status = ChatStatus::Assigned;
                 chat.agent_id = Some(agent_id.to_string());
                 chat.assigned_at = Some(timestamp(*at));
                 chat.first_assigned_at.get_or_insert_with(|| timestamp(*at));
                 // Everything the customer wrote so far is unread for the new agent.
-                let entry = AgentChat {
-                    state: "active",
+                let entry = AgentChatEntry {
+                    state: AgentChatState::Active,
                     read_up_to: 0,
                     since: timestamp(*at),
                 };
@@ -275,7 +229,7 @@ impl Batch {
                 // The chat keeps its original arrival time (`queued_at`) in the new queue.
                 chat.queue_id = to_queue.to_string();
                 chat.category_id = to_category.map(|c| c.to_string());
-                chat.status = "waiting".into();
+                chat.status = ChatStatus::Waiting;
                 chat.agent_id = None;
                 chat.assigned_at = None;
                 chat.transfers += 1;
@@ -283,14 +237,16 @@ impl Batch {
                     self.set_agent_chat((chat_id.to_string(), agent.to_string()), None);
                 }
             }
-            ChatEvent::ChatEnded { at, .. } => self.end(&mut chat, chat_id, "ended", "agent", *at),
+            ChatEvent::ChatEnded { at, .. } => {
+                self.end(&mut chat, ChatStatus::Ended, EndReason::Agent, *at)
+            }
             ChatEvent::CustomerClosedClient { abandoned, at, .. } => {
                 let (status, reason) = if *abandoned {
-                    ("abandoned", "abandoned")
+                    (ChatStatus::Abandoned, EndReason::Abandoned)
                 } else {
-                    ("ended", "customer")
+                    (ChatStatus::Ended, EndReason::Customer)
                 };
-                self.end(&mut chat, chat_id, status, reason, *at);
+                self.end(&mut chat, status, reason, *at);
             }
         }
         self.chats.insert(chat_id.to_string(), chat);
@@ -300,28 +256,28 @@ impl Batch {
     fn end(
         &mut self,
         chat: &mut ChatRow,
-        chat_id: &str,
-        status: &str,
-        reason: &str,
+        status: ChatStatus,
+        reason: EndReason,
         at: chrono::DateTime<chrono::Utc>,
     ) {
-        chat.status = status.into();
-        chat.end_reason = Some(reason.into());
+        chat.status = status;
+        chat.end_reason = Some(reason);
         chat.ended_at = Some(timestamp(at));
-        let active: Vec<(AgentChatKey, AgentChat)> = self
+        let chat_id = chat.chat_id.as_str();
+        let active: Vec<(AgentChatKey, AgentChatEntry)> = self
             .agent_chats
             .range((chat_id.to_string(), String::new())..)
             .take_while(|((chat, _), _)| chat == chat_id)
             .filter_map(|(key, row)| {
                 let row = row.as_ref()?;
-                (row.state == "active").then(|| (key.clone(), row.clone()))
+                (row.state == AgentChatState::Active).then(|| (key.clone(), row.clone()))
             })
             .collect();
         for (key, row) in active {
             self.set_agent_chat(
                 key,
-                Some(AgentChat {
-                    state: "passive",
+                Some(AgentChatEntry {
+                    state: AgentChatState::Passive,
                     ..row
                 }),
             );
@@ -332,42 +288,13 @@ impl Batch {
         let chats: Vec<Vec<Cell>> = self
             .changed_chats
             .iter()
-            .filter_map(|id| self.chats.get(id).map(|chat| (id, chat)))
-            .map(|(id, c)| {
-                vec![
-                    id.clone().into(),
-                    c.queue_id.clone().into(),
-                    c.category_id.clone().into(),
-                    c.customer_name.clone().into(),
-                    c.answers.clone().into(),
-                    c.status.clone().into(),
-                    c.agent_id.clone().into(),
-                    c.requested_at.clone().into(),
-                    c.queued_at.clone().into(),
-                    c.first_assigned_at.clone().into(),
-                    c.assigned_at.clone().into(),
-                    c.ended_at.clone().into(),
-                    c.end_reason.clone().into(),
-                    c.transfers.into(),
-                ]
-            })
+            .filter_map(|id| self.chats.get(id).map(ChatRow::cells))
             .collect();
-        bulk::replace(conn, &g.table("chats"), CHAT_COLUMNS, &chats).await?;
+        bulk::replace(conn, &g.table("chats"), ChatRow::COLUMNS, &chats).await?;
         bulk::insert(
             conn,
             &g.table("messages"),
-            &[
-                "chat_id",
-                "number",
-                "message_id",
-                "author_kind",
-                "author_id",
-                "text",
-                "notice",
-                "client_message_id",
-                "sent_at",
-                "position",
-            ],
+            &message_columns(),
             &self.messages,
             "",
         )
@@ -393,7 +320,7 @@ impl Batch {
                 Some(vec![
                     key.1.clone().into(),
                     key.0.clone().into(),
-                    row.state.to_string().into(),
+                    row.state.as_str().to_string().into(),
                     row.read_up_to.into(),
                     row.since.clone().into(),
                 ])
@@ -402,7 +329,7 @@ impl Batch {
         bulk::insert(
             conn,
             &g.table("agent_chats"),
-            &["agent_id", "chat_id", "state", "read_up_to", "since"],
+            AGENT_CHAT_COLUMNS,
             &present,
             "",
         )
@@ -423,22 +350,38 @@ impl Batch {
     }
 }
 
-/// The `messages` row of a line of the transcript.
+/// The columns of `messages`: the chat, the line as the transcript shows it, and the log
+/// position it came from.
+fn message_columns() -> Vec<&'static str> {
+    std::iter::once("chat_id")
+        .chain(MessageRow::COLUMNS.iter().copied())
+        .chain(std::iter::once("position"))
+        .collect()
+}
+
+/// The `messages` row of a line of the transcript, in `message_columns` order.
 fn message_row(event: &SamtaleEvent) -> Option<Vec<Cell>> {
     let DomainEvent::Chat(chat_event) = &event.event else {
         return None;
     };
-    let row = MessageRow::from_event(chat_event)?;
-    Some(vec![
-        event.aggregate_id.clone().into(),
-        row.number.into(),
-        row.message_id.into(),
-        row.author_kind.into(),
-        row.author_id.into(),
-        row.text.into(),
-        row.notice.into(),
-        row.client_message_id.into(),
-        row.sent_at.into(),
-        event.position.position.into(),
-    ])
+    let line = MessageRow::from_event(chat_event)?;
+    let mut row = vec![event.aggregate_id.clone().into()];
+    row.extend(line.into_cells());
+    row.push(event.position.position.into());
+    Some(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projection::Projection;
+    use crate::schema::declared_columns;
+
+    #[test]
+    fn the_rows_the_fold_writes_have_their_tables_columns() {
+        let tables = super::super::Conversations.tables();
+        assert_eq!(declared_columns(tables, "chats"), ChatRow::COLUMNS);
+        assert_eq!(declared_columns(tables, "messages"), message_columns());
+        assert_eq!(declared_columns(tables, "agent_chats"), AGENT_CHAT_COLUMNS);
+    }
 }

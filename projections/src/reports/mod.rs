@@ -19,7 +19,14 @@ pub const SERVICE_LEVEL_SECONDS: f64 = 60.0;
 /// Reporting intervals are 15 minutes, aligned to the hour.
 pub const INTERVAL_SECONDS: i64 = 900;
 
+mod activity;
+mod chats;
 mod fold;
+mod intervals;
+mod read;
+mod states;
+
+pub use read::*;
 
 pub struct Reports;
 
@@ -79,6 +86,13 @@ const TABLES: &[Table] = &[
 pub fn interval_of(at: DateTime<Utc>) -> DateTime<Utc> {
     let start = at.timestamp().div_euclid(INTERVAL_SECONDS) * INTERVAL_SECONDS;
     Utc.timestamp_opt(start, 0).single().unwrap_or(at)
+}
+
+/// A stored RFC 3339 time, back as a time.
+fn parse(at: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// `[from, to)` cut at interval boundaries: (interval start, milliseconds in it).
@@ -150,235 +164,4 @@ impl Projection for Reports {
     ) -> Result<(), ProjectionError> {
         fold::fold(conn, &Tables::of(g), events).await
     }
-}
-
-/// One chat's report row.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
-pub struct ChatReport {
-    pub chat_id: String,
-    pub queue_id: String,
-    pub category_id: Option<String>,
-    pub requested_at: String,
-    pub first_assigned_at: Option<String>,
-    pub first_agent_reply_at: Option<String>,
-    pub ended_at: Option<String>,
-    pub wait_seconds: Option<f64>,
-    pub handle_seconds: Option<f64>,
-    pub transfers: i64,
-    pub customer_messages: i64,
-    pub agent_messages: i64,
-    /// `agent`, `customer`, `abandoned`; null while the chat is open.
-    pub outcome: Option<String>,
-}
-
-/// A queue's figures for one interval, with the derived averages and service level.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
-pub struct QueueIntervalReport {
-    pub queue_id: String,
-    pub interval_start: String,
-    pub offered: i64,
-    pub answered: i64,
-    pub abandoned: i64,
-    pub average_wait_seconds: Option<f64>,
-    pub max_wait_seconds: f64,
-    /// Percent of answered chats answered within the threshold; null if none was answered.
-    pub service_level_percent: Option<f64>,
-    pub handled: i64,
-    pub average_handle_seconds: Option<f64>,
-}
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
-pub struct AgentIntervalReport {
-    pub agent_id: String,
-    pub interval_start: String,
-    pub logged_in_seconds: f64,
-    pub chats_handled: i64,
-    /// Chats open at once, on average over the interval.
-    pub average_concurrency: f64,
-}
-
-/// Reports of chats requested in `[from, to)`.
-pub async fn chat_reports(
-    db: &sqlx::AnyPool,
-    from: &str,
-    to: &str,
-) -> Result<Vec<ChatReport>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT chat_id, queue_id, category_id, requested_at, first_assigned_at, first_agent_reply_at,
-                ended_at, wait_seconds, handle_seconds, transfers, customer_messages, agent_messages, outcome
-           FROM report_chats WHERE requested_at >= $1 AND requested_at < $2
-          ORDER BY requested_at, chat_id",
-    )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
-    .await
-}
-
-pub async fn queue_reports(
-    db: &sqlx::AnyPool,
-    from: &str,
-    to: &str,
-) -> Result<Vec<QueueIntervalReport>, sqlx::Error> {
-    // Casts keep PostgreSQL from answering in `numeric`, which the Any driver cannot read.
-    sqlx::query_as(
-        "SELECT queue_id, interval_start, offered, answered, abandoned,
-                CASE WHEN answered > 0 THEN CAST(wait_ms_total / 1000.0 / answered AS double precision) END
-                    AS average_wait_seconds,
-                CAST(wait_ms_max / 1000.0 AS double precision) AS max_wait_seconds,
-                CASE WHEN answered > 0
-                     THEN CAST(100.0 * answered_within_threshold / answered AS double precision) END
-                    AS service_level_percent,
-                handled,
-                CASE WHEN handled > 0 THEN CAST(handle_ms_total / 1000.0 / handled AS double precision) END
-                    AS average_handle_seconds
-           FROM report_queue_intervals WHERE interval_start >= $1 AND interval_start < $2
-          ORDER BY interval_start, queue_id",
-    )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
-    .await
-}
-
-pub async fn agent_reports(
-    db: &sqlx::AnyPool,
-    from: &str,
-    to: &str,
-) -> Result<Vec<AgentIntervalReport>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT agent_id, interval_start, CAST(logged_in_ms / 1000.0 AS double precision) AS logged_in_seconds,
-                chats_handled, CAST(chat_ms / {interval_ms}.0 AS double precision) AS average_concurrency
-           FROM report_agent_intervals WHERE interval_start >= $1 AND interval_start < $2
-          ORDER BY interval_start, agent_id",
-        interval_ms = INTERVAL_SECONDS * 1000
-    ))
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
-    .await
-}
-
-/// A line of an agent's activity: logins and logouts (and who did them), assignments, chats
-/// handled or transferred away.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
-pub struct AgentActivity {
-    pub position: i64,
-    pub at: String,
-    /// `logged_in`, `logged_out`, `assigned`, `handled`, `transferred_away`.
-    pub kind: String,
-    pub chat_id: Option<String>,
-    /// JSON array of queue ids, for logins and logouts.
-    pub queues: Option<String>,
-    /// JSON actor: the agent, a supervisor, routing.
-    pub by_actor: String,
-}
-
-pub async fn agent_activity(
-    db: &sqlx::AnyPool,
-    agent_id: &str,
-    from: &str,
-    to: &str,
-) -> Result<Vec<AgentActivity>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT position, at, kind, chat_id, queues, by_actor FROM report_agent_activity
-          WHERE agent_id = $1 AND at >= $2 AND at < $3 ORDER BY at, position",
-    )
-    .bind(agent_id.to_string())
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
-    .await
-}
-
-/// A queue on the board as it stood at some instant.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
-pub struct PastQueueStatus {
-    pub queue_id: String,
-    pub waiting: i64,
-    pub ongoing: i64,
-    pub logged_in_agents: i64,
-    pub oldest_waiting_since: Option<String>,
-}
-
-/// The queue board at `at`. The chats are those open at that instant, each with its last
-/// state before it, in one query: the cost of that part follows what was open then. Agents'
-/// presence is folded from every log-in and log-out line up to `at` — the activity lines do
-/// not mark where a session starts — so that part grows with the history of logins.
-pub async fn board_at(db: &sqlx::AnyPool, at: &str) -> Result<Vec<PastQueueStatus>, sqlx::Error> {
-    use std::collections::BTreeMap;
-    let open: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT s.queue_id, s.status, s.queued_at
-           FROM report_chats c JOIN report_chat_states s ON s.chat_id = c.chat_id
-          WHERE c.requested_at <= $1 AND (c.ended_at IS NULL OR c.ended_at > $1)
-            AND s.position = (SELECT max(p.position) FROM report_chat_states p
-                               WHERE p.chat_id = c.chat_id AND p.at <= $1)",
-    )
-    .bind(at.to_string())
-    .fetch_all(db)
-    .await?;
-    let mut board: BTreeMap<String, PastQueueStatus> = BTreeMap::new();
-    let entry = |board: &mut BTreeMap<String, PastQueueStatus>, queue: &str| {
-        board
-            .entry(queue.to_string())
-            .or_insert_with(|| PastQueueStatus {
-                queue_id: queue.to_string(),
-                waiting: 0,
-                ongoing: 0,
-                logged_in_agents: 0,
-                oldest_waiting_since: None,
-            });
-    };
-    for (queue, status, queued_at) in open {
-        entry(&mut board, &queue);
-        if let Some(row) = board.get_mut(&queue) {
-            match status.as_str() {
-                "waiting" => {
-                    row.waiting += 1;
-                    if row
-                        .oldest_waiting_since
-                        .as_ref()
-                        .is_none_or(|o| queued_at < *o)
-                    {
-                        row.oldest_waiting_since = Some(queued_at);
-                    }
-                }
-                "assigned" => row.ongoing += 1,
-                _ => {}
-            }
-        }
-    }
-    let presence: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT agent_id, kind, queues FROM report_agent_activity
-          WHERE at <= $1 AND kind IN ('logged_in', 'logged_out') ORDER BY at, position",
-    )
-    .bind(at.to_string())
-    .fetch_all(db)
-    .await?;
-    let mut logged_in: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-    for (agent, kind, queues) in presence {
-        let queues: Vec<String> = queues
-            .and_then(|q| serde_json::from_str(&q).ok())
-            .unwrap_or_default();
-        let agent_queues = logged_in.entry(agent).or_default();
-        for queue in queues {
-            if kind == "logged_in" {
-                agent_queues.insert(queue);
-            } else {
-                agent_queues.remove(&queue);
-            }
-        }
-    }
-    for queue in logged_in.values().flatten() {
-        entry(&mut board, queue);
-        if let Some(row) = board.get_mut(queue) {
-            row.logged_in_agents += 1;
-        }
-    }
-    Ok(board.into_values().collect())
 }

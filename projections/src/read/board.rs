@@ -1,0 +1,141 @@
+//! The queue board and what a waiting customer sees of it: counts per queue, the incoming
+//! list, a chat's place in line and its expected wait, and who is logged in to a queue.
+
+use super::ReadResult;
+use serde::Serialize;
+use sqlx::{AnyPool, FromRow};
+
+/// One queue on the board. `oldest_waiting_since` gives the longest current wait.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueStatus {
+    pub queue_id: String,
+    pub name: String,
+    pub waiting: i64,
+    pub ongoing: i64,
+    pub logged_in_agents: i64,
+    pub oldest_waiting_since: Option<String>,
+}
+
+/// The queue board: all queues, or only those of `member` when given.
+pub async fn queue_board(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<QueueStatus>> {
+    sqlx::query_as(
+        "SELECT q.queue_id, q.name,
+                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'waiting') AS waiting,
+                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'assigned') AS ongoing,
+                (SELECT count(*) FROM agent_presence p WHERE p.queue_id = q.queue_id) AS logged_in_agents,
+                (SELECT min(c.queued_at) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'waiting') AS oldest_waiting_since
+           FROM queues q
+          WHERE $1 IS NULL OR q.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1)
+          ORDER BY q.name",
+    )
+    .bind(member.map(str::to_string))
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WaitingChat {
+    pub chat_id: String,
+    pub customer_name: String,
+    pub requested_at: String,
+    pub queued_at: String,
+    pub queue_id: String,
+    pub queue_name: String,
+    pub category_id: Option<String>,
+    pub category_name: Option<String>,
+}
+
+/// The incoming list, oldest first: all waiting chats, or those in `member`'s queues.
+pub async fn waiting_chats(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<WaitingChat>> {
+    sqlx::query_as(
+        "SELECT c.chat_id, c.customer_name, c.requested_at, c.queued_at, c.queue_id,
+                q.name AS queue_name, c.category_id, k.name AS category_name
+           FROM chats c
+           JOIN queues q ON q.queue_id = c.queue_id
+           LEFT JOIN categories k ON k.category_id = c.category_id
+          WHERE c.status = 'waiting'
+            AND ($1 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1))
+          ORDER BY c.queued_at, c.chat_id",
+    )
+    .bind(member.map(str::to_string))
+    .fetch_all(db)
+    .await
+}
+
+/// A waiting chat's place in its queue: 1 is next. Chats leave a queue in arrival order.
+pub async fn queue_position(db: &AnyPool, chat_id: &str) -> ReadResult<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM chats o
+                  WHERE o.queue_id = c.queue_id AND o.status = 'waiting'
+                    AND (o.queued_at < c.queued_at OR (o.queued_at = c.queued_at AND o.chat_id <= c.chat_id)))
+           FROM chats c WHERE c.chat_id = $1 AND c.status = 'waiting'",
+    )
+    .bind(chat_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+/// Seconds a new arrival at `position` can expect to wait: the queue's recent pace (time
+/// between its last 20 assignments) times the position. `None` until the queue has a pace.
+pub async fn estimated_wait_seconds(
+    db: &AnyPool,
+    queue_id: &str,
+    position: i64,
+) -> ReadResult<Option<i64>> {
+    let recent: Vec<String> = sqlx::query_scalar(
+        "SELECT assigned_at FROM chats WHERE queue_id = $1 AND assigned_at IS NOT NULL
+          ORDER BY assigned_at DESC LIMIT 20",
+    )
+    .bind(queue_id.to_string())
+    .fetch_all(db)
+    .await?;
+    let parse = |t: &String| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let (Some(newest), Some(oldest)) = (
+        recent.first().and_then(parse),
+        recent.last().and_then(parse),
+    ) else {
+        return Ok(None);
+    };
+    if recent.len() < 2 {
+        return Ok(None);
+    }
+    let pace = (newest - oldest).num_seconds() as f64 / (recent.len() - 1) as f64;
+    Ok(Some((pace * position as f64).round() as i64))
+}
+
+/// A member of a queue as the queue overview shows them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct RosterEntry {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    /// 1 if logged in to this queue.
+    pub logged_in: i64,
+    pub active_chats: i64,
+}
+
+pub async fn queue_roster(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RosterEntry>> {
+    sqlx::query_as(
+        "SELECT u.user_id, u.username, u.display_name, u.role,
+                (SELECT count(*) FROM agent_presence p WHERE p.user_id = u.user_id AND p.queue_id = m.queue_id) AS logged_in,
+                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = 'active') AS active_chats
+           FROM queue_members m JOIN users u ON u.user_id = m.user_id
+          WHERE m.queue_id = $1 AND u.active = 1
+          ORDER BY u.display_name, u.user_id",
+    )
+    .bind(queue_id.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// The queues a user is logged in to.
+pub async fn logged_in_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String>> {
+    sqlx::query_scalar("SELECT queue_id FROM agent_presence WHERE user_id = $1 ORDER BY queue_id")
+        .bind(user_id.to_string())
+        .fetch_all(db)
+        .await
+}

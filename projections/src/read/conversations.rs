@@ -1,0 +1,344 @@
+//! The conversations' rows: a chat, its transcript, an agent's list of chats, the history.
+
+use super::{AgentChatState, ChatStatus, EndReason, ReadResult};
+use crate::bulk::Cell;
+use crate::columns::{qualified, Columns};
+use crate::timestamp;
+use samtale_domain::chat::Author;
+use samtale_domain::ChatEvent;
+use serde::Serialize;
+use sqlx::{AnyPool, FromRow};
+
+/// A chat in an agent's list, with the customer messages the agent has not read.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentChat {
+    pub chat_id: String,
+    pub customer_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: ChatStatus,
+    pub queue_id: String,
+    pub unread: i64,
+    pub read_up_to: i64,
+    pub since: String,
+    pub last_message_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentChatList {
+    pub active: Vec<AgentChat>,
+    pub passive: Vec<AgentChat>,
+}
+
+pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatList> {
+    let rows: Vec<(AgentChatState, AgentChat)> = sqlx::query(
+        "SELECT a.state, c.chat_id, c.customer_name, c.status, c.queue_id, a.read_up_to, a.since,
+                (SELECT count(*) FROM messages m WHERE m.chat_id = a.chat_id
+                    AND m.author_kind = 'customer' AND m.number > a.read_up_to) AS unread,
+                (SELECT max(m.sent_at) FROM messages m WHERE m.chat_id = a.chat_id) AS last_message_at
+           FROM agent_chats a JOIN chats c ON c.chat_id = a.chat_id
+          WHERE a.agent_id = $1
+          ORDER BY a.since, c.chat_id",
+    )
+    .bind(agent_id.to_string())
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| Ok((sqlx::Row::try_get(row, "state")?, AgentChat::from_row(row)?)))
+    .collect::<ReadResult<_>>()?;
+    let (active, passive): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|(state, _)| *state == AgentChatState::Active);
+    Ok(AgentChatList {
+        active: active.into_iter().map(|(_, c)| c).collect(),
+        passive: passive.into_iter().map(|(_, c)| c).collect(),
+    })
+}
+
+/// How many chats an agent has open now.
+pub async fn active_chat_count(db: &AnyPool, agent_id: &str) -> ReadResult<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM agent_chats WHERE agent_id = $1 AND state = 'active'")
+        .bind(agent_id.to_string())
+        .fetch_one(db)
+        .await
+}
+
+/// A chat's row in `chats`: its state and the customer's details.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct ChatRow {
+    pub chat_id: String,
+    pub queue_id: String,
+    pub category_id: Option<String>,
+    pub customer_name: String,
+    /// The pre-chat form's answers, as JSON.
+    pub answers: String,
+    pub status: ChatStatus,
+    pub agent_id: Option<String>,
+    pub requested_at: String,
+    /// When the chat joined the queues; a transfer keeps it, so it keeps its place.
+    pub queued_at: String,
+    pub first_assigned_at: Option<String>,
+    pub assigned_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<EndReason>,
+    pub transfers: i64,
+}
+
+impl Columns for ChatRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "chat_id",
+        "queue_id",
+        "category_id",
+        "customer_name",
+        "answers",
+        "status",
+        "agent_id",
+        "requested_at",
+        "queued_at",
+        "first_assigned_at",
+        "assigned_at",
+        "ended_at",
+        "end_reason",
+        "transfers",
+    ];
+}
+
+impl ChatRow {
+    /// The row's values in `COLUMNS` order, for the fold's writes.
+    pub(crate) fn cells(&self) -> Vec<Cell> {
+        vec![
+            self.chat_id.clone().into(),
+            self.queue_id.clone().into(),
+            self.category_id.clone().into(),
+            self.customer_name.clone().into(),
+            self.answers.clone().into(),
+            self.status.as_str().to_string().into(),
+            self.agent_id.clone().into(),
+            self.requested_at.clone().into(),
+            self.queued_at.clone().into(),
+            self.first_assigned_at.clone().into(),
+            self.assigned_at.clone().into(),
+            self.ended_at.clone().into(),
+            self.end_reason.map(|r| r.as_str().to_string()).into(),
+            self.transfers.into(),
+        ]
+    }
+}
+
+pub async fn chat(db: &AnyPool, chat_id: &str) -> ReadResult<Option<ChatRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM chats c WHERE c.chat_id = $1",
+        qualified::<ChatRow>("c")
+    ))
+    .bind(chat_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+/// A chat with what a staff member has to do with it, read together: sending a message asks
+/// both, and that is the busiest request there is.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChatForStaff {
+    #[sqlx(flatten)]
+    pub chat: ChatRow,
+    /// Is the staff member a member of the chat's queue?
+    pub in_queue: i64,
+    /// Was the staff member ever assigned the chat?
+    pub took_part: i64,
+}
+
+pub async fn chat_for_staff(
+    db: &AnyPool,
+    chat_id: &str,
+    user_id: &str,
+) -> ReadResult<Option<ChatForStaff>> {
+    sqlx::query_as(&format!(
+        "SELECT {},
+                (SELECT count(*) FROM queue_members m
+                  WHERE m.queue_id = c.queue_id AND m.user_id = $2) AS in_queue,
+                (SELECT count(*) FROM chat_participants p
+                  WHERE p.chat_id = c.chat_id AND p.agent_id = $2) AS took_part
+           FROM chats c WHERE c.chat_id = $1",
+        qualified::<ChatRow>("c")
+    ))
+    .bind(chat_id.to_string())
+    .bind(user_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageRow {
+    pub message_id: String,
+    pub number: i64,
+    pub author_kind: String,
+    pub author_id: Option<String>,
+    /// Empty for a notice.
+    pub text: String,
+    /// A notice from the service to the customer (`no_agents_available`): clients word it in
+    /// their reader's language.
+    pub notice: Option<String>,
+    pub client_message_id: Option<String>,
+    pub sent_at: String,
+}
+
+impl MessageRow {
+    /// The transcript line a `MessageSent` or `CustomerNotified` event becomes; `None` for any
+    /// other event.
+    pub fn from_event(event: &ChatEvent) -> Option<MessageRow> {
+        let (message_id, number, author, text, client_message_id, at) = match event {
+            ChatEvent::MessageSent {
+                message_id,
+                number,
+                author,
+                text,
+                client_message_id,
+                at,
+            } => (
+                message_id,
+                number,
+                author,
+                text.as_str(),
+                client_message_id,
+                at,
+            ),
+            ChatEvent::CustomerNotified {
+                message_id,
+                number,
+                notice,
+                at,
+                ..
+            } => {
+                return Some(MessageRow {
+                    message_id: message_id.to_string(),
+                    number: i64::try_from(*number).unwrap_or(i64::MAX),
+                    author_kind: "system".into(),
+                    author_id: None,
+                    text: String::new(),
+                    notice: Some(notice.code().into()),
+                    client_message_id: None,
+                    sent_at: timestamp(*at),
+                })
+            }
+            _ => return None,
+        };
+        let (author_kind, author_id) = match author {
+            Author::Customer => ("customer", None),
+            Author::Agent { user_id } => ("agent", Some(user_id.to_string())),
+            Author::System => ("system", None),
+        };
+        Some(MessageRow {
+            message_id: message_id.to_string(),
+            number: i64::try_from(*number).unwrap_or(i64::MAX),
+            author_kind: author_kind.to_string(),
+            author_id,
+            text: text.to_string(),
+            notice: None,
+            client_message_id: client_message_id.clone(),
+            sent_at: timestamp(*at),
+        })
+    }
+}
+
+impl Columns for MessageRow {
+    /// The transcript's columns of `messages`; the table adds `chat_id` and `position`.
+    const COLUMNS: &'static [&'static str] = &[
+        "number",
+        "message_id",
+        "author_kind",
+        "author_id",
+        "text",
+        "notice",
+        "client_message_id",
+        "sent_at",
+    ];
+}
+
+impl MessageRow {
+    /// The row's values in `COLUMNS` order, for the fold's writes.
+    pub(crate) fn into_cells(self) -> Vec<Cell> {
+        vec![
+            self.number.into(),
+            self.message_id.into(),
+            self.author_kind.into(),
+            self.author_id.into(),
+            self.text.into(),
+            self.notice.into(),
+            self.client_message_id.into(),
+            self.sent_at.into(),
+        ]
+    }
+}
+
+pub async fn transcript(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<MessageRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM messages WHERE chat_id = $1 ORDER BY number",
+        MessageRow::COLUMNS.join(", ")
+    ))
+    .bind(chat_id.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// Filters of the chat history; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub queue_id: Option<String>,
+    pub agent_id: Option<String>,
+    /// Matches the customer's name or any of their form answers (e-mail, phone, …).
+    pub customer: Option<String>,
+    /// Only chats in the queues this user is a member of.
+    pub member: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryRow {
+    pub chat_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: ChatStatus,
+    pub queue_id: String,
+    pub customer_name: String,
+    pub agent_id: Option<String>,
+    pub requested_at: String,
+    pub ended_at: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub end_reason: Option<EndReason>,
+    pub messages: i64,
+}
+
+pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<HistoryRow>> {
+    let customer = filter
+        .customer
+        .as_ref()
+        .map(|c| format!("%{}%", c.to_lowercase().replace(['%', '_'], "")));
+    sqlx::query_as(
+        "SELECT c.chat_id, c.status, c.queue_id, c.customer_name, c.agent_id, c.requested_at,
+                c.ended_at, c.end_reason,
+                (SELECT count(*) FROM messages m WHERE m.chat_id = c.chat_id) AS messages
+           FROM chats c
+          WHERE ($1 IS NULL OR c.requested_at >= $1)
+            AND ($2 IS NULL OR c.requested_at < $2)
+            AND ($3 IS NULL OR c.queue_id = $3)
+            AND ($4 IS NULL OR c.chat_id IN (SELECT chat_id FROM chat_participants WHERE agent_id = $4))
+            AND ($5 IS NULL OR lower(c.customer_name) LIKE $5 OR lower(c.answers) LIKE $5)
+            AND ($6 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $6)
+                 OR c.chat_id IN (SELECT chat_id FROM chat_participants WHERE agent_id = $6))
+          ORDER BY c.requested_at DESC, c.chat_id
+          LIMIT $7",
+    )
+    .bind(filter.from.clone())
+    .bind(filter.to.clone())
+    .bind(filter.queue_id.clone())
+    .bind(filter.agent_id.clone())
+    .bind(customer)
+    .bind(filter.member.clone())
+    .bind(filter.limit)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,133 @@
+//! The directory's rows: users, queues and their members, categories, the pre-chat form.
+
+use super::ReadResult;
+use samtale_domain::form::{FieldKind, FormField};
+use serde::Serialize;
+use sqlx::{AnyPool, FromRow};
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserRow {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub max_concurrent_chats: i64,
+    pub active: i64,
+}
+
+const USER_COLUMNS: &str = "user_id, username, display_name, role, max_concurrent_chats, active";
+
+pub async fn user_by_username(db: &AnyPool, username: &str) -> ReadResult<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+    ))
+    .bind(username.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn user(db: &AnyPool, user_id: &str) -> ReadResult<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE user_id = $1"
+    ))
+    .bind(user_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn users(db: &AnyPool) -> ReadResult<Vec<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+    ))
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueRow {
+    pub queue_id: String,
+    pub name: String,
+    pub no_agent_notice_after_seconds: Option<i64>,
+    pub overflow_queue_id: Option<String>,
+    pub service_level_seconds: Option<i64>,
+}
+
+const QUEUE_COLUMNS: &str =
+    "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id, service_level_seconds";
+
+pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
+    sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))
+        .fetch_all(db)
+        .await
+}
+
+pub async fn queue(db: &AnyPool, queue_id: &str) -> ReadResult<Option<QueueRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {QUEUE_COLUMNS} FROM queues WHERE queue_id = $1"
+    ))
+    .bind(queue_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+/// The queues a user is a member of.
+pub async fn member_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String>> {
+    sqlx::query_scalar("SELECT queue_id FROM queue_members WHERE user_id = $1 ORDER BY queue_id")
+        .bind(user_id.to_string())
+        .fetch_all(db)
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CategoryRow {
+    pub category_id: String,
+    pub name: String,
+    pub queue_id: String,
+}
+
+pub async fn categories(db: &AnyPool) -> ReadResult<Vec<CategoryRow>> {
+    sqlx::query_as("SELECT category_id, name, queue_id FROM categories ORDER BY name")
+        .fetch_all(db)
+        .await
+}
+
+pub async fn category(db: &AnyPool, category_id: &str) -> ReadResult<Option<CategoryRow>> {
+    sqlx::query_as("SELECT category_id, name, queue_id FROM categories WHERE category_id = $1")
+        .bind(category_id.to_string())
+        .fetch_optional(db)
+        .await
+}
+
+#[derive(FromRow)]
+struct FormFieldRow {
+    key: String,
+    label: String,
+    kind: String,
+    required: i64,
+    options: String,
+    max_length: i64,
+}
+
+/// The pre-chat form, in the order its fields were first defined.
+pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
+    let rows: Vec<FormFieldRow> = sqlx::query_as(
+        "SELECT key, label, kind, required, options, max_length FROM form_fields ORDER BY ordinal",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FormField {
+            key: r.key,
+            label: r.label,
+            kind: serde_json::from_value(serde_json::Value::String(r.kind))
+                .unwrap_or(FieldKind::Text),
+            required: r.required != 0,
+            options: serde_json::from_str(&r.options).unwrap_or_default(),
+            max_length: usize::try_from(r.max_length).unwrap_or_default(),
+        })
+        .collect())
+}

@@ -1,0 +1,75 @@
+//! What the dispatcher reads: agents with room in a queue, the chats it could place now, and
+//! chats waiting where nobody is logged in.
+
+use super::ReadResult;
+use sqlx::{AnyPool, FromRow};
+
+/// An agent the dispatcher may give a chat in a queue: logged in there, active, with room.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct RoutableAgent {
+    pub user_id: String,
+    pub active_chats: i64,
+    pub max_concurrent_chats: i64,
+    /// When the agent last got a chat this session, or logged in: who has waited longest.
+    pub idle_since: String,
+}
+
+/// Agents logged in to `queue_id` with spare capacity, fewest active chats first, then the
+/// one idle longest.
+pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RoutableAgent>> {
+    sqlx::query_as(
+        "SELECT * FROM (
+            SELECT u.user_id, u.max_concurrent_chats,
+                   (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = 'active') AS active_chats,
+                   COALESCE((SELECT max(a.since) FROM agent_chats a WHERE a.agent_id = u.user_id), p.since) AS idle_since
+              FROM agent_presence p JOIN users u ON u.user_id = p.user_id
+             WHERE p.queue_id = $1 AND u.active = 1
+         ) candidates
+         WHERE active_chats < max_concurrent_chats
+         ORDER BY active_chats, idle_since, user_id",
+    )
+    .bind(queue_id.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// The waiting chats routing could place now, in arrival order: those of queues where a
+/// logged-in, active agent has room. Chats of queues where nobody has room are left out, so a
+/// long-stuck queue does not make every round longer.
+pub async fn placeable_chats(db: &AnyPool) -> ReadResult<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT c.queue_id, c.chat_id FROM chats c
+          WHERE c.status = 'waiting'
+            AND c.queue_id IN (
+                SELECT p.queue_id FROM agent_presence p JOIN users u ON u.user_id = p.user_id
+                 WHERE u.active = 1
+                   AND (SELECT count(*) FROM agent_chats a
+                         WHERE a.agent_id = u.user_id AND a.state = 'active')
+                       < u.max_concurrent_chats)
+          ORDER BY c.queued_at, c.chat_id",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A chat waiting in a queue that has a no-agent notice configured and nobody logged in.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct UnattendedChat {
+    pub chat_id: String,
+    pub queue_id: String,
+    pub queued_at: String,
+    pub no_agent_notice_after_seconds: i64,
+    pub overflow_queue_id: Option<String>,
+}
+
+pub async fn unattended_chats(db: &AnyPool) -> ReadResult<Vec<UnattendedChat>> {
+    sqlx::query_as(
+        "SELECT c.chat_id, c.queue_id, c.queued_at, q.no_agent_notice_after_seconds, q.overflow_queue_id
+           FROM chats c JOIN queues q ON q.queue_id = c.queue_id
+          WHERE c.status = 'waiting' AND q.no_agent_notice_after_seconds IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM agent_presence p WHERE p.queue_id = c.queue_id)
+          ORDER BY c.queued_at",
+    )
+    .fetch_all(db)
+    .await
+}

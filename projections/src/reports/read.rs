@@ -1,0 +1,363 @@
+//! The reports' rows as supervisors and reporting jobs read them, and the queue board at a
+//! past instant.
+
+use super::INTERVAL_SECONDS;
+use crate::columns::Columns;
+use crate::read::{ActivityKind, ChatStatus, EndReason};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One chat's report row.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
+pub struct ChatReport {
+    pub chat_id: String,
+    pub queue_id: String,
+    pub category_id: Option<String>,
+    pub requested_at: String,
+    pub first_assigned_at: Option<String>,
+    pub first_agent_reply_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub wait_seconds: Option<f64>,
+    pub handle_seconds: Option<f64>,
+    pub transfers: i64,
+    pub customer_messages: i64,
+    pub agent_messages: i64,
+    /// `agent`, `customer`, `abandoned`; null while the chat is open.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub outcome: Option<EndReason>,
+}
+
+impl Columns for ChatReport {
+    /// The first columns of `report_chats`; the fold adds the two it credits agents from.
+    const COLUMNS: &'static [&'static str] = &[
+        "chat_id",
+        "queue_id",
+        "category_id",
+        "requested_at",
+        "first_assigned_at",
+        "first_agent_reply_at",
+        "ended_at",
+        "wait_seconds",
+        "handle_seconds",
+        "transfers",
+        "customer_messages",
+        "agent_messages",
+        "outcome",
+    ];
+}
+
+/// A queue's figures for one interval, with the derived averages and service level.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
+pub struct QueueIntervalReport {
+    pub queue_id: String,
+    pub interval_start: String,
+    pub offered: i64,
+    pub answered: i64,
+    pub abandoned: i64,
+    pub average_wait_seconds: Option<f64>,
+    pub max_wait_seconds: f64,
+    /// Percent of answered chats answered within the threshold; null if none was answered.
+    pub service_level_percent: Option<f64>,
+    pub handled: i64,
+    pub average_handle_seconds: Option<f64>,
+}
+
+impl Columns for QueueIntervalReport {
+    /// Derived in the query from `report_queue_intervals`' sums.
+    const COLUMNS: &'static [&'static str] = &[
+        "queue_id",
+        "interval_start",
+        "offered",
+        "answered",
+        "abandoned",
+        "average_wait_seconds",
+        "max_wait_seconds",
+        "service_level_percent",
+        "handled",
+        "average_handle_seconds",
+    ];
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
+pub struct AgentIntervalReport {
+    pub agent_id: String,
+    pub interval_start: String,
+    pub logged_in_seconds: f64,
+    pub chats_handled: i64,
+    /// Chats open at once, on average over the interval.
+    pub average_concurrency: f64,
+}
+
+impl Columns for AgentIntervalReport {
+    /// Derived in the query from `report_agent_intervals`' sums.
+    const COLUMNS: &'static [&'static str] = &[
+        "agent_id",
+        "interval_start",
+        "logged_in_seconds",
+        "chats_handled",
+        "average_concurrency",
+    ];
+}
+
+/// Reports of chats requested in `[from, to)`.
+pub async fn chat_reports(
+    db: &sqlx::AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<ChatReport>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM report_chats WHERE requested_at >= $1 AND requested_at < $2
+          ORDER BY requested_at, chat_id",
+        ChatReport::COLUMNS.join(", ")
+    ))
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db)
+    .await
+}
+
+pub async fn queue_reports(
+    db: &sqlx::AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<QueueIntervalReport>, sqlx::Error> {
+    // Casts keep PostgreSQL from answering in `numeric`, which the Any driver cannot read.
+    sqlx::query_as(
+        "SELECT queue_id, interval_start, offered, answered, abandoned,
+                CASE WHEN answered > 0 THEN CAST(wait_ms_total / 1000.0 / answered AS double precision) END
+                    AS average_wait_seconds,
+                CAST(wait_ms_max / 1000.0 AS double precision) AS max_wait_seconds,
+                CASE WHEN answered > 0
+                     THEN CAST(100.0 * answered_within_threshold / answered AS double precision) END
+                    AS service_level_percent,
+                handled,
+                CASE WHEN handled > 0 THEN CAST(handle_ms_total / 1000.0 / handled AS double precision) END
+                    AS average_handle_seconds
+           FROM report_queue_intervals WHERE interval_start >= $1 AND interval_start < $2
+          ORDER BY interval_start, queue_id",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db)
+    .await
+}
+
+pub async fn agent_reports(
+    db: &sqlx::AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<AgentIntervalReport>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT agent_id, interval_start, CAST(logged_in_ms / 1000.0 AS double precision) AS logged_in_seconds,
+                chats_handled, CAST(chat_ms / {interval_ms}.0 AS double precision) AS average_concurrency
+           FROM report_agent_intervals WHERE interval_start >= $1 AND interval_start < $2
+          ORDER BY interval_start, agent_id",
+        interval_ms = INTERVAL_SECONDS * 1000
+    ))
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// A line of an agent's activity: logins and logouts (and who did them), assignments, chats
+/// handled or transferred away.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
+pub struct AgentActivity {
+    pub position: i64,
+    pub at: String,
+    /// `logged_in`, `logged_out`, `assigned`, `handled`, `transferred_away`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: ActivityKind,
+    pub chat_id: Option<String>,
+    /// JSON array of queue ids, for logins and logouts.
+    pub queues: Option<String>,
+    /// JSON actor: the agent, a supervisor, routing.
+    pub by_actor: String,
+}
+
+impl Columns for AgentActivity {
+    /// The columns of `report_agent_activity` after `agent_id`.
+    const COLUMNS: &'static [&'static str] =
+        &["position", "at", "kind", "chat_id", "queues", "by_actor"];
+}
+
+pub async fn agent_activity(
+    db: &sqlx::AnyPool,
+    agent_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<AgentActivity>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM report_agent_activity
+          WHERE agent_id = $1 AND at >= $2 AND at < $3 ORDER BY at, position",
+        AgentActivity::COLUMNS.join(", ")
+    ))
+    .bind(agent_id.to_string())
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// A queue on the board as it stood at some instant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct PastQueueStatus {
+    pub queue_id: String,
+    pub waiting: i64,
+    pub ongoing: i64,
+    pub logged_in_agents: i64,
+    pub oldest_waiting_since: Option<String>,
+}
+
+/// The queue board at `at`. The chats are those open at that instant, each with its last
+/// state before it, in one query: the cost of that part follows what was open then. Agents'
+/// presence is folded from every log-in and log-out line up to `at` — the activity lines do
+/// not mark where a session starts — so that part grows with the history of logins.
+pub async fn board_at(db: &sqlx::AnyPool, at: &str) -> Result<Vec<PastQueueStatus>, sqlx::Error> {
+    let open: Vec<(String, ChatStatus, String)> = sqlx::query_as(
+        "SELECT s.queue_id, s.status, s.queued_at
+           FROM report_chats c JOIN report_chat_states s ON s.chat_id = c.chat_id
+          WHERE c.requested_at <= $1 AND (c.ended_at IS NULL OR c.ended_at > $1)
+            AND s.position = (SELECT max(p.position) FROM report_chat_states p
+                               WHERE p.chat_id = c.chat_id AND p.at <= $1)",
+    )
+    .bind(at.to_string())
+    .fetch_all(db)
+    .await?;
+    let mut board: BTreeMap<String, PastQueueStatus> = BTreeMap::new();
+    let entry = |board: &mut BTreeMap<String, PastQueueStatus>, queue: &str| {
+        board
+            .entry(queue.to_string())
+            .or_insert_with(|| PastQueueStatus {
+                queue_id: queue.to_string(),
+                waiting: 0,
+                ongoing: 0,
+                logged_in_agents: 0,
+                oldest_waiting_since: None,
+            });
+    };
+    for (queue, status, queued_at) in open {
+        entry(&mut board, &queue);
+        if let Some(row) = board.get_mut(&queue) {
+            match status {
+                ChatStatus::Waiting => {
+                    row.waiting += 1;
+                    if row
+                        .oldest_waiting_since
+                        .as_ref()
+                        .is_none_or(|o| queued_at < *o)
+                    {
+                        row.oldest_waiting_since = Some(queued_at);
+                    }
+                }
+                ChatStatus::Assigned => row.ongoing += 1,
+                ChatStatus::Ended | ChatStatus::Abandoned => {}
+            }
+        }
+    }
+    let presence: Vec<(String, ActivityKind, Option<String>)> = sqlx::query_as(
+        "SELECT agent_id, kind, queues FROM report_agent_activity
+          WHERE at <= $1 AND kind IN ('logged_in', 'logged_out') ORDER BY at, position",
+    )
+    .bind(at.to_string())
+    .fetch_all(db)
+    .await?;
+    let mut logged_in: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (agent, kind, queues) in presence {
+        let queues: Vec<String> = queues
+            .and_then(|q| serde_json::from_str(&q).ok())
+            .unwrap_or_default();
+        let agent_queues = logged_in.entry(agent).or_default();
+        for queue in queues {
+            if kind == ActivityKind::LoggedIn {
+                agent_queues.insert(queue);
+            } else {
+                agent_queues.remove(&queue);
+            }
+        }
+    }
+    for queue in logged_in.values().flatten() {
+        entry(&mut board, queue);
+        if let Some(row) = board.get_mut(queue) {
+            row.logged_in_agents += 1;
+        }
+    }
+    Ok(board.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+
+    /// The fields a row serialises, which are the JSON report's keys and so its CSV columns.
+    fn fields(row: impl Serialize) -> Vec<String> {
+        let mut keys: Vec<String> = match serde_json::to_value(row) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        keys.sort();
+        keys
+    }
+
+    fn sorted(columns: &[&str]) -> Vec<String> {
+        let mut columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        columns.sort();
+        columns
+    }
+
+    #[test]
+    fn each_reports_columns_are_its_json_fields() {
+        let chat = ChatReport {
+            chat_id: String::new(),
+            queue_id: String::new(),
+            category_id: None,
+            requested_at: String::new(),
+            first_assigned_at: None,
+            first_agent_reply_at: None,
+            ended_at: None,
+            wait_seconds: None,
+            handle_seconds: None,
+            transfers: 0,
+            customer_messages: 0,
+            agent_messages: 0,
+            outcome: Some(EndReason::Agent),
+        };
+        assert_eq!(fields(chat), sorted(ChatReport::COLUMNS));
+        let queue = QueueIntervalReport {
+            queue_id: String::new(),
+            interval_start: String::new(),
+            offered: 0,
+            answered: 0,
+            abandoned: 0,
+            average_wait_seconds: None,
+            max_wait_seconds: 0.0,
+            service_level_percent: None,
+            handled: 0,
+            average_handle_seconds: None,
+        };
+        assert_eq!(fields(queue), sorted(QueueIntervalReport::COLUMNS));
+        let agent = AgentIntervalReport {
+            agent_id: String::new(),
+            interval_start: String::new(),
+            logged_in_seconds: 0.0,
+            chats_handled: 0,
+            average_concurrency: 0.0,
+        };
+        assert_eq!(fields(agent), sorted(AgentIntervalReport::COLUMNS));
+        let activity = AgentActivity {
+            position: 0,
+            at: String::new(),
+            kind: ActivityKind::Handled,
+            chat_id: None,
+            queues: None,
+            by_actor: String::new(),
+        };
+        assert_eq!(fields(activity), sorted(AgentActivity::COLUMNS));
+    }
+}

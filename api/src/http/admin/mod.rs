@@ -1,0 +1,66 @@
+//! The administration module: users, queues and membership, categories and the pre-chat
+//! form. Administrators only; the Directory aggregate checks that too.
+
+mod form;
+mod queues;
+mod users;
+
+pub use form::*;
+pub use queues::*;
+pub use users::*;
+
+use crate::auth::Staff;
+use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
+use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use samtale_domain::directory::{QueueSettings, UserChanges};
+use samtale_domain::directory::{Username, DIRECTORY_ID};
+use samtale_domain::form::{FieldKind, FormField};
+use samtale_domain::text::Name;
+use samtale_domain::DirectoryEvent;
+use samtale_domain::{CategoryId, DirectoryCommand, QueueId, Role, UserId};
+use samtale_eventlog::Executed;
+use samtale_projections::read::{self, CategoryRow, QueueRow, UserRow};
+use samtale_service::credentials::{check_password, initial_password, store_password};
+use samtale_service::origin::resource_context;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+type Created<T> = (StatusCode, Json<T>);
+
+fn name(field: &str, raw: &str) -> Result<Name, ApiError> {
+    Name::parse(raw).map_err(|e| text_error(field, e))
+}
+
+/// Runs an administrator's change to `resource` (empty for a create); a retry with the same
+/// `Idempotency-Key` gets the events of the first attempt, so creates answer with the resource
+/// the first attempt created.
+async fn directory(
+    state: &AppState,
+    staff: &Staff,
+    meta: &Origin,
+    (operation, resource): (&'static str, &str),
+    command: DirectoryCommand,
+) -> Result<Executed<DirectoryEvent>, ApiError> {
+    staff.require_administrator()?;
+    let context = resource_context(&staff.actor(), meta, operation, resource);
+    Ok(state
+        .execute(&state.directory, DIRECTORY_ID, command, &context)
+        .await?)
+}
+
+/// The id a create command created: this run's, or for a retry the first attempt's.
+fn created<T>(
+    executed: &Executed<DirectoryEvent>,
+    id: impl Fn(&DirectoryEvent) -> Option<T>,
+) -> Result<T, ApiError> {
+    executed
+        .events
+        .iter()
+        .find_map(id)
+        .ok_or_else(|| ApiError::Internal("a create wrote no creation".into()))
+}

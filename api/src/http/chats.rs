@@ -3,7 +3,7 @@
 
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Staff;
-use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -11,12 +11,11 @@ use axum::http::StatusCode;
 use axum::Json;
 use samtale_domain::chat::Assignment;
 use samtale_domain::directory::DIRECTORY_ID;
-use samtale_domain::text::MessageText;
-use samtale_domain::{Actor, ChatCommand, ChatId, MessageId};
+use samtale_domain::{ChatCommand, ChatId};
 use samtale_projections::read::{
-    self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, MessageRow, QueueStatus, WaitingChat,
+    self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, QueueStatus, WaitingChat,
 };
-use samtale_service::origin::{command_context, keyed_context};
+use samtale_service::origin::command_context;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -81,7 +80,7 @@ pub async fn mine(
 
 /// Loads a chat the caller may see: one in a queue they belong to, one they took part in, or
 /// any for supervisors. Others get 404, so chat ids cannot be probed.
-async fn visible_chat(
+pub(super) async fn visible_chat(
     state: &AppState,
     staff: &Staff,
     chat_id: ChatId,
@@ -202,108 +201,6 @@ pub async fn pickup(
     run(&state, &staff, &meta, &chat.chat_id, "pickup", command).await?;
     let chat = chat_row(state.db.any(), &chat.chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewMessage {
-    /// Not blank; at most 4,000 characters.
-    pub text: String,
-    /// The client's own id for the message: a retry with the same id returns the first
-    /// message instead of sending it twice.
-    #[serde(default)]
-    pub client_message_id: Option<String>,
-}
-
-impl NewMessage {
-    /// The text parsed, and the client's id checked: both are public input.
-    pub fn parse(&self) -> Result<(MessageText, Option<String>), ApiError> {
-        let text = MessageText::parse(self.text.clone()).map_err(|e| text_error("text", e))?;
-        if let Some(id) = &self.client_message_id {
-            if id.is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
-                return Err(ApiError::invalid_field(
-                    "client_message_id",
-                    "must be 1-100 printable characters",
-                ));
-            }
-        }
-        Ok((text, self.client_message_id.clone()))
-    }
-}
-
-/// A retried `client_message_id` returns the first message, never a duplicate.
-#[utoipa::path(
-    post,
-    path = "/api/v1/chats/{id}/messages",
-    tag = "agent",
-    params(("id" = Uuid, Path, description = "The chat")),
-    request_body = NewMessage,
-    responses(
-        (status = 201, description = "The message", body = MessageRow),
-        (status = 400, response = Problem),
-        (
-            status = 404, description = "No such chat, or not one the caller may see",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
-        (
-            status = 409, description = "The chat is closed, or not the caller's",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
-        (status = 422, response = Problem),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn send(
-    State(state): State<AppState>,
-    staff: Staff,
-    meta: Origin,
-    ApiPath(chat_id): ApiPath<ChatId>,
-    ApiJson(body): ApiJson<NewMessage>,
-) -> Result<(StatusCode, Json<MessageRow>), ApiError> {
-    // The chat lets only its agent or a supervisor write, so a send it accepts is one the
-    // sender could see; visibility is looked up only to word a refusal, so that a chat the
-    // sender may not see is a 404 whatever the reason it refused.
-    match send_as(&state, staff.actor(), &meta, &chat_id.to_string(), &body).await {
-        Ok(message) => Ok((StatusCode::CREATED, Json(message))),
-        Err(refused) => {
-            visible_chat(&state, &staff, chat_id).await?;
-            Err(refused)
-        }
-    }
-}
-
-/// Sends `body` into the chat as `by`, once per client message id, and returns the message
-/// as stored (the first attempt's, for a retry). Shared by agents and customers.
-pub(super) async fn send_as(
-    state: &AppState,
-    by: Actor,
-    meta: &Origin,
-    chat_id: &str,
-    body: &NewMessage,
-) -> Result<MessageRow, ApiError> {
-    let (text, client_message_id) = body.parse()?;
-    let message_id = MessageId(Uuid::now_v7());
-    let command = ChatCommand::SendMessage {
-        message_id,
-        text,
-        client_message_id: client_message_id.clone(),
-        by,
-        at: meta.at,
-    };
-    // The body's id, when there is one, is the client's key for this message in this chat.
-    let context = match client_message_id {
-        Some(id) => keyed_context(&by, meta, "send_message", id),
-        None => command_context(&by, meta, "send_message"),
-    };
-    let executed = state
-        .execute(&state.chats, chat_id, command, &context)
-        .await?;
-    // The command's events hold the message: this request's, or for a retry the first
-    // attempt's.
-    executed
-        .events
-        .iter()
-        .find_map(MessageRow::from_event)
-        .ok_or_else(|| ApiError::Internal("a sent message wrote no message".into()))
 }
 
 #[derive(Deserialize, ToSchema)]

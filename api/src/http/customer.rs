@@ -1,8 +1,8 @@
 //! The customer side, used by the web widget: the pre-chat form, starting a chat, talking,
 //! closing the client. A chat's `customer_token` opens that chat and nothing else.
 
-use super::chats::{send_as, NewMessage};
 use super::events;
+use super::messages::{send_as, NewMessage};
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Customer;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};

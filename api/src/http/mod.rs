@@ -7,6 +7,7 @@ mod console;
 mod customer;
 mod events;
 mod health;
+mod messages;
 mod openapi;
 mod presence;
 mod reports;
@@ -60,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(chats::detail))
         .routes(routes!(audit::audit))
         .routes(routes!(chats::pickup))
-        .routes(routes!(chats::send))
+        .routes(routes!(messages::send))
         .routes(routes!(chats::read))
         .routes(routes!(chats::transfer))
         .routes(routes!(chats::end))

@@ -7,15 +7,19 @@
 //! Passwords are not here: secrets do not belong in an append-only log that auditors read.
 
 mod commands;
+mod error;
 mod events;
 #[cfg(test)]
 mod tests;
+mod username;
 
 pub use commands::{DirectoryCommand, QueueSettings, UserChanges};
+pub use error::DirectoryError;
 pub use events::DirectoryEvent;
+pub use username::Username;
 
 use crate::actor::Role;
-use crate::form::{FieldDefinitionError, FormField};
+use crate::form::FormField;
 use crate::ids::{CategoryId, QueueId, UserId};
 use crate::text::Name;
 use crate::NoServices;
@@ -23,67 +27,12 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use thiserror::Error;
 
 /// The aggregate id of the one directory.
 pub const DIRECTORY_ID: &str = "directory";
 
 /// The most chats an agent can be set to handle at once.
 pub const MAX_CONCURRENT_CHATS: u32 = 20;
-
-/// A login name: 2-64 characters of lowercase letters, digits, '.', '-' or '_'.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Username(String);
-
-impl Username {
-    pub fn parse(raw: &str) -> Result<Self, DirectoryError> {
-        let name = raw.trim().to_lowercase();
-        let ok = (2..=64).contains(&name.len())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-        if ok {
-            Ok(Self(name))
-        } else {
-            Err(DirectoryError::BadUsername)
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum DirectoryError {
-    #[error("only an administrator may change the configuration")]
-    Forbidden,
-    #[error("usernames are 2-64 lowercase letters, digits, '.', '-' or '_'")]
-    BadUsername,
-    #[error("that username is taken")]
-    UsernameTaken,
-    #[error("that name is taken")]
-    NameTaken,
-    #[error("no such user")]
-    NoSuchUser,
-    #[error("no such queue")]
-    NoSuchQueue,
-    #[error("no such form field")]
-    NoSuchField,
-    #[error("that id is already in use")]
-    IdInUse,
-    #[error("max_concurrent_chats must be between 1 and {MAX_CONCURRENT_CHATS}")]
-    BadCapacity,
-    #[error("a queue cannot overflow to itself")]
-    OverflowToItself,
-    #[error("notice delays and service-level thresholds must be at least one second")]
-    BadTimeout,
-    #[error("invalid form field: {0}")]
-    BadField(#[from] FieldDefinitionError),
-    #[error("the installation needs at least one active administrator")]
-    LastAdministrator,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UserEntry {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::actor::Actor;
-use crate::form::FieldKind;
+use crate::form::{FieldDefinitionError, FieldKind};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
 use uuid::Uuid;

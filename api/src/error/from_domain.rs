@@ -1,0 +1,131 @@
+//! Each lower layer's errors as the API's: a domain refusal becomes its problem type, a
+//! database away becomes 503, anything else a 500 whose cause is logged.
+
+use super::{ApiError, Conflict};
+use samtale_domain::directory::DirectoryError;
+use samtale_domain::{ChatError, PresenceError};
+use samtale_eventlog::{CommandError, LogError};
+use samtale_projections::ProjectionError;
+use samtale_service::credentials::PasswordLength;
+use samtale_service::identity::Forbidden;
+use samtale_service::ServiceError;
+impl From<Forbidden> for ApiError {
+    fn from(Forbidden(why): Forbidden) -> Self {
+        ApiError::Forbidden(why.into())
+    }
+}
+
+impl From<PasswordLength> for ApiError {
+    fn from(error: PasswordLength) -> Self {
+        ApiError::invalid_field("password", error)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Database(e) => e.into(),
+            ServiceError::Log(e) => e.into(),
+            ServiceError::Projection(e) => e.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        if samtale_eventlog::is_unreachable(&error) {
+            ApiError::Unavailable(error.to_string())
+        } else {
+            ApiError::Internal(error.to_string())
+        }
+    }
+}
+
+impl From<LogError> for ApiError {
+    fn from(error: LogError) -> Self {
+        match error {
+            LogError::Unavailable(e) => e.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ProjectionError> for ApiError {
+    fn from(error: ProjectionError) -> Self {
+        match error {
+            ProjectionError::Sql(e) => e.into(),
+            ProjectionError::Log(e) => e.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(error: ChatError) -> Self {
+        let detail = error.to_string();
+        match error {
+            ChatError::NotFound => ApiError::NotFound(detail),
+            ChatError::Forbidden => ApiError::Forbidden(detail),
+            ChatError::NotAMember => ApiError::NotAMember(detail),
+            ChatError::InvalidForm(fields) => ApiError::Invalid { detail, fields },
+            ChatError::NoSuchMessage => ApiError::invalid_field("up_to", detail),
+            ChatError::TransferToSamePlace => ApiError::invalid_field("queue_id", detail),
+            ChatError::AlreadyRequested => Conflict::ChatAlreadyRequested.into(),
+            ChatError::NotWaiting => Conflict::ChatNotWaiting.into(),
+            ChatError::NotAssigned => Conflict::ChatNotAssigned.into(),
+            ChatError::Closed => Conflict::ChatClosed.into(),
+        }
+    }
+}
+
+impl From<PresenceError> for ApiError {
+    fn from(error: PresenceError) -> Self {
+        let detail = error.to_string();
+        match error {
+            PresenceError::Forbidden => ApiError::Forbidden(detail),
+            PresenceError::NotAMember => ApiError::NotAMember(detail),
+            PresenceError::NoQueues => Conflict::NoQueues.into(),
+        }
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(error: DirectoryError) -> Self {
+        let detail = error.to_string();
+        match error {
+            DirectoryError::Forbidden => ApiError::Forbidden(detail),
+            DirectoryError::NoSuchUser
+            | DirectoryError::NoSuchQueue
+            | DirectoryError::NoSuchField => ApiError::NotFound(detail),
+            DirectoryError::UsernameTaken => Conflict::UsernameTaken.into(),
+            DirectoryError::NameTaken => Conflict::NameTaken.into(),
+            DirectoryError::IdInUse => Conflict::IdInUse.into(),
+            DirectoryError::LastAdministrator => Conflict::LastAdministrator.into(),
+            DirectoryError::BadUsername => ApiError::invalid_field("username", detail),
+            DirectoryError::BadCapacity => ApiError::invalid_field("max_concurrent_chats", detail),
+            DirectoryError::BadField(_) => ApiError::invalid_field("field", detail),
+            DirectoryError::OverflowToItself => {
+                ApiError::invalid_field("overflow_queue_id", detail)
+            }
+            DirectoryError::BadTimeout => {
+                ApiError::invalid_field("no_agent_notice_after_seconds", detail)
+            }
+        }
+    }
+}
+
+impl<E> From<CommandError<E>> for ApiError
+where
+    E: std::error::Error,
+    ApiError: From<E>,
+{
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Rejected(e) => e.into(),
+            CommandError::Conflict(what) => Conflict::Concurrent(what).into(),
+            CommandError::Unavailable(cause) => ApiError::Unavailable(cause),
+            CommandError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}

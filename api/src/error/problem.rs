@@ -1,0 +1,151 @@
+//! The problem types clients translate, and the problem body every error response carries.
+
+use axum::http::StatusCode;
+use samtale_domain::form::FieldError;
+use serde::Serialize;
+/// Every problem `type` the API answers with: its status and title. The one list that
+/// docs/api.md and the OpenAPI document (`Problem.type`) give clients to translate from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotAQueueMember,
+    NotFound,
+    ChatNotWaiting,
+    ChatClosed,
+    ChatNotAssigned,
+    ChatAlreadyRequested,
+    ConcurrentChange,
+    UsernameTaken,
+    NameTaken,
+    IdInUse,
+    NoQueues,
+    LastAdministrator,
+    InvalidInput,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 20] = [
+        ProblemType::BadRequest,
+        ProblemType::Unauthorized,
+        ProblemType::Forbidden,
+        ProblemType::NotAQueueMember,
+        ProblemType::NotFound,
+        ProblemType::ChatNotWaiting,
+        ProblemType::ChatClosed,
+        ProblemType::ChatNotAssigned,
+        ProblemType::ChatAlreadyRequested,
+        ProblemType::ConcurrentChange,
+        ProblemType::UsernameTaken,
+        ProblemType::NameTaken,
+        ProblemType::IdInUse,
+        ProblemType::NoQueues,
+        ProblemType::LastAdministrator,
+        ProblemType::InvalidInput,
+        ProblemType::PayloadTooLarge,
+        ProblemType::RateLimited,
+        ProblemType::Unavailable,
+        ProblemType::Internal,
+    ];
+
+    /// The last segment of the type's URI: what clients match on.
+    pub fn slug(self) -> &'static str {
+        self.parts().0
+    }
+
+    pub fn uri(self) -> String {
+        format!("https://samtale.dev/problems/{}", self.slug())
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.parts().1
+    }
+
+    pub fn title(self) -> &'static str {
+        self.parts().2
+    }
+
+    fn parts(self) -> (&'static str, StatusCode, &'static str) {
+        use ProblemType as P;
+        use StatusCode as S;
+        match self {
+            P::BadRequest => ("bad-request", S::BAD_REQUEST, "Bad request"),
+            P::Unauthorized => ("unauthorized", S::UNAUTHORIZED, "Unauthorized"),
+            P::Forbidden => ("forbidden", S::FORBIDDEN, "Forbidden"),
+            P::NotAQueueMember => (
+                "not-a-queue-member",
+                S::FORBIDDEN,
+                "Not a member of the queue",
+            ),
+            P::NotFound => ("not-found", S::NOT_FOUND, "Not found"),
+            P::ChatNotWaiting => (
+                "chat-not-waiting",
+                S::CONFLICT,
+                "The chat is no longer waiting",
+            ),
+            P::ChatClosed => ("chat-closed", S::CONFLICT, "The chat has ended"),
+            P::ChatNotAssigned => (
+                "chat-not-assigned",
+                S::CONFLICT,
+                "The chat is not assigned yet",
+            ),
+            P::ChatAlreadyRequested => (
+                "chat-already-requested",
+                S::CONFLICT,
+                "The chat has already been requested",
+            ),
+            P::ConcurrentChange => (
+                "concurrent-change",
+                S::CONFLICT,
+                "Changed by someone else at the same moment",
+            ),
+            P::UsernameTaken => ("username-taken", S::CONFLICT, "The username is taken"),
+            P::NameTaken => ("name-taken", S::CONFLICT, "The name is taken"),
+            P::IdInUse => ("id-in-use", S::CONFLICT, "The id is in use"),
+            P::NoQueues => (
+                "no-queues",
+                S::CONFLICT,
+                "The agent is a member of no queue",
+            ),
+            P::LastAdministrator => (
+                "last-administrator",
+                S::CONFLICT,
+                "The last active administrator must remain",
+            ),
+            P::InvalidInput => ("invalid-input", S::UNPROCESSABLE_ENTITY, "Invalid input"),
+            P::PayloadTooLarge => (
+                "payload-too-large",
+                S::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+            ),
+            P::RateLimited => ("rate-limited", S::TOO_MANY_REQUESTS, "Too many requests"),
+            P::Unavailable => ("unavailable", S::SERVICE_UNAVAILABLE, "Service unavailable"),
+            P::Internal => ("internal", S::INTERNAL_SERVER_ERROR, "Internal error"),
+        }
+    }
+}
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem (`application/problem+json`): every 4xx and 5xx body.
+#[derive(Serialize, utoipa::ToSchema, utoipa::ToResponse)]
+#[response(content_type = PROBLEM_JSON)]
+pub struct Problem<'a> {
+    /// One per cause, e.g. `https://samtale.dev/problems/chat-not-waiting`: clients translate
+    /// from it (every type is listed in docs/api.md).
+    #[serde(rename = "type")]
+    pub(super) kind: String,
+    pub(super) title: &'a str,
+    pub(super) status: u16,
+    /// What was wrong with this request.
+    pub(super) detail: String,
+    /// Each invalid field of a 422, by key.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub(super) errors: &'a [FieldError],
+}

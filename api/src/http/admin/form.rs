@@ -1,0 +1,192 @@
+//! Categories and the pre-chat form.
+
+use super::{created, directory, name, Created};
+use crate::auth::Staff;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::extract::{parse_id, ApiJson, Origin};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use samtale_domain::form::{FieldKind, FormField};
+use samtale_domain::DirectoryEvent;
+use samtale_domain::{CategoryId, DirectoryCommand};
+use samtale_projections::read::{self, CategoryRow};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewCategory {
+    name: String,
+    #[schema(format = Uuid)]
+    queue_id: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/categories",
+    tag = "admin",
+    request_body = NewCategory,
+    responses(
+        (status = 201, description = "The category, created", body = CategoryRow),
+        (status = 400, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, description = "No such queue", body = Problem, content_type = PROBLEM_JSON),
+        (
+            status = 409, description = "The name is taken",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_category(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiJson(new): ApiJson<NewCategory>,
+) -> Result<Created<CategoryRow>, ApiError> {
+    let command = DirectoryCommand::CreateCategory {
+        category_id: CategoryId(Uuid::now_v7()),
+        name: name("name", &new.name)?,
+        queue_id: parse_id("queue_id", &new.queue_id)?,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    let executed = directory(&state, &staff, &meta, ("create_category", ""), command).await?;
+    let category_id = created(&executed, |event| match event {
+        DirectoryEvent::CategoryCreated { category_id, .. } => Some(*category_id),
+        _ => None,
+    })?;
+    let category = read::category(state.db.any(), &category_id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::Internal("created category not in the read model".into()))?;
+    Ok((StatusCode::CREATED, Json(category)))
+}
+
+/// Any staff member.
+#[utoipa::path(
+    get,
+    path = "/api/v1/categories",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Every category, by name", body = Vec<CategoryRow>),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_categories(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<CategoryRow>>, ApiError> {
+    Ok(Json(read::categories(state.db.any()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewField {
+    key: String,
+    label: String,
+    kind: FieldKind,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    options: Vec<String>,
+    /// Defaults to 200.
+    #[serde(default = "default_max_length")]
+    max_length: usize,
+}
+
+fn default_max_length() -> usize {
+    200
+}
+
+/// Defines a field of the pre-chat form, or redefines the field with that key.
+#[utoipa::path(
+    post,
+    path = "/api/v1/form-fields",
+    tag = "admin",
+    request_body = NewField,
+    responses(
+        (status = 201, description = "The field, defined", body = FormField),
+        (status = 400, response = Problem),
+        (status = 403, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn define_field(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiJson(new): ApiJson<NewField>,
+) -> Result<Created<FormField>, ApiError> {
+    let field = FormField {
+        key: new.key,
+        label: new.label,
+        kind: new.kind,
+        required: new.required,
+        options: new.options,
+        max_length: new.max_length,
+    };
+    let command = DirectoryCommand::DefineFormField {
+        field: field.clone(),
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("define_form_field", &field.key),
+        command,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(field)))
+}
+
+/// Any staff member.
+#[utoipa::path(
+    get,
+    path = "/api/v1/form-fields",
+    tag = "admin",
+    responses(
+        (status = 200, description = "The pre-chat form, in order", body = Vec<FormField>),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_fields(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<FormField>>, ApiError> {
+    Ok(Json(read::form_fields(state.db.any()).await?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/form-fields/{key}",
+    tag = "admin",
+    params(("key" = String, Path, description = "The field's key")),
+    responses(
+        (status = 204, description = "The field is no longer on the form"),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_field(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let resource = ("remove_form_field", key.as_str());
+    let command = DirectoryCommand::RemoveFormField {
+        key: key.clone(),
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, resource, command).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

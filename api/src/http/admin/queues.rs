@@ -1,0 +1,215 @@
+//! Queues: creating and configuring them, and their members.
+
+use super::{created, directory, name, Created};
+use crate::auth::Staff;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use samtale_domain::directory::QueueSettings;
+use samtale_domain::DirectoryEvent;
+use samtale_domain::{DirectoryCommand, QueueId, UserId};
+use samtale_projections::read::{self, QueueRow};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewQueue {
+    name: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/queues",
+    tag = "admin",
+    request_body = NewQueue,
+    responses(
+        (status = 201, description = "The queue, created", body = QueueRow),
+        (status = 400, response = Problem),
+        (status = 403, response = Problem),
+        (
+            status = 409, description = "The name is taken",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiJson(new): ApiJson<NewQueue>,
+) -> Result<Created<QueueRow>, ApiError> {
+    let command = DirectoryCommand::CreateQueue {
+        queue_id: QueueId(Uuid::now_v7()),
+        name: name("name", &new.name)?,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    let executed = directory(&state, &staff, &meta, ("create_queue", ""), command).await?;
+    let queue_id = created(&executed, |event| match event {
+        DirectoryEvent::QueueCreated { queue_id, .. } => Some(*queue_id),
+        _ => None,
+    })?;
+    let queue = read::queue(state.db.any(), &queue_id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::Internal("created queue not in the read model".into()))?;
+    Ok((StatusCode::CREATED, Json(queue)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewMember {
+    #[schema(format = Uuid)]
+    user_id: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/queues/{id}/members",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The queue")),
+    request_body = NewMember,
+    responses(
+        (status = 204, description = "The user is a member of the queue"),
+        (status = 400, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_member(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath(queue_id): ApiPath<QueueId>,
+    ApiJson(member): ApiJson<NewMember>,
+) -> Result<StatusCode, ApiError> {
+    let user_id: UserId = parse_id("user_id", &member.user_id)?;
+    let command = DirectoryCommand::AddQueueMember {
+        queue_id,
+        user_id,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("add_queue_member", &format!("{queue_id}/{user_id}")),
+        command,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/queues/{id}/members/{user_id}",
+    tag = "admin",
+    params(
+        ("id" = Uuid, Path, description = "The queue"),
+        ("user_id" = Uuid, Path, description = "The member"),
+    ),
+    responses(
+        (status = 204, description = "The user is no longer a member of the queue"),
+        (status = 400, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath((queue_id, user_id)): ApiPath<(QueueId, UserId)>,
+) -> Result<StatusCode, ApiError> {
+    let command = DirectoryCommand::RemoveQueueMember {
+        queue_id,
+        user_id,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("remove_queue_member", &format!("{queue_id}/{user_id}")),
+        command,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSettingsBody {
+    /// After this many seconds of waiting while no agent is logged in to the queue, the
+    /// customer is told so. Absent or `null`: never.
+    no_agent_notice_after_seconds: Option<u32>,
+    /// Where such a chat then overflows to, if anywhere.
+    #[schema(format = Uuid)]
+    overflow_queue_id: Option<String>,
+    /// Answered within this many seconds counts towards the service level (default 60).
+    service_level_seconds: Option<u32>,
+}
+
+/// How the queue treats customers who wait while no agent is logged in.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/queues/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The queue")),
+    request_body = QueueSettingsBody,
+    responses(
+        (status = 200, description = "The queue, configured", body = QueueRow),
+        (status = 400, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn configure_queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath(queue_id): ApiPath<QueueId>,
+    ApiJson(body): ApiJson<QueueSettingsBody>,
+) -> Result<Json<QueueRow>, ApiError> {
+    let settings = QueueSettings {
+        no_agent_notice_after_seconds: body.no_agent_notice_after_seconds,
+        overflow_queue_id: body
+            .overflow_queue_id
+            .as_deref()
+            .map(|q| parse_id("overflow_queue_id", q))
+            .transpose()?,
+        service_level_seconds: body.service_level_seconds,
+    };
+    let command = DirectoryCommand::ConfigureQueue {
+        queue_id,
+        settings,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(
+        &state,
+        &staff,
+        &meta,
+        ("configure_queue", &queue_id.to_string()),
+        command,
+    )
+    .await?;
+    read::queue(state.db.any(), &queue_id.to_string())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no such queue".into()))
+}

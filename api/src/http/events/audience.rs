@@ -1,0 +1,105 @@
+//! Who a stream is for, and which events it may carry.
+
+use samtale_domain::{ChatEvent, DirectoryEvent, PresenceEvent};
+use samtale_projections::read::QueueStatus;
+use samtale_projections::DomainEvent;
+use samtale_service::live::LiveEvent;
+use std::collections::HashSet;
+
+/// Who a stream is for, and so which events it may carry.
+#[derive(Debug, Clone)]
+pub(super) enum Audience {
+    Staff {
+        user_id: String,
+        token_hash: String,
+        /// `None`: every queue (supervisors and administrators).
+        queues: Option<HashSet<String>>,
+        administrator: bool,
+    },
+    Customer {
+        chat_id: String,
+    },
+}
+
+impl Audience {
+    pub(super) fn sees_queue(&self, queue: &str) -> bool {
+        match self {
+            Audience::Staff { queues: None, .. } => true,
+            Audience::Staff {
+                queues: Some(queues),
+                ..
+            } => queues.contains(queue),
+            Audience::Customer { .. } => false,
+        }
+    }
+
+    pub(super) fn sees(&self, live: &LiveEvent) -> bool {
+        match (self, &live.event.event) {
+            (Audience::Customer { chat_id }, DomainEvent::Chat(event)) => {
+                live.scope.chat_id.as_deref() == Some(chat_id)
+                    && !matches!(event, ChatEvent::MessagesRead { .. })
+            }
+            (Audience::Customer { .. }, _) => false,
+            (
+                Audience::Staff {
+                    user_id, queues, ..
+                },
+                DomainEvent::Chat(event),
+            ) => {
+                let mine = live.scope.agents.iter().any(|a| a == user_id);
+                let in_my_queues = live.scope.queues.iter().any(|q| self.sees_queue(q));
+                // An agent follows the conversations they handle and their queues' waiting
+                // chats, not every colleague's exchange: in a queue of fifty agents that would
+                // be fifty frames per message, forty-nine of them ignored.
+                let conversation = event.is_conversation();
+                let someone_elses =
+                    queues.is_some() && conversation && !live.scope.agents.is_empty();
+                mine || (in_my_queues && !someone_elses)
+            }
+            (Audience::Staff { user_id, .. }, DomainEvent::Presence(presence)) => {
+                let queues = match presence {
+                    PresenceEvent::AgentLoggedIn { queues, .. }
+                    | PresenceEvent::AgentLoggedOut { queues, .. } => queues,
+                };
+                &live.event.aggregate_id == user_id
+                    || queues.iter().any(|q| self.sees_queue(&q.to_string()))
+            }
+            (Audience::Staff { administrator, .. }, DomainEvent::Directory(_)) => *administrator,
+        }
+    }
+
+    /// A membership change of this agent changes which queues the stream covers.
+    pub(super) fn affects_membership(&self, live: &LiveEvent) -> bool {
+        match (self, &live.event.event) {
+            (
+                Audience::Staff {
+                    user_id,
+                    queues: Some(_),
+                    ..
+                },
+                DomainEvent::Directory(
+                    DirectoryEvent::QueueMemberAdded {
+                        user_id: member, ..
+                    }
+                    | DirectoryEvent::QueueMemberRemoved {
+                        user_id: member, ..
+                    },
+                ),
+            ) => &member.to_string() == user_id,
+            _ => false,
+        }
+    }
+
+    pub(super) fn board(&self, board: &[QueueStatus]) -> Option<Vec<QueueStatus>> {
+        match self {
+            Audience::Customer { .. } => None,
+            Audience::Staff { .. } => Some(
+                board
+                    .iter()
+                    .filter(|q| self.sees_queue(&q.queue_id))
+                    .cloned()
+                    .collect(),
+            ),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+use super::MAX_CONCURRENT_CHATS;
+use crate::form::FieldDefinitionError;
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DirectoryError {
+    #[error("only an administrator may change the configuration")]
+    Forbidden,
+    #[error("usernames are 2-64 lowercase letters, digits, '.', '-' or '_'")]
+    BadUsername,
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error("that name is taken")]
+    NameTaken,
+    #[error("no such user")]
+    NoSuchUser,
+    #[error("no such queue")]
+    NoSuchQueue,
+    #[error("no such form field")]
+    NoSuchField,
+    #[error("that id is already in use")]
+    IdInUse,
+    #[error("max_concurrent_chats must be between 1 and {MAX_CONCURRENT_CHATS}")]
+    BadCapacity,
+    #[error("a queue cannot overflow to itself")]
+    OverflowToItself,
+    #[error("notice delays and service-level thresholds must be at least one second")]
+    BadTimeout,
+    #[error("invalid form field: {0}")]
+    BadField(#[from] FieldDefinitionError),
+    #[error("the installation needs at least one active administrator")]
+    LastAdministrator,
+}

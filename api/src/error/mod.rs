@@ -6,7 +6,10 @@
 mod from_domain;
 mod problem;
 
-pub use problem::{Problem, ProblemType, PROBLEM_JSON};
+pub use problem::{
+    AlreadyClosed, ChatNotVisible, NameTaken, NotThisTokensChat, OverseersOnly, Problem,
+    ProblemType, PROBLEM_JSON,
+};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -149,3 +149,55 @@ pub struct Problem<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub(super) errors: &'a [FieldError],
 }
+
+/// A problem response with its own description, for the refusals many operations share:
+/// declared once here, referred to by name in each annotation
+/// (`(status = 404, response = ChatNotVisible)`).
+macro_rules! described_problem {
+    ($(#[$doc:meta])* $name:ident, $description:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl<'r> utoipa::ToResponse<'r> for $name {
+            fn response() -> (
+                &'r str,
+                utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+            ) {
+                let content = utoipa::openapi::content::Content::new(Some(
+                    utoipa::openapi::Ref::from_schema_name("Problem"),
+                ));
+                let response = utoipa::openapi::response::ResponseBuilder::new()
+                    .description($description)
+                    .content(PROBLEM_JSON, content)
+                    .build();
+                (stringify!($name), response.into())
+            }
+        }
+    };
+}
+
+described_problem!(
+    /// A staff member's 404 for a chat: it does not exist, or is not one they may see.
+    ChatNotVisible,
+    "No such chat, or not one the caller may see"
+);
+described_problem!(
+    /// A customer's 404 for any chat but their own: they cannot learn whether it exists.
+    NotThisTokensChat,
+    "Not this token's chat"
+);
+described_problem!(
+    /// A 403 for agents on what only those who oversee may do.
+    OverseersOnly,
+    "Supervisors and administrators only"
+);
+described_problem!(
+    /// A 409 for a chat that has ended.
+    AlreadyClosed,
+    "Already closed"
+);
+described_problem!(
+    /// A 409 for a name another queue or category has.
+    NameTaken,
+    "The name is taken"
+);

@@ -1,7 +1,7 @@
 //! Supervisors auditing and replaying conversations, straight from the log.
 
 use crate::auth::Staff;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{ApiError, OverseersOnly, Problem};
 use crate::extract::ApiPath;
 use crate::state::AppState;
 use axum::extract::State;
@@ -56,10 +56,7 @@ async fn chat_events(
     responses(
         (status = 200, description = "The chat's events in log order", body = [AuditEntry]),
         (status = 400, response = Problem),
-        (
-            status = 403, description = "Supervisors and administrators only",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 403, response = OverseersOnly),
         (status = 404, response = Problem),
     ),
     security(("bearer" = []))

@@ -3,7 +3,7 @@
 
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Staff;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{AlreadyClosed, ApiError, ChatNotVisible, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -106,10 +106,7 @@ pub(super) async fn visible_chat(
     responses(
         (status = 200, description = "The chat (with `at`: as it stood then)", body = ChatView),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "No such chat, or not one the caller may see",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = ChatNotVisible),
     ),
     security(("bearer" = []))
 )]
@@ -160,10 +157,7 @@ async fn run(
     responses(
         (status = 200, description = "The chat, now the caller's", body = ChatView),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "No such chat, or not one the caller may see",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = ChatNotVisible),
         (
             status = 403, description = "Not a member of the chat's queue (`not-a-queue-member`)",
             body = Problem, content_type = PROBLEM_JSON
@@ -219,10 +213,7 @@ pub struct ReadUpTo {
     responses(
         (status = 204, description = "Read"),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "No such chat, or not one the caller may see",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = ChatNotVisible),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
     ),
@@ -265,10 +256,7 @@ pub struct TransferTarget {
     responses(
         (status = 200, description = "The chat, transferred", body = ChatView),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "No such chat, or not one the caller may see",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = ChatNotVisible),
         (status = 403, response = Problem),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
@@ -304,12 +292,9 @@ pub async fn transfer(
     responses(
         (status = 200, description = "The chat, ended", body = ChatView),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "No such chat, or not one the caller may see",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = ChatNotVisible),
         (status = 403, response = Problem),
-        (status = 409, description = "Already closed", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, response = AlreadyClosed),
     ),
     security(("bearer" = []))
 )]

@@ -5,7 +5,7 @@ use super::events;
 use super::messages::{send_as, NewMessage};
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Customer;
-use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
+use crate::error::{text_error, AlreadyClosed, ApiError, NotThisTokensChat, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
@@ -184,10 +184,7 @@ fn own_chat(customer: &Customer, chat_id: ChatId) -> Result<String, ApiError> {
     responses(
         (status = 200, description = "The chat", body = ChatView),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "Not this token's chat",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = NotThisTokensChat),
     ),
     security(("bearer" = []))
 )]
@@ -212,10 +209,7 @@ pub async fn status(
     responses(
         (status = 201, description = "The message", body = MessageRow),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "Not this token's chat",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = NotThisTokensChat),
         (
             status = 409, description = "The chat is closed",
             body = Problem, content_type = PROBLEM_JSON
@@ -251,11 +245,8 @@ pub async fn send(
     responses(
         (status = 200, description = "The chat, closed", body = ChatView),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "Not this token's chat",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
-        (status = 409, description = "Already closed", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, response = NotThisTokensChat),
+        (status = 409, response = AlreadyClosed),
     ),
     security(("bearer" = []))
 )]
@@ -307,10 +298,7 @@ pub async fn close(
             status = 400, description = "Not a UUID, or a Last-Event-ID that is not a log position",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (
-            status = 404, description = "Not this token's chat",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = NotThisTokensChat),
     ),
     security(("bearer" = []))
 )]

@@ -3,7 +3,7 @@
 
 use super::chats::visible_chat;
 use crate::auth::Staff;
-use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
+use crate::error::{text_error, ApiError, ChatNotVisible, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -53,10 +53,7 @@ impl NewMessage {
     responses(
         (status = 201, description = "The message", body = MessageRow),
         (status = 400, response = Problem),
-        (
-            status = 404, description = "No such chat, or not one the caller may see",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 404, response = ChatNotVisible),
         (
             status = 409, description = "The chat is closed, or not the caller's",
             body = Problem, content_type = PROBLEM_JSON

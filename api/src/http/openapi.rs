@@ -3,7 +3,10 @@
 //! (`super::router`), and the responses every operation shares added once, at the end.
 //! Served at `GET /api/v1/openapi.json`.
 
-use crate::error::{Problem, ProblemType};
+use crate::error::{
+    AlreadyClosed, ChatNotVisible, NameTaken, NotThisTokensChat, OverseersOnly, Problem,
+    ProblemType,
+};
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -23,7 +26,17 @@ use utoipa::{Modify, OpenApi};
             `application/problem+json` with a stable `type`. Every command accepts an \
             `Idempotency-Key` header: a retry with the same key changes nothing."
     ),
-    components(schemas(Problem), responses(Problem)),
+    components(
+        schemas(Problem),
+        responses(
+            Problem,
+            ChatNotVisible,
+            NotThisTokensChat,
+            OverseersOnly,
+            AlreadyClosed,
+            NameTaken
+        )
+    ),
     modifiers(&BearerAuth, &ProblemTypes),
     tags(
         (name = "auth", description = "Staff sessions"),

@@ -2,7 +2,7 @@
 //! 15-minute interval, as JSON or CSV (`Accept: text/csv` or `?format=csv`).
 
 use crate::auth::Staff;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{ApiError, OverseersOnly, Problem, PROBLEM_JSON};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -76,10 +76,7 @@ fn respond<T: Serialize + Columns>(rows: Vec<T>, as_csv: bool) -> Response {
             shown; chats and agents have their own columns), or CSV with a header row",
             body = [reports::QueueIntervalReport]),
         (status = 400, response = Problem),
-        (
-            status = 403, description = "Supervisors and administrators only",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 403, response = OverseersOnly),
         (status = 404, response = Problem),
         (status = 422, response = Problem),
     ),
@@ -169,10 +166,7 @@ pub struct Instant {
     responses(
         (status = 200, description = "Queues with chats or agents at that instant", body = [reports::PastQueueStatus]),
         (status = 400, response = Problem),
-        (
-            status = 403, description = "Supervisors and administrators only",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 403, response = OverseersOnly),
     ),
     security(("bearer" = []))
 )]

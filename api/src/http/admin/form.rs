@@ -2,7 +2,7 @@
 
 use super::{created, directory, name, Created};
 use crate::auth::Staff;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{ApiError, NameTaken, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, Origin};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -33,10 +33,7 @@ pub struct NewCategory {
         (status = 400, response = Problem),
         (status = 403, response = Problem),
         (status = 404, description = "No such queue", body = Problem, content_type = PROBLEM_JSON),
-        (
-            status = 409, description = "The name is taken",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 409, response = NameTaken),
         (status = 422, response = Problem),
     ),
     security(("bearer" = []))

@@ -2,7 +2,7 @@
 
 use super::{created, directory, name, Created};
 use crate::auth::Staff;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{ApiError, NameTaken, Problem};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -30,10 +30,7 @@ pub struct NewQueue {
         (status = 201, description = "The queue, created", body = QueueRow),
         (status = 400, response = Problem),
         (status = 403, response = Problem),
-        (
-            status = 409, description = "The name is taken",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
+        (status = 409, response = NameTaken),
         (status = 422, response = Problem),
     ),
     security(("bearer" = []))

@@ -12,6 +12,25 @@
 //! - [`Directory`]: the configuration (users, queues, membership, categories, form fields),
 //!   one instance, so that uniqueness and references are checked in one place.
 
+/// `Aggregate::handle` for an aggregate whose rules are one pure
+/// `decide(&self, command) -> Result<Vec<Event>, Error>`: the decided events are written (and
+/// so applied) in order.
+macro_rules! handle_by_deciding {
+    () => {
+        async fn handle(
+            &mut self,
+            command: Self::Command,
+            _services: &Self::Services,
+            sink: &cqrs_es::event_sink::EventSink<Self>,
+        ) -> Result<(), Self::Error> {
+            for event in self.decide(command)? {
+                sink.write(event, self).await;
+            }
+            Ok(())
+        }
+    };
+}
+
 pub mod actor;
 pub mod chat;
 pub mod directory;

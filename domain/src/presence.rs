@@ -10,7 +10,6 @@ use crate::ids::{QueueId, UserId};
 use crate::NoServices;
 use crate::EVENT_VERSION;
 use chrono::{DateTime, Utc};
-use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -129,17 +128,7 @@ impl Aggregate for Presence {
     type Error = PresenceError;
     type Services = NoServices;
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
+    handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         match event {

@@ -19,7 +19,6 @@ use crate::actor::Actor;
 use crate::form::validate_answers;
 use crate::ids::{CategoryId, QueueId, UserId};
 use crate::NoServices;
-use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
@@ -257,17 +256,7 @@ impl Aggregate for Chat {
     type Error = ChatError;
     type Services = NoServices;
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
+    handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         match event {

@@ -23,7 +23,6 @@ use crate::form::FormField;
 use crate::ids::{CategoryId, QueueId, UserId};
 use crate::text::Name;
 use crate::NoServices;
-use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -299,17 +298,7 @@ impl Aggregate for Directory {
     type Error = DirectoryError;
     type Services = NoServices;
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
+    handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         use DirectoryEvent as E;

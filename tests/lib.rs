@@ -72,6 +72,7 @@ impl TestApp {
         let mut config = ServeConfig {
             database: DatabaseConfig {
                 database_url: database.url.clone(),
+                key_file: Some(database.key_file.clone()),
             },
             listen: "127.0.0.1:0".into(),
             admin_password: Some(ADMIN_PASSWORD.into()),

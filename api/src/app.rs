@@ -31,7 +31,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: &ServeConfig) -> Result<Self, StartError> {
         let state = AppState::start(
-            &config.database.database_url,
+            &config.database,
             config.widget_origins.clone(),
             config.rate_limits.clone(),
             &config.sessions,

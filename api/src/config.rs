@@ -1,6 +1,8 @@
 //! Configuration: flags, each also readable from the environment variable of the same name.
 
 use clap::Args;
+use samtale_eventlog::{Database, DatabaseError};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
@@ -12,6 +14,35 @@ pub struct DatabaseConfig {
         default_value = "sqlite://samtale.db"
     )]
     pub database_url: String,
+
+    /// The key file: the keys that protect personal data in the database, kept outside it.
+    /// Made (readable by its owner only) on a new database; default `samtale.key` beside an
+    /// embedded database, else in the working directory. Every node of a database needs the
+    /// same one.
+    #[arg(long = "key-file", env = "SAMTALE_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+impl DatabaseConfig {
+    pub fn key_file(&self) -> PathBuf {
+        if let Some(path) = &self.key_file {
+            return path.clone();
+        }
+        let sqlite_file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default());
+        match sqlite_file.map(Path::new).and_then(Path::parent) {
+            Some(dir) => dir.join("samtale.key"),
+            None => PathBuf::from("samtale.key"),
+        }
+    }
+
+    /// Connects to the database with its key file (see [`Database::connect`]).
+    pub async fn connect(&self) -> Result<Database, DatabaseError> {
+        Database::connect(&self.database_url, &self.key_file()).await
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -77,5 +108,33 @@ impl Default for SessionConfig {
             idle_seconds: 12 * 3600,
             customer_token_retention_seconds: 24 * 3600,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> DatabaseConfig {
+        DatabaseConfig {
+            database_url: url.into(),
+            key_file: None,
+        }
+    }
+
+    #[test]
+    fn the_key_file_lies_beside_an_embedded_database_by_default() {
+        assert_eq!(
+            config("sqlite://samtale.db").key_file(),
+            PathBuf::from("samtale.key")
+        );
+        assert_eq!(
+            config("sqlite:///var/lib/samtale/s.db?mode=rwc").key_file(),
+            PathBuf::from("/var/lib/samtale/samtale.key")
+        );
+        assert_eq!(
+            config("postgres://db/samtale").key_file(),
+            PathBuf::from("samtale.key")
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The state every handler shares: the node, and what only its HTTP surface needs.
 
-use crate::config::SessionConfig;
+use crate::config::{DatabaseConfig, SessionConfig};
 use crate::outage::Breaker;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
 use samtale_service::{Node, ServiceError, SessionSettings};
@@ -37,7 +37,7 @@ impl Deref for AppState {
 impl AppState {
     /// Starts the node (see [`Node::start`]) with this surface's settings.
     pub async fn start(
-        database_url: &str,
+        database: &DatabaseConfig,
         widget_origins: Vec<String>,
         limits: RateLimitConfig,
         session_config: &SessionConfig,
@@ -48,7 +48,7 @@ impl AppState {
                 session_config.customer_token_retention_seconds,
             ),
         };
-        let node = Node::start(database_url, settings).await?;
+        let node = Node::start(&database.database_url, &database.key_file(), settings).await?;
         Ok(AppState(Arc::new(Services {
             breaker: Arc::new(Breaker::new(node.db.clone())),
             node: Arc::new(node),

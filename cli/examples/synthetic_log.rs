@@ -90,8 +90,8 @@ async fn main() -> anyhow::Result<()> {
             ChatEvent::ChatRequested {
                 queue_id: queues[(i % 2) as usize],
                 category_id: None,
-                customer_name: Name::parse(format!("Kunde {i}")).expect("a name"),
-                answers: vec![],
+                customer_name: Name::parse(format!("Kunde {i}")).expect("a name").into(),
+                answers: vec![].into(),
                 by: Actor::Customer,
                 at: requested,
             },
@@ -135,7 +135,8 @@ async fn main() -> anyhow::Result<()> {
                     number,
                     author,
                     text: MessageText::parse(format!("Melding {number} i samtale {i}"))
-                        .expect("a text"),
+                        .expect("a text")
+                        .into(),
                     client_message_id: None,
                     at,
                 },
@@ -154,7 +155,12 @@ async fn main() -> anyhow::Result<()> {
     // The log in time order, as it would have been written.
     timeline.sort_by_key(|(at, _, _)| *at);
 
-    let db = samtale_eventlog::Database::connect(url).await?;
+    // The key file as the server finds it: SAMTALE_KEY_FILE, or beside an embedded database.
+    let database = samtale_api::config::DatabaseConfig {
+        database_url: url.clone(),
+        key_file: std::env::var_os("SAMTALE_KEY_FILE").map(Into::into),
+    };
+    let db = database.connect().await?;
     let repo = db.event_repository();
     let mut sequences: HashMap<String, usize> = HashMap::new();
     let total = timeline.len();

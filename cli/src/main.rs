@@ -4,7 +4,6 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use samtale_api::config::{DatabaseConfig, ServeConfig};
 use samtale_api::Application;
-use samtale_eventlog::Database;
 use samtale_projections::seals::Verdict;
 use samtale_projections::Projections;
 use tracing_subscriber::EnvFilter;
@@ -116,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn rebuild(name: Option<String>, database: &DatabaseConfig) -> anyhow::Result<()> {
-    let db = Database::connect(&database.database_url).await?;
+    let db = database.connect().await?;
     let projections = Projections::standard(db);
     projections.install().await?;
     let names = match name {
@@ -152,7 +151,7 @@ async fn rebuild(name: Option<String>, database: &DatabaseConfig) -> anyhow::Res
 }
 
 async fn verify(database: &DatabaseConfig) -> anyhow::Result<()> {
-    let db = Database::connect(&database.database_url).await?;
+    let db = database.connect().await?;
     let projections = Projections::standard(db.clone());
     projections.install().await?;
     // Seal whatever the running service has not sealed yet, so every event is judged.

@@ -4,11 +4,10 @@ use cqrs_es::Aggregate;
 use samtale_api::config::DatabaseConfig;
 use samtale_domain::chat::Author;
 use samtale_domain::{Chat, ChatEvent};
-use samtale_eventlog::Database;
 use samtale_projections::{decode, DomainEvent};
 
 pub async fn print_chat(chat_id: &str, database: &DatabaseConfig) -> anyhow::Result<()> {
-    let db = Database::connect(&database.database_url).await?;
+    let db = database.connect().await?;
     let events = db.event_log().events_of(Chat::TYPE, chat_id).await?;
     if events.is_empty() {
         anyhow::bail!("no chat {chat_id} in the log");
@@ -27,6 +26,9 @@ pub async fn print_chat(chat_id: &str, database: &DatabaseConfig) -> anyhow::Res
     Ok(())
 }
 
+/// What an erased name, answer or text is shown as.
+const ERASED: &str = "(erased)";
+
 fn describe(event: &ChatEvent) -> String {
     match event {
         ChatEvent::ChatRequested {
@@ -35,15 +37,16 @@ fn describe(event: &ChatEvent) -> String {
             answers,
             ..
         } => {
-            let answers: Vec<String> = answers
-                .iter()
-                .map(|a| format!("{}={}", a.label, a.value))
-                .collect();
-            format!(
-                "{} asked for a chat in queue {queue_id} ({})",
-                customer_name.as_str(),
-                answers.join(", ")
-            )
+            let answers = match answers.known() {
+                Some(answers) => answers
+                    .iter()
+                    .map(|a| format!("{}={}", a.label, a.value))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                None => ERASED.to_string(),
+            };
+            let name = customer_name.known().map_or(ERASED, |name| name.as_str());
+            format!("{name} asked for a chat in queue {queue_id} ({answers})")
         }
         ChatEvent::ChatAssigned { agent_id, via, .. } => {
             format!("assigned to {agent_id} ({via:?})")
@@ -60,7 +63,8 @@ fn describe(event: &ChatEvent) -> String {
                 Author::System => "system".to_string(),
             };
             // Escape control characters: a message must not be able to drive the terminal.
-            format!("[{number}] {who}: {}", text.as_str().escape_debug())
+            let text = text.known().map_or(ERASED, |text| text.as_str());
+            format!("[{number}] {who}: {}", text.escape_debug())
         }
         ChatEvent::MessagesRead {
             agent_id, up_to, ..
@@ -82,5 +86,21 @@ fn describe(event: &ChatEvent) -> String {
             abandoned: true, ..
         } => "the customer left while waiting".into(),
         ChatEvent::CustomerClosedClient { .. } => "the customer closed the chat".into(),
+        ChatEvent::LegalHoldPlaced { by, .. } => {
+            format!(
+                "legal hold placed by {}",
+                serde_json::to_string(by).unwrap_or_default()
+            )
+        }
+        ChatEvent::LegalHoldLifted { by, .. } => {
+            format!(
+                "legal hold lifted by {}",
+                serde_json::to_string(by).unwrap_or_default()
+            )
+        }
+        ChatEvent::ChatErased { reason, by, .. } => format!(
+            "personal data erased ({reason:?}) by {}",
+            serde_json::to_string(by).unwrap_or_default()
+        ),
     }
 }

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::{free_port, message, post, reached, transcript, waiting_chat, Server};
 
-async fn scenario(database_url: &str) {
+async fn scenario(database: &samtale_testkit::TestDatabase) {
     let port = free_port();
-    let mut server = Server::start(database_url, port).await;
+    let mut server = Server::start(database, port).await;
     let client = Client::new();
     let (chat, token) = waiting_chat(&client, &server.base()).await;
     let messages = format!("{}/customer/chats/{chat}/messages", server.base());
@@ -60,7 +60,7 @@ async fn scenario(database_url: &str) {
     assert!(acknowledged.len() < 800, "the kill interrupted the senders");
 
     // Restart; every client retries everything it sent, with the same ids.
-    let server = Server::start(database_url, port).await;
+    let server = Server::start(database, port).await;
     for n in 0..4 {
         for i in n * 1000..n * 1000 + 200 {
             assert!(
@@ -85,12 +85,7 @@ async fn scenario(database_url: &str) {
 
 #[tokio::test]
 async fn a_killed_server_on_sqlite_loses_no_acknowledged_message_and_retries_add_none() {
-    let dir = tempfile::tempdir().unwrap();
-    scenario(&format!(
-        "sqlite://{}",
-        dir.path().join("crash.db").display()
-    ))
-    .await;
+    scenario(&samtale_testkit::sqlite_test_database().await).await;
 }
 
 #[tokio::test]
@@ -100,6 +95,6 @@ async fn a_killed_server_on_sqlite_loses_no_acknowledged_message_and_retries_add
 )]
 async fn a_killed_server_on_postgres_loses_no_acknowledged_message_and_retries_add_none() {
     let postgres = samtale_testkit::required_postgres_test_database().await;
-    scenario(&postgres.url).await;
+    scenario(&postgres).await;
     postgres.drop_schema().await;
 }

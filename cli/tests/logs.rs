@@ -27,7 +27,7 @@ async fn log_once(path: &Path, done: impl Fn(&str) -> bool) -> String {
 async fn scenario(database: &TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("samtale.log");
-    let server = Server::start_logging(&database.url, free_port(), "debug", Some(&log)).await;
+    let server = Server::start_logging(database, free_port(), "debug", Some(&log)).await;
     let (client, base) = (Client::new(), server.base());
     let (chat, customer) = waiting_chat(&client, &base).await;
     let admin = post(

@@ -60,8 +60,8 @@ async fn start_chat(api: &Api, queue_id: &str, name: &str) -> (String, String) {
 async fn when_one_of_two_nodes_is_killed_the_other_carries_on_and_takes_over_assignment() {
     let postgres = samtale_testkit::required_postgres_test_database().await;
     // The node started first takes the dispatcher's lock.
-    let mut doomed = Server::start(&postgres.url, free_port()).await;
-    let survivor = Server::start(&postgres.url, free_port()).await;
+    let mut doomed = Server::start(&postgres, free_port()).await;
+    let survivor = Server::start(&postgres, free_port()).await;
     let on_doomed = Api {
         client: Client::new(),
         base: doomed.root(),

@@ -78,7 +78,7 @@ type Outcome = (usize, Option<StatusCode>, Duration);
 )]
 async fn a_postgres_restart_fails_requests_fast_and_loses_nothing_acknowledged() {
     let postgres = samtale_testkit::required_postgres_test_database().await;
-    let server = Server::start(&postgres.url, free_port()).await;
+    let server = Server::start(&postgres, free_port()).await;
     let client = Client::new();
     let base = server.base();
     let (chat, token) = waiting_chat(&client, &base).await;

@@ -36,6 +36,39 @@ pub struct FormAnswer {
     pub key: String,
     pub label: String,
     pub value: String,
+    /// The kind of field answered: how an e-mail or phone answer is found again for an erasure
+    /// request. (Absent in answers written before it existed.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<FieldKind>,
+}
+
+impl FormAnswer {
+    /// The answer as an identifier of the person who gave it, normalised so that the same
+    /// address or number typed another way matches: e-mail addresses case-insensitively,
+    /// phone numbers by their last eight digits (a Norwegian number with or without +47/0047).
+    pub fn identifier(&self) -> Option<(&'static str, String)> {
+        match self.kind? {
+            FieldKind::Email => normalised_email(&self.value).map(|e| ("email", e)),
+            FieldKind::Phone => normalised_phone(&self.value).map(|p| ("phone", p)),
+            FieldKind::Text | FieldKind::Select => None,
+        }
+    }
+}
+
+/// `value` as an e-mail identifier, if it is one.
+pub fn normalised_email(value: &str) -> Option<String> {
+    let value = value.trim();
+    looks_like_email(value).then(|| value.to_lowercase())
+}
+
+/// `value` as a phone identifier, if it is one.
+pub fn normalised_phone(value: &str) -> Option<String> {
+    let value = value.trim();
+    if !looks_like_phone(value) {
+        return None;
+    }
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    Some(digits[digits.len().saturating_sub(8)..].to_string())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
@@ -139,6 +172,7 @@ impl FormField {
             key: self.key.clone(),
             label: self.label.clone(),
             value: value.to_string(),
+            kind: Some(self.kind),
         }))
     }
 }
@@ -192,6 +226,19 @@ fn looks_like_phone(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_or_number_typed_another_way_is_the_same_identifier() {
+        assert_eq!(
+            normalised_email(" Kari.Nordmann@Example.NO "),
+            normalised_email("kari.nordmann@example.no")
+        );
+        assert_eq!(normalised_phone("+47 912 34 567"), Some("91234567".into()));
+        assert_eq!(normalised_phone("0047-91234567"), Some("91234567".into()));
+        assert_eq!(normalised_phone("912 34 567"), Some("91234567".into()));
+        assert_eq!(normalised_phone("not a number"), None);
+        assert_eq!(normalised_email("kari"), None);
+    }
 
     fn field(key: &str, kind: FieldKind, required: bool) -> FormField {
         FormField {

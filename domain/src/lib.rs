@@ -36,6 +36,7 @@ pub mod chat;
 pub mod directory;
 pub mod form;
 pub mod ids;
+pub mod personal;
 pub mod presence;
 pub mod text;
 
@@ -43,6 +44,7 @@ pub use actor::{Actor, Role};
 pub use chat::{Chat, ChatCommand, ChatError, ChatEvent, ChatStatus};
 pub use directory::{Directory, DirectoryCommand, DirectoryError, DirectoryEvent};
 pub use ids::{CategoryId, ChatId, MessageId, QueueId, UserId};
+pub use personal::{Personal, Subject};
 pub use presence::{Presence, PresenceCommand, PresenceError, PresenceEvent};
 
 /// The version every event of this crate is written with. Bump it, and add an upcaster in the

@@ -145,6 +145,9 @@ impl Aggregate for Presence {
     }
 }
 
+/// Log-in states hold no personal data.
+impl crate::personal::Subject for PresenceEvent {}
+
 impl DomainEvent for PresenceEvent {
     fn event_type(&self) -> String {
         match self {

@@ -61,7 +61,7 @@ async fn fill(db: &Database, chat: &str, count: usize) {
                 message_id: Uuid::now_v7().into(),
                 number: i as u64 + 1,
                 author: samtale_domain::chat::Author::Customer,
-                text: MessageText::parse(format!("message {i}")).unwrap(),
+                text: MessageText::parse(format!("message {i}")).unwrap().into(),
                 client_message_id: None,
                 at: Utc::now(),
             };

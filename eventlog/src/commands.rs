@@ -145,6 +145,7 @@ pub struct Commands<A: Aggregate + Clone> {
 impl<A: Aggregate + Clone> Commands<A>
 where
     A::Command: Clone,
+    A::Event: samtale_domain::Subject,
 {
     pub fn new(
         repo: Arc<EventRepository>,
@@ -158,6 +159,12 @@ where
             log,
             turns: Turns::default(),
         }
+    }
+
+    /// Drops this node's in-memory copies of an erased aggregate (see
+    /// [`CachingEventStore::forget`]).
+    pub fn forget(&self, aggregate_id: &str) {
+        self.store.forget(aggregate_id);
     }
 
     /// Runs the command: see [`Executed`] for what it returns.

@@ -2,8 +2,10 @@
 //! pieces built on it: the event repository, the log reader, and a pool for projections.
 
 use crate::group_commit::GroupCommit;
+use crate::keys::Keyring;
 use crate::log::{EventLog, PostgresLog, SqliteLog};
 use crate::repository::EventRepository;
+use crate::vault::{open_keys, KeyCheckError, PlaintextLog, Vault};
 use crate::wake::Wake;
 use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
@@ -11,6 +13,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AnyPool, Executor, PgPool, SqlitePool};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +33,8 @@ pub enum DatabaseError {
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Keys(#[from] KeyCheckError),
 }
 
 #[derive(Clone)]
@@ -56,6 +61,7 @@ pub struct Database {
     pool: Pool,
     any: AnyPool,
     wake: Wake,
+    vault: Arc<Vault>,
 }
 
 /// Whether `error` means the database cannot be reached right now — the connection lost, the
@@ -79,9 +85,31 @@ pub fn is_unreachable(error: &sqlx::Error) -> bool {
 /// a database outage must fail requests fast, not queue them for the default 30 s.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Where a SQLite file's data was deleted, it is overwritten with zeros: an erased chat's rows
+/// leave nothing readable in the file.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+     PRAGMA secure_delete = ON;";
+
 impl Database {
-    /// Connects and brings the schema up to date. `sqlite://` URLs create the file if needed.
-    pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
+    /// Connects, brings the schema up to date and opens the key file at `key_file` (made on a
+    /// new database; see [`Keyring`]). `sqlite://` URLs create the file if needed. A database
+    /// whose key file is missing or wrong, or whose log was written in plaintext by an older
+    /// version, is refused.
+    pub async fn connect(url: &str, key_file: &Path) -> Result<Self, DatabaseError> {
+        Self::open(url, key_file, PlaintextLog::Refuse).await
+    }
+
+    /// Connects to a database whose log may be in plaintext, to encrypt it.
+    pub async fn connect_to_encrypt(url: &str, key_file: &Path) -> Result<Self, DatabaseError> {
+        Self::open(url, key_file, PlaintextLog::OpenToEncrypt).await
+    }
+
+    async fn open(
+        url: &str,
+        key_file: &Path,
+        plaintext_log: PlaintextLog,
+    ) -> Result<Self, DatabaseError> {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
@@ -101,11 +129,13 @@ impl Database {
                 .test_before_acquire(false)
                 .connect(url)
                 .await?;
+            let keyring = open_keys(&any, key_file, plaintext_log).await?;
             Ok(Self {
                 url: url.to_string(),
                 backend: Backend::Postgres,
                 wake: Wake::postgres(pool.clone()),
                 pool: Pool::Postgres(pool),
+                vault: Arc::new(Vault::new(Arc::new(keyring), any.clone())),
                 any,
             })
         } else if url.starts_with("sqlite:") {
@@ -116,7 +146,8 @@ impl Database {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                .pragma("secure_delete", "ON");
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -128,21 +159,19 @@ impl Database {
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
-                        conn.execute(
-                            "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_PRAGMAS).await?;
                         Ok(())
                     })
                 })
                 .connect(url)
                 .await?;
+            let keyring = open_keys(&any, key_file, plaintext_log).await?;
             Ok(Self {
                 url: url.to_string(),
                 backend: Backend::Sqlite,
                 wake: Wake::local(),
                 pool: Pool::Sqlite(pool),
+                vault: Arc::new(Vault::new(Arc::new(keyring), any.clone())),
                 any,
             })
         } else {
@@ -164,10 +193,12 @@ impl Database {
             Pool::Postgres(pool) => EventRepository::Postgres(
                 PostgresEventRepository::new(pool.clone()),
                 GroupCommit::postgres(pool.clone()),
+                self.vault.clone(),
             ),
             Pool::Sqlite(pool) => EventRepository::Sqlite(
                 SqliteEventRepository::new(pool.clone()),
                 GroupCommit::sqlite(pool.clone()),
+                self.vault.clone(),
             ),
         }
     }
@@ -177,12 +208,23 @@ impl Database {
             Pool::Postgres(pool) => Arc::new(PostgresLog {
                 pool: pool.clone(),
                 wake: self.wake.clone(),
+                keyring: self.keyring(),
             }),
             Pool::Sqlite(pool) => Arc::new(SqliteLog {
                 pool: pool.clone(),
                 wake: self.wake.clone(),
+                keyring: self.keyring(),
             }),
         }
+    }
+
+    /// The key file's keys, as checked against this database.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.vault.keyring_arc()
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Is the database answering? (`/readyz`)

@@ -1,5 +1,6 @@
-//! The one place where stored events become domain events again, and where events of an
-//! older shape are upcast to the current one.
+//! The one place where stored events become domain events again: personal values are
+//! decrypted (or read as erased, see [`crate::codec`]), then events of an older shape are
+//! upcast to the current one.
 //!
 //! Stored events are never rewritten: when an event's shape changes incompatibly, its
 //! `event_version` goes up and an upcaster (cqrs-es's [`EventUpcaster`]) that turns the old
@@ -8,6 +9,7 @@
 //! folds, live feed and replay, all through [`LoggedEvent::decode`] — decodes here, so none
 //! of them ever meets an old shape.
 
+use crate::codec::{self, EventIdentity};
 use crate::log::{LogError, LoggedEvent};
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde::de::DeserializeOwned;
@@ -54,36 +56,57 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    /// A cqrs-es serialized event (as the event repositories load an aggregate's events).
+    /// A cqrs-es serialized event, as the event repositories load an aggregate's events to
+    /// decide a command on. Its personal values read as erased: the command side never
+    /// decrypts, because no rule depends on a name, an answer or a message's text.
     pub fn decode_serialized<E: DeserializeOwned>(
         &self,
-        event: SerializedEvent,
+        mut event: SerializedEvent,
     ) -> Result<E, serde_json::Error> {
+        let identity = EventIdentity {
+            aggregate_type: &event.aggregate_type,
+            aggregate_id: &event.aggregate_id,
+            sequence: i64::try_from(event.sequence).unwrap_or_default(),
+            event_type: &event.event_type,
+        };
+        let mut payload = std::mem::take(&mut event.payload);
+        // Without a key nothing is decrypted, so nothing can fail to decrypt.
+        let _ = codec::decrypt(&mut payload, None, identity);
+        event.payload = payload;
         serde_json::from_value(self.upcast(event).payload)
     }
 
-    /// The current-shape payload of an event as the log reads it. An event no upcaster
-    /// accepts — so far all of them — is its stored text as it is, read without building a
-    /// JSON value first (that cost a rebuild most of its time in allocation).
+    /// The current-shape payload of an event as the log reads it, its personal values
+    /// decrypted with the key read beside it (or erased). An event with neither personal
+    /// values nor an upcaster that accepts it is its stored text as it is, read without
+    /// building a JSON value first (that cost a rebuild most of its time in allocation).
     pub fn payload<'e>(&self, logged: &'e LoggedEvent) -> Result<Cow<'e, RawValue>, LogError> {
-        if !self.upcasts(&logged.event_type, &logged.event_version) {
+        let encrypted = codec::holds_encrypted(logged.payload.get());
+        let upcasts = self.upcasts(&logged.event_type, &logged.event_version);
+        if !encrypted && !upcasts {
             return Ok(Cow::Borrowed(&logged.payload));
         }
-        let failed = |e: serde_json::Error| LogError::Decode {
+        let failed = |reason: String| LogError::Decode {
             position: logged.position.position,
-            reason: e.to_string(),
+            reason,
         };
-        let serialized = SerializedEvent {
-            aggregate_id: logged.aggregate_id.clone(),
-            sequence: usize::try_from(logged.sequence).unwrap_or_default(),
-            aggregate_type: logged.aggregate_type.clone(),
-            event_type: logged.event_type.clone(),
-            event_version: logged.event_version.clone(),
-            payload: serde_json::from_str(logged.payload.get()).map_err(failed)?,
-            metadata: serde_json::to_value(&logged.metadata).unwrap_or(Value::Null),
-        };
-        let upcast = serde_json::value::to_raw_value(&self.upcast(serialized).payload);
-        Ok(Cow::Owned(upcast.map_err(failed)?))
+        let mut payload: Value =
+            serde_json::from_str(logged.payload.get()).map_err(|e| failed(e.to_string()))?;
+        if encrypted {
+            let identity = EventIdentity {
+                aggregate_type: &logged.aggregate_type,
+                aggregate_id: &logged.aggregate_id,
+                sequence: logged.sequence,
+                event_type: &logged.event_type,
+            };
+            codec::decrypt(&mut payload, logged.key.as_deref(), identity)
+                .map_err(|e| failed(format!("{} does not decrypt with its chat's key", e.field)))?;
+        }
+        if upcasts {
+            payload = self.upcast(serialized(logged, payload)).payload;
+        }
+        let payload = serde_json::value::to_raw_value(&payload);
+        Ok(Cow::Owned(payload.map_err(|e| failed(e.to_string()))?))
     }
 
     /// An event as the log reads it, in the current shape of `E`.
@@ -93,6 +116,19 @@ impl<'a> Decoder<'a> {
             position: logged.position.position,
             reason: e.to_string(),
         })
+    }
+}
+
+/// `logged` with `payload`, as an upcaster takes it.
+fn serialized(logged: &LoggedEvent, payload: Value) -> SerializedEvent {
+    SerializedEvent {
+        aggregate_id: logged.aggregate_id.clone(),
+        sequence: usize::try_from(logged.sequence).unwrap_or_default(),
+        aggregate_type: logged.aggregate_type.clone(),
+        event_type: logged.event_type.clone(),
+        event_version: logged.event_version.clone(),
+        payload,
+        metadata: serde_json::to_value(&logged.metadata).unwrap_or(Value::Null),
     }
 }
 
@@ -154,6 +190,7 @@ mod tests {
             event_version: version.into(),
             payload: RawValue::from_string(payload.into()).unwrap(),
             metadata: HashMap::new(),
+            key: None,
         }
     }
 

@@ -26,6 +26,12 @@ pub struct NewEvent {
     pub event_version: String,
     pub payload: String,
     pub metadata: String,
+    /// Appending it erases its aggregate: the aggregate's data key and look-up hashes are
+    /// deleted, and the aggregate fenced, in the same transaction.
+    pub erases_subject: bool,
+    /// Keyed hashes of identifiers in it (see [`crate::Keyring::lookup_hash`]), recorded in
+    /// the same transaction.
+    pub lookups: Vec<Vec<u8>>,
 }
 
 /// PostgreSQL writers running at once. With four, concurrent appends seldom queued (1.2
@@ -181,17 +187,42 @@ impl Written {
     }
 }
 
-/// One statement (so one transaction) writing every event, and where each landed. A taken
-/// sequence or command id fails it as a unique violation.
+/// One statement (so one transaction) writing every event, with the key deletions and look-up
+/// hashes they bring, and where each event landed. A taken sequence or command id fails it
+/// as a unique violation, and then none of it is written.
 async fn insert(pool: &PgPool, events: &[&NewEvent]) -> Result<Vec<Written>, sqlx::Error> {
     let column = |f: fn(&NewEvent) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
+    let erasing = events.iter().filter(|e| e.erases_subject);
+    let (erasing_types, erasing_ids): (Vec<&str>, Vec<&str>) = erasing
+        .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
+        .unzip();
+    let lookups = events
+        .iter()
+        .flat_map(|e| e.lookups.iter().map(move |hash| (*e, hash)));
+    let (lookup_events, lookup_hashes): (Vec<&NewEvent>, Vec<&Vec<u8>>) = lookups.unzip();
     let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                             payload, metadata)
-         SELECT t, a, s, e, v, p::jsonb, m::jsonb
-           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                       $6::text[], $7::text[]) AS u (t, a, s, e, v, p, m)
-         RETURNING aggregate_type, aggregate_id, sequence, tx::text, position",
+        "WITH written AS (
+             INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata)
+             SELECT t, a, s, e, v, p::jsonb, m::jsonb
+               FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                           $6::text[], $7::text[]) AS u (t, a, s, e, v, p, m)
+             RETURNING aggregate_type, aggregate_id, sequence, tx::text, position),
+         erasing AS (SELECT * FROM UNNEST($8::text[], $9::text[]) AS x (t, a)),
+         forgotten AS (
+             DELETE FROM subject_keys k USING erasing
+              WHERE k.aggregate_type = erasing.t AND k.aggregate_id = erasing.a),
+         unfindable AS (
+             DELETE FROM subject_lookup l USING erasing
+              WHERE l.aggregate_type = erasing.t AND l.aggregate_id = erasing.a),
+         fenced AS (
+             INSERT INTO erased_subjects (aggregate_type, aggregate_id)
+             SELECT t, a FROM erasing ON CONFLICT DO NOTHING),
+         findable AS (
+             INSERT INTO subject_lookup (hash, aggregate_type, aggregate_id)
+             SELECT h, t, a FROM UNNEST($10::bytea[], $11::text[], $12::text[]) AS l (h, t, a)
+             ON CONFLICT DO NOTHING)
+         SELECT aggregate_type, aggregate_id, sequence, tx, position FROM written",
     )
     .bind(column(|e| &e.aggregate_type))
     .bind(column(|e| &e.aggregate_id))
@@ -200,6 +231,21 @@ async fn insert(pool: &PgPool, events: &[&NewEvent]) -> Result<Vec<Written>, sql
     .bind(column(|e| &e.event_version))
     .bind(column(|e| &e.payload))
     .bind(column(|e| &e.metadata))
+    .bind(erasing_types)
+    .bind(erasing_ids)
+    .bind(lookup_hashes)
+    .bind(
+        lookup_events
+            .iter()
+            .map(|e| e.aggregate_type.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        lookup_events
+            .iter()
+            .map(|e| e.aggregate_id.as_str())
+            .collect::<Vec<_>>(),
+    )
     .fetch_all(pool)
     .await?;
     Ok(rows
@@ -285,6 +331,37 @@ async fn insert_sqlite(
         .fetch_one(&mut *conn)
         .await?;
         last = LogPosition { tx: 0, position };
+        if event.erases_subject {
+            erase_sqlite(conn, event).await?;
+        }
+        for hash in &event.lookups {
+            sqlx::query(
+                "INSERT INTO subject_lookup (hash, aggregate_type, aggregate_id)
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(hash)
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     Ok(last)
+}
+
+/// Deletes the key and look-up hashes of the aggregate `event` erases, and fences it.
+async fn erase_sqlite(conn: &mut SqliteConnection, event: &NewEvent) -> Result<(), sqlx::Error> {
+    for statement in [
+        "DELETE FROM subject_keys WHERE aggregate_type = $1 AND aggregate_id = $2",
+        "DELETE FROM subject_lookup WHERE aggregate_type = $1 AND aggregate_id = $2",
+        "INSERT INTO erased_subjects (aggregate_type, aggregate_id) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING",
+    ] {
+        sqlx::query(statement)
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -14,6 +14,7 @@ use crate::repository::EventRepository;
 use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
 use cqrs_es::{Aggregate, DomainEvent};
 use lru::LruCache;
+use samtale_domain::Subject;
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -77,7 +78,10 @@ fn decode<A: Aggregate>(event: SerializedEvent) -> Result<(usize, A::Event), Per
     Ok((event.sequence, Decoder::CURRENT.decode_serialized(event)?))
 }
 
-impl<A: Aggregate + Clone> CachingEventStore<A> {
+impl<A: Aggregate + Clone> CachingEventStore<A>
+where
+    A::Event: Subject,
+{
     /// The aggregate to decide a command on. Unless `verify` is set, a cached aggregate is
     /// taken as it is, without asking the log for newer events: if another node appended in
     /// the meantime, the append of the decision collides with its sequence and the command is
@@ -128,6 +132,7 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
         metadata: &HashMap<String, String>,
     ) -> Result<LogPosition, PersistenceError> {
         let mut new = Vec::with_capacity(events.len());
+        let keyring = self.repo.vault().keyring();
         for (index, event) in events.iter().enumerate() {
             let mut metadata = metadata.clone();
             metadata.insert(EVENT_ID.into(), Uuid::now_v7().to_string());
@@ -140,11 +145,25 @@ impl<A: Aggregate + Clone> CachingEventStore<A> {
                 event_version: event.event_version(),
                 payload: serde_json::to_string(event)?,
                 metadata: serde_json::to_string(&metadata)?,
+                erases_subject: event.erases_subject(),
+                lookups: event
+                    .identifiers()
+                    .into_iter()
+                    .map(|(kind, value)| keyring.lookup_hash(kind, &value))
+                    .collect(),
             });
         }
         let position = self.repo.append(new).await?;
         let version = loaded.version + events.len();
         self.remember(aggregate_id.to_string(), loaded.aggregate, version);
         Ok(position)
+    }
+
+    /// Drops this node's copies of an erased aggregate: its cached state and its data key.
+    pub fn forget(&self, aggregate_id: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.pop(aggregate_id);
+        }
+        self.repo.vault().forget(A::TYPE, aggregate_id);
     }
 }

@@ -94,6 +94,7 @@ mod tests {
             event_version: "1".to_string(),
             payload: RawValue::from_string(payload).unwrap(),
             metadata: HashMap::new(),
+            key: None,
         };
         decode(logged).unwrap().unwrap()
     }

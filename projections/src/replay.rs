@@ -35,6 +35,9 @@ pub struct ReplayedChat {
     pub agent_id: Option<String>,
     pub transfers: u32,
     pub transcript: Vec<ReplayedMessage>,
+    /// Its personal data is erased: the name, the answers and every text are empty, at any
+    /// instant, since the key they were encrypted under is gone.
+    pub erased: bool,
     /// The last event folded in, and when it happened.
     pub as_of: Option<DateTime<Utc>>,
 }
@@ -81,8 +84,12 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             chat.status = "waiting".into();
             chat.queue_id = Some(queue_id.to_string());
             chat.category_id = category_id.map(|c| c.to_string());
-            chat.customer_name = customer_name.as_str().to_string();
-            chat.answers = answers;
+            chat.erased |= customer_name.is_erased();
+            chat.customer_name = customer_name
+                .known()
+                .map(|name| name.as_str().to_string())
+                .unwrap_or_default();
+            chat.answers = answers.known().cloned().unwrap_or_default();
         }
         ChatEvent::ChatAssigned { agent_id, .. } => {
             chat.status = "assigned".into();
@@ -104,7 +111,10 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
                 number,
                 author_kind: author_kind.into(),
                 author_id,
-                text: text.as_str().to_string(),
+                text: text
+                    .known()
+                    .map(|text| text.as_str().to_string())
+                    .unwrap_or_default(),
                 notice: None,
                 sent_at: at,
             });
@@ -135,5 +145,7 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
         ChatEvent::CustomerClosedClient { abandoned, .. } => {
             chat.status = if abandoned { "abandoned" } else { "ended" }.into();
         }
+        ChatEvent::LegalHoldPlaced { .. } | ChatEvent::LegalHoldLifted { .. } => {}
+        ChatEvent::ChatErased { .. } => chat.erased = true,
     }
 }

@@ -8,6 +8,7 @@ use crate::ServiceError;
 use samtale_domain::{Chat, Directory, NoServices, Presence};
 use samtale_eventlog::{CommandContext, CommandError, Commands, Database, Executed};
 use samtale_projections::Projections;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,9 +47,10 @@ impl Node {
     /// Connects, migrates, installs and starts the projections and the live feed.
     pub async fn start(
         database_url: &str,
+        key_file: &Path,
         settings: SessionSettings,
     ) -> Result<Self, ServiceError> {
-        let db = Database::connect(database_url).await?;
+        let db = Database::connect(database_url, key_file).await?;
         let projections = Arc::new(Projections::standard(db.clone()));
         projections.install().await?;
         projections.spawn();
@@ -80,6 +82,7 @@ impl Node {
     where
         A: cqrs_es::Aggregate + Clone,
         A::Command: Clone,
+        A::Event: samtale_domain::Subject,
     {
         let executed = commands.execute(aggregate_id, command, context).await?;
         if let Some(position) = executed.position {

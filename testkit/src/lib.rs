@@ -9,6 +9,7 @@
 
 use samtale_eventlog::Database;
 use sqlx::{Connection, PgConnection};
+use std::path::PathBuf;
 use tempfile::TempDir;
 use uuid::Uuid;
 
@@ -21,7 +22,9 @@ pub struct TestDatabase {
     pub db: Database,
     pub url: String,
     pub backend_name: &'static str,
-    _dir: Option<TempDir>,
+    /// The database's key file (made on first connect): what every server on it must use.
+    pub key_file: PathBuf,
+    _dir: TempDir,
     schema: Option<(String, String)>,
 }
 
@@ -49,13 +52,15 @@ pub async fn test_databases() -> Vec<TestDatabase> {
 pub async fn sqlite_test_database() -> TestDatabase {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite://{}", dir.path().join("samtale.db").display());
+    let key_file = dir.path().join("samtale.key");
     TestDatabase {
-        db: Database::connect(&url)
+        db: Database::connect(&url, &key_file)
             .await
             .expect("a SQLite test database"),
         url,
         backend_name: "sqlite",
-        _dir: Some(dir),
+        key_file,
+        _dir: dir,
         schema: None,
     }
 }
@@ -82,13 +87,16 @@ pub async fn postgres_test_url() -> Option<TestDatabase> {
         .expect("a test schema");
     let separator = if base_url.contains('?') { '&' } else { '?' };
     let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let key_file = dir.path().join("samtale.key");
     Some(TestDatabase {
-        db: Database::connect(&url)
+        db: Database::connect(&url, &key_file)
             .await
             .expect("a PostgreSQL test database"),
         url,
         backend_name: "postgres",
-        _dir: None,
+        key_file,
+        _dir: dir,
         schema: Some((base_url, schema)),
     })
 }

@@ -75,6 +75,9 @@ impl From<ChatError> for ApiError {
             ChatError::NotWaiting => Conflict::ChatNotWaiting.into(),
             ChatError::NotAssigned => Conflict::ChatNotAssigned.into(),
             ChatError::Closed => Conflict::ChatClosed.into(),
+            ChatError::NotEnded => Conflict::ChatNotEnded.into(),
+            ChatError::LegalHold => Conflict::LegalHold.into(),
+            ChatError::Erased => Conflict::ChatErased.into(),
         }
     }
 }

@@ -57,6 +57,12 @@ pub enum Conflict {
     ChatNotAssigned,
     #[error("this chat has already been requested")]
     ChatAlreadyRequested,
+    #[error("the chat has not ended yet: end it first")]
+    ChatNotEnded,
+    #[error("the chat is under legal hold: lift the hold first")]
+    LegalHold,
+    #[error("the chat's personal data has been erased; nothing more can be done with it")]
+    ChatErased,
     #[error("the {0} was changed by someone else at the same moment; reload and try again")]
     Concurrent(&'static str),
     #[error("that username is taken")]
@@ -79,6 +85,9 @@ impl Conflict {
             Conflict::ChatClosed => P::ChatClosed,
             Conflict::ChatNotAssigned => P::ChatNotAssigned,
             Conflict::ChatAlreadyRequested => P::ChatAlreadyRequested,
+            Conflict::ChatNotEnded => P::ChatNotEnded,
+            Conflict::LegalHold => P::LegalHold,
+            Conflict::ChatErased => P::ChatErased,
             Conflict::Concurrent(_) => P::ConcurrentChange,
             Conflict::UsernameTaken => P::UsernameTaken,
             Conflict::NameTaken => P::NameTaken,

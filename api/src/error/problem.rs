@@ -16,6 +16,9 @@ pub enum ProblemType {
     ChatClosed,
     ChatNotAssigned,
     ChatAlreadyRequested,
+    ChatNotEnded,
+    LegalHold,
+    ChatErased,
     ConcurrentChange,
     UsernameTaken,
     NameTaken,
@@ -30,7 +33,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 20] = [
+    pub const ALL: [ProblemType; 23] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -40,6 +43,9 @@ impl ProblemType {
         ProblemType::ChatClosed,
         ProblemType::ChatNotAssigned,
         ProblemType::ChatAlreadyRequested,
+        ProblemType::ChatNotEnded,
+        ProblemType::LegalHold,
+        ProblemType::ChatErased,
         ProblemType::ConcurrentChange,
         ProblemType::UsernameTaken,
         ProblemType::NameTaken,
@@ -98,6 +104,13 @@ impl ProblemType {
                 "chat-already-requested",
                 S::CONFLICT,
                 "The chat has already been requested",
+            ),
+            P::ChatNotEnded => ("chat-not-ended", S::CONFLICT, "The chat has not ended yet"),
+            P::LegalHold => ("legal-hold", S::CONFLICT, "The chat is under legal hold"),
+            P::ChatErased => (
+                "chat-erased",
+                S::CONFLICT,
+                "The chat's personal data has been erased",
             ),
             P::ConcurrentChange => (
                 "concurrent-change",

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use reqwest::Client;
+use samtale_testkit::TestDatabase;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,13 +27,13 @@ pub fn free_port() -> u16 {
 
 impl Server {
     /// Starts `samtale serve` on `port` and waits until it is ready.
-    pub async fn start(database_url: &str, port: u16) -> Server {
-        Self::start_logging(database_url, port, "error", None).await
+    pub async fn start(database: &TestDatabase, port: u16) -> Server {
+        Self::start_logging(database, port, "error", None).await
     }
 
     /// As `start`, logging at `level` into `log` (its stdout and stderr both) when given.
     pub async fn start_logging(
-        database_url: &str,
+        database: &TestDatabase,
         port: u16,
         level: &str,
         log: Option<&std::path::Path>,
@@ -49,7 +50,8 @@ impl Server {
         };
         let child = Command::new(env!("CARGO_BIN_EXE_samtale"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("SAMTALE_DATABASE_URL", database_url)
+            .env("SAMTALE_DATABASE_URL", &database.url)
+            .env("SAMTALE_KEY_FILE", &database.key_file)
             .env("SAMTALE_ADMIN_PASSWORD", PASSWORD)
             .env("SAMTALE_CUSTOMER_MESSAGES_PER_MINUTE", "0")
             .env("SAMTALE_CHAT_STARTS_PER_MINUTE", "0")

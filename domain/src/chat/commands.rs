@@ -1,4 +1,4 @@
-use super::events::{Assignment, Notice};
+use super::events::{Assignment, ErasureReason, Notice};
 use crate::actor::Actor;
 use crate::form::FormField;
 use crate::ids::{CategoryId, MessageId, QueueId, UserId};
@@ -61,6 +61,22 @@ pub enum ChatCommand {
     },
     /// The customer closed the chat client.
     CloseClient {
+        at: DateTime<Utc>,
+    },
+    /// Keep the chat whatever its retention or any erasure request says, until lifted.
+    PlaceLegalHold {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    LiftLegalHold {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Forget the ended chat's personal data: an administrator on request, the retention job
+    /// (the system) or the customer themselves.
+    Erase {
+        reason: ErasureReason,
+        by: Actor,
         at: DateTime<Utc>,
     },
 }

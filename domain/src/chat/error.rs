@@ -21,6 +21,12 @@ pub enum ChatError {
     TransferToSamePlace,
     #[error("no such message in this chat")]
     NoSuchMessage,
+    #[error("the chat has not ended yet")]
+    NotEnded,
+    #[error("the chat is under legal hold")]
+    LegalHold,
+    #[error("the chat's personal data has been erased; it accepts nothing more")]
+    Erased,
     #[error("the form answers are invalid")]
     InvalidForm(Vec<FieldError>),
 }

@@ -1,6 +1,7 @@
 use crate::actor::Actor;
 use crate::form::FormAnswer;
 use crate::ids::{CategoryId, MessageId, QueueId, UserId};
+use crate::personal::{Personal, Subject};
 use crate::text::{MessageText, Name};
 use crate::EVENT_VERSION;
 use chrono::{DateTime, Utc};
@@ -42,6 +43,19 @@ pub enum Author {
     System,
 }
 
+/// Why a chat's personal data was erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureReason {
+    /// An administrator, at the data subject's request (or on the data controller's decision).
+    Request,
+    /// The queue's transcript retention ran out.
+    Retention,
+    /// The customer deleted the conversation from the widget.
+    Customer,
+}
+
 /// The facts of a chat's life. Every event says when (`at`), and who did it: `by`, except in
 /// `MessageSent` (its `author`) and `MessagesRead` (its `agent_id`, the reader).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,8 +63,8 @@ pub enum ChatEvent {
     ChatRequested {
         queue_id: QueueId,
         category_id: Option<CategoryId>,
-        customer_name: Name,
-        answers: Vec<FormAnswer>,
+        customer_name: Personal<Name>,
+        answers: Personal<Vec<FormAnswer>>,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -65,7 +79,7 @@ pub enum ChatEvent {
         /// 1, 2, 3, … within the chat: what read markers and unread counts refer to.
         number: u64,
         author: Author,
-        text: MessageText,
+        text: Personal<MessageText>,
         client_message_id: Option<String>,
         at: DateTime<Utc>,
     },
@@ -105,6 +119,23 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// The chat must be kept (a dispute, an investigation): retention passes it by and it
+    /// cannot be erased until the hold is lifted.
+    LegalHoldPlaced {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    LegalHoldLifted {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The chat's personal data is gone: its key was deleted as this was appended, so every
+    /// name, answer and message text of it, before and after, reads as erased. It carries none.
+    ChatErased {
+        reason: ErasureReason,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
 }
 
 impl ChatEvent {
@@ -117,11 +148,14 @@ impl ChatEvent {
             | ChatEvent::CustomerNotified { at, .. }
             | ChatEvent::ChatTransferred { at, .. }
             | ChatEvent::ChatEnded { at, .. }
-            | ChatEvent::CustomerClosedClient { at, .. } => *at,
+            | ChatEvent::CustomerClosedClient { at, .. }
+            | ChatEvent::LegalHoldPlaced { at, .. }
+            | ChatEvent::LegalHoldLifted { at, .. }
+            | ChatEvent::ChatErased { at, .. } => *at,
         }
     }
 
-    /// A line of the conversation or a read marker: it changes no chat's status, queue or
+    /// A line of the conversation, a read marker or a legal hold: it changes no chat's status, queue or
     /// agent, so it moves nobody in a queue and gives the dispatcher nothing to do.
     pub fn is_conversation(&self) -> bool {
         matches!(
@@ -129,6 +163,8 @@ impl ChatEvent {
             ChatEvent::MessageSent { .. }
                 | ChatEvent::MessagesRead { .. }
                 | ChatEvent::CustomerNotified { .. }
+                | ChatEvent::LegalHoldPlaced { .. }
+                | ChatEvent::LegalHoldLifted { .. }
         )
     }
 }
@@ -144,11 +180,30 @@ impl DomainEvent for ChatEvent {
             ChatEvent::ChatTransferred { .. } => "ChatTransferred",
             ChatEvent::ChatEnded { .. } => "ChatEnded",
             ChatEvent::CustomerClosedClient { .. } => "CustomerClosedClient",
+            ChatEvent::LegalHoldPlaced { .. } => "LegalHoldPlaced",
+            ChatEvent::LegalHoldLifted { .. } => "LegalHoldLifted",
+            ChatEvent::ChatErased { .. } => "ChatErased",
         }
         .to_string()
     }
 
     fn event_version(&self) -> String {
         EVENT_VERSION.to_string()
+    }
+}
+
+impl Subject for ChatEvent {
+    fn erases_subject(&self) -> bool {
+        matches!(self, ChatEvent::ChatErased { .. })
+    }
+
+    fn identifiers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ChatEvent::ChatRequested {
+                answers: Personal::Known(answers),
+                ..
+            } => answers.iter().filter_map(FormAnswer::identifier).collect(),
+            _ => Vec::new(),
+        }
     }
 }

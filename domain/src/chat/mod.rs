@@ -13,7 +13,7 @@ mod tests;
 
 pub use commands::ChatCommand;
 pub use error::ChatError;
-pub use events::{Assignment, Author, ChatEvent, Notice};
+pub use events::{Assignment, Author, ChatEvent, ErasureReason, Notice};
 
 use crate::actor::Actor;
 use crate::form::validate_answers;
@@ -54,6 +54,10 @@ pub struct Chat {
     messages: u64,
     /// The highest message number the assigned agent has read.
     read_up_to: u64,
+    /// Under legal hold: not to be erased.
+    held: bool,
+    /// Its personal data is erased: nothing more may happen to it.
+    erased: bool,
 }
 
 impl Chat {
@@ -71,7 +75,26 @@ impl Chat {
         }
     }
 
+    /// Legal holds are placed and lifted by supervisors and administrators, on chats that exist.
+    fn require_overseer_of_a_chat(&self, by: &Actor) -> Result<(), ChatError> {
+        if self.status == ChatStatus::New {
+            return Err(ChatError::NotFound);
+        }
+        if !by.oversees() {
+            return Err(ChatError::Forbidden);
+        }
+        Ok(())
+    }
+
     fn decide(&self, command: ChatCommand) -> Result<Vec<ChatEvent>, ChatError> {
+        if self.erased {
+            // Asked again (a second request naming the person, the retention job on another
+            // node), an erasure is already so; anything else has nothing left to act on.
+            return match command {
+                ChatCommand::Erase { .. } => Ok(vec![]),
+                _ => Err(ChatError::Erased),
+            };
+        }
         match command {
             ChatCommand::Request {
                 queue_id,
@@ -88,8 +111,8 @@ impl Chat {
                 Ok(vec![ChatEvent::ChatRequested {
                     queue_id,
                     category_id,
-                    customer_name,
-                    answers,
+                    customer_name: customer_name.into(),
+                    answers: answers.into(),
                     by: Actor::Customer,
                     at,
                 }])
@@ -160,7 +183,7 @@ impl Chat {
                     message_id,
                     number: self.messages + 1,
                     author,
-                    text,
+                    text: text.into(),
                     client_message_id,
                     at,
                 }])
@@ -232,6 +255,42 @@ impl Chat {
                     at,
                 }])
             }
+            ChatCommand::PlaceLegalHold { by, at } => {
+                self.require_overseer_of_a_chat(&by)?;
+                Ok(if self.held {
+                    vec![]
+                } else {
+                    vec![ChatEvent::LegalHoldPlaced { by, at }]
+                })
+            }
+            ChatCommand::LiftLegalHold { by, at } => {
+                self.require_overseer_of_a_chat(&by)?;
+                Ok(if self.held {
+                    vec![ChatEvent::LegalHoldLifted { by, at }]
+                } else {
+                    vec![]
+                })
+            }
+            ChatCommand::Erase { reason, by, at } => {
+                if self.status == ChatStatus::New {
+                    return Err(ChatError::NotFound);
+                }
+                let allowed = match reason {
+                    ErasureReason::Request => by.is_administrator(),
+                    ErasureReason::Customer => by == Actor::Customer,
+                    ErasureReason::Retention => by == Actor::System,
+                };
+                if !allowed {
+                    return Err(ChatError::Forbidden);
+                }
+                if self.status.is_open() {
+                    return Err(ChatError::NotEnded);
+                }
+                if self.held {
+                    return Err(ChatError::LegalHold);
+                }
+                Ok(vec![ChatEvent::ChatErased { reason, by, at }])
+            }
             ChatCommand::CloseClient { at } => match self.status {
                 ChatStatus::New => Err(ChatError::NotFound),
                 // Closing an already closed client is what a second tab or a retry does.
@@ -297,6 +356,9 @@ impl Aggregate for Chat {
                     ChatStatus::Ended
                 };
             }
+            ChatEvent::LegalHoldPlaced { .. } => self.held = true,
+            ChatEvent::LegalHoldLifted { .. } => self.held = false,
+            ChatEvent::ChatErased { .. } => self.erased = true,
         }
     }
 }

@@ -4,6 +4,7 @@ use super::*;
 use crate::actor::Role;
 use crate::form::{FieldKind, FormAnswer, FormField};
 use crate::ids::MessageId;
+use crate::personal::Subject;
 use crate::text::{MessageText, Name};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
@@ -55,12 +56,14 @@ fn requested() -> ChatEvent {
     ChatEvent::ChatRequested {
         queue_id: queue(1),
         category_id: Some(category(1)),
-        customer_name: Name::parse("Kari").unwrap(),
+        customer_name: Name::parse("Kari").unwrap().into(),
         answers: vec![FormAnswer {
             key: "email".into(),
             label: "E-post".into(),
             value: "kari@example.no".into(),
-        }],
+            kind: Some(FieldKind::Email),
+        }]
+        .into(),
         by: Actor::Customer,
         at: at(0),
     }
@@ -80,7 +83,7 @@ fn customer_message(number: u64) -> ChatEvent {
         message_id: MessageId(id(1000 + u128::from(number))),
         number,
         author: Author::Customer,
-        text: MessageText::parse("hei").unwrap(),
+        text: MessageText::parse("hei").unwrap().into(),
         client_message_id: None,
         at: at(2),
     }
@@ -286,7 +289,7 @@ fn the_customer_can_write_while_waiting() {
             message_id: MessageId(id(1003)),
             number: 1,
             author: Author::Customer,
-            text: MessageText::parse("hallo?").unwrap(),
+            text: MessageText::parse("hallo?").unwrap().into(),
             client_message_id: Some("c-1".into()),
             at: at(3),
         }]);
@@ -575,4 +578,161 @@ fn an_ended_chat_is_told_nothing() {
             at: at(6),
         })
         .then_expect_error(ChatError::Closed);
+}
+
+fn administrator() -> Actor {
+    Actor::staff(UserId(id(91)), Role::Administrator)
+}
+
+fn erase(reason: ErasureReason, by: Actor) -> ChatCommand {
+    ChatCommand::Erase {
+        reason,
+        by,
+        at: at(30),
+    }
+}
+
+fn erased(reason: ErasureReason, by: Actor) -> ChatEvent {
+    ChatEvent::ChatErased {
+        reason,
+        by,
+        at: at(30),
+    }
+}
+
+fn hold_placed() -> ChatEvent {
+    ChatEvent::LegalHoldPlaced {
+        by: supervisor(),
+        at: at(20),
+    }
+}
+
+#[test]
+fn an_administrator_erases_an_ended_chat_on_request() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended()])
+        .when(erase(ErasureReason::Request, administrator()))
+        .then_expect_events(vec![erased(ErasureReason::Request, administrator())]);
+}
+
+#[test]
+fn the_customer_erases_their_own_abandoned_chat() {
+    ChatTest::with(NoServices)
+        .given(vec![
+            requested(),
+            ChatEvent::CustomerClosedClient {
+                abandoned: true,
+                agent_id: None,
+                by: Actor::Customer,
+                at: at(2),
+            },
+        ])
+        .when(erase(ErasureReason::Customer, Actor::Customer))
+        .then_expect_events(vec![erased(ErasureReason::Customer, Actor::Customer)]);
+}
+
+#[test]
+fn a_chat_still_going_on_is_not_erased() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(erase(ErasureReason::Request, administrator()))
+        .then_expect_error(ChatError::NotEnded);
+}
+
+#[test]
+fn only_an_administrator_erases_on_request_and_only_the_system_for_retention() {
+    for (reason, by) in [
+        (ErasureReason::Request, supervisor()),
+        (ErasureReason::Request, Actor::Customer),
+        (ErasureReason::Retention, administrator()),
+        (ErasureReason::Customer, agent(1)),
+    ] {
+        ChatTest::with(NoServices)
+            .given(vec![requested(), assigned_to(1), ended()])
+            .when(erase(reason, by))
+            .then_expect_error(ChatError::Forbidden);
+    }
+}
+
+#[test]
+fn a_chat_under_legal_hold_is_not_erased_until_the_hold_is_lifted() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended(), hold_placed()])
+        .when(erase(ErasureReason::Retention, Actor::System))
+        .then_expect_error(ChatError::LegalHold);
+    ChatTest::with(NoServices)
+        .given(vec![
+            requested(),
+            assigned_to(1),
+            ended(),
+            hold_placed(),
+            ChatEvent::LegalHoldLifted {
+                by: supervisor(),
+                at: at(25),
+            },
+        ])
+        .when(erase(ErasureReason::Retention, Actor::System))
+        .then_expect_events(vec![erased(ErasureReason::Retention, Actor::System)]);
+}
+
+#[test]
+fn a_supervisor_places_a_legal_hold_once_and_an_agent_cannot() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended()])
+        .when(ChatCommand::PlaceLegalHold {
+            by: supervisor(),
+            at: at(20),
+        })
+        .then_expect_events(vec![hold_placed()]);
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended(), hold_placed()])
+        .when(ChatCommand::PlaceLegalHold {
+            by: supervisor(),
+            at: at(21),
+        })
+        .then_expect_events(vec![]);
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1), ended()])
+        .when(ChatCommand::PlaceLegalHold {
+            by: agent(1),
+            at: at(20),
+        })
+        .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn an_erased_chat_accepts_nothing_more_and_a_second_erasure_is_already_so() {
+    let history = || {
+        vec![
+            requested(),
+            assigned_to(1),
+            ended(),
+            erased(ErasureReason::Request, administrator()),
+        ]
+    };
+    ChatTest::with(NoServices)
+        .given(history())
+        .when(erase(ErasureReason::Retention, Actor::System))
+        .then_expect_events(vec![]);
+    ChatTest::with(NoServices)
+        .given(history())
+        .when(ChatCommand::PlaceLegalHold {
+            by: supervisor(),
+            at: at(31),
+        })
+        .then_expect_error(ChatError::Erased);
+    ChatTest::with(NoServices)
+        .given(history())
+        .when(ChatCommand::CloseClient { at: at(31) })
+        .then_expect_error(ChatError::Erased);
+}
+
+#[test]
+fn the_requested_chat_is_found_again_by_its_email_and_erasure_erases_its_subject() {
+    assert_eq!(
+        requested().identifiers(),
+        vec![("email", "kari@example.no".to_string())]
+    );
+    assert!(erased(ErasureReason::Request, administrator()).erases_subject());
+    assert!(!ended().erases_subject());
 }

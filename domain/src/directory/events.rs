@@ -73,6 +73,9 @@ pub enum DirectoryEvent {
     },
 }
 
+/// The configuration is not erased: staff names and settings stay as long as the directory.
+impl crate::personal::Subject for DirectoryEvent {}
+
 impl DomainEvent for DirectoryEvent {
     fn event_type(&self) -> String {
         use DirectoryEvent as E;

@@ -8,6 +8,7 @@
 //! commit below that horizon any more. SQLite has one writer at a time, so its rowid is
 //! already commit order and every visible row is settled.
 
+use crate::keys::{DataKey, KeyError, Keyring};
 use crate::wake::Wake;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use sqlx::{PgPool, Row, SqlitePool};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::watch;
@@ -49,6 +51,9 @@ pub struct LoggedEvent {
     /// its time in allocation.
     pub payload: Box<RawValue>,
     pub metadata: HashMap<String, String>,
+    /// The aggregate's data key, read with the event, if it still has one: what its personal
+    /// values decrypt with (see [`crate::codec`]). `None` once it is erased.
+    pub key: Option<Arc<DataKey>>,
 }
 
 impl LoggedEvent {
@@ -69,6 +74,8 @@ pub enum LogError {
     Unavailable(#[from] sqlx::Error),
     #[error("event at position {position} cannot be decoded: {reason}")]
     Decode { position: i64, reason: String },
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// The log as readers see it, on either backend.
@@ -197,6 +204,47 @@ pub(crate) fn position_of(tx: &str, position: i64) -> LogPosition {
 fn uuid_of(text: Option<String>) -> Uuid {
     text.and_then(|t| Uuid::parse_str(&t).ok())
         .unwrap_or_default()
+}
+
+/// The events table joined with the data keys, for the columns [`Keys`] reads (`k.`).
+const EVENTS_WITH_KEYS: &str = "events e LEFT JOIN subject_keys k
+    ON k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id";
+
+/// Unwraps the data keys read with a page of events, once per aggregate.
+pub(crate) struct Keys<'a> {
+    keyring: &'a Keyring,
+    unwrapped: HashMap<(String, String), Arc<DataKey>>,
+}
+
+impl<'a> Keys<'a> {
+    pub(crate) fn new(keyring: &'a Keyring) -> Self {
+        Self {
+            keyring,
+            unwrapped: HashMap::new(),
+        }
+    }
+
+    fn key(
+        &mut self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        wrapped: Option<(i64, Vec<u8>)>,
+    ) -> Result<Option<Arc<DataKey>>, LogError> {
+        let Some((kek_id, wrapped)) = wrapped else {
+            return Ok(None);
+        };
+        let subject = (aggregate_type.to_string(), aggregate_id.to_string());
+        if let Some(key) = self.unwrapped.get(&subject) {
+            return Ok(Some(key.clone()));
+        }
+        let kek_id = u32::try_from(kek_id).unwrap_or_default();
+        let key = Arc::new(
+            self.keyring
+                .unwrap(aggregate_type, aggregate_id, kek_id, &wrapped)?,
+        );
+        self.unwrapped.insert(subject, key.clone());
+        Ok(Some(key))
+    }
 }
 
 /// The payload and metadata columns, both read as JSON text on either backend.

@@ -7,27 +7,47 @@ use super::*;
 /// `tx` travels as text, and so do the JSON columns (see [`LoggedEvent::payload`]).
 const POSTGRES_COLUMNS: &str = "e.position, e.tx::text AS tx_text, e.event_id::text AS event_id,
     e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version,
-    e.payload::text AS payload, e.metadata::text AS metadata";
+    e.payload::text AS payload, e.metadata::text AS metadata,
+    k.kek_id::bigint AS kek_id, k.wrapped_key";
 
-fn postgres_event(row: &sqlx::postgres::PgRow) -> Result<LoggedEvent, LogError> {
+fn postgres_event(row: &sqlx::postgres::PgRow, keys: &mut Keys) -> Result<LoggedEvent, LogError> {
     let position: i64 = row.get("position");
     let (payload, metadata) = json_columns(position, row.get("payload"), row.get("metadata"))?;
+    let aggregate_type: String = row.get("aggregate_type");
+    let aggregate_id: String = row.get("aggregate_id");
+    let wrapped: Option<i64> = row.get("kek_id");
+    let key = keys.key(
+        &aggregate_type,
+        &aggregate_id,
+        wrapped.map(|kek| (kek, row.get("wrapped_key"))),
+    )?;
     Ok(LoggedEvent {
         position: position_of(row.get("tx_text"), position),
         event_id: uuid_of(row.get("event_id")),
-        aggregate_type: row.get("aggregate_type"),
-        aggregate_id: row.get("aggregate_id"),
+        aggregate_type,
+        aggregate_id,
         sequence: row.get("sequence"),
         event_type: row.get("event_type"),
         event_version: row.get("event_version"),
         payload,
         metadata,
+        key,
     })
 }
 
 pub struct PostgresLog {
     pub(crate) pool: PgPool,
     pub(crate) wake: Wake,
+    pub(crate) keyring: Arc<Keyring>,
+}
+
+impl PostgresLog {
+    fn events(&self, rows: &[sqlx::postgres::PgRow]) -> Result<Vec<LoggedEvent>, LogError> {
+        let mut keys = Keys::new(&self.keyring);
+        rows.iter()
+            .map(|row| postgres_event(row, &mut keys))
+            .collect()
+    }
 }
 
 #[async_trait]
@@ -40,7 +60,7 @@ impl EventLog for PostgresLog {
         let rows = sqlx::query(&format!(
             // Ordering must use the column itself: `ORDER BY tx` against the text alias
             // would sort "10" < "9".
-            "SELECT {POSTGRES_COLUMNS} FROM events e
+            "SELECT {POSTGRES_COLUMNS} FROM {EVENTS_WITH_KEYS}
               WHERE (e.tx, e.position) > ($1::text::xid8, $2)
                 AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
               ORDER BY e.tx, e.position
@@ -51,7 +71,7 @@ impl EventLog for PostgresLog {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(postgres_event).collect()
+        self.events(&rows)
     }
 
     async fn events_of(
@@ -60,7 +80,7 @@ impl EventLog for PostgresLog {
         aggregate_id: &str,
     ) -> Result<Vec<LoggedEvent>, LogError> {
         let rows = sqlx::query(&format!(
-            "SELECT {POSTGRES_COLUMNS} FROM events e
+            "SELECT {POSTGRES_COLUMNS} FROM {EVENTS_WITH_KEYS}
               WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
               ORDER BY e.sequence"
         ))
@@ -68,7 +88,7 @@ impl EventLog for PostgresLog {
         .bind(aggregate_id.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(postgres_event).collect()
+        self.events(&rows)
     }
 
     async fn has_unsettled_after(&self, after: LogPosition) -> Result<bool, LogError> {
@@ -101,15 +121,12 @@ impl EventLog for PostgresLog {
         // Sorted here, not by the query: with an ORDER BY the planner may prefer walking the
         // position index over the (command_id, index) index, a scan that grows with the log.
         let rows = sqlx::query(&format!(
-            "SELECT {POSTGRES_COLUMNS} FROM events e WHERE e.metadata ->> 'command_id' = $1"
+            "SELECT {POSTGRES_COLUMNS} FROM {EVENTS_WITH_KEYS} WHERE e.metadata ->> 'command_id' = $1"
         ))
         .bind(command_id.to_string())
         .fetch_all(&self.pool)
         .await?;
-        let mut events = rows
-            .iter()
-            .map(postgres_event)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut events = self.events(&rows)?;
         events.sort_by_key(|e| e.position);
         Ok(events)
     }

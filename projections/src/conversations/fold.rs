@@ -9,7 +9,8 @@ use crate::projection::ProjectionError;
 use crate::read::{AgentChatState, ChatRow, ChatStatus, EndReason, MessageRow};
 use crate::schema::Generation;
 use crate::timestamp;
-use samtale_domain::{ChatEvent, PresenceEvent};
+use samtale_domain::form::FormAnswer;
+use samtale_domain::{ChatEvent, Personal, PresenceEvent};
 use sqlx::{AnyConnection, FromRow, Row};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,6 +50,8 @@ struct Batch {
     changed_agent_chats: BTreeSet<AgentChatKey>,
     participants: BTreeSet<(String, String)>,
     messages: Vec<Vec<Cell>>,
+    /// Chats erased in this batch: their transcripts' texts are emptied after the inserts.
+    erased: BTreeSet<String>,
 }
 
 impl Batch {
@@ -172,8 +175,11 @@ impl Batch {
                 chat_id: chat_id.to_string(),
                 queue_id: queue_id.to_string(),
                 category_id: category_id.map(|c| c.to_string()),
-                customer_name: customer_name.as_str().to_string(),
-                answers: serde_json::to_string(answers).unwrap_or_else(|_| "[]".into()),
+                customer_name: customer_name
+                    .known()
+                    .map(|name| name.as_str().to_string())
+                    .unwrap_or_default(),
+                answers: erasable_answers(answers),
                 status: ChatStatus::Waiting,
                 agent_id: None,
                 requested_at: timestamp(*at),
@@ -183,6 +189,8 @@ impl Batch {
                 ended_at: None,
                 end_reason: None,
                 transfers: 0,
+                legal_hold: 0,
+                erased_at: None,
             };
             self.chats.insert(chat_id.to_string(), row);
             self.changed_chats.insert(chat_id.to_string());
@@ -248,6 +256,14 @@ impl Batch {
                 };
                 self.end(&mut chat, status, reason, *at);
             }
+            ChatEvent::LegalHoldPlaced { .. } => chat.legal_hold = 1,
+            ChatEvent::LegalHoldLifted { .. } => chat.legal_hold = 0,
+            ChatEvent::ChatErased { at, .. } => {
+                chat.customer_name = String::new();
+                chat.answers = erasable_answers(&Personal::Erased);
+                chat.erased_at = Some(timestamp(*at));
+                self.erased.insert(chat_id.to_string());
+            }
         }
         self.chats.insert(chat_id.to_string(), chat);
         self.changed_chats.insert(chat_id.to_string());
@@ -299,6 +315,15 @@ impl Batch {
             "",
         )
         .await?;
+        for chat_id in &self.erased {
+            sqlx::query(&format!(
+                "UPDATE {} SET text = '' WHERE chat_id = $1",
+                g.table("messages")
+            ))
+            .bind(chat_id.clone())
+            .execute(&mut *conn)
+            .await?;
+        }
         // Changed entries are deleted, and those still there written anew.
         let changed: Vec<Vec<Cell>> = self
             .changed_agent_chats
@@ -348,6 +373,12 @@ impl Batch {
         )
         .await
     }
+}
+
+/// The answers as the `chats` row holds them: JSON, and `[]` once erased.
+fn erasable_answers(answers: &Personal<Vec<FormAnswer>>) -> String {
+    let answers = answers.known().map(Vec::as_slice).unwrap_or_default();
+    serde_json::to_string(answers).unwrap_or_else(|_| "[]".into())
 }
 
 /// The columns of `messages`: the chat, the line as the transcript shows it, and the log

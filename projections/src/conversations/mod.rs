@@ -2,6 +2,10 @@
 //! list of active and passive chats with their read markers. The queue board, the incoming
 //! list, message counts and unread counts are queries over these tables.
 //!
+//! Personal data is held here in plaintext (the tables are mutable): an erasure overwrites
+//! the chat's name, answers and message texts with the empty values an erased event decodes
+//! to, so a rebuild after the erasure writes exactly the same rows.
+//!
 //! A message is one row in `messages` and touches nothing else: counts are derived when read
 //! (indexed by chat), so the busiest event costs one row of a multi-row insert.
 
@@ -22,11 +26,14 @@ const TABLES: &[Table] = &[
                   customer_name text NOT NULL, answers text NOT NULL, status text NOT NULL,
                   agent_id text, requested_at text NOT NULL,
                   queued_at text NOT NULL, first_assigned_at text, assigned_at text,
-                  ended_at text, end_reason text, transfers bigint NOT NULL",
+                  ended_at text, end_reason text, transfers bigint NOT NULL,
+                  legal_hold bigint NOT NULL, erased_at text",
         indexes: &[
             ("status_queue", "status, queue_id, queued_at"),
             ("requested", "requested_at"),
             ("agent", "agent_id"),
+            // Retention: a queue's chats that ended before a cutoff.
+            ("queue_ended", "queue_id, ended_at"),
         ],
     },
     Table {
@@ -60,7 +67,8 @@ impl Projection for Conversations {
     fn version(&self) -> i64 {
         // 3: messages lost their index by client message id, which nothing reads any more.
         // 4: notices to the customer are lines of the transcript, stored as codes.
-        4
+        // 5: legal holds and erasures.
+        5
     }
 
     fn tables(&self) -> &'static [Table] {

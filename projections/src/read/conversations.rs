@@ -83,6 +83,10 @@ pub struct ChatRow {
     pub ended_at: Option<String>,
     pub end_reason: Option<EndReason>,
     pub transfers: i64,
+    /// Under legal hold (1): retention passes it by and it cannot be erased.
+    pub legal_hold: i64,
+    /// When its personal data was erased: the name, answers and message texts are empty.
+    pub erased_at: Option<String>,
 }
 
 impl Columns for ChatRow {
@@ -101,6 +105,8 @@ impl Columns for ChatRow {
         "ended_at",
         "end_reason",
         "transfers",
+        "legal_hold",
+        "erased_at",
     ];
 }
 
@@ -122,6 +128,8 @@ impl ChatRow {
             self.ended_at.clone().into(),
             self.end_reason.map(|r| r.as_str().to_string()).into(),
             self.transfers.into(),
+            self.legal_hold.into(),
+            self.erased_at.clone().into(),
         ]
     }
 }
@@ -175,7 +183,7 @@ pub struct MessageRow {
     pub number: i64,
     pub author_kind: String,
     pub author_id: Option<String>,
-    /// Empty for a notice.
+    /// Empty for a notice, and once the chat is erased.
     pub text: String,
     /// A notice from the service to the customer (`no_agents_available`): clients word it in
     /// their reader's language.
@@ -200,7 +208,7 @@ impl MessageRow {
                 message_id,
                 number,
                 author,
-                text.as_str(),
+                text.known().map(|text| text.as_str()).unwrap_or_default(),
                 client_message_id,
                 at,
             ),

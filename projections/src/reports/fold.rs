@@ -181,9 +181,13 @@ impl Batch {
             return;
         };
         match event {
+            // Reports hold no personal data: holds and erasures change none of their figures.
             ChatEvent::ChatRequested { .. }
             | ChatEvent::MessagesRead { .. }
-            | ChatEvent::CustomerNotified { .. } => return,
+            | ChatEvent::CustomerNotified { .. }
+            | ChatEvent::LegalHoldPlaced { .. }
+            | ChatEvent::LegalHoldLifted { .. }
+            | ChatEvent::ChatErased { .. } => return,
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 if chat.first_assigned_at.is_none() {
                     let wait_ms = millis_between(&chat.requested_at, *at).unwrap_or_default();

@@ -88,7 +88,10 @@ impl ChatStates {
             ),
             ChatEvent::MessageSent { .. }
             | ChatEvent::MessagesRead { .. }
-            | ChatEvent::CustomerNotified { .. } => return,
+            | ChatEvent::CustomerNotified { .. }
+            | ChatEvent::LegalHoldPlaced { .. }
+            | ChatEvent::LegalHoldLifted { .. }
+            | ChatEvent::ChatErased { .. } => return,
         };
         self.rows.push(vec![
             event.aggregate_id.clone().into(),

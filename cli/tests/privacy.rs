@@ -133,7 +133,11 @@ async fn conversation_rows(database: &TestDatabase) -> Vec<String> {
         "SELECT chat_id, number, author_kind, text, sent_at FROM messages
           ORDER BY chat_id, number",
     ] {
-        for row in sqlx::query(query).fetch_all(database.db.any()).await.unwrap() {
+        for row in sqlx::query(query)
+            .fetch_all(database.db.any())
+            .await
+            .unwrap()
+        {
             let cells: Vec<String> = (0..row.len())
                 .map(|i| {
                     row.try_get::<Option<String>, _>(i)
@@ -172,7 +176,11 @@ async fn database_at_rest(database: &TestDatabase) -> Vec<u8> {
             .args(["--schema", schema, &base])
             .output()
             .expect("pg_dump runs");
-        assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+        assert!(
+            dump.status.success(),
+            "{}",
+            String::from_utf8_lossy(&dump.stderr)
+        );
         return dump.stdout;
     }
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -266,7 +274,11 @@ async fn scenario(database: &TestDatabase) {
     let reports = || async {
         let mut figures = Vec::new();
         for kind in ["chats", "queues", "agents"] {
-            figures.push(api.get(&format!("/reports/{kind}?{period}"), &admin).await.1);
+            figures.push(
+                api.get(&format!("/reports/{kind}?{period}"), &admin)
+                    .await
+                    .1,
+            );
         }
         figures
     };
@@ -284,10 +296,20 @@ async fn scenario(database: &TestDatabase) {
 
     let (_, after) = api.get(&format!("/chats/{chat}"), &admin).await;
     assert_eq!(after["erased"], true, "{after}");
-    assert_eq!(canaries.found_in(after.to_string().as_bytes()), Vec::<String>::new());
+    assert_eq!(
+        canaries.found_in(after.to_string().as_bytes()),
+        Vec::<String>::new()
+    );
     let (_, audit) = api.get(&format!("/chats/{chat}/audit"), &admin).await;
-    assert_eq!(canaries.found_in(audit.to_string().as_bytes()), Vec::<String>::new());
-    assert_eq!(reports().await, figures_before, "the reports keep every figure");
+    assert_eq!(
+        canaries.found_in(audit.to_string().as_bytes()),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        reports().await,
+        figures_before,
+        "the reports keep every figure"
+    );
     let (refused, _) = api.get(&format!("/customer/chats/{chat}"), &customer).await;
     assert!(
         refused == StatusCode::UNAUTHORIZED || refused == StatusCode::NOT_FOUND,
@@ -322,13 +344,19 @@ async fn scenario(database: &TestDatabase) {
             break;
         }
     }
-    assert!(replayed.contains("ChatErased"), "the replay reaches the erasure");
+    assert!(
+        replayed.contains("ChatErased"),
+        "the replay reaches the erasure"
+    );
     assert!(replayed.contains(agent_id) || replayed.contains(&chat));
     assert_eq!(canaries.found_in(replayed.as_bytes()), Vec::<String>::new());
     drop(stream);
 
     let live = conversation_rows(database).await;
-    assert_eq!(canaries.found_in(live.join("\n").as_bytes()), Vec::<String>::new());
+    assert_eq!(
+        canaries.found_in(live.join("\n").as_bytes()),
+        Vec::<String>::new()
+    );
     drop(server);
 
     assert!(samtale(database, &["audit", "verify"]).starts_with("intact"));

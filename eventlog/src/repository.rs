@@ -46,8 +46,19 @@ impl EventRepository {
         for event in &mut events {
             self.encrypt(event).await?;
         }
+        let erased: Vec<(String, String)> = events
+            .iter()
+            .filter(|e| e.erases_subject)
+            .map(|e| (e.aggregate_type.clone(), e.aggregate_id.clone()))
+            .collect();
         let (EventRepository::Postgres(_, group, _) | EventRepository::Sqlite(_, group, _)) = self;
-        group.append(events).await.map_err(|error| match &error {
+        let appended = group.append(events).await;
+        if appended.is_ok() {
+            for (aggregate_type, aggregate_id) in erased {
+                self.vault().forget(&aggregate_type, &aggregate_id);
+            }
+        }
+        appended.map_err(|error| match &error {
             sqlx::Error::Database(e) if e.is_unique_violation() => {
                 PersistenceError::OptimisticLockError
             }

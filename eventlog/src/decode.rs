@@ -111,11 +111,27 @@ impl<'a> Decoder<'a> {
 
     /// An event as the log reads it, in the current shape of `E`.
     pub fn decode_logged<E: DeserializeOwned>(&self, logged: &LoggedEvent) -> Result<E, LogError> {
+        Ok(self.decode_with_payload(logged)?.0)
+    }
+
+    /// The event in the current shape of `E`, and the current payload's text if it is not the
+    /// stored text (decrypted or upcast): decoded once, for readers that also send it on.
+    pub fn decode_with_payload<E: DeserializeOwned>(
+        &self,
+        logged: &LoggedEvent,
+    ) -> Result<(E, Option<Box<RawValue>>), LogError> {
         let payload = self.payload(logged)?;
-        serde_json::from_str(payload.get()).map_err(|e| LogError::Decode {
+        let event = serde_json::from_str(payload.get()).map_err(|e| LogError::Decode {
             position: logged.position.position,
             reason: e.to_string(),
-        })
+        })?;
+        Ok((
+            event,
+            match payload {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(current) => Some(current),
+            },
+        ))
     }
 }
 
@@ -142,6 +158,13 @@ impl LoggedEvent {
     /// The payload's JSON text in the event's current shape: what clients are sent.
     pub fn current_payload(&self) -> Result<Cow<'_, RawValue>, LogError> {
         Decoder::CURRENT.payload(self)
+    }
+
+    /// [`LoggedEvent::decode`], with the current payload's text if it is not the stored one.
+    pub fn decode_with_payload<E: DeserializeOwned>(
+        &self,
+    ) -> Result<(E, Option<Box<RawValue>>), LogError> {
+        Decoder::CURRENT.decode_with_payload(self)
     }
 }
 

@@ -3,6 +3,7 @@
 use cqrs_es::Aggregate;
 use samtale_domain::{Chat, ChatEvent, Directory, DirectoryEvent, Presence, PresenceEvent};
 use samtale_eventlog::{LogError, LogPosition, LoggedEvent};
+use serde_json::value::RawValue;
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,24 +20,46 @@ pub struct SamtaleEvent {
     pub aggregate_id: String,
     pub event_type: String,
     pub event: DomainEvent,
+    /// The event as stored (its payload encrypted); without its data key, so that no copy of
+    /// a decoded event keeps a key in memory.
     pub logged: LoggedEvent,
+    /// The payload in its current shape, decrypted, where that is not the stored text.
+    current: Option<Box<RawValue>>,
+}
+
+impl SamtaleEvent {
+    /// The payload's JSON text in its current shape, decrypted: what clients are sent.
+    pub fn payload(&self) -> &RawValue {
+        self.current.as_deref().unwrap_or(&self.logged.payload)
+    }
 }
 
 /// Decodes an event of one of Samtale's aggregates; `None` for an aggregate type this version
 /// does not know (written by a newer node during a rolling upgrade), which folds ignore.
-pub fn decode(logged: LoggedEvent) -> Result<Option<SamtaleEvent>, LogError> {
-    let event = match logged.aggregate_type.as_str() {
-        t if t == Chat::TYPE => DomainEvent::Chat(logged.decode()?),
-        t if t == Presence::TYPE => DomainEvent::Presence(logged.decode()?),
-        t if t == Directory::TYPE => DomainEvent::Directory(logged.decode()?),
+pub fn decode(mut logged: LoggedEvent) -> Result<Option<SamtaleEvent>, LogError> {
+    let (event, current) = match logged.aggregate_type.as_str() {
+        t if t == Chat::TYPE => {
+            let (event, current) = logged.decode_with_payload()?;
+            (DomainEvent::Chat(event), current)
+        }
+        t if t == Presence::TYPE => {
+            let (event, current) = logged.decode_with_payload()?;
+            (DomainEvent::Presence(event), current)
+        }
+        t if t == Directory::TYPE => {
+            let (event, current) = logged.decode_with_payload()?;
+            (DomainEvent::Directory(event), current)
+        }
         _ => return Ok(None),
     };
+    logged.key = None;
     Ok(Some(SamtaleEvent {
         position: logged.position,
         aggregate_id: logged.aggregate_id.clone(),
         event_type: logged.event_type.clone(),
         event,
         logged,
+        current,
     }))
 }
 

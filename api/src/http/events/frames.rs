@@ -21,16 +21,14 @@ struct FrameData<'a> {
 }
 
 pub(super) fn frame(live: &LiveEvent) -> Event {
-    // The event was decoded (and so upcast) on its way here, so its payload upcasts too.
-    let Ok(payload) = live.event.logged.current_payload() else {
-        return Event::default().event("resync");
-    };
+    // Decoded (decrypted, upcast) once on its way here, for every stream it is sent on.
+    let payload = live.event.payload();
     let data = FrameData {
         position: live.event.position.position,
         event_type: &live.event.event_type,
         aggregate_id: &live.event.aggregate_id,
         chat_id: live.scope.chat_id.as_deref(),
-        event: &payload,
+        event: payload,
     };
     Event::default()
         .id(live.event.position.position.to_string())

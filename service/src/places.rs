@@ -8,7 +8,7 @@
 //! only the pace of the queues it touched (one 20-row index read each) and bumps those
 //! queues' change counters. A customer's stream waits on its queue's counter, and when it
 //! moves (at most once a second, see the api's stream) looks its place up here: a binary
-//! search. So a pickup costs the feed O(log N) to fold, and each customer only the lookup
+//! search. So a pickup costs the feed a binary search and a shift to fold, and each customer only the lookup
 //! it makes when told its queue changed.
 //!
 //! The book is derived from the log alone (plus, at start, a snapshot of the read models

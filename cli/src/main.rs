@@ -30,9 +30,12 @@ enum Command {
     /// Run the server (the embedded SQLite database unless SAMTALE_DATABASE_URL says otherwise).
     Serve(ServeConfig),
     /// Drive a running server with simulated customers and agents and report the figures.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Load {
+        #[command(subcommand)]
+        scenario: Option<LoadScenario>,
         #[command(flatten)]
-        load: samtale_client::load::LoadConfig,
+        load: Option<samtale_client::load::LoadConfig>,
         /// Also measure PostgreSQL's ceiling for durable single-event inserts (a scratch table).
         #[arg(long)]
         ceiling_database_url: Option<String>,
@@ -57,6 +60,13 @@ enum Command {
         #[command(subcommand)]
         command: ProjectionsCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum LoadScenario {
+    /// The worst day: N customers waiting with their streams open while agents pick up at a
+    /// set rate; what places cost (start the server with SAMTALE_CHAT_STARTS_PER_MINUTE ≥ N).
+    Surge(samtale_client::load::SurgeConfig),
 }
 
 #[derive(Subcommand)]
@@ -93,7 +103,20 @@ async fn main() -> anyhow::Result<()> {
             Ok(app.run_until_stopped().await?)
         }
         Command::Load {
-            load,
+            scenario: Some(LoadScenario::Surge(config)),
+            ..
+        } => {
+            samtale_client::load::surge(config).await?;
+            Ok(())
+        }
+        Command::Load {
+            scenario: None,
+            load: None,
+            ..
+        } => anyhow::bail!("samtale load needs --admin-password (or SAMTALE_ADMIN_PASSWORD)"),
+        Command::Load {
+            scenario: None,
+            load: Some(load),
             ceiling_database_url,
         } => {
             let concurrency = load.concurrency;

@@ -128,22 +128,39 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
     let db = state.db.any();
     let mut candidates: HashMap<String, Vec<String>> = HashMap::new();
     let mut loads: HashMap<String, Load> = HashMap::new();
+    // Each queue with room offers as many of its oldest chats as its agents have room for, so
+    // a round reads what it could assign, never the whole queue; merged, they are still
+    // placed oldest first across queues.
+    let mut offered = Vec::new();
+    for queue_id in read::queues_with_room(db).await? {
+        let agents = read::routable_agents(db, &queue_id).await?;
+        let room: i64 = agents
+            .iter()
+            .map(|a| (a.max_concurrent_chats - a.active_chats).max(0))
+            .sum();
+        candidates.insert(
+            queue_id.clone(),
+            agents.iter().map(|a| a.user_id.clone()).collect(),
+        );
+        for agent in agents {
+            loads.entry(agent.user_id).or_insert(Load {
+                active: agent.active_chats,
+                max: agent.max_concurrent_chats,
+                idle_since: agent.idle_since,
+            });
+        }
+        if room > 0 {
+            offered.extend(read::oldest_waiting(db, &queue_id, room).await?);
+        }
+    }
+    offered.sort_by(|a, b| (&a.queued_at, &a.chat_id).cmp(&(&b.queued_at, &b.chat_id)));
     let mut plan = Vec::new();
     let now = chrono::Utc::now();
-    for (queue_id, chat_id) in read::placeable_chats(db).await? {
-        if !candidates.contains_key(&queue_id) {
-            let agents = read::routable_agents(db, &queue_id).await?;
-            let ids = agents.iter().map(|a| a.user_id.clone()).collect();
-            for agent in agents {
-                loads.entry(agent.user_id).or_insert(Load {
-                    active: agent.active_chats,
-                    max: agent.max_concurrent_chats,
-                    idle_since: agent.idle_since,
-                });
-            }
-            candidates.insert(queue_id.clone(), ids);
-        }
-        let best = candidates[&queue_id]
+    for chat in offered {
+        let Some(queue_agents) = candidates.get(&chat.queue_id) else {
+            continue;
+        };
+        let best = queue_agents
             .iter()
             .filter(|id| loads[*id].active < loads[*id].max)
             .min_by(|a, b| {
@@ -156,7 +173,7 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
             load.active += 1;
             load.idle_since = samtale_projections::timestamp(now);
         }
-        plan.push((chat_id, agent));
+        plan.push((chat.chat_id, agent));
     }
     let directory = state.directory.current(DIRECTORY_ID).await?;
     let assignments = plan

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod live;
 mod node;
 pub mod origin;
+pub mod places;
 pub mod retention;
 pub mod sessions;
 

@@ -26,3 +26,31 @@ async fn a_short_load_delivers_every_acknowledged_message_to_the_other_side() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_short_surge_leaves_no_customer_with_a_stale_place() {
+    use samtale_client::load::{surge, SurgeConfig};
+    for app in TestApp::each_backend_with(|config| {
+        config.rate_limits.chat_starts_per_minute = 10_000;
+    })
+    .await
+    {
+        let config = SurgeConfig {
+            url: format!("http://{}", app.app.address),
+            admin_password: ADMIN_PASSWORD.into(),
+            waiting: 40,
+            pickups_per_second: 20.0,
+            agents: 2,
+            seconds: 1,
+            concurrency: 8,
+            server_pid: None,
+        };
+        let report = surge(config).await.expect("the surge runs");
+        assert_eq!(report.asked, 20, "{}: {report:?}", app.backend);
+        assert_eq!(report.acknowledged, 20, "{}: {report:?}", app.backend);
+        assert_eq!(report.errors, 0, "{}: {report:?}", app.backend);
+        assert_eq!(report.misplaced, 0, "{}: {report:?}", app.backend);
+        assert_eq!(report.stale, 0, "{}: {report:?}", app.backend);
+        app.finish().await;
+    }
+}

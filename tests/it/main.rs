@@ -15,3 +15,4 @@ mod routing;
 mod rules;
 mod sessions;
 mod slow_reader;
+mod surge;

@@ -30,7 +30,8 @@ export function whenUnauthorized(handler) {
   onUnauthorized = handler;
 }
 
-export async function api(path, { method = 'GET', body } = {}) {
+/** The answer's body and headers; see `api` for the body alone. */
+export async function request(path, { method = 'GET', body } = {}) {
   const headers = { Accept: 'application/json' };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -39,13 +40,17 @@ export async function api(path, { method = 'GET', body } = {}) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 204) return null;
+  if (response.status === 204) return { data: null, headers: response.headers };
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     if (response.status === 401 && session.token) onUnauthorized();
     throw new ApiError(response.status, data);
   }
-  return data;
+  return { data, headers: response.headers };
+}
+
+export async function api(path, options) {
+  return (await request(path, options)).data;
 }
 
 export const post = (path, body = {}) => api(path, { method: 'POST', body });

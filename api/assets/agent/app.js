@@ -2,7 +2,7 @@
 // current from the live stream, and wires the controls. Rendering lives in the view modules;
 // this module owns the state and the calls to the API.
 
-import { api, post, session, whenUnauthorized } from './api.js';
+import { api, post, request, session, whenUnauthorized } from './api.js';
 import { $, coalesce } from './dom.js';
 import { problemText, t, translate, language, languages, setLanguage, tickSince } from './i18n.js';
 import { connect } from './live.js';
@@ -22,7 +22,10 @@ import { Presence } from './presence.js';
 const state = {
   me: null,
   board: [],
+  /** The oldest page of the incoming list, kept current from the live stream. */
   waiting: [],
+  /** How many chats wait in all, of which `waiting` shows the oldest. */
+  waitingTotal: 0,
   mine: { active: [], passive: [] },
   /** Loaded chat views by id: the selected one and those seen this session. */
   chats: new Map(),
@@ -75,12 +78,12 @@ function renderHeader() {
   const badge = $('#total-unread');
   badge.hidden = unread === 0;
   badge.textContent = String(unread);
-  $('#incoming-count').textContent = String(state.waiting.length);
+  $('#incoming-count').textContent = String(state.waitingTotal);
   document.title = `${unread > 0 ? `(${unread}) ` : ''}Samtale`;
 }
 
 function renderIncomingView() {
-  renderIncoming($('#incoming'), state.waiting, { onPickUp: pickUp });
+  renderIncoming($('#incoming'), state.waiting, { onPickUp: pickUp, total: state.waitingTotal });
   renderHeader();
 }
 
@@ -168,10 +171,97 @@ async function loadDirectory() {
   fillTransferTargets($('#transfer-target'), state.directory);
 }
 
+/** Chats the incoming list shows: the oldest, however many wait. */
+const PAGE = 50;
+
+/** Chats that left the list while a page was being fetched: the page may predate it. */
+let leftWhileFetching = null;
+
+async function fetchWaiting() {
+  leftWhileFetching = new Set();
+  try {
+    const { data, headers } = await request(`/chats/waiting?limit=${PAGE}`);
+    const total = Number(headers.get('X-Total-Count'));
+    const left = leftWhileFetching;
+    return {
+      waiting: data.filter((c) => !left.has(c.chat_id)),
+      waitingTotal: Number.isFinite(total) ? total : data.length,
+    };
+  } finally {
+    leftWhileFetching = null;
+  }
+}
+
 const refreshWaiting = coalesce(async () => {
-  state.waiting = await api('/chats/waiting');
+  Object.assign(state, await fetchWaiting());
   renderIncomingView();
 });
+
+const categoryName = (categoryId) => state.directory.categories
+  .find((c) => c.category_id === categoryId)?.name ?? null;
+
+/** Takes a chat off the incoming list; true if it was shown. */
+function removeWaiting(chatId) {
+  leftWhileFetching?.add(chatId);
+  const before = state.waiting.length;
+  state.waiting = state.waiting.filter((c) => c.chat_id !== chatId);
+  return state.waiting.length < before;
+}
+
+/**
+ * Applies a chat event to the incoming list instead of fetching it again: in a surge every
+ * console fetching the list on every arrival and pickup was most of the server's work. Only
+ * what an event cannot say (where a transferred chat stands in its new queue, the chats
+ * behind the page once the page runs low) is fetched, one page at a time.
+ */
+function applyToIncoming(type, chatId, payload) {
+  let refill = false;
+  if (type === 'ChatRequested') {
+    state.waitingTotal += 1;
+    // Newest of all, so last in line; shown only while the page has room.
+    const shown = state.waiting.some((c) => c.chat_id === chatId);
+    if (!shown && state.waiting.length < PAGE) {
+      if (typeof payload.customer_name === 'string') {
+        state.waiting.push({
+          chat_id: chatId,
+          customer_name: payload.customer_name,
+          requested_at: payload.at,
+          queued_at: payload.at,
+          queue_id: payload.queue_id,
+          queue_name: queueName(payload.queue_id),
+          category_id: payload.category_id ?? null,
+          category_name: categoryName(payload.category_id),
+        });
+      } else {
+        refill = true;
+      }
+    }
+  } else if (type === 'ChatTransferred') {
+    // Where it stands in its new queue is its original arrival, which the event does not say.
+    refill = true;
+  } else if (['ChatAssigned', 'ChatEnded', 'CustomerClosedClient'].includes(type)) {
+    const shown = removeWaiting(chatId);
+    // Only a waiting chat is assigned, and one ended or closed with no agent was waiting.
+    const wasWaiting = shown || type === 'ChatAssigned'
+      || (type === 'ChatEnded' && !payload.agent_id)
+      || (type === 'CustomerClosedClient' && payload.abandoned);
+    if (wasWaiting) state.waitingTotal = Math.max(0, state.waitingTotal - 1);
+    refill = state.waiting.length < Math.min(PAGE / 2, state.waitingTotal);
+  } else {
+    return;
+  }
+  if (refill) refreshWaiting();
+  else renderIncomingView();
+}
+
+/** The board counts every queue's waiting chats: what the list's total must agree with. */
+function reconcileWaiting() {
+  const total = state.board.reduce((sum, q) => sum + q.waiting, 0);
+  if (total === state.waitingTotal) return;
+  state.waitingTotal = total;
+  if (state.waiting.length < Math.min(PAGE / 2, total) || state.waiting.length > total) refreshWaiting();
+  else renderHeader();
+}
 
 async function loadMine() {
   state.mine = await api('/me/chats');
@@ -232,9 +322,9 @@ const refreshHistory = coalesce(async () => {
 /** Everything, from scratch: at start and whenever the live stream says to resync. */
 async function reloadAll() {
   const [board, waiting, mine] = await Promise.all([
-    api('/queues'), api('/chats/waiting'), api('/me/chats'), loadDirectory(), loadAgents(),
+    api('/queues'), fetchWaiting(), api('/me/chats'), loadDirectory(), loadAgents(),
   ]);
-  Object.assign(state, { board, waiting, mine });
+  Object.assign(state, { board, mine }, waiting);
   state.chats.clear();
   if (state.selected) await loadChat(state.selected).catch(() => { state.selected = null; });
   renderAll();
@@ -299,7 +389,6 @@ async function pickUp(waiting, button) {
     failed(error);
     button.disabled = false;
   }
-  refreshWaiting();
 }
 
 /** A client id for each message, so a retried send is recognised rather than doubled. */
@@ -436,7 +525,7 @@ function onEvent(type, data) {
     return;
   }
   // A chat arrived, moved or ended: the incoming list, the agent's lists and the chat change.
-  refreshWaiting();
+  applyToIncoming(type, chatId, payload);
   if (state.tab === 'history') refreshHistory();
   const mineBefore = [...state.mine.active, ...state.mine.passive].some((c) => c.chat_id === chatId);
   const assignedToMe = type === 'ChatAssigned' && payload.agent_id === me;
@@ -465,6 +554,7 @@ function startLive() {
     onEvent,
     onBoard: (queues) => {
       state.board = queues;
+      reconcileWaiting();
       renderQueuesView();
       refreshChart();
     },

@@ -1,11 +1,12 @@
 // Seed item 1, the incoming chats tab: the chats waiting in the agent's queues (every queue
-// for supervisors and administrators), oldest first, each with a pick-up button.
+// for supervisors and administrators), oldest first, each with a pick-up button; in a surge
+// the oldest page of them, with how many wait in all.
 
 import { h, fill, rerender } from './dom.js';
 import { t, formatTime, formatSince } from './i18n.js';
 import { chatIcon } from './icons.js';
 
-export function renderIncoming(root, waiting, { onPickUp }) {
+export function renderIncoming(root, waiting, { onPickUp, total = waiting.length }) {
   if (waiting.length === 0) {
     fill(root, h('p', { class: 'empty-state', text: t('incomingEmpty') }));
     return;
@@ -30,6 +31,9 @@ export function renderIncoming(root, waiting, { onPickUp }) {
     h('thead', {}, h('tr', {},
       ['customer', 'time', 'waited', 'queue', 'category'].map((key) => h('th', { scope: 'col', text: t(key) })),
       h('th', { scope: 'col' }))),
-    h('tbody', {}, rows))));
+    h('tbody', {}, rows)),
+  total > waiting.length
+    ? h('p', { class: 'incoming-page', text: t('incomingPage', { shown: waiting.length, total }) })
+    : null));
 }
 

@@ -7,13 +7,13 @@ use crate::error::{AlreadyClosed, ApiError, ChatNotVisible, Problem, PROBLEM_JSO
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
 use samtale_domain::chat::Assignment;
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::{ChatCommand, ChatId};
 use samtale_projections::read::{
-    self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, QueueStatus, WaitingChat,
+    self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, QueueStatus, WaitingChat, WaitingPage,
 };
 use samtale_service::origin::command_context;
 use serde::Deserialize;
@@ -40,23 +40,67 @@ pub async fn queues(
     ))
 }
 
-/// The incoming list: waiting chats in the caller's queues, oldest first.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitingQuery {
+    /// At most this many chats (1-1000); every waiting chat when absent.
+    limit: Option<i64>,
+    /// Start after this chat: the last chat of the previous page.
+    after: Option<Uuid>,
+}
+
+/// The incoming list: waiting chats in the caller's queues, oldest first, a page at a time
+/// when `limit` is given. `X-Total-Count` says how many wait in all; when more follow the
+/// page, `Link` gives the next page (`rel="next"`, `after` the page's last chat).
 #[utoipa::path(
     get,
     path = "/api/v1/chats/waiting",
     tag = "agent",
+    params(WaitingQuery),
     responses(
-        (status = 200, description = "Waiting chats, oldest first", body = Vec<WaitingChat>),
+        (
+            status = 200, description = "Waiting chats, oldest first", body = Vec<WaitingChat>,
+            headers(
+                ("X-Total-Count" = i64, description = "Chats waiting in the caller's queues"),
+                ("Link" = String, description = "The next page, when there is one"),
+            )
+        ),
+        (status = 400, response = Problem),
     ),
     security(("bearer" = []))
 )]
 pub async fn waiting(
     State(state): State<AppState>,
     staff: Staff,
-) -> Result<Json<Vec<WaitingChat>>, ApiError> {
-    Ok(Json(
-        read::waiting_chats(state.db.any(), staff.scope().as_deref()).await?,
-    ))
+    ApiQuery(query): ApiQuery<WaitingQuery>,
+) -> Result<(HeaderMap, Json<Vec<WaitingChat>>), ApiError> {
+    let db = state.db.any();
+    let limit = query.limit.map(|l| l.clamp(1, 1000));
+    let page = WaitingPage {
+        member: staff.scope(),
+        // One more than asked, to learn whether another page follows.
+        limit: limit.map(|l| l + 1),
+        after: query.after.map(|a| a.to_string()),
+    };
+    let mut chats = read::waiting_chats(db, &page).await?;
+    let more = limit.is_some_and(|l| chats.len() as i64 > l);
+    chats.truncate(limit.map_or(chats.len(), |l| l as usize));
+    let total = match (limit, query.after) {
+        (None, None) => chats.len() as i64,
+        _ => read::waiting_count(db, page.member.as_deref()).await?,
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    if let (true, Some(limit), Some(last)) = (more, limit, chats.last()) {
+        let next = format!(
+            "</api/v1/chats/waiting?limit={limit}&after={}>; rel=\"next\"",
+            last.chat_id
+        );
+        if let Ok(next) = HeaderValue::from_str(&next) {
+            headers.insert(header::LINK, next);
+        }
+    }
+    Ok((headers, Json(chats)))
 }
 
 /// The agent's active chats (with unread counts) and this session's passive ones.

@@ -30,6 +30,10 @@ const TABLES: &[Table] = &[
                   legal_hold bigint NOT NULL, erased_at text",
         indexes: &[
             ("status_queue", "status, queue_id, queued_at"),
+            // The incoming list of every queue, a page at a time in arrival order.
+            ("status_queued", "status, queued_at, chat_id"),
+            // A queue's pace: its last assignments, without reading its history.
+            ("queue_assigned", "queue_id, assigned_at"),
             ("requested", "requested_at"),
             ("agent", "agent_id"),
             // Retention: a queue's chats that ended before a cutoff.
@@ -67,8 +71,9 @@ impl Projection for Conversations {
     fn version(&self) -> i64 {
         // 3: messages lost their index by client message id, which nothing reads any more.
         // 4: notices to the customer are lines of the transcript, stored as codes.
-        // 5: legal holds and erasures.
-        5
+        // 5: indexes for the incoming list's pages and a queue's pace.
+        // 6: legal holds and erasures.
+        6
     }
 
     fn tables(&self) -> &'static [Table] {

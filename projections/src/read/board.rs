@@ -2,6 +2,7 @@
 //! list, a chat's place in line and its expected wait, and who is logged in to a queue.
 
 use super::ReadResult;
+use samtale_eventlog::LogPosition;
 use serde::Serialize;
 use sqlx::{AnyPool, FromRow};
 
@@ -47,8 +48,20 @@ pub struct WaitingChat {
     pub category_name: Option<String>,
 }
 
-/// The incoming list, oldest first: all waiting chats, or those in `member`'s queues.
-pub async fn waiting_chats(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<WaitingChat>> {
+/// Which waiting chats a page of the incoming list holds: at most `limit` (all when `None`),
+/// those after the chat `after` in arrival order (from the start when `None`).
+#[derive(Debug, Clone, Default)]
+pub struct WaitingPage {
+    pub member: Option<String>,
+    pub limit: Option<i64>,
+    pub after: Option<String>,
+}
+
+/// The incoming list, oldest first: waiting chats, or those in `member`'s queues. The cursor
+/// is a chat id rather than an offset, so a page stays put while chats ahead of it are picked
+/// up; a chat keeps its `queued_at` once it leaves the queue, so a cursor that was picked up
+/// still marks its place.
+pub async fn waiting_chats(db: &AnyPool, page: &WaitingPage) -> ReadResult<Vec<WaitingChat>> {
     sqlx::query_as(
         "SELECT c.chat_id, c.customer_name, c.requested_at, c.queued_at, c.queue_id,
                 q.name AS queue_name, c.category_id, k.name AS category_name
@@ -57,11 +70,58 @@ pub async fn waiting_chats(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec
            LEFT JOIN categories k ON k.category_id = c.category_id
           WHERE c.status = 'waiting'
             AND ($1 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1))
-          ORDER BY c.queued_at, c.chat_id",
+            AND ($2 IS NULL OR (c.queued_at, c.chat_id) >
+                 (SELECT a.queued_at, a.chat_id FROM chats a WHERE a.chat_id = $2))
+          ORDER BY c.queued_at, c.chat_id
+          LIMIT $3",
     )
-    .bind(member.map(str::to_string))
+    .bind(page.member.clone())
+    .bind(page.after.clone())
+    // SQLite reads a negative LIMIT as none; PostgreSQL wants a number, so the largest.
+    .bind(page.limit.unwrap_or(i64::MAX))
     .fetch_all(db)
     .await
+}
+
+/// How many chats wait, in all queues or in `member`'s: the incoming list's length, counted
+/// from the index without reading the rows.
+pub async fn waiting_count(db: &AnyPool, member: Option<&str>) -> ReadResult<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM chats c
+          WHERE c.status = 'waiting'
+            AND ($1 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1))",
+    )
+    .bind(member.map(str::to_string))
+    .fetch_one(db)
+    .await
+}
+
+/// Every waiting chat as `(queue, chat, queued_at)`, with the position of the log the rows
+/// stand at: the conversations' checkpoint, read in the same statement, so the two agree.
+/// The live feed starts its place book from this and folds the log from that position on.
+pub async fn waiting_snapshot(
+    db: &AnyPool,
+) -> ReadResult<(LogPosition, Vec<(String, String, String)>)> {
+    let rows: Vec<(i64, i64, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT k.tx, k.position, c.queue_id, c.chat_id, c.queued_at
+           FROM projection_checkpoints k
+           LEFT JOIN chats c ON c.status = 'waiting'
+          WHERE k.name = 'conversations'",
+    )
+    .fetch_all(db)
+    .await?;
+    let at = rows
+        .first()
+        .map(|(tx, position, ..)| LogPosition {
+            tx: *tx,
+            position: *position,
+        })
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let waiting = rows
+        .into_iter()
+        .filter_map(|(_, _, queue, chat, queued_at)| Some((queue?, chat?, queued_at?)))
+        .collect();
+    Ok((at, waiting))
 }
 
 /// A waiting chat's place in its queue: 1 is next. Chats leave a queue in arrival order.
@@ -77,13 +137,26 @@ pub async fn queue_position(db: &AnyPool, chat_id: &str) -> ReadResult<Option<i6
     .await
 }
 
-/// Seconds a new arrival at `position` can expect to wait: the queue's recent pace (time
-/// between its last 20 assignments) times the position. `None` until the queue has a pace.
+/// Seconds a new arrival at `position` can expect to wait: the queue's pace times the position.
+/// `None` until the queue has a pace.
 pub async fn estimated_wait_seconds(
     db: &AnyPool,
     queue_id: &str,
     position: i64,
 ) -> ReadResult<Option<i64>> {
+    Ok(queue_pace(db, queue_id)
+        .await?
+        .map(|pace| estimated_wait(pace, position)))
+}
+
+/// The wait a place in a queue of this pace means, in whole seconds.
+pub fn estimated_wait(pace_seconds: f64, position: i64) -> i64 {
+    (pace_seconds * position as f64).round() as i64
+}
+
+/// A queue's recent pace: the seconds between its last 20 assignments, on average. `None`
+/// until it has two. Reads 20 rows of an index whatever the queue's length or history.
+pub async fn queue_pace(db: &AnyPool, queue_id: &str) -> ReadResult<Option<f64>> {
     let recent: Vec<String> = sqlx::query_scalar(
         "SELECT assigned_at FROM chats WHERE queue_id = $1 AND assigned_at IS NOT NULL
           ORDER BY assigned_at DESC LIMIT 20",
@@ -101,8 +174,9 @@ pub async fn estimated_wait_seconds(
     if recent.len() < 2 {
         return Ok(None);
     }
-    let pace = (newest - oldest).num_seconds() as f64 / (recent.len() - 1) as f64;
-    Ok(Some((pace * position as f64).round() as i64))
+    Ok(Some(
+        (newest - oldest).num_seconds() as f64 / (recent.len() - 1) as f64,
+    ))
 }
 
 /// A member of a queue as the queue overview shows them.

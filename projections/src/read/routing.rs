@@ -33,21 +33,43 @@ pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<Rou
     .await
 }
 
-/// The waiting chats routing could place now, in arrival order: those of queues where a
-/// logged-in, active agent has room. Chats of queues where nobody has room are left out, so a
+/// The queues where a logged-in, active agent has room: the only queues a round looks at, so a
 /// long-stuck queue does not make every round longer.
-pub async fn placeable_chats(db: &AnyPool) -> ReadResult<Vec<(String, String)>> {
-    sqlx::query_as(
-        "SELECT c.queue_id, c.chat_id FROM chats c
-          WHERE c.status = 'waiting'
-            AND c.queue_id IN (
-                SELECT p.queue_id FROM agent_presence p JOIN users u ON u.user_id = p.user_id
-                 WHERE u.active = 1
-                   AND (SELECT count(*) FROM agent_chats a
-                         WHERE a.agent_id = u.user_id AND a.state = 'active')
-                       < u.max_concurrent_chats)
-          ORDER BY c.queued_at, c.chat_id",
+pub async fn queues_with_room(db: &AnyPool) -> ReadResult<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT p.queue_id FROM agent_presence p JOIN users u ON u.user_id = p.user_id
+          WHERE u.active = 1
+            AND (SELECT count(*) FROM agent_chats a
+                  WHERE a.agent_id = u.user_id AND a.state = 'active') < u.max_concurrent_chats
+          ORDER BY p.queue_id",
     )
+    .fetch_all(db)
+    .await
+}
+
+/// A waiting chat as routing sees it: where it waits and since when.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct QueuedChat {
+    pub queue_id: String,
+    pub chat_id: String,
+    pub queued_at: String,
+}
+
+/// The `limit` longest-waiting chats of a queue, oldest first: a range of the waiting index,
+/// as long as the room the queue's agents have, however long the queue.
+pub async fn oldest_waiting(
+    db: &AnyPool,
+    queue_id: &str,
+    limit: i64,
+) -> ReadResult<Vec<QueuedChat>> {
+    sqlx::query_as(
+        "SELECT queue_id, chat_id, queued_at FROM chats
+          WHERE status = 'waiting' AND queue_id = $1
+          ORDER BY queued_at, chat_id
+          LIMIT $2",
+    )
+    .bind(queue_id.to_string())
+    .bind(limit)
     .fetch_all(db)
     .await
 }

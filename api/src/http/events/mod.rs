@@ -24,7 +24,7 @@ use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use samtale_projections::read::{self};
 use std::time::Duration;
-use stream::Stream;
+use stream::{Feed, Stream};
 use tokio_stream::wrappers::ReceiverStream;
 
 /// The client's `Last-Event-ID`: a log position, or nothing for a fresh stream.
@@ -132,7 +132,10 @@ async fn open(
     last_id: Option<i64>,
 ) -> Result<Response, ApiError> {
     // Subscribe before reading history, so nothing falls between the two.
-    let live = state.live.subscribe();
+    let live = match &audience {
+        Audience::Staff { .. } => Feed::All(state.live.subscribe()),
+        Audience::Customer { chat_id } => Feed::Chat(state.live.subscribe_chat(chat_id)),
+    };
     let revocations = state.sessions.revocations();
     let resume = match last_id {
         None => None,

@@ -1,4 +1,10 @@
 //! One open stream: the missed events from the log, then the live feed, for its audience.
+//!
+//! A customer's stream follows its chat's events only, and its place in line from the live
+//! feed's place book: when its queue changes it looks its place up (no query) and sends it if
+//! it moved — at once if it sent none in the last second, else when that second is over, and
+//! then whatever the place is by then. So a customer hears their place at most once a second
+//! and always the latest, however fast the queue moves.
 
 use super::audience::Audience;
 use super::frames::{board_frame, frame};
@@ -7,10 +13,73 @@ use axum::response::sse::Event;
 use samtale_eventlog::LogPosition;
 use samtale_projections::read::{self};
 use samtale_projections::{decode, DomainEvent};
-use samtale_service::live::{LiveEvent, Scope, Scoper};
+use samtale_service::live::{ChatSubscription, LiveBatch, LiveEvent, Scope, Scoper};
 use serde_json::json;
 use std::convert::Infallible;
-use tokio::sync::{broadcast, mpsc};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::Instant;
+
+/// The least time between two places sent to one customer.
+const PLACE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Where a stream's live events come from.
+pub(super) enum Feed {
+    /// Everything the node's live feed sends (staff, who filter it by audience).
+    All(broadcast::Receiver<Arc<LiveBatch>>),
+    /// One chat's events (its customer).
+    Chat(ChatSubscription),
+}
+
+impl Feed {
+    fn receiver(&mut self) -> &mut broadcast::Receiver<Arc<LiveBatch>> {
+        match self {
+            Feed::All(receiver) => receiver,
+            Feed::Chat(subscription) => &mut subscription.receiver,
+        }
+    }
+}
+
+/// What a customer's stream knows of their place in line.
+struct PlaceTracker {
+    chat_id: String,
+    /// The place last sent; `None` before any, or once the chat stopped waiting.
+    sent: Option<i64>,
+    /// The queue the chat waits in, and its change counter.
+    queue: Option<(String, watch::Receiver<u64>)>,
+    /// Until when another place must wait.
+    quiet_until: Option<Instant>,
+    /// The place changed during the quiet time and is to be sent when it ends.
+    dirty: bool,
+}
+
+impl PlaceTracker {
+    /// Returns when the place should be looked at again.
+    async fn due(&mut self) {
+        if let Some(until) = self.quiet_until {
+            tokio::time::sleep_until(until).await;
+            self.quiet_until = None;
+        }
+        if self.dirty {
+            return;
+        }
+        let gone = match &mut self.queue {
+            Some((_, changed)) => changed.changed().await.is_err(),
+            None => true,
+        };
+        if gone {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn place_due(place: &mut Option<PlaceTracker>) {
+    match place {
+        Some(place) => place.due().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// SSE frames buffered per connection before the connection counts as not reading.
 const CONNECTION_BUFFER: usize = 64;
@@ -21,11 +90,8 @@ pub(super) struct Stream {
     tx: mpsc::Sender<Result<Event, Infallible>>,
     /// The last log position sent (or skipped as not this audience's).
     delivered: LogPosition,
-    /// The customer's last announced place in the queue; `None` once the chat is not waiting.
-    queue_position: Option<i64>,
-    /// The queue the customer's chat waits in, while it waits: only changes there can move
-    /// the customer's place, so only those cost a query.
-    waiting_in: Option<String>,
+    /// A customer's place in line; `None` for staff.
+    place: Option<PlaceTracker>,
 }
 
 /// Why a stream stops: the client went away or stopped reading, or may no longer listen.
@@ -37,18 +103,27 @@ impl Stream {
         state: AppState,
         audience: Audience,
         resume: Option<Option<LogPosition>>,
-        live: broadcast::Receiver<std::sync::Arc<samtale_service::live::LiveBatch>>,
+        live: Feed,
         revocations: broadcast::Receiver<String>,
     ) -> mpsc::Receiver<Result<Event, Infallible>> {
         let (tx, rx) = mpsc::channel(CONNECTION_BUFFER);
+        let place = match &audience {
+            Audience::Customer { chat_id } => Some(PlaceTracker {
+                chat_id: chat_id.clone(),
+                sent: None,
+                queue: None,
+                quiet_until: None,
+                dirty: false,
+            }),
+            Audience::Staff { .. } => None,
+        };
         tokio::spawn(async move {
             let stream = Stream {
                 state,
                 audience,
                 tx,
                 delivered: LogPosition::START,
-                queue_position: None,
-                waiting_in: None,
+                place,
             };
             stream.run(resume, live, revocations).await;
         });
@@ -69,7 +144,7 @@ impl Stream {
     async fn run(
         mut self,
         resume: Option<Option<LogPosition>>,
-        mut live: broadcast::Receiver<std::sync::Arc<samtale_service::live::LiveBatch>>,
+        mut live: Feed,
         mut revocations: broadcast::Receiver<String>,
     ) {
         let caught_up_to = self.state.live.position();
@@ -86,7 +161,7 @@ impl Stream {
         }
         loop {
             tokio::select! {
-                batch = live.recv() => match batch {
+                batch = live.receiver().recv() => match batch {
                     Ok(batch) => if self.forward(&batch).await.is_err() { return },
                     // Fell too far behind: end the stream; the client resumes from its last id.
                     Err(broadcast::error::RecvError::Lagged(_)) => return,
@@ -97,6 +172,7 @@ impl Stream {
                     (Err(broadcast::error::RecvError::Closed), _) => return,
                     _ => {}
                 },
+                () = place_due(&mut self.place) => if self.announce_place().await.is_err() { return },
                 () = self.tx.closed() => return,
             }
         }
@@ -134,16 +210,18 @@ impl Stream {
 
     /// The current picture, so a (re)connected client need not fetch it separately.
     async fn snapshot(&mut self) -> Result<(), Closed> {
-        if let Ok(board) = read::queue_board(self.state.db.any(), None).await {
-            if let Some(board) = self.audience.board(&board) {
-                self.send(board_frame(&board)).await?;
+        if let Audience::Staff { .. } = self.audience {
+            if let Ok(board) = read::queue_board(self.state.db.any(), None).await {
+                if let Some(board) = self.audience.board(&board) {
+                    self.send(board_frame(&board)).await?;
+                }
             }
         }
-        self.announce_queue_position().await
+        self.announce_place().await
     }
 
-    async fn forward(&mut self, batch: &samtale_service::live::LiveBatch) -> Result<(), Closed> {
-        let mut touches_my_queue = false;
+    async fn forward(&mut self, batch: &LiveBatch) -> Result<(), Closed> {
+        let mut moved = false;
         for live in &batch.events {
             if live.event.position <= self.delivered {
                 continue;
@@ -154,14 +232,15 @@ impl Stream {
             if self.audience.sees(live) {
                 self.send(frame(live)).await?;
             }
-            touches_my_queue |= self.moves_my_place(live);
+            moved |= self.moves_my_chat(live);
             self.delivered = live.event.position;
         }
         if let Some(board) = batch.board.as_ref().and_then(|b| self.audience.board(b)) {
             self.send(board_frame(&board)).await?;
         }
-        if touches_my_queue {
-            self.announce_queue_position().await?;
+        if moved {
+            // The chat may have joined a queue (a request, a transfer): follow that queue.
+            self.announce_place().await?;
         }
         Ok(())
     }
@@ -179,55 +258,53 @@ impl Stream {
         }
     }
 
-    /// Could this event change the customer's place in the queue?
-    fn moves_my_place(&self, live: &LiveEvent) -> bool {
+    /// Did this event move the customer's own chat (into, out of or between queues)?
+    fn moves_my_chat(&self, live: &LiveEvent) -> bool {
         let Audience::Customer { chat_id } = &self.audience else {
             return false;
         };
-        let mine = live.scope.chat_id.as_deref() == Some(chat_id);
-        let in_my_queue = self
-            .waiting_in
-            .as_ref()
-            .is_some_and(|queue| live.scope.queues.contains(queue));
-        // Messages and read receipts never move anyone in a queue; skipping them spares a
-        // read per message on every customer's stream.
-        let moves = matches!(
-            &live.event.event,
-            DomainEvent::Chat(event) if !event.is_conversation()
-        );
-        moves && (mine || in_my_queue)
+        live.scope.chat_id.as_deref() == Some(chat_id)
+            && matches!(&live.event.event, DomainEvent::Chat(event) if !event.is_conversation())
     }
 
-    /// Tells a waiting customer their place in the queue whenever it changes.
-    async fn announce_queue_position(&mut self) -> Result<(), Closed> {
-        let Audience::Customer { chat_id } = &self.audience else {
+    /// Tells a waiting customer their place in the queue when it changed, unless they were
+    /// told less than a second ago: then it is sent when that second is over.
+    async fn announce_place(&mut self) -> Result<(), Closed> {
+        let Some(tracker) = self.place.as_mut() else {
             return Ok(());
         };
-        let chat = read::chat(self.state.db.any(), chat_id)
-            .await
-            .ok()
-            .flatten();
-        self.waiting_in = chat
-            .filter(|c| c.status == read::ChatStatus::Waiting)
-            .map(|c| c.queue_id);
-        let db = self.state.db.any();
-        let position = match self.waiting_in {
-            Some(_) => read::queue_position(db, chat_id).await.ok().flatten(),
-            None => None,
-        };
-        if position != self.queue_position {
-            self.queue_position = position;
-            let estimate = match (position, &self.waiting_in) {
-                (Some(position), Some(queue)) => read::estimated_wait_seconds(db, queue, position)
-                    .await
-                    .ok()
-                    .flatten(),
-                _ => None,
-            };
-            let data = json!({ "queue_position": position, "estimated_wait_seconds": estimate });
-            self.send(Event::default().event("queue").data(data.to_string()))
-                .await?;
+        tracker.dirty = false;
+        if let Some((_, changed)) = tracker.queue.as_mut() {
+            changed.borrow_and_update();
         }
-        Ok(())
+        let now = self.state.live.place(&tracker.chat_id);
+        match (&now, &tracker.queue) {
+            (Some((queue, _)), Some((watched, _))) if queue == watched => {}
+            (Some((queue, _)), _) => {
+                let mut changed = self.state.live.watch_queue(queue);
+                changed.borrow_and_update();
+                tracker.queue = Some((queue.clone(), changed));
+            }
+            // Not waiting: its own chat's events say when it joins a queue again.
+            (None, _) => tracker.queue = None,
+        }
+        let place = now.map(|(_, place)| place);
+        let position = place.map(|p| p.position);
+        if position == tracker.sent {
+            return Ok(());
+        }
+        if tracker
+            .quiet_until
+            .is_some_and(|until| Instant::now() < until)
+        {
+            tracker.dirty = true;
+            return Ok(());
+        }
+        tracker.sent = position;
+        tracker.quiet_until = Some(Instant::now() + PLACE_INTERVAL);
+        let estimate = place.and_then(|p| p.estimated_wait_seconds);
+        let data = json!({ "queue_position": position, "estimated_wait_seconds": estimate });
+        self.send(Event::default().event("queue").data(data.to_string()))
+            .await
     }
 }

@@ -205,10 +205,10 @@ where
         let mut copied = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut event = stored_event(row)?;
-            if event.aggregate_type == A::TYPE {
-                if reencode::<A>(&mut tx, &keyring, &mut event).await? {
-                    encrypted.insert(event.aggregate_id.clone());
-                }
+            if event.aggregate_type == A::TYPE
+                && reencode::<A>(&mut tx, &keyring, &mut event).await?
+            {
+                encrypted.insert(event.aggregate_id.clone());
             }
             let insert = sqlx::query(write)
                 .bind(&event.aggregate_type)

@@ -9,6 +9,7 @@ use samtale_projections::Projections;
 use tracing_subscriber::EnvFilter;
 
 mod ceiling;
+mod keys;
 mod replay;
 
 #[global_allocator]
@@ -59,6 +60,35 @@ enum Command {
     Projections {
         #[command(subcommand)]
         command: ProjectionsCommand,
+    },
+    /// Manage the key file's keys (with every node stopped).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Maintain the event log (with every node stopped).
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new key-encryption key, rewrap every data key with it, and drop the old ones.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Bring a log written in plaintext by an older version under erasure: copy it into an
+    /// encrypted log, reseal it, and replace it (docs/privacy.md).
+    Encrypt {
+        #[command(flatten)]
+        database: DatabaseConfig,
     },
 }
 
@@ -134,6 +164,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Projections {
             command: ProjectionsCommand::Rebuild { name, database },
         } => rebuild(name, &database).await,
+        Command::Keys {
+            command: KeysCommand::Rotate { database },
+        } => keys::rotate(&database).await,
+        Command::Log {
+            command: LogCommand::Encrypt { database },
+        } => keys::encrypt_log(&database).await,
     }
 }
 

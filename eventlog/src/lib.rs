@@ -26,6 +26,7 @@ mod decode;
 mod group_commit;
 mod keys;
 mod log;
+mod rekey;
 mod repository;
 mod store;
 mod turns;
@@ -37,6 +38,7 @@ pub use database::{is_unreachable, Backend, Database, DatabaseError, POSTGRES_CO
 pub use decode::{Decoder, UPCASTERS};
 pub use keys::{DataKey, KeyError, Keyring};
 pub use log::{read_to_head, EventLog, LogError, LogPosition, LoggedEvent, Settling, Tail};
+pub use rekey::{encrypt_log, rotate_keys, CopyObserver, Encryption, RekeyError, Rotation};
 pub use repository::EventRepository;
 pub use store::CachingEventStore;
 pub use vault::{KeyCheckError, Vault, VaultError};

@@ -10,7 +10,7 @@
 
 use crate::keys::{DataKey, KeyError, Keyring};
 use lru::LruCache;
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -71,60 +71,14 @@ impl Vault {
         {
             return Ok(key);
         }
-        let key = match self.stored(aggregate_type, aggregate_id).await? {
-            Some(key) => key,
-            None => {
-                let made = DataKey::generate();
-                let (kek_id, wrapped) = self.keyring.wrap(aggregate_type, aggregate_id, &made);
-                sqlx::query(
-                    "INSERT INTO subject_keys (aggregate_type, aggregate_id, kek_id, wrapped_key)
-                     SELECT $1, $2, $3, $4
-                      WHERE NOT EXISTS (SELECT 1 FROM erased_subjects
-                                         WHERE aggregate_type = $1 AND aggregate_id = $2)
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(aggregate_type)
-                .bind(aggregate_id)
-                .bind(i64::from(kek_id))
-                .bind(wrapped)
-                .execute(&self.pool)
-                .await?;
-                // Another node may have made one at the same moment: use whichever is stored.
-                self.stored(aggregate_type, aggregate_id)
-                    .await?
-                    .ok_or_else(|| VaultError::Erased(format!("{aggregate_type} {aggregate_id}")))?
-            }
-        };
-        let key = Arc::new(key);
+        let mut conn = self.pool.acquire().await?;
+        let key = Arc::new(
+            key_made_if_new(&mut conn, &self.keyring, aggregate_type, aggregate_id).await?,
+        );
         if let Ok(mut cache) = self.cache.lock() {
             cache.put(subject, key.clone());
         }
         Ok(key)
-    }
-
-    async fn stored(
-        &self,
-        aggregate_type: &str,
-        aggregate_id: &str,
-    ) -> Result<Option<DataKey>, VaultError> {
-        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT kek_id, wrapped_key FROM subject_keys
-              WHERE aggregate_type = $1 AND aggregate_id = $2",
-        )
-        .bind(aggregate_type)
-        .bind(aggregate_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((kek_id, wrapped)) = row else {
-            return Ok(None);
-        };
-        let kek_id = u32::try_from(kek_id).unwrap_or_default();
-        Ok(Some(self.keyring.unwrap(
-            aggregate_type,
-            aggregate_id,
-            kek_id,
-            &wrapped,
-        )?))
     }
 
     /// Drops this node's copy of an erased aggregate's key.
@@ -133,6 +87,64 @@ impl Vault {
             cache.pop(&(aggregate_type.to_string(), aggregate_id.to_string()));
         }
     }
+}
+
+/// `aggregate`'s data key, made and stored (wrapped) if it has none yet, on `conn`: a pooled
+/// connection for an append, or the transaction that encrypts an older log.
+pub(crate) async fn key_made_if_new(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<DataKey, VaultError> {
+    if let Some(key) = stored(conn, keyring, aggregate_type, aggregate_id).await? {
+        return Ok(key);
+    }
+    let made = DataKey::generate();
+    let (kek_id, wrapped) = keyring.wrap(aggregate_type, aggregate_id, &made);
+    sqlx::query(
+        "INSERT INTO subject_keys (aggregate_type, aggregate_id, kek_id, wrapped_key)
+         SELECT $1, $2, $3, $4
+          WHERE NOT EXISTS (SELECT 1 FROM erased_subjects
+                             WHERE aggregate_type = $1 AND aggregate_id = $2)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .bind(i64::from(kek_id))
+    .bind(wrapped)
+    .execute(&mut *conn)
+    .await?;
+    // Another node may have made one at the same moment: use whichever is stored.
+    stored(conn, keyring, aggregate_type, aggregate_id)
+        .await?
+        .ok_or_else(|| VaultError::Erased(format!("{aggregate_type} {aggregate_id}")))
+}
+
+async fn stored(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Option<DataKey>, VaultError> {
+    let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT kek_id, wrapped_key FROM subject_keys
+          WHERE aggregate_type = $1 AND aggregate_id = $2",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((kek_id, wrapped)) = row else {
+        return Ok(None);
+    };
+    let kek_id = u32::try_from(kek_id).unwrap_or_default();
+    Ok(Some(keyring.unwrap(
+        aggregate_type,
+        aggregate_id,
+        kek_id,
+        &wrapped,
+    )?))
 }
 
 /// What starting on a database with a key file found wrong.
@@ -202,7 +214,7 @@ pub(crate) async fn open_keys(
         }
     }
     if plaintext_log == PlaintextLog::Refuse {
-        record_checks(pool, &keyring).await?;
+        record_checks(&mut *pool.acquire().await?, &keyring).await?;
     }
     Ok(keyring)
 }
@@ -215,14 +227,17 @@ pub enum PlaintextLog {
 }
 
 /// Records the checks of keys the database has not seen yet (a new database, a rotation).
-pub(crate) async fn record_checks(pool: &AnyPool, keyring: &Keyring) -> Result<(), sqlx::Error> {
+pub(crate) async fn record_checks(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+) -> Result<(), sqlx::Error> {
     for (name, check) in keyring.checks() {
         sqlx::query(
             "INSERT INTO key_checks (name, check_value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(name)
         .bind(check)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     }
     Ok(())

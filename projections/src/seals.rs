@@ -162,3 +162,68 @@ pub async fn verify(log: &dyn EventLog, db: &AnyPool) -> Result<Verdict, Project
         }),
     }
 }
+
+/// The seals recomputed over a copy of the log that replaces it (`samtale log encrypt`), in
+/// the copy's transaction: the copy's stored bytes differ from the old log's, so its old seals
+/// would all read as altered. This is the one place seals are written anew rather than
+/// appended, and it is run only after the old log was verified intact against them.
+#[derive(Default)]
+pub struct Reseal {
+    /// The seals' table and the last seal computed so far.
+    chain: std::sync::Mutex<Option<(String, String)>>,
+}
+
+#[async_trait]
+impl samtale_eventlog::CopyObserver for Reseal {
+    async fn begin(&self, conn: &mut AnyConnection) -> Result<(), LogError> {
+        let generation: Option<i64> =
+            sqlx::query_scalar("SELECT generation FROM projection_checkpoints WHERE name = $1")
+                .bind(Seals.name())
+                .fetch_optional(&mut *conn)
+                .await?;
+        // Never installed: the sealer seals the copy from the start when it first runs.
+        let Some(generation) = generation else {
+            return Ok(());
+        };
+        let table = Generation(generation).table("event_seals");
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *conn)
+            .await?;
+        if let Ok(mut chain) = self.chain.lock() {
+            *chain = Some((table, String::new()));
+        }
+        Ok(())
+    }
+
+    async fn copied(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[LoggedEvent],
+    ) -> Result<(), LogError> {
+        let Some((table, mut previous)) = self.chain.lock().ok().and_then(|c| c.clone()) else {
+            return Ok(());
+        };
+        let mut rows = Vec::with_capacity(events.len());
+        for event in events {
+            previous = seal(&previous, event)?;
+            rows.push(vec![
+                event.position.position.into(),
+                previous.clone().into(),
+            ]);
+        }
+        bulk::insert(conn, &table, &["position", "hash"], &rows, "").await?;
+        // Every copied event is sealed now, whatever the sealer had reached.
+        if let Some(last) = events.last() {
+            sqlx::query("UPDATE projection_checkpoints SET tx = $1, position = $2 WHERE name = $3")
+                .bind(last.position.tx)
+                .bind(last.position.position)
+                .bind(Seals.name())
+                .execute(&mut *conn)
+                .await?;
+        }
+        if let Ok(mut chain) = self.chain.lock() {
+            *chain = Some((table, previous));
+        }
+        Ok(())
+    }
+}

@@ -479,3 +479,170 @@ test('the console speaks English too', STEP, async () => {
   assert.equal(await textOf(agent.locator('#tab-incoming [data-i18n]')), 'Innkommende chatter');
   assert.deepEqual(dialogs, []);
 });
+
+// ---- personal data: retention, legal hold, erasure (issue 17) -----------------------------
+//
+// The console's and the widget's parts are tested in full; the steps that need the server's
+// erasure endpoints first ask whether the server has them. The probe carries no credentials,
+// so it erases nothing: an endpoint that exists refuses it (401), a missing one is 404/405.
+// Without them the step is reported as skipped, never as passed.
+
+const NO_CHAT = '00000000-0000-0000-0000-000000000000';
+
+async function hasEndpoint(path) {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}',
+  });
+  return response.status !== 404 && response.status !== 405;
+}
+
+function skipped(t, what) {
+  const line = `skipped: ${what} not present`;
+  console.log(`# ${line}`);
+  t.skip(line);
+}
+
+async function queueRows(page) {
+  return page.evaluate(async () => (await (await fetch('/api/v1/widget/config')).json()).queues);
+}
+
+let perHeld = false;
+
+test('the administrator sets transcript retention per queue, or keeps transcripts forever', STEP, async (t) => {
+  const admin = pages.admin;
+  await admin.getByRole('tab', { name: 'Administrasjon' }).click();
+  const retention = admin.getByRole('region', { name: 'Oppbevaring av samtaler' });
+  const privat = retention.getByRole('group', { name: 'Privat' });
+  const days = privat.getByLabel('Oppbevaring av samtaler (dager)');
+  const forever = privat.getByLabel('Behold for alltid');
+  await days.waitFor();
+  await forever.check();
+  assert.equal(await days.isDisabled(), true, 'keeping forever leaves no days to enter');
+  await forever.uncheck();
+  assert.equal(await days.isDisabled(), false);
+  await days.fill('9999');
+  await privat.getByRole('button', { name: 'Lagre oppbevaringen for Privat' }).click();
+  assert.equal(await textOf(privat.locator('.field-error')), 'Skriv et helt antall dager fra 1 til 3650.');
+  assert.equal(await days.getAttribute('aria-invalid'), 'true');
+
+  if (!('transcript_retention_days' in (await queueRows(admin))[0])) return skipped(t, 'transcript retention');
+  await days.fill('30');
+  await privat.getByRole('button', { name: 'Lagre oppbevaringen for Privat' }).click();
+  await eventually(async () => assert.equal(
+    (await queueRows(admin)).find((q) => q.name === 'Privat').transcript_retention_days, 30));
+  const bedrift = retention.getByRole('group', { name: 'Bedrift' });
+  await bedrift.getByLabel('Behold for alltid').check();
+  await bedrift.getByRole('button', { name: 'Lagre oppbevaringen for Bedrift' }).click();
+  await eventually(async () => assert.equal(
+    (await queueRows(admin)).find((q) => q.name === 'Bedrift').transcript_retention_days, null));
+  await admin.reload();
+  await admin.locator('#console-view').waitFor();
+  await admin.getByRole('tab', { name: 'Administrasjon' }).click();
+  await eventually(async () => assert.equal(await days.inputValue(), '30'));
+  assert.equal(await bedrift.getByLabel('Behold for alltid').isChecked(), true);
+});
+
+test('a supervisor places a legal hold on an ended chat', STEP, async (t) => {
+  const supervisor = pages.siri;
+  await supervisor.getByRole('tab', { name: 'Historikk' }).click();
+  await supervisor.getByRole('button', { name: 'Revisjon og avspilling av chatten med Per Olsen' }).click();
+  const privacy = supervisor.locator('#audit-privacy');
+  const place = privacy.getByRole('button', { name: 'Legg på juridisk hold' });
+  await place.waitFor();
+  assert.equal(await privacy.getByRole('button', { name: 'Slett denne chatten' }).count(), 0,
+    'only administrators erase');
+
+  if (!(await hasEndpoint(`/chats/${NO_CHAT}/legal-hold`))) return skipped(t, 'legal hold endpoints');
+  await place.click();
+  await eventually(async () => assert.equal(await textOf(privacy.locator('.hold-badge')), 'Juridisk hold'));
+  await privacy.getByRole('button', { name: 'Opphev juridisk hold' }).waitFor();
+  perHeld = true;
+});
+
+test('the administrator erases by e-mail after a confirmation; open consoles drop the transcript', STEP, async (t) => {
+  const admin = pages.admin;
+  const erasure = admin.getByRole('region', { name: 'Sletting av persondata' });
+  const button = erasure.getByRole('button', { name: 'Slett etter e-post' });
+  await erasure.getByLabel('E-postadresse').fill('per@example.no');
+  await button.click();
+  const confirm = admin.locator('#confirm-dialog');
+  await confirm.waitFor();
+  assert.equal(await textOf(confirm.locator('#confirm-title')), 'Slette alle chatter med e-postadressen per@example.no?');
+  assert.match(await textOf(confirm.locator('#confirm-text')), /slettes for godt.*kan ikke angres/);
+  assert.equal(await admin.evaluate(() => document.activeElement.id), 'confirm-cancel', 'the safe choice has the focus');
+  await shoot(admin, 'console-erase-confirm.png');
+  await admin.keyboard.press('Escape');
+  await eventually(async () => assert.equal(await confirm.isVisible(), false));
+  assert.equal(await admin.evaluate(() => document.activeElement.textContent), 'Slett etter e-post', 'the focus returns');
+  assert.equal(await erasure.locator('.erasure-result').count(), 0, 'cancelled: nothing was asked of the server');
+  assert.equal(await textOf(pages.kari.locator('#chat-title')), 'Per Olsen');
+
+  if (!(await hasEndpoint('/erasure-requests'))) return skipped(t, 'erasure endpoints');
+  const result = erasure.locator('.erasure-result');
+  if (perHeld) {
+    await button.click();
+    await confirm.getByRole('button', { name: 'Slett for godt' }).click();
+    await eventually(async () => assert.equal(await textOf(result.locator('[data-result="skipped"]')), 'Ikke slettet: 1'));
+    assert.match(await textOf(result.locator('.skipped-list li')), /under juridisk hold/);
+    assert.equal(await textOf(result.locator('[data-result="erased"]')), 'Slettet: 0');
+    const privacy = pages.siri.locator('#audit-privacy');
+    await privacy.getByRole('button', { name: 'Opphev juridisk hold' }).click();
+    await eventually(async () => assert.equal(await privacy.locator('.hold-badge').count(), 0));
+    await erasure.getByLabel('E-postadresse').fill('per@example.no');
+  }
+  await button.click();
+  await confirm.getByRole('button', { name: 'Slett for godt' }).click();
+  await eventually(async () => assert.equal(await textOf(result.locator('[data-result="erased"]')), 'Slettet: 1'));
+  assert.equal(await result.locator('.erased-list li').count(), 1);
+
+  // Kari still has Per's chat open: the ChatErased event empties it where she sees it.
+  const kari = pages.kari;
+  await eventually(async () => assert.equal(await textOf(kari.locator('#chat-title')), '(slettet)'));
+  assert.equal(await textOf(kari.locator('#chat-erased')), 'Slettet');
+  // Every message written by a person is now a placeholder; the service's notices never held text.
+  const texts = await kari.locator('#transcript .message:not(.from-system) .message-text').allTextContents();
+  assert.ok(texts.length > 0 && texts.every((text) => text === 'Innholdet er slettet.'), `placeholders only: ${texts}`);
+  assert.equal((await textOf(kari.locator('#transcript'))).includes('Per'), false);
+  assert.ok((await textOf(kari.locator('#passive-chats'))).includes('(slettet)'));
+  // The supervisor's audit of the chat says so too, and no payload reads "null" for a name.
+  const dialog = pages.siri.locator('#audit-dialog');
+  await eventually(async () => assert.equal(await textOf(dialog.locator('#audit-privacy .erased-badge')), 'Slettet'));
+  const payloads = (await dialog.locator('.payload').allTextContents()).join('\n');
+  assert.equal(payloads.includes('Per Olsen'), false);
+  assert.equal(/"(customer_name|text|answers)": null/.test(payloads), false, payloads);
+  await pages.siri.locator('#audit-close').click();
+  assert.deepEqual(dialogs, []);
+});
+
+test('the customer deletes her ended conversation from the widget', STEP, async (t) => {
+  const customer = pages.nora;
+  const remove = customer.getByRole('button', { name: 'Slett denne samtalen' });
+  await remove.waitFor();
+  await remove.click();
+  const confirm = customer.getByRole('group', { name: 'Slette samtalen for godt?' });
+  await confirm.waitFor();
+  assert.equal(await customer.evaluate(() => document.querySelector('.page-host, .samtale-widget-host')
+    .shadowRoot.activeElement?.textContent), 'Avbryt', 'the safe choice has the focus');
+  await shoot(customer, 'widget-delete-confirm.png');
+  await customer.keyboard.press('Escape');
+  await eventually(async () => assert.equal(await confirm.isVisible(), false));
+  assert.equal(await remove.isVisible(), true);
+  assert.ok((await widgetMessages(customer).count()) > 0, 'cancelled: the conversation is still there');
+
+  if (!(await hasEndpoint(`/customer/chats/${NO_CHAT}/erase`))) return skipped(t, 'erasure endpoints');
+  const { chat_id: chatId, customer_token: token } = await customer.evaluate(
+    () => JSON.parse(sessionStorage.getItem('samtale.widget.chat')));
+  await remove.click();
+  await confirm.getByRole('button', { name: 'Slett samtalen' }).click();
+  await eventually(async () => assert.equal(await textOf(customer.locator('.deleted')),
+    'Samtalen er slettet. Verken du eller vi kan se den igjen.'));
+  assert.equal(await widgetMessages(customer).count(), 0);
+  assert.equal(await customer.evaluate(() => sessionStorage.getItem('samtale.widget.chat')), null);
+  const refused = await fetch(`${base}/api/v1/customer/chats/${chatId}`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.ok([401, 403, 404].includes(refused.status), `the token opens nothing: ${refused.status}`);
+  // A reload starts afresh: nothing of the conversation was left in the browser.
+  await customer.reload();
+  await customer.locator('#samtale-field-name').waitFor();
+  await eventually(async () => assert.equal((await textOf(pages.kari.locator('#passive-chats'))).includes('Nora Nordmann'), false));
+  assert.deepEqual(dialogs, []);
+});

@@ -1,14 +1,21 @@
-// The administration module (administrators): users, queues, queue membership, categories
-// and the pre-chat form's fields, on the admin endpoints. Every change is an event; the
+// The administration module (administrators): users, queues, queue membership, categories,
+// the pre-chat form's fields, transcript retention and erasure, on the admin endpoints. Every change is an event; the
 // console reloads this view when directory events arrive.
 
 import { api, post } from './api.js';
 import { h, fill } from './dom.js';
 import { problemText, t } from './i18n.js';
+import { erasureSection, retentionSection } from './privacy.js';
 
 export async function renderAdmin(root, { notify }) {
-  const [users, config] = await Promise.all([api('/users'), api('/widget/config')]);
-  const { queues, categories, fields } = config;
+  const [users, config, board] = await Promise.all([api('/users'), api('/widget/config'), api('/queues')]);
+  const { categories, fields } = config;
+  // The retention is in the queue listings; the board's rows stand in where the config's lack it.
+  const queues = config.queues.map((q) => {
+    const row = board.find((b) => b.queue_id === q.queue_id);
+    return 'transcript_retention_days' in q || !row || !('transcript_retention_days' in row)
+      ? q : { ...q, transcript_retention_days: row.transcript_retention_days };
+  });
   const queueName = new Map(queues.map((q) => [q.queue_id, q.name]));
   const queueOptions = queues.map((q) => [q.queue_id, q.name]);
   const run = (action) => async (values) => {
@@ -74,7 +81,9 @@ export async function renderAdmin(root, { notify }) {
         required: v.required === 'on',
         options: (v.options ?? '').split(',').map((o) => o.trim()).filter(Boolean),
         max_length: Number(v.max_length),
-      })))));
+      })))),
+    retentionSection(queues, { notify, section }),
+    erasureSection({ section }));
 }
 
 function section(titleKey, ...content) {

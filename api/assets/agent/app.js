@@ -15,7 +15,9 @@ import {
 import { renderCustomerInfo } from './customer-info.js';
 import { renderAdmin } from './admin.js';
 import { renderDayChart, today } from './day-chart.js';
-import { openAudit, renderHistory, wireAudit } from './audit.js';
+import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
+import { wireConfirm } from './confirm.js';
+import { dropPersonal } from './erased.js';
 import { chatIcon, closeIcon } from './icons.js';
 import { Presence } from './presence.js';
 
@@ -52,6 +54,7 @@ const els = {
   actions: $('#chat-actions'),
   composer: $('#composer'),
   transcript: $('#transcript'),
+  erased: $('#chat-erased'),
 };
 const input = $('#message-input');
 const panel = $('#chat-panel');
@@ -117,7 +120,30 @@ function renderHistoryView() {
 }
 
 function audit(chatId, title) {
-  openAudit(chatId, title, { names: userName, queueName, me: state.me, failed });
+  openAudit(chatId, title, {
+    names: userName, queueName, me: state.me, failed, notify, onChanged: privacyChanged,
+  });
+}
+
+/** A hold or an erasure went through (here, or as a live event): every copy follows. */
+function privacyChanged({ chat_id: chatId, erased, legal_hold: held }) {
+  const loaded = state.chats.get(chatId);
+  const rows = state.history.filter((row) => row.chat_id === chatId);
+  if (held !== undefined) {
+    if (loaded) loaded.legal_hold = held;
+    for (const row of rows) row.legal_hold = held;
+  }
+  if (erased) {
+    // The console drops what it holds at once; the reloads below only confirm it.
+    if (loaded) dropPersonal(loaded);
+    for (const entry of [...state.mine.active, ...state.mine.passive]) {
+      if (entry.chat_id === chatId) entry.customer_name = '';
+    }
+    for (const row of rows) Object.assign(row, { customer_name: '', erased: true });
+  }
+  renderLists();
+  if (state.selected === chatId) renderSelected();
+  renderHistoryView();
 }
 
 function renderLists() {
@@ -502,6 +528,14 @@ function onEvent(type, data) {
   const chatId = data.chat_id;
   const me = state.me.user_id;
   if (type === 'MessageSent') return onMessageSent(chatId, payload);
+  if (type === 'ChatErased' || type === 'LegalHoldPlaced' || type === 'LegalHoldLifted') {
+    privacyChanged(type === 'ChatErased'
+      ? { chat_id: chatId, erased: true }
+      : { chat_id: chatId, legal_hold: type === 'LegalHoldPlaced' });
+    refreshAudit(chatId);
+    if (state.chats.has(chatId)) loadChat(chatId).catch(failed);
+    return;
+  }
   if (type === 'CustomerNotified') {
     return addMessage(chatId, {
       message_id: payload.message_id,
@@ -602,6 +636,7 @@ function showLogin() {
   state.drafts.clear();
   clearTimeout(chartTimer);
   chartTimer = null;
+  if ($('#confirm-dialog').open) $('#confirm-dialog').close('cancel');
   if ($('#audit-dialog').open) $('#audit-dialog').close();
   $('#console-view').hidden = true;
   $('#login-view').hidden = false;
@@ -656,6 +691,7 @@ function wire() {
   $('#close-panel').append(closeIcon());
   $('#audit-close').append(closeIcon());
   wireAudit();
+  wireConfirm();
   $('#audit-chat').addEventListener('click', () => {
     const chat = state.chats.get(state.selected);
     if (chat) audit(chat.chat_id, chat.customer_name);

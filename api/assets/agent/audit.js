@@ -1,11 +1,14 @@
 // Supervisors: a chat's audit trail (GET /chats/{id}/audit), every event with when, what, who
 // and in which request, and its replay: the chat as it stood after any one of those events
-// (GET /chats/{id}?at=). Shown in a modal dialog; all text goes in with textContent.
+// (GET /chats/{id}?at=). Shown in a modal dialog; all text goes in with textContent. An ended
+// chat's legal hold and erasure are done from here too (privacy.js).
 
 import { api } from './api.js';
 import { h, fill, $ } from './dom.js';
 import { t, formatTime, formatClock } from './i18n.js';
 import { renderTranscript } from './conversation.js';
+import { customerName, displayPayload, erasedBadge, nameErased, nameNode } from './erased.js';
+import { renderChatPrivacy } from './privacy.js';
 
 const dialog = () => $('#audit-dialog');
 
@@ -19,7 +22,9 @@ export function renderHistory(root, rows, { queueName, onAudit }) {
     h('thead', {}, h('tr', {},
       ['customer', 'started', 'queue', 'statusLabel', 'messagesCount', ''].map((key) => h('th', { scope: 'col', text: key ? t(key) : '' })))),
     h('tbody', {}, rows.map((row) => h('tr', { dataset: { chatId: row.chat_id } },
-      h('td', { class: 'customer-cell', text: row.customer_name }),
+      h('td', { class: 'customer-cell' }, nameNode(row.customer_name),
+        (row.erased ?? nameErased(row.customer_name)) && [' ', erasedBadge()],
+        row.legal_hold && [' ', h('span', { class: 'hold-badge', text: t('legalHoldBadge') })]),
       h('td', {}, h('time', { datetime: row.requested_at, text: formatTime(row.requested_at) })),
       h('td', { text: queueName(row.queue_id) }),
       h('td', {}, h('span', { class: 'status-pill', dataset: { status: row.status }, text: t(`status_${row.status}`) })),
@@ -27,7 +32,7 @@ export function renderHistory(root, rows, { queueName, onAudit }) {
       h('td', { class: 'action-cell' }, h('button', {
         type: 'button',
         class: 'button small',
-        'aria-label': t('auditOf', { name: row.customer_name }),
+        'aria-label': t('auditOf', { name: customerName(row.customer_name) }),
         onclick: () => onAudit(row.chat_id, row.customer_name),
       }, t('audit'))))))));
 }
@@ -46,24 +51,48 @@ function who(actor, names) {
   }
 }
 
+/** The chat the dialog shows, and how it was opened: live events about it refresh it. */
+let shown = null;
+
+/** Opens the dialog again on the chat it shows, if it shows `chatId`: its events changed. */
+export function refreshAudit(chatId) {
+  if (shown?.chatId === chatId && dialog().open) {
+    openAudit(shown.chatId, shown.title, shown.options).catch(shown.options.failed);
+  }
+}
+
 /**
  * Opens the audit dialog on a chat. `names(userId)`: a staff member's display name;
- * `queueName(queueId)`: a queue's; `me`: the signed-in user (for the transcript's "You").
+ * `queueName(queueId)`: a queue's; `me`: the signed-in user (for the transcript's "You");
+ * `notify(text, kind)`: the console's toast; `onChanged(chat)`: a hold or erasure went through.
  */
-export async function openAudit(chatId, title, { names, queueName, me, failed }) {
+export async function openAudit(chatId, title, options) {
+  const { names, queueName, me, failed } = options;
   const box = dialog();
-  $('#audit-title').textContent = t('auditTitle', { name: title });
+  shown = { chatId, title, options };
+  $('#audit-title').textContent = t('auditTitle', { name: customerName(title) });
   fill($('#audit-trail'), h('p', { class: 'muted', text: t('loading') }));
   fill($('#replay-state'));
   fill($('#replay-transcript'));
   if (!box.open) box.showModal();
   let entries;
+  let current;
   try {
-    entries = await api(`/chats/${chatId}/audit`);
+    [entries, current] = await Promise.all([api(`/chats/${chatId}/audit`), api(`/chats/${chatId}`)]);
   } catch (error) {
     fill($('#audit-trail'), h('p', { class: 'form-error', text: t('failed', { detail: error.message }) }));
     return;
   }
+  if (shown?.chatId !== chatId) return;
+  $('#audit-title').textContent = t('auditTitle', { name: customerName(current.customer_name) });
+  renderChatPrivacy($('#audit-privacy'), current, {
+    me,
+    notify: options.notify ?? (() => {}),
+    onChanged: (chat) => {
+      options.onChanged?.(chat);
+      refreshAudit(chat.chat_id);
+    },
+  });
   const slider = $('#replay-slider');
   slider.min = '0';
   slider.max = String(Math.max(0, entries.length - 1));
@@ -102,7 +131,7 @@ export async function openAudit(chatId, title, { names, queueName, me, failed })
       h('td', { class: 'event-type' },
         h('details', {},
           h('summary', { text: entry.type }),
-          h('pre', { class: 'payload', text: JSON.stringify(entry.payload, null, 2) }))),
+          h('pre', { class: 'payload', text: displayPayload(entry.payload) }))),
       h('td', { text: who(entry.actor, names) }),
       h('td', { class: 'request-id', title: entry.request_id ?? '', text: entry.request_id ? entry.request_id.slice(0, 13) : '–' }))))));
   await choose(entries.length - 1);
@@ -124,7 +153,8 @@ function renderReplay(past, { names, queueName, me }) {
   const status = h('span', { class: 'status-pill', id: 'replay-status', dataset: { status: past.status }, text: t(`status_${past.status}`) });
   const item = (key, value) => [h('dt', { text: t(key) }), h('dd', { text: value })];
   fill($('#replay-state'),
-    h('div', { class: 'replay-head' }, h('strong', { text: past.customer_name }), status),
+    h('div', { class: 'replay-head' }, h('strong', {}, nameNode(past.customer_name)), status,
+      past.erased && erasedBadge()),
     h('dl', { class: 'definitions replay-facts' },
       item('queue', past.queue_id ? queueName(past.queue_id) : '–'),
       item('agent', past.agent_id ? (names(past.agent_id) ?? past.agent_id) : '–'),
@@ -141,4 +171,5 @@ function renderReplay(past, { names, queueName, me }) {
 
 export function wireAudit() {
   $('#audit-close').addEventListener('click', () => dialog().close());
+  dialog().addEventListener('close', () => { shown = null; });
 }

@@ -3,6 +3,7 @@
 
 import { h, fill, rerender } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { nameNode } from './erased.js';
 
 export function renderChatLists({ active, passive }, selected, { onSelect, activeRoot, passiveRoot }) {
   renderList(activeRoot, active, selected, onSelect, 'noActive');
@@ -22,7 +23,7 @@ function renderList(root, chats, selected, onSelect, emptyKey) {
       'aria-current': chat.chat_id === selected ? 'true' : undefined,
       onclick: () => onSelect(chat.chat_id),
     },
-    h('span', { class: 'chat-item-name', text: chat.customer_name }),
+    h('span', { class: 'chat-item-name' }, nameNode(chat.customer_name)),
     chat.unread > 0 && h('span', {
       class: 'unread-badge',
       'aria-label': t('unread', { n: chat.unread }),

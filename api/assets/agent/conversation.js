@@ -3,6 +3,7 @@
 
 import { h, fill } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { customerName, erasedBadge, messageErased, nameErased } from './erased.js';
 
 /** Whether the agent can still act on the chat: it is ongoing and theirs. */
 export function isMine(chat, me) {
@@ -11,7 +12,7 @@ export function isMine(chat, me) {
 
 function authorName(message, chat, me) {
   switch (message.author_kind) {
-    case 'customer': return chat.customer_name;
+    case 'customer': return customerName(chat.customer_name);
     case 'agent':
       if (message.author_id === me.user_id) return t('you');
       return message.author_id === chat.agent_id && chat.agent_name ? chat.agent_name : t('agent');
@@ -22,14 +23,16 @@ function authorName(message, chat, me) {
 function closingNote(chat) {
   if (chat.status === 'ended' || chat.status === 'abandoned') {
     return chat.end_reason === 'customer' || chat.status === 'abandoned'
-      ? t('customerLeft', { name: chat.customer_name })
+      ? t('customerLeft', { name: customerName(chat.customer_name) })
       : t('chatClosed');
   }
   return null;
 }
 
 export function renderConversation(els, chat, me) {
-  els.title.textContent = chat.customer_name;
+  fill(els.title, customerName(chat.customer_name));
+  els.title.classList.toggle('erased-placeholder', nameErased(chat.customer_name));
+  els.erased?.replaceChildren(...(chat.erased || nameErased(chat.customer_name) ? [erasedBadge()] : []));
   els.status.textContent = t(`status_${chat.status}`);
   els.status.dataset.status = chat.status;
   const mine = isMine(chat, me);
@@ -49,7 +52,9 @@ export function renderTranscript(root, chat, me) {
     h('div', { class: 'message-meta' },
       h('span', { class: 'message-author', text: authorName(message, chat, me) }),
       h('time', { datetime: message.sent_at, text: formatTime(message.sent_at) })),
-    h('p', { class: 'message-text', text: message.notice ? t(`notice_${message.notice}`) : message.text }))),
+    messageErased(message)
+      ? h('p', { class: 'message-text erased-placeholder', text: t('erasedText') })
+      : h('p', { class: 'message-text', text: message.notice ? t(`notice_${message.notice}`) : message.text }))),
     note && h('li', { class: 'message-note', text: note }));
   if (stuckToBottom) root.scrollTop = root.scrollHeight;
 }

@@ -3,23 +3,25 @@
 
 import { h, fill } from './dom.js';
 import { t, formatTime } from './i18n.js';
+import { customerName } from './erased.js';
 
 export function renderCustomerInfo(root, chat, directory) {
   const queue = directory.queues.find((q) => q.queue_id === chat.queue_id);
   const category = directory.categories.find((c) => c.category_id === chat.category_id);
   const rows = [
-    ['name', chat.customer_name],
+    ['name', customerName(chat.customer_name)],
     ['queue', queue?.name ?? '–'],
     ['category', category?.name ?? '–'],
     ['started', formatTime(chat.requested_at)],
     ['agent', chat.agent_name ?? '–'],
     ['transfers', String(chat.transfers)],
   ].map(([key, value]) => [t(key), value]);
-  const answers = chat.answers.map((answer) => [answer.label, answer.value]);
-  fill(root,
-    h('h3', { text: t('customerInfo') }),
-    definitions(rows),
-    answers.length > 0 ? definitions(answers, 'answers') : h('p', { class: 'muted', text: t('noAnswers') }));
+  const answers = (chat.answers ?? []).map((answer) => [answer.label, answer.value ?? t('erasedName')]);
+  let more;
+  if (chat.erased || chat.answers === null) more = h('p', { class: 'muted erased-placeholder', text: t('erasedAnswers') });
+  else if (answers.length > 0) more = definitions(answers, 'answers');
+  else more = h('p', { class: 'muted', text: t('noAnswers') });
+  fill(root, h('h3', { text: t('customerInfo') }), definitions(rows), more);
 }
 
 function definitions(pairs, extraClass = '') {

@@ -7,7 +7,8 @@ import { eventsUrl } from './api.js';
 
 const EVENT_TYPES = [
   'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'ChatTransferred',
-  'ChatEnded', 'CustomerClosedClient', 'AgentLoggedIn', 'AgentLoggedOut',
+  'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
+  'AgentLoggedIn', 'AgentLoggedOut',
   'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
   'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',
 ];

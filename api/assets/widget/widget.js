@@ -46,6 +46,15 @@
       problem_required: 'Må fylles ut.',
       problem_email: 'Skriv en gyldig e-postadresse.',
       problem_phone: 'Skriv et gyldig telefonnummer.',
+      deleteChat: 'Slett denne samtalen',
+      deleteTitle: 'Slette samtalen for godt?',
+      deleteText: 'Meldingene og det du fylte ut slettes, både her og hos oss. Dette kan ikke angres.',
+      deleteConfirm: 'Slett samtalen',
+      cancel: 'Avbryt',
+      deleting: 'Sletter …',
+      deleted: 'Samtalen er slettet. Verken du eller vi kan se den igjen.',
+      deleteFailed: 'Samtalen kunne ikke slettes. Prøv igjen.',
+      erased: '(slettet)',
     },
     en: {
       open: 'Chat with us',
@@ -80,6 +89,15 @@
       problem_required: 'Required.',
       problem_email: 'Enter a valid e-mail address.',
       problem_phone: 'Enter a valid phone number.',
+      deleteChat: 'Delete this conversation',
+      deleteTitle: 'Delete the conversation for good?',
+      deleteText: 'The messages and what you filled in are erased, here and with us. This cannot be undone.',
+      deleteConfirm: 'Delete the conversation',
+      cancel: 'Cancel',
+      deleting: 'Deleting …',
+      deleted: 'The conversation was deleted. Neither you nor we can see it again.',
+      deleteFailed: 'The conversation could not be deleted. Please try again.',
+      erased: '(erased)',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -176,9 +194,16 @@
   let config = null;
 
   const saved = () => JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
-  const remember = (value) => (value
-    ? sessionStorage.setItem(STORAGE_KEY, JSON.stringify(value))
-    : sessionStorage.removeItem(STORAGE_KEY));
+  const remember = (value) => {
+    if (value) {
+      sessionStorage.setItem(STORAGE_KEY, JSON.stringify(value));
+    } else {
+      sessionStorage.removeItem(STORAGE_KEY);
+      // Never written by this version; an older one, or a site's copy, may have: a deleted
+      // conversation leaves no token behind anywhere.
+      localStorage.removeItem(STORAGE_KEY);
+    }
+  };
 
   // ---- the pre-chat form ----
 
@@ -261,6 +286,75 @@
   const input = h('textarea', { rows: '2', maxlength: '4000', placeholder: t('placeholder'), 'aria-label': t('message') });
   const composer = h('form', { class: 'composer' }, input, h('button', { type: 'submit', class: 'primary', text: t('send') }));
   const restart = h('button', { type: 'button', class: 'secondary', text: t('newChat'), onclick: () => reset() });
+
+  // Deleting an ended conversation (the customer's right to erasure): a confirmation step in
+  // the panel, then the server erases the chat and the token stops opening anything.
+  const deleteButton = h('button', { type: 'button', class: 'secondary delete', text: t('deleteChat'), onclick: askDelete });
+  const deleteError = h('p', { class: 'form-error', role: 'alert' });
+  const cancelDelete = h('button', { type: 'button', class: 'secondary', text: t('cancel'), onclick: () => closeConfirm(true) });
+  const confirmDelete = h('button', { type: 'button', class: 'danger', text: t('deleteConfirm'), onclick: deleteChat });
+  const confirmBox = h('div', {
+    class: 'confirm', role: 'group', 'aria-labelledby': 'samtale-delete-title', 'aria-describedby': 'samtale-delete-text', hidden: true,
+  },
+  h('p', { class: 'confirm-title', id: 'samtale-delete-title', text: t('deleteTitle') }),
+  h('p', { class: 'confirm-text', id: 'samtale-delete-text', text: t('deleteText') }),
+  deleteError,
+  h('div', { class: 'confirm-actions' }, cancelDelete, confirmDelete));
+  confirmBox.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      event.stopPropagation();
+      closeConfirm(true);
+    }
+  });
+
+  function askDelete() {
+    deleteError.textContent = '';
+    confirmBox.hidden = false;
+    deleteButton.hidden = true;
+    restart.hidden = true;
+    // The safe choice first: a stray Enter deletes nothing.
+    cancelDelete.focus();
+  }
+
+  function closeConfirm(refocus) {
+    confirmBox.hidden = true;
+    deleteButton.hidden = !ended();
+    restart.hidden = !ended();
+    if (refocus) deleteButton.focus();
+  }
+
+  async function deleteChat() {
+    confirmDelete.disabled = true;
+    cancelDelete.disabled = true;
+    confirmDelete.textContent = t('deleting');
+    try {
+      await call(`/customer/chats/${chat.chat_id}/erase`, { method: 'POST', token: chat.customer_token });
+      forgetDeleted();
+    } catch (error) {
+      // Erased already (another tab, the company): the outcome the customer asked for.
+      if (error.problem?.type?.endsWith('/chat-erased')) forgetDeleted();
+      else deleteError.textContent = t('deleteFailed');
+    } finally {
+      confirmDelete.disabled = false;
+      cancelDelete.disabled = false;
+      confirmDelete.textContent = t('deleteConfirm');
+    }
+  }
+
+  /** The conversation is gone: nothing of it stays on the screen or in the browser. */
+  function forgetDeleted() {
+    stream?.close();
+    stream = null;
+    chat = null;
+    view = null;
+    remember(null);
+    transcript.replaceChildren();
+    confirmBox.hidden = true;
+    const done = h('p', { class: 'deleted', role: 'status', tabindex: '-1', text: t('deleted') });
+    restart.hidden = false;
+    body.replaceChildren(done, restart);
+    done.focus();
+  }
   composer.addEventListener('submit', send);
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -272,7 +366,8 @@
   const ended = () => view && (view.status === 'ended' || view.status === 'abandoned');
 
   async function showChat() {
-    body.replaceChildren(status, transcript, composer, restart);
+    confirmBox.hidden = true;
+    body.replaceChildren(status, transcript, composer, restart, deleteButton, confirmBox);
     await refresh();
     listen();
     input.focus();
@@ -294,13 +389,22 @@
     }
     status.dataset.status = view.status;
     composer.hidden = ended();
-    restart.hidden = !ended();
+    restart.hidden = !ended() || !confirmBox.hidden;
+    deleteButton.hidden = !ended() || !confirmBox.hidden;
     const stuck = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
     transcript.replaceChildren(...view.transcript.map((m) => h('li', { class: `message from-${m.author_kind}` },
       h('span', { class: 'author', text: m.author_kind === 'customer' ? t('you') : (m.author_kind === 'agent' ? (view.agent_name ?? t('agent')) : t('system')) }),
-      h('p', { class: 'text', text: m.notice ? t(`notice_${m.notice}`) : m.text }))));
+      h('p', { class: `text${erasedText(m) ? ' erased' : ''}`, text: messageText(m) }))));
     if (stuck) transcript.scrollTop = transcript.scrollHeight;
   }
+
+  // An erased message (a stream replayed after the company erased the chat) has no text:
+  // it says so rather than showing nothing, or "null".
+  const erasedText = (m) => !m.notice && (m.text === null || m.text === undefined || m.text === '');
+  const messageText = (m) => {
+    if (m.notice) return t(`notice_${m.notice}`);
+    return erasedText(m) ? t('erased') : m.text;
+  };
 
   function renderQueuePosition(position, estimate) {
     if (!position) status.textContent = t('waiting');

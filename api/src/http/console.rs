@@ -116,6 +116,21 @@ const AGENT: &[Asset] = &[
         content_type: JS,
         body: include_str!("../../assets/agent/audit.js"),
     },
+    Asset {
+        name: "erased.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/erased.js"),
+    },
+    Asset {
+        name: "confirm.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/confirm.js"),
+    },
+    Asset {
+        name: "privacy.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/privacy.js"),
+    },
 ];
 
 const CONSOLE_PAGE: &str = include_str!("../../assets/agent/index.html");

@@ -128,9 +128,13 @@ impl PlaceBook {
                 self.dequeue(chat_id);
                 self.arrivals.remove(chat_id);
             }
+            // Only ended chats are held or erased: no place changes.
             ChatEvent::MessageSent { .. }
             | ChatEvent::MessagesRead { .. }
-            | ChatEvent::CustomerNotified { .. } => {}
+            | ChatEvent::CustomerNotified { .. }
+            | ChatEvent::LegalHoldPlaced { .. }
+            | ChatEvent::LegalHoldLifted { .. }
+            | ChatEvent::ChatErased { .. } => {}
         }
     }
 
@@ -218,8 +222,8 @@ mod tests {
         ChatEvent::ChatRequested {
             queue_id: queue,
             category_id: None,
-            customer_name: Name::parse("Kunde".into()).expect("a name"),
-            answers: vec![],
+            customer_name: Name::parse("Kunde").expect("a name").into(),
+            answers: vec![].into(),
             by: Actor::Customer,
             at: Utc.timestamp_opt(1_700_000_000, 0).unwrap() + Duration::seconds(second),
         }

@@ -99,10 +99,13 @@ pub async fn waiting_count(db: &AnyPool, member: Option<&str>) -> ReadResult<i64
 /// Every waiting chat as `(queue, chat, queued_at)`, with the position of the log the rows
 /// stand at: the conversations' checkpoint, read in the same statement, so the two agree.
 /// The live feed starts its place book from this and folds the log from that position on.
+/// A row of [`waiting_snapshot`]'s query: the checkpoint, and a waiting chat if there is one.
+type SnapshotRow = (i64, i64, Option<String>, Option<String>, Option<String>);
+
 pub async fn waiting_snapshot(
     db: &AnyPool,
 ) -> ReadResult<(LogPosition, Vec<(String, String, String)>)> {
-    let rows: Vec<(i64, i64, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<SnapshotRow> = sqlx::query_as(
         "SELECT k.tx, k.position, c.queue_id, c.chat_id, c.queued_at
            FROM projection_checkpoints k
            LEFT JOIN chats c ON c.status = 'waiting'

@@ -80,6 +80,7 @@ impl TestApp {
             widget_origins: vec!["https://shop.example".into()],
             rate_limits: Default::default(),
             sessions: Default::default(),
+            privacy: Default::default(),
         };
         configure(&mut config);
         let app = Application::build(&config).await.expect("the app starts");

@@ -6,7 +6,9 @@ use crate::http;
 use crate::state::AppState;
 use crate::write_timeout::{WriteTimeoutListener, WRITE_STALL_LIMIT};
 use axum::serve::ListenerExt;
-use samtale_service::{bootstrap, dispatcher, retention, ServiceError};
+use samtale_service::{
+    bootstrap, dispatcher, erasure, pruning, transcript_retention, ServiceError,
+};
 
 /// Why a server could not start, or stopped serving.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub struct Application {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     dispatcher: tokio::task::JoinHandle<()>,
     pruner: tokio::task::JoinHandle<()>,
+    retention: tokio::task::JoinHandle<()>,
+    forgetting: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -35,6 +39,7 @@ impl Application {
             config.widget_origins.clone(),
             config.rate_limits.clone(),
             &config.sessions,
+            &config.privacy,
         )
         .await?;
         bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
@@ -62,13 +67,17 @@ impl Application {
             .await
         });
         let dispatcher = dispatcher::spawn(state.node.clone());
-        let pruner = retention::spawn(state.node.clone());
+        let pruner = pruning::spawn(state.node.clone());
+        let retention = transcript_retention::spawn(state.node.clone());
+        let forgetting = erasure::spawn_forgetting(state.node.clone());
         Ok(Self {
             address,
             state,
             server,
             dispatcher,
             pruner,
+            retention,
+            forgetting,
         })
     }
 
@@ -78,6 +87,8 @@ impl Application {
         self.server.abort();
         self.dispatcher.abort();
         self.pruner.abort();
+        self.retention.abort();
+        self.forgetting.abort();
     }
 
     pub async fn run_until_stopped(self) -> Result<(), StartError> {

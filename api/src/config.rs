@@ -72,6 +72,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub sessions: SessionConfig,
 
+    #[command(flatten)]
+    pub privacy: PrivacyConfig,
+
     /// Origins allowed to call the customer API from a company's own site (comma-separated).
     #[arg(
         long = "widget-origins",
@@ -111,6 +114,44 @@ impl Default for SessionConfig {
     }
 }
 
+/// How long personal data is kept.
+#[derive(Debug, Clone, Args)]
+pub struct PrivacyConfig {
+    /// Days after a chat's end until retention erases its personal data, for queues created
+    /// from now on (each queue can then change its own); `never` keeps them until erased on
+    /// request. Default 90.
+    #[arg(
+        long = "transcript-retention-days",
+        env = "SAMTALE_TRANSCRIPT_RETENTION_DAYS",
+        default_value = "90",
+        value_parser = retention_days
+    )]
+    pub transcript_retention_days: RetentionDays,
+}
+
+/// A number of days (1-3650), or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionDays(pub Option<u32>);
+
+fn retention_days(value: &str) -> Result<RetentionDays, String> {
+    let max = samtale_domain::directory::MAX_RETENTION_DAYS;
+    if value.trim().eq_ignore_ascii_case("never") {
+        return Ok(RetentionDays(None));
+    }
+    match value.trim().parse::<u32>() {
+        Ok(days) if (1..=max).contains(&days) => Ok(RetentionDays(Some(days))),
+        _ => Err(format!("a number of days from 1 to {max}, or `never`")),
+    }
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            transcript_retention_days: RetentionDays(Some(90)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +160,15 @@ mod tests {
         DatabaseConfig {
             database_url: url.into(),
             key_file: None,
+        }
+    }
+
+    #[test]
+    fn retention_is_a_number_of_days_or_never() {
+        assert_eq!(retention_days("30"), Ok(RetentionDays(Some(30))));
+        assert_eq!(retention_days("Never"), Ok(RetentionDays(None)));
+        for bad in ["0", "3651", "-1", "ninety", ""] {
+            assert!(retention_days(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -1,9 +1,9 @@
 //! The state every handler shares: the node, and what only its HTTP surface needs.
 
-use crate::config::{DatabaseConfig, SessionConfig};
+use crate::config::{DatabaseConfig, PrivacyConfig, SessionConfig};
 use crate::outage::Breaker;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
-use samtale_service::{Node, ServiceError, SessionSettings};
+use samtale_service::{Node, NodeSettings, ServiceError};
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,12 +41,14 @@ impl AppState {
         widget_origins: Vec<String>,
         limits: RateLimitConfig,
         session_config: &SessionConfig,
+        privacy: &PrivacyConfig,
     ) -> Result<Self, ServiceError> {
-        let settings = SessionSettings {
+        let settings = NodeSettings {
             idle: Duration::from_secs(session_config.idle_seconds),
             customer_token_retention: Duration::from_secs(
                 session_config.customer_token_retention_seconds,
             ),
+            transcript_retention_days: privacy.transcript_retention_days.0,
         };
         let node = Node::start(&database.database_url, &database.key_file(), settings).await?;
         Ok(AppState(Arc::new(Services {

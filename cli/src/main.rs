@@ -9,6 +9,7 @@ use samtale_projections::Projections;
 use tracing_subscriber::EnvFilter;
 
 mod ceiling;
+mod erase;
 mod keys;
 mod replay;
 
@@ -60,6 +61,14 @@ enum Command {
     Projections {
         #[command(subcommand)]
         command: ProjectionsCommand,
+    },
+    /// Erase chats' personal data: one chat, or every ended chat of a person (an erasure
+    /// request). Nodes may keep running.
+    Erase {
+        #[command(flatten)]
+        whose: erase::Whose,
+        #[command(flatten)]
+        database: DatabaseConfig,
     },
     /// Manage the key file's keys (with every node stopped).
     Keys {
@@ -164,6 +173,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Projections {
             command: ProjectionsCommand::Rebuild { name, database },
         } => rebuild(name, &database).await,
+        Command::Erase { whose, database } => erase::erase(whose, &database).await,
         Command::Keys {
             command: KeysCommand::Rotate { database },
         } => keys::rotate(&database).await,

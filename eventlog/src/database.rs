@@ -218,6 +218,11 @@ impl Database {
         }
     }
 
+    /// The data keys: who has one, and this node's copies of them.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
     /// The key file's keys, as checked against this database.
     pub fn keyring(&self) -> Arc<Keyring> {
         self.vault.keyring_arc()

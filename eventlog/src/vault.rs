@@ -81,6 +81,25 @@ impl Vault {
         Ok(key)
     }
 
+    /// The aggregates of `aggregate_type` whose events named the identifier `value` of `kind`
+    /// (an e-mail address, a phone number: normalised as the domain's `identifiers` are), found
+    /// by its keyed hash. Erased aggregates have none left.
+    pub async fn identified_by(
+        &self,
+        aggregate_type: &str,
+        kind: &str,
+        value: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT aggregate_id FROM subject_lookup
+              WHERE hash = $1 AND aggregate_type = $2 ORDER BY aggregate_id",
+        )
+        .bind(self.keyring.lookup_hash(kind, value))
+        .bind(aggregate_type.to_string())
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// Drops this node's copy of an erased aggregate's key.
     pub fn forget(&self, aggregate_type: &str, aggregate_id: &str) {
         if let Ok(mut cache) = self.cache.lock() {

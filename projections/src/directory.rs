@@ -21,7 +21,7 @@ const TABLES: &[Table] = &[
         name: "queues",
         columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL,
                   no_agent_notice_after_seconds bigint, overflow_queue_id text,
-                  service_level_seconds bigint",
+                  service_level_seconds bigint, transcript_retention_days bigint",
         indexes: &[],
     },
     Table {
@@ -57,7 +57,7 @@ impl Projection for DirectoryTables {
     }
 
     fn version(&self) -> i64 {
-        3
+        4
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -118,15 +118,21 @@ impl Projection for DirectoryTables {
             }
             E::PasswordChanged { .. } => {}
             E::QueueCreated {
-                queue_id, name, at, ..
+                queue_id,
+                name,
+                transcript_retention_days,
+                at,
+                ..
             } => {
                 sqlx::query(&format!(
-                    "INSERT INTO {} (queue_id, name, created_at) VALUES ($1, $2, $3)",
+                    "INSERT INTO {} (queue_id, name, created_at, transcript_retention_days)
+                     VALUES ($1, $2, $3, $4)",
                     g.table("queues")
                 ))
                 .bind(queue_id.to_string())
                 .bind(name.as_str().to_string())
                 .bind(crate::timestamp(*at))
+                .bind(transcript_retention_days.map(i64::from))
                 .execute(&mut *conn)
                 .await?;
             }
@@ -135,7 +141,7 @@ impl Projection for DirectoryTables {
             } => {
                 sqlx::query(&format!(
                     "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3,
-                        service_level_seconds = $4
+                        service_level_seconds = $4, transcript_retention_days = $5
                       WHERE queue_id = $1",
                     g.table("queues")
                 ))
@@ -143,6 +149,7 @@ impl Projection for DirectoryTables {
                 .bind(settings.no_agent_notice_after_seconds.map(i64::from))
                 .bind(settings.overflow_queue_id.map(|q| q.to_string()))
                 .bind(settings.service_level_seconds.map(i64::from))
+                .bind(settings.transcript_retention_days.map(i64::from))
                 .execute(&mut *conn)
                 .await?;
             }

@@ -128,6 +128,7 @@ pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
             let command = DirectoryCommand::CreateQueue {
                 queue_id,
                 name: Name::parse(queue)?,
+                transcript_retention_days: state.transcript_retention_days,
                 by: Actor::System,
                 at: chrono::Utc::now(),
             };

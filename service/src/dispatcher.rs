@@ -17,13 +17,13 @@
 
 use crate::live::LiveBatch;
 use crate::origin::{command_context, keyed_context, Origin};
+use crate::turn::Turn;
 use crate::{Node, ServiceError};
 use samtale_domain::chat::{Assignment, Notice};
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::{Actor, ChatCommand, Directory, UserId};
 use samtale_eventlog::CommandError;
 use samtale_projections::{read, DomainEvent};
-use sqlx::{Connection, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,31 +50,13 @@ pub fn spawn(state: Arc<Node>) -> tokio::task::JoinHandle<()> {
 
 /// Becomes the dispatcher if no one else is, and dispatches for as long as that lasts.
 async fn lead(state: &Node) -> Result<(), ServiceError> {
-    let mut lock = match state.db.postgres_url() {
-        Some(url) => {
-            let mut conn = PgConnection::connect(url).await?;
-            // Advisory locks are per database; mixing in the schema keeps services that share a
-            // database in separate schemas (and parallel test runs) from blocking each other.
-            let acquired: bool = sqlx::query_scalar(
-                "SELECT pg_try_advisory_lock($1 # hashtext(current_schema())::bigint)",
-            )
-            .bind(DISPATCHER_LOCK)
-            .fetch_one(&mut conn)
-            .await?;
-            if !acquired {
-                return Ok(());
-            }
-            tracing::info!("this node is the dispatcher");
-            Some(conn)
-        }
-        None => None,
+    let Some(mut turn) = Turn::take(state.db.postgres_url(), DISPATCHER_LOCK).await? else {
+        return Ok(());
     };
+    tracing::info!("this node is the dispatcher");
     let mut news = state.live.subscribe();
     loop {
-        if let Some(conn) = lock.as_mut() {
-            // Still holding the lock? A dead connection means another node may lead now.
-            conn.ping().await?;
-        }
+        turn.still_held().await?;
         if let Err(error) = dispatch_round(state).await {
             tracing::warn!(%error, "dispatch round failed");
         }

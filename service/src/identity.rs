@@ -62,7 +62,7 @@ pub struct Customer {
 /// Customer tokens already seen, by hash. A customer token is bound to its chat for good (it is
 /// never moved), so once found it need not be looked up on every request: that spares a read
 /// on every customer request. It is read again after `CUSTOMER_RECHECK`, because tokens of
-/// chats long over are deleted (`crate::retention`), by whichever node. Only tokens that exist
+/// chats long over are deleted (`crate::pruning`), by whichever node. Only tokens that exist
 /// are remembered, so guessing cannot fill it.
 pub struct CustomerTokens(Mutex<LruCache<String, (ChatId, Instant)>>);
 
@@ -113,6 +113,20 @@ impl CustomerTokens {
         };
         self.remember(token_hash.to_string(), chat_id);
         Ok(Some(chat_id))
+    }
+
+    /// Forgets every token of an erased chat, wherever it was found.
+    pub fn forget_chat(&self, chat_id: &str) {
+        if let Ok(mut tokens) = self.0.lock() {
+            let hashes: Vec<String> = tokens
+                .iter()
+                .filter(|(_, (chat, _))| chat.to_string() == chat_id)
+                .map(|(hash, _)| hash.clone())
+                .collect();
+            for hash in hashes {
+                tokens.pop(&hash);
+            }
+        }
     }
 
     /// Forgets deleted tokens, so this node refuses them at once.

@@ -21,13 +21,16 @@ const STAFF_SESSIONS: usize = 10_000;
 /// How long a command's reply waits for the read models to show its effect.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
 
-/// How long credentials last.
+/// How long credentials and transcripts last.
 #[derive(Debug, Clone, Copy)]
-pub struct SessionSettings {
+pub struct NodeSettings {
     /// A staff session unused this long is refused.
     pub idle: Duration,
     /// How long a customer's token outlives the end of their chat.
     pub customer_token_retention: Duration,
+    /// The transcript retention queues get when created (each can change it); `None`: kept
+    /// until erased on request.
+    pub transcript_retention_days: Option<u32>,
 }
 
 pub struct Node {
@@ -41,6 +44,8 @@ pub struct Node {
     pub sessions: Arc<Sessions>,
     /// How long a customer's token outlives the end of their chat.
     pub customer_token_retention: Duration,
+    /// The transcript retention of new queues.
+    pub transcript_retention_days: Option<u32>,
 }
 
 impl Node {
@@ -48,7 +53,7 @@ impl Node {
     pub async fn start(
         database_url: &str,
         key_file: &Path,
-        settings: SessionSettings,
+        settings: NodeSettings,
     ) -> Result<Self, ServiceError> {
         let db = Database::connect(database_url, key_file).await?;
         let projections = Arc::new(Projections::standard(db.clone()));
@@ -66,6 +71,7 @@ impl Node {
             customer_tokens: CustomerTokens::new(AGGREGATE_CACHE),
             sessions: Sessions::start(db.any().clone(), STAFF_SESSIONS, settings.idle),
             customer_token_retention: settings.customer_token_retention,
+            transcript_retention_days: settings.transcript_retention_days,
             db,
         })
     }

@@ -181,7 +181,7 @@ async fn a_session_in_use_stays_and_one_left_idle_is_refused_on_every_node() {
 #[tokio::test]
 async fn pruning_removes_idle_and_long_revoked_sessions_and_the_tokens_of_chats_long_over() {
     use samtale_service::credentials::token_hash;
-    use samtale_service::retention::prune;
+    use samtale_service::pruning::prune;
     for app in TestApp::each_backend().await {
         let centre = app.centre().await;
         let (over, over_token) = app.start_chat(&centre.billing, "Ferdig").await;

@@ -114,6 +114,9 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::BadTimeout => {
                 ApiError::invalid_field("no_agent_notice_after_seconds", detail)
             }
+            DirectoryError::BadRetention => {
+                ApiError::invalid_field("transcript_retention_days", detail)
+            }
         }
     }
 }

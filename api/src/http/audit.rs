@@ -9,6 +9,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use samtale_domain::{Chat, ChatId};
+use samtale_eventlog::Decoder;
 use samtale_projections::replay::{chat_at, ReplayedChat};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -47,7 +48,8 @@ async fn chat_events(
     Ok(events)
 }
 
-/// Every event of the chat in log order, with who did it and in which request.
+/// Every event of the chat in log order, with who did it and in which request. Personal
+/// values are decrypted, or `null` once the chat is erased.
 #[utoipa::path(
     get,
     path = "/api/v1/chats/{id}/audit",
@@ -67,10 +69,11 @@ pub async fn audit(
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let events = chat_events(&state, &staff, chat_id).await?;
-    Ok(Json(
-        events
-            .into_iter()
-            .map(|e| AuditEntry {
+    let entries: Result<Vec<AuditEntry>, samtale_eventlog::LogError> = events
+        .into_iter()
+        .map(|e| {
+            let payload = Decoder::CURRENT.payload(&e)?.into_owned();
+            Ok(AuditEntry {
                 position: e.position.position,
                 event_id: e.event_id.to_string(),
                 sequence: e.sequence,
@@ -82,10 +85,11 @@ pub async fn audit(
                     .and_then(|a| serde_json::from_str(a).ok())
                     .unwrap_or(Value::Null),
                 request_id: e.metadata.get("request_id").cloned(),
-                payload: e.payload,
+                payload,
             })
-            .collect(),
-    ))
+        })
+        .collect();
+    Ok(Json(entries?))
 }
 
 /// The chat exactly as it was at `at`, folded from its events.

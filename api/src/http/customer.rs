@@ -195,7 +195,7 @@ pub async fn status(
 ) -> Result<Json<ChatView>, ApiError> {
     let chat_id = own_chat(&customer, id)?;
     let chat = chat_row(state.db.any(), &chat_id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?))
+    Ok(Json(chat_view(state.db.any(), chat).await?.for_customer()))
 }
 
 /// A retried `client_message_id` returns the first message, never a duplicate.
@@ -263,7 +263,7 @@ pub async fn close(
         .execute(&state.chats, &chat_id, command, &context)
         .await?;
     let chat = chat_row(state.db.any(), &chat_id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?))
+    Ok(Json(chat_view(state.db.any(), chat).await?.for_customer()))
 }
 
 /// The customer's live stream of their chat (`text/event-stream`).

@@ -5,6 +5,7 @@ mod audit;
 mod chats;
 mod console;
 mod customer;
+mod erasure;
 mod events;
 mod health;
 mod messages;
@@ -65,6 +66,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(chats::read))
         .routes(routes!(chats::transfer))
         .routes(routes!(chats::end))
+        .routes(routes!(erasure::erase_chat))
+        .routes(routes!(erasure::place_hold, erasure::lift_hold))
+        .routes(routes!(erasure::erasure_request))
         .routes(routes!(reports::report))
         .routes(routes!(reports::agent_activity))
         .routes(routes!(reports::board_at))
@@ -75,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(customer::status))
         .routes(routes!(customer::send))
         .routes(routes!(customer::close))
+        .routes(routes!(erasure::customer_erase))
         .routes(taking_query_token(routes!(customer::stream)))
         .layer(widget_cors(&state.widget_origins));
     let api = staff.merge(customer).layer(middleware::from_fn_with_state(

@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customer", description = "The web widget's side of a chat"),
         (name = "events", description = "Server-sent event streams"),
         (name = "supervision", description = "Audit, replay and reports"),
+        (name = "privacy", description = "Erasure, erasure requests and legal holds"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

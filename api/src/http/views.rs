@@ -31,6 +31,23 @@ pub struct ChatView {
     /// From the queue's recent pace; only while waiting, once the queue has a pace.
     pub estimated_wait_seconds: Option<i64>,
     pub transcript: Vec<MessageRow>,
+    /// The chat's personal data has been erased: the name, the answers and every text are
+    /// empty; its facts remain.
+    pub erased: bool,
+    pub erased_at: Option<String>,
+    /// Under legal hold: kept whatever its retention or an erasure request says. Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<bool>,
+}
+
+impl ChatView {
+    /// What the chat's customer is shown: not whether the centre holds it for a dispute.
+    pub fn for_customer(self) -> Self {
+        Self {
+            legal_hold: None,
+            ..self
+        }
+    }
 }
 
 pub async fn chat_row(db: &AnyPool, chat_id: &str) -> Result<ChatRow, ApiError> {
@@ -67,6 +84,9 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         queue_position,
         estimated_wait_seconds,
         transcript,
+        erased: chat.erased_at.is_some(),
+        erased_at: chat.erased_at,
+        legal_hold: Some(chat.legal_hold != 0),
     })
 }
 

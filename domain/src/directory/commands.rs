@@ -18,6 +18,11 @@ pub struct QueueSettings {
     /// `None`: the default of 60 s. (Absent in events written before it existed.)
     #[serde(default)]
     pub service_level_seconds: Option<u32>,
+    /// The personal data of a chat that ended in this queue is erased this many days after it
+    /// ended. `None`: kept until erased on request. (Absent in events written before it
+    /// existed: those queues keep their chats, as they did.)
+    #[serde(default)]
+    pub transcript_retention_days: Option<u32>,
 }
 
 /// The fields of a user an administrator can change; `None` leaves a field as it is.
@@ -66,6 +71,8 @@ pub enum DirectoryCommand {
     CreateQueue {
         queue_id: QueueId,
         name: Name,
+        /// The installation's default retention for new queues (see [`QueueSettings`]).
+        transcript_retention_days: Option<u32>,
         by: Actor,
         at: DateTime<Utc>,
     },

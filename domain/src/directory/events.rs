@@ -33,6 +33,9 @@ pub enum DirectoryEvent {
     QueueCreated {
         queue_id: QueueId,
         name: Name,
+        /// See [`QueueSettings::transcript_retention_days`]; absent in older events.
+        #[serde(default)]
+        transcript_retention_days: Option<u32>,
         by: Actor,
         at: DateTime<Utc>,
     },

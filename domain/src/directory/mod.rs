@@ -33,6 +33,9 @@ pub const DIRECTORY_ID: &str = "directory";
 /// The most chats an agent can be set to handle at once.
 pub const MAX_CONCURRENT_CHATS: u32 = 20;
 
+/// The longest transcript retention a queue can have: ten years.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UserEntry {
     username: Username,
@@ -169,9 +172,11 @@ impl Directory {
             C::CreateQueue {
                 queue_id,
                 name,
+                transcript_retention_days,
                 by,
                 at,
             } => {
+                check_retention(transcript_retention_days)?;
                 if self.id_in_use(queue_id.0) {
                     return Err(DirectoryError::IdInUse);
                 }
@@ -181,6 +186,7 @@ impl Directory {
                 E::QueueCreated {
                     queue_id,
                     name,
+                    transcript_retention_days,
                     by,
                     at,
                 }
@@ -203,6 +209,7 @@ impl Directory {
                 {
                     return Err(DirectoryError::BadTimeout);
                 }
+                check_retention(settings.transcript_retention_days)?;
                 E::QueueConfigured {
                     queue_id,
                     settings,
@@ -280,6 +287,15 @@ impl Directory {
             }
         };
         Ok(vec![event])
+    }
+}
+
+fn check_retention(days: Option<u32>) -> Result<(), DirectoryError> {
+    match days {
+        Some(days) if !(1..=MAX_RETENTION_DAYS).contains(&days) => {
+            Err(DirectoryError::BadRetention)
+        }
+        _ => Ok(()),
     }
 }
 

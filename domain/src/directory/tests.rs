@@ -53,6 +53,7 @@ fn support_created() -> DirectoryEvent {
     DirectoryEvent::QueueCreated {
         queue_id: support(),
         name: Name::parse("Support").unwrap(),
+        transcript_retention_days: Some(90),
         by: admin(),
         at: at(),
     }
@@ -131,6 +132,7 @@ fn queue_names_are_unique() {
         .when(DirectoryCommand::CreateQueue {
             queue_id: QueueId(Uuid::from_u128(11)),
             name: Name::parse("Support").unwrap(),
+            transcript_retention_days: None,
             by: admin(),
             at: at(),
         })
@@ -202,6 +204,7 @@ fn a_queue_cannot_overflow_to_itself() {
                 no_agent_notice_after_seconds: Some(60),
                 overflow_queue_id: Some(support()),
                 service_level_seconds: None,
+                transcript_retention_days: None,
             },
             by: admin(),
             at: at(),
@@ -219,6 +222,7 @@ fn a_queue_overflows_only_to_an_existing_queue() {
                 no_agent_notice_after_seconds: Some(60),
                 overflow_queue_id: Some(QueueId(Uuid::from_u128(99))),
                 service_level_seconds: None,
+                transcript_retention_days: None,
             },
             by: admin(),
             at: at(),
@@ -233,6 +237,7 @@ fn ids_are_not_reused_across_kinds() {
         .when(DirectoryCommand::CreateQueue {
             queue_id: QueueId(kari().0),
             name: Name::parse("Salg").unwrap(),
+            transcript_retention_days: None,
             by: admin(),
             at: at(),
         })
@@ -353,4 +358,49 @@ fn a_users_queues_are_those_they_are_a_member_of() {
         std::collections::BTreeSet::from([support()])
     );
     assert!(directory.queues_of(UserId(Uuid::from_u128(1))).is_empty());
+}
+
+#[test]
+fn a_queue_keeps_transcripts_between_one_day_and_ten_years_or_until_erased() {
+    for days in [Some(0), Some(MAX_RETENTION_DAYS + 1)] {
+        DirectoryTest::with(NoServices)
+            .given(vec![support_created()])
+            .when(DirectoryCommand::ConfigureQueue {
+                queue_id: support(),
+                settings: QueueSettings {
+                    transcript_retention_days: days,
+                    ..QueueSettings::default()
+                },
+                by: admin(),
+                at: at(),
+            })
+            .then_expect_error(DirectoryError::BadRetention);
+    }
+    DirectoryTest::with(NoServices)
+        .given(vec![])
+        .when(DirectoryCommand::CreateQueue {
+            queue_id: support(),
+            name: Name::parse("Support").unwrap(),
+            transcript_retention_days: Some(0),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::BadRetention);
+}
+
+#[test]
+fn a_queue_created_before_retention_existed_keeps_its_transcripts() {
+    let mut stored = serde_json::to_value(support_created()).unwrap();
+    stored["QueueCreated"]
+        .as_object_mut()
+        .unwrap()
+        .remove("transcript_retention_days");
+    let event: DirectoryEvent = serde_json::from_value(stored).unwrap();
+    assert!(matches!(
+        event,
+        DirectoryEvent::QueueCreated {
+            transcript_retention_days: None,
+            ..
+        }
+    ));
 }

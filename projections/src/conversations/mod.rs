@@ -36,8 +36,9 @@ const TABLES: &[Table] = &[
             ("queue_assigned", "queue_id, assigned_at"),
             ("requested", "requested_at"),
             ("agent", "agent_id"),
-            // Retention: a queue's chats that ended before a cutoff.
-            ("queue_ended", "queue_id, ended_at"),
+            // Retention: a queue's chats not yet erased that ended before a cutoff, found
+            // without passing the erased ones (all of a queue's history, in time).
+            ("queue_retained", "queue_id, erased_at, ended_at"),
         ],
     },
     Table {
@@ -73,7 +74,8 @@ impl Projection for Conversations {
         // 4: notices to the customer are lines of the transcript, stored as codes.
         // 5: indexes for the incoming list's pages and a queue's pace.
         // 6: legal holds and erasures.
-        6
+        // 7: retention's index leaves erased chats out of its range.
+        7
     }
 
     fn tables(&self) -> &'static [Table] {

@@ -290,6 +290,26 @@ pub async fn transcript(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<MessageRo
     .await
 }
 
+/// Up to `limit` chats of a queue, not erased nor under legal hold, that ended before `before`,
+/// the longest ended first: what retention erases next.
+pub async fn chats_ended_before(
+    db: &AnyPool,
+    queue_id: &str,
+    before: &str,
+    limit: i64,
+) -> ReadResult<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT chat_id FROM chats
+          WHERE queue_id = $1 AND erased_at IS NULL AND ended_at < $2 AND legal_hold = 0
+          ORDER BY ended_at LIMIT $3",
+    )
+    .bind(queue_id.to_string())
+    .bind(before.to_string())
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// Filters of the chat history; all optional.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryFilter {
@@ -318,6 +338,10 @@ pub struct HistoryRow {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub end_reason: Option<EndReason>,
     pub messages: i64,
+    /// Under legal hold (1).
+    pub legal_hold: i64,
+    /// When its personal data was erased.
+    pub erased_at: Option<String>,
 }
 
 pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<HistoryRow>> {
@@ -328,7 +352,8 @@ pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<His
     sqlx::query_as(
         "SELECT c.chat_id, c.status, c.queue_id, c.customer_name, c.agent_id, c.requested_at,
                 c.ended_at, c.end_reason,
-                (SELECT count(*) FROM messages m WHERE m.chat_id = c.chat_id) AS messages
+                (SELECT count(*) FROM messages m WHERE m.chat_id = c.chat_id) AS messages,
+                c.legal_hold, c.erased_at
            FROM chats c
           WHERE ($1 IS NULL OR c.requested_at >= $1)
             AND ($2 IS NULL OR c.requested_at < $2)

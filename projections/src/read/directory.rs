@@ -52,10 +52,12 @@ pub struct QueueRow {
     pub no_agent_notice_after_seconds: Option<i64>,
     pub overflow_queue_id: Option<String>,
     pub service_level_seconds: Option<i64>,
+    /// Days from a chat's end until retention erases its personal data; `null`: never.
+    pub transcript_retention_days: Option<i64>,
 }
 
-const QUEUE_COLUMNS: &str =
-    "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id, service_level_seconds";
+const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id,
+     service_level_seconds, transcript_retention_days";
 
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
     sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))

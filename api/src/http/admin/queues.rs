@@ -44,6 +44,7 @@ pub async fn create_queue(
     let command = DirectoryCommand::CreateQueue {
         queue_id: QueueId(Uuid::now_v7()),
         name: name("name", &new.name)?,
+        transcript_retention_days: state.transcript_retention_days,
         by: staff.actor(),
         at: meta.at,
     };
@@ -156,9 +157,24 @@ pub struct QueueSettingsBody {
     overflow_queue_id: Option<String>,
     /// Answered within this many seconds counts towards the service level (default 60).
     service_level_seconds: Option<u32>,
+    /// Days (1-3650) from a chat's end in this queue until retention erases its personal
+    /// data; `null`: kept until erased on request. Absent: left as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    transcript_retention_days: Option<Option<u32>>,
 }
 
-/// How the queue treats customers who wait while no agent is logged in.
+/// A field that may be absent (`None`, left as it is) or `null` (`Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// How the queue treats customers who wait while no agent is logged in, its service level
+/// and how long its transcripts are kept.
 #[utoipa::path(
     patch,
     path = "/api/v1/queues/{id}",
@@ -182,6 +198,13 @@ pub async fn configure_queue(
     ApiPath(queue_id): ApiPath<QueueId>,
     ApiJson(body): ApiJson<QueueSettingsBody>,
 ) -> Result<Json<QueueRow>, ApiError> {
+    let transcript_retention_days = match body.transcript_retention_days {
+        Some(days) => days,
+        None => read::queue(state.db.any(), &queue_id.to_string())
+            .await?
+            .and_then(|q| q.transcript_retention_days)
+            .and_then(|days| u32::try_from(days).ok()),
+    };
     let settings = QueueSettings {
         no_agent_notice_after_seconds: body.no_agent_notice_after_seconds,
         overflow_queue_id: body
@@ -190,6 +213,7 @@ pub async fn configure_queue(
             .map(|q| parse_id("overflow_queue_id", q))
             .transpose()?,
         service_level_seconds: body.service_level_seconds,
+        transcript_retention_days,
     };
     let command = DirectoryCommand::ConfigureQueue {
         queue_id,

@@ -7,10 +7,10 @@
 //! nothing left, as each statement is idempotent and reads only expired rows, through an index
 //! (sessions) or from a table that pruning keeps small (customer tokens).
 
+use crate::turn::Turn;
 use crate::Node;
 use chrono::{DateTime, Utc};
 use samtale_projections::timestamp;
-use sqlx::{Connection, PgConnection};
 use std::time::Duration;
 
 /// How often each node prunes.
@@ -54,29 +54,11 @@ pub fn spawn(state: std::sync::Arc<Node>) -> tokio::task::JoinHandle<()> {
 
 /// Deletes what has expired by `now`; `None` when another node is pruning at this moment.
 pub async fn prune(state: &Node, now: DateTime<Utc>) -> Result<Option<Pruned>, sqlx::Error> {
-    let lock = match state.db.postgres_url() {
-        Some(url) => {
-            let mut conn = PgConnection::connect(url).await?;
-            // Per schema, as the dispatcher's lock, so services sharing a database in separate
-            // schemas (and parallel test runs) do not hold each other back.
-            let acquired: bool = sqlx::query_scalar(
-                "SELECT pg_try_advisory_lock($1 # hashtext(current_schema())::bigint)",
-            )
-            .bind(PRUNE_LOCK)
-            .fetch_one(&mut conn)
-            .await?;
-            if !acquired {
-                return Ok(None);
-            }
-            Some(conn)
-        }
-        None => None,
+    let Some(turn) = Turn::take(state.db.postgres_url(), PRUNE_LOCK).await? else {
+        return Ok(None);
     };
     let pruned = delete_expired(state, now).await;
-    if let Some(conn) = lock {
-        // Closing the connection releases the lock.
-        let _ = conn.close().await;
-    }
+    turn.end().await;
     pruned.map(Some)
 }
 

@@ -4,6 +4,7 @@
 mod audit;
 mod bad_input;
 mod chats;
+mod erasure;
 mod fuzz;
 mod live;
 mod load;

@@ -22,6 +22,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use samtale_eventlog::LogPosition;
 use samtale_projections::read::{self};
 use std::time::Duration;
 use stream::{Feed, Stream};
@@ -62,7 +63,8 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
 ///   `{"position", "type", "aggregate_id", "chat_id", "event": {…the event's payload}}`;
 /// - `board`, without an id, on connecting and whenever it changes: `{"queues": [QueueStatus]}`
 ///   for the caller's queues;
-/// - `resync`, data `{}`: the `Last-Event-ID` is unknown; reload everything.
+/// - `resync`, data `{}`: the `Last-Event-ID` is unknown; reload everything. (`0` is known:
+///   the start of the log, from which everything the caller may see is replayed.)
 #[utoipa::path(
     get,
     path = "/api/v1/events",
@@ -139,6 +141,8 @@ async fn open(
     let revocations = state.sessions.revocations();
     let resume = match last_id {
         None => None,
+        // Before the first event: everything (a supervisor's replay of the whole log).
+        Some(0) => Some(Some(LogPosition::START)),
         Some(id) => Some(state.live.log().locate(id).await?),
     };
     let rx = Stream::spawn(state, audience, resume, live, revocations);

@@ -232,6 +232,20 @@ impl Database {
         self.backend
     }
 
+    /// After an erasure: on SQLite, checkpoints the write-ahead log and truncates it, so the
+    /// pages that held the erased data (zeroed in the database file as they were freed, by
+    /// `secure_delete`) are gone from the log file too. A checkpoint that readers hold back
+    /// is finished by a later one. PostgreSQL keeps old row versions until they are vacuumed
+    /// (docs/privacy.md).
+    pub async fn scrub(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.any)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Is the database answering? (`/readyz`)
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.any).await.map(|_| ())

@@ -249,13 +249,9 @@ where
     }
     record_checks(&mut tx, &keyring).await?;
     tx.commit().await?;
-    if backend == Backend::Sqlite {
-        // The plaintext pages were zeroed as they were freed (secure_delete); the write-ahead
-        // log still held them until now.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(db.any())
-            .await?;
-    }
+    // The plaintext pages were zeroed as they were freed (secure_delete); the write-ahead log
+    // still held them until now.
+    db.scrub().await?;
     Ok(Encryption {
         events,
         encrypted: encrypted.len() as u64,

@@ -97,10 +97,31 @@ pub async fn erase(
     by: Actor,
     origin: &Origin,
 ) -> Result<ErasedChat, CommandError<ChatError>> {
+    let erased = erase_unscrubbed(node, chat_id, reason, by, origin).await;
+    scrub(node).await;
+    erased
+}
+
+/// Clears what the storage keeps of erased data beside the tables, once after a run of
+/// erasures (a checkpoint per chat would hold back every writer as often).
+pub(crate) async fn scrub(node: &Node) {
+    if let Err(error) = node.db.scrub().await {
+        tracing::warn!(%error, "cannot checkpoint the write-ahead log after an erasure");
+    }
+}
+
+/// [`erase`], leaving the scrub to the caller.
+pub(crate) async fn erase_unscrubbed(
+    node: &Node,
+    chat_id: ChatId,
+    reason: ErasureReason,
+    by: Actor,
+    origin: &Origin,
+) -> Result<ErasedChat, CommandError<ChatError>> {
     let id = chat_id.to_string();
     let command = ChatCommand::Erase {
         reason,
-        by: by.clone(),
+        by,
         at: origin.at,
     };
     // Keyed by the chat: one chat is erased once, whoever asks and however often.
@@ -154,7 +175,7 @@ pub async fn erase_person(
             chat_id: chat_id.to_string(),
             reason,
         };
-        match erase(node, chat_id, ErasureReason::Request, by.clone(), origin).await {
+        match erase_unscrubbed(node, chat_id, ErasureReason::Request, by, origin).await {
             Ok(erased) => report.erased.push(erased),
             Err(CommandError::Rejected(ChatError::NotEnded)) => {
                 report.skipped.push(skipped(Skipped::NotEnded))
@@ -164,9 +185,13 @@ pub async fn erase_person(
             }
             // A chat id that names no chat matches nothing.
             Err(CommandError::Rejected(ChatError::NotFound)) => {}
-            Err(other) => return Err(other),
+            Err(other) => {
+                scrub(node).await;
+                return Err(other);
+            }
         }
     }
+    scrub(node).await;
     Ok(report)
 }
 

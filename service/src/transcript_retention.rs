@@ -6,7 +6,7 @@
 //! erased by its own keyed command, so a node that comes after another, or a crash half-way
 //! through, erases nothing twice and loses nothing: the next run goes on where it stopped.
 
-use crate::erasure::erase;
+use crate::erasure::{erase_unscrubbed, scrub};
 use crate::origin::Origin;
 use crate::turn::Turn;
 use crate::{Node, ServiceError};
@@ -71,7 +71,7 @@ async fn erase_in_queues(node: &Node, now: DateTime<Utc>) -> Result<u64, Service
             for chat_id in &due {
                 let chat_id: ChatId = chat_id.parse()?;
                 let origin = Origin::service(format!("retention:{chat_id}"));
-                match erase(
+                match erase_unscrubbed(
                     node,
                     chat_id,
                     ErasureReason::Retention,
@@ -86,8 +86,14 @@ async fn erase_in_queues(node: &Node, now: DateTime<Utc>) -> Result<u64, Service
                     }
                     // Held or erased since the query read it: nothing to do.
                     Err(CommandError::Rejected(ChatError::LegalHold | ChatError::Erased)) => {}
-                    Err(error) => return Err(error.into()),
+                    Err(error) => {
+                        scrub(node).await;
+                        return Err(error.into());
+                    }
                 }
+            }
+            if progress {
+                scrub(node).await;
             }
             if (due.len() as i64) < BATCH || !progress {
                 break;

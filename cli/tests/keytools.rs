@@ -18,21 +18,9 @@ use samtale_domain::{Actor, ChatEvent};
 use samtale_eventlog::{read_to_head, Backend, Database, DatabaseError, KeyCheckError, KeyError};
 use samtale_testkit::{test_databases, TestDatabase};
 use serde_json::{json, Value};
-use std::process::{Command, Output};
-use support::{free_port, post, transcript, waiting_chat, Server};
+use std::process::Output;
+use support::{free_port, post, samtale, transcript, waiting_chat, Server};
 use uuid::Uuid;
-
-/// `samtale <args>` on the test's database and key file, to its end.
-fn samtale(database: &TestDatabase, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_samtale"))
-        .args(args)
-        .env("SAMTALE_DATABASE_URL", &database.url)
-        .env("SAMTALE_KEY_FILE", &database.key_file)
-        .env("RUST_LOG", "error")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the samtale binary runs")
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -16,23 +16,13 @@ use samtale_testkit::{test_databases, TestDatabase};
 use serde_json::{json, Value};
 use std::process::{Command, Output};
 use std::time::Duration;
-use support::{free_port, post, Server, PASSWORD};
+use support::{free_port, post, samtale, Server, PASSWORD};
 
 const CANARY_NAME: &str = "Kanarifugl Ødegård-Åsheim";
 const CANARY_EMAIL: &str = "kanarifugl.erasure@example.no";
+const CANARY_PHONE: &str = "+47 977 31 486";
 const CANARY_MESSAGE: &str = "Passnummeret mitt er KANARI-8814-ØÆÅ";
-const CANARIES: [&str; 3] = [CANARY_NAME, CANARY_EMAIL, CANARY_MESSAGE];
-
-fn samtale(database: &TestDatabase, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_samtale"))
-        .args(args)
-        .env("SAMTALE_DATABASE_URL", &database.url)
-        .env("SAMTALE_KEY_FILE", &database.key_file)
-        .env("RUST_LOG", "error")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the samtale binary runs")
-}
+const CANARIES: [&str; 4] = [CANARY_NAME, CANARY_EMAIL, CANARY_PHONE, CANARY_MESSAGE];
 
 fn succeeded(output: &Output) -> String {
     assert!(
@@ -154,6 +144,14 @@ async fn an_erased_customer_is_found_nowhere_and_the_log_stays_sealed() {
         )
         .await
         .expect("the form has an e-mail field");
+        post(
+            &client,
+            format!("{base}/form-fields"),
+            &admin,
+            json!({"key": "phone", "label": "Telefon", "kind": "phone", "required": true, "max_length": 30}),
+        )
+        .await
+        .expect("the form has a phone field");
         let queue = post(
             &client,
             format!("{base}/queues"),
@@ -166,7 +164,7 @@ async fn an_erased_customer_is_found_nowhere_and_the_log_stays_sealed() {
             &client,
             format!("{base}/customer/chats"),
             "",
-            json!({"queue_id": queue["queue_id"], "name": CANARY_NAME, "fields": {"email": CANARY_EMAIL}}),
+            json!({"queue_id": queue["queue_id"], "name": CANARY_NAME, "fields": {"email": CANARY_EMAIL, "phone": CANARY_PHONE}}),
         )
         .await
         .unwrap();
@@ -211,6 +209,19 @@ async fn an_erased_customer_is_found_nowhere_and_the_log_stays_sealed() {
             "{backend}"
         );
 
+        let mut in_events = Vec::new();
+        let payloads: Vec<String> = sqlx::query_scalar("SELECT CAST(payload AS TEXT) FROM events")
+            .fetch_all(database.db.any())
+            .await
+            .unwrap();
+        for payload in &payloads {
+            in_events.extend(found_in("an event row", payload.as_bytes()));
+        }
+        assert_eq!(
+            in_events,
+            Vec::<String>::new(),
+            "{backend}: the log holds ciphertext only"
+        );
         let plain: Vec<String> = stored(&database)
             .iter()
             .flat_map(|(what, bytes)| found_in(what, bytes))

@@ -23,7 +23,7 @@ use tokio::sync::broadcast::error::RecvError;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErasedChat {
     pub chat_id: String,
-    /// The transcript's lines whose text is gone (their times and authors stay).
+    /// The lines of its transcript (their times and authors stay; their texts are gone).
     pub messages: usize,
     /// When it was erased (RFC 3339).
     pub erased_at: Option<String>,
@@ -99,7 +99,13 @@ pub async fn erase(
 ) -> Result<ErasedChat, CommandError<ChatError>> {
     let erased = erase_unscrubbed(node, chat_id, reason, by, origin).await;
     scrub(node).await;
-    erased
+    Ok(erased?.chat)
+}
+
+/// A chat erased, and whether this call erased it (rather than finding it so).
+pub(crate) struct Erasure {
+    pub chat: ErasedChat,
+    pub appended: bool,
 }
 
 /// Clears what the storage keeps of erased data beside the tables, once after a run of
@@ -117,17 +123,18 @@ pub(crate) async fn erase_unscrubbed(
     reason: ErasureReason,
     by: Actor,
     origin: &Origin,
-) -> Result<ErasedChat, CommandError<ChatError>> {
+) -> Result<Erasure, CommandError<ChatError>> {
     let id = chat_id.to_string();
     let command = ChatCommand::Erase {
         reason,
         by,
         at: origin.at,
     };
-    // Keyed by the chat: one chat is erased once, whoever asks and however often.
+    // Keyed by the chat: the same caller's retry is recognised as such; anyone else's finds
+    // the chat erased, which the chat answers with nothing to do.
     let context = keyed_context(&by, origin, "erase", id.clone());
-    node.execute(&node.chats, &id, command, &context).await?;
-    forget_tokens(node, &id).await?;
+    let executed = node.execute(&node.chats, &id, command, &context).await?;
+    forget_tokens(node, chat_id).await?;
     let erased_at = read::chat(node.db.any(), &id)
         .await
         .map_err(|e| CommandError::Internal(e.to_string()))?
@@ -136,10 +143,13 @@ pub(crate) async fn erase_unscrubbed(
         .await
         .map_err(|e| CommandError::Internal(e.to_string()))?
         .len();
-    Ok(ErasedChat {
-        chat_id: id,
-        messages,
-        erased_at,
+    Ok(Erasure {
+        chat: ErasedChat {
+            chat_id: id,
+            messages,
+            erased_at,
+        },
+        appended: executed.position.is_some(),
     })
 }
 
@@ -176,7 +186,7 @@ pub async fn erase_person(
             reason,
         };
         match erase_unscrubbed(node, chat_id, ErasureReason::Request, by, origin).await {
-            Ok(erased) => report.erased.push(erased),
+            Ok(erased) => report.erased.push(erased.chat),
             Err(CommandError::Rejected(ChatError::NotEnded)) => {
                 report.skipped.push(skipped(Skipped::NotEnded))
             }
@@ -195,7 +205,7 @@ pub async fn erase_person(
     Ok(report)
 }
 
-async fn forget_tokens(node: &Node, chat_id: &str) -> Result<(), CommandError<ChatError>> {
+async fn forget_tokens(node: &Node, chat_id: ChatId) -> Result<(), CommandError<ChatError>> {
     let hashes: Vec<String> =
         sqlx::query_scalar("DELETE FROM customer_tokens WHERE chat_id = $1 RETURNING token_hash")
             .bind(chat_id.to_string())
@@ -231,10 +241,10 @@ pub fn spawn_forgetting(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
                     &event.event
                 {
                     node.chats.forget(&event.aggregate_id);
-                    node.db
-                        .vault()
-                        .forget(<Chat as cqrs_es::Aggregate>::TYPE, &event.aggregate_id);
-                    if let Err(error) = forget_tokens(&node, &event.aggregate_id).await {
+                    let Ok(chat_id) = event.aggregate_id.parse() else {
+                        continue;
+                    };
+                    if let Err(error) = forget_tokens(&node, chat_id).await {
                         tracing::warn!(%error, "cannot delete an erased chat's tokens");
                     }
                 }

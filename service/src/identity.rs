@@ -116,11 +116,11 @@ impl CustomerTokens {
     }
 
     /// Forgets every token of an erased chat, wherever it was found.
-    pub fn forget_chat(&self, chat_id: &str) {
+    pub fn forget_chat(&self, chat_id: ChatId) {
         if let Ok(mut tokens) = self.0.lock() {
             let hashes: Vec<String> = tokens
                 .iter()
-                .filter(|(_, (chat, _))| chat.to_string() == chat_id)
+                .filter(|(_, (chat, _))| *chat == chat_id)
                 .map(|(hash, _)| hash.clone())
                 .collect();
             for hash in hashes {

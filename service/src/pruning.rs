@@ -83,11 +83,12 @@ async fn delete_expired(state: &Node, now: DateTime<Utc>) -> Result<Pruned, sqlx
     sessions.extend(idle);
     state.sessions.forget_pruned(&sessions);
     // Driven from `customer_tokens`, which pruning keeps to the chats open or lately over, not
-    // from every chat ever held.
+    // from every chat ever held. An erased chat's tokens were deleted as it was erased; this
+    // catches those of a node that died in between.
     let tokens: Vec<String> = sqlx::query_scalar(
         "DELETE FROM customer_tokens WHERE chat_id IN (
              SELECT t.chat_id FROM customer_tokens t JOIN chats c ON c.chat_id = t.chat_id
-              WHERE c.ended_at < $1)
+              WHERE c.ended_at < $1 OR c.erased_at IS NOT NULL)
          RETURNING token_hash",
     )
     .bind(before(state.customer_token_retention))

@@ -3,8 +3,9 @@
 //! limitation). Reports keep every figure: only names, answers and texts go.
 //!
 //! Every node tries every `RETAIN_EVERY`; one at a time does it (a [`Turn`]). Each chat is
-//! erased by its own keyed command, so a node that comes after another, or a crash half-way
-//! through, erases nothing twice and loses nothing: the next run goes on where it stopped.
+//! erased by its own command, and an erased chat takes no second erasure, so a node that
+//! comes after another, or a crash half-way through, erases nothing twice and loses nothing:
+//! the next run goes on where it stopped.
 
 use crate::erasure::{erase_unscrubbed, scrub};
 use crate::origin::Origin;
@@ -14,7 +15,8 @@ use chrono::{DateTime, Utc};
 use samtale_domain::chat::ErasureReason;
 use samtale_domain::{Actor, ChatError, ChatId};
 use samtale_eventlog::CommandError;
-use samtale_projections::{read, timestamp};
+use samtale_projections::read::{self, EndedChat};
+use samtale_projections::timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,39 +66,32 @@ async fn erase_in_queues(node: &Node, now: DateTime<Utc>) -> Result<u64, Service
             continue;
         };
         let before = timestamp(now - chrono::Duration::days(days));
+        // Each chat is tried once per run: one that cannot be erased now (the database, a
+        // chat that does not decode) is tried again next run, and holds up none after it.
+        let mut after = EndedChat::default();
         loop {
             let due =
-                read::chats_ended_before(node.db.any(), &queue.queue_id, &before, BATCH).await?;
-            let mut progress = false;
-            for chat_id in &due {
-                let chat_id: ChatId = chat_id.parse()?;
+                read::chats_ended_before(node.db.any(), &queue.queue_id, &before, &after, BATCH)
+                    .await?;
+            for chat in &due {
+                let chat_id: ChatId = chat.chat_id.parse()?;
                 let origin = Origin::service(format!("retention:{chat_id}"));
-                match erase_unscrubbed(
-                    node,
-                    chat_id,
-                    ErasureReason::Retention,
-                    Actor::System,
-                    &origin,
-                )
-                .await
-                {
-                    Ok(_) => {
-                        erased += 1;
-                        progress = true;
-                    }
-                    // Held or erased since the query read it: nothing to do.
-                    Err(CommandError::Rejected(ChatError::LegalHold | ChatError::Erased)) => {}
+                let reason = ErasureReason::Retention;
+                match erase_unscrubbed(node, chat_id, reason, Actor::System, &origin).await {
+                    Ok(erasure) => erased += u64::from(erasure.appended),
+                    // Held since the query read it: passed by until the hold is lifted.
+                    Err(CommandError::Rejected(ChatError::LegalHold)) => {}
                     Err(error) => {
-                        scrub(node).await;
-                        return Err(error.into());
+                        tracing::warn!(%error, chat = %chat_id, "retention cannot erase a chat");
                     }
                 }
             }
-            if progress {
+            if !due.is_empty() {
                 scrub(node).await;
             }
-            if (due.len() as i64) < BATCH || !progress {
-                break;
+            match due.last() {
+                Some(last) if due.len() as i64 == BATCH => after = last.clone(),
+                _ => break,
             }
         }
     }

@@ -99,6 +99,20 @@ async fn an_erased_chat_keeps_its_facts_and_shows_its_personal_data_nowhere() {
             .post_ok(&format!("/chats/{chat}/erase"), &app.admin, json!({}))
             .await;
         assert_eq!(again, erased, "a retried erasure answers as the first did");
+        let (status, _) = status_and_body(
+            app.post(
+                &format!("/chats/{chat}/erase"),
+                &centre.siri.token,
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "erased or not, administrators only"
+        );
 
         let view = app.get_ok(&format!("/chats/{chat}"), &app.admin).await;
         assert_eq!(view["erased"], true);
@@ -143,6 +157,12 @@ async fn an_erased_chat_keeps_its_facts_and_shows_its_personal_data_nowhere() {
         while let Some(frame) = replay.next_frame(Duration::from_millis(500)).await {
             frames.push_str(&frame.data);
         }
+        let mut agent = app.stream("/events", &centre.kari.token, Some("0")).await;
+        assert_eq!(
+            agent.next(Duration::from_secs(5)).await.unwrap().event,
+            "resync",
+            "only those who see every queue replay the whole log"
+        );
         assert!(
             frames.contains("ChatErased"),
             "{}: the replay reached it",
@@ -522,6 +542,50 @@ async fn an_erasure_on_one_node_closes_the_customers_token_on_every_node() {
             "node B still opens the erased chat for its customer: {status}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(samtale_test_postgres),
+    ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
+)]
+async fn two_nodes_running_retention_at_once_erase_each_expired_chat_exactly_once() {
+    let app = TestApp::shared_backend().await;
+    let centre = app.centre().await;
+    let (node_b, _) = app.second_node().await;
+    app.patch(
+        &format!("/queues/{}", centre.support),
+        &app.admin,
+        json!({"transcript_retention_days": 1}),
+    )
+    .await;
+    let mut chats = Vec::new();
+    for _ in 0..5 {
+        chats.push(ended_chat(&app, &centre, SECRET_EMAIL).await.0);
+    }
+    let later = chrono::Utc::now() + chrono::Duration::days(2);
+    let expire = samtale_service::transcript_retention::erase_expired;
+    let (a, b) = tokio::join!(expire(&app.app.state, later), expire(&node_b.state, later));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    // The one without the turn answers None; the other erases all. Run once more each, as
+    // the next minute would: nothing is left.
+    assert_eq!(a.unwrap_or(0) + b.unwrap_or(0), 5, "{a:?} {b:?}");
+    for node in [&app.app.state, &node_b.state] {
+        assert_eq!(expire(node, later).await.unwrap(), Some(0));
+    }
+    for chat in &chats {
+        let trail = app
+            .get_ok(&format!("/chats/{chat}/audit"), &centre.siri.token)
+            .await;
+        let erasures = trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "ChatErased")
+            .count();
+        assert_eq!(erasures, 1, "{chat}");
     }
     app.finish().await;
 }

@@ -167,7 +167,7 @@ fn is_random_uuid(key: &str) -> bool {
 
 /// The token's chat, if it is the one in the path. Another chat's id is a 404: a customer
 /// cannot even learn whether it exists.
-fn own_chat(customer: &Customer, chat_id: ChatId) -> Result<String, ApiError> {
+pub(super) fn own_chat(customer: &Customer, chat_id: ChatId) -> Result<String, ApiError> {
     if chat_id != customer.chat_id {
         return Err(ApiError::NotFound("no such chat".into()));
     }

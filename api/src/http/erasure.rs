@@ -2,6 +2,7 @@
 //! e-mail address or phone number a person gave, and legal holds.
 
 use super::chats::visible_chat;
+use super::customer::own_chat;
 use crate::auth::{Customer, Staff};
 use crate::error::{ApiError, ChatNotVisible, NotThisTokensChat, OverseersOnly, Problem};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
@@ -44,6 +45,7 @@ pub async fn erase_chat(
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ErasedChat>, ApiError> {
     visible_chat(&state, &staff, chat_id).await?;
+    staff.require_administrator()?;
     let erased = erasure::erase(
         &state,
         chat_id,
@@ -137,9 +139,7 @@ pub async fn customer_erase(
     meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<StatusCode, ApiError> {
-    if chat_id != customer.chat_id {
-        return Err(ApiError::NotFound("no such chat".into()));
-    }
+    own_chat(&customer, chat_id)?;
     erasure::erase(
         &state,
         chat_id,

@@ -6,7 +6,7 @@
 use reqwest::Client;
 use samtale_testkit::TestDatabase;
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -100,6 +100,18 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `samtale <args>` on the test's database and key file, to its end.
+pub fn samtale(database: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_samtale"))
+        .args(args)
+        .env("SAMTALE_DATABASE_URL", &database.url)
+        .env("SAMTALE_KEY_FILE", &database.key_file)
+        .env("RUST_LOG", "error")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the samtale binary runs")
 }
 
 /// A POST that gives up after `patience`: the status and body, or `None` when no answer came.

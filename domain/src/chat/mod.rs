@@ -91,7 +91,10 @@ impl Chat {
             // Asked again (a second request naming the person, the retention job on another
             // node), an erasure is already so; anything else has nothing left to act on.
             return match command {
-                ChatCommand::Erase { .. } => Ok(vec![]),
+                ChatCommand::Erase { reason, by, .. } => {
+                    require_eraser(reason, &by)?;
+                    Ok(vec![])
+                }
                 _ => Err(ChatError::Erased),
             };
         }
@@ -275,14 +278,7 @@ impl Chat {
                 if self.status == ChatStatus::New {
                     return Err(ChatError::NotFound);
                 }
-                let allowed = match reason {
-                    ErasureReason::Request => by.is_administrator(),
-                    ErasureReason::Customer => by == Actor::Customer,
-                    ErasureReason::Retention => by == Actor::System,
-                };
-                if !allowed {
-                    return Err(ChatError::Forbidden);
-                }
+                require_eraser(reason, &by)?;
                 if self.status.is_open() {
                     return Err(ChatError::NotEnded);
                 }
@@ -305,6 +301,21 @@ impl Chat {
                 }
             },
         }
+    }
+}
+
+/// Who may erase a chat for each reason: an administrator on request, its customer, the
+/// retention job.
+fn require_eraser(reason: ErasureReason, by: &Actor) -> Result<(), ChatError> {
+    let allowed = match reason {
+        ErasureReason::Request => by.is_administrator(),
+        ErasureReason::Customer => *by == Actor::Customer,
+        ErasureReason::Retention => *by == Actor::System,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ChatError::Forbidden)
     }
 }
 

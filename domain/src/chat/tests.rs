@@ -716,6 +716,10 @@ fn an_erased_chat_accepts_nothing_more_and_a_second_erasure_is_already_so() {
         .then_expect_events(vec![]);
     ChatTest::with(NoServices)
         .given(history())
+        .when(erase(ErasureReason::Request, supervisor()))
+        .then_expect_error(ChatError::Forbidden);
+    ChatTest::with(NoServices)
+        .given(history())
         .when(ChatCommand::PlaceLegalHold {
             by: supervisor(),
             at: at(31),

@@ -38,7 +38,10 @@ const TABLES: &[Table] = &[
             ("agent", "agent_id"),
             // Retention: a queue's chats not yet erased that ended before a cutoff, found
             // without passing the erased ones (all of a queue's history, in time).
-            ("queue_retained", "queue_id, erased_at, ended_at"),
+            (
+                "queue_retained",
+                "queue_id, erased_at, legal_hold, ended_at, chat_id",
+            ),
         ],
     },
     Table {

@@ -290,21 +290,33 @@ pub async fn transcript(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<MessageRo
     .await
 }
 
-/// Up to `limit` chats of a queue, not erased nor under legal hold, that ended before `before`,
-/// the longest ended first: what retention erases next.
+/// A chat that ended: where a walk through a queue's ended chats has got to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
+pub struct EndedChat {
+    pub ended_at: String,
+    pub chat_id: String,
+}
+
+/// Up to `limit` chats of a queue, not erased nor under legal hold, that ended before `before`
+/// and after `after`, the longest ended first: what retention erases next. The order is the
+/// `queue_retained` index's, so the query reads only the rows it returns.
 pub async fn chats_ended_before(
     db: &AnyPool,
     queue_id: &str,
     before: &str,
+    after: &EndedChat,
     limit: i64,
-) -> ReadResult<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT chat_id FROM chats
-          WHERE queue_id = $1 AND erased_at IS NULL AND ended_at < $2 AND legal_hold = 0
-          ORDER BY ended_at LIMIT $3",
+) -> ReadResult<Vec<EndedChat>> {
+    sqlx::query_as(
+        "SELECT ended_at, chat_id FROM chats
+          WHERE queue_id = $1 AND erased_at IS NULL AND legal_hold = 0 AND ended_at < $2
+            AND (ended_at > $3 OR (ended_at = $3 AND chat_id > $4))
+          ORDER BY queue_id, erased_at, legal_hold, ended_at, chat_id LIMIT $5",
     )
     .bind(queue_id.to_string())
     .bind(before.to_string())
+    .bind(after.ended_at.clone())
+    .bind(after.chat_id.clone())
     .bind(limit)
     .fetch_all(db)
     .await

@@ -63,8 +63,8 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
 ///   `{"position", "type", "aggregate_id", "chat_id", "event": {…the event's payload}}`;
 /// - `board`, without an id, on connecting and whenever it changes: `{"queues": [QueueStatus]}`
 ///   for the caller's queues;
-/// - `resync`, data `{}`: the `Last-Event-ID` is unknown; reload everything. (`0` is known:
-///   the start of the log, from which everything the caller may see is replayed.)
+/// - `resync`, data `{}`: the `Last-Event-ID` is unknown; reload everything. (`0`, for
+///   supervisors and administrators: the start of the log, from which everything is replayed.)
 #[utoipa::path(
     get,
     path = "/api/v1/events",
@@ -141,8 +141,12 @@ async fn open(
     let revocations = state.sessions.revocations();
     let resume = match last_id {
         None => None,
-        // Before the first event: everything (a supervisor's replay of the whole log).
-        Some(0) => Some(Some(LogPosition::START)),
+        // Before the first event: everything, for those who see every queue (a supervisor's
+        // replay of the whole log). For anyone else it would be a read of the whole log for a
+        // few events: they resync.
+        Some(0) if matches!(&audience, Audience::Staff { queues: None, .. }) => {
+            Some(Some(LogPosition::START))
+        }
         Some(id) => Some(state.live.log().locate(id).await?),
     };
     let rx = Stream::spawn(state, audience, resume, live, revocations);

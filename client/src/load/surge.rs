@@ -173,6 +173,7 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
     let form = form_answers(&api.get("/widget/config", "").await?);
 
     // Arrivals.
+    let arriving = Instant::now();
     let progress = Progress::start("chats started", config.waiting as u64);
     let started_count = progress.counter();
     let started: Vec<Result<(String, String), Error>> = stream::iter(0..config.waiting)
@@ -199,6 +200,7 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
         .await;
     progress.finish();
     let started: Vec<(String, String)> = started.into_iter().collect::<Result<_, _>>()?;
+    let arrived_in = arriving.elapsed();
 
     // Every customer's stream, until each has its first place.
     let memory_before = config.server_pid.and_then(resident_kib);
@@ -255,6 +257,13 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
     let rate = config.pickups_per_second.max(0.001);
     // At most half the line, so that half of it is left to watch its places move.
     let asked = ((rate * config.seconds as f64).round() as usize).min(line.len() / 2);
+    println!(
+        "{} chats started in {:.1} s ({:.0}/s, {} at a time)",
+        line.len(),
+        arrived_in.as_secs_f64(),
+        line.len() as f64 / arrived_in.as_secs_f64().max(0.001),
+        config.concurrency.max(1)
+    );
     println!(
         "{} waiting, {} placed ({misplaced} misplaced); {asked} pickups at {rate}/s by {} agents",
         line.len(),

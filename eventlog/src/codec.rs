@@ -16,6 +16,11 @@ use serde_json::{Map, Value};
 /// The key an encrypted value is stored under.
 pub const ENCRYPTED_MARKER: &str = "$encrypted";
 
+/// The markers as JSON object keys, quoted: what a payload's text is searched for, on every
+/// event read.
+const PERSONAL_KEY: &str = "\"$personal\"";
+const ENCRYPTED_KEY: &str = "\"$encrypted\"";
+
 /// Which event a payload is: what each of its ciphertexts is bound to.
 #[derive(Debug, Clone, Copy)]
 pub struct EventIdentity<'a> {
@@ -40,12 +45,12 @@ impl EventIdentity<'_> {
 /// The JSON text holds a personal value still to be encrypted. A marker inside a string
 /// (typed by someone) is escaped (`\"$personal\"`), so this finds only real ones.
 pub fn marks_personal(json: &str) -> bool {
-    json.contains(&format!("\"{PERSONAL_MARKER}\""))
+    json.contains(PERSONAL_KEY)
 }
 
 /// The JSON text holds an encrypted value.
 pub fn holds_encrypted(json: &str) -> bool {
-    json.contains(&format!("\"{ENCRYPTED_MARKER}\""))
+    json.contains(ENCRYPTED_KEY)
 }
 
 fn only_key<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
@@ -148,6 +153,12 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_searched_keys_are_the_markers_quoted() {
+        assert_eq!(PERSONAL_KEY, format!("\"{PERSONAL_MARKER}\""));
+        assert_eq!(ENCRYPTED_KEY, format!("\"{ENCRYPTED_MARKER}\""));
+    }
 
     const EVENT: EventIdentity<'static> = EventIdentity {
         aggregate_type: "chat",

@@ -38,10 +38,11 @@ async fn sleep_until_due(due: Option<tokio::time::Instant>) {
 /// Batches a connection may fall behind before it is dropped.
 const FAN_OUT_CAPACITY: usize = 256;
 
-/// Batches of its own chat a customer's stream may fall behind before it is dropped: a chat's
-/// own events come far slower than everyone's, and each stream has a channel of its own, so
-/// this is kept small (each slot is allocated up front).
-const CHAT_CAPACITY: usize = 64;
+/// Batches of its own chat a customer's stream may fall behind before it is dropped (it then
+/// resumes from its last id, losing nothing): a chat's own events come far slower than
+/// everyone's, and each waiting customer has a channel of its own whose slots are allocated up
+/// front, so this is kept small — in a surge it is most of what a waiting stream costs.
+const CHAT_CAPACITY: usize = 16;
 
 /// Whose business an event is: the chat it concerns, that chat's queue(s) and agent(s).
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,8 +1,8 @@
 //! The turn of a job that one node at a time must do (the dispatcher, pruning, retention).
 //!
 //! On PostgreSQL a turn is a session advisory lock held on a connection of its own: if the
-//! node dies its connection closes and the lock goes with it. On SQLite one process owns the
-//! database, so the turn is always there.
+//! node dies its connection closes and the lock goes with it. On SQLite one server serves the
+//! database (the shell's tools run no jobs), so the turn is always there.
 
 use sqlx::{Connection, PgConnection};
 

@@ -187,9 +187,48 @@ impl Written {
     }
 }
 
+/// The insert of a group's events, returning where each landed.
+macro_rules! insert_events {
+    () => {
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata)
+         SELECT t, a, s, e, v, p::jsonb, m::jsonb
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                       $6::text[], $7::text[]) AS u (t, a, s, e, v, p, m)
+         RETURNING aggregate_type, aggregate_id, sequence, tx::text, position"
+    };
+}
+
+/// Events and nothing else: what nearly every group is (messages, assignments, presence).
+const INSERT_EVENTS: &str = insert_events!();
+
+/// Events with the key deletions and fences of those that erase their aggregate, and the
+/// look-up hashes of those that name a person.
+const INSERT_EVENTS_WITH_KEYS: &str = concat!(
+    "WITH written AS (",
+    insert_events!(),
+    "),
+     erasing AS (SELECT * FROM UNNEST($8::text[], $9::text[]) AS x (t, a)),
+     forgotten AS (
+         DELETE FROM subject_keys k USING erasing
+          WHERE k.aggregate_type = erasing.t AND k.aggregate_id = erasing.a),
+     unfindable AS (
+         DELETE FROM subject_lookup l USING erasing
+          WHERE l.aggregate_type = erasing.t AND l.aggregate_id = erasing.a),
+     fenced AS (
+         INSERT INTO erased_subjects (aggregate_type, aggregate_id)
+         SELECT t, a FROM erasing ON CONFLICT DO NOTHING),
+     findable AS (
+         INSERT INTO subject_lookup (hash, aggregate_type, aggregate_id)
+         SELECT h, t, a FROM UNNEST($10::bytea[], $11::text[], $12::text[]) AS l (h, t, a)
+         ON CONFLICT DO NOTHING)
+     SELECT aggregate_type, aggregate_id, sequence, tx, position FROM written"
+);
+
 /// One statement (so one transaction) writing every event, with the key deletions and look-up
 /// hashes they bring, and where each event landed. A taken sequence or command id fails it
-/// as a unique violation, and then none of it is written.
+/// as a unique violation, and then none of it is written. A group that erases nothing and
+/// names no one is the plain insert: the key tables cost it nothing.
 async fn insert(pool: &PgPool, events: &[&NewEvent]) -> Result<Vec<Written>, sqlx::Error> {
     let column = |f: fn(&NewEvent) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
     let erasing = events.iter().filter(|e| e.erases_subject);
@@ -200,54 +239,39 @@ async fn insert(pool: &PgPool, events: &[&NewEvent]) -> Result<Vec<Written>, sql
         .iter()
         .flat_map(|e| e.lookups.iter().map(move |hash| (*e, hash)));
     let (lookup_events, lookup_hashes): (Vec<&NewEvent>, Vec<&Vec<u8>>) = lookups.unzip();
-    let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
-        "WITH written AS (
-             INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
-                                 event_version, payload, metadata)
-             SELECT t, a, s, e, v, p::jsonb, m::jsonb
-               FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                           $6::text[], $7::text[]) AS u (t, a, s, e, v, p, m)
-             RETURNING aggregate_type, aggregate_id, sequence, tx::text, position),
-         erasing AS (SELECT * FROM UNNEST($8::text[], $9::text[]) AS x (t, a)),
-         forgotten AS (
-             DELETE FROM subject_keys k USING erasing
-              WHERE k.aggregate_type = erasing.t AND k.aggregate_id = erasing.a),
-         unfindable AS (
-             DELETE FROM subject_lookup l USING erasing
-              WHERE l.aggregate_type = erasing.t AND l.aggregate_id = erasing.a),
-         fenced AS (
-             INSERT INTO erased_subjects (aggregate_type, aggregate_id)
-             SELECT t, a FROM erasing ON CONFLICT DO NOTHING),
-         findable AS (
-             INSERT INTO subject_lookup (hash, aggregate_type, aggregate_id)
-             SELECT h, t, a FROM UNNEST($10::bytea[], $11::text[], $12::text[]) AS l (h, t, a)
-             ON CONFLICT DO NOTHING)
-         SELECT aggregate_type, aggregate_id, sequence, tx, position FROM written",
-    )
-    .bind(column(|e| &e.aggregate_type))
-    .bind(column(|e| &e.aggregate_id))
-    .bind(events.iter().map(|e| e.sequence).collect::<Vec<_>>())
-    .bind(column(|e| &e.event_type))
-    .bind(column(|e| &e.event_version))
-    .bind(column(|e| &e.payload))
-    .bind(column(|e| &e.metadata))
-    .bind(erasing_types)
-    .bind(erasing_ids)
-    .bind(lookup_hashes)
-    .bind(
-        lookup_events
-            .iter()
-            .map(|e| e.aggregate_type.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        lookup_events
-            .iter()
-            .map(|e| e.aggregate_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(pool)
-    .await?;
+    let plain = erasing_types.is_empty() && lookup_hashes.is_empty();
+    let statement = if plain {
+        INSERT_EVENTS
+    } else {
+        INSERT_EVENTS_WITH_KEYS
+    };
+    let mut query = sqlx::query_as::<_, (String, String, i64, String, i64)>(statement)
+        .bind(column(|e| &e.aggregate_type))
+        .bind(column(|e| &e.aggregate_id))
+        .bind(events.iter().map(|e| e.sequence).collect::<Vec<_>>())
+        .bind(column(|e| &e.event_type))
+        .bind(column(|e| &e.event_version))
+        .bind(column(|e| &e.payload))
+        .bind(column(|e| &e.metadata));
+    if !plain {
+        query = query
+            .bind(erasing_types)
+            .bind(erasing_ids)
+            .bind(lookup_hashes)
+            .bind(
+                lookup_events
+                    .iter()
+                    .map(|e| e.aggregate_type.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                lookup_events
+                    .iter()
+                    .map(|e| e.aggregate_id.as_str())
+                    .collect::<Vec<_>>(),
+            );
+    }
+    let rows = query.fetch_all(pool).await?;
     Ok(rows
         .into_iter()
         .map(

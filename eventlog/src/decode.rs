@@ -81,17 +81,22 @@ impl<'a> Decoder<'a> {
     /// values nor an upcaster that accepts it is its stored text as it is, read without
     /// building a JSON value first (that cost a rebuild most of its time in allocation).
     pub fn payload<'e>(&self, logged: &'e LoggedEvent) -> Result<Cow<'e, RawValue>, LogError> {
+        Ok(match self.rewritten(logged)? {
+            None => Cow::Borrowed(&logged.payload),
+            Some(current) => Cow::Owned(raw(logged, &current)?),
+        })
+    }
+
+    /// The payload in its current shape as a JSON value, where that is not the stored text:
+    /// decrypted, upcast, or both.
+    fn rewritten(&self, logged: &LoggedEvent) -> Result<Option<Value>, LogError> {
         let encrypted = codec::holds_encrypted(logged.payload.get());
         let upcasts = self.upcasts(&logged.event_type, &logged.event_version);
         if !encrypted && !upcasts {
-            return Ok(Cow::Borrowed(&logged.payload));
+            return Ok(None);
         }
-        let failed = |reason: String| LogError::Decode {
-            position: logged.position.position,
-            reason,
-        };
         let mut payload: Value =
-            serde_json::from_str(logged.payload.get()).map_err(|e| failed(e.to_string()))?;
+            serde_json::from_str(logged.payload.get()).map_err(|e| failed(logged, e))?;
         if encrypted {
             let identity = EventIdentity {
                 aggregate_type: &logged.aggregate_type,
@@ -99,19 +104,26 @@ impl<'a> Decoder<'a> {
                 sequence: logged.sequence,
                 event_type: &logged.event_type,
             };
-            codec::decrypt(&mut payload, logged.key.as_deref(), identity)
-                .map_err(|e| failed(format!("{} does not decrypt with its chat's key", e.field)))?;
+            codec::decrypt(&mut payload, logged.key.as_deref(), identity).map_err(|e| {
+                failed(
+                    logged,
+                    format!("{} does not decrypt with its chat's key", e.field),
+                )
+            })?;
         }
         if upcasts {
             payload = self.upcast(serialized(logged, payload)).payload;
         }
-        let payload = serde_json::value::to_raw_value(&payload);
-        Ok(Cow::Owned(payload.map_err(|e| failed(e.to_string()))?))
+        Ok(Some(payload))
     }
 
     /// An event as the log reads it, in the current shape of `E`.
     pub fn decode_logged<E: DeserializeOwned>(&self, logged: &LoggedEvent) -> Result<E, LogError> {
-        Ok(self.decode_with_payload(logged)?.0)
+        match self.rewritten(logged)? {
+            None => serde_json::from_str(logged.payload.get()),
+            Some(current) => E::deserialize(&current),
+        }
+        .map_err(|e| failed(logged, e))
     }
 
     /// The event in the current shape of `E`, and the current payload's text if it is not the
@@ -120,19 +132,28 @@ impl<'a> Decoder<'a> {
         &self,
         logged: &LoggedEvent,
     ) -> Result<(E, Option<Box<RawValue>>), LogError> {
-        let payload = self.payload(logged)?;
-        let event = serde_json::from_str(payload.get()).map_err(|e| LogError::Decode {
-            position: logged.position.position,
-            reason: e.to_string(),
-        })?;
-        Ok((
-            event,
-            match payload {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(current) => Some(current),
-            },
-        ))
+        Ok(match self.rewritten(logged)? {
+            None => (
+                serde_json::from_str(logged.payload.get()).map_err(|e| failed(logged, e))?,
+                None,
+            ),
+            Some(current) => (
+                E::deserialize(&current).map_err(|e| failed(logged, e))?,
+                Some(raw(logged, &current)?),
+            ),
+        })
     }
+}
+
+fn failed(logged: &LoggedEvent, reason: impl ToString) -> LogError {
+    LogError::Decode {
+        position: logged.position.position,
+        reason: reason.to_string(),
+    }
+}
+
+fn raw(logged: &LoggedEvent, current: &Value) -> Result<Box<RawValue>, LogError> {
+    serde_json::value::to_raw_value(current).map_err(|e| failed(logged, e))
 }
 
 /// `logged` with `payload`, as an upcaster takes it.

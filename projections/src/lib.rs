@@ -28,6 +28,6 @@ pub use columns::Columns;
 pub use event::{decode, DomainEvent, SamtaleEvent};
 pub use projection::{Projection, ProjectionError};
 pub use rebuild::RebuildReport;
-pub use runner::Projections;
+pub use runner::{FoldedBatch, Projections};
 pub use schema::{Generation, Table};
 pub use time::timestamp;

@@ -6,19 +6,35 @@
 //! there first; a node that finds a checkpoint already moved reads it again and carries on
 //! from there. A crash before the commit rolls back rows and checkpoints together.
 
-use crate::event::decode_all;
+use crate::event::{decode_all, SamtaleEvent};
 use crate::projection::{Projection, ProjectionError};
 use crate::schema::{create_tables, point_views, Generation};
 use crate::seals::Seals;
 use crate::{conversations::Conversations, directory::DirectoryTables, presence::PresenceTables};
 use samtale_eventlog::{Database, EventLog, LogPosition, Settling};
 use sqlx::{AnyConnection, Row};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// Events folded per transaction.
 pub(crate) const BATCH: i64 = 500;
+
+/// Folded batches that may wait for the live feed to take them; when it is further behind,
+/// it reads those events from the log instead.
+const HANDOFF_CAPACITY: usize = 4;
+
+/// A batch this node read, decoded and folded into every read model: handed to the live feed
+/// (see [`Projections::take_folded`]), which would otherwise read and decode the same events
+/// again. With personal data encrypted, decoding is most of what reading an event costs.
+#[derive(Debug)]
+pub struct FoldedBatch {
+    /// The batch holds every event after this position...
+    pub after: LogPosition,
+    /// ...up to and including this one.
+    pub last: LogPosition,
+    pub events: Vec<SamtaleEvent>,
+}
 
 pub struct Projections {
     pub(crate) db: Database,
@@ -26,6 +42,10 @@ pub struct Projections {
     pub(crate) all: Vec<(Arc<dyn Projection>, watch::Sender<LogPosition>)>,
     /// Did the last batch fail (the database unreachable, most likely)?
     failing: watch::Sender<bool>,
+    /// The position every projection has reached, changed as soon as it moves.
+    folded: watch::Sender<LogPosition>,
+    /// Set once the live feed takes the folded batches.
+    handoff: OnceLock<mpsc::Sender<FoldedBatch>>,
 }
 
 /// Where a projection's checkpoint stands, as this node last saw it.
@@ -83,6 +103,8 @@ impl Projections {
                 .map(|p| (p, watch::channel(LogPosition::START).0))
                 .collect(),
             failing: watch::channel(false).0,
+            folded: watch::channel(LogPosition::START).0,
+            handoff: OnceLock::new(),
         }
     }
 
@@ -208,6 +230,7 @@ impl Projections {
                     progress.send_if_modified(|p| std::mem::replace(p, after) != after);
                 }
             }
+            self.publish_folded();
             return Ok(0);
         };
         let events = decode_all(events)?;
@@ -251,7 +274,23 @@ impl Projections {
             }
             self.all[index].1.send_replace(last);
         }
+        if let Some(handoff) = self.handoff.get().filter(|_| self.position() >= last) {
+            // Handed over before the position moves: a live feed that sees it move finds the
+            // batch waiting. A full channel drops it; the feed then reads the log.
+            let _ = handoff.try_send(FoldedBatch {
+                after: from,
+                last,
+                events,
+            });
+        }
+        self.publish_folded();
         Ok(folded)
+    }
+
+    fn publish_folded(&self) {
+        let position = self.position();
+        self.folded
+            .send_if_modified(|folded| std::mem::replace(folded, position) != position);
     }
 
     async fn read_standings(&self) -> Result<Standings, ProjectionError> {
@@ -291,6 +330,18 @@ impl Projections {
             }
         }
         Ok(())
+    }
+
+    /// The batches this node folds from now on, as it folds them; only one reader (the
+    /// node's live feed) can take them, later callers get `None`.
+    pub fn take_folded(&self) -> Option<mpsc::Receiver<FoldedBatch>> {
+        let (handoff, handed) = mpsc::channel(HANDOFF_CAPACITY);
+        self.handoff.set(handoff).ok().map(|()| handed)
+    }
+
+    /// Changes whenever [`Projections::position`] does.
+    pub fn watch_folded(&self) -> watch::Receiver<LogPosition> {
+        self.folded.subscribe()
     }
 
     /// The position every projection has reached.

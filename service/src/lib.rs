@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod dispatcher;
 pub mod erasure;
 mod error;
+mod folded;
 pub mod identity;
 pub mod live;
 mod node;

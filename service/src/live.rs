@@ -1,10 +1,10 @@
 //! The live feed: one task per node follows the log and fans each settled, projected batch
 //! out to this node's SSE connections.
 //!
-//! The feed tails the log itself rather than listening to this node's projections, because
-//! another node may have folded an event first; it waits for the local read models to reach a
-//! batch before sending it, so a client that reacts to an event by reading sees that event's
-//! effect. The fan-out is a bounded `broadcast` channel: a connection that falls behind by
+//! The feed sends a batch once the local read models have folded it, so a client that reacts
+//! to an event by reading sees that event's effect. It takes most batches from this node's
+//! projections as they fold them, already decoded, and reads the rest from the log: those
+//! another node folded first ([`crate::folded`]). The fan-out is a bounded `broadcast` channel: a connection that falls behind by
 //! more than its capacity is dropped and resumes later with `Last-Event-ID`, so a slow client
 //! can never make the server buffer without bound.
 //!
@@ -14,11 +14,12 @@
 //! ([`LiveFeed::subscribe_chat`]), and keeps every queue's order in a [`PlaceBook`] that a
 //! customer's stream consults when its queue changes ([`LiveFeed::watch_queue`]).
 
+use crate::folded::Folded;
 use crate::places::{Missing, Place, PlaceBook};
 use samtale_domain::ChatEvent;
-use samtale_eventlog::{EventLog, LogError, LogPosition, Tail};
+use samtale_eventlog::{EventLog, LogError, LogPosition};
 use samtale_projections::read::{self, QueueStatus};
-use samtale_projections::{decode, DomainEvent, Projections, SamtaleEvent};
+use samtale_projections::{DomainEvent, Projections, SamtaleEvent};
 use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -179,48 +180,32 @@ impl LiveFeed {
                     }
                 }
             };
-            let mut tail = Tail::new(log.as_ref(), booked.min(start), 500);
+            let mut folded = Folded::new(log, projections, booked.min(start));
             let mut scoper = Scoper::new(db.clone());
             // When the next board is due: at most one board query per interval per node,
             // however busy the queues are.
             let mut board_due: Option<tokio::time::Instant> = None;
             loop {
                 let next = tokio::select! {
-                    next = tail.next_batch() => next,
+                    next = folded.next_batch() => next,
                     () = sleep_until_due(board_due) => {
                         board_due = None;
                         if let Ok(board) = read::queue_board(&db, None).await {
-                            let last = tail.position();
+                            let last = folded.position();
                             let _ = sender.send(Arc::new(LiveBatch { events: vec![], board: Some(board), last }));
                         }
                         continue;
                     }
                 };
-                let batch = match next {
-                    Ok(batch) => batch,
+                let decoded = match next {
+                    Ok(decoded) => decoded,
                     Err(error) => {
                         tracing::warn!(%error, "live feed cannot read the log; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         continue;
                     }
                 };
-                let last = tail.position();
-                if !projections.wait_for(last, Duration::from_secs(5)).await {
-                    tracing::warn!(
-                        position = last.position,
-                        "live feed sends ahead of lagging read models"
-                    );
-                }
-                let mut decoded = Vec::with_capacity(batch.len());
-                for logged in batch {
-                    match decode(logged) {
-                        Ok(Some(event)) => decoded.push(event),
-                        Ok(None) => {}
-                        Err(error) => {
-                            tracing::error!(%error, "live feed skips an undecodable event")
-                        }
-                    }
-                }
+                let last = folded.position();
                 let unbooked: Vec<&SamtaleEvent> =
                     decoded.iter().filter(|e| e.position > booked).collect();
                 update_places(&places, &db, &unbooked).await;

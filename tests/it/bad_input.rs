@@ -144,6 +144,7 @@ async fn logins_and_chat_starts_from_one_address_are_rate_limited() {
 
         let before = app.event_count().await;
         let mut refused = 0;
+        let started = std::time::Instant::now();
         for i in 0..35 {
             let start = app
                 .post(
@@ -158,9 +159,16 @@ async fn logins_and_chat_starts_from_one_address_are_rate_limited() {
                 assert_eq!(problem["type"], "https://samtale.dev/problems/rate-limited");
             }
         }
-        assert_eq!(refused, 5, "{}: 30 per minute", app.backend);
+        // 30 a minute is a token every 2 s: a slow run may have earned one or two back.
+        let refilled = (started.elapsed().as_secs_f64() / 2.0).ceil() as i64;
+        let accepted = 35 - refused;
+        assert!(
+            (30..=30 + refilled).contains(&accepted),
+            "{}: 30 per minute, {accepted} accepted",
+            app.backend
+        );
         let written = app.event_count().await - before;
-        assert_eq!(written, 30, "refused starts write nothing");
+        assert_eq!(written, accepted, "refused starts write nothing");
         app.finish().await;
     }
 }

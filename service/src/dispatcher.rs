@@ -36,6 +36,10 @@ const DISPATCHER_LOCK: i64 = 0x73_61_6d_74_61_6c_65;
 /// looks even without a wake-up.
 const TICK: Duration = Duration::from_secs(1);
 
+/// How many customers of one unattended queue a round tells (and moves): a surge into a queue
+/// nobody is logged in to is told over a few rounds rather than holding one round up.
+const UNATTENDED_PER_ROUND: i64 = 200;
+
 pub fn spawn(state: Arc<Node>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -213,12 +217,7 @@ async fn assign(
 /// the chat and queue, so each happens once per chat and queue however often this runs.
 pub async fn attend_unattended(state: &Node) -> Result<(), ServiceError> {
     let now = chrono::Utc::now();
-    for chat in read::unattended_chats(state.db.any()).await? {
-        let queued_at = chrono::DateTime::parse_from_rfc3339(&chat.queued_at)?;
-        let due = queued_at + chrono::Duration::seconds(chat.no_agent_notice_after_seconds);
-        if due > now {
-            continue;
-        }
+    for chat in read::unattended_chats(state.db.any(), now, UNATTENDED_PER_ROUND).await? {
         let meta = Origin {
             at: now,
             ..Origin::service(format!("no-agent-{}", chat.chat_id))

@@ -12,7 +12,7 @@
 //! line, and waking ten thousand of them for every batch to let each ignore it was most of a
 //! surge's cost. The feed hands each batch's events to the streams of their chat only
 //! ([`LiveFeed::subscribe_chat`]), and keeps every queue's order in a [`PlaceBook`] that a
-//! customer's stream consults when its queue changes ([`LiveFeed::watch_queue`]).
+//! customer's stream consults on its queue's beat ([`LiveFeed::watch_queue`]).
 
 use crate::folded::Folded;
 use crate::places::{Missing, Place, PlaceBook};
@@ -185,9 +185,15 @@ impl LiveFeed {
             // When the next board is due: at most one board query per interval per node,
             // however busy the queues are.
             let mut board_due: Option<tokio::time::Instant> = None;
+            // When the next queue's beat ends that has changes to announce.
+            let mut beat_due: Option<tokio::time::Instant> = None;
             loop {
                 let next = tokio::select! {
                     next = folded.next_batch() => next,
+                    () = sleep_until_due(beat_due) => {
+                        beat_due = write_book(&places).beat_due(tokio::time::Instant::now());
+                        continue;
+                    }
                     () = sleep_until_due(board_due) => {
                         board_due = None;
                         if let Ok(board) = read::queue_board(&db, None).await {
@@ -209,6 +215,7 @@ impl LiveFeed {
                 let unbooked: Vec<&SamtaleEvent> =
                     decoded.iter().filter(|e| e.position > booked).collect();
                 update_places(&places, &db, &unbooked).await;
+                beat_due = write_book(&places).beat_due(tokio::time::Instant::now());
                 let mut events = Vec::with_capacity(decoded.len());
                 for event in decoded.into_iter().filter(|e| e.position > start) {
                     let scope = scoper.scope(&event).await;
@@ -258,7 +265,7 @@ impl LiveFeed {
         read_book(&self.places).place(chat_id)
     }
 
-    /// Changes whenever the order or pace of `queue` does.
+    /// Changes on each of `queue`'s beats: at most once a second, when its order or pace did.
     pub fn watch_queue(&self, queue: &str) -> watch::Receiver<u64> {
         write_book(&self.places).watch(queue)
     }
@@ -320,11 +327,12 @@ async fn update_places(places: &RwLock<PlaceBook>, db: &AnyPool, events: &[&Samt
         }
     }
     let mut book = write_book(places);
+    let now = tokio::time::Instant::now();
     for (queue, pace) in paces {
         if let Some(pace) = pace {
             book.set_pace(queue, pace);
         }
-        book.announce(queue);
+        book.announce(queue, now);
     }
 }
 

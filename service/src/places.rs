@@ -5,11 +5,13 @@
 //! queue per stream per event: a pickup in a queue of N was N queries, and a surge was
 //! quadratic. Instead the feed folds the chat events it tails anyway into one order per
 //! queue (arrival time, then chat id: the read models' order) and, per batch, recomputes
-//! only the pace of the queues it touched (one 20-row index read each) and bumps those
-//! queues' change counters. A customer's stream waits on its queue's counter, and when it
-//! moves (at most once a second, see the api's stream) looks its place up here: a binary
-//! search. So a pickup costs the feed a binary search and a shift to fold, and each customer only the lookup
-//! it makes when told its queue changed.
+//! only the pace of the queues it touched (one 20-row index read each). A customer's stream
+//! waits on its queue's beat and, when it comes, looks its place up here: a binary search.
+//!
+//! A queue beats when it changed, at most once per [`BEAT`]: at once if it has been quiet for
+//! that long, else when the beat ends. So a customer hears their place at most once a second
+//! and always the latest, however fast the queue moves, and all of a queue's customers wake
+//! together, once, rather than each on a timer of their own.
 //!
 //! The book is derived from the log alone (plus, at start, a snapshot of the read models
 //! taken with their checkpoint), so every node computes the same places; nothing here must
@@ -19,7 +21,12 @@ use samtale_domain::ChatEvent;
 use samtale_projections::read::estimated_wait;
 use samtale_projections::timestamp;
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// The least time between two beats of one queue.
+pub const BEAT: Duration = Duration::from_secs(1);
 
 /// A customer's place in line, as their stream's `queue` frame tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +46,8 @@ struct QueueOrder {
     /// Seconds per assignment lately; `None` until the queue has one.
     pace: Option<f64>,
     changed: Option<watch::Sender<u64>>,
+    /// When the queue last beat.
+    beat: Option<Instant>,
 }
 
 impl QueueOrder {
@@ -58,6 +67,18 @@ impl QueueOrder {
         let at = self.waiting.binary_search(entry).ok()?;
         i64::try_from(at + 1).ok()
     }
+
+    /// When the beat that started last ends.
+    fn beat_ends(&self) -> Option<Instant> {
+        self.beat.map(|beat| beat + BEAT)
+    }
+
+    fn beat_now(&mut self, now: Instant) {
+        self.beat = Some(now);
+        if let Some(changed) = &self.changed {
+            changed.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
 }
 
 /// Every queue's order, and where each waiting chat is in it.
@@ -71,6 +92,8 @@ pub struct PlaceBook {
     arrivals: HashMap<String, String>,
     /// Queues changed since the last [`PlaceBook::touched`].
     touched: HashSet<String>,
+    /// Queues that changed during their beat, to beat again when it ends.
+    due: HashSet<String>,
 }
 
 /// What folding an event needs to know and the event does not say.
@@ -168,15 +191,40 @@ impl PlaceBook {
         self.queues.entry(queue.to_string()).or_default().pace = pace;
     }
 
-    /// Tells the customers waiting in `queue` that it changed.
-    pub fn announce(&mut self, queue: &str) {
-        if let Some(changed) = self
-            .queues
-            .get(queue)
-            .and_then(|order| order.changed.as_ref())
-        {
-            changed.send_modify(|n| *n = n.wrapping_add(1));
+    /// Tells the customers waiting in `queue` that it changed: at once if its last beat has
+    /// ended, else when it ends ([`PlaceBook::beat_due`]).
+    pub fn announce(&mut self, queue: &str, now: Instant) {
+        let Some(order) = self.queues.get_mut(queue) else {
+            return;
+        };
+        if order.beat_ends().is_some_and(|ends| now < ends) {
+            self.due.insert(queue.to_string());
+        } else {
+            order.beat_now(now);
         }
+    }
+
+    /// Beats the queues announced during a beat that has ended by `now`; returns when the
+    /// next of the others ends.
+    pub fn beat_due(&mut self, now: Instant) -> Option<Instant> {
+        let queues = &mut self.queues;
+        let mut next: Option<Instant> = None;
+        self.due.retain(|queue| {
+            let Some(order) = queues.get_mut(queue) else {
+                return false;
+            };
+            match order.beat_ends() {
+                Some(ends) if now < ends => {
+                    next = Some(next.map_or(ends, |next| next.min(ends)));
+                    true
+                }
+                _ => {
+                    order.beat_now(now);
+                    false
+                }
+            }
+        });
+        next
     }
 
     /// A waiting chat's queue and place; `None` when it is not waiting.
@@ -193,7 +241,7 @@ impl PlaceBook {
         ))
     }
 
-    /// A receiver that changes whenever `queue`'s order or pace does.
+    /// A receiver that changes on each of `queue`'s beats.
     pub fn watch(&mut self, queue: &str) -> watch::Receiver<u64> {
         let order = self.queues.entry(queue.to_string()).or_default();
         order
@@ -340,10 +388,37 @@ mod tests {
         let mut book = PlaceBook::default();
         let mut watcher = book.watch(&queue);
         assert!(!watcher.has_changed().unwrap());
-        book.announce(&queue);
+        book.announce(&queue, Instant::now());
         assert!(watcher.has_changed().unwrap());
         watcher.borrow_and_update();
-        book.announce("another queue");
+        book.announce("another queue", Instant::now());
         assert!(!watcher.has_changed().unwrap());
+    }
+
+    #[test]
+    fn a_queue_beats_at_most_once_a_second_and_once_more_for_what_changed_meanwhile() {
+        let queue = QueueId(uuid::Uuid::now_v7()).to_string();
+        let mut book = PlaceBook::default();
+        let mut watcher = book.watch(&queue);
+        let start = Instant::now();
+        let at = |millis| start + std::time::Duration::from_millis(millis);
+        book.announce(&queue, at(0));
+        assert!(
+            watcher.has_changed().unwrap(),
+            "a quiet queue beats at once"
+        );
+        watcher.borrow_and_update();
+        book.announce(&queue, at(300));
+        book.announce(&queue, at(600));
+        assert!(!watcher.has_changed().unwrap(), "not within the beat");
+        assert_eq!(book.beat_due(at(700)), Some(at(1000)));
+        assert!(!watcher.has_changed().unwrap());
+        assert_eq!(book.beat_due(at(1000)), None);
+        assert!(watcher.has_changed().unwrap(), "once for both changes");
+        watcher.borrow_and_update();
+        assert_eq!(book.beat_due(at(2500)), None);
+        assert!(!watcher.has_changed().unwrap(), "nothing changed since");
+        book.announce(&queue, at(2500));
+        assert!(watcher.has_changed().unwrap(), "quiet again: at once");
     }
 }

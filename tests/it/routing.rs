@@ -407,6 +407,47 @@ async fn two_nodes_one_dispatcher_and_failover() {
 }
 
 #[tokio::test]
+async fn a_customer_left_waiting_is_told_once_in_each_queue_nobody_is_logged_in_to() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        for queue in [&centre.support, &centre.sales] {
+            let configured = app
+                .patch(
+                    &format!("/queues/{queue}"),
+                    &app.admin,
+                    json!({"no_agent_notice_after_seconds": 1}),
+                )
+                .await;
+            assert!(configured.status().is_success());
+        }
+        let notices = |view: &Value| {
+            view["transcript"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|line| line["notice"] == "no_agents_available")
+                .count()
+        };
+        let (chat, customer) = app.start_chat(&centre.billing, "Alene").await;
+        let path = format!("/customer/chats/{chat}");
+        app.eventually(&path, &customer, |c| notices(c) == 1).await;
+        app.post_ok(
+            &format!("/chats/{chat}/transfer"),
+            &centre.siri.token,
+            json!({"queue_id": centre.sales}),
+        )
+        .await;
+        app.eventually(&path, &customer, |c| notices(c) == 2).await;
+        // Rounds go on, every second at least, and pass the told chat by.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let view = app.get_ok(&path, &customer).await;
+        assert_eq!(notices(&view), 2, "{}: once per queue", app.backend);
+        assert_eq!(status(&view), "waiting");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_customer_waiting_with_no_agent_logged_in_is_told_and_overflows() {
     for app in TestApp::each_backend().await {
         let centre = app.centre().await;

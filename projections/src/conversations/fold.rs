@@ -9,6 +9,7 @@ use crate::projection::ProjectionError;
 use crate::read::{AgentChatState, ChatRow, ChatStatus, EndReason, MessageRow};
 use crate::schema::Generation;
 use crate::timestamp;
+use samtale_domain::chat::Notice;
 use samtale_domain::form::FormAnswer;
 use samtale_domain::{ChatEvent, Personal, PresenceEvent};
 use sqlx::{AnyConnection, FromRow, Row};
@@ -61,13 +62,8 @@ impl Batch {
         events: &[SamtaleEvent],
     ) -> Result<Self, sqlx::Error> {
         let mut batch = Batch::default();
-        // Lines of the transcript touch no row: only the other chat events need their chat read.
-        let chats = chats_started_before(events, |c| {
-            !matches!(
-                c,
-                ChatEvent::MessageSent { .. } | ChatEvent::CustomerNotified { .. }
-            )
-        });
+        // Messages touch no row: only the other chat events need their chat read.
+        let chats = chats_started_before(events, |c| !matches!(c, ChatEvent::MessageSent { .. }));
         let sessions: BTreeSet<&str> = events
             .iter()
             .filter(|e| {
@@ -122,12 +118,17 @@ impl Batch {
 
     fn apply(&mut self, event: &SamtaleEvent) {
         match &event.event {
-            DomainEvent::Chat(
-                ChatEvent::MessageSent { .. } | ChatEvent::CustomerNotified { .. },
-            ) => {
+            DomainEvent::Chat(ChatEvent::MessageSent { .. }) => {
                 if let Some(row) = message_row(event) {
                     self.messages.push(row);
                 }
+            }
+            // A notice is a line of the transcript that also marks the chat as told.
+            DomainEvent::Chat(notified @ ChatEvent::CustomerNotified { .. }) => {
+                if let Some(row) = message_row(event) {
+                    self.messages.push(row);
+                }
+                self.fold_chat(&event.aggregate_id, notified);
             }
             DomainEvent::Chat(chat_event) => self.fold_chat(&event.aggregate_id, chat_event),
             // A new login session clears the agent's passive chats (seed: "passive chats stay
@@ -191,6 +192,7 @@ impl Batch {
                 transfers: 0,
                 legal_hold: 0,
                 erased_at: None,
+                told_no_agents: 0,
             };
             self.chats.insert(chat_id.to_string(), row);
             self.changed_chats.insert(chat_id.to_string());
@@ -200,9 +202,11 @@ impl Batch {
             return;
         };
         match event {
-            ChatEvent::ChatRequested { .. }
-            | ChatEvent::MessageSent { .. }
-            | ChatEvent::CustomerNotified { .. } => return,
+            ChatEvent::ChatRequested { .. } | ChatEvent::MessageSent { .. } => return,
+            ChatEvent::CustomerNotified {
+                notice: Notice::NoAgentsAvailable,
+                ..
+            } => chat.told_no_agents = 1,
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 chat.status = ChatStatus::Assigned;
                 chat.agent_id = Some(agent_id.to_string());
@@ -241,6 +245,7 @@ impl Batch {
                 chat.agent_id = None;
                 chat.assigned_at = None;
                 chat.transfers += 1;
+                chat.told_no_agents = 0;
                 if let Some(agent) = from_agent {
                     self.set_agent_chat((chat_id.to_string(), agent.to_string()), None);
                 }

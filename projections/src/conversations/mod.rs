@@ -27,9 +27,11 @@ const TABLES: &[Table] = &[
                   agent_id text, requested_at text NOT NULL,
                   queued_at text NOT NULL, first_assigned_at text, assigned_at text,
                   ended_at text, end_reason text, transfers bigint NOT NULL,
-                  legal_hold bigint NOT NULL, erased_at text",
+                  legal_hold bigint NOT NULL, erased_at text, told_no_agents bigint NOT NULL",
         indexes: &[
             ("status_queue", "status, queue_id, queued_at"),
+            // The chats of a queue nobody is logged in to that have not been told so yet.
+            ("untold", "status, queue_id, told_no_agents, queued_at"),
             // The incoming list of every queue, a page at a time in arrival order.
             ("status_queued", "status, queued_at, chat_id"),
             // A queue's pace: its last assignments, without reading its history.
@@ -78,7 +80,8 @@ impl Projection for Conversations {
         // 5: indexes for the incoming list's pages and a queue's pace.
         // 6: legal holds and erasures.
         // 7: retention's index leaves erased chats out of its range.
-        7
+        // 8: a chat remembers being told that nobody is logged in to its queue.
+        8
     }
 
     fn tables(&self) -> &'static [Table] {

@@ -87,6 +87,8 @@ pub struct ChatRow {
     pub legal_hold: i64,
     /// When its personal data was erased: the name, answers and message texts are empty.
     pub erased_at: Option<String>,
+    /// Told that nobody is logged in to its current queue (1); a transfer clears it.
+    pub told_no_agents: i64,
 }
 
 impl Columns for ChatRow {
@@ -107,6 +109,7 @@ impl Columns for ChatRow {
         "transfers",
         "legal_hold",
         "erased_at",
+        "told_no_agents",
     ];
 }
 
@@ -130,6 +133,7 @@ impl ChatRow {
             self.transfers.into(),
             self.legal_hold.into(),
             self.erased_at.clone().into(),
+            self.told_no_agents.into(),
         ]
     }
 }

@@ -2,6 +2,8 @@
 //! chats waiting where nobody is logged in.
 
 use super::ReadResult;
+use crate::timestamp;
+use chrono::{DateTime, Utc};
 use sqlx::{AnyPool, FromRow};
 
 /// An agent the dispatcher may give a chat in a queue: logged in there, active, with room.
@@ -79,19 +81,61 @@ pub async fn oldest_waiting(
 pub struct UnattendedChat {
     pub chat_id: String,
     pub queue_id: String,
-    pub queued_at: String,
-    pub no_agent_notice_after_seconds: i64,
     pub overflow_queue_id: Option<String>,
 }
 
-pub async fn unattended_chats(db: &AnyPool) -> ReadResult<Vec<UnattendedChat>> {
-    sqlx::query_as(
-        "SELECT c.chat_id, c.queue_id, c.queued_at, q.no_agent_notice_after_seconds, q.overflow_queue_id
-           FROM chats c JOIN queues q ON q.queue_id = c.queue_id
-          WHERE c.status = 'waiting' AND q.no_agent_notice_after_seconds IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM agent_presence p WHERE p.queue_id = c.queue_id)
-          ORDER BY c.queued_at",
+/// A queue with a no-agent notice configured and nobody logged in to it.
+#[derive(Debug, Clone, FromRow)]
+struct UnattendedQueue {
+    queue_id: String,
+    no_agent_notice_after_seconds: i64,
+    overflow_queue_id: Option<String>,
+}
+
+/// The chats due their no-agent notice at `now`, oldest first, at most `limit` per queue.
+///
+/// A chat told already is passed by, so however many are told and left waiting, a round reads
+/// only what is new; except where the queue overflows, since a chat told there but not yet
+/// moved (a crash between the two) must still move.
+pub async fn unattended_chats(
+    db: &AnyPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> ReadResult<Vec<UnattendedChat>> {
+    let queues: Vec<UnattendedQueue> = sqlx::query_as(
+        "SELECT q.queue_id, q.no_agent_notice_after_seconds, q.overflow_queue_id FROM queues q
+          WHERE q.no_agent_notice_after_seconds IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM agent_presence p WHERE p.queue_id = q.queue_id)
+          ORDER BY q.queue_id",
     )
     .fetch_all(db)
-    .await
+    .await?;
+    let mut due = Vec::new();
+    for queue in queues {
+        let cutoff = now - chrono::Duration::seconds(queue.no_agent_notice_after_seconds);
+        let untold_only = if queue.overflow_queue_id.is_some() {
+            0
+        } else {
+            1
+        };
+        let chats: Vec<String> = sqlx::query_scalar(
+            "SELECT chat_id FROM chats
+              WHERE status = 'waiting' AND queue_id = $1 AND queued_at <= $2
+                AND (told_no_agents = 0 OR $3 = 0)
+              ORDER BY queued_at, chat_id
+              LIMIT $4",
+        )
+        .bind(&queue.queue_id)
+        .bind(timestamp(cutoff))
+        .bind(untold_only)
+        .bind(limit)
+        .fetch_all(db)
+        .await?;
+        due.extend(chats.into_iter().map(|chat_id| UnattendedChat {
+            chat_id,
+            queue_id: queue.queue_id.clone(),
+            overflow_queue_id: queue.overflow_queue_id.clone(),
+        }));
+    }
+    Ok(due)
 }

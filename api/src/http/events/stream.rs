@@ -1,10 +1,9 @@
 //! One open stream: the missed events from the log, then the live feed, for its audience.
 //!
 //! A customer's stream follows its chat's events only, and its place in line from the live
-//! feed's place book: when its queue changes it looks its place up (no query) and sends it if
-//! it moved — at once if it sent none in the last second, else when that second is over, and
-//! then whatever the place is by then. So a customer hears their place at most once a second
-//! and always the latest, however fast the queue moves.
+//! feed's place book: on each beat of its queue (at most one a second, see
+//! `samtale_service::places`) it looks its place up (no query) and sends it if it moved, and
+//! it sends it at once when its own chat joins a queue.
 
 use super::audience::Audience;
 use super::frames::{board_frame, frame};
@@ -17,12 +16,7 @@ use samtale_service::live::{ChatSubscription, LiveBatch, LiveEvent, Scope, Scope
 use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
-use tokio::time::Instant;
-
-/// The least time between two places sent to one customer.
-const PLACE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Where a stream's live events come from.
 pub(super) enum Feed {
@@ -46,24 +40,13 @@ struct PlaceTracker {
     chat_id: String,
     /// The place last sent; `None` before any, or once the chat stopped waiting.
     sent: Option<i64>,
-    /// The queue the chat waits in, and its change counter.
+    /// The queue the chat waits in, and its beat.
     queue: Option<(String, watch::Receiver<u64>)>,
-    /// Until when another place must wait.
-    quiet_until: Option<Instant>,
-    /// The place changed during the quiet time and is to be sent when it ends.
-    dirty: bool,
 }
 
 impl PlaceTracker {
-    /// Returns when the place should be looked at again.
+    /// Returns when the place should be looked at again: on the queue's next beat.
     async fn due(&mut self) {
-        if let Some(until) = self.quiet_until {
-            tokio::time::sleep_until(until).await;
-            self.quiet_until = None;
-        }
-        if self.dirty {
-            return;
-        }
         let gone = match &mut self.queue {
             Some((_, changed)) => changed.changed().await.is_err(),
             None => true,
@@ -112,8 +95,6 @@ impl Stream {
                 chat_id: chat_id.clone(),
                 sent: None,
                 queue: None,
-                quiet_until: None,
-                dirty: false,
             }),
             Audience::Staff { .. } => None,
         };
@@ -267,13 +248,11 @@ impl Stream {
             && matches!(&live.event.event, DomainEvent::Chat(event) if !event.is_conversation())
     }
 
-    /// Tells a waiting customer their place in the queue when it changed, unless they were
-    /// told less than a second ago: then it is sent when that second is over.
+    /// Tells a waiting customer their place in the queue when it changed.
     async fn announce_place(&mut self) -> Result<(), Closed> {
         let Some(tracker) = self.place.as_mut() else {
             return Ok(());
         };
-        tracker.dirty = false;
         if let Some((_, changed)) = tracker.queue.as_mut() {
             changed.borrow_and_update();
         }
@@ -293,15 +272,7 @@ impl Stream {
         if position == tracker.sent {
             return Ok(());
         }
-        if tracker
-            .quiet_until
-            .is_some_and(|until| Instant::now() < until)
-        {
-            tracker.dirty = true;
-            return Ok(());
-        }
         tracker.sent = position;
-        tracker.quiet_until = Some(Instant::now() + PLACE_INTERVAL);
         let estimate = place.and_then(|p| p.estimated_wait_seconds);
         let data = json!({ "queue_position": position, "estimated_wait_seconds": estimate });
         self.send(Event::default().event("queue").data(data.to_string()))

@@ -130,11 +130,11 @@ impl Stream {
     ) {
         let caught_up_to = self.state.live.position();
         let opened = match resume {
-            Some(Some(from)) => self.replay(from, caught_up_to).await,
+            Some(Some(from)) => Box::pin(self.replay(from, caught_up_to)).await,
             Some(None) => self.send(Event::default().event("resync").data("{}")).await,
             None => Ok(()),
         };
-        if opened.is_err() || self.snapshot().await.is_err() {
+        if opened.is_err() || Box::pin(self.snapshot()).await.is_err() {
             return;
         }
         if self.delivered < caught_up_to {
@@ -208,7 +208,7 @@ impl Stream {
                 continue;
             }
             if self.audience.affects_membership(live) {
-                self.reload_queues().await;
+                Box::pin(self.reload_queues()).await;
             }
             if self.audience.sees(live) {
                 self.send(frame(live)).await?;

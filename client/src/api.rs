@@ -113,11 +113,18 @@ pub fn field(answer: &Value, path: &str, name: &'static str) -> Result<String, E
 /// A staffed queue of the run's own: its id and each agent's (user id, token).
 pub struct Staffed {
     pub queue_id: String,
+    /// `(user id, token)` of each agent.
     pub agents: Vec<(String, String)>,
+    /// The administrator's token.
+    pub admin: String,
 }
 
+/// How many chats each agent of a [`Staffed`] queue may hold at once.
+pub const AGENT_CAPACITY: usize = 20;
+
 impl Api {
-    /// Creates a queue and `count` agents in it (capacity 20), so runs never disturb each other.
+    /// Creates a queue and `count` agents in it ([`AGENT_CAPACITY`]), so runs never disturb each
+    /// other.
     pub async fn staffed_queue(
         &self,
         admin_password: &str,
@@ -143,7 +150,7 @@ impl Api {
                     "/users",
                     &admin,
                     json!({"username": username, "display_name": username, "password": password,
-                           "role": "agent", "max_concurrent_chats": 20}),
+                           "role": "agent", "max_concurrent_chats": AGENT_CAPACITY}),
                 )
                 .await?;
             let user_id = field(&user, "/users", "user_id")?;
@@ -155,7 +162,11 @@ impl Api {
             .await?;
             agents.push((user_id, self.login(&username, &password).await?));
         }
-        Ok(Staffed { queue_id, agents })
+        Ok(Staffed {
+            queue_id,
+            agents,
+            admin,
+        })
     }
 }
 

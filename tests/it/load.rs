@@ -44,6 +44,7 @@ async fn a_short_surge_leaves_no_customer_with_a_stale_place() {
             seconds: 1,
             concurrency: 8,
             server_pid: None,
+            routing: false,
         };
         let report = surge(config).await.expect("the surge runs");
         assert_eq!(report.asked, 20, "{}: {report:?}", app.backend);
@@ -51,6 +52,37 @@ async fn a_short_surge_leaves_no_customer_with_a_stale_place() {
         assert_eq!(report.errors, 0, "{}: {report:?}", app.backend);
         assert_eq!(report.misplaced, 0, "{}: {report:?}", app.backend);
         assert_eq!(report.stale, 0, "{}: {report:?}", app.backend);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_short_surge_through_routing_keeps_the_agent_full_and_every_place_true() {
+    use samtale_client::load::{surge, SurgeConfig};
+    for app in TestApp::each_backend_with(|config| {
+        config.rate_limits.chat_starts_per_minute = 10_000;
+    })
+    .await
+    {
+        // One agent holds 20 at once; 10 more are assigned as the first 10 end.
+        let config = SurgeConfig {
+            url: format!("http://{}", app.app.address),
+            admin_password: ADMIN_PASSWORD.into(),
+            waiting: 60,
+            pickups_per_second: 20.0,
+            agents: 1,
+            seconds: 1,
+            concurrency: 8,
+            server_pid: None,
+            routing: true,
+        };
+        let report = surge(config).await.expect("the surge runs");
+        assert_eq!(report.asked, 10, "{}: {report:?}", app.backend);
+        assert_eq!(report.acknowledged, 10, "{}: {report:?}", app.backend);
+        assert_eq!(report.errors, 0, "{}: {report:?}", app.backend);
+        assert_eq!(report.misplaced, 0, "{}: {report:?}", app.backend);
+        assert_eq!(report.stale, 0, "{}: {report:?}", app.backend);
+        assert_eq!(report.at_capacity, Some(1), "{}: {report:?}", app.backend);
         app.finish().await;
     }
 }

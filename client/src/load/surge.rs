@@ -4,11 +4,16 @@
 //! acknowledgement the last waiting customer sees their new place, places left stale, the
 //! server's and PostgreSQL's CPU per pickup and the server's memory per waiting stream.
 //!
+//! With `--routing` nobody picks up: the agents log in, routing fills their room, and at the
+//! set rate the oldest chat they hold is ended, so that routing gives the room to the next in
+//! line; the run then also measures how long after an end's acknowledgement the next customer
+//! is assigned, and whether every agent is still at capacity at the end.
+//!
 //! The server must let one address start N chats (`SAMTALE_CHAT_STARTS_PER_MINUTE`).
 
 use super::progress::Progress;
 use super::stats::{resident_kib, Latencies};
-use crate::api::{field, form_answers, Api};
+use crate::api::{field, form_answers, Api, AGENT_CAPACITY};
 use crate::sse_client::SseStream;
 use crate::Error;
 use futures::stream::{self, StreamExt};
@@ -43,6 +48,10 @@ pub struct SurgeConfig {
     /// The server's process id: its CPU and memory are read from /proc.
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Let routing assign instead of picking up: the agents log in, and at the asked rate the
+    /// oldest chat they hold is ended, so that routing gives its room to the next in line.
+    #[arg(long)]
+    pub routing: bool,
 }
 
 /// What a run counted, besides what it printed.
@@ -56,6 +65,8 @@ pub struct SurgeReport {
     /// Customers whose first place was not their place in line.
     pub misplaced: usize,
     pub lag: Latencies,
+    /// With routing: how many agents held as many chats as they may at the end.
+    pub at_capacity: Option<usize>,
 }
 
 /// The places one customer's stream brought, in order: when, and which (`None`: out of line).
@@ -149,6 +160,15 @@ fn cpu_line(
     }
 }
 
+/// When a customer's stream said they had left the line.
+fn left_at(customer: &Customer) -> Option<Instant> {
+    let places = customer.places.lock().ok()?;
+    places
+        .iter()
+        .find(|(_, place)| place.is_none())
+        .map(|(at, _)| *at)
+}
+
 /// The first moment a customer's places show `wanted` or better (nearer the front).
 fn first_at_or_before(places: &[(Instant, Option<i64>)], wanted: i64) -> Option<Instant> {
     places
@@ -168,6 +188,7 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
         .staffed_queue(&config.admin_password, "Surge", config.agents.max(1))
         .await?;
     let queue_id = staffed.queue_id.clone();
+    let admin = staffed.admin.clone();
     let agents: Arc<Vec<String>> =
         Arc::new(staffed.agents.into_iter().map(|(_, token)| token).collect());
     let form = form_answers(&api.get("/widget/config", "").await?);
@@ -253,10 +274,15 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
         .count();
     let line: Arc<Vec<String>> = Arc::new(customers.iter().map(|c| c.chat_id.clone()).collect());
 
-    // Pickups at the asked rate, oldest first, whatever the server does (open loop).
     let rate = config.pickups_per_second.max(0.001);
-    // At most half the line, so that half of it is left to watch its places move.
-    let asked = ((rate * config.seconds as f64).round() as usize).min(line.len() / 2);
+    // With routing, the agents' room is filled at once when they log in.
+    let held = if config.routing {
+        (agents.len() * AGENT_CAPACITY).min(line.len() / 2)
+    } else {
+        0
+    };
+    // At most half the line leaves, so that half of it is left to watch its places move.
+    let asked = ((rate * config.seconds as f64).round() as usize).min(line.len() / 2 - held);
     println!(
         "{} chats started in {:.1} s ({:.0}/s, {} at a time)",
         line.len(),
@@ -264,51 +290,99 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
         line.len() as f64 / arrived_in.as_secs_f64().max(0.001),
         config.concurrency.max(1)
     );
+    let action = if config.routing {
+        format!("{held} assigned by routing at log-in, then {asked} more as chats end at {rate}/s")
+    } else {
+        format!("{asked} pickups at {rate}/s")
+    };
     println!(
-        "{} waiting, {} placed ({misplaced} misplaced); {asked} pickups at {rate}/s by {} agents",
+        "{} waiting, {} placed ({misplaced} misplaced); {action} by {} agents",
         line.len(),
         placed.load(Ordering::Relaxed),
         agents.len()
     );
+    if config.routing {
+        for agent in agents.iter() {
+            api.post("/me/presence", agent, json!({"logged_in": true}))
+                .await?;
+        }
+        let limit = Instant::now() + Duration::from_secs(30);
+        while customers[..held].iter().any(|c| left_at(c).is_none()) && Instant::now() < limit {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Let the places the log-in moved settle (one a second at most).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
     let (server_before, postgres_before) = (
         config.server_pid.and_then(cpu_seconds),
         postgres_cpu_seconds(),
     );
-    let progress = Progress::start("pickups acknowledged", asked as u64);
+    let what = if config.routing {
+        "ends acknowledged"
+    } else {
+        "pickups acknowledged"
+    };
+    let progress = Progress::start(what, asked as u64);
     let acknowledged_count = progress.counter();
     let interval = Duration::from_secs_f64(1.0 / rate);
     let begun = Instant::now();
-    let mut pickups = Vec::with_capacity(asked);
+    let mut actions = Vec::with_capacity(asked);
     for n in 0..asked {
         tokio::time::sleep_until((begun + interval.mul_f64(n as f64)).into()).await;
-        let (api, agents, line, count) = (
+        let (api, agents, line, count, admin) = (
             api.clone(),
             agents.clone(),
             line.clone(),
             acknowledged_count.clone(),
+            admin.clone(),
         );
-        pickups.push(tokio::spawn(async move {
-            let agent = &agents[n % agents.len()];
+        let routing = config.routing;
+        actions.push(tokio::spawn(async move {
             let chat = &line[n];
+            let end = format!("/chats/{chat}/end");
+            if routing {
+                // Routing gave it to one of them; the administrator may end any chat.
+                api.send(&end, &admin, "{}".into()).await?;
+                count.fetch_add(1, Ordering::Relaxed);
+                return Ok::<Instant, Error>(Instant::now());
+            }
+            let agent = &agents[n % agents.len()];
             api.send(&format!("/chats/{chat}/pickup"), agent, "{}".into())
                 .await?;
             let acked = Instant::now();
             count.fetch_add(1, Ordering::Relaxed);
             // Ending it keeps the agent's room; the customer is out of line either way.
-            api.send(&format!("/chats/{chat}/end"), agent, "{}".into())
-                .await?;
-            Ok::<Instant, Error>(acked)
+            api.send(&end, agent, "{}".into()).await?;
+            Ok(acked)
         }));
     }
-    let mut acks = Vec::with_capacity(asked);
+    let mut acked = Vec::with_capacity(asked);
     let mut errors = Vec::new();
-    for pickup in pickups {
-        match pickup.await? {
-            Ok(acked) => acks.push(acked),
+    for action in actions {
+        match action.await? {
+            Ok(at) => acked.push(at),
             Err(error) => errors.push(error.to_string()),
         }
     }
     progress.finish();
+    // When each chat left the line: picked up (acknowledged), or assigned by routing (seen on
+    // its customer's stream), and for routing how long after the end that made room.
+    let mut assigning = Latencies::default();
+    let mut acks = if config.routing {
+        let assigned = &customers[held..held + asked];
+        let limit = Instant::now() + Duration::from_secs(10);
+        while assigned.iter().any(|c| left_at(c).is_none()) && Instant::now() < limit {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for (end, customer) in acked.iter().zip(assigned) {
+            if let Some(left) = left_at(customer) {
+                assigning.record(left.saturating_duration_since(*end));
+            }
+        }
+        assigned.iter().filter_map(left_at).collect()
+    } else {
+        acked
+    };
     let picking = acks
         .iter()
         .max()
@@ -316,8 +390,9 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
     acks.sort_unstable();
 
     // Wait for every remaining customer to hear their place now (or give up).
-    let remaining = &customers[acks.len().min(customers.len())..];
-    let expected = |n: usize| n as i64 + 1 - acks.len() as i64;
+    let out = held + acks.len();
+    let remaining = &customers[out.min(customers.len())..];
+    let expected = |n: usize| n as i64 + 1 - out as i64;
     let stale_now = || {
         remaining
             .iter()
@@ -328,7 +403,7 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
                     .lock()
                     .ok()
                     .and_then(|p| p.last().and_then(|(_, place)| *place));
-                last != Some(expected(n + acks.len()))
+                last != Some(expected(n + out))
             })
             .count()
     };
@@ -344,18 +419,18 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
     let stale = stale_now();
     let _ = stop.send(true);
 
-    // The lag of the j-th acknowledged pickup: until the last customer still waiting at the
-    // end saw a place that counts it. (One picked up meanwhile may never see every place
-    // before its own pickup: a place is sent at most once a second.)
+    // The lag of the j-th chat to leave: until the last customer still waiting at the end saw
+    // a place that counts it. (One picked up meanwhile may never see every place before its
+    // own pickup: a place is sent at most once a second.)
     let mut lag = Latencies::default();
     let snapshots: Vec<Vec<(Instant, Option<i64>)>> = customers
         .iter()
         .map(|c| c.places.lock().map(|p| p.clone()).unwrap_or_default())
         .collect();
-    for (j, acked) in acks.iter().enumerate() {
-        let done = j + 1;
-        let mut last_seen = Some(*acked);
-        for (n, places) in snapshots.iter().enumerate().skip(acks.len()) {
+    for (j, left) in acks.iter().enumerate() {
+        let done = held + j + 1;
+        let mut last_seen = Some(*left);
+        for (n, places) in snapshots.iter().enumerate().skip(out) {
             let wanted = n as i64 + 1 - done as i64;
             match (first_at_or_before(places, wanted), last_seen) {
                 (Some(seen), Some(latest)) => last_seen = Some(latest.max(seen)),
@@ -363,23 +438,49 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
             }
         }
         if let Some(seen) = last_seen {
-            lag.record(seen.saturating_duration_since(*acked));
+            lag.record(seen.saturating_duration_since(*left));
         }
     }
 
     let achieved = acks.len() as f64 / picking.as_secs_f64().max(f64::EPSILON);
+    let (taken, kind) = if config.routing {
+        ("assigned", "assignments after ends")
+    } else {
+        ("acknowledged", "pickups")
+    };
     println!(
-        "pickups: {asked} asked at {rate}/s, {} acknowledged in {:.1} s = {achieved:.1}/s ({:.2} of asked); {} errors{}",
+        "{kind}: {asked} asked at {rate}/s, {} {taken} in {:.1} s = {achieved:.1}/s ({:.2} of asked); {} errors{}",
         acks.len(),
         picking.as_secs_f64(),
         achieved / rate,
         errors.len(),
         errors.first().map(|e| format!(" (first: {e})")).unwrap_or_default()
     );
+    let left = if config.routing {
+        "assignment seen"
+    } else {
+        "pickup acknowledged"
+    };
     println!(
-        "place lag, pickup acknowledged -> last waiting customer sees the new place: {}",
+        "place lag, {left} -> last waiting customer sees the new place: {}",
         lag.summary()
     );
+    let mut at_capacity = None;
+    if config.routing {
+        println!(
+            "routing, end acknowledged -> next in line assigned (seen on its stream): {}",
+            assigning.summary()
+        );
+        let mut full = 0;
+        for agent in agents.iter() {
+            let mine = api.get("/me/chats", agent).await?;
+            full += usize::from(mine["active"].as_array().map_or(0, Vec::len) == AGENT_CAPACITY);
+            api.post("/me/presence", agent, json!({"logged_in": false}))
+                .await?;
+        }
+        println!("agents at capacity at the end: {full} of {}", agents.len());
+        at_capacity = Some(full);
+    }
     println!(
         "stale places left: {stale} of {} customers still waiting",
         remaining.len()
@@ -425,5 +526,6 @@ pub async fn surge(config: SurgeConfig) -> Result<SurgeReport, Error> {
         stale,
         misplaced,
         lag,
+        at_capacity,
     })
 }

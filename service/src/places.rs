@@ -10,7 +10,7 @@
 //!
 //! A queue beats when it changed, at most once per [`BEAT`]: at once if it has been quiet for
 //! that long, else when the beat ends. So a customer hears their place at most once a second
-//! and always the latest, however fast the queue moves, and all of a queue's customers wake
+//! (besides the place they hear at once on joining a queue) and always the latest, however fast the queue moves, and all of a queue's customers wake
 //! together, once, rather than each on a timer of their own.
 //!
 //! The book is derived from the log alone (plus, at start, a snapshot of the read models

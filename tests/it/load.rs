@@ -1,7 +1,7 @@
 //! The load tool against a real server: everything it sends is acknowledged and counted as
 //! delivered on the other side's stream, so its figures measure what they claim to.
 
-use samtale_client::load::{run, LoadConfig};
+use samtale_client::load::{run, surge, LoadConfig, SurgeConfig, SurgeReport};
 use samtale_tests::{TestApp, ADMIN_PASSWORD};
 
 #[tokio::test]
@@ -27,9 +27,13 @@ async fn a_short_load_delivers_every_acknowledged_message_to_the_other_side() {
     }
 }
 
-#[tokio::test]
-async fn a_short_surge_leaves_no_customer_with_a_stale_place() {
-    use samtale_client::load::{surge, SurgeConfig};
+/// A short surge on each backend: `waiting` customers, 20 chats a second leave for a second.
+async fn short_surges(
+    waiting: usize,
+    agents: usize,
+    routing: bool,
+) -> Vec<(&'static str, SurgeReport)> {
+    let mut reports = Vec::new();
     for app in TestApp::each_backend_with(|config| {
         config.rate_limits.chat_starts_per_minute = 10_000;
     })
@@ -38,51 +42,41 @@ async fn a_short_surge_leaves_no_customer_with_a_stale_place() {
         let config = SurgeConfig {
             url: format!("http://{}", app.app.address),
             admin_password: ADMIN_PASSWORD.into(),
-            waiting: 40,
+            waiting,
             pickups_per_second: 20.0,
-            agents: 2,
+            agents,
             seconds: 1,
             concurrency: 8,
             server_pid: None,
-            routing: false,
+            routing,
         };
         let report = surge(config).await.expect("the surge runs");
-        assert_eq!(report.asked, 20, "{}: {report:?}", app.backend);
-        assert_eq!(report.acknowledged, 20, "{}: {report:?}", app.backend);
-        assert_eq!(report.errors, 0, "{}: {report:?}", app.backend);
-        assert_eq!(report.misplaced, 0, "{}: {report:?}", app.backend);
-        assert_eq!(report.stale, 0, "{}: {report:?}", app.backend);
+        reports.push((app.backend, report));
         app.finish().await;
+    }
+    reports
+}
+
+#[tokio::test]
+async fn a_short_surge_leaves_no_customer_with_a_stale_place() {
+    for (backend, report) in short_surges(40, 2, false).await {
+        assert_eq!(report.asked, 20, "{backend}: {report:?}");
+        assert_eq!(report.acknowledged, 20, "{backend}: {report:?}");
+        assert_eq!(report.errors, 0, "{backend}: {report:?}");
+        assert_eq!(report.misplaced, 0, "{backend}: {report:?}");
+        assert_eq!(report.stale, 0, "{backend}: {report:?}");
     }
 }
 
 #[tokio::test]
 async fn a_short_surge_through_routing_keeps_the_agent_full_and_every_place_true() {
-    use samtale_client::load::{surge, SurgeConfig};
-    for app in TestApp::each_backend_with(|config| {
-        config.rate_limits.chat_starts_per_minute = 10_000;
-    })
-    .await
-    {
-        // One agent holds 20 at once; 10 more are assigned as the first 10 end.
-        let config = SurgeConfig {
-            url: format!("http://{}", app.app.address),
-            admin_password: ADMIN_PASSWORD.into(),
-            waiting: 60,
-            pickups_per_second: 20.0,
-            agents: 1,
-            seconds: 1,
-            concurrency: 8,
-            server_pid: None,
-            routing: true,
-        };
-        let report = surge(config).await.expect("the surge runs");
-        assert_eq!(report.asked, 10, "{}: {report:?}", app.backend);
-        assert_eq!(report.acknowledged, 10, "{}: {report:?}", app.backend);
-        assert_eq!(report.errors, 0, "{}: {report:?}", app.backend);
-        assert_eq!(report.misplaced, 0, "{}: {report:?}", app.backend);
-        assert_eq!(report.stale, 0, "{}: {report:?}", app.backend);
-        assert_eq!(report.at_capacity, Some(1), "{}: {report:?}", app.backend);
-        app.finish().await;
+    // One agent holds 20 at once; 10 more are assigned as the first 10 end.
+    for (backend, report) in short_surges(60, 1, true).await {
+        assert_eq!(report.asked, 10, "{backend}: {report:?}");
+        assert_eq!(report.acknowledged, 10, "{backend}: {report:?}");
+        assert_eq!(report.errors, 0, "{backend}: {report:?}");
+        assert_eq!(report.misplaced, 0, "{backend}: {report:?}");
+        assert_eq!(report.stale, 0, "{backend}: {report:?}");
+        assert_eq!(report.at_capacity, Some(1), "{backend}: {report:?}");
     }
 }

@@ -113,11 +113,7 @@ pub async fn unattended_chats(
     let mut due = Vec::new();
     for queue in queues {
         let cutoff = now - chrono::Duration::seconds(queue.no_agent_notice_after_seconds);
-        let untold_only = if queue.overflow_queue_id.is_some() {
-            0
-        } else {
-            1
-        };
+        let untold_only = i64::from(queue.overflow_queue_id.is_none());
         let chats: Vec<String> = sqlx::query_scalar(
             "SELECT chat_id FROM chats
               WHERE status = 'waiting' AND queue_id = $1 AND queued_at <= $2

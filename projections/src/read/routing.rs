@@ -113,17 +113,22 @@ pub async fn unattended_chats(
     let mut due = Vec::new();
     for queue in queues {
         let cutoff = now - chrono::Duration::seconds(queue.no_agent_notice_after_seconds);
-        let untold_only = i64::from(queue.overflow_queue_id.is_none());
-        let chats: Vec<String> = sqlx::query_scalar(
+        // An equality, not a flag in the SQL, and the order of the index alone (no chat id to
+        // break ties: the order of two notices does not matter), so that both planners range
+        // the `untold` index (or `status_queue`) over the due chats with no sort.
+        let untold = if queue.overflow_queue_id.is_some() {
+            ""
+        } else {
+            "AND told_no_agents = 0"
+        };
+        let chats: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT chat_id FROM chats
-              WHERE status = 'waiting' AND queue_id = $1 AND queued_at <= $2
-                AND (told_no_agents = 0 OR $3 = 0)
-              ORDER BY queued_at, chat_id
-              LIMIT $4",
-        )
+              WHERE status = 'waiting' AND queue_id = $1 {untold} AND queued_at <= $2
+              ORDER BY queued_at
+              LIMIT $3"
+        ))
         .bind(&queue.queue_id)
         .bind(timestamp(cutoff))
-        .bind(untold_only)
         .bind(limit)
         .fetch_all(db)
         .await?;

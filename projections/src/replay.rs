@@ -3,18 +3,18 @@
 //! what the log says even if a projection were wrong.
 
 use crate::event::{decode, DomainEvent};
+use crate::read::{AuthorKind, ChatStatus};
 use chrono::{DateTime, SubsecRound, Utc};
-use samtale_domain::chat::Author;
 use samtale_domain::form::FormAnswer;
 use samtale_domain::ChatEvent;
 use samtale_eventlog::{LogError, LoggedEvent};
 use serde::Serialize;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ReplayedMessage {
     pub number: u64,
-    pub author_kind: String,
+    pub author_kind: AuthorKind,
     pub author_id: Option<String>,
     pub text: String,
     /// A notice from the service (`no_agents_available`), worded by the client.
@@ -24,10 +24,10 @@ pub struct ReplayedMessage {
 
 /// The chat as its events up to some instant make it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ReplayedChat {
     pub chat_id: String,
-    pub status: String,
+    pub status: ChatStatus,
     pub queue_id: Option<String>,
     pub category_id: Option<String>,
     pub customer_name: String,
@@ -64,7 +64,16 @@ pub fn chat_at(
         }
         let state = chat.get_or_insert_with(|| ReplayedChat {
             chat_id: event.aggregate_id.clone(),
-            ..ReplayedChat::default()
+            status: ChatStatus::Waiting,
+            queue_id: None,
+            category_id: None,
+            customer_name: String::new(),
+            answers: Vec::new(),
+            agent_id: None,
+            transfers: 0,
+            transcript: Vec::new(),
+            erased: false,
+            as_of: None,
         });
         apply(state, chat_event);
         state.as_of = Some(happened);
@@ -81,7 +90,7 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             answers,
             ..
         } => {
-            chat.status = "waiting".into();
+            chat.status = ChatStatus::Waiting;
             chat.queue_id = Some(queue_id.to_string());
             chat.category_id = category_id.map(|c| c.to_string());
             chat.erased |= customer_name.is_erased();
@@ -92,7 +101,7 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             chat.answers = answers.known().cloned().unwrap_or_default();
         }
         ChatEvent::ChatAssigned { agent_id, .. } => {
-            chat.status = "assigned".into();
+            chat.status = ChatStatus::Assigned;
             chat.agent_id = Some(agent_id.to_string());
         }
         ChatEvent::MessageSent {
@@ -102,14 +111,10 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             at,
             ..
         } => {
-            let (author_kind, author_id) = match author {
-                Author::Customer => ("customer", None),
-                Author::Agent { user_id } => ("agent", Some(user_id.to_string())),
-                Author::System => ("system", None),
-            };
+            let (author_kind, author_id) = AuthorKind::of(&author);
             chat.transcript.push(ReplayedMessage {
                 number,
-                author_kind: author_kind.into(),
+                author_kind,
                 author_id,
                 text: text
                     .known()
@@ -123,7 +128,7 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             number, notice, at, ..
         } => chat.transcript.push(ReplayedMessage {
             number,
-            author_kind: "system".into(),
+            author_kind: AuthorKind::System,
             author_id: None,
             text: String::new(),
             notice: Some(notice.code().into()),
@@ -135,15 +140,19 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             to_category,
             ..
         } => {
-            chat.status = "waiting".into();
+            chat.status = ChatStatus::Waiting;
             chat.queue_id = Some(to_queue.to_string());
             chat.category_id = to_category.map(|c| c.to_string());
             chat.agent_id = None;
             chat.transfers += 1;
         }
-        ChatEvent::ChatEnded { .. } => chat.status = "ended".into(),
+        ChatEvent::ChatEnded { .. } => chat.status = ChatStatus::Ended,
         ChatEvent::CustomerClosedClient { abandoned, .. } => {
-            chat.status = if abandoned { "abandoned" } else { "ended" }.into();
+            chat.status = if abandoned {
+                ChatStatus::Abandoned
+            } else {
+                ChatStatus::Ended
+            };
         }
         ChatEvent::LegalHoldPlaced { .. } | ChatEvent::LegalHoldLifted { .. } => {}
         ChatEvent::ChatErased { .. } => chat.erased = true,

@@ -1,11 +1,15 @@
 //! Databases for tests: always a fresh SQLite file, and also a fresh PostgreSQL schema when
 //! `SAMTALE_TEST_POSTGRES_URL` is set, so every behavioural test runs on both backends and
-//! tests can run in parallel.
+//! tests can run in parallel. With the `app` feature, [`app::TestApp`]: a whole server on
+//! such a database, for tests that drive it over HTTP.
 //!
 //! A PostgreSQL test gets a new schema migrated from scratch (about 0.2 s, and 0.1 s to drop),
 //! not a database cloned from a migrated template: PostgreSQL cannot clone a schema, and while
 //! `CREATE DATABASE … TEMPLATE` takes about 0.1 s, `DROP DATABASE` takes about 0.9 s (measured
 //! on PostgreSQL 15), so a database per test would make the suite slower, not faster.
+
+#[cfg(feature = "app")]
+pub mod app;
 
 use samtale_eventlog::Database;
 use sqlx::{Connection, PgConnection};

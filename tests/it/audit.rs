@@ -1,7 +1,7 @@
 //! Supervisors audit and replay conversations from the log.
 
 use reqwest::StatusCode;
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::json;
 
 #[tokio::test]

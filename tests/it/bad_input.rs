@@ -1,7 +1,7 @@
 //! Every public input gets a clear 4xx and changes nothing.
 
 use reqwest::{Method, StatusCode};
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! A chat's life as the agent view in the seed describes it, plus the races and retries.
 
 use reqwest::{Method, RequestBuilder, StatusCode};
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! keep a chat, and retention erases what its queue no longer keeps.
 
 use reqwest::{Method, StatusCode};
-use samtale_tests::{Centre, TestApp};
+use samtale_testkit::app::{Centre, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 

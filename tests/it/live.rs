@@ -1,7 +1,7 @@
 //! The live streams: what each audience sees, resuming with Last-Event-ID, hostile text.
 
 use reqwest::StatusCode;
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::json;
 use std::time::Duration;
 
@@ -58,7 +58,9 @@ async fn a_customer_message_reaches_the_agent_stream_and_the_reply_the_customer_
         let mut to_customer = Vec::new();
         while !to_customer
             .iter()
-            .any(|e: &samtale_tests::SseEvent| e.data["event"]["MessageSent"]["text"] == "Hei!")
+            .any(|e: &samtale_testkit::app::SseEvent| {
+                e.data["event"]["MessageSent"]["text"] == "Hei!"
+            })
         {
             to_customer.extend(
                 customer_stream
@@ -123,7 +125,7 @@ async fn an_agent_follows_waiting_chats_and_their_own_conversations_not_a_collea
         // Something per must see, to know the stream has passed the message.
         app.start_chat(&centre.billing, "Neste kunde").await;
 
-        let texts = |events: &[samtale_tests::SseEvent]| -> Vec<String> {
+        let texts = |events: &[samtale_testkit::app::SseEvent]| -> Vec<String> {
             events
                 .iter()
                 .filter_map(|e| e.data["event"]["MessageSent"]["text"].as_str())
@@ -259,7 +261,7 @@ async fn a_message_sent_through_one_node_reaches_a_stream_on_another() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let mut on_b = samtale_tests::SseStream::new(response);
+    let mut on_b = samtale_testkit::app::SseStream::new(response);
     let (chat, customer) = app
         .picked_up_chat(&centre.billing, "To noder", &centre.kari.token)
         .await;

@@ -2,7 +2,7 @@
 //! delivered on the other side's stream, so its figures measure what they claim to.
 
 use samtale_client::load::{run, surge, LoadConfig, SurgeConfig, SurgeReport};
-use samtale_tests::{TestApp, ADMIN_PASSWORD};
+use samtale_testkit::app::{TestApp, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn a_short_load_delivers_every_acknowledged_message_to_the_other_side() {

@@ -1,6 +1,6 @@
 //! The OpenAPI document: public, 3.1, and covering every route of the API.
 
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The log in/out button, and supervisors logging others in and out.
 
 use reqwest::StatusCode;
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::json;
 
 #[tokio::test]

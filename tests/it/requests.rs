@@ -2,7 +2,7 @@
 //! token in the URL is accepted only where EventSource needs it.
 
 use reqwest::StatusCode;
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::{json, Value};
 
 fn request_id(response: &reqwest::Response) -> String {

@@ -2,7 +2,7 @@
 //! with someone else's data.
 
 use reqwest::{Method, StatusCode};
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::{json, Value};
 
 /// POSTs `body` with an `Idempotency-Key`; returns the status and the JSON body.

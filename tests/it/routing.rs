@@ -2,7 +2,7 @@
 //! fairly, in arrival order; one dispatcher across nodes.
 
 use samtale_eventlog::LoggedEvent;
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;

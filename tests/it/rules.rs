@@ -2,7 +2,7 @@
 //! an id names one thing however it is spelled.
 
 use reqwest::{Method, StatusCode};
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::{json, Value};
 
 /// The last segment of a problem's `type`.

@@ -1,7 +1,7 @@
 //! Staff sessions are remembered by each node, and forgotten wherever they are revoked.
 
 use reqwest::StatusCode;
-use samtale_tests::{TestApp, ADMIN_PASSWORD};
+use samtale_testkit::app::{TestApp, ADMIN_PASSWORD};
 use serde_json::json;
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! A client that reads slowly must not silently miss events: its stream either keeps up or
 //! ends, and a reconnect with `Last-Event-ID` brings everything it missed.
 
-use samtale_tests::TestApp;
+use samtale_testkit::app::TestApp;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Duration;

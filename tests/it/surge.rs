@@ -2,7 +2,7 @@
 
 use futures::future::join_all;
 use futures::stream::{self, StreamExt};
-use samtale_tests::{SseStream, TestApp};
+use samtale_testkit::app::{SseStream, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -350,7 +350,7 @@ impl Batch {
                 Some(vec![
                     key.1.clone().into(),
                     key.0.clone().into(),
-                    row.state.as_str().to_string().into(),
+                    row.state.into(),
                     row.read_up_to.into(),
                     row.since.clone().into(),
                 ])

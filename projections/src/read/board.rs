@@ -1,7 +1,7 @@
 //! The queue board and what a waiting customer sees of it: counts per queue, the incoming
 //! list, a chat's place in line and its expected wait, and who is logged in to a queue.
 
-use super::ReadResult;
+use super::{ChatStatus, ReadResult};
 use samtale_eventlog::LogPosition;
 use serde::Serialize;
 use sqlx::{AnyPool, FromRow};
@@ -20,16 +20,17 @@ pub struct QueueStatus {
 
 /// The queue board: all queues, or only those of `member` when given.
 pub async fn queue_board(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<QueueStatus>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT q.queue_id, q.name,
-                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'waiting') AS waiting,
-                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'assigned') AS ongoing,
+                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{waiting}') AS waiting,
+                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{assigned}') AS ongoing,
                 (SELECT count(*) FROM agent_presence p WHERE p.queue_id = q.queue_id) AS logged_in_agents,
-                (SELECT min(c.queued_at) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = 'waiting') AS oldest_waiting_since
+                (SELECT min(c.queued_at) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{waiting}') AS oldest_waiting_since
            FROM queues q
           WHERE $1 IS NULL OR q.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1)
           ORDER BY q.name",
-    )
+        assigned = ChatStatus::Assigned, waiting = ChatStatus::Waiting
+    ))
     .bind(member.map(str::to_string))
     .fetch_all(db)
     .await
@@ -62,19 +63,20 @@ pub struct WaitingPage {
 /// up; a chat keeps its `queued_at` once it leaves the queue, so a cursor that was picked up
 /// still marks its place.
 pub async fn waiting_chats(db: &AnyPool, page: &WaitingPage) -> ReadResult<Vec<WaitingChat>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT c.chat_id, c.customer_name, c.requested_at, c.queued_at, c.queue_id,
                 q.name AS queue_name, c.category_id, k.name AS category_name
            FROM chats c
            JOIN queues q ON q.queue_id = c.queue_id
            LEFT JOIN categories k ON k.category_id = c.category_id
-          WHERE c.status = 'waiting'
+          WHERE c.status = '{waiting}'
             AND ($1 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1))
             AND ($2 IS NULL OR (c.queued_at, c.chat_id) >
                  (SELECT a.queued_at, a.chat_id FROM chats a WHERE a.chat_id = $2))
           ORDER BY c.queued_at, c.chat_id
           LIMIT $3",
-    )
+        waiting = ChatStatus::Waiting
+    ))
     .bind(page.member.clone())
     .bind(page.after.clone())
     // SQLite reads a negative LIMIT as none; PostgreSQL wants a number, so the largest.
@@ -86,11 +88,12 @@ pub async fn waiting_chats(db: &AnyPool, page: &WaitingPage) -> ReadResult<Vec<W
 /// How many chats wait, in all queues or in `member`'s: the incoming list's length, counted
 /// from the index without reading the rows.
 pub async fn waiting_count(db: &AnyPool, member: Option<&str>) -> ReadResult<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "SELECT count(*) FROM chats c
-          WHERE c.status = 'waiting'
+          WHERE c.status = '{waiting}'
             AND ($1 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1))",
-    )
+        waiting = ChatStatus::Waiting
+    ))
     .bind(member.map(str::to_string))
     .fetch_one(db)
     .await
@@ -105,12 +108,13 @@ type SnapshotRow = (i64, i64, Option<String>, Option<String>, Option<String>);
 pub async fn waiting_snapshot(
     db: &AnyPool,
 ) -> ReadResult<(LogPosition, Vec<(String, String, String)>)> {
-    let rows: Vec<SnapshotRow> = sqlx::query_as(
+    let rows: Vec<SnapshotRow> = sqlx::query_as(&format!(
         "SELECT k.tx, k.position, c.queue_id, c.chat_id, c.queued_at
            FROM projection_checkpoints k
-           LEFT JOIN chats c ON c.status = 'waiting'
+           LEFT JOIN chats c ON c.status = '{waiting}'
           WHERE k.name = 'conversations'",
-    )
+        waiting = ChatStatus::Waiting
+    ))
     .fetch_all(db)
     .await?;
     let at = rows
@@ -129,12 +133,13 @@ pub async fn waiting_snapshot(
 
 /// A waiting chat's place in its queue: 1 is next. Chats leave a queue in arrival order.
 pub async fn queue_position(db: &AnyPool, chat_id: &str) -> ReadResult<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "SELECT (SELECT count(*) FROM chats o
-                  WHERE o.queue_id = c.queue_id AND o.status = 'waiting'
+                  WHERE o.queue_id = c.queue_id AND o.status = '{waiting}'
                     AND (o.queued_at < c.queued_at OR (o.queued_at = c.queued_at AND o.chat_id <= c.chat_id)))
-           FROM chats c WHERE c.chat_id = $1 AND c.status = 'waiting'",
-    )
+           FROM chats c WHERE c.chat_id = $1 AND c.status = '{waiting}'",
+        waiting = ChatStatus::Waiting
+    ))
     .bind(chat_id.to_string())
     .fetch_optional(db)
     .await

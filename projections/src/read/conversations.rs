@@ -1,10 +1,9 @@
 //! The conversations' rows: a chat, its transcript, an agent's list of chats, the history.
 
-use super::{AgentChatState, ChatStatus, EndReason, ReadResult};
+use super::{AgentChatState, AuthorKind, ChatStatus, EndReason, ReadResult};
 use crate::bulk::Cell;
 use crate::columns::{qualified, Columns};
 use crate::timestamp;
-use samtale_domain::chat::Author;
 use samtale_domain::ChatEvent;
 use serde::Serialize;
 use sqlx::{AnyPool, FromRow};
@@ -15,7 +14,6 @@ use sqlx::{AnyPool, FromRow};
 pub struct AgentChat {
     pub chat_id: String,
     pub customer_name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub status: ChatStatus,
     pub queue_id: String,
     pub unread: i64,
@@ -32,15 +30,16 @@ pub struct AgentChatList {
 }
 
 pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatList> {
-    let rows: Vec<(AgentChatState, AgentChat)> = sqlx::query(
+    let rows: Vec<(AgentChatState, AgentChat)> = sqlx::query(&format!(
         "SELECT a.state, c.chat_id, c.customer_name, c.status, c.queue_id, a.read_up_to, a.since,
                 (SELECT count(*) FROM messages m WHERE m.chat_id = a.chat_id
-                    AND m.author_kind = 'customer' AND m.number > a.read_up_to) AS unread,
+                    AND m.author_kind = '{customer}' AND m.number > a.read_up_to) AS unread,
                 (SELECT max(m.sent_at) FROM messages m WHERE m.chat_id = a.chat_id) AS last_message_at
            FROM agent_chats a JOIN chats c ON c.chat_id = a.chat_id
           WHERE a.agent_id = $1
           ORDER BY a.since, c.chat_id",
-    )
+        customer = AuthorKind::Customer
+    ))
     .bind(agent_id.to_string())
     .fetch_all(db)
     .await?
@@ -122,14 +121,14 @@ impl ChatRow {
             self.category_id.clone().into(),
             self.customer_name.clone().into(),
             self.answers.clone().into(),
-            self.status.as_str().to_string().into(),
+            self.status.into(),
             self.agent_id.clone().into(),
             self.requested_at.clone().into(),
             self.queued_at.clone().into(),
             self.first_assigned_at.clone().into(),
             self.assigned_at.clone().into(),
             self.ended_at.clone().into(),
-            self.end_reason.map(|r| r.as_str().to_string()).into(),
+            self.end_reason.into(),
             self.transfers.into(),
             self.legal_hold.into(),
             self.erased_at.clone().into(),
@@ -185,7 +184,7 @@ pub async fn chat_for_staff(
 pub struct MessageRow {
     pub message_id: String,
     pub number: i64,
-    pub author_kind: String,
+    pub author_kind: AuthorKind,
     pub author_id: Option<String>,
     /// Empty for a notice, and once the chat is erased.
     pub text: String,
@@ -226,7 +225,7 @@ impl MessageRow {
                 return Some(MessageRow {
                     message_id: message_id.to_string(),
                     number: i64::try_from(*number).unwrap_or(i64::MAX),
-                    author_kind: "system".into(),
+                    author_kind: AuthorKind::System,
                     author_id: None,
                     text: String::new(),
                     notice: Some(notice.code().into()),
@@ -236,15 +235,11 @@ impl MessageRow {
             }
             _ => return None,
         };
-        let (author_kind, author_id) = match author {
-            Author::Customer => ("customer", None),
-            Author::Agent { user_id } => ("agent", Some(user_id.to_string())),
-            Author::System => ("system", None),
-        };
+        let (author_kind, author_id) = AuthorKind::of(author);
         Some(MessageRow {
             message_id: message_id.to_string(),
             number: i64::try_from(*number).unwrap_or(i64::MAX),
-            author_kind: author_kind.to_string(),
+            author_kind,
             author_id,
             text: text.to_string(),
             notice: None,
@@ -344,14 +339,12 @@ pub struct HistoryFilter {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryRow {
     pub chat_id: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub status: ChatStatus,
     pub queue_id: String,
     pub customer_name: String,
     pub agent_id: Option<String>,
     pub requested_at: String,
     pub ended_at: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub end_reason: Option<EndReason>,
     pub messages: i64,
     /// Under legal hold (1).

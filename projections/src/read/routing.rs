@@ -1,7 +1,7 @@
 //! What the dispatcher reads: agents with room in a queue, the chats it could place now, and
 //! chats waiting where nobody is logged in.
 
-use super::ReadResult;
+use super::{ChatStatus, ReadResult};
 use crate::timestamp;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyPool, FromRow};
@@ -64,12 +64,13 @@ pub async fn oldest_waiting(
     queue_id: &str,
     limit: i64,
 ) -> ReadResult<Vec<QueuedChat>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT queue_id, chat_id, queued_at FROM chats
-          WHERE status = 'waiting' AND queue_id = $1
+          WHERE status = '{waiting}' AND queue_id = $1
           ORDER BY queued_at, chat_id
           LIMIT $2",
-    )
+        waiting = ChatStatus::Waiting
+    ))
     .bind(queue_id.to_string())
     .bind(limit)
     .fetch_all(db)
@@ -123,9 +124,10 @@ pub async fn unattended_chats(
         };
         let chats: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT chat_id FROM chats
-              WHERE status = 'waiting' AND queue_id = $1 {untold} AND queued_at <= $2
+              WHERE status = '{waiting}' AND queue_id = $1 {untold} AND queued_at <= $2
               ORDER BY queued_at
-              LIMIT $3"
+              LIMIT $3",
+            waiting = ChatStatus::Waiting
         ))
         .bind(&queue.queue_id)
         .bind(timestamp(cutoff))

@@ -2,6 +2,7 @@
 //! chat and an agent's activity, as enums. Each is stored, and serialised, as the same text
 //! it always was, so the tables and the API are unchanged.
 
+use samtale_domain::chat::Author;
 use sqlx::any::AnyValueRef;
 use sqlx::error::BoxDynError;
 use sqlx::Any;
@@ -15,7 +16,7 @@ pub struct UnknownText {
 }
 
 /// An enum stored as text: `as_str` gives the stored word, `FromStr` and sqlx's `Decode` read
-/// it back, serde writes the same word.
+/// it back, serde writes the same word, and a fold writes it as a cell.
 macro_rules! stored_as_text {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
@@ -29,6 +30,31 @@ macro_rules! stored_as_text {
                 match self {
                     $(Self::$variant => $text,)+
                 }
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
+        impl From<$name> for crate::bulk::Cell {
+            fn from(value: $name) -> Self {
+                value.as_str().to_string().into()
+            }
+        }
+
+        impl From<Option<$name>> for crate::bulk::Cell {
+            fn from(value: Option<$name>) -> Self {
+                value.map(|v| v.as_str().to_string()).into()
             }
         }
 
@@ -75,6 +101,26 @@ stored_as_text! {
         Ended = "ended",
         /// The customer left before any agent took the chat.
         Abandoned = "abandoned",
+    }
+}
+
+stored_as_text! {
+    /// Who wrote a transcript line: the customer, an agent, or the service (a notice).
+    AuthorKind {
+        Customer = "customer",
+        Agent = "agent",
+        System = "system",
+    }
+}
+
+impl AuthorKind {
+    /// Who wrote a line, and the agent's id when an agent did.
+    pub fn of(author: &Author) -> (AuthorKind, Option<String>) {
+        match author {
+            Author::Customer => (AuthorKind::Customer, None),
+            Author::Agent { user_id } => (AuthorKind::Agent, Some(user_id.to_string())),
+            Author::System => (AuthorKind::System, None),
+        }
     }
 }
 

@@ -91,7 +91,7 @@ impl ActivityLines {
             agent_id.into(),
             event.position.position.into(),
             timestamp(at).into(),
-            kind.as_str().to_string().into(),
+            kind.into(),
             chat_id.into(),
             queues.into(),
             by.into(),

@@ -54,7 +54,7 @@ impl ReportChatRow {
             self.transfers.into(),
             self.messages.customer.into(),
             self.messages.agent.into(),
-            self.outcome.map(|o| o.as_str().to_string()).into(),
+            self.outcome.into(),
             self.agent_id.clone().into(),
             self.assigned_at.clone().into(),
         ]

@@ -23,7 +23,6 @@ pub struct ChatReport {
     pub customer_messages: i64,
     pub agent_messages: i64,
     /// `agent`, `customer`, `abandoned`; null while the chat is open.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub outcome: Option<EndReason>,
 }
 
@@ -170,7 +169,6 @@ pub struct AgentActivity {
     pub position: i64,
     pub at: String,
     /// `logged_in`, `logged_out`, `assigned`, `handled`, `transferred_away`.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: ActivityKind,
     pub chat_id: Option<String>,
     /// JSON array of queue ids, for logins and logouts.

@@ -1,13 +1,14 @@
-//! Test support for the black-box suite: `TestApp` starts a real Samtale server on a random
-//! loopback port against a fresh database, and drives it over HTTP like any client would.
+//! For the black-box suite: `TestApp` starts a real Samtale server on a random loopback port
+//! against a fresh database, and drives it over HTTP like any client would. A request that
+//! fails to send, or a body that is not what a helper expects, fails the test at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub use samtale_client::sse_client::{SseEvent, SseStream};
 
+use crate::{required_postgres_test_database, test_databases, TestDatabase};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use samtale_api::config::{DatabaseConfig, ServeConfig};
 use samtale_api::Application;
-use samtale_testkit::{required_postgres_test_database, test_databases, TestDatabase};
 use serde_json::{json, Value};
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery";

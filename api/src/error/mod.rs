@@ -5,6 +5,7 @@
 
 mod from_domain;
 mod problem;
+pub mod refusals;
 
 pub use problem::{
     AlreadyClosed, ChatNotVisible, NameTaken, NotThisTokensChat, OverseersOnly, Problem,

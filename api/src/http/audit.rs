@@ -57,7 +57,6 @@ async fn chat_events(
     params(("id" = uuid::Uuid, Path, description = "The chat")),
     responses(
         (status = 200, description = "The chat's events in log order", body = [AuditEntry]),
-        (status = 400, response = Problem),
         (status = 403, response = OverseersOnly),
         (status = 404, response = Problem),
     ),

@@ -3,7 +3,7 @@
 
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Staff;
-use crate::error::{AlreadyClosed, ApiError, ChatNotVisible, Problem, PROBLEM_JSON};
+use crate::error::{refusals, AlreadyClosed, ApiError, ChatNotVisible, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -65,7 +65,6 @@ pub struct WaitingQuery {
                 ("Link" = String, description = "The next page, when there is one"),
             )
         ),
-        (status = 400, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -149,8 +148,7 @@ pub(super) async fn visible_chat(
     params(("id" = Uuid, Path, description = "The chat"), AtQuery),
     responses(
         (status = 200, description = "The chat (with `at`: as it stood then)", body = ChatView),
-        (status = 400, response = Problem),
-        (status = 404, response = ChatNotVisible),
+        refusals::UnseenChat,
     ),
     security(("bearer" = []))
 )]
@@ -200,8 +198,7 @@ async fn run(
     params(("id" = Uuid, Path, description = "The chat")),
     responses(
         (status = 200, description = "The chat, now the caller's", body = ChatView),
-        (status = 400, response = Problem),
-        (status = 404, response = ChatNotVisible),
+        refusals::UnseenChat,
         (
             status = 403, description = "Not a member of the chat's queue (`not-a-queue-member`)",
             body = Problem, content_type = PROBLEM_JSON
@@ -256,7 +253,6 @@ pub struct ReadUpTo {
     request_body = ReadUpTo,
     responses(
         (status = 204, description = "Read"),
-        (status = 400, response = Problem),
         (status = 404, response = ChatNotVisible),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
@@ -299,7 +295,6 @@ pub struct TransferTarget {
     request_body = TransferTarget,
     responses(
         (status = 200, description = "The chat, transferred", body = ChatView),
-        (status = 400, response = Problem),
         (status = 404, response = ChatNotVisible),
         (status = 403, response = Problem),
         (status = 409, response = Problem),
@@ -335,7 +330,6 @@ pub async fn transfer(
     params(("id" = Uuid, Path, description = "The chat")),
     responses(
         (status = 200, description = "The chat, ended", body = ChatView),
-        (status = 400, response = Problem),
         (status = 404, response = ChatNotVisible),
         (status = 403, response = Problem),
         (status = 409, response = AlreadyClosed),
@@ -383,7 +377,6 @@ pub struct HistoryQuery {
     params(HistoryQuery),
     responses(
         (status = 200, description = "Matching chats", body = Vec<HistoryRow>),
-        (status = 400, response = Problem),
     ),
     security(("bearer" = []))
 )]

@@ -5,7 +5,9 @@ use super::events;
 use super::messages::{send_as, NewMessage};
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Customer;
-use crate::error::{text_error, AlreadyClosed, ApiError, NotThisTokensChat, Problem, PROBLEM_JSON};
+use crate::error::{
+    refusals, text_error, AlreadyClosed, ApiError, NotThisTokensChat, Problem, PROBLEM_JSON,
+};
 use crate::extract::{ApiJson, ApiPath, Origin};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
@@ -110,8 +112,7 @@ fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
     request_body = StartChat,
     responses(
         (status = 201, description = "The chat, waiting in its queue", body = ChatStarted),
-        (status = 400, response = Problem),
-        (status = 422, response = Problem),
+        refusals::Invalid,
         (
             status = 429, description = "Too many chats started from this address",
             body = Problem, content_type = PROBLEM_JSON
@@ -183,8 +184,7 @@ pub(super) fn own_chat(customer: &Customer, chat_id: ChatId) -> Result<String, A
     params(("id" = Uuid, Path, description = "The chat")),
     responses(
         (status = 200, description = "The chat", body = ChatView),
-        (status = 400, response = Problem),
-        (status = 404, response = NotThisTokensChat),
+        refusals::OtherChat,
     ),
     security(("bearer" = []))
 )]
@@ -208,7 +208,6 @@ pub async fn status(
     request_body = NewMessage,
     responses(
         (status = 201, description = "The message", body = MessageRow),
-        (status = 400, response = Problem),
         (status = 404, response = NotThisTokensChat),
         (
             status = 409, description = "The chat is closed",
@@ -244,7 +243,6 @@ pub async fn send(
     params(("id" = Uuid, Path, description = "The chat")),
     responses(
         (status = 200, description = "The chat, closed", body = ChatView),
-        (status = 400, response = Problem),
         (status = 404, response = NotThisTokensChat),
         (status = 409, response = AlreadyClosed),
     ),
@@ -298,7 +296,7 @@ pub async fn close(
             status = 400, description = "Not a UUID, or a Last-Event-ID that is not a log position",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 404, response = NotThisTokensChat),
+        refusals::OtherChat,
     ),
     security(("bearer" = []))
 )]

@@ -4,7 +4,7 @@
 use super::chats::visible_chat;
 use super::customer::own_chat;
 use crate::auth::{Customer, Staff};
-use crate::error::{ApiError, ChatNotVisible, NotThisTokensChat, OverseersOnly, Problem};
+use crate::error::{refusals, ApiError, ChatNotVisible, Problem};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -27,7 +27,6 @@ use utoipa::ToSchema;
     params(("id" = uuid::Uuid, Path, description = "The chat")),
     responses(
         (status = 200, description = "The chat, erased", body = ErasedChat),
-        (status = 400, response = Problem),
         (status = 403, response = Problem),
         (status = 404, response = ChatNotVisible),
         (
@@ -79,7 +78,6 @@ pub struct ErasureRequest {
     request_body = ErasureRequest,
     responses(
         (status = 200, description = "What was erased and what was left", body = ErasureReport),
-        (status = 400, response = Problem),
         (status = 403, response = Problem),
         (status = 422, response = Problem),
     ),
@@ -123,8 +121,7 @@ pub async fn erasure_request(
     params(("id" = uuid::Uuid, Path, description = "The chat")),
     responses(
         (status = 204, description = "Erased"),
-        (status = 400, response = Problem),
-        (status = 404, response = NotThisTokensChat),
+        refusals::OtherChat,
         (
             status = 409,
             description = "Still going on (`chat-not-ended`) or kept by the centre (`legal-hold`)",
@@ -165,10 +162,7 @@ pub struct LegalHold {
     params(("id" = uuid::Uuid, Path, description = "The chat")),
     responses(
         (status = 200, description = "Held", body = LegalHold),
-        (status = 400, response = Problem),
-        (status = 403, response = OverseersOnly),
-        (status = 404, response = ChatNotVisible),
-        (status = 409, response = Problem),
+        refusals::HoldChange,
     ),
     security(("bearer" = []))
 )]
@@ -194,10 +188,7 @@ pub async fn place_hold(
     params(("id" = uuid::Uuid, Path, description = "The chat")),
     responses(
         (status = 200, description = "No longer held", body = LegalHold),
-        (status = 400, response = Problem),
-        (status = 403, response = OverseersOnly),
-        (status = 404, response = ChatNotVisible),
-        (status = 409, response = Problem),
+        refusals::HoldChange,
     ),
     security(("bearer" = []))
 )]

@@ -52,7 +52,6 @@ impl NewMessage {
     request_body = NewMessage,
     responses(
         (status = 201, description = "The message", body = MessageRow),
-        (status = 400, response = Problem),
         (status = 404, response = ChatNotVisible),
         (
             status = 409, description = "The chat is closed, or not the caller's",

@@ -101,8 +101,9 @@ pub fn base() -> Document {
 }
 
 /// The responses every operation shares, declared here rather than in each annotation: a
-/// problem 503 for every API operation (the database away), and a 401 for every one that
-/// needs a token. An annotation that words its own 401 or 503 keeps it.
+/// problem 503 for every API operation (the database away), a 401 for every one that needs a
+/// token, and a 400 for every one that takes parameters or a body (an id, a query or JSON
+/// that does not parse). An annotation that words its own keeps it.
 pub fn finish(mut document: Document) -> Bytes {
     for (path, item) in document.paths.paths.iter_mut() {
         let operations = [
@@ -115,6 +116,11 @@ pub fn finish(mut document: Document) -> Bytes {
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
             let problem = || RefOr::Ref(Ref::from_response_name("Problem"));
+            let takes_input = operation.request_body.is_some()
+                || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            if takes_input {
+                responses.entry("400".into()).or_insert_with(problem);
+            }
             if operation.security.is_some() {
                 responses.entry("401".into()).or_insert_with(problem);
             }

@@ -2,7 +2,7 @@
 //! logging others in and out in the queue overview).
 
 use crate::auth::Staff;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -112,12 +112,11 @@ async fn logged_in_queues(
     request_body = PresenceChange,
     responses(
         (status = 200, description = "The caller's presence", body = PresenceState),
-        (status = 400, response = Problem),
         (
             status = 409, description = "The caller is a member of no queue",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 422, response = Problem),
+        refusals::Invalid,
     ),
     security(("bearer" = []))
 )]
@@ -142,14 +141,13 @@ pub async fn set_mine(
     request_body = PresenceChange,
     responses(
         (status = 200, description = "The agent's presence", body = PresenceState),
-        (status = 400, response = Problem),
         (
             status = 403,
             description = "Not a supervisor or administrator (`forbidden`), or the agent is \
                            not a member of the queue (`not-a-queue-member`)",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 422, response = Problem),
+        refusals::Invalid,
     ),
     security(("bearer" = []))
 )]

@@ -2,7 +2,7 @@
 //! 15-minute interval, as JSON or CSV (`Accept: text/csv` or `?format=csv`).
 
 use crate::auth::Staff;
-use crate::error::{ApiError, OverseersOnly, Problem, PROBLEM_JSON};
+use crate::error::{refusals, ApiError, OverseersOnly, Problem, PROBLEM_JSON};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -75,7 +75,6 @@ fn respond<T: Serialize + Columns>(rows: Vec<T>, as_csv: bool) -> Response {
         (status = 200, description = "Report rows: a JSON array (the queues report's rows are \
             shown; chats and agents have their own columns), or CSV with a header row",
             body = [reports::QueueIntervalReport]),
-        (status = 400, response = Problem),
         (status = 403, response = OverseersOnly),
         (status = 404, response = Problem),
         (status = 422, response = Problem),
@@ -117,12 +116,11 @@ pub async fn report(
     params(("id" = uuid::Uuid, Path, description = "The agent"), Period),
     responses(
         (status = 200, description = "The agent's activity in the period", body = [reports::AgentActivity]),
-        (status = 400, response = Problem),
         (
             status = 403, description = "Only supervisors, administrators and the agent",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 422, response = Problem),
+        refusals::Invalid,
     ),
     security(("bearer" = []))
 )]
@@ -165,7 +163,6 @@ pub struct Instant {
     params(Instant),
     responses(
         (status = 200, description = "Queues with chats or agents at that instant", body = [reports::PastQueueStatus]),
-        (status = 400, response = Problem),
         (status = 403, response = OverseersOnly),
     ),
     security(("bearer" = []))

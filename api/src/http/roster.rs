@@ -47,7 +47,6 @@ pub async fn my_presence(
     params(("id" = uuid::Uuid, Path, description = "The queue")),
     responses(
         (status = 200, description = "The queue's members and who is logged in", body = [RosterEntry]),
-        (status = 400, response = Problem),
         (
             status = 404, description = "No such queue, or not one of the caller's",
             body = Problem, content_type = PROBLEM_JSON

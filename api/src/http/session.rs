@@ -1,7 +1,7 @@
 //! Logging in and out.
 
 use crate::auth::Staff;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiJson;
 use crate::rate_limit::Limit;
 use crate::state::AppState;
@@ -35,12 +35,11 @@ pub struct LoggedIn {
     request_body = Login,
     responses(
         (status = 200, description = "A new session", body = LoggedIn),
-        (status = 400, response = Problem),
         (
             status = 401, description = "Wrong username or password",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 422, response = Problem),
+        refusals::Invalid,
         (
             status = 429, description = "Too many attempts from this address",
             body = Problem, content_type = PROBLEM_JSON

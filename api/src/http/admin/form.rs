@@ -2,7 +2,7 @@
 
 use super::{created, directory, name, Created};
 use crate::auth::Staff;
-use crate::error::{ApiError, NameTaken, Problem, PROBLEM_JSON};
+use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, Origin};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -30,11 +30,8 @@ pub struct NewCategory {
     request_body = NewCategory,
     responses(
         (status = 201, description = "The category, created", body = CategoryRow),
-        (status = 400, response = Problem),
-        (status = 403, response = Problem),
+        refusals::NewName,
         (status = 404, description = "No such queue", body = Problem, content_type = PROBLEM_JSON),
-        (status = 409, response = NameTaken),
-        (status = 422, response = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -105,7 +102,6 @@ fn default_max_length() -> usize {
     request_body = NewField,
     responses(
         (status = 201, description = "The field, defined", body = FormField),
-        (status = 400, response = Problem),
         (status = 403, response = Problem),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
@@ -166,9 +162,7 @@ pub async fn list_fields(
     params(("key" = String, Path, description = "The field's key")),
     responses(
         (status = 204, description = "The field is no longer on the form"),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
+        refusals::DirectoryRemoval,
     ),
     security(("bearer" = []))
 )]

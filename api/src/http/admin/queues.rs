@@ -2,7 +2,7 @@
 
 use super::{created, directory, name, Created};
 use crate::auth::Staff;
-use crate::error::{ApiError, NameTaken, Problem};
+use crate::error::{refusals, ApiError};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -28,10 +28,7 @@ pub struct NewQueue {
     request_body = NewQueue,
     responses(
         (status = 201, description = "The queue, created", body = QueueRow),
-        (status = 400, response = Problem),
-        (status = 403, response = Problem),
-        (status = 409, response = NameTaken),
-        (status = 422, response = Problem),
+        refusals::NewName,
     ),
     security(("bearer" = []))
 )]
@@ -73,11 +70,7 @@ pub struct NewMember {
     request_body = NewMember,
     responses(
         (status = 204, description = "The user is a member of the queue"),
-        (status = 400, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        refusals::DirectoryChange,
     ),
     security(("bearer" = []))
 )]
@@ -116,10 +109,7 @@ pub async fn add_member(
     ),
     responses(
         (status = 204, description = "The user is no longer a member of the queue"),
-        (status = 400, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
+        refusals::DirectoryRemoval,
     ),
     security(("bearer" = []))
 )]
@@ -183,11 +173,7 @@ where
     request_body = QueueSettingsBody,
     responses(
         (status = 200, description = "The queue, configured", body = QueueRow),
-        (status = 400, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        refusals::DirectoryChange,
     ),
     security(("bearer" = []))
 )]

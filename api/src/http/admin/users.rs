@@ -2,7 +2,7 @@
 
 use super::{created, directory, name, Created};
 use crate::auth::Staff;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -40,7 +40,6 @@ fn default_capacity() -> u32 {
     request_body = NewUser,
     responses(
         (status = 201, description = "The user, created", body = UserRow),
-        (status = 400, response = Problem),
         (
             status = 403, description = "Not an administrator",
             body = Problem, content_type = PROBLEM_JSON
@@ -49,7 +48,7 @@ fn default_capacity() -> u32 {
             status = 409, description = "The username is taken",
             body = Problem, content_type = PROBLEM_JSON
         ),
-        (status = 422, response = Problem),
+        refusals::Invalid,
     ),
     security(("bearer" = []))
 )]
@@ -126,11 +125,7 @@ pub struct UserPatch {
     request_body = UserPatch,
     responses(
         (status = 200, description = "The user, changed", body = UserRow),
-        (status = 400, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        refusals::DirectoryChange,
     ),
     security(("bearer" = []))
 )]

@@ -9,6 +9,7 @@
 //! views in one short transaction, so reads never stop.
 
 mod bulk;
+mod checkpoints;
 mod columns;
 mod conversations;
 mod directory;

@@ -6,13 +6,14 @@
 //! there first; a node that finds a checkpoint already moved reads it again and carries on
 //! from there. A crash before the commit rolls back rows and checkpoints together.
 
+use crate::checkpoints::{claim, Standing, Standings};
 use crate::event::{decode_all, SamtaleEvent};
 use crate::projection::{Projection, ProjectionError};
 use crate::schema::{create_tables, point_views, Generation};
 use crate::seals::Seals;
 use crate::{conversations::Conversations, directory::DirectoryTables, presence::PresenceTables};
 use samtale_eventlog::{Database, EventLog, LogPosition, Settling};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -46,37 +47,6 @@ pub struct Projections {
     folded: watch::Sender<LogPosition>,
     /// Set once the live feed takes the folded batches.
     handoff: OnceLock<mpsc::Sender<FoldedBatch>>,
-}
-
-/// Where a projection's checkpoint stands, as this node last saw it.
-#[derive(Debug, Clone, Copy)]
-struct Standing {
-    generation: Generation,
-    after: LogPosition,
-}
-
-/// Every projection's standing, `None` where it must be read again.
-pub(crate) struct Standings(Vec<Option<Standing>>);
-
-impl Standings {
-    fn unknown(count: usize) -> Self {
-        Self(vec![None; count])
-    }
-
-    /// Must a checkpoint be read again (another node or a rebuild moved it)?
-    fn stale(&self) -> bool {
-        self.0.iter().any(Option::is_none)
-    }
-
-    /// Where the shared read starts: after the projection furthest behind.
-    fn from(&self) -> LogPosition {
-        self.0
-            .iter()
-            .flatten()
-            .map(|s| s.after)
-            .min()
-            .unwrap_or(LogPosition::START)
-    }
 }
 
 impl Projections {
@@ -389,47 +359,4 @@ impl Projections {
     pub fn database(&self) -> &Database {
         &self.db
     }
-}
-
-/// Moves the checkpoints of the projections `behind` to `last`, each only if it is still where
-/// this node saw it; returns the indexes of those moved. Moving a checkpoint takes its row's
-/// lock (SQLite: the write lock) until the fold commits, so nodes advancing the same projection
-/// take turns and none folds an event twice. One statement for all of them: per batch, a
-/// statement per projection was a good part of the database's work.
-async fn claim(
-    tx: &mut AnyConnection,
-    all: &[(Arc<dyn Projection>, watch::Sender<LogPosition>)],
-    behind: &[(usize, Standing)],
-    last: LogPosition,
-) -> Result<Vec<usize>, ProjectionError> {
-    if behind.is_empty() {
-        return Ok(Vec::new());
-    }
-    let each: Vec<String> = (0..behind.len())
-        .map(|n| 3 + 4 * n)
-        .map(|p| {
-            let (g, t, q) = (p + 1, p + 2, p + 3);
-            format!("(name = ${p} AND generation = ${g} AND tx = ${t} AND position = ${q})")
-        })
-        .collect();
-    let sql = format!(
-        "UPDATE projection_checkpoints SET tx = $1, position = $2 WHERE {} RETURNING name",
-        each.join(" OR ")
-    );
-    let mut query = sqlx::query_scalar::<_, String>(&sql)
-        .bind(last.tx)
-        .bind(last.position);
-    for (index, standing) in behind {
-        query = query
-            .bind(all[*index].0.name())
-            .bind(standing.generation.0)
-            .bind(standing.after.tx)
-            .bind(standing.after.position);
-    }
-    let claimed = query.fetch_all(&mut *tx).await?;
-    Ok(behind
-        .iter()
-        .map(|(index, _)| *index)
-        .filter(|index| claimed.iter().any(|name| name == all[*index].0.name()))
-        .collect())
 }

@@ -17,6 +17,7 @@ mod node;
 pub mod origin;
 pub mod places;
 pub mod pruning;
+mod scope;
 pub mod sessions;
 pub mod transcript_retention;
 mod turn;

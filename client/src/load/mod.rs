@@ -5,6 +5,7 @@
 //! database connection, and this crate speaks only to the server.
 
 mod arrivals;
+mod process;
 mod progress;
 mod run;
 mod stats;

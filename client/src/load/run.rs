@@ -2,7 +2,8 @@
 //! messages both ways at a set rate, and measure each message from send and from the sender's
 //! acknowledgement to its arrival on the other side's stream.
 
-use super::stats::{resident_kib, Latencies};
+use super::process::resident_kib;
+use super::stats::Latencies;
 use crate::api::{field, form_answers, Api};
 use crate::sse_client::SseStream;
 use crate::Error;

@@ -38,16 +38,6 @@ impl Latencies {
     }
 }
 
-/// Resident memory of a process, from /proc (Linux), in KiB.
-pub fn resident_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The queue board and what a waiting customer sees of it: counts per queue, the incoming
 //! list, a chat's place in line and its expected wait, and who is logged in to a queue.
 
-use super::{ChatStatus, ReadResult};
+use super::{AgentChatState, ChatStatus, ReadResult};
 use samtale_eventlog::LogPosition;
 use serde::Serialize;
 use sqlx::{AnyPool, FromRow};
@@ -201,14 +201,15 @@ pub struct RosterEntry {
 }
 
 pub async fn queue_roster(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RosterEntry>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT u.user_id, u.username, u.display_name, u.role,
                 (SELECT count(*) FROM agent_presence p WHERE p.user_id = u.user_id AND p.queue_id = m.queue_id) AS logged_in,
-                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = 'active') AS active_chats
+                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = '{active}') AS active_chats
            FROM queue_members m JOIN users u ON u.user_id = m.user_id
           WHERE m.queue_id = $1 AND u.active = 1
           ORDER BY u.display_name, u.user_id",
-    )
+        active = AgentChatState::Active
+    ))
     .bind(queue_id.to_string())
     .fetch_all(db)
     .await

@@ -57,8 +57,9 @@ pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatLi
 
 /// How many chats an agent has open now.
 pub async fn active_chat_count(db: &AnyPool, agent_id: &str) -> ReadResult<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM agent_chats WHERE agent_id = $1 AND state = 'active'")
+    sqlx::query_scalar("SELECT count(*) FROM agent_chats WHERE agent_id = $1 AND state = $2")
         .bind(agent_id.to_string())
+        .bind(AgentChatState::Active.as_str())
         .fetch_one(db)
         .await
 }

@@ -1,7 +1,7 @@
 //! What the dispatcher reads: agents with room in a queue, the chats it could place now, and
 //! chats waiting where nobody is logged in.
 
-use super::{ChatStatus, ReadResult};
+use super::{AgentChatState, ChatStatus, ReadResult};
 use crate::timestamp;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyPool, FromRow};
@@ -19,17 +19,18 @@ pub struct RoutableAgent {
 /// Agents logged in to `queue_id` with spare capacity, fewest active chats first, then the
 /// one idle longest.
 pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RoutableAgent>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT * FROM (
             SELECT u.user_id, u.max_concurrent_chats,
-                   (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = 'active') AS active_chats,
+                   (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = '{active}') AS active_chats,
                    COALESCE((SELECT max(a.since) FROM agent_chats a WHERE a.agent_id = u.user_id), p.since) AS idle_since
               FROM agent_presence p JOIN users u ON u.user_id = p.user_id
              WHERE p.queue_id = $1 AND u.active = 1
          ) candidates
          WHERE active_chats < max_concurrent_chats
          ORDER BY active_chats, idle_since, user_id",
-    )
+        active = AgentChatState::Active
+    ))
     .bind(queue_id.to_string())
     .fetch_all(db)
     .await
@@ -38,13 +39,14 @@ pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<Rou
 /// The queues where a logged-in, active agent has room: the only queues a round looks at, so a
 /// long-stuck queue does not make every round longer.
 pub async fn queues_with_room(db: &AnyPool) -> ReadResult<Vec<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "SELECT DISTINCT p.queue_id FROM agent_presence p JOIN users u ON u.user_id = p.user_id
           WHERE u.active = 1
             AND (SELECT count(*) FROM agent_chats a
-                  WHERE a.agent_id = u.user_id AND a.state = 'active') < u.max_concurrent_chats
+                  WHERE a.agent_id = u.user_id AND a.state = '{active}') < u.max_concurrent_chats
           ORDER BY p.queue_id",
-    )
+        active = AgentChatState::Active
+    ))
     .fetch_all(db)
     .await
 }

@@ -40,6 +40,7 @@ impl Application {
             config.rate_limits.clone(),
             &config.sessions,
             &config.privacy,
+            &config.routing,
         )
         .await?;
         bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;

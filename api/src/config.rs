@@ -75,6 +75,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub privacy: PrivacyConfig,
 
+    #[command(flatten)]
+    pub routing: RoutingConfig,
+
     /// Origins allowed to call the customer API from a company's own site (comma-separated).
     #[arg(
         long = "widget-origins",
@@ -115,6 +118,46 @@ impl Default for SessionConfig {
 }
 
 /// How long personal data is kept.
+#[derive(Debug, Clone, Args)]
+pub struct RoutingConfig {
+    /// Seconds routing offers a chat to one agent before it offers it to the next, for queues
+    /// created from now on (each queue can then change its own); `off`: routing assigns chats
+    /// straight away. Default 30
+    #[arg(
+        long = "offer-timeout-seconds",
+        env = "SAMTALE_OFFER_TIMEOUT_SECONDS",
+        default_value = "30",
+        value_parser = offer_timeout
+    )]
+    pub offer_timeout_seconds: OfferTimeout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfferTimeout(pub Option<u32>);
+
+fn offer_timeout(value: &str) -> Result<OfferTimeout, String> {
+    use samtale_domain::directory::{MAX_OFFER_SECONDS, MIN_OFFER_SECONDS};
+    if value.trim().eq_ignore_ascii_case("off") {
+        return Ok(OfferTimeout(None));
+    }
+    match value.trim().parse::<u32>() {
+        Ok(seconds) if (MIN_OFFER_SECONDS..=MAX_OFFER_SECONDS).contains(&seconds) => {
+            Ok(OfferTimeout(Some(seconds)))
+        }
+        _ => Err(format!(
+            "a number of seconds from {MIN_OFFER_SECONDS} to {MAX_OFFER_SECONDS}, or `off`"
+        )),
+    }
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        Self {
+            offer_timeout_seconds: OfferTimeout(Some(30)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct PrivacyConfig {
     /// Days after a chat's end until retention erases its personal data, for queues created
@@ -161,6 +204,19 @@ mod tests {
             database_url: url.into(),
             key_file: None,
         }
+    }
+
+    #[test]
+    fn an_offer_timeout_is_a_number_of_seconds_or_off() {
+        assert_eq!(offer_timeout("45"), Ok(OfferTimeout(Some(45))));
+        assert_eq!(offer_timeout("OFF"), Ok(OfferTimeout(None)));
+        for bad in ["4", "601", "-1", "soon", ""] {
+            assert!(offer_timeout(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            RoutingConfig::default().offer_timeout_seconds,
+            OfferTimeout(Some(30))
+        );
     }
 
     #[test]

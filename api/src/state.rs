@@ -1,6 +1,6 @@
 //! The state every handler shares: the node, and what only its HTTP surface needs.
 
-use crate::config::{DatabaseConfig, PrivacyConfig, SessionConfig};
+use crate::config::{DatabaseConfig, PrivacyConfig, RoutingConfig, SessionConfig};
 use crate::outage::Breaker;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
 use samtale_service::{Node, NodeSettings, ServiceError};
@@ -42,6 +42,7 @@ impl AppState {
         limits: RateLimitConfig,
         session_config: &SessionConfig,
         privacy: &PrivacyConfig,
+        routing: &RoutingConfig,
     ) -> Result<Self, ServiceError> {
         let settings = NodeSettings {
             idle: Duration::from_secs(session_config.idle_seconds),
@@ -49,6 +50,7 @@ impl AppState {
                 session_config.customer_token_retention_seconds,
             ),
             transcript_retention_days: privacy.transcript_retention_days.0,
+            offer_timeout_seconds: routing.offer_timeout_seconds.0,
         };
         let node = Node::start(&database.database_url, &database.key_file(), settings).await?;
         Ok(AppState(Arc::new(Services {

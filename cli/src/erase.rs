@@ -38,11 +38,12 @@ pub async fn erase(whose: Whose, database: &DatabaseConfig) -> anyhow::Result<()
         } => Person::phone(&phone)?,
         _ => anyhow::bail!("give one of --chat, --email and --phone"),
     };
-    // Only the retention of new queues is a setting here, and this creates none.
+    // Only the retention and offers of new queues are settings here, and this creates none.
     let settings = NodeSettings {
         idle: Duration::ZERO,
         customer_token_retention: Duration::ZERO,
         transcript_retention_days: None,
+        offer_timeout_seconds: None,
     };
     let node = Node::start(&database.database_url, &database.key_file(), settings).await?;
     let origin = Origin::service(format!("cli-erase:{}", uuid::Uuid::now_v7()));

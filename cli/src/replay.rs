@@ -51,6 +51,15 @@ fn describe(event: &ChatEvent) -> String {
         ChatEvent::ChatAssigned { agent_id, via, .. } => {
             format!("assigned to {agent_id} ({via:?})")
         }
+        ChatEvent::ChatOffered {
+            agent_id,
+            expires_at,
+            ..
+        } => format!("offered to {agent_id} until {expires_at}"),
+        ChatEvent::OfferDeclined { agent_id, .. } => format!("declined by {agent_id}"),
+        ChatEvent::OfferExpired { agent_id, .. } => {
+            format!("the offer to {agent_id} ran out unanswered")
+        }
         ChatEvent::MessageSent {
             number,
             author,

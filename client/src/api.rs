@@ -123,8 +123,8 @@ pub struct Staffed {
 pub const AGENT_CAPACITY: usize = 20;
 
 impl Api {
-    /// Creates a queue and `count` agents in it ([`AGENT_CAPACITY`]), so runs never disturb each
-    /// other.
+    /// Creates a queue (routing assigns in it without offers) and `count` agents in it
+    /// ([`AGENT_CAPACITY`]), so runs never disturb each other.
     pub async fn staffed_queue(
         &self,
         admin_password: &str,
@@ -141,6 +141,15 @@ impl Api {
             )
             .await?;
         let queue_id = field(&queue, "/queues", "queue_id")?;
+        // Routing assigns in the run's queue straight away, without offers: a run measures
+        // the service, not how fast its agents would click Accept.
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/queues/{queue_id}"),
+            &admin,
+            Some(json!({"offer_timeout_seconds": null})),
+        )
+        .await?;
         let mut agents = Vec::new();
         for i in 0..count {
             let username = format!("{}-{run_id}-{i}", label.to_lowercase());

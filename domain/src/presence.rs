@@ -4,6 +4,10 @@
 //! one button logs them in to or out of every queue they are a member of; a supervisor can
 //! log an agent in or out of a single queue. A *session* starts when an agent goes from no
 //! queue to some queue: the agent's passive (ended) chats are listed for as long as it lasts.
+//!
+//! A logged-in agent may be *paused*: still logged in, seeing their queues and chats, but
+//! offered and assigned nothing until they resume. Routing pauses an agent who let an offer run
+//! out, so that a customer is never offered again and again to someone who is not there.
 
 use crate::actor::Actor;
 use crate::ids::{QueueId, UserId};
@@ -20,6 +24,20 @@ pub struct Presence {
     logged_in: BTreeSet<QueueId>,
     /// Sessions so far; the current one, while logged in.
     sessions: u64,
+    /// Why routing passes the agent by, while it does.
+    #[serde(default)]
+    paused: Option<PauseReason>,
+}
+
+/// Why an agent is paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PauseReason {
+    /// The agent paused themselves (or a supervisor paused them).
+    Away,
+    /// An offer to the agent ran out unanswered.
+    NoAnswer,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +53,17 @@ pub enum PresenceCommand {
     LogOut {
         agent_id: UserId,
         queues: BTreeSet<QueueId>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    Pause {
+        agent_id: UserId,
+        reason: PauseReason,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    Resume {
+        agent_id: UserId,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -54,8 +83,17 @@ pub enum PresenceEvent {
     AgentLoggedOut {
         /// The queues logged out of.
         queues: BTreeSet<QueueId>,
-        /// True when no queue is left: the session is over.
+        /// True when no queue is left: the session is over (and any pause with it).
         session_ended: bool,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    AgentPaused {
+        reason: PauseReason,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    AgentResumed {
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -69,13 +107,26 @@ pub enum PresenceError {
     NoQueues,
     #[error("the agent is not a member of that queue")]
     NotAMember,
+    #[error("the agent is not logged in")]
+    NotLoggedIn,
 }
 
 impl Presence {
     fn decide(&self, command: PresenceCommand) -> Result<Vec<PresenceEvent>, PresenceError> {
         let (PresenceCommand::LogIn { agent_id, by, .. }
-        | PresenceCommand::LogOut { agent_id, by, .. }) = &command;
-        if !(by.oversees() || by.user_id() == Some(*agent_id)) {
+        | PresenceCommand::LogOut { agent_id, by, .. }
+        | PresenceCommand::Pause { agent_id, by, .. }
+        | PresenceCommand::Resume { agent_id, by, .. }) = &command;
+        // Routing pauses an agent for an offer they let run out, and only for that.
+        let routing_pauses = matches!(
+            command,
+            PresenceCommand::Pause {
+                reason: PauseReason::NoAnswer,
+                by: Actor::Routing,
+                ..
+            }
+        );
+        if !(by.oversees() || by.user_id() == Some(*agent_id) || routing_pauses) {
             return Err(PresenceError::Forbidden);
         }
         match command {
@@ -117,6 +168,19 @@ impl Presence {
                     at,
                 }])
             }
+            PresenceCommand::Pause { reason, by, at, .. } => {
+                if self.logged_in.is_empty() {
+                    return Err(PresenceError::NotLoggedIn);
+                }
+                if self.paused == Some(reason) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![PresenceEvent::AgentPaused { reason, by, at }])
+            }
+            PresenceCommand::Resume { by, at, .. } => Ok(match self.paused {
+                Some(_) => vec![PresenceEvent::AgentResumed { by, at }],
+                None => vec![],
+            }),
         }
     }
 }
@@ -138,9 +202,18 @@ impl Aggregate for Presence {
                 self.logged_in.extend(queues);
                 self.sessions = session;
             }
-            PresenceEvent::AgentLoggedOut { queues, .. } => {
+            PresenceEvent::AgentLoggedOut {
+                queues,
+                session_ended,
+                ..
+            } => {
                 self.logged_in.retain(|q| !queues.contains(q));
+                if session_ended {
+                    self.paused = None;
+                }
             }
+            PresenceEvent::AgentPaused { reason, .. } => self.paused = Some(reason),
+            PresenceEvent::AgentResumed { .. } => self.paused = None,
         }
     }
 }
@@ -153,6 +226,8 @@ impl DomainEvent for PresenceEvent {
         match self {
             PresenceEvent::AgentLoggedIn { .. } => "AgentLoggedIn",
             PresenceEvent::AgentLoggedOut { .. } => "AgentLoggedOut",
+            PresenceEvent::AgentPaused { .. } => "AgentPaused",
+            PresenceEvent::AgentResumed { .. } => "AgentResumed",
         }
         .to_string()
     }
@@ -309,5 +384,92 @@ mod tests {
             .given_no_previous_events()
             .when(log_in(&[1], colleague))
             .then_expect_error(PresenceError::Forbidden);
+    }
+
+    fn pause(reason: PauseReason, by: Actor) -> PresenceCommand {
+        PresenceCommand::Pause {
+            agent_id: kari(),
+            reason,
+            by,
+            at: at(3),
+        }
+    }
+
+    fn paused(reason: PauseReason, by: Actor) -> PresenceEvent {
+        PresenceEvent::AgentPaused {
+            reason,
+            by,
+            at: at(3),
+        }
+    }
+
+    #[test]
+    fn a_logged_in_agent_pauses() {
+        PresenceTest::with(NoServices)
+            .given(vec![logged_in(&[1], 1, true)])
+            .when(pause(PauseReason::Away, as_kari()))
+            .then_expect_events(vec![paused(PauseReason::Away, as_kari())]);
+    }
+
+    #[test]
+    fn an_agent_who_is_not_logged_in_cannot_pause() {
+        PresenceTest::with(NoServices)
+            .given_no_previous_events()
+            .when(pause(PauseReason::Away, as_kari()))
+            .then_expect_error(PresenceError::NotLoggedIn);
+    }
+
+    #[test]
+    fn routing_pauses_an_agent_only_for_an_unanswered_offer() {
+        PresenceTest::with(NoServices)
+            .given(vec![logged_in(&[1], 1, true)])
+            .when(pause(PauseReason::NoAnswer, Actor::Routing))
+            .then_expect_events(vec![paused(PauseReason::NoAnswer, Actor::Routing)]);
+        PresenceTest::with(NoServices)
+            .given(vec![logged_in(&[1], 1, true)])
+            .when(pause(PauseReason::Away, Actor::Routing))
+            .then_expect_error(PresenceError::Forbidden);
+    }
+
+    #[test]
+    fn resuming_ends_the_pause_and_resuming_again_changes_nothing() {
+        let resume = || PresenceCommand::Resume {
+            agent_id: kari(),
+            by: as_kari(),
+            at: at(4),
+        };
+        PresenceTest::with(NoServices)
+            .given(vec![
+                logged_in(&[1], 1, true),
+                paused(PauseReason::NoAnswer, Actor::Routing),
+            ])
+            .when(resume())
+            .then_expect_events(vec![PresenceEvent::AgentResumed {
+                by: as_kari(),
+                at: at(4),
+            }]);
+        PresenceTest::with(NoServices)
+            .given(vec![logged_in(&[1], 1, true)])
+            .when(resume())
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn a_session_ends_its_pause() {
+        let out = PresenceEvent::AgentLoggedOut {
+            queues: queues(&[1]),
+            session_ended: true,
+            by: as_kari(),
+            at: at(5),
+        };
+        PresenceTest::with(NoServices)
+            .given(vec![
+                logged_in(&[1], 1, true),
+                paused(PauseReason::Away, as_kari()),
+                out,
+                logged_in(&[1], 2, true),
+            ])
+            .when(pause(PauseReason::Away, as_kari()))
+            .then_expect_events(vec![paused(PauseReason::Away, as_kari())]);
     }
 }

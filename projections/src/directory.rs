@@ -21,7 +21,8 @@ const TABLES: &[Table] = &[
         name: "queues",
         columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL,
                   no_agent_notice_after_seconds bigint, overflow_queue_id text,
-                  service_level_seconds bigint, transcript_retention_days bigint",
+                  service_level_seconds bigint, transcript_retention_days bigint,
+                  offer_timeout_seconds bigint",
         indexes: &[],
     },
     Table {
@@ -57,7 +58,8 @@ impl Projection for DirectoryTables {
     }
 
     fn version(&self) -> i64 {
-        4
+        // 5: a queue's offer timeout.
+        5
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -121,18 +123,21 @@ impl Projection for DirectoryTables {
                 queue_id,
                 name,
                 transcript_retention_days,
+                offer_timeout_seconds,
                 at,
                 ..
             } => {
                 sqlx::query(&format!(
-                    "INSERT INTO {} (queue_id, name, created_at, transcript_retention_days)
-                     VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO {} (queue_id, name, created_at, transcript_retention_days,
+                        offer_timeout_seconds)
+                     VALUES ($1, $2, $3, $4, $5)",
                     g.table("queues")
                 ))
                 .bind(queue_id.to_string())
                 .bind(name.as_str().to_string())
                 .bind(crate::timestamp(*at))
                 .bind(transcript_retention_days.map(i64::from))
+                .bind(offer_timeout_seconds.map(i64::from))
                 .execute(&mut *conn)
                 .await?;
             }
@@ -141,7 +146,8 @@ impl Projection for DirectoryTables {
             } => {
                 sqlx::query(&format!(
                     "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3,
-                        service_level_seconds = $4, transcript_retention_days = $5
+                        service_level_seconds = $4, transcript_retention_days = $5,
+                        offer_timeout_seconds = $6
                       WHERE queue_id = $1",
                     g.table("queues")
                 ))
@@ -150,6 +156,7 @@ impl Projection for DirectoryTables {
                 .bind(settings.overflow_queue_id.map(|q| q.to_string()))
                 .bind(settings.service_level_seconds.map(i64::from))
                 .bind(settings.transcript_retention_days.map(i64::from))
+                .bind(settings.offer_timeout_seconds.map(i64::from))
                 .execute(&mut *conn)
                 .await?;
             }

@@ -134,7 +134,11 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             notice: Some(notice.code().into()),
             sent_at: at,
         }),
-        ChatEvent::MessagesRead { .. } => {}
+        // An offer changes nothing a replay shows until it is accepted (an assignment).
+        ChatEvent::MessagesRead { .. }
+        | ChatEvent::ChatOffered { .. }
+        | ChatEvent::OfferDeclined { .. }
+        | ChatEvent::OfferExpired { .. } => {}
         ChatEvent::ChatTransferred {
             to_queue,
             to_category,

@@ -129,6 +129,7 @@ pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
                 queue_id,
                 name: Name::parse(queue)?,
                 transcript_retention_days: state.transcript_retention_days,
+                offer_timeout_seconds: state.offer_timeout_seconds,
                 by: Actor::System,
                 at: chrono::Utc::now(),
             };

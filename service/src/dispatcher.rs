@@ -1,9 +1,18 @@
 //! Automatic assignment: the dispatcher gives waiting chats to logged-in agents by itself.
 //!
-//! A waiting chat goes to a logged-in member of its queue with spare capacity — the one with
-//! the fewest active chats, then the one idle longest — and chats leave a queue in arrival
-//! order (a transferred chat keeps its original arrival time). Every assignment is a
-//! `ChatAssigned` event `by: routing`.
+//! A waiting chat goes to a logged-in, unpaused member of its queue with spare capacity — the
+//! one with the fewest chats, then the one idle longest — and chats leave a queue in arrival
+//! order (a transferred chat keeps its original arrival time). In a queue with an offer
+//! timeout the chat is *offered* (`ChatOffered`): the agent accepts it (or answers it) in
+//! time, or declines it, or the offer runs out (`OfferExpired`) and routing pauses the agent
+//! with the reason `no_answer`; either way the chat, still in its place at the head of the
+//! queue, goes to the next agent. An agent has one offer open at a time, so one who logs in to
+//! a backlog is handed it a chat at a time. An offer holds the agent's room. In a queue
+//! without one, the chat is assigned at once (`ChatAssigned` `by: routing`).
+//!
+//! Offers run out on the dispatcher's clock, from the read model's `offer_expires_at`: the
+//! timer is in the log, not in any node's memory, so whichever node is the dispatcher when it
+//! is due withdraws the offer, once (the expiry's command id is the offer's).
 //!
 //! Exactly one dispatcher runs across all nodes: on PostgreSQL the node holding a session
 //! advisory lock on a dedicated connection. If that node dies its connection closes, the lock
@@ -21,10 +30,11 @@ use crate::turn::Turn;
 use crate::{Node, ServiceError};
 use samtale_domain::chat::{Assignment, Notice};
 use samtale_domain::directory::DIRECTORY_ID;
-use samtale_domain::{Actor, ChatCommand, Directory, UserId};
+use samtale_domain::presence::PauseReason;
+use samtale_domain::{Actor, ChatCommand, Directory, PresenceCommand, UserId};
 use samtale_eventlog::CommandError;
 use samtale_projections::{read, DomainEvent};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -39,6 +49,10 @@ const TICK: Duration = Duration::from_secs(1);
 /// How many customers of one unattended queue a round tells (and moves): a surge into a queue
 /// nobody is logged in to is told over a few rounds rather than holding one round up.
 const UNATTENDED_PER_ROUND: i64 = 200;
+
+/// How many offers that ran out a round withdraws: at most one per agent is open, so this is
+/// more than a round meets but for a crowd of agents walking away at once.
+const EXPIRIES_PER_ROUND: i64 = 200;
 
 pub fn spawn(state: Arc<Node>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -61,6 +75,9 @@ async fn lead(state: &Node) -> Result<(), ServiceError> {
     let mut news = state.live.subscribe();
     loop {
         turn.still_held().await?;
+        if let Err(error) = expire_offers(state).await {
+            tracing::warn!(%error, "withdrawing offers that ran out failed");
+        }
         if let Err(error) = dispatch_round(state).await {
             tracing::warn!(%error, "dispatch round failed");
         }
@@ -98,6 +115,14 @@ struct Load {
     active: i64,
     max: i64,
     idle_since: String,
+    /// A chat is offered to them and not yet accepted: they are offered no other.
+    offering: bool,
+}
+
+/// What a round does with a chat: offer it for so long, or assign it at once.
+enum Hand {
+    Offer(chrono::Duration),
+    Assign,
 }
 
 /// Assigns every waiting chat that has an agent to go to; returns how many it assigned.
@@ -114,10 +139,15 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
     let db = state.db.any();
     let mut candidates: HashMap<String, Vec<String>> = HashMap::new();
     let mut loads: HashMap<String, Load> = HashMap::new();
-    // Each queue with room offers as many of its oldest chats as its agents have room for, so
-    // a round reads what it could assign, never the whole queue; merged, they are still
-    // placed oldest first across queues.
-    let mut offered = Vec::new();
+    let offer_timeouts: HashMap<String, Option<i64>> = read::queues(db)
+        .await?
+        .into_iter()
+        .map(|q| (q.queue_id, q.offer_timeout_seconds))
+        .collect();
+    // Each queue with room puts forward as many of its oldest chats as its agents have room
+    // for, so a round reads what it could place, never the whole queue; merged, they are
+    // still placed oldest first across queues.
+    let mut waiting = Vec::new();
     for queue_id in read::queues_with_room(db).await? {
         let agents = read::routable_agents(db, &queue_id).await?;
         let room: i64 = agents
@@ -133,38 +163,56 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
                 active: agent.active_chats,
                 max: agent.max_concurrent_chats,
                 idle_since: agent.idle_since,
+                offering: agent.offered_chats > 0,
             });
         }
         if room > 0 {
-            offered.extend(read::oldest_waiting(db, &queue_id, room).await?);
+            waiting.extend(read::oldest_waiting(db, &queue_id, room).await?);
         }
     }
-    offered.sort_by(|a, b| (&a.queued_at, &a.chat_id).cmp(&(&b.queued_at, &b.chat_id)));
+    waiting.sort_by(|a, b| (&a.queued_at, &a.chat_id).cmp(&(&b.queued_at, &b.chat_id)));
+    let chat_ids: Vec<String> = waiting.iter().map(|c| c.chat_id.clone()).collect();
+    let declined: HashSet<(String, String)> =
+        read::decliners(db, &chat_ids).await?.into_iter().collect();
     let mut plan = Vec::new();
     let now = chrono::Utc::now();
-    for chat in offered {
+    for chat in waiting {
         let Some(queue_agents) = candidates.get(&chat.queue_id) else {
             continue;
         };
+        let hand = match offer_timeouts.get(&chat.queue_id).copied().flatten() {
+            Some(seconds) => Hand::Offer(chrono::Duration::seconds(seconds)),
+            None => Hand::Assign,
+        };
+        let offering = matches!(hand, Hand::Offer(_));
+        // Those who turned the chat down are asked again only if nobody else can take it.
         let best = queue_agents
             .iter()
             .filter(|id| loads[*id].active < loads[*id].max)
+            .filter(|id| !(offering && loads[*id].offering))
             .min_by(|a, b| {
+                let declined = |id: &String| declined.contains(&(chat.chat_id.clone(), id.clone()));
                 let (a_load, b_load) = (&loads[*a], &loads[*b]);
-                (a_load.active, &a_load.idle_since, a).cmp(&(b_load.active, &b_load.idle_since, b))
+                (declined(a), a_load.active, &a_load.idle_since, a).cmp(&(
+                    declined(b),
+                    b_load.active,
+                    &b_load.idle_since,
+                    b,
+                ))
             })
             .cloned();
         let Some(agent) = best else { continue };
         if let Some(load) = loads.get_mut(&agent) {
             load.active += 1;
             load.idle_since = samtale_projections::timestamp(now);
+            load.offering |= offering;
         }
-        plan.push((chat.chat_id, agent));
+        plan.push((chat.chat_id, agent, hand));
     }
     let directory = state.directory.current(DIRECTORY_ID).await?;
     let assignments = plan
         .iter()
-        .map(|(chat_id, agent)| assign(state, &directory, chat_id, agent));
+        .map(|(chat_id, agent, hand)| place(state, &directory, chat_id, agent, hand, now));
     let results = futures::future::join_all(assignments).await;
     let mut assigned = 0;
     let mut last = None;
@@ -186,30 +234,96 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
     Ok(assigned)
 }
 
-async fn assign(
+/// Offers or assigns one chat to one agent.
+async fn place(
     state: &Node,
     directory: &Directory,
     chat_id: &str,
     agent: &str,
+    hand: &Hand,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<samtale_eventlog::LogPosition>, ServiceError> {
     let agent_id = agent.parse::<UserId>()?;
-    let meta = Origin::service(format!("routing-{chat_id}"));
-    let command = ChatCommand::Assign {
-        agent_id,
-        agent_queues: directory.queues_of(agent_id),
-        via: Assignment::Routing,
-        by: Actor::Routing,
-        at: meta.at,
+    let meta = Origin {
+        at: now,
+        ..Origin::service(format!("routing-{chat_id}"))
     };
-    let context = command_context(&Actor::Routing, &meta, "assign");
+    let agent_queues = directory.queues_of(agent_id);
+    let (command, operation) = match hand {
+        Hand::Offer(timeout) => (
+            ChatCommand::Offer {
+                agent_id,
+                agent_queues,
+                expires_at: now + *timeout,
+                at: now,
+            },
+            "offer",
+        ),
+        Hand::Assign => (
+            ChatCommand::Assign {
+                agent_id,
+                agent_queues,
+                via: Assignment::Routing,
+                by: Actor::Routing,
+                at: now,
+            },
+            "assign",
+        ),
+    };
+    let context = command_context(&Actor::Routing, &meta, operation);
     match state.chats.execute(chat_id, command, &context).await {
         Ok(executed) => Ok(executed.position),
         // Picked up by hand, or closed by the customer, a moment ago.
         Err(CommandError::Rejected(_) | CommandError::Conflict(_)) => Ok(None),
-        Err(error) => Err(ServiceError::Command(format!(
-            "assigning {chat_id}: {error}"
-        ))),
+        Err(error) => Err(ServiceError::Command(format!("routing {chat_id}: {error}"))),
     }
+}
+
+/// Withdraws every offer whose time has run out, and pauses the agent who let it (reason
+/// `no_answer`), so that the chat goes to the next agent and not back to someone who is not
+/// there. Keyed by the offer (chat, agent and when it runs out), each happens once however
+/// many rounds or nodes see it due; an offer accepted meanwhile is left alone, and its agent
+/// is not paused.
+pub async fn expire_offers(state: &Node) -> Result<usize, ServiceError> {
+    let now = chrono::Utc::now();
+    let mut expired = 0;
+    for offer in read::due_offers(state.db.any(), now, EXPIRIES_PER_ROUND).await? {
+        let agent_id = offer.agent_id.parse::<UserId>()?;
+        let meta = Origin {
+            at: now,
+            ..Origin::service(format!("offer-expiry-{}", offer.chat_id))
+        };
+        // The same agent may be offered the same chat again later: that is another offer.
+        let key = format!(
+            "offer-expiry:{}:{}:{}",
+            offer.chat_id, offer.agent_id, offer.expires_at
+        );
+        let expire = ChatCommand::ExpireOffer { agent_id, at: now };
+        let context = keyed_context(&Actor::Routing, &meta, "expire_offer", key.clone());
+        let executed = state
+            .execute(&state.chats, &offer.chat_id, expire, &context)
+            .await?;
+        if executed.position.is_none() {
+            continue;
+        }
+        expired += 1;
+        let pause = PresenceCommand::Pause {
+            agent_id,
+            reason: PauseReason::NoAnswer,
+            by: Actor::Routing,
+            at: now,
+        };
+        let context = keyed_context(&Actor::Routing, &meta, "pause_no_answer", key);
+        match state
+            .execute(&state.presence, &offer.agent_id, pause, &context)
+            .await
+        {
+            // Logged out meanwhile: there is nobody to pause.
+            Ok(_) | Err(CommandError::Rejected(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(expired)
 }
 
 /// Customers waiting in a queue with nobody logged in get a system message once the queue's

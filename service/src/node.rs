@@ -31,6 +31,9 @@ pub struct NodeSettings {
     /// The transcript retention queues get when created (each can change it); `None`: kept
     /// until erased on request.
     pub transcript_retention_days: Option<u32>,
+    /// The offer timeout queues get when created (each can change it); `None`: routing
+    /// assigns straight away.
+    pub offer_timeout_seconds: Option<u32>,
 }
 
 pub struct Node {
@@ -46,6 +49,8 @@ pub struct Node {
     pub customer_token_retention: Duration,
     /// The transcript retention of new queues.
     pub transcript_retention_days: Option<u32>,
+    /// The offer timeout of new queues.
+    pub offer_timeout_seconds: Option<u32>,
 }
 
 impl Node {
@@ -72,6 +77,7 @@ impl Node {
             sessions: Sessions::start(db.any().clone(), STAFF_SESSIONS, settings.idle),
             customer_token_retention: settings.customer_token_retention,
             transcript_retention_days: settings.transcript_retention_days,
+            offer_timeout_seconds: settings.offer_timeout_seconds,
             db,
         })
     }

@@ -151,8 +151,12 @@ impl PlaceBook {
                 self.dequeue(chat_id);
                 self.arrivals.remove(chat_id);
             }
-            // Only ended chats are held or erased: no place changes.
-            ChatEvent::MessageSent { .. }
+            // Only ended chats are held or erased, and an offered chat keeps its place until
+            // it is accepted (an assignment): no place changes.
+            ChatEvent::ChatOffered { .. }
+            | ChatEvent::OfferDeclined { .. }
+            | ChatEvent::OfferExpired { .. }
+            | ChatEvent::MessageSent { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }

@@ -7,7 +7,7 @@ pub use samtale_client::sse_client::{SseEvent, SseStream};
 
 use crate::{required_postgres_test_database, test_databases, TestDatabase};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
-use samtale_api::config::{DatabaseConfig, ServeConfig};
+use samtale_api::config::{DatabaseConfig, OfferTimeout, RoutingConfig, ServeConfig};
 use samtale_api::Application;
 use serde_json::{json, Value};
 
@@ -82,6 +82,11 @@ impl TestApp {
             rate_limits: Default::default(),
             sessions: Default::default(),
             privacy: Default::default(),
+            // The suite's queues are assigned straight away, as auto-accepting centres run:
+            // tests of offers turn them on (`queue_with_offers`, or this setting).
+            routing: RoutingConfig {
+                offer_timeout_seconds: OfferTimeout(None),
+            },
         };
         configure(&mut config);
         let app = Application::build(&config).await.expect("the app starts");

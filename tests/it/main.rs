@@ -8,6 +8,7 @@ mod erasure;
 mod fuzz;
 mod live;
 mod load;
+mod offers;
 mod openapi;
 mod presence;
 mod requests;

@@ -78,6 +78,9 @@ impl From<ChatError> for ApiError {
             ChatError::NotEnded => Conflict::ChatNotEnded.into(),
             ChatError::LegalHold => Conflict::LegalHold.into(),
             ChatError::Erased => Conflict::ChatErased.into(),
+            ChatError::NotOffered => Conflict::ChatNotOffered.into(),
+            // Only routing offers, and it never offers a chat offered already.
+            ChatError::OfferedToAnother => Conflict::ChatNotOffered.into(),
         }
     }
 }
@@ -89,6 +92,7 @@ impl From<PresenceError> for ApiError {
             PresenceError::Forbidden => ApiError::Forbidden(detail),
             PresenceError::NotAMember => ApiError::NotAMember(detail),
             PresenceError::NoQueues => Conflict::NoQueues.into(),
+            PresenceError::NotLoggedIn => Conflict::NotLoggedIn.into(),
         }
     }
 }
@@ -113,6 +117,9 @@ impl From<DirectoryError> for ApiError {
             }
             DirectoryError::BadTimeout => {
                 ApiError::invalid_field("no_agent_notice_after_seconds", detail)
+            }
+            DirectoryError::BadOfferTimeout => {
+                ApiError::invalid_field("offer_timeout_seconds", detail)
             }
             DirectoryError::BadRetention => {
                 ApiError::invalid_field("transcript_retention_days", detail)

@@ -74,6 +74,10 @@ pub enum Conflict {
     IdInUse,
     #[error("the agent is not a member of any queue")]
     NoQueues,
+    #[error("the chat is not offered to this agent: it was accepted, declined, withdrawn or offered to someone else")]
+    ChatNotOffered,
+    #[error("the agent is not logged in to any queue")]
+    NotLoggedIn,
     #[error("the installation needs at least one active administrator")]
     LastAdministrator,
 }
@@ -94,6 +98,8 @@ impl Conflict {
             Conflict::NameTaken => P::NameTaken,
             Conflict::IdInUse => P::IdInUse,
             Conflict::NoQueues => P::NoQueues,
+            Conflict::ChatNotOffered => P::ChatNotOffered,
+            Conflict::NotLoggedIn => P::NotLoggedIn,
             Conflict::LastAdministrator => P::LastAdministrator,
         }
     }

@@ -19,6 +19,8 @@ pub enum ProblemType {
     ChatNotEnded,
     LegalHold,
     ChatErased,
+    ChatNotOffered,
+    NotLoggedIn,
     ConcurrentChange,
     UsernameTaken,
     NameTaken,
@@ -33,7 +35,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 23] = [
+    pub const ALL: [ProblemType; 25] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -46,6 +48,8 @@ impl ProblemType {
         ProblemType::ChatNotEnded,
         ProblemType::LegalHold,
         ProblemType::ChatErased,
+        ProblemType::ChatNotOffered,
+        ProblemType::NotLoggedIn,
         ProblemType::ConcurrentChange,
         ProblemType::UsernameTaken,
         ProblemType::NameTaken,
@@ -112,6 +116,12 @@ impl ProblemType {
                 S::CONFLICT,
                 "The chat's personal data has been erased",
             ),
+            P::ChatNotOffered => (
+                "chat-not-offered",
+                S::CONFLICT,
+                "The chat is not offered to this agent",
+            ),
+            P::NotLoggedIn => ("not-logged-in", S::CONFLICT, "The agent is not logged in"),
             P::ConcurrentChange => (
                 "concurrent-change",
                 S::CONFLICT,

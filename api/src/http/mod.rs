@@ -9,6 +9,7 @@ mod erasure;
 mod events;
 mod health;
 mod messages;
+mod offers;
 mod openapi;
 mod presence;
 mod reports;
@@ -54,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(admin::add_member))
         .routes(routes!(admin::remove_member))
         .routes(routes!(presence::set_for_agent))
+        .routes(routes!(presence::pause_mine))
+        .routes(routes!(presence::pause_agent))
         .routes(routes!(admin::create_category, admin::list_categories))
         .routes(routes!(admin::define_field, admin::list_fields))
         .routes(routes!(admin::remove_field))
@@ -62,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(chats::detail))
         .routes(routes!(audit::audit))
         .routes(routes!(chats::pickup))
+        .routes(routes!(offers::accept))
+        .routes(routes!(offers::decline))
         .routes(routes!(messages::send))
         .routes(routes!(chats::read))
         .routes(routes!(chats::transfer))

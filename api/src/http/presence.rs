@@ -8,7 +8,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use samtale_domain::directory::DIRECTORY_ID;
+use samtale_domain::presence::PauseReason;
 use samtale_domain::{PresenceCommand, QueueId, UserId};
+use samtale_projections::read;
 use samtale_service::origin::{command_context, resource_context};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -19,12 +21,34 @@ pub struct PresenceChange {
     logged_in: bool,
 }
 
-/// The queues the agent is logged in to now.
+/// The queues the agent is logged in to now, and whether routing passes them by.
 #[derive(Serialize, ToSchema)]
 pub struct PresenceState {
     #[schema(format = Uuid)]
     user_id: String,
     logged_in_queues: Vec<String>,
+    /// Why the agent is paused (`away`, `no_answer`); `null` while routing gives them chats.
+    paused_reason: Option<String>,
+    paused_since: Option<String>,
+}
+
+impl PresenceState {
+    /// The agent's presence as the read models have it now.
+    pub(super) async fn of(state: &AppState, agent_id: UserId) -> Result<Self, ApiError> {
+        let logged_in_queues = logged_in_queues(state, agent_id)
+            .await?
+            .iter()
+            .map(QueueId::to_string)
+            .collect();
+        let pause = read::pause_of(state.db.any(), &agent_id.to_string()).await?;
+        let (paused_reason, paused_since) = pause.unzip();
+        Ok(PresenceState {
+            user_id: agent_id.to_string(),
+            logged_in_queues,
+            paused_reason,
+            paused_since,
+        })
+    }
 }
 
 async fn change(
@@ -80,15 +104,7 @@ async fn change(
     state
         .execute(&state.presence, &agent_id.to_string(), command, &context)
         .await?;
-    let logged_in_queues = logged_in_queues(state, agent_id)
-        .await?
-        .iter()
-        .map(QueueId::to_string)
-        .collect();
-    Ok(Json(PresenceState {
-        user_id: agent_id.to_string(),
-        logged_in_queues,
-    }))
+    Ok(Json(PresenceState::of(state, agent_id).await?))
 }
 
 async fn logged_in_queues(
@@ -169,4 +185,94 @@ pub async fn set_for_agent(
         body.logged_in,
     )
     .await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PauseChange {
+    /// `true`: routing passes the agent by (reason `away`) while they stay logged in;
+    /// `false`: they are given chats again, whatever paused them.
+    paused: bool,
+}
+
+async fn pause(
+    state: &AppState,
+    staff: &Staff,
+    meta: &Origin,
+    agent_id: UserId,
+    paused: bool,
+) -> Result<Json<PresenceState>, ApiError> {
+    let (by, at) = (staff.actor(), meta.at);
+    let (command, operation) = if paused {
+        let reason = PauseReason::Away;
+        let command = PresenceCommand::Pause {
+            agent_id,
+            reason,
+            by,
+            at,
+        };
+        (command, "pause")
+    } else {
+        (PresenceCommand::Resume { agent_id, by, at }, "resume")
+    };
+    let context = command_context(&staff.actor(), meta, operation);
+    state
+        .execute(&state.presence, &agent_id.to_string(), command, &context)
+        .await?;
+    Ok(Json(PresenceState::of(state, agent_id).await?))
+}
+
+/// The agent pauses (stays logged in, is given no chat) or resumes, also after routing
+/// paused them for an offer they let run out.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/pause",
+    tag = "agent",
+    request_body = PauseChange,
+    responses(
+        (status = 200, description = "The caller's presence", body = PresenceState),
+        (
+            status = 409, description = "Not logged in to any queue (`not-logged-in`)",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn pause_mine(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiJson(body): ApiJson<PauseChange>,
+) -> Result<Json<PresenceState>, ApiError> {
+    pause(&state, &staff, &meta, staff.user_id, body.paused).await
+}
+
+/// A supervisor pauses an agent or resumes them.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents/{user_id}/pause",
+    tag = "agent",
+    params(("user_id" = uuid::Uuid, Path, description = "The agent")),
+    request_body = PauseChange,
+    responses(
+        (status = 200, description = "The agent's presence", body = PresenceState),
+        (
+            status = 403, description = "Not a supervisor or administrator",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
+            status = 409, description = "The agent is not logged in to any queue (`not-logged-in`)",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn pause_agent(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath(agent_id): ApiPath<UserId>,
+    ApiJson(body): ApiJson<PauseChange>,
+) -> Result<Json<PresenceState>, ApiError> {
+    staff.require_oversight()?;
+    pause(&state, &staff, &meta, agent_id, body.paused).await
 }

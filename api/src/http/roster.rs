@@ -1,6 +1,7 @@
 //! Who is in a queue and who is logged in: the queue overview's agent list, and the agent's
 //! own log-in state for the one button.
 
+use super::presence::PresenceState;
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiPath;
@@ -9,33 +10,23 @@ use axum::extract::State;
 use axum::Json;
 use samtale_domain::QueueId;
 use samtale_projections::read::{self, RosterEntry};
-use serde::Serialize;
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct MyPresence {
-    user_id: String,
-    logged_in_queues: Vec<String>,
-}
-
-/// The queues the caller is logged in to: the state of the log in/out button.
+/// The queues the caller is logged in to and whether they are paused: the state of the log
+/// in/out button and the pause switch.
 #[utoipa::path(
     get,
     path = "/api/v1/me/presence",
     tag = "agent",
     responses(
-        (status = 200, description = "The caller's presence", body = MyPresence),
+        (status = 200, description = "The caller's presence", body = PresenceState),
     ),
     security(("bearer" = []))
 )]
 pub async fn my_presence(
     State(state): State<AppState>,
     staff: Staff,
-) -> Result<Json<MyPresence>, ApiError> {
-    let user_id = staff.user_id.to_string();
-    Ok(Json(MyPresence {
-        logged_in_queues: read::logged_in_queues(state.db.any(), &user_id).await?,
-        user_id,
-    }))
+) -> Result<Json<PresenceState>, ApiError> {
+    Ok(Json(PresenceState::of(&state, staff.user_id).await?))
 }
 
 /// The members of a queue with their log-in state: for supervisors, and for the queue's own

@@ -29,6 +29,29 @@ pub enum ChatCommand {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// The dispatcher offers the waiting chat to an agent until `expires_at`.
+    Offer {
+        agent_id: UserId,
+        /// The queues the agent is a member of, as the directory has them now.
+        agent_queues: BTreeSet<QueueId>,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    /// The agent it is offered to takes it (as does their first message to it).
+    AcceptOffer {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    DeclineOffer {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The dispatcher withdraws an offer to `agent_id` whose time has run out; nothing
+    /// happens if that offer was accepted, declined or withdrawn already.
+    ExpireOffer {
+        agent_id: UserId,
+        at: DateTime<Utc>,
+    },
     SendMessage {
         message_id: MessageId,
         text: MessageText,

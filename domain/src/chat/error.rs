@@ -9,6 +9,10 @@ pub enum ChatError {
     AlreadyRequested,
     #[error("the chat is no longer waiting")]
     NotWaiting,
+    #[error("the chat is not offered to this agent")]
+    NotOffered,
+    #[error("the chat is offered to another agent already")]
+    OfferedToAnother,
     #[error("the chat is not assigned to an agent")]
     NotAssigned,
     #[error("the chat has ended")]

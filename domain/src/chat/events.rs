@@ -74,6 +74,26 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// Routing offers the waiting chat to an agent, who has until `expires_at` to accept it.
+    /// It stays waiting, and keeps its place at the head of its queue, until they do.
+    ChatOffered {
+        agent_id: UserId,
+        expires_at: DateTime<Utc>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The offered agent turned the chat down: it waits for the next agent.
+    OfferDeclined {
+        agent_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Nobody accepted the offer in time: it waits for the next agent.
+    OfferExpired {
+        agent_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     MessageSent {
         message_id: MessageId,
         /// 1, 2, 3, … within the chat: what read markers and unread counts refer to.
@@ -143,6 +163,9 @@ impl ChatEvent {
         match self {
             ChatEvent::ChatRequested { at, .. }
             | ChatEvent::ChatAssigned { at, .. }
+            | ChatEvent::ChatOffered { at, .. }
+            | ChatEvent::OfferDeclined { at, .. }
+            | ChatEvent::OfferExpired { at, .. }
             | ChatEvent::MessageSent { at, .. }
             | ChatEvent::MessagesRead { at, .. }
             | ChatEvent::CustomerNotified { at, .. }
@@ -174,6 +197,9 @@ impl DomainEvent for ChatEvent {
         match self {
             ChatEvent::ChatRequested { .. } => "ChatRequested",
             ChatEvent::ChatAssigned { .. } => "ChatAssigned",
+            ChatEvent::ChatOffered { .. } => "ChatOffered",
+            ChatEvent::OfferDeclined { .. } => "OfferDeclined",
+            ChatEvent::OfferExpired { .. } => "OfferExpired",
             ChatEvent::MessageSent { .. } => "MessageSent",
             ChatEvent::MessagesRead { .. } => "MessagesRead",
             ChatEvent::CustomerNotified { .. } => "CustomerNotified",

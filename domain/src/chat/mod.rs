@@ -9,6 +9,8 @@ mod commands;
 mod error;
 mod events;
 #[cfg(test)]
+mod offer_tests;
+#[cfg(test)]
 mod tests;
 
 pub use commands::ChatCommand;
@@ -19,6 +21,7 @@ use crate::actor::Actor;
 use crate::form::validate_answers;
 use crate::ids::{CategoryId, QueueId, UserId};
 use crate::NoServices;
+use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +61,9 @@ pub struct Chat {
     held: bool,
     /// Its personal data is erased: nothing more may happen to it.
     erased: bool,
+    /// While waiting: the agent it is offered to, until when.
+    #[serde(default)]
+    offer: Option<(UserId, DateTime<Utc>)>,
 }
 
 impl Chat {
@@ -65,6 +71,19 @@ impl Chat {
     /// supervisor or administrator (taking over a conversation).
     fn staff_may_act(&self, actor: &Actor) -> bool {
         actor.oversees() || (actor.user_id().is_some() && actor.user_id() == self.agent_id)
+    }
+
+    /// The offered agent's acceptance: the chat is theirs, by routing.
+    fn accept_offer(&self, by: Actor, at: DateTime<Utc>) -> Result<ChatEvent, ChatError> {
+        match self.offer {
+            Some((agent_id, _)) if by.user_id() == Some(agent_id) => Ok(ChatEvent::ChatAssigned {
+                agent_id,
+                via: Assignment::Routing,
+                by,
+                at,
+            }),
+            _ => Err(ChatError::NotOffered),
+        }
     }
 
     fn require_open(&self) -> Result<(), ChatError> {
@@ -161,6 +180,59 @@ impl Chat {
                     at,
                 }])
             }
+            ChatCommand::Offer {
+                agent_id,
+                agent_queues,
+                expires_at,
+                at,
+            } => {
+                self.require_open()?;
+                if self.status != ChatStatus::Waiting {
+                    return Err(ChatError::NotWaiting);
+                }
+                match self.offer {
+                    Some((offered, _)) if offered == agent_id => return Ok(vec![]),
+                    Some(_) => return Err(ChatError::OfferedToAnother),
+                    None => {}
+                }
+                if !self.queue_id.is_some_and(|q| agent_queues.contains(&q)) {
+                    return Err(ChatError::NotAMember);
+                }
+                Ok(vec![ChatEvent::ChatOffered {
+                    agent_id,
+                    expires_at,
+                    by: Actor::Routing,
+                    at,
+                }])
+            }
+            ChatCommand::AcceptOffer { by, at } => {
+                self.require_open()?;
+                // A retried accept: the chat is theirs already.
+                if self.status == ChatStatus::Assigned && self.agent_id == by.user_id() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![self.accept_offer(by, at)?])
+            }
+            ChatCommand::DeclineOffer { by, at } => {
+                self.require_open()?;
+                match self.offer {
+                    Some((agent_id, _)) if by.user_id() == Some(agent_id) => {
+                        Ok(vec![ChatEvent::OfferDeclined { agent_id, by, at }])
+                    }
+                    _ => Err(ChatError::NotOffered),
+                }
+            }
+            ChatCommand::ExpireOffer { agent_id, at } => match self.offer {
+                Some((offered, expires_at)) if offered == agent_id && at >= expires_at => {
+                    Ok(vec![ChatEvent::OfferExpired {
+                        agent_id,
+                        by: Actor::Routing,
+                        at,
+                    }])
+                }
+                // Accepted, declined, withdrawn or not due: nothing to withdraw.
+                _ => Ok(vec![]),
+            },
             ChatCommand::SendMessage {
                 message_id,
                 text,
@@ -169,27 +241,33 @@ impl Chat {
                 at,
             } => {
                 self.require_open()?;
+                let mut events = Vec::new();
                 let author = match by {
                     Actor::Customer => Author::Customer,
                     Actor::System | Actor::Routing => Author::System,
                     Actor::Staff { user_id, .. } => {
-                        if self.status != ChatStatus::Assigned {
+                        // Answering a chat offered to them is how an agent accepts it.
+                        let offered_to_them = self.status == ChatStatus::Waiting
+                            && self.offer.is_some_and(|(agent, _)| agent == user_id);
+                        if offered_to_them {
+                            events.push(self.accept_offer(by, at)?);
+                        } else if self.status != ChatStatus::Assigned {
                             return Err(ChatError::NotAssigned);
-                        }
-                        if !self.staff_may_act(&by) {
+                        } else if !self.staff_may_act(&by) {
                             return Err(ChatError::Forbidden);
                         }
                         Author::Agent { user_id }
                     }
                 };
-                Ok(vec![ChatEvent::MessageSent {
+                events.push(ChatEvent::MessageSent {
                     message_id,
                     number: self.messages + 1,
                     author,
                     text: text.into(),
                     client_message_id,
                     at,
-                }])
+                });
+                Ok(events)
             }
             ChatCommand::Notify {
                 message_id,
@@ -339,9 +417,16 @@ impl Aggregate for Chat {
                 self.queue_id = Some(queue_id);
                 self.category_id = category_id;
             }
+            ChatEvent::ChatOffered {
+                agent_id,
+                expires_at,
+                ..
+            } => self.offer = Some((agent_id, expires_at)),
+            ChatEvent::OfferDeclined { .. } | ChatEvent::OfferExpired { .. } => self.offer = None,
             ChatEvent::ChatAssigned { agent_id, .. } => {
                 self.status = ChatStatus::Assigned;
                 self.agent_id = Some(agent_id);
+                self.offer = None;
                 // A new agent has read nothing yet; unread counts start from here.
                 self.read_up_to = 0;
             }
@@ -358,9 +443,14 @@ impl Aggregate for Chat {
                 self.queue_id = Some(to_queue);
                 self.category_id = to_category;
                 self.agent_id = None;
+                self.offer = None;
             }
-            ChatEvent::ChatEnded { .. } => self.status = ChatStatus::Ended,
+            ChatEvent::ChatEnded { .. } => {
+                self.status = ChatStatus::Ended;
+                self.offer = None;
+            }
             ChatEvent::CustomerClosedClient { abandoned, .. } => {
+                self.offer = None;
                 self.status = if abandoned {
                     ChatStatus::Abandoned
                 } else {

@@ -11,9 +11,9 @@ use cqrs_es::test::TestFramework;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
-type ChatTest = TestFramework<Chat>;
+pub(super) type ChatTest = TestFramework<Chat>;
 
-fn at(minute: u32) -> DateTime<Utc> {
+pub(super) fn at(minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, minute, 0).unwrap()
 }
 
@@ -29,11 +29,11 @@ fn category(n: u128) -> CategoryId {
     CategoryId(id(200 + n))
 }
 
-fn agent(n: u128) -> Actor {
+pub(super) fn agent(n: u128) -> Actor {
     Actor::staff(UserId(id(n)), Role::Agent)
 }
 
-fn agent_id(n: u128) -> UserId {
+pub(super) fn agent_id(n: u128) -> UserId {
     UserId(id(n))
 }
 
@@ -52,7 +52,7 @@ fn email_field() -> FormField {
     }
 }
 
-fn requested() -> ChatEvent {
+pub(super) fn requested() -> ChatEvent {
     ChatEvent::ChatRequested {
         queue_id: queue(1),
         category_id: Some(category(1)),
@@ -78,7 +78,7 @@ fn assigned_to(n: u128) -> ChatEvent {
     }
 }
 
-fn customer_message(number: u64) -> ChatEvent {
+pub(super) fn customer_message(number: u64) -> ChatEvent {
     ChatEvent::MessageSent {
         message_id: MessageId(id(1000 + u128::from(number))),
         number,
@@ -98,7 +98,7 @@ fn ended() -> ChatEvent {
 }
 
 /// The agents of these tests are members of queues 1 and 2.
-fn members_queues() -> BTreeSet<QueueId> {
+pub(super) fn members_queues() -> BTreeSet<QueueId> {
     BTreeSet::from([queue(1), queue(2)])
 }
 

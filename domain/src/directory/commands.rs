@@ -23,6 +23,11 @@ pub struct QueueSettings {
     /// existed: those queues keep their chats, as they did.)
     #[serde(default)]
     pub transcript_retention_days: Option<u32>,
+    /// Routing offers a chat to one agent for this many seconds before offering it to the
+    /// next; `None`: routing assigns it straight away. (Absent in events written before it
+    /// existed: those queues assign straight away, as they did.)
+    #[serde(default)]
+    pub offer_timeout_seconds: Option<u32>,
 }
 
 /// The fields of a user an administrator can change; `None` leaves a field as it is.
@@ -73,6 +78,8 @@ pub enum DirectoryCommand {
         name: Name,
         /// The installation's default retention for new queues (see [`QueueSettings`]).
         transcript_retention_days: Option<u32>,
+        /// The installation's default offer timeout for new queues (see [`QueueSettings`]).
+        offer_timeout_seconds: Option<u32>,
         by: Actor,
         at: DateTime<Utc>,
     },

@@ -1,4 +1,4 @@
-use super::{MAX_CONCURRENT_CHATS, MAX_RETENTION_DAYS};
+use super::{MAX_CONCURRENT_CHATS, MAX_OFFER_SECONDS, MAX_RETENTION_DAYS, MIN_OFFER_SECONDS};
 use crate::form::FieldDefinitionError;
 use thiserror::Error;
 
@@ -26,6 +26,8 @@ pub enum DirectoryError {
     OverflowToItself,
     #[error("notice delays and service-level thresholds must be at least one second")]
     BadTimeout,
+    #[error("an offer must last between {MIN_OFFER_SECONDS} and {MAX_OFFER_SECONDS} seconds, or routing assigns directly (none)")]
+    BadOfferTimeout,
     #[error("transcript retention must be between 1 and {MAX_RETENTION_DAYS} days, or none")]
     BadRetention,
     #[error("invalid form field: {0}")]

@@ -36,6 +36,9 @@ pub enum DirectoryEvent {
         /// See [`QueueSettings::transcript_retention_days`]; absent in older events.
         #[serde(default)]
         transcript_retention_days: Option<u32>,
+        /// See [`QueueSettings::offer_timeout_seconds`]; absent in older events.
+        #[serde(default)]
+        offer_timeout_seconds: Option<u32>,
         by: Actor,
         at: DateTime<Utc>,
     },

@@ -36,6 +36,11 @@ pub const MAX_CONCURRENT_CHATS: u32 = 20;
 /// The longest transcript retention a queue can have: ten years.
 pub const MAX_RETENTION_DAYS: u32 = 3650;
 
+/// The shortest and longest an offer may last: long enough to see it and click, short enough
+/// that a customer offered to an absent agent is not kept waiting for long.
+pub const MIN_OFFER_SECONDS: u32 = 5;
+pub const MAX_OFFER_SECONDS: u32 = 600;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UserEntry {
     username: Username,
@@ -173,10 +178,12 @@ impl Directory {
                 queue_id,
                 name,
                 transcript_retention_days,
+                offer_timeout_seconds,
                 by,
                 at,
             } => {
                 check_retention(transcript_retention_days)?;
+                check_offer_timeout(offer_timeout_seconds)?;
                 if self.id_in_use(queue_id.0) {
                     return Err(DirectoryError::IdInUse);
                 }
@@ -187,6 +194,7 @@ impl Directory {
                     queue_id,
                     name,
                     transcript_retention_days,
+                    offer_timeout_seconds,
                     by,
                     at,
                 }
@@ -210,6 +218,7 @@ impl Directory {
                     return Err(DirectoryError::BadTimeout);
                 }
                 check_retention(settings.transcript_retention_days)?;
+                check_offer_timeout(settings.offer_timeout_seconds)?;
                 E::QueueConfigured {
                     queue_id,
                     settings,
@@ -294,6 +303,15 @@ fn check_retention(days: Option<u32>) -> Result<(), DirectoryError> {
     match days {
         Some(days) if !(1..=MAX_RETENTION_DAYS).contains(&days) => {
             Err(DirectoryError::BadRetention)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_offer_timeout(seconds: Option<u32>) -> Result<(), DirectoryError> {
+    match seconds {
+        Some(seconds) if !(MIN_OFFER_SECONDS..=MAX_OFFER_SECONDS).contains(&seconds) => {
+            Err(DirectoryError::BadOfferTimeout)
         }
         _ => Ok(()),
     }

@@ -54,6 +54,7 @@ fn support_created() -> DirectoryEvent {
         queue_id: support(),
         name: Name::parse("Support").unwrap(),
         transcript_retention_days: Some(90),
+        offer_timeout_seconds: None,
         by: admin(),
         at: at(),
     }
@@ -133,6 +134,7 @@ fn queue_names_are_unique() {
             queue_id: QueueId(Uuid::from_u128(11)),
             name: Name::parse("Support").unwrap(),
             transcript_retention_days: None,
+            offer_timeout_seconds: None,
             by: admin(),
             at: at(),
         })
@@ -205,6 +207,7 @@ fn a_queue_cannot_overflow_to_itself() {
                 overflow_queue_id: Some(support()),
                 service_level_seconds: None,
                 transcript_retention_days: None,
+                offer_timeout_seconds: None,
             },
             by: admin(),
             at: at(),
@@ -223,6 +226,7 @@ fn a_queue_overflows_only_to_an_existing_queue() {
                 overflow_queue_id: Some(QueueId(Uuid::from_u128(99))),
                 service_level_seconds: None,
                 transcript_retention_days: None,
+                offer_timeout_seconds: None,
             },
             by: admin(),
             at: at(),
@@ -238,6 +242,7 @@ fn ids_are_not_reused_across_kinds() {
             queue_id: QueueId(kari().0),
             name: Name::parse("Salg").unwrap(),
             transcript_retention_days: None,
+            offer_timeout_seconds: None,
             by: admin(),
             at: at(),
         })
@@ -382,6 +387,7 @@ fn a_queue_keeps_transcripts_between_one_day_and_ten_years_or_until_erased() {
             queue_id: support(),
             name: Name::parse("Support").unwrap(),
             transcript_retention_days: Some(0),
+            offer_timeout_seconds: None,
             by: admin(),
             at: at(),
         })
@@ -403,4 +409,22 @@ fn a_queue_created_before_retention_existed_keeps_its_transcripts() {
             ..
         }
     ));
+}
+
+#[test]
+fn an_offer_lasts_between_five_seconds_and_ten_minutes() {
+    for seconds in [Some(MIN_OFFER_SECONDS - 1), Some(MAX_OFFER_SECONDS + 1)] {
+        DirectoryTest::with(NoServices)
+            .given(vec![support_created()])
+            .when(DirectoryCommand::ConfigureQueue {
+                queue_id: support(),
+                settings: QueueSettings {
+                    offer_timeout_seconds: seconds,
+                    ..QueueSettings::default()
+                },
+                by: admin(),
+                at: at(),
+            })
+            .then_expect_error(DirectoryError::BadOfferTimeout);
+    }
 }

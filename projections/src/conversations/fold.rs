@@ -50,6 +50,8 @@ struct Batch {
     agent_chats: BTreeMap<AgentChatKey, Option<AgentChatEntry>>,
     changed_agent_chats: BTreeSet<AgentChatKey>,
     participants: BTreeSet<(String, String)>,
+    /// (chat, agent) of each offer declined.
+    declines: BTreeSet<(String, String)>,
     messages: Vec<Vec<Cell>>,
     /// Chats erased in this batch: their transcripts' texts are emptied after the inserts.
     erased: BTreeSet<String>,
@@ -193,6 +195,8 @@ impl Batch {
                 legal_hold: 0,
                 erased_at: None,
                 told_no_agents: 0,
+                offered_to: None,
+                offer_expires_at: None,
             };
             self.chats.insert(chat_id.to_string(), row);
             self.changed_chats.insert(chat_id.to_string());
@@ -207,7 +211,29 @@ impl Batch {
                 notice: Notice::NoAgentsAvailable,
                 ..
             } => chat.told_no_agents = 1,
+            ChatEvent::ChatOffered {
+                agent_id,
+                expires_at,
+                at,
+                ..
+            } => {
+                chat.offered_to = Some(agent_id.to_string());
+                chat.offer_expires_at = Some(timestamp(*expires_at));
+                let entry = AgentChatEntry {
+                    state: AgentChatState::Offered,
+                    read_up_to: 0,
+                    since: timestamp(*at),
+                };
+                self.set_agent_chat((chat_id.to_string(), agent_id.to_string()), Some(entry));
+            }
+            ChatEvent::OfferDeclined { agent_id, .. } => {
+                self.declines
+                    .insert((chat_id.to_string(), agent_id.to_string()));
+                self.withdraw_offer(&mut chat)
+            }
+            ChatEvent::OfferExpired { .. } => self.withdraw_offer(&mut chat),
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
+                self.withdraw_offer(&mut chat);
                 chat.status = ChatStatus::Assigned;
                 chat.agent_id = Some(agent_id.to_string());
                 chat.assigned_at = Some(timestamp(*at));
@@ -246,11 +272,13 @@ impl Batch {
                 chat.assigned_at = None;
                 chat.transfers += 1;
                 chat.told_no_agents = 0;
+                self.withdraw_offer(&mut chat);
                 if let Some(agent) = from_agent {
                     self.set_agent_chat((chat_id.to_string(), agent.to_string()), None);
                 }
             }
             ChatEvent::ChatEnded { at, .. } => {
+                self.withdraw_offer(&mut chat);
                 self.end(&mut chat, ChatStatus::Ended, EndReason::Agent, *at)
             }
             ChatEvent::CustomerClosedClient { abandoned, at, .. } => {
@@ -259,6 +287,7 @@ impl Batch {
                 } else {
                     (ChatStatus::Ended, EndReason::Customer)
                 };
+                self.withdraw_offer(&mut chat);
                 self.end(&mut chat, status, reason, *at);
             }
             ChatEvent::LegalHoldPlaced { .. } => chat.legal_hold = 1,
@@ -272,6 +301,15 @@ impl Batch {
         }
         self.chats.insert(chat_id.to_string(), chat);
         self.changed_chats.insert(chat_id.to_string());
+    }
+
+    /// The chat is no longer offered to anyone: it leaves the offered agent's list. (An
+    /// accepted offer's row becomes the agent's active one in the same batch.)
+    fn withdraw_offer(&mut self, chat: &mut ChatRow) {
+        if let Some(agent) = chat.offered_to.take() {
+            self.set_agent_chat((chat.chat_id.clone(), agent), None);
+        }
+        chat.offer_expires_at = None;
     }
 
     fn end(
@@ -374,6 +412,19 @@ impl Batch {
             &g.table("chat_participants"),
             &["chat_id", "agent_id"],
             &participants,
+            "ON CONFLICT DO NOTHING",
+        )
+        .await?;
+        let declines: Vec<Vec<Cell>> = self
+            .declines
+            .into_iter()
+            .map(|(chat, agent)| vec![chat.into(), agent.into()])
+            .collect();
+        bulk::insert(
+            conn,
+            &g.table("offer_declines"),
+            &["chat_id", "agent_id"],
+            &declines,
             "ON CONFLICT DO NOTHING",
         )
         .await

@@ -27,7 +27,8 @@ const TABLES: &[Table] = &[
                   agent_id text, requested_at text NOT NULL,
                   queued_at text NOT NULL, first_assigned_at text, assigned_at text,
                   ended_at text, end_reason text, transfers bigint NOT NULL,
-                  legal_hold bigint NOT NULL, erased_at text, told_no_agents bigint NOT NULL",
+                  legal_hold bigint NOT NULL, erased_at text, told_no_agents bigint NOT NULL,
+                  offered_to text, offer_expires_at text",
         indexes: &[
             ("status_queue", "status, queue_id, queued_at"),
             // The chats of a queue nobody is logged in to that have not been told so yet.
@@ -37,6 +38,8 @@ const TABLES: &[Table] = &[
             // A queue's pace: its last assignments, without reading its history.
             ("queue_assigned", "queue_id, assigned_at"),
             ("requested", "requested_at"),
+            // The offers whose time has run out, found without reading the others.
+            ("offer_expiry", "offer_expires_at"),
             ("agent", "agent_id"),
             // Retention: a queue's chats not yet erased that ended before a cutoff, found
             // without passing the erased ones (all of a queue's history, in time).
@@ -66,6 +69,12 @@ const TABLES: &[Table] = &[
         columns: "chat_id text NOT NULL, agent_id text NOT NULL, PRIMARY KEY (chat_id, agent_id)",
         indexes: &[("agent", "agent_id")],
     },
+    // Who turned a chat down: routing offers it to others first.
+    Table {
+        name: "offer_declines",
+        columns: "chat_id text NOT NULL, agent_id text NOT NULL, PRIMARY KEY (chat_id, agent_id)",
+        indexes: &[],
+    },
 ];
 
 #[async_trait]
@@ -81,7 +90,9 @@ impl Projection for Conversations {
         // 6: legal holds and erasures.
         // 7: retention's index leaves erased chats out of its range.
         // 8: a chat remembers being told that nobody is logged in to its queue.
-        8
+        // 9: offers: the agent a waiting chat is offered to, until when; offered chats in
+        //    the agent's list.
+        9
     }
 
     fn tables(&self) -> &'static [Table] {

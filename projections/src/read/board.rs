@@ -1,7 +1,7 @@
 //! The queue board and what a waiting customer sees of it: counts per queue, the incoming
 //! list, a chat's place in line and its expected wait, and who is logged in to a queue.
 
-use super::{AgentChatState, ChatStatus, ReadResult};
+use super::{ChatStatus, ReadResult};
 use samtale_eventlog::LogPosition;
 use serde::Serialize;
 use sqlx::{AnyPool, FromRow};
@@ -185,40 +185,4 @@ pub async fn queue_pace(db: &AnyPool, queue_id: &str) -> ReadResult<Option<f64>>
     Ok(Some(
         (newest - oldest).num_seconds() as f64 / (recent.len() - 1) as f64,
     ))
-}
-
-/// A member of a queue as the queue overview shows them.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
-pub struct RosterEntry {
-    pub user_id: String,
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    /// 1 if logged in to this queue.
-    pub logged_in: i64,
-    pub active_chats: i64,
-}
-
-pub async fn queue_roster(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RosterEntry>> {
-    sqlx::query_as(&format!(
-        "SELECT u.user_id, u.username, u.display_name, u.role,
-                (SELECT count(*) FROM agent_presence p WHERE p.user_id = u.user_id AND p.queue_id = m.queue_id) AS logged_in,
-                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = '{active}') AS active_chats
-           FROM queue_members m JOIN users u ON u.user_id = m.user_id
-          WHERE m.queue_id = $1 AND u.active = 1
-          ORDER BY u.display_name, u.user_id",
-        active = AgentChatState::Active
-    ))
-    .bind(queue_id.to_string())
-    .fetch_all(db)
-    .await
-}
-
-/// The queues a user is logged in to.
-pub async fn logged_in_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String>> {
-    sqlx::query_scalar("SELECT queue_id FROM agent_presence WHERE user_id = $1 ORDER BY queue_id")
-        .bind(user_id.to_string())
-        .fetch_all(db)
-        .await
 }

@@ -20,11 +20,15 @@ pub struct AgentChat {
     pub read_up_to: i64,
     pub since: String,
     pub last_message_at: Option<String>,
+    /// For a chat offered to the agent: when the offer runs out.
+    pub offer_expires_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentChatList {
+    /// Offered by routing, waiting for the agent to accept (or decline) before it runs out.
+    pub offered: Vec<AgentChat>,
     pub active: Vec<AgentChat>,
     pub passive: Vec<AgentChat>,
 }
@@ -34,7 +38,8 @@ pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatLi
         "SELECT a.state, c.chat_id, c.customer_name, c.status, c.queue_id, a.read_up_to, a.since,
                 (SELECT count(*) FROM messages m WHERE m.chat_id = a.chat_id
                     AND m.author_kind = '{customer}' AND m.number > a.read_up_to) AS unread,
-                (SELECT max(m.sent_at) FROM messages m WHERE m.chat_id = a.chat_id) AS last_message_at
+                (SELECT max(m.sent_at) FROM messages m WHERE m.chat_id = a.chat_id) AS last_message_at,
+                CASE WHEN c.offered_to = a.agent_id THEN c.offer_expires_at END AS offer_expires_at
            FROM agent_chats a JOIN chats c ON c.chat_id = a.chat_id
           WHERE a.agent_id = $1
           ORDER BY a.since, c.chat_id",
@@ -46,13 +51,19 @@ pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatLi
     .iter()
     .map(|row| Ok((sqlx::Row::try_get(row, "state")?, AgentChat::from_row(row)?)))
     .collect::<ReadResult<_>>()?;
-    let (active, passive): (Vec<_>, Vec<_>) = rows
-        .into_iter()
-        .partition(|(state, _)| *state == AgentChatState::Active);
-    Ok(AgentChatList {
-        active: active.into_iter().map(|(_, c)| c).collect(),
-        passive: passive.into_iter().map(|(_, c)| c).collect(),
-    })
+    let mut list = AgentChatList {
+        offered: Vec::new(),
+        active: Vec::new(),
+        passive: Vec::new(),
+    };
+    for (state, chat) in rows {
+        match state {
+            AgentChatState::Offered => list.offered.push(chat),
+            AgentChatState::Active => list.active.push(chat),
+            AgentChatState::Passive => list.passive.push(chat),
+        }
+    }
+    Ok(list)
 }
 
 /// How many chats an agent has open now.
@@ -89,6 +100,9 @@ pub struct ChatRow {
     pub erased_at: Option<String>,
     /// Told that nobody is logged in to its current queue (1); a transfer clears it.
     pub told_no_agents: i64,
+    /// While waiting: the agent routing offered it to, and until when.
+    pub offered_to: Option<String>,
+    pub offer_expires_at: Option<String>,
 }
 
 impl Columns for ChatRow {
@@ -110,6 +124,8 @@ impl Columns for ChatRow {
         "legal_hold",
         "erased_at",
         "told_no_agents",
+        "offered_to",
+        "offer_expires_at",
     ];
 }
 
@@ -134,6 +150,8 @@ impl ChatRow {
             self.legal_hold.into(),
             self.erased_at.clone().into(),
             self.told_no_agents.into(),
+            self.offered_to.clone().into(),
+            self.offer_expires_at.clone().into(),
         ]
     }
 }

@@ -54,10 +54,13 @@ pub struct QueueRow {
     pub service_level_seconds: Option<i64>,
     /// Days from a chat's end until retention erases its personal data; `null`: never.
     pub transcript_retention_days: Option<i64>,
+    /// Seconds routing offers a chat to one agent before offering it to the next; `null`:
+    /// routing assigns chats straight away.
+    pub offer_timeout_seconds: Option<i64>,
 }
 
 const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id,
-     service_level_seconds, transcript_retention_days";
+     service_level_seconds, transcript_retention_days, offer_timeout_seconds";
 
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
     sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))

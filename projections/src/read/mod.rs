@@ -4,12 +4,14 @@
 mod board;
 mod conversations;
 mod directory;
+mod presence;
 mod routing;
 mod status;
 
 pub use board::*;
 pub use conversations::*;
 pub use directory::*;
+pub use presence::*;
 pub use routing::*;
 pub use status::*;
 

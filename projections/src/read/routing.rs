@@ -6,47 +6,104 @@ use crate::timestamp;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyPool, FromRow};
 
-/// An agent the dispatcher may give a chat in a queue: logged in there, active, with room.
+/// An agent the dispatcher may give a chat in a queue: logged in there, active, not paused,
+/// with room.
 #[derive(Debug, Clone, FromRow, PartialEq)]
 pub struct RoutableAgent {
     pub user_id: String,
+    /// The chats the agent has, and those offered to them: an offer holds its room.
     pub active_chats: i64,
+    /// Chats offered to the agent and not yet accepted.
+    pub offered_chats: i64,
     pub max_concurrent_chats: i64,
     /// When the agent last got a chat this session, or logged in: who has waited longest.
     pub idle_since: String,
 }
 
-/// Agents logged in to `queue_id` with spare capacity, fewest active chats first, then the
-/// one idle longest.
+/// The load of an agent as routing counts it, and whether they are paused: the part of the
+/// queries below that says who may be given a chat.
+fn routable(alias: &str) -> String {
+    format!(
+        "(SELECT count(*) FROM agent_chats a WHERE a.agent_id = {alias}.user_id
+             AND a.state IN ('{active}', '{offered}')) < {alias}.max_concurrent_chats
+         AND {alias}.active = 1
+         AND NOT EXISTS (SELECT 1 FROM agent_sessions s
+                          WHERE s.user_id = {alias}.user_id AND s.paused_reason IS NOT NULL)",
+        active = AgentChatState::Active,
+        offered = AgentChatState::Offered,
+    )
+}
+
+/// Agents logged in to `queue_id`, not paused, with spare capacity, fewest chats first, then
+/// the one idle longest.
 pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RoutableAgent>> {
     sqlx::query_as(&format!(
-        "SELECT * FROM (
-            SELECT u.user_id, u.max_concurrent_chats,
-                   (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id AND a.state = '{active}') AS active_chats,
-                   COALESCE((SELECT max(a.since) FROM agent_chats a WHERE a.agent_id = u.user_id), p.since) AS idle_since
-              FROM agent_presence p JOIN users u ON u.user_id = p.user_id
-             WHERE p.queue_id = $1 AND u.active = 1
-         ) candidates
-         WHERE active_chats < max_concurrent_chats
-         ORDER BY active_chats, idle_since, user_id",
-        active = AgentChatState::Active
+        "SELECT u.user_id, u.max_concurrent_chats,
+                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id
+                    AND a.state IN ('{active}', '{offered}')) AS active_chats,
+                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id
+                    AND a.state = '{offered}') AS offered_chats,
+                COALESCE((SELECT max(a.since) FROM agent_chats a WHERE a.agent_id = u.user_id), p.since) AS idle_since
+           FROM agent_presence p JOIN users u ON u.user_id = p.user_id
+          WHERE p.queue_id = $1 AND {routable}
+          ORDER BY active_chats, idle_since, u.user_id",
+        active = AgentChatState::Active,
+        offered = AgentChatState::Offered,
+        routable = routable("u"),
     ))
     .bind(queue_id.to_string())
     .fetch_all(db)
     .await
 }
 
-/// The queues where a logged-in, active agent has room: the only queues a round looks at, so a
-/// long-stuck queue does not make every round longer.
+/// The queues where a logged-in, active, unpaused agent has room: the only queues a round
+/// looks at, so a long-stuck queue does not make every round longer.
 pub async fn queues_with_room(db: &AnyPool) -> ReadResult<Vec<String>> {
     sqlx::query_scalar(&format!(
         "SELECT DISTINCT p.queue_id FROM agent_presence p JOIN users u ON u.user_id = p.user_id
-          WHERE u.active = 1
-            AND (SELECT count(*) FROM agent_chats a
-                  WHERE a.agent_id = u.user_id AND a.state = '{active}') < u.max_concurrent_chats
+          WHERE {routable}
           ORDER BY p.queue_id",
-        active = AgentChatState::Active
+        routable = routable("u"),
     ))
+    .fetch_all(db)
+    .await
+}
+
+/// Who has declined each of `chats`, as (chat, agent).
+pub async fn decliners(db: &AnyPool, chats: &[String]) -> ReadResult<Vec<(String, String)>> {
+    if chats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=chats.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT chat_id, agent_id FROM offer_declines WHERE chat_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(&sql);
+    for chat in chats {
+        query = query.bind(chat);
+    }
+    query.fetch_all(db).await
+}
+
+/// An offer whose time has run out at some instant.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct DueOffer {
+    pub chat_id: String,
+    pub agent_id: String,
+    pub expires_at: String,
+}
+
+/// The offers whose time ran out by `now`, the longest overdue first, at most `limit`.
+pub async fn due_offers(db: &AnyPool, now: DateTime<Utc>, limit: i64) -> ReadResult<Vec<DueOffer>> {
+    sqlx::query_as(
+        "SELECT chat_id, offered_to AS agent_id, offer_expires_at AS expires_at FROM chats
+          WHERE offer_expires_at <= $1 AND offered_to IS NOT NULL
+          ORDER BY offer_expires_at
+          LIMIT $2",
+    )
+    .bind(timestamp(now))
+    .bind(limit)
     .fetch_all(db)
     .await
 }
@@ -59,8 +116,9 @@ pub struct QueuedChat {
     pub queued_at: String,
 }
 
-/// The `limit` longest-waiting chats of a queue, oldest first: a range of the waiting index,
-/// as long as the room the queue's agents have, however long the queue.
+/// The `limit` longest-waiting chats of a queue not offered to anyone, oldest first: a range
+/// of the waiting index, as long as the room the queue's agents have, however long the queue
+/// (offered chats, at most one per agent, are passed over in it).
 pub async fn oldest_waiting(
     db: &AnyPool,
     queue_id: &str,
@@ -68,7 +126,7 @@ pub async fn oldest_waiting(
 ) -> ReadResult<Vec<QueuedChat>> {
     sqlx::query_as(&format!(
         "SELECT queue_id, chat_id, queued_at FROM chats
-          WHERE status = '{waiting}' AND queue_id = $1
+          WHERE status = '{waiting}' AND queue_id = $1 AND offered_to IS NULL
           ORDER BY queued_at, chat_id
           LIMIT $2",
         waiting = ChatStatus::Waiting

@@ -134,9 +134,11 @@ stored_as_text! {
 }
 
 stored_as_text! {
-    /// An agent's hold on a chat in their list: theirs now, or over and still listed until
-    /// their next session.
+    /// An agent's hold on a chat in their list: offered to them, theirs now, or over and still
+    /// listed until their next session.
     AgentChatState {
+        /// Routing offers it to the agent, who has not accepted it yet.
+        Offered = "offered",
         Active = "active",
         Passive = "passive",
     }

@@ -188,6 +188,10 @@ impl Batch {
             | ChatEvent::LegalHoldPlaced { .. }
             | ChatEvent::LegalHoldLifted { .. }
             | ChatEvent::ChatErased { .. } => return,
+            // A chat's wait runs on through offers, to the assignment that ends it.
+            ChatEvent::ChatOffered { .. }
+            | ChatEvent::OfferDeclined { .. }
+            | ChatEvent::OfferExpired { .. } => return,
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 if chat.first_assigned_at.is_none() {
                     let wait_ms = millis_between(&chat.requested_at, *at).unwrap_or_default();

@@ -91,7 +91,11 @@ impl ChatStates {
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }
             | ChatEvent::LegalHoldLifted { .. }
-            | ChatEvent::ChatErased { .. } => return,
+            | ChatEvent::ChatErased { .. }
+            // An offered chat is still waiting, in its place.
+            | ChatEvent::ChatOffered { .. }
+            | ChatEvent::OfferDeclined { .. }
+            | ChatEvent::OfferExpired { .. } => return,
         };
         self.rows.push(vec![
             event.aggregate_id.clone().into(),

@@ -42,6 +42,7 @@ pub async fn create_queue(
         queue_id: QueueId(Uuid::now_v7()),
         name: name("name", &new.name)?,
         transcript_retention_days: state.transcript_retention_days,
+        offer_timeout_seconds: state.offer_timeout_seconds,
         by: staff.actor(),
         at: meta.at,
     };
@@ -152,6 +153,11 @@ pub struct QueueSettingsBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>)]
     transcript_retention_days: Option<Option<u32>>,
+    /// Seconds (5-600) routing offers a chat to one agent before offering it to the next;
+    /// `null`: routing assigns chats straight away. Absent: left as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    offer_timeout_seconds: Option<Option<u32>>,
 }
 
 /// A field that may be absent (`None`, left as it is) or `null` (`Some(None)`).
@@ -163,8 +169,8 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// How the queue treats customers who wait while no agent is logged in, its service level
-/// and how long its transcripts are kept.
+/// How the queue treats customers who wait while no agent is logged in, its service level,
+/// how long its transcripts are kept and how long routing offers a chat to one agent.
 #[utoipa::path(
     patch,
     path = "/api/v1/queues/{id}",
@@ -184,13 +190,18 @@ pub async fn configure_queue(
     ApiPath(queue_id): ApiPath<QueueId>,
     ApiJson(body): ApiJson<QueueSettingsBody>,
 ) -> Result<Json<QueueRow>, ApiError> {
-    let transcript_retention_days = match body.transcript_retention_days {
-        Some(days) => days,
-        None => read::queue(state.db.any(), &queue_id.to_string())
-            .await?
-            .and_then(|q| q.transcript_retention_days)
-            .and_then(|days| u32::try_from(days).ok()),
+    // What the body leaves out stays as the queue has it.
+    let current = match (body.transcript_retention_days, body.offer_timeout_seconds) {
+        (Some(_), Some(_)) => None,
+        _ => read::queue(state.db.any(), &queue_id.to_string()).await?,
     };
+    let kept = |value: Option<i64>| value.and_then(|v| u32::try_from(v).ok());
+    let transcript_retention_days = body
+        .transcript_retention_days
+        .unwrap_or_else(|| kept(current.as_ref().and_then(|q| q.transcript_retention_days)));
+    let offer_timeout_seconds = body
+        .offer_timeout_seconds
+        .unwrap_or_else(|| kept(current.as_ref().and_then(|q| q.offer_timeout_seconds)));
     let settings = QueueSettings {
         no_agent_notice_after_seconds: body.no_agent_notice_after_seconds,
         overflow_queue_id: body
@@ -200,6 +211,7 @@ pub async fn configure_queue(
             .transpose()?,
         service_level_seconds: body.service_level_seconds,
         transcript_retention_days,
+        offer_timeout_seconds,
     };
     let command = DirectoryCommand::ConfigureQueue {
         queue_id,

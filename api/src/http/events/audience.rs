@@ -57,12 +57,17 @@ impl Audience {
                 mine || (in_my_queues && !someone_elses)
             }
             (Audience::Staff { user_id, .. }, DomainEvent::Presence(presence)) => {
-                let queues = match presence {
+                let mine = &live.event.aggregate_id == user_id;
+                match presence {
                     PresenceEvent::AgentLoggedIn { queues, .. }
-                    | PresenceEvent::AgentLoggedOut { queues, .. } => queues,
-                };
-                &live.event.aggregate_id == user_id
-                    || queues.iter().any(|q| self.sees_queue(&q.to_string()))
+                    | PresenceEvent::AgentLoggedOut { queues, .. } => {
+                        mine || queues.iter().any(|q| self.sees_queue(&q.to_string()))
+                    }
+                    // A pause concerns the agent, and those who oversee them on the board.
+                    PresenceEvent::AgentPaused { .. } | PresenceEvent::AgentResumed { .. } => {
+                        mine || matches!(self, Audience::Staff { queues: None, .. })
+                    }
+                }
             }
             (Audience::Staff { administrator, .. }, DomainEvent::Directory(_)) => *administrator,
         }

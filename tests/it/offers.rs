@@ -1,0 +1,404 @@
+//! Offers (ring-no-answer): in a queue with an offer timeout, routing offers a waiting chat
+//! to one agent, who accepts, answers or declines it; one who lets it run out is paused, and
+//! the chat goes to the next agent in its place. Manual pickup is as it was.
+
+use samtale_api::config::RoutingConfig;
+use samtale_testkit::app::{Staff, TestApp};
+use serde_json::{json, Value};
+
+/// Turns offers on in `queue`, for `seconds`.
+async fn offer_for(app: &TestApp, queue: &str, seconds: u32) {
+    let queue = app
+        .patch(
+            &format!("/queues/{queue}"),
+            &app.admin,
+            json!({"offer_timeout_seconds": seconds}),
+        )
+        .await;
+    assert_eq!(queue.status(), 200, "{}", app.backend);
+}
+
+async fn log_in(app: &TestApp, agent: &Staff) {
+    app.post_ok("/me/presence", &agent.token, json!({"logged_in": true}))
+        .await;
+}
+
+/// The chat ids in one of the agent's lists (`offered`, `active`, `passive`).
+fn ids(chats: &Value, list: &str) -> Vec<String> {
+    chats[list]
+        .as_array()
+        .map(|chats| {
+            chats
+                .iter()
+                .filter_map(|c| c["chat_id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until `chat` is offered to `agent`; their chat lists then.
+async fn offered_to(app: &TestApp, agent: &Staff, chat: &str) -> Value {
+    let chats = app
+        .eventually("/me/chats", &agent.token, |m| {
+            ids(m, "offered").contains(&chat.to_string())
+        })
+        .await;
+    assert!(
+        ids(&chats, "offered").contains(&chat.to_string()),
+        "{}: offered to the agent: {chats}",
+        app.backend
+    );
+    chats
+}
+
+/// The events of one type in the log, as (aggregate id, payload).
+async fn logged(app: &TestApp, event_type: &str) -> Vec<(String, Value)> {
+    let log = app.app.state.live.log().clone();
+    samtale_eventlog::read_to_head(log.as_ref())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_type == event_type)
+        .map(|e| {
+            let payload: Value = serde_json::from_str(e.payload.get()).unwrap();
+            (e.aggregate_id, payload[event_type].clone())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_routed_chat_is_offered_and_becomes_the_agents_when_they_accept() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        offer_for(&app, &centre.support, 30).await;
+        log_in(&app, &centre.kari).await;
+        let (chat, customer) = app.start_chat(&centre.billing, "Tilbud").await;
+
+        let chats = offered_to(&app, &centre.kari, &chat).await;
+        assert!(chats["offered"][0]["offer_expires_at"].is_string());
+        // Offered is still waiting: the customer keeps their place, nobody has the chat yet.
+        let seen = app
+            .get_ok(&format!("/customer/chats/{chat}"), &customer)
+            .await;
+        assert_eq!(seen["status"], "waiting", "{}", app.backend);
+
+        let accepted = app
+            .post_ok(
+                &format!("/chats/{chat}/accept"),
+                &centre.kari.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(accepted["status"], "assigned", "{}", app.backend);
+        assert_eq!(accepted["agent_id"], centre.kari.user_id.as_str());
+        let chats = app.get_ok("/me/chats", &centre.kari.token).await;
+        assert_eq!(ids(&chats, "active"), vec![chat.clone()]);
+        assert!(ids(&chats, "offered").is_empty());
+        // A retried accept is answered as the first was.
+        let again = app
+            .post_ok(
+                &format!("/chats/{chat}/accept"),
+                &centre.kari.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(again["status"], "assigned");
+        let offers = logged(&app, "ChatOffered").await;
+        assert_eq!(offers.len(), 1, "{}: one offer", app.backend);
+        assert_eq!(offers[0].1["agent_id"], centre.kari.user_id.as_str());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn answering_an_offered_chat_accepts_it() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        offer_for(&app, &centre.support, 30).await;
+        log_in(&app, &centre.kari).await;
+        let (chat, _) = app.start_chat(&centre.billing, "Svar").await;
+        offered_to(&app, &centre.kari, &chat).await;
+        app.post_ok(
+            &format!("/chats/{chat}/messages"),
+            &centre.kari.token,
+            json!({"text": "Hei, jeg hjelper deg."}),
+        )
+        .await;
+        let detail = app
+            .get_ok(&format!("/chats/{chat}"), &centre.kari.token)
+            .await;
+        assert_eq!(detail["status"], "assigned", "{}", app.backend);
+        assert_eq!(detail["agent_id"], centre.kari.user_id.as_str());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_declined_offer_goes_to_the_next_agent_and_keeps_its_place() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let per = app.create_staff("per", "agent", &[&centre.support]).await;
+        offer_for(&app, &centre.support, 30).await;
+        log_in(&app, &centre.kari).await;
+        let (first, _) = app.start_chat(&centre.billing, "Først").await;
+        offered_to(&app, &centre.kari, &first).await;
+        log_in(&app, &per).await;
+        let (second, _) = app.start_chat(&centre.billing, "Andre").await;
+        offered_to(&app, &per, &second).await;
+
+        // Per takes the one offered to him; Kari turns hers down: it goes to Per, ahead of
+        // any chat that came after it.
+        app.post_ok(&format!("/chats/{second}/accept"), &per.token, json!({}))
+            .await;
+        let declined = app
+            .post(
+                &format!("/chats/{first}/decline"),
+                &centre.kari.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(declined.status(), 204, "{}", app.backend);
+        offered_to(&app, &per, &first).await;
+        let kari = app.get_ok("/me/chats", &centre.kari.token).await;
+        assert!(ids(&kari, "offered").is_empty(), "{}: {kari}", app.backend);
+        // Declining is not letting it run out: Kari is not paused.
+        let presence = app.get_ok("/me/presence", &centre.kari.token).await;
+        assert_eq!(presence["paused_reason"], Value::Null, "{}", app.backend);
+
+        // Only the agent it is offered to may accept or decline it.
+        for action in ["accept", "decline"] {
+            let refused = app
+                .post(
+                    &format!("/chats/{first}/{action}"),
+                    &centre.kari.token,
+                    json!({}),
+                )
+                .await;
+            assert_eq!(refused.status(), 409, "{}: {action}", app.backend);
+            let problem: Value = refused.json().await.unwrap();
+            assert_eq!(
+                problem["type"],
+                "https://samtale.dev/problems/chat-not-offered"
+            );
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_offer_left_unanswered_runs_out_pauses_the_agent_and_goes_to_the_next() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let per = app.create_staff("per", "agent", &[&centre.support]).await;
+        offer_for(&app, &centre.support, 5).await;
+        log_in(&app, &centre.kari).await;
+        let (chat, _) = app.start_chat(&centre.billing, "Ubesvart").await;
+        offered_to(&app, &centre.kari, &chat).await;
+        log_in(&app, &per).await;
+
+        // Nobody at Kari's desk: after five seconds the chat is Per's to take, and Kari is
+        // paused for not answering.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut chats = Value::Null;
+        while tokio::time::Instant::now() < deadline {
+            chats = app.get_ok("/me/chats", &per.token).await;
+            if ids(&chats, "offered").contains(&chat) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert!(
+            ids(&chats, "offered").contains(&chat),
+            "{}: offered to the next agent: {chats}",
+            app.backend
+        );
+        let kari = app.get_ok("/me/presence", &centre.kari.token).await;
+        assert_eq!(kari["paused_reason"], "no_answer", "{}", app.backend);
+        assert!(kari["paused_since"].is_string());
+        let expiries = logged(&app, "OfferExpired").await;
+        assert_eq!(expiries.len(), 1, "{}: the offer ran out once", app.backend);
+        assert_eq!(expiries[0].0, chat);
+
+        // The supervisor's roster shows it; Kari resumes and is routed to again.
+        let roster = app
+            .get_ok(
+                &format!("/queues/{}/agents", centre.support),
+                &centre.siri.token,
+            )
+            .await;
+        let kari_row = roster
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["user_id"] == centre.kari.user_id.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(kari_row["paused_reason"], "no_answer");
+        let resumed = app
+            .post_ok("/me/pause", &centre.kari.token, json!({"paused": false}))
+            .await;
+        assert_eq!(resumed["paused_reason"], Value::Null);
+        let (next, _) = app.start_chat(&centre.billing, "Neste").await;
+        offered_to(&app, &centre.kari, &next).await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_agent_is_offered_one_chat_at_a_time() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        offer_for(&app, &centre.support, 30).await;
+        let mut chats = Vec::new();
+        for name in ["En", "To", "Tre"] {
+            chats.push(app.start_chat(&centre.billing, name).await.0);
+        }
+        // A backlog of three and room for three: offered the oldest, and only that one.
+        log_in(&app, &centre.kari).await;
+        offered_to(&app, &centre.kari, &chats[0]).await;
+        samtale_service::dispatcher::dispatch_round(&app.app.state)
+            .await
+            .unwrap();
+        let mine = app.get_ok("/me/chats", &centre.kari.token).await;
+        assert_eq!(
+            ids(&mine, "offered"),
+            vec![chats[0].clone()],
+            "{}",
+            app.backend
+        );
+        app.post_ok(
+            &format!("/chats/{}/accept", chats[0]),
+            &centre.kari.token,
+            json!({}),
+        )
+        .await;
+        offered_to(&app, &centre.kari, &chats[1]).await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_paused_agent_is_offered_nothing_until_they_resume() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        offer_for(&app, &centre.support, 30).await;
+        log_in(&app, &centre.kari).await;
+        let paused = app
+            .post_ok("/me/pause", &centre.kari.token, json!({"paused": true}))
+            .await;
+        assert_eq!(paused["paused_reason"], "away", "{}", app.backend);
+        let (chat, _) = app.start_chat(&centre.billing, "Pause").await;
+        samtale_service::dispatcher::dispatch_round(&app.app.state)
+            .await
+            .unwrap();
+        let mine = app.get_ok("/me/chats", &centre.kari.token).await;
+        assert!(ids(&mine, "offered").is_empty(), "{}: {mine}", app.backend);
+        // A supervisor resumes her.
+        let resumed = app
+            .post_ok(
+                &format!("/agents/{}/pause", centre.kari.user_id),
+                &centre.siri.token,
+                json!({"paused": false}),
+            )
+            .await;
+        assert_eq!(resumed["paused_reason"], Value::Null);
+        offered_to(&app, &centre.kari, &chat).await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn offers_pauses_and_their_settings_refuse_what_is_not_allowed() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        for seconds in [json!(4), json!(601), json!("soon")] {
+            let refused = app
+                .patch(
+                    &format!("/queues/{}", centre.support),
+                    &app.admin,
+                    json!({"offer_timeout_seconds": seconds}),
+                )
+                .await;
+            let status = refused.status();
+            assert!(status == 422 || status == 400, "{}: {seconds}", app.backend);
+        }
+        let refused = app
+            .patch(
+                &format!("/queues/{}", centre.support),
+                &app.admin,
+                json!({"offer_timeout_seconds": 4}),
+            )
+            .await;
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["key"], "offer_timeout_seconds");
+        let queue = app.get_ok("/queues", &app.admin).await;
+        let support = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["queue_id"] == centre.support.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(support["offer_timeout_seconds"], Value::Null, "unchanged");
+
+        // Not logged in: nothing to pause. Another agent: not theirs to pause.
+        let refused = app
+            .post("/me/pause", &centre.kari.token, json!({"paused": true}))
+            .await;
+        assert_eq!(refused.status(), 409, "{}", app.backend);
+        log_in(&app, &centre.kari).await;
+        let refused = app
+            .post(
+                &format!("/agents/{}/pause", centre.kari.user_id),
+                &centre.ola.token,
+                json!({"paused": true}),
+            )
+            .await;
+        assert_eq!(refused.status(), 403, "{}", app.backend);
+
+        // A chat nobody offered cannot be accepted, even by an agent of its queue.
+        let (chat, _) = app.start_chat(&centre.billing, "Ingen").await;
+        let refused = app
+            .post(
+                &format!("/chats/{chat}/accept"),
+                &centre.kari.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(refused.status(), 409, "{}", app.backend);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_queue_offers_for_thirty_seconds_unless_the_installation_says_otherwise() {
+    let installations = [
+        (RoutingConfig::default(), json!(30)),
+        (
+            RoutingConfig {
+                offer_timeout_seconds: samtale_api::config::OfferTimeout(Some(45)),
+            },
+            json!(45),
+        ),
+    ];
+    for (routing, expected) in installations {
+        for app in TestApp::each_backend_with(|c| c.routing = routing.clone()).await {
+            let queue = app
+                .post_ok("/queues", &app.admin, json!({"name": "Ny"}))
+                .await;
+            assert_eq!(queue["offer_timeout_seconds"], expected, "{}", app.backend);
+            // Other settings change; the offer timeout stays.
+            let id = queue["queue_id"].as_str().unwrap();
+            let changed = app
+                .patch(
+                    &format!("/queues/{id}"),
+                    &app.admin,
+                    json!({"service_level_seconds": 20}),
+                )
+                .await;
+            let changed: Value = changed.json().await.unwrap();
+            assert_eq!(changed["offer_timeout_seconds"], expected);
+            app.finish().await;
+        }
+    }
+}

@@ -130,3 +130,77 @@ async fn when_one_of_two_nodes_is_killed_the_other_carries_on_and_takes_over_ass
     drop(survivor);
     postgres.drop_schema().await;
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(samtale_test_postgres),
+    ignore = "needs PostgreSQL: set SAMTALE_TEST_POSTGRES_URL"
+)]
+async fn an_offer_made_by_a_dispatcher_that_is_killed_runs_out_on_the_other_node_once() {
+    let postgres = samtale_testkit::required_postgres_test_database().await;
+    // The node started first takes the dispatcher's lock and makes the offer.
+    let mut doomed = Server::start(&postgres, free_port()).await;
+    let survivor = Server::start(&postgres, free_port()).await;
+    let api = Api {
+        client: Client::new(),
+        base: survivor.root(),
+    };
+    let staffed = api.staffed_queue(PASSWORD, "Offer", 2).await.unwrap();
+    api.call(
+        reqwest::Method::PATCH,
+        &format!("/queues/{}", staffed.queue_id),
+        &staffed.admin,
+        Some(json!({"offer_timeout_seconds": 5})),
+    )
+    .await
+    .unwrap();
+    let (first_id, first) = &staffed.agents[0];
+    let (second_id, second) = &staffed.agents[1];
+    let mut first_stream = api.stream("/events", first).await.unwrap();
+    let mut second_stream = api.stream("/events", second).await.unwrap();
+    api.post("/me/presence", first, json!({"logged_in": true}))
+        .await
+        .unwrap();
+    let (chat, _) = start_chat(&api, &staffed.queue_id, "Ringer").await;
+    let offered = wait_for(&mut first_stream, "ChatOffered", &chat).await;
+    assert_eq!(
+        offered.expect("the chat is offered")["agent_id"],
+        first_id.as_str()
+    );
+
+    // The dispatcher dies with the offer open; the agent it went to never answers.
+    doomed.kill();
+    api.post("/me/presence", second, json!({"logged_in": true}))
+        .await
+        .unwrap();
+    // The second agent's stream shows the chat's events, the first offer among them.
+    let mut next = None;
+    while let Some(offer) = wait_for(&mut second_stream, "ChatOffered", &chat).await {
+        if offer["agent_id"] == second_id.as_str() {
+            next = Some(offer);
+            break;
+        }
+    }
+    assert!(
+        next.is_some(),
+        "the survivor withdraws the offer and offers it on"
+    );
+    let presence = api.get("/me/presence", first).await.unwrap();
+    assert_eq!(presence["paused_reason"], "no_answer");
+    let audit = api
+        .get(&format!("/chats/{chat}/audit"), &staffed.admin)
+        .await
+        .unwrap();
+    let expiries = audit
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["type"] == "OfferExpired")
+                .count()
+        })
+        .unwrap_or_default();
+    assert_eq!(expiries, 1, "the offer ran out once: {audit}");
+    drop(survivor);
+    postgres.drop_schema().await;
+}

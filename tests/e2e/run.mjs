@@ -393,6 +393,85 @@ test('one button logs the agent in to and out of all their queues', STEP, async 
   assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
 });
 
+/** Calls the API as the administrator; the JSON answer. */
+async function asAdmin(method, path, body) {
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  const { token } = await login.json();
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path}: ${response.status}`);
+  return response.status === 204 ? null : response.json();
+}
+
+/** A customer starts a chat in a Privat category over the API; (chat id, token). */
+async function customerInPrivat(name) {
+  const config = await (await fetch(`${base}/api/v1/widget/config`)).json();
+  const privat = config.queues.find((q) => q.name === 'Privat');
+  const category = config.categories.find((c) => c.queue_id === privat.queue_id);
+  const response = await fetch(`${base}/api/v1/customer/chats`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ category_id: category.category_id, name, fields: { email: 'kunde@example.no' } }),
+  });
+  const started = await response.json();
+  assert.ok(response.ok, JSON.stringify(started));
+  return [started.chat_id, started.customer_token];
+}
+
+test('routing offers the agent a chat he accepts; one he lets run out pauses him until he resumes', STEP, async () => {
+  const agent = await newPage('ola');
+  await signIn(agent, 'ola');
+  const queues = await asAdmin('GET', '/queues');
+  const privat = queues.find((q) => q.name === 'Privat');
+  await asAdmin('PATCH', `/queues/${privat.queue_id}`, { offer_timeout_seconds: 6 });
+  await agent.locator('#presence-toggle').click();
+  await eventually(async () => assert.equal(await agent.locator('#presence-toggle').getAttribute('aria-pressed'), 'true'));
+
+  const [first, firstToken] = await customerInPrivat('Olga Tilbud');
+  const offer = agent.locator('#offered-chats .offer', { hasText: 'Olga Tilbud' });
+  await offer.waitFor();
+  assert.match(await textOf(offer.locator('.offer-left')), /^Går videre om \d+ s$/);
+  await shoot(agent, 'console-offer.png');
+  await offer.getByRole('button', { name: 'Ta imot' }).click();
+  await eventually(async () => assert.equal(await chatItem(agent, 'Olga Tilbud').count(), 1));
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Olga Tilbud'));
+
+  // Nobody answers the next one: it moves on, and Ola is paused until he says he is back.
+  const [second, secondToken] = await customerInPrivat('Sander Ubesvart');
+  await agent.locator('#offered-chats .offer', { hasText: 'Sander Ubesvart' }).waitFor();
+  await eventually(async () => assert.equal(await agent.locator('#paused-note').isVisible(), true), 20_000);
+  assert.match(await textOf(agent.locator('#paused-note')), /ikke ble besvart i tide/);
+  await eventually(async () => assert.equal(await agent.locator('#offered-chats .offer').count(), 0));
+  const pause = agent.locator('#pause-toggle');
+  assert.equal(await textOf(pause), 'Gjenoppta');
+  await shoot(agent, 'console-paused.png');
+  await pause.click();
+  await eventually(async () => assert.equal(await agent.locator('#paused-note').isVisible(), false));
+  // Back at his desk, he is offered the chat again.
+  await agent.locator('#offered-chats .offer', { hasText: 'Sander Ubesvart' }).waitFor();
+  await agent.locator('#offered-chats .offer', { hasText: 'Sander Ubesvart' }).getByRole('button', { name: 'Avslå' }).click();
+  await eventually(async () => assert.equal(await agent.locator('#offered-chats .offer').count(), 0));
+
+  // Leave things as the story found them: offers off, the customers gone, Ola logged out.
+  await asAdmin('PATCH', `/queues/${privat.queue_id}`, { offer_timeout_seconds: null });
+  for (const [chat, token] of [[first, firstToken], [second, secondToken]]) {
+    await fetch(`${base}/api/v1/customer/chats/${chat}/close`, {
+      method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}',
+    });
+  }
+  await agent.locator('#presence-toggle').click();
+  await eventually(async () => assert.equal(await agent.locator('#presence-toggle').getAttribute('aria-pressed'), 'false'));
+  await eventually(async () => assert.deepEqual(
+    (await asAdmin('GET', '/chats/waiting')).map((c) => c.customer_name), []));
+});
+
 test('a supervisor sees the board and logs another agent in and out of a queue', STEP, async () => {
   const supervisor = await newPage('siri');
   await signIn(supervisor, 'siri');

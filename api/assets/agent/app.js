@@ -8,7 +8,7 @@ import { problemText, t, translate, language, languages, setLanguage, tickSince 
 import { connect } from './live.js';
 import { renderIncoming } from './incoming.js';
 import { renderQueues } from './queues.js';
-import { renderChatLists, totalUnread } from './chat-lists.js';
+import { renderChatLists, tickOffers, totalUnread } from './chat-lists.js';
 import {
   renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine,
 } from './conversation.js';
@@ -28,7 +28,9 @@ const state = {
   waiting: [],
   /** How many chats wait in all, of which `waiting` shows the oldest. */
   waitingTotal: 0,
-  mine: { active: [], passive: [] },
+  mine: { offered: [], active: [], passive: [] },
+  /** Why routing passes the agent by (`away`, `no_answer`), as the server has it; or null. */
+  paused: null,
   /** Loaded chat views by id: the selected one and those seen this session. */
   chats: new Map(),
   selected: null,
@@ -82,6 +84,13 @@ function renderHeader() {
   badge.hidden = unread === 0;
   badge.textContent = String(unread);
   $('#incoming-count').textContent = String(state.waitingTotal);
+  const pause = $('#pause-toggle');
+  pause.hidden = !loggedIn;
+  pause.setAttribute('aria-pressed', String(Boolean(state.paused)));
+  pause.textContent = t(state.paused ? 'resume' : 'pause');
+  const note = $('#paused-note');
+  note.hidden = !loggedIn || !state.paused;
+  note.textContent = state.paused === 'no_answer' ? t('pausedNoAnswer') : t('pausedAway');
   document.title = `${unread > 0 ? `(${unread}) ` : ''}Samtale`;
 }
 
@@ -149,6 +158,9 @@ function privacyChanged({ chat_id: chatId, erased, legal_hold: held }) {
 function renderLists() {
   renderChatLists(state.mine, state.selected, {
     onSelect: select,
+    onAccept: acceptOffer,
+    onDecline: declineOffer,
+    offeredRoot: $('#offered-chats'),
     activeRoot: $('#active-chats'),
     passiveRoot: $('#passive-chats'),
   });
@@ -347,10 +359,11 @@ const refreshHistory = coalesce(async () => {
 
 /** Everything, from scratch: at start and whenever the live stream says to resync. */
 async function reloadAll() {
-  const [board, waiting, mine] = await Promise.all([
-    api('/queues'), fetchWaiting(), api('/me/chats'), loadDirectory(), loadAgents(),
+  const [board, waiting, mine, presence] = await Promise.all([
+    api('/queues'), fetchWaiting(), api('/me/chats'), api('/me/presence'), loadDirectory(), loadAgents(),
   ]);
   Object.assign(state, { board, mine }, waiting);
+  learnPresence(presence);
   state.chats.clear();
   if (state.selected) await loadChat(state.selected).catch(() => { state.selected = null; });
   renderAll();
@@ -468,6 +481,45 @@ async function transfer(event) {
 
 // ---- presence ------------------------------------------------------------------------------
 
+/** The server's word on the agent's presence: the queues they are in, and any pause. */
+function learnPresence(presence) {
+  state.presence.changed(state.me.user_id, [], true, presence);
+  state.paused = presence.paused_reason;
+}
+
+async function togglePause() {
+  try {
+    learnPresence(await post('/me/pause', { paused: !state.paused }));
+    renderHeader();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+// ---- offers --------------------------------------------------------------------------------
+
+async function acceptOffer(chatId) {
+  try {
+    const chat = await post(`/chats/${chatId}/accept`);
+    state.chats.set(chatId, chat);
+    await loadMine();
+    select(chatId);
+  } catch (error) {
+    failed(error);
+    await loadMine();
+  }
+}
+
+async function declineOffer(chatId) {
+  try {
+    await post(`/chats/${chatId}/decline`);
+    notify(t('offerDeclined'));
+  } catch (error) {
+    failed(error);
+  }
+  await loadMine();
+}
+
 async function togglePresence() {
   const loggedIn = !state.presence.mineLoggedIn();
   try {
@@ -547,6 +599,13 @@ function onEvent(type, data) {
       sent_at: payload.at,
     });
   }
+  if (type === 'AgentPaused' || type === 'AgentResumed') {
+    if (data.aggregate_id === me) {
+      state.paused = type === 'AgentPaused' ? payload.reason : null;
+      renderHeader();
+    }
+    return;
+  }
   if (type === 'AgentLoggedIn' || type === 'AgentLoggedOut') {
     state.presence.apply(data.aggregate_id, payload.queues, type === 'AgentLoggedIn');
     renderHeader();
@@ -561,10 +620,13 @@ function onEvent(type, data) {
   // A chat arrived, moved or ended: the incoming list, the agent's lists and the chat change.
   applyToIncoming(type, chatId, payload);
   if (state.tab === 'history') refreshHistory();
-  const mineBefore = [...state.mine.active, ...state.mine.passive].some((c) => c.chat_id === chatId);
+  const mineBefore = [...state.mine.offered, ...state.mine.active, ...state.mine.passive]
+    .some((c) => c.chat_id === chatId);
   const assignedToMe = type === 'ChatAssigned' && payload.agent_id === me;
   if (mineBefore || assignedToMe || payload.from_agent === me || payload.agent_id === me) refreshMine();
   if (state.chats.has(chatId)) loadChat(chatId).catch(failed);
+  // An offer opens the panel: it moves on unless the agent sees it in time.
+  if (type === 'ChatOffered' && payload.agent_id === me) setPanel(true);
   // Chats routed to the agent automatically open in the panel, as picked ones do.
   if (assignedToMe && payload.via === 'routing') {
     setPanel(true);
@@ -698,6 +760,8 @@ function wire() {
   });
   $('#login-form').addEventListener('submit', signIn);
   $('#sign-out').addEventListener('click', signOut);
+  $('#pause-toggle').addEventListener('click', togglePause);
+  setInterval(() => tickOffers($('#offered-chats')), 1000);
   $('#presence-toggle').addEventListener('click', togglePresence);
   $('#panel-toggle').addEventListener('click', () => setPanel(panel.hidden));
   $('#close-panel').addEventListener('click', () => {

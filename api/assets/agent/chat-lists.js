@@ -1,13 +1,42 @@
-// The agent window's lists (seed, agent window items 1 and 2): the ongoing chats, each with a
-// badge counting the customer's messages not yet read, and this session's ended chats.
+// The agent window's lists (seed, agent window items 1 and 2): the chats routing offers the
+// agent, each with Accept, Decline and the seconds left; the ongoing chats, each with a badge
+// counting the customer's messages not yet read; and this session's ended chats.
 
 import { h, fill, rerender } from './dom.js';
 import { t, formatTime } from './i18n.js';
 import { nameNode } from './erased.js';
 
-export function renderChatLists({ active, passive }, selected, { onSelect, activeRoot, passiveRoot }) {
+export function renderChatLists({ offered = [], active, passive }, selected, roots) {
+  const { onSelect, offeredRoot, activeRoot, passiveRoot } = roots;
+  renderOffered(offeredRoot, offered, roots);
   renderList(activeRoot, active, selected, onSelect, 'noActive');
   renderList(passiveRoot, passive, selected, onSelect, 'noPassive');
+}
+
+/** Seconds until an offer moves on, never below zero. */
+export function secondsLeft(chat, now = Date.now()) {
+  return Math.max(0, Math.ceil((Date.parse(chat.offer_expires_at) - now) / 1000));
+}
+
+function renderOffered(root, offered, { onAccept, onDecline }) {
+  root.closest('#offered-section').hidden = offered.length === 0;
+  rerender(root, () => fill(root, offered.map((chat) => h('li', { class: 'offer', dataset: { key: chat.chat_id } },
+    h('span', { class: 'chat-item-name' }, nameNode(chat.customer_name)),
+    h('span', {
+      class: 'offer-left',
+      dataset: { expires: chat.offer_expires_at },
+      text: t('offerEndsIn', { n: secondsLeft(chat) }),
+    }),
+    h('span', { class: 'offer-actions' },
+      h('button', { type: 'button', class: 'button primary', text: t('accept'), onclick: () => onAccept(chat.chat_id) }),
+      h('button', { type: 'button', class: 'button ghost', text: t('decline'), onclick: () => onDecline(chat.chat_id) }))))));
+}
+
+/** Counts the offers down in place, without re-rendering the buttons under the pointer. */
+export function tickOffers(root) {
+  for (const left of root.querySelectorAll('.offer-left')) {
+    left.textContent = t('offerEndsIn', { n: secondsLeft({ offer_expires_at: left.dataset.expires }) });
+  }
 }
 
 function renderList(root, chats, selected, onSelect, emptyKey) {

@@ -8,7 +8,8 @@ import { eventsUrl } from './api.js';
 const EVENT_TYPES = [
   'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'ChatTransferred',
   'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
-  'AgentLoggedIn', 'AgentLoggedOut',
+  'ChatOffered', 'OfferDeclined', 'OfferExpired',
+  'AgentLoggedIn', 'AgentLoggedOut', 'AgentPaused', 'AgentResumed',
   'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
   'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',
 ];

@@ -1,7 +1,7 @@
-// Who is logged in to which queue, as far as the console knows. The API has no read of
-// presence, so it is learnt: from the presence changes made here, and from the live events
-// naming the queues someone logged in to or out of. What was never learnt stays unknown.
-// The agent's own state survives a reload of the page (not the end of the browser session).
+// Who is logged in to which queue, as far as the console knows: the agent's own presence as
+// the server has it (read when the console loads), others' learnt from the presence changes
+// made here and from the live events naming the queues someone logged in to or out of. What
+// was never learnt stays unknown. The agent's own state also survives a reload of the page.
 
 const STORAGE_KEY = 'samtale.presence';
 

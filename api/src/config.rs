@@ -137,15 +137,31 @@ pub struct OfferTimeout(pub Option<u32>);
 
 fn offer_timeout(value: &str) -> Result<OfferTimeout, String> {
     use samtale_domain::directory::{MAX_OFFER_SECONDS, MIN_OFFER_SECONDS};
-    if value.trim().eq_ignore_ascii_case("off") {
-        return Ok(OfferTimeout(None));
+    number_or_none(
+        value,
+        "off",
+        MIN_OFFER_SECONDS..=MAX_OFFER_SECONDS,
+        "seconds",
+    )
+    .map(OfferTimeout)
+}
+
+/// A whole number in `range`, or `none_word` (any case) for none.
+fn number_or_none(
+    value: &str,
+    none_word: &str,
+    range: std::ops::RangeInclusive<u32>,
+    unit: &str,
+) -> Result<Option<u32>, String> {
+    if value.trim().eq_ignore_ascii_case(none_word) {
+        return Ok(None);
     }
     match value.trim().parse::<u32>() {
-        Ok(seconds) if (MIN_OFFER_SECONDS..=MAX_OFFER_SECONDS).contains(&seconds) => {
-            Ok(OfferTimeout(Some(seconds)))
-        }
+        Ok(number) if range.contains(&number) => Ok(Some(number)),
         _ => Err(format!(
-            "a number of seconds from {MIN_OFFER_SECONDS} to {MAX_OFFER_SECONDS}, or `off`"
+            "a number of {unit} from {} to {}, or `{none_word}`",
+            range.start(),
+            range.end()
         )),
     }
 }
@@ -178,13 +194,7 @@ pub struct RetentionDays(pub Option<u32>);
 
 fn retention_days(value: &str) -> Result<RetentionDays, String> {
     let max = samtale_domain::directory::MAX_RETENTION_DAYS;
-    if value.trim().eq_ignore_ascii_case("never") {
-        return Ok(RetentionDays(None));
-    }
-    match value.trim().parse::<u32>() {
-        Ok(days) if (1..=max).contains(&days) => Ok(RetentionDays(Some(days))),
-        _ => Err(format!("a number of days from 1 to {max}, or `never`")),
-    }
+    number_or_none(value, "never", 1..=max, "days").map(RetentionDays)
 }
 
 impl Default for PrivacyConfig {

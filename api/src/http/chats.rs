@@ -175,7 +175,7 @@ pub struct AtQuery {
     at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-async fn run(
+pub(super) async fn run(
     state: &AppState,
     staff: &Staff,
     meta: &Origin,

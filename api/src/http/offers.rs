@@ -1,7 +1,7 @@
 //! Offers: routing offers a waiting chat to one agent, who accepts it (or simply answers it)
 //! or declines it before the queue's offer timeout runs out.
 
-use super::chats::visible_chat;
+use super::chats::{run, visible_chat};
 use super::views::{chat_row, chat_view, ChatView};
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use samtale_domain::{ChatCommand, ChatId};
-use samtale_service::origin::command_context;
 
 /// The offered agent takes the chat: it is theirs, as if routing had assigned it.
 #[utoipa::path(
@@ -43,10 +42,15 @@ pub async fn accept(
         by: staff.actor(),
         at: meta.at,
     };
-    let context = command_context(&staff.actor(), &meta, "accept_offer");
-    state
-        .execute(&state.chats, &chat.chat_id, command, &context)
-        .await?;
+    run(
+        &state,
+        &staff,
+        &meta,
+        &chat.chat_id,
+        "accept_offer",
+        command,
+    )
+    .await?;
     let chat = chat_row(state.db.any(), &chat.chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?))
 }
@@ -79,9 +83,14 @@ pub async fn decline(
         by: staff.actor(),
         at: meta.at,
     };
-    let context = command_context(&staff.actor(), &meta, "decline_offer");
-    state
-        .execute(&state.chats, &chat.chat_id, command, &context)
-        .await?;
+    run(
+        &state,
+        &staff,
+        &meta,
+        &chat.chat_id,
+        "decline_offer",
+        command,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -57,6 +57,11 @@ fn describe(event: &ChatEvent) -> String {
             ..
         } => format!("offered to {agent_id} until {expires_at}"),
         ChatEvent::OfferDeclined { agent_id, .. } => format!("declined by {agent_id}"),
+        ChatEvent::ChatRequeued {
+            queue_id,
+            from_agent,
+            ..
+        } => format!("left by {from_agent}, back in queue {queue_id}"),
         ChatEvent::OfferExpired { agent_id, .. } => {
             format!("the offer to {agent_id} ran out unanswered")
         }

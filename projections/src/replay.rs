@@ -150,6 +150,10 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             chat.agent_id = None;
             chat.transfers += 1;
         }
+        ChatEvent::ChatRequeued { .. } => {
+            chat.status = ChatStatus::Waiting;
+            chat.agent_id = None;
+        }
         ChatEvent::ChatEnded { .. } => chat.status = ChatStatus::Ended,
         ChatEvent::CustomerClosedClient { abandoned, .. } => {
             chat.status = if abandoned {

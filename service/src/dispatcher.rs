@@ -50,6 +50,11 @@ const TICK: Duration = Duration::from_secs(1);
 /// nobody is logged in to is told over a few rounds rather than holding one round up.
 const UNATTENDED_PER_ROUND: i64 = 200;
 
+/// How often the dispatcher looks for chats whose agent is gone, and how many it puts back in
+/// their queues at a time.
+const LEFT_BEHIND_EVERY: Duration = Duration::from_secs(10);
+const LEFT_BEHIND_PER_ROUND: i64 = 200;
+
 /// How many offers that ran out a round withdraws: at most one per agent is open, so this is
 /// more than a round meets but for a crowd of agents walking away at once.
 const EXPIRIES_PER_ROUND: i64 = 200;
@@ -73,8 +78,15 @@ async fn lead(state: &Node) -> Result<(), ServiceError> {
     };
     tracing::info!("this node is the dispatcher");
     let mut news = state.live.subscribe();
+    let mut swept = tokio::time::Instant::now();
     loop {
         turn.still_held().await?;
+        if swept.elapsed() >= LEFT_BEHIND_EVERY {
+            swept = tokio::time::Instant::now();
+            if let Err(error) = requeue_left_behind(state).await {
+                tracing::warn!(%error, "putting back chats whose agent is gone failed");
+            }
+        }
         if let Err(error) = expire_offers(state).await {
             tracing::warn!(%error, "withdrawing offers that ran out failed");
         }
@@ -277,6 +289,41 @@ async fn place(
         Err(CommandError::Rejected(_) | CommandError::Conflict(_)) => Ok(None),
         Err(error) => Err(ServiceError::Command(format!("routing {chat_id}: {error}"))),
     }
+}
+
+/// Puts back in their queues, in their places, the chats of agents who are gone: signed out,
+/// idle past the session limit, or deactivated, with no other session left. A customer is
+/// never left "ongoing" with nobody. Keyed by the chat, the agent and when they got it, each
+/// happens once.
+pub async fn requeue_left_behind(state: &Node) -> Result<usize, ServiceError> {
+    let now = chrono::Utc::now();
+    let left = state
+        .sessions
+        .chats_left_behind(now, LEFT_BEHIND_PER_ROUND)
+        .await?;
+    let mut requeued = 0;
+    for (chat_id, agent_id, since) in left {
+        let meta = Origin {
+            at: now,
+            ..Origin::service(format!("left-behind-{chat_id}"))
+        };
+        let key = format!("left-behind:{chat_id}:{agent_id}:{since}");
+        let command = ChatCommand::Requeue {
+            by: Actor::System,
+            at: now,
+        };
+        let context = keyed_context(&Actor::System, &meta, "requeue_left_behind", key);
+        match state
+            .execute(&state.chats, &chat_id, command, &context)
+            .await
+        {
+            Ok(executed) => requeued += usize::from(executed.position.is_some()),
+            // Ended or handed on a moment ago.
+            Err(CommandError::Rejected(_) | CommandError::Conflict(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(requeued)
 }
 
 /// Withdraws every offer whose time has run out, and pauses the agent who let it (reason

@@ -138,7 +138,17 @@ impl PlaceBook {
                 self.enqueue(chat_id.to_string(), queue_id.to_string(), timestamp(*at));
             }
             ChatEvent::ChatAssigned { .. } => self.dequeue(chat_id),
-            ChatEvent::ChatTransferred { to_queue, at, .. } => {
+            ChatEvent::ChatTransferred {
+                to_queue: queue,
+                at,
+                ..
+            }
+            | ChatEvent::ChatRequeued {
+                queue_id: queue,
+                at,
+                ..
+            } => {
+                let to_queue = queue;
                 self.dequeue(chat_id);
                 let queued_at = self
                     .arrivals

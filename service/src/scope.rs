@@ -64,6 +64,11 @@ impl Scoper {
                 queue = to_queue.to_string();
                 agent = None;
             }
+            // The agent who left it still hears that it is no longer theirs.
+            ChatEvent::ChatRequeued { from_agent, .. } => {
+                scope.agents.push(from_agent.to_string());
+                agent = None;
+            }
             _ => {}
         }
         scope.queues.push(queue.clone());

@@ -23,6 +23,7 @@ use crate::identity::Staff;
 use chrono::{DateTime, Utc};
 use lru::LruCache;
 use samtale_domain::{Role, UserId};
+use samtale_projections::read::AgentChatState;
 use samtale_projections::timestamp;
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -139,6 +140,31 @@ impl Sessions {
     /// How long a session may go unused.
     pub fn idle(&self) -> Duration {
         self.idle
+    }
+
+    /// The chats that agents hold with no session left to work them from — every session of
+    /// theirs revoked or unused for the idle time, or the user deactivated — as (chat, agent,
+    /// since when the agent has it), the longest held first, at most `limit`.
+    pub async fn chats_left_behind(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT a.chat_id, a.agent_id, a.since FROM agent_chats a
+              WHERE a.state = $1
+                AND NOT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.user_id = s.user_id
+                                 WHERE s.user_id = a.agent_id AND s.revoked_at IS NULL
+                                   AND u.active = 1
+                                   AND COALESCE(s.last_seen_at, s.created_at) >= $2)
+              ORDER BY a.since
+              LIMIT $3",
+        )
+        .bind(AgentChatState::Active.as_str())
+        .bind(timestamp(now - chrono_duration(self.idle)))
+        .bind(limit)
+        .fetch_all(&self.db)
+        .await
     }
 
     /// Forgets sessions deleted from the table (`crate::retention`), so this node refuses them

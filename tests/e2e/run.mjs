@@ -425,7 +425,7 @@ async function customerInPrivat(name) {
   return [started.chat_id, started.customer_token];
 }
 
-test('routing offers the agent a chat he accepts; one he lets run out pauses him until he resumes', STEP, async () => {
+test('routing offers the agent a chat he accepts; one he lets run out pauses him; signing out puts his chat back in the queue', STEP, async () => {
   const agent = await newPage('ola');
   await signIn(agent, 'ola');
   const queues = await asAdmin('GET', '/queues');
@@ -459,15 +459,22 @@ test('routing offers the agent a chat he accepts; one he lets run out pauses him
   await agent.locator('#offered-chats .offer', { hasText: 'Sander Ubesvart' }).getByRole('button', { name: 'Avslå' }).click();
   await eventually(async () => assert.equal(await agent.locator('#offered-chats .offer').count(), 0));
 
-  // Leave things as the story found them: offers off, the customers gone, Ola logged out.
+  // Leave things as the story found them: offers off, the customers gone, Ola signed out.
   await asAdmin('PATCH', `/queues/${privat.queue_id}`, { offer_timeout_seconds: null });
-  for (const [chat, token] of [[first, firstToken], [second, secondToken]]) {
-    await fetch(`${base}/api/v1/customer/chats/${chat}/close`, {
-      method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}',
-    });
-  }
-  await agent.locator('#presence-toggle').click();
-  await eventually(async () => assert.equal(await agent.locator('#presence-toggle').getAttribute('aria-pressed'), 'false'));
+  const close = (chat, token) => fetch(`${base}/api/v1/customer/chats/${chat}/close`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}',
+  });
+  await close(second, secondToken);
+  // Signing out with Olga's chat still open asks first, then puts it back in the queue.
+  await agent.locator('#sign-out').click();
+  const confirm = agent.locator('#confirm-dialog');
+  await confirm.waitFor();
+  assert.match(await textOf(confirm.locator('#confirm-title')), /pågående chatter \(1\)/);
+  await confirm.getByRole('button', { name: 'Sett tilbake i køen og logg ut' }).click();
+  await agent.locator('#login-view').waitFor();
+  await eventually(async () => assert.deepEqual(
+    (await asAdmin('GET', '/chats/waiting')).map((c) => c.customer_name), ['Olga Tilbud']));
+  await close(first, firstToken);
   await eventually(async () => assert.deepEqual(
     (await asAdmin('GET', '/chats/waiting')).map((c) => c.customer_name), []));
 });

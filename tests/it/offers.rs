@@ -1,6 +1,8 @@
-//! Offers (ring-no-answer): in a queue with an offer timeout, routing offers a waiting chat
-//! to one agent, who accepts, answers or declines it; one who lets it run out is paused, and
-//! the chat goes to the next agent in its place. Manual pickup is as it was.
+//! Offers (ring-no-answer), and the way back to the queue. In a queue with an offer timeout,
+//! routing offers a waiting chat to one agent, who accepts, answers or declines it; one who
+//! lets it run out is paused, and the chat goes to the next agent in its place. Manual pickup
+//! is as it was. A chat whose agent leaves (puts it back, signs out, is deactivated) waits in
+//! its place again.
 
 use samtale_api::config::RoutingConfig;
 use samtale_testkit::app::{Staff, TestApp};
@@ -400,5 +402,127 @@ async fn a_new_queue_offers_for_thirty_seconds_unless_the_installation_says_othe
             assert_eq!(changed["offer_timeout_seconds"], expected);
             app.finish().await;
         }
+    }
+}
+
+/// Runs the dispatcher's sweep for chats whose agent is gone now; how many it put back.
+async fn sweep(app: &TestApp) -> usize {
+    samtale_service::dispatcher::requeue_left_behind(&app.app.state)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_agent_who_signs_out_leaves_their_chats_to_the_queue_in_their_place() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let (held, customer) = app
+            .picked_up_chat(&centre.billing, "Forlatt", &centre.kari.token)
+            .await;
+        let (later, _) = app.start_chat(&centre.billing, "Senere").await;
+        // Signed in elsewhere too, she has not left: nothing moves.
+        let other_tab = app.login("kari", "a long enough password").await;
+        app.post_ok("/auth/logout", &centre.kari.token, json!({}))
+            .await;
+        assert_eq!(sweep(&app).await, 0, "{}", app.backend);
+
+        app.post_ok("/auth/logout", &other_tab, json!({})).await;
+        // The dispatcher's own sweep may get there first; either way it happens once.
+        sweep(&app).await;
+        assert_eq!(sweep(&app).await, 0, "{}", app.backend);
+        assert_eq!(
+            logged(&app, "ChatRequeued").await.len(),
+            1,
+            "{}: once",
+            app.backend
+        );
+        let seen = app
+            .get_ok(&format!("/customer/chats/{held}"), &customer)
+            .await;
+        assert_eq!(seen["status"], "waiting", "{}", app.backend);
+        // It arrived first, so it is first in line again, ahead of the chat that came later.
+        let waiting = app.get_ok("/chats/waiting", &centre.siri.token).await;
+        let order: Vec<&str> = waiting
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["chat_id"].as_str())
+            .collect();
+        assert_eq!(
+            order,
+            vec![held.as_str(), later.as_str()],
+            "{}",
+            app.backend
+        );
+        let requeued = logged(&app, "ChatRequeued").await;
+        assert_eq!(requeued[0].1["from_agent"], centre.kari.user_id.as_str());
+        assert_eq!(requeued[0].1["by"]["kind"], "system");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_deactivated_agents_chats_go_back_to_the_queue() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let (held, _) = app
+            .picked_up_chat(&centre.billing, "Deaktivert", &centre.kari.token)
+            .await;
+        let deactivated = app
+            .patch(
+                &format!("/users/{}", centre.kari.user_id),
+                &app.admin,
+                json!({"active": false}),
+            )
+            .await;
+        assert_eq!(deactivated.status(), 200);
+        sweep(&app).await;
+        assert_eq!(
+            logged(&app, "ChatRequeued").await.len(),
+            1,
+            "{}",
+            app.backend
+        );
+        let chat = app
+            .get_ok(&format!("/chats/{held}"), &centre.siri.token)
+            .await;
+        assert_eq!(chat["status"], "waiting", "{}", app.backend);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_agent_puts_a_chat_back_in_its_queue_and_only_theirs() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let per = app.create_staff("per", "agent", &[&centre.support]).await;
+        let (chat, _) = app
+            .picked_up_chat(&centre.billing, "Tilbake", &centre.kari.token)
+            .await;
+        let refused = app
+            .post(&format!("/chats/{chat}/requeue"), &per.token, json!({}))
+            .await;
+        assert_eq!(refused.status(), 403, "{}", app.backend);
+        let back = app
+            .post_ok(
+                &format!("/chats/{chat}/requeue"),
+                &centre.kari.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(back["status"], "waiting", "{}", app.backend);
+        assert_eq!(back["agent_id"], Value::Null);
+        let mine = app.get_ok("/me/chats", &centre.kari.token).await;
+        assert!(ids(&mine, "active").is_empty(), "{}: {mine}", app.backend);
+        // Nobody has it now: there is nothing to put back.
+        let again = app
+            .post(
+                &format!("/chats/{chat}/requeue"),
+                &centre.kari.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(again.status(), 409, "{}", app.backend);
+        app.finish().await;
     }
 }

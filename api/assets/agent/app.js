@@ -16,7 +16,7 @@ import { renderCustomerInfo } from './customer-info.js';
 import { renderAdmin } from './admin.js';
 import { renderDayChart, today } from './day-chart.js';
 import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
-import { wireConfirm } from './confirm.js';
+import { confirmAction, wireConfirm } from './confirm.js';
 import { dropPersonal } from './erased.js';
 import { chatIcon, closeIcon } from './icons.js';
 import { Presence } from './presence.js';
@@ -722,8 +722,28 @@ async function signIn(event) {
   }
 }
 
-/** Going home: out of the queues (no more chats routed here), then the session ends. */
+/**
+ * Going home: with chats still open, first asked whether to put them back in their queues
+ * (where the next agent takes them on, in their places); then out of the queues (no more
+ * chats routed here), and the session ends.
+ */
 async function signOut() {
+  const open = state.mine.active;
+  if (open.length > 0) {
+    const sure = await confirmAction({
+      title: t('signOutWithChatsTitle', { n: open.length }),
+      text: t('signOutWithChatsText'),
+      confirm: t('signOutWithChatsConfirm'),
+    });
+    if (!sure) return;
+    try {
+      for (const chat of open) await post(`/chats/${chat.chat_id}/requeue`);
+    } catch (error) {
+      failed(error);
+      await loadMine();
+      return;
+    }
+  }
   try {
     if (state.presence.mineLoggedIn()) await post('/me/presence', { logged_in: false });
     await post('/auth/logout');

@@ -1,4 +1,5 @@
-// The confirmation step in front of irreversible actions (erasure). One modal <dialog> in the
+// The confirmation step in front of irreversible or weighty actions (erasure, signing out
+// with chats still open). One modal <dialog> in the
 // page: it keeps keyboard focus inside while open, Escape cancels, and focus goes back to the
 // control that opened it. The safe choice (Cancel) has the focus first, so a stray Enter
 // erases nothing.

@@ -9,12 +9,12 @@ mod erasure;
 mod events;
 mod health;
 mod messages;
-mod offers;
 mod openapi;
 mod presence;
 mod reports;
 pub mod request_log;
 mod roster;
+mod routing;
 mod session;
 mod views;
 
@@ -65,8 +65,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(chats::detail))
         .routes(routes!(audit::audit))
         .routes(routes!(chats::pickup))
-        .routes(routes!(offers::accept))
-        .routes(routes!(offers::decline))
+        .routes(routes!(routing::accept))
+        .routes(routes!(routing::decline))
+        .routes(routes!(routing::requeue))
         .routes(routes!(messages::send))
         .routes(routes!(chats::read))
         .routes(routes!(chats::transfer))

@@ -72,6 +72,12 @@ pub enum ChatCommand {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// Back into its queue, in its place, from the agent who has it: they are leaving (the
+    /// agent, a supervisor), or gone (the system, when the agent's sessions have ended).
+    Requeue {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     End {
         by: Actor,
         at: DateTime<Utc>,

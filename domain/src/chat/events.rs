@@ -127,6 +127,15 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// The chat's agent left it (signed out, or their session ended): it waits in its queue
+    /// again, in the place it had.
+    ChatRequeued {
+        /// The queue it waits in again: the one it was in.
+        queue_id: QueueId,
+        from_agent: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     ChatEnded {
         agent_id: Option<UserId>,
         by: Actor,
@@ -170,6 +179,7 @@ impl ChatEvent {
             | ChatEvent::MessagesRead { at, .. }
             | ChatEvent::CustomerNotified { at, .. }
             | ChatEvent::ChatTransferred { at, .. }
+            | ChatEvent::ChatRequeued { at, .. }
             | ChatEvent::ChatEnded { at, .. }
             | ChatEvent::CustomerClosedClient { at, .. }
             | ChatEvent::LegalHoldPlaced { at, .. }
@@ -204,6 +214,7 @@ impl DomainEvent for ChatEvent {
             ChatEvent::MessagesRead { .. } => "MessagesRead",
             ChatEvent::CustomerNotified { .. } => "CustomerNotified",
             ChatEvent::ChatTransferred { .. } => "ChatTransferred",
+            ChatEvent::ChatRequeued { .. } => "ChatRequeued",
             ChatEvent::ChatEnded { .. } => "ChatEnded",
             ChatEvent::CustomerClosedClient { .. } => "CustomerClosedClient",
             ChatEvent::LegalHoldPlaced { .. } => "LegalHoldPlaced",

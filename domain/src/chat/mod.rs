@@ -9,7 +9,7 @@ mod commands;
 mod error;
 mod events;
 #[cfg(test)]
-mod offer_tests;
+mod routing_tests;
 #[cfg(test)]
 mod tests;
 
@@ -325,6 +325,24 @@ impl Chat {
                     at,
                 }])
             }
+            ChatCommand::Requeue { by, at } => {
+                self.require_open()?;
+                let Some(from_agent) = self
+                    .agent_id
+                    .filter(|_| self.status == ChatStatus::Assigned)
+                else {
+                    return Err(ChatError::NotAssigned);
+                };
+                if !(by == Actor::System || self.staff_may_act(&by)) {
+                    return Err(ChatError::Forbidden);
+                }
+                Ok(vec![ChatEvent::ChatRequeued {
+                    queue_id: self.queue_id.ok_or(ChatError::NotFound)?,
+                    from_agent,
+                    by,
+                    at,
+                }])
+            }
             ChatCommand::End { by, at } => {
                 self.require_open()?;
                 if !self.staff_may_act(&by) {
@@ -444,6 +462,10 @@ impl Aggregate for Chat {
                 self.category_id = to_category;
                 self.agent_id = None;
                 self.offer = None;
+            }
+            ChatEvent::ChatRequeued { .. } => {
+                self.status = ChatStatus::Waiting;
+                self.agent_id = None;
             }
             ChatEvent::ChatEnded { .. } => {
                 self.status = ChatStatus::Ended;

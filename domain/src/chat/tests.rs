@@ -21,7 +21,7 @@ fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
-fn queue(n: u128) -> QueueId {
+pub(super) fn queue(n: u128) -> QueueId {
     QueueId(id(100 + n))
 }
 

@@ -277,6 +277,13 @@ impl Batch {
                     self.set_agent_chat((chat_id.to_string(), agent.to_string()), None);
                 }
             }
+            // Back in its queue with its arrival time, so in its place; no longer the agent's.
+            ChatEvent::ChatRequeued { from_agent, .. } => {
+                chat.status = ChatStatus::Waiting;
+                chat.agent_id = None;
+                chat.assigned_at = None;
+                self.set_agent_chat((chat_id.to_string(), from_agent.to_string()), None);
+            }
             ChatEvent::ChatEnded { at, .. } => {
                 self.withdraw_offer(&mut chat);
                 self.end(&mut chat, ChatStatus::Ended, EndReason::Agent, *at)

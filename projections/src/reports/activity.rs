@@ -58,6 +58,12 @@ impl ActivityLines {
                 by,
                 at,
                 ..
+            })
+            | DomainEvent::Chat(ChatEvent::ChatRequeued {
+                from_agent: agent,
+                by,
+                at,
+                ..
             }) => (
                 agent.to_string(),
                 *at,

@@ -218,11 +218,11 @@ impl Batch {
                 ..
             } => return,
             ChatEvent::MessageSent { author, at, .. } => chat.messages.count(author, *at),
-            ChatEvent::ChatTransferred { at, .. } => {
+            ChatEvent::ChatTransferred { at, .. } | ChatEvent::ChatRequeued { at, .. } => {
                 if let (Some(agent), Some(assigned_at)) = (&chat.agent_id, &chat.assigned_at) {
                     self.intervals.credit_chat_time(agent, assigned_at, *at);
                 }
-                chat.transfers += 1;
+                chat.transfers += i64::from(matches!(event, ChatEvent::ChatTransferred { .. }));
                 chat.agent_id = None;
                 chat.assigned_at = None;
             }

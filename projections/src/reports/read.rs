@@ -168,7 +168,8 @@ pub async fn agent_reports(
 pub struct AgentActivity {
     pub position: i64,
     pub at: String,
-    /// `logged_in`, `logged_out`, `assigned`, `handled`, `transferred_away`.
+    /// `logged_in`, `logged_out`, `assigned`, `handled`, `transferred_away` (also back into
+    /// the queue when the agent left).
     pub kind: ActivityKind,
     pub chat_id: Option<String>,
     /// JSON array of queue ids, for logins and logouts.

@@ -71,6 +71,8 @@ impl ChatStates {
                 *at,
             ),
             ChatEvent::ChatAssigned { at, .. } => (queue, ChatStatus::Assigned, queued_at, *at),
+            // Back in its queue, in its place.
+            ChatEvent::ChatRequeued { at, .. } => (queue, ChatStatus::Waiting, queued_at, *at),
             // A transferred chat keeps its original arrival time in the new queue.
             ChatEvent::ChatTransferred { to_queue, at, .. } => {
                 (to_queue.to_string(), ChatStatus::Waiting, queued_at, *at)

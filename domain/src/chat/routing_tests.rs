@@ -1,7 +1,10 @@
 //! Offers: routing offers a waiting chat to one agent, who accepts, declines or lets it run
-//! out; given / when / then, like the chat's other rules.
+//! out; and a chat its agent leaves goes back to its queue. Given / when / then, like the
+//! chat's other rules.
 
-use super::tests::{agent, agent_id, at, customer_message, members_queues, requested, ChatTest};
+use super::tests::{
+    agent, agent_id, at, customer_message, members_queues, queue, requested, ChatTest,
+};
 use super::*;
 use crate::actor::Role;
 use crate::ids::MessageId;
@@ -228,4 +231,68 @@ fn another_agent_may_still_pick_up_an_offered_chat_by_hand() {
             by: other,
             at: at(1),
         }]);
+}
+
+#[test]
+fn the_agent_puts_their_chat_back_in_its_queue() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), accepted_by(1, 1)])
+        .when(ChatCommand::Requeue {
+            by: agent(1),
+            at: at(3),
+        })
+        .then_expect_events(vec![ChatEvent::ChatRequeued {
+            queue_id: queue(1),
+            from_agent: agent_id(1),
+            by: agent(1),
+            at: at(3),
+        }]);
+}
+
+#[test]
+fn the_system_requeues_the_chat_of_an_agent_who_is_gone_and_nobody_else_may() {
+    ChatTest::with(NoServices)
+        .given(vec![requested(), accepted_by(1, 1)])
+        .when(ChatCommand::Requeue {
+            by: Actor::System,
+            at: at(3),
+        })
+        .then_expect_events(vec![ChatEvent::ChatRequeued {
+            queue_id: queue(1),
+            from_agent: agent_id(1),
+            by: Actor::System,
+            at: at(3),
+        }]);
+    ChatTest::with(NoServices)
+        .given(vec![requested(), accepted_by(1, 1)])
+        .when(ChatCommand::Requeue {
+            by: agent(2),
+            at: at(3),
+        })
+        .then_expect_error(ChatError::Forbidden);
+}
+
+#[test]
+fn only_a_chat_someone_has_can_be_requeued() {
+    ChatTest::with(NoServices)
+        .given(vec![requested()])
+        .when(ChatCommand::Requeue {
+            by: Actor::System,
+            at: at(3),
+        })
+        .then_expect_error(ChatError::NotAssigned);
+}
+
+#[test]
+fn a_requeued_chat_can_be_offered_to_the_next_agent() {
+    let requeued = ChatEvent::ChatRequeued {
+        queue_id: queue(1),
+        from_agent: agent_id(1),
+        by: Actor::System,
+        at: at(1),
+    };
+    ChatTest::with(NoServices)
+        .given(vec![requested(), accepted_by(1, 1), requeued])
+        .when(offer_to(2))
+        .then_expect_events(vec![offered_to(2)]);
 }

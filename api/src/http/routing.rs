@@ -1,5 +1,6 @@
-//! Offers: routing offers a waiting chat to one agent, who accepts it (or simply answers it)
-//! or declines it before the queue's offer timeout runs out.
+//! An agent's answers to routing: accepting an offer (or simply answering the chat) or
+//! declining it before the queue's offer timeout runs out, and putting a chat they are leaving
+//! back in its queue.
 
 use super::chats::{run, visible_chat};
 use super::views::{chat_row, chat_view, ChatView};
@@ -93,4 +94,43 @@ pub async fn decline(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The agent (or a supervisor) puts the chat back in its queue, in its place: the agent is
+/// leaving, and the next agent takes it on. The console does it for each of an agent's
+/// chats when they sign out; the dispatcher does it for an agent whose sessions have all ended.
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{id}/requeue",
+    tag = "agent",
+    params(("id" = uuid::Uuid, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat, waiting in its queue again", body = ChatView),
+        refusals::UnseenChat,
+        (
+            status = 403, description = "Not the chat's agent, a supervisor or an administrator",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
+            status = 409,
+            description = "Nobody has the chat (`chat-not-assigned`), or it ended (`chat-closed`)",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn requeue(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath(chat_id): ApiPath<ChatId>,
+) -> Result<Json<ChatView>, ApiError> {
+    let chat = visible_chat(&state, &staff, chat_id).await?;
+    let command = ChatCommand::Requeue {
+        by: staff.actor(),
+        at: meta.at,
+    };
+    run(&state, &staff, &meta, &chat.chat_id, "requeue", command).await?;
+    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
+    Ok(Json(chat_view(state.db.any(), chat).await?))
 }

@@ -526,3 +526,63 @@ async fn an_agent_puts_a_chat_back_in_its_queue_and_only_theirs() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_agents_report_counts_their_offers_and_how_long_they_were_paused() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        offer_for(&app, &centre.support, 5).await;
+        let from = chrono::Utc::now() - chrono::Duration::hours(1);
+        log_in(&app, &centre.kari).await;
+        let (chat, _) = app.start_chat(&centre.billing, "Rapport").await;
+        offered_to(&app, &centre.kari, &chat).await;
+        // Declined, then (nobody else there) offered again and left to run out.
+        app.post_ok(
+            &format!("/chats/{chat}/decline"),
+            &centre.kari.token,
+            json!({}),
+        )
+        .await;
+        let paused = app
+            .eventually("/me/presence", &centre.kari.token, |p| {
+                p["paused_reason"] == "no_answer"
+            })
+            .await;
+        assert_eq!(paused["paused_reason"], "no_answer", "{}", app.backend);
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        app.post_ok("/me/pause", &centre.kari.token, json!({"paused": false}))
+            .await;
+
+        let to = chrono::Utc::now() + chrono::Duration::hours(1);
+        let period = format!(
+            "from={}&to={}",
+            from.format("%Y-%m-%dT%H:%M:%SZ"),
+            to.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        let report = app
+            .eventually(
+                &format!("/reports/agents?{period}"),
+                &centre.siri.token,
+                |r| {
+                    r.as_array().is_some_and(|rows| {
+                        rows.iter()
+                            .any(|row| row["paused_seconds"].as_f64().unwrap_or_default() > 0.0)
+                    })
+                },
+            )
+            .await;
+        let kari: Vec<&Value> = report
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["agent_id"] == centre.kari.user_id.as_str())
+            .collect();
+        let sum = |field: &str| -> f64 { kari.iter().filter_map(|r| r[field].as_f64()).sum() };
+        assert!(sum("offers") >= 2.0, "{}: {kari:?}", app.backend);
+        assert_eq!(sum("offers_declined"), 1.0, "{}", app.backend);
+        assert_eq!(sum("offers_expired"), 1.0, "{}", app.backend);
+        assert!(sum("paused_seconds") >= 1.0, "{}: {kari:?}", app.backend);
+        assert_eq!(sum("paused_no_answer_seconds"), sum("paused_seconds"));
+        app.finish().await;
+    }
+}

@@ -6,6 +6,7 @@
 use super::activity::ActivityLines;
 use super::chats::{chat_columns, write_chats, write_message_counts, Messages, ReportChatRow};
 use super::intervals::Intervals;
+use super::presence::PresenceTime;
 use super::states::ChatStates;
 use super::{interval_of, parse, Tables, SERVICE_LEVEL_SECONDS};
 use crate::bulk::{self, Cell};
@@ -44,8 +45,7 @@ struct Batch {
     intervals: Intervals,
     thresholds: HashMap<String, f64>,
     changed_thresholds: BTreeSet<String>,
-    sessions: HashMap<String, String>,
-    changed_sessions: BTreeSet<String>,
+    presence: PresenceTime,
 }
 
 fn millis_between(from: &str, to: DateTime<Utc>) -> Option<i64> {
@@ -93,18 +93,7 @@ impl Batch {
             .await?;
             batch.thresholds = thresholds.into_iter().collect();
         }
-        if any(|e| {
-            matches!(
-                e,
-                DomainEvent::Presence(PresenceEvent::AgentLoggedOut { .. })
-            )
-        }) {
-            let sessions: Vec<(String, String)> =
-                sqlx::query_as(&format!("SELECT agent_id, since FROM {}", t.sessions))
-                    .fetch_all(&mut *conn)
-                    .await?;
-            batch.sessions = sessions.into_iter().collect();
-        }
+        batch.presence = PresenceTime::load(conn, t, events).await?;
         Ok(batch)
     }
 
@@ -130,27 +119,7 @@ impl Batch {
     }
 
     fn fold_presence(&mut self, agent: &str, event: &PresenceEvent) {
-        match event {
-            PresenceEvent::AgentLoggedIn {
-                session_started: true,
-                at,
-                ..
-            } => {
-                self.sessions.insert(agent.to_string(), timestamp(*at));
-                self.changed_sessions.insert(agent.to_string());
-            }
-            PresenceEvent::AgentLoggedOut {
-                session_ended: true,
-                at,
-                ..
-            } => {
-                if let Some(since) = self.sessions.remove(agent).as_deref().and_then(parse) {
-                    self.intervals.credit_session(agent, since, *at);
-                }
-                self.changed_sessions.insert(agent.to_string());
-            }
-            _ => {}
-        }
+        self.presence.fold(agent, event, &mut self.intervals);
     }
 
     fn fold_chat(&mut self, chat_id: &str, event: &ChatEvent) {
@@ -188,10 +157,28 @@ impl Batch {
             | ChatEvent::LegalHoldPlaced { .. }
             | ChatEvent::LegalHoldLifted { .. }
             | ChatEvent::ChatErased { .. } => return,
-            // A chat's wait runs on through offers, to the assignment that ends it.
-            ChatEvent::ChatOffered { .. }
-            | ChatEvent::OfferDeclined { .. }
-            | ChatEvent::OfferExpired { .. } => return,
+            // A chat's wait runs on through offers, to the assignment that ends it; the offers
+            // count for the agents they went to.
+            ChatEvent::ChatOffered { agent_id, at, .. } => {
+                self.intervals
+                    .agent(&agent_id.to_string(), interval_of(*at))
+                    .offers += 1;
+                return;
+            }
+            ChatEvent::OfferDeclined { agent_id, at, .. } => {
+                let d = self
+                    .intervals
+                    .agent(&agent_id.to_string(), interval_of(*at));
+                d.offers_declined += 1;
+                return;
+            }
+            ChatEvent::OfferExpired { agent_id, at, .. } => {
+                let d = self
+                    .intervals
+                    .agent(&agent_id.to_string(), interval_of(*at));
+                d.offers_expired += 1;
+                return;
+            }
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 if chat.first_assigned_at.is_none() {
                     let wait_ms = millis_between(&chat.requested_at, *at).unwrap_or_default();
@@ -278,7 +265,7 @@ impl Batch {
             &self.changed_thresholds,
         )
         .await?;
-        write_sessions(conn, &t.sessions, &self.sessions, &self.changed_sessions).await
+        self.presence.write(conn, t).await
     }
 }
 
@@ -305,28 +292,6 @@ async fn write_thresholds(
         "ON CONFLICT (queue_id) DO UPDATE SET service_level_seconds = excluded.service_level_seconds",
     )
     .await
-}
-
-/// Replaces the open-session rows of the agents whose session began or ended.
-async fn write_sessions(
-    conn: &mut AnyConnection,
-    table: &str,
-    sessions: &HashMap<String, String>,
-    changed: &BTreeSet<String>,
-) -> Result<(), sqlx::Error> {
-    let agents: Vec<Vec<Cell>> = changed
-        .iter()
-        .map(|agent| vec![agent.clone().into()])
-        .collect();
-    bulk::delete_rows(conn, table, &["agent_id"], &agents).await?;
-    let open: Vec<Vec<Cell>> = changed
-        .iter()
-        .filter_map(|agent| {
-            let since = sessions.get(agent)?;
-            Some(vec![agent.clone().into(), since.clone().into()])
-        })
-        .collect();
-    bulk::insert(conn, table, &["agent_id", "since"], &open, "").await
 }
 
 #[cfg(test)]

@@ -27,6 +27,12 @@ pub(super) struct AgentDelta {
     pub(super) logged_in_ms: i64,
     pub(super) handled: i64,
     pub(super) chat_ms: i64,
+    pub(super) offers: i64,
+    pub(super) offers_expired: i64,
+    pub(super) offers_declined: i64,
+    /// Paused for any reason, and of that for an offer left to run out.
+    pub(super) paused_ms: i64,
+    pub(super) paused_no_answer_ms: i64,
 }
 
 /// A batch's additions, by (queue or agent, interval start).
@@ -72,6 +78,21 @@ impl Intervals {
     ) {
         for (interval, ms) in split(since, until) {
             self.agent(agent, interval).logged_in_ms += ms;
+        }
+    }
+
+    /// Credits an agent with a pause, from `since` to `until`.
+    pub(super) fn credit_pause(
+        &mut self,
+        agent: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        no_answer: bool,
+    ) {
+        for (interval, ms) in split(since, until) {
+            let d = self.agent(agent, interval);
+            d.paused_ms += ms;
+            d.paused_no_answer_ms += if no_answer { ms } else { 0 };
         }
     }
 
@@ -154,6 +175,11 @@ async fn write_agents(
                 d.logged_in_ms.into(),
                 d.handled.into(),
                 d.chat_ms.into(),
+                d.offers.into(),
+                d.offers_expired.into(),
+                d.offers_declined.into(),
+                d.paused_ms.into(),
+                d.paused_no_answer_ms.into(),
             ]
         })
         .collect();
@@ -166,13 +192,23 @@ async fn write_agents(
             "logged_in_ms",
             "chats_handled",
             "chat_ms",
+            "offers",
+            "offers_expired",
+            "offers_declined",
+            "paused_ms",
+            "paused_no_answer_ms",
         ],
         &rows,
         &format!(
             "ON CONFLICT (agent_id, interval_start) DO UPDATE SET
                 logged_in_ms = {a}.logged_in_ms + excluded.logged_in_ms,
                 chats_handled = {a}.chats_handled + excluded.chats_handled,
-                chat_ms = {a}.chat_ms + excluded.chat_ms",
+                chat_ms = {a}.chat_ms + excluded.chat_ms,
+                offers = {a}.offers + excluded.offers,
+                offers_expired = {a}.offers_expired + excluded.offers_expired,
+                offers_declined = {a}.offers_declined + excluded.offers_declined,
+                paused_ms = {a}.paused_ms + excluded.paused_ms,
+                paused_no_answer_ms = {a}.paused_no_answer_ms + excluded.paused_no_answer_ms",
             a = table
         ),
     )

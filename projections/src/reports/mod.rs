@@ -23,6 +23,7 @@ mod activity;
 mod chats;
 mod fold;
 mod intervals;
+mod presence;
 mod read;
 mod states;
 
@@ -54,7 +55,9 @@ const TABLES: &[Table] = &[
         name: "report_agent_intervals",
         columns: "agent_id text NOT NULL, interval_start text NOT NULL,
                   logged_in_ms bigint NOT NULL, chats_handled bigint NOT NULL,
-                  chat_ms bigint NOT NULL, PRIMARY KEY (agent_id, interval_start)",
+                  chat_ms bigint NOT NULL, offers bigint NOT NULL, offers_expired bigint NOT NULL,
+                  offers_declined bigint NOT NULL, paused_ms bigint NOT NULL,
+                  paused_no_answer_ms bigint NOT NULL, PRIMARY KEY (agent_id, interval_start)",
         indexes: &[("interval", "interval_start")],
     },
     Table {
@@ -78,6 +81,11 @@ const TABLES: &[Table] = &[
     Table {
         name: "report_agent_sessions",
         columns: "agent_id text PRIMARY KEY, since text NOT NULL",
+        indexes: &[],
+    },
+    Table {
+        name: "report_agent_pauses",
+        columns: "agent_id text PRIMARY KEY, since text NOT NULL, reason text NOT NULL",
         indexes: &[],
     },
 ];
@@ -117,6 +125,7 @@ pub(super) struct Tables {
     queues: String,
     agents: String,
     sessions: String,
+    pauses: String,
 }
 
 impl Tables {
@@ -129,6 +138,7 @@ impl Tables {
             queues: g.table("report_queue_intervals"),
             agents: g.table("report_agent_intervals"),
             sessions: g.table("report_agent_sessions"),
+            pauses: g.table("report_agent_pauses"),
         }
     }
 }
@@ -140,7 +150,8 @@ impl Projection for Reports {
     }
 
     fn version(&self) -> i64 {
-        5
+        // 6: offers and pauses per agent interval; open pauses.
+        6
     }
 
     fn tables(&self) -> &'static [Table] {

@@ -87,6 +87,13 @@ pub struct AgentIntervalReport {
     pub chats_handled: i64,
     /// Chats open at once, on average over the interval.
     pub average_concurrency: f64,
+    /// Chats routing offered the agent, and of those, offers that ran out and that they declined.
+    pub offers: i64,
+    pub offers_expired: i64,
+    pub offers_declined: i64,
+    /// Time paused (logged in, given no chats), and of that, paused for an offer left to run out.
+    pub paused_seconds: f64,
+    pub paused_no_answer_seconds: f64,
 }
 
 impl Columns for AgentIntervalReport {
@@ -97,6 +104,11 @@ impl Columns for AgentIntervalReport {
         "logged_in_seconds",
         "chats_handled",
         "average_concurrency",
+        "offers",
+        "offers_expired",
+        "offers_declined",
+        "paused_seconds",
+        "paused_no_answer_seconds",
     ];
 }
 
@@ -150,7 +162,10 @@ pub async fn agent_reports(
 ) -> Result<Vec<AgentIntervalReport>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT agent_id, interval_start, CAST(logged_in_ms / 1000.0 AS double precision) AS logged_in_seconds,
-                chats_handled, CAST(chat_ms / {interval_ms}.0 AS double precision) AS average_concurrency
+                chats_handled, CAST(chat_ms / {interval_ms}.0 AS double precision) AS average_concurrency,
+                offers, offers_expired, offers_declined,
+                CAST(paused_ms / 1000.0 AS double precision) AS paused_seconds,
+                CAST(paused_no_answer_ms / 1000.0 AS double precision) AS paused_no_answer_seconds
            FROM report_agent_intervals WHERE interval_start >= $1 AND interval_start < $2
           ORDER BY interval_start, agent_id",
         interval_ms = INTERVAL_SECONDS * 1000
@@ -347,6 +362,11 @@ mod tests {
             logged_in_seconds: 0.0,
             chats_handled: 0,
             average_concurrency: 0.0,
+            offers: 0,
+            offers_expired: 0,
+            offers_declined: 0,
+            paused_seconds: 0.0,
+            paused_no_answer_seconds: 0.0,
         };
         assert_eq!(fields(agent), sorted(AgentIntervalReport::COLUMNS));
         let activity = AgentActivity {

@@ -116,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
             ChatEvent::ChatAssigned {
                 agent_id: agent,
                 via: Assignment::Routing,
+                choice: None,
                 by: Actor::Routing,
                 at: assigned,
             },

@@ -74,6 +74,7 @@ fn pickup_by(agent: UserId) -> ChatCommand {
         agent_id: agent,
         agent_queues: [QueueId(Uuid::from_u128(1))].into(),
         via: Assignment::Pickup,
+        choice: None,
         by: Actor::staff(agent, Role::Agent),
         at: Utc::now(),
     }

@@ -99,6 +99,7 @@ impl Scenario {
                 agent_id: agent,
                 agent_queues: BTreeSet::from([QueueId(Uuid::from_u128(1))]),
                 via: Assignment::Pickup,
+                choice: None,
                 by: Actor::staff(agent, Role::Agent),
                 at: at(6),
             },
@@ -495,6 +496,7 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
             agent_id: kari,
             agent_queues: BTreeSet::from([queue]),
             via: Assignment::Pickup,
+            choice: None,
             by: as_kari,
             at,
         };
@@ -743,6 +745,7 @@ async fn a_queues_own_service_level_threshold_decides_what_counts_as_answered_in
                     agent_id: kari,
                     agent_queues: BTreeSet::from([queue]),
                     via: Assignment::Pickup,
+                    choice: None,
                     by: Actor::staff(kari, Role::Agent),
                     at: t(2, 0),
                 },

@@ -28,7 +28,7 @@ use crate::live::LiveBatch;
 use crate::origin::{command_context, keyed_context, Origin};
 use crate::turn::Turn;
 use crate::{Node, ServiceError};
-use samtale_domain::chat::{Assignment, Notice};
+use samtale_domain::chat::{Assignment, Candidate, Notice, RoutingChoice, RoutingRule};
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::presence::PauseReason;
 use samtale_domain::{Actor, ChatCommand, Directory, PresenceCommand, UserId};
@@ -198,33 +198,49 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
         };
         let offering = matches!(hand, Hand::Offer(_));
         // Those who turned the chat down are asked again only if nobody else can take it.
-        let best = queue_agents
+        let has_declined = |id: &String| declined.contains(&(chat.chat_id.clone(), id.clone()));
+        let mut eligible: Vec<&String> = queue_agents
             .iter()
             .filter(|id| loads[*id].active < loads[*id].max)
             .filter(|id| !(offering && loads[*id].offering))
-            .min_by(|a, b| {
-                let declined = |id: &String| declined.contains(&(chat.chat_id.clone(), id.clone()));
-                let (a_load, b_load) = (&loads[*a], &loads[*b]);
-                (declined(a), a_load.active, &a_load.idle_since, a).cmp(&(
-                    declined(b),
-                    b_load.active,
-                    &b_load.idle_since,
-                    b,
-                ))
-            })
-            .cloned();
-        let Some(agent) = best else { continue };
+            .collect();
+        eligible.sort_by_key(|id| {
+            let load = &loads[*id];
+            (
+                has_declined(id),
+                load.active,
+                load.idle_since.clone(),
+                (*id).clone(),
+            )
+        });
+        let Some(agent) = eligible.first().map(|id| (*id).clone()) else {
+            continue;
+        };
+        let choice = RoutingChoice {
+            rule: RoutingRule::FewestChatsThenIdleLongest,
+            candidates: eligible
+                .iter()
+                .filter_map(|id| {
+                    Some(Candidate {
+                        agent_id: id.parse().ok()?,
+                        chats: u32::try_from(loads[*id].active).unwrap_or(u32::MAX),
+                        idle_since: loads[*id].idle_since.clone(),
+                        declined: has_declined(id),
+                    })
+                })
+                .collect(),
+        };
         if let Some(load) = loads.get_mut(&agent) {
             load.active += 1;
             load.idle_since = samtale_projections::timestamp(now);
             load.offering |= offering;
         }
-        plan.push((chat.chat_id, agent, hand));
+        plan.push((chat.chat_id, agent, hand, choice));
     }
     let directory = state.directory.current(DIRECTORY_ID).await?;
-    let assignments = plan
-        .iter()
-        .map(|(chat_id, agent, hand)| place(state, &directory, chat_id, agent, hand, now));
+    let assignments = plan.iter().map(|(chat_id, agent, hand, choice)| {
+        place(state, &directory, chat_id, agent, hand, choice, now)
+    });
     let results = futures::future::join_all(assignments).await;
     let mut assigned = 0;
     let mut last = None;
@@ -253,6 +269,7 @@ async fn place(
     chat_id: &str,
     agent: &str,
     hand: &Hand,
+    choice: &RoutingChoice,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<samtale_eventlog::LogPosition>, ServiceError> {
     let agent_id = agent.parse::<UserId>()?;
@@ -267,6 +284,7 @@ async fn place(
                 agent_id,
                 agent_queues,
                 expires_at: now + *timeout,
+                choice: Some(choice.clone()),
                 at: now,
             },
             "offer",
@@ -276,6 +294,7 @@ async fn place(
                 agent_id,
                 agent_queues,
                 via: Assignment::Routing,
+                choice: Some(choice.clone()),
                 by: Actor::Routing,
                 at: now,
             },

@@ -295,6 +295,7 @@ mod tests {
         ChatEvent::ChatAssigned {
             agent_id: UserId(uuid::Uuid::now_v7()),
             via: Assignment::Pickup,
+            choice: None,
             by: Actor::Routing,
             at: Utc::now(),
         }

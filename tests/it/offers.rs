@@ -586,3 +586,70 @@ async fn the_agents_report_counts_their_offers_and_how_long_they_were_paused() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn routing_records_why_it_chose_the_agent() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let per = app.create_staff("per", "agent", &[&centre.support]).await;
+        app.picked_up_chat(&centre.billing, "Opptatt", &centre.kari.token)
+            .await;
+        log_in(&app, &centre.kari).await;
+        log_in(&app, &per).await;
+        // Assigned straight away (no offers): to Per, who has fewer chats than Kari.
+        let (direct, _) = app.start_chat(&centre.billing, "Direkte").await;
+        let assigned = app
+            .eventually(&format!("/chats/{direct}"), &centre.siri.token, |c| {
+                c["status"] == "assigned"
+            })
+            .await;
+        assert_eq!(
+            assigned["agent_id"],
+            per.user_id.as_str(),
+            "{}",
+            app.backend
+        );
+        let (_, event) = logged(&app, "ChatAssigned")
+            .await
+            .into_iter()
+            .find(|(chat, _)| *chat == direct)
+            .unwrap();
+        let choice = &event["choice"];
+        assert_eq!(
+            choice["rule"], "fewest_chats_then_idle_longest",
+            "{}",
+            app.backend
+        );
+        let candidates: Vec<(&str, i64)> = choice["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["agent_id"].as_str().unwrap(),
+                    c["chats"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            candidates,
+            vec![(per.user_id.as_str(), 0), (centre.kari.user_id.as_str(), 1)],
+            "{}",
+            app.backend
+        );
+        // A pickup is the agent's own choice: it records none.
+        let (_, picked) = logged(&app, "ChatAssigned").await.remove(0);
+        assert!(picked.get("choice").is_none(), "{}: {picked}", app.backend);
+
+        // An offer records it too.
+        offer_for(&app, &centre.support, 30).await;
+        let (offered, _) = app.start_chat(&centre.billing, "Tilbudt").await;
+        offered_to(&app, &centre.kari, &offered).await;
+        let (_, offer) = logged(&app, "ChatOffered").await.remove(0);
+        assert_eq!(
+            offer["choice"]["candidates"][0]["agent_id"],
+            centre.kari.user_id.as_str()
+        );
+        app.finish().await;
+    }
+}

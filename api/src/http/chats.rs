@@ -230,6 +230,7 @@ pub async fn pickup(
         agent_id: staff.user_id,
         agent_queues,
         via: Assignment::Pickup,
+        choice: None,
         by: staff.actor(),
         at: meta.at,
     };

@@ -1,4 +1,4 @@
-use super::events::{Assignment, ErasureReason, Notice};
+use super::events::{Assignment, ErasureReason, Notice, RoutingChoice};
 use crate::actor::Actor;
 use crate::form::FormField;
 use crate::ids::{CategoryId, MessageId, QueueId, UserId};
@@ -26,6 +26,8 @@ pub enum ChatCommand {
         /// The queues the agent is a member of, as the directory has them now.
         agent_queues: BTreeSet<QueueId>,
         via: Assignment,
+        /// Routing's reasons, when routing assigns.
+        choice: Option<RoutingChoice>,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -35,6 +37,7 @@ pub enum ChatCommand {
         /// The queues the agent is a member of, as the directory has them now.
         agent_queues: BTreeSet<QueueId>,
         expires_at: DateTime<Utc>,
+        choice: Option<RoutingChoice>,
         at: DateTime<Utc>,
     },
     /// The agent it is offered to takes it (as does their first message to it).

@@ -17,6 +17,37 @@ pub enum Assignment {
     Routing,
 }
 
+/// Why routing gave a chat to the agent it did: every agent it could have given it to, as it
+/// saw them, and the rule that chose among them. It answers "why her, why then?" later, with the
+/// board as it stood at that moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingChoice {
+    pub rule: RoutingRule,
+    /// The agents logged in to the chat's queue, not paused, with room, in the rule's order:
+    /// the first is the one chosen.
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingRule {
+    /// Those who have not declined the chat first, then the fewest chats (offers included),
+    /// then idle longest (since their last chat, or logging in), then by id.
+    FewestChatsThenIdleLongest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub agent_id: UserId,
+    /// Chats the agent had (and had been offered) when routing chose.
+    pub chats: u32,
+    /// Since when the agent had been without a new chat.
+    pub idle_since: String,
+    /// They had declined this chat before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub declined: bool,
+}
+
 /// Something the service tells the customer. Stored as what happened, never as wording:
 /// the widget and the console say it in their reader's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +102,9 @@ pub enum ChatEvent {
     ChatAssigned {
         agent_id: UserId,
         via: Assignment,
+        /// For an assignment by routing: why this agent. (Absent from older events.)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<RoutingChoice>,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -79,6 +113,9 @@ pub enum ChatEvent {
     ChatOffered {
         agent_id: UserId,
         expires_at: DateTime<Utc>,
+        /// Why this agent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<RoutingChoice>,
         by: Actor,
         at: DateTime<Utc>,
     },

@@ -15,7 +15,9 @@ mod tests;
 
 pub use commands::ChatCommand;
 pub use error::ChatError;
-pub use events::{Assignment, Author, ChatEvent, ErasureReason, Notice};
+pub use events::{
+    Assignment, Author, Candidate, ChatEvent, ErasureReason, Notice, RoutingChoice, RoutingRule,
+};
 
 use crate::actor::Actor;
 use crate::form::validate_answers;
@@ -76,9 +78,11 @@ impl Chat {
     /// The offered agent's acceptance: the chat is theirs, by routing.
     fn accept_offer(&self, by: Actor, at: DateTime<Utc>) -> Result<ChatEvent, ChatError> {
         match self.offer {
+            // The offer said why this agent; the acceptance is theirs.
             Some((agent_id, _)) if by.user_id() == Some(agent_id) => Ok(ChatEvent::ChatAssigned {
                 agent_id,
                 via: Assignment::Routing,
+                choice: None,
                 by,
                 at,
             }),
@@ -143,6 +147,7 @@ impl Chat {
                 agent_id,
                 agent_queues,
                 via,
+                choice,
                 by,
                 at,
             } => {
@@ -176,6 +181,7 @@ impl Chat {
                 Ok(vec![ChatEvent::ChatAssigned {
                     agent_id,
                     via,
+                    choice: choice.filter(|_| via == Assignment::Routing),
                     by,
                     at,
                 }])
@@ -184,6 +190,7 @@ impl Chat {
                 agent_id,
                 agent_queues,
                 expires_at,
+                choice,
                 at,
             } => {
                 self.require_open()?;
@@ -201,6 +208,7 @@ impl Chat {
                 Ok(vec![ChatEvent::ChatOffered {
                     agent_id,
                     expires_at,
+                    choice,
                     by: Actor::Routing,
                     at,
                 }])

@@ -17,6 +17,7 @@ fn offer_to(n: u128) -> ChatCommand {
         agent_id: agent_id(n),
         agent_queues: members_queues(),
         expires_at: at(2),
+        choice: None,
         at: at(1),
     }
 }
@@ -25,6 +26,7 @@ fn offered_to(n: u128) -> ChatEvent {
     ChatEvent::ChatOffered {
         agent_id: agent_id(n),
         expires_at: at(2),
+        choice: None,
         by: Actor::Routing,
         at: at(1),
     }
@@ -34,6 +36,7 @@ fn accepted_by(n: u128, minute: u32) -> ChatEvent {
     ChatEvent::ChatAssigned {
         agent_id: agent_id(n),
         via: Assignment::Routing,
+        choice: None,
         by: agent(n),
         at: at(minute),
     }
@@ -71,6 +74,7 @@ fn a_chat_is_offered_only_to_members_of_its_queue() {
             agent_id: agent_id(1),
             agent_queues: BTreeSet::new(),
             expires_at: at(2),
+            choice: None,
             at: at(1),
         })
         .then_expect_error(ChatError::NotAMember);
@@ -222,12 +226,14 @@ fn another_agent_may_still_pick_up_an_offered_chat_by_hand() {
             agent_id: agent_id(2),
             agent_queues: members_queues(),
             via: Assignment::Pickup,
+            choice: None,
             by: other,
             at: at(1),
         })
         .then_expect_events(vec![ChatEvent::ChatAssigned {
             agent_id: agent_id(2),
             via: Assignment::Pickup,
+            choice: None,
             by: other,
             at: at(1),
         }]);

@@ -73,6 +73,7 @@ fn assigned_to(n: u128) -> ChatEvent {
     ChatEvent::ChatAssigned {
         agent_id: agent_id(n),
         via: Assignment::Pickup,
+        choice: None,
         by: agent(n),
         at: at(1),
     }
@@ -107,6 +108,7 @@ fn pickup_by(n: u128) -> ChatCommand {
         agent_id: agent_id(n),
         agent_queues: members_queues(),
         via: Assignment::Pickup,
+        choice: None,
         by: agent(n),
         at: at(1),
     }
@@ -205,6 +207,7 @@ fn an_agent_cannot_pick_up_on_behalf_of_another() {
             agent_id: agent_id(2),
             agent_queues: members_queues(),
             via: Assignment::Pickup,
+            choice: None,
             by: agent(1),
             at: at(1),
         })
@@ -219,6 +222,7 @@ fn routing_assigns_only_as_routing() {
             agent_id: agent_id(1),
             agent_queues: members_queues(),
             via: Assignment::Routing,
+            choice: None,
             by: agent(1),
             at: at(1),
         })
@@ -233,6 +237,7 @@ fn an_agent_picks_up_only_in_their_own_queues() {
             agent_id: agent_id(1),
             agent_queues: BTreeSet::from([queue(2)]),
             via: Assignment::Pickup,
+            choice: None,
             by: agent(1),
             at: at(1),
         })
@@ -247,6 +252,7 @@ fn routing_assigns_only_to_members_of_the_queue() {
             agent_id: agent_id(1),
             agent_queues: BTreeSet::new(),
             via: Assignment::Routing,
+            choice: None,
             by: Actor::Routing,
             at: at(1),
         })
@@ -261,12 +267,14 @@ fn a_supervisor_may_take_a_chat_of_any_queue() {
             agent_id: UserId(id(90)),
             agent_queues: BTreeSet::new(),
             via: Assignment::Pickup,
+            choice: None,
             by: supervisor(),
             at: at(1),
         })
         .then_expect_events(vec![ChatEvent::ChatAssigned {
             agent_id: UserId(id(90)),
             via: Assignment::Pickup,
+            choice: None,
             by: supervisor(),
             at: at(1),
         }]);
@@ -457,6 +465,7 @@ fn a_transferred_chat_can_be_picked_up_again() {
         .then_expect_events(vec![ChatEvent::ChatAssigned {
             agent_id: agent_id(2),
             via: Assignment::Pickup,
+            choice: None,
             by: agent(2),
             at: at(1),
         }]);

@@ -62,6 +62,9 @@ fn describe(event: &ChatEvent) -> String {
             from_agent,
             ..
         } => format!("left by {from_agent}, back in queue {queue_id}"),
+        ChatEvent::OfferWithdrawn { agent_id, .. } => {
+            format!("the offer to {agent_id} was withdrawn")
+        }
         ChatEvent::OfferExpired { agent_id, .. } => {
             format!("the offer to {agent_id} ran out unanswered")
         }

@@ -117,7 +117,8 @@ impl Presence {
         | PresenceCommand::LogOut { agent_id, by, .. }
         | PresenceCommand::Pause { agent_id, by, .. }
         | PresenceCommand::Resume { agent_id, by, .. }) = &command;
-        // Routing pauses an agent for an offer they let run out, and only for that.
+        // Routing pauses an agent for an offer they let run out, and only for that. (The
+        // system, which oversees, logs out an agent who is gone.)
         let routing_pauses = matches!(
             command,
             PresenceCommand::Pause {
@@ -471,5 +472,18 @@ mod tests {
             ])
             .when(pause(PauseReason::Away, as_kari()))
             .then_expect_events(vec![paused(PauseReason::Away, as_kari())]);
+    }
+
+    #[test]
+    fn the_system_logs_out_an_agent_who_is_gone() {
+        PresenceTest::with(NoServices)
+            .given(vec![logged_in(&[1], 1, true)])
+            .when(log_out(&[1], Actor::System))
+            .then_expect_events(vec![PresenceEvent::AgentLoggedOut {
+                queues: queues(&[1]),
+                session_ended: true,
+                by: Actor::System,
+                at: at(9),
+            }]);
     }
 }

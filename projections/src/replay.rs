@@ -138,7 +138,8 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
         ChatEvent::MessagesRead { .. }
         | ChatEvent::ChatOffered { .. }
         | ChatEvent::OfferDeclined { .. }
-        | ChatEvent::OfferExpired { .. } => {}
+        | ChatEvent::OfferExpired { .. }
+        | ChatEvent::OfferWithdrawn { .. } => {}
         ChatEvent::ChatTransferred {
             to_queue,
             to_category,

@@ -31,10 +31,10 @@ use crate::{Node, ServiceError};
 use samtale_domain::chat::{Assignment, Candidate, Notice, RoutingChoice, RoutingRule};
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::presence::PauseReason;
-use samtale_domain::{Actor, ChatCommand, Directory, PresenceCommand, UserId};
+use samtale_domain::{Actor, ChatCommand, Directory, PresenceCommand, QueueId, UserId};
 use samtale_eventlog::CommandError;
 use samtale_projections::{read, DomainEvent};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -316,6 +316,33 @@ async fn place(
 /// happens once.
 pub async fn requeue_left_behind(state: &Node) -> Result<usize, ServiceError> {
     let now = chrono::Utc::now();
+    // First out of the queues, so that routing does not hand the chats straight back.
+    for agent in state
+        .sessions
+        .present_but_gone(now, LEFT_BEHIND_PER_ROUND)
+        .await?
+    {
+        let agent_id = agent.parse::<UserId>()?;
+        let queues: BTreeSet<QueueId> = read::logged_in_queues(state.db.any(), &agent)
+            .await?
+            .iter()
+            .filter_map(|q| q.parse().ok())
+            .collect();
+        let meta = Origin {
+            at: now,
+            ..Origin::service(format!("gone-{agent}"))
+        };
+        let command = PresenceCommand::LogOut {
+            agent_id,
+            queues,
+            by: Actor::System,
+            at: now,
+        };
+        let context = command_context(&Actor::System, &meta, "log_out_gone");
+        state
+            .execute(&state.presence, &agent, command, &context)
+            .await?;
+    }
     let left = state
         .sessions
         .chats_left_behind(now, LEFT_BEHIND_PER_ROUND)
@@ -352,6 +379,26 @@ pub async fn requeue_left_behind(state: &Node) -> Result<usize, ServiceError> {
 /// is not paused.
 pub async fn expire_offers(state: &Node) -> Result<usize, ServiceError> {
     let now = chrono::Utc::now();
+    // Offers to agents who paused, logged out or were deactivated meanwhile: taken back now,
+    // not held for the rest of their time, and nobody is paused for them.
+    for offer in read::stranded_offers(state.db.any(), EXPIRIES_PER_ROUND).await? {
+        let meta = Origin {
+            at: now,
+            ..Origin::service(format!("offer-withdrawal-{}", offer.chat_id))
+        };
+        let key = format!(
+            "offer-withdrawal:{}:{}:{}",
+            offer.chat_id, offer.agent_id, offer.expires_at
+        );
+        let withdraw = ChatCommand::WithdrawOffer {
+            agent_id: offer.agent_id.parse()?,
+            at: now,
+        };
+        let context = keyed_context(&Actor::Routing, &meta, "withdraw_offer", key);
+        state
+            .execute(&state.chats, &offer.chat_id, withdraw, &context)
+            .await?;
+    }
     let mut expired = 0;
     for offer in read::due_offers(state.db.any(), now, EXPIRIES_PER_ROUND).await? {
         let agent_id = offer.agent_id.parse::<UserId>()?;

@@ -117,7 +117,9 @@ impl PlaceBook {
     /// The arrival time a transfer of `chat_id` needs, if the book does not know it.
     pub fn missing(&self, chat_id: &str, event: &ChatEvent) -> Option<Missing> {
         match event {
-            ChatEvent::ChatTransferred { .. } if !self.arrivals.contains_key(chat_id) => {
+            ChatEvent::ChatTransferred { .. } | ChatEvent::ChatRequeued { .. }
+                if !self.arrivals.contains_key(chat_id) =>
+            {
                 Some(Missing::ArrivalOf(chat_id.to_string()))
             }
             _ => None,
@@ -166,6 +168,7 @@ impl PlaceBook {
             ChatEvent::ChatOffered { .. }
             | ChatEvent::OfferDeclined { .. }
             | ChatEvent::OfferExpired { .. }
+            | ChatEvent::OfferWithdrawn { .. }
             | ChatEvent::MessageSent { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }

@@ -33,6 +33,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
+/// A session someone can still work from (`$1`: the oldest last use that is not idle), for a
+/// `NOT EXISTS (… AND s.user_id = …)`.
+const LIVE_SESSION: &str = "SELECT 1 FROM sessions s JOIN users u ON u.user_id = s.user_id
+     WHERE s.revoked_at IS NULL AND u.active = 1 AND COALESCE(s.last_seen_at, s.created_at) >= $1";
+
 /// How often a node reads the sessions revoked elsewhere.
 const REVOCATION_POLL: Duration = Duration::from_millis(250);
 /// How far back each read looks, by this node's clock.
@@ -142,6 +147,25 @@ impl Sessions {
         self.idle
     }
 
+    /// The agents logged in to some queue with no session left: every session of theirs
+    /// revoked or unused for the idle time, or the user deactivated. At most `limit`.
+    pub async fn present_but_gone(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(&format!(
+            "SELECT DISTINCT p.user_id FROM agent_presence p
+              WHERE NOT EXISTS ({LIVE_SESSION} AND s.user_id = p.user_id)
+              ORDER BY p.user_id
+              LIMIT $2"
+        ))
+        .bind(timestamp(now - chrono_duration(self.idle)))
+        .bind(limit)
+        .fetch_all(&self.db)
+        .await
+    }
+
     /// The chats that agents hold with no session left to work them from — every session of
     /// theirs revoked or unused for the idle time, or the user deactivated — as (chat, agent,
     /// since when the agent has it), the longest held first, at most `limit`.
@@ -150,19 +174,16 @@ impl Sessions {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
-        sqlx::query_as(
+        sqlx::query_as(&format!(
             "SELECT a.chat_id, a.agent_id, a.since FROM agent_chats a
-              WHERE a.state = $1
-                AND NOT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.user_id = s.user_id
-                                 WHERE s.user_id = a.agent_id AND s.revoked_at IS NULL
-                                   AND u.active = 1
-                                   AND COALESCE(s.last_seen_at, s.created_at) >= $2)
+              WHERE a.state = $3
+                AND NOT EXISTS ({LIVE_SESSION} AND s.user_id = a.agent_id)
               ORDER BY a.since
-              LIMIT $3",
-        )
-        .bind(AgentChatState::Active.as_str())
+              LIMIT $2"
+        ))
         .bind(timestamp(now - chrono_duration(self.idle)))
         .bind(limit)
+        .bind(AgentChatState::Active.as_str())
         .fetch_all(&self.db)
         .await
     }

@@ -419,7 +419,13 @@ async fn an_agent_who_signs_out_leaves_their_chats_to_the_queue_in_their_place()
         let (held, customer) = app
             .picked_up_chat(&centre.billing, "Forlatt", &centre.kari.token)
             .await;
+        log_in(&app, &centre.kari).await;
         let (later, _) = app.start_chat(&centre.billing, "Senere").await;
+        // Routing gives Kari the later chat too (she has room); it goes back with the first.
+        app.eventually(&format!("/chats/{later}"), &centre.siri.token, |c| {
+            c["status"] == "assigned"
+        })
+        .await;
         // Signed in elsewhere too, she has not left: nothing moves.
         let other_tab = app.login("kari", "a long enough password").await;
         app.post_ok("/auth/logout", &centre.kari.token, json!({}))
@@ -432,10 +438,28 @@ async fn an_agent_who_signs_out_leaves_their_chats_to_the_queue_in_their_place()
         assert_eq!(sweep(&app).await, 0, "{}", app.backend);
         assert_eq!(
             logged(&app, "ChatRequeued").await.len(),
-            1,
-            "{}: once",
+            2,
+            "{}: once each",
             app.backend
         );
+        // Gone, she is logged out of her queues, so routing does not hand them back to her.
+        samtale_service::dispatcher::dispatch_round(&app.app.state)
+            .await
+            .unwrap();
+        let roster = app
+            .get_ok(
+                &format!("/queues/{}/agents", centre.support),
+                &centre.siri.token,
+            )
+            .await;
+        let kari = roster
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["user_id"] == centre.kari.user_id.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(kari["logged_in"], 0, "{}", app.backend);
         let seen = app
             .get_ok(&format!("/customer/chats/{held}"), &customer)
             .await;
@@ -650,6 +674,75 @@ async fn routing_records_why_it_chose_the_agent() {
             offer["choice"]["candidates"][0]["agent_id"],
             centre.kari.user_id.as_str()
         );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_offer_to_an_agent_who_pauses_is_withdrawn_at_once_and_nobody_is_blamed() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        offer_for(&app, &centre.support, 600).await;
+        log_in(&app, &centre.kari).await;
+        let (chat, customer) = app.start_chat(&centre.billing, "Trukket").await;
+        let mut stream = app
+            .stream(&format!("/customer/chats/{chat}/events"), &customer, None)
+            .await;
+        offered_to(&app, &centre.kari, &chat).await;
+        app.post_ok("/me/pause", &centre.kari.token, json!({"paused": true}))
+            .await;
+        samtale_service::dispatcher::expire_offers(&app.app.state)
+            .await
+            .unwrap();
+        let withdrawn = logged(&app, "OfferWithdrawn").await;
+        assert_eq!(withdrawn.len(), 1, "{}", app.backend);
+        assert!(logged(&app, "OfferExpired").await.is_empty());
+        let mine = app.get_ok("/me/chats", &centre.kari.token).await;
+        assert!(ids(&mine, "offered").is_empty(), "{}: {mine}", app.backend);
+        let presence = app.get_ok("/me/presence", &centre.kari.token).await;
+        assert_eq!(presence["paused_reason"], "away", "{}", app.backend);
+        // The customer's stream, open all along, says nothing of offers.
+        let mut kinds = Vec::new();
+        while let Some(event) = stream.next(std::time::Duration::from_millis(1500)).await {
+            kinds.push(event.event);
+        }
+        assert!(
+            kinds.contains(&"queue".to_string()),
+            "{}: {kinds:?}",
+            app.backend
+        );
+        assert!(
+            kinds.iter().all(|k| !k.contains("Offer")),
+            "{}: {kinds:?}",
+            app.backend
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn customers_of_a_queue_whose_agents_are_all_paused_are_told_so() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        app.patch(
+            &format!("/queues/{}", centre.support),
+            &app.admin,
+            json!({"no_agent_notice_after_seconds": 1}),
+        )
+        .await;
+        log_in(&app, &centre.kari).await;
+        app.post_ok("/me/pause", &centre.kari.token, json!({"paused": true}))
+            .await;
+        let (chat, customer) = app.start_chat(&centre.billing, "Alene").await;
+        let told = |c: &Value| {
+            c["transcript"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|m| m["notice"] == "no_agents_available"))
+        };
+        let seen = app
+            .eventually(&format!("/customer/chats/{chat}"), &customer, told)
+            .await;
+        assert!(told(&seen), "{}: {seen}", app.backend);
         app.finish().await;
     }
 }

@@ -274,7 +274,7 @@ function applyToIncoming(type, chatId, payload) {
         refill = true;
       }
     }
-  } else if (type === 'ChatTransferred') {
+  } else if (type === 'ChatTransferred' || type === 'ChatRequeued') {
     // Where it stands in its new queue is its original arrival, which the event does not say.
     refill = true;
   } else if (['ChatAssigned', 'ChatEnded', 'CustomerClosedClient'].includes(type)) {
@@ -483,7 +483,10 @@ async function transfer(event) {
 
 /** The server's word on the agent's presence: the queues they are in, and any pause. */
 function learnPresence(presence) {
-  state.presence.changed(state.me.user_id, [], true, presence);
+  // The server's list replaces what this tab believed (it may have missed changes).
+  const believed = state.board.map((q) => q.queue_id);
+  state.presence.apply(state.me.user_id, believed, false);
+  state.presence.apply(state.me.user_id, presence.logged_in_queues, true);
   state.paused = presence.paused_reason;
 }
 
@@ -736,16 +739,18 @@ async function signOut() {
       confirm: t('signOutWithChatsConfirm'),
     });
     if (!sure) return;
-    try {
-      for (const chat of open) await post(`/chats/${chat.chat_id}/requeue`);
-    } catch (error) {
-      failed(error);
-      await loadMine();
-      return;
-    }
   }
   try {
+    // Out of the queues first, so that routing does not hand the chats straight back.
     if (state.presence.mineLoggedIn()) await post('/me/presence', { logged_in: false });
+    for (const chat of state.mine.offered) await post(`/chats/${chat.chat_id}/decline`).catch(() => {});
+    for (const chat of open) await post(`/chats/${chat.chat_id}/requeue`);
+  } catch (error) {
+    failed(error);
+    await loadMine();
+    return;
+  }
+  try {
     await post('/auth/logout');
   } catch (error) {
     console.warn('sign-out', error);

@@ -8,7 +8,7 @@ import { eventsUrl } from './api.js';
 const EVENT_TYPES = [
   'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'ChatTransferred',
   'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
-  'ChatOffered', 'OfferDeclined', 'OfferExpired',
+  'ChatOffered', 'OfferDeclined', 'OfferExpired', 'OfferWithdrawn', 'ChatRequeued',
   'AgentLoggedIn', 'AgentLoggedOut', 'AgentPaused', 'AgentResumed',
   'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
   'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',

@@ -422,7 +422,7 @@
     const url = `${API}/customer/chats/${chat.chat_id}/events?access_token=${encodeURIComponent(chat.customer_token)}`;
     stream = new EventSource(url);
     const reload = () => refresh().catch(() => {});
-    for (const type of ['ChatAssigned', 'ChatTransferred', 'ChatEnded', 'CustomerClosedClient']) {
+    for (const type of ['ChatAssigned', 'ChatTransferred', 'ChatRequeued', 'ChatEnded', 'CustomerClosedClient']) {
       stream.addEventListener(type, reload);
     }
     stream.addEventListener('resync', reload);

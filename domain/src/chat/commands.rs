@@ -55,6 +55,12 @@ pub enum ChatCommand {
         agent_id: UserId,
         at: DateTime<Utc>,
     },
+    /// The dispatcher takes back an offer to `agent_id`, who can no longer take it; nothing
+    /// happens if that offer is over already.
+    WithdrawOffer {
+        agent_id: UserId,
+        at: DateTime<Utc>,
+    },
     SendMessage {
         message_id: MessageId,
         text: MessageText,

@@ -131,6 +131,12 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// Routing took the offer back before its time: the agent paused, logged out or is gone.
+    OfferWithdrawn {
+        agent_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     MessageSent {
         message_id: MessageId,
         /// 1, 2, 3, … within the chat: what read markers and unread counts refer to.
@@ -212,6 +218,7 @@ impl ChatEvent {
             | ChatEvent::ChatOffered { at, .. }
             | ChatEvent::OfferDeclined { at, .. }
             | ChatEvent::OfferExpired { at, .. }
+            | ChatEvent::OfferWithdrawn { at, .. }
             | ChatEvent::MessageSent { at, .. }
             | ChatEvent::MessagesRead { at, .. }
             | ChatEvent::CustomerNotified { at, .. }
@@ -247,6 +254,7 @@ impl DomainEvent for ChatEvent {
             ChatEvent::ChatOffered { .. } => "ChatOffered",
             ChatEvent::OfferDeclined { .. } => "OfferDeclined",
             ChatEvent::OfferExpired { .. } => "OfferExpired",
+            ChatEvent::OfferWithdrawn { .. } => "OfferWithdrawn",
             ChatEvent::MessageSent { .. } => "MessageSent",
             ChatEvent::MessagesRead { .. } => "MessagesRead",
             ChatEvent::CustomerNotified { .. } => "CustomerNotified",

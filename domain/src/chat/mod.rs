@@ -241,6 +241,14 @@ impl Chat {
                 // Accepted, declined, withdrawn or not due: nothing to withdraw.
                 _ => Ok(vec![]),
             },
+            ChatCommand::WithdrawOffer { agent_id, at } => match self.offer {
+                Some((offered, _)) if offered == agent_id => Ok(vec![ChatEvent::OfferWithdrawn {
+                    agent_id,
+                    by: Actor::Routing,
+                    at,
+                }]),
+                _ => Ok(vec![]),
+            },
             ChatCommand::SendMessage {
                 message_id,
                 text,
@@ -448,7 +456,9 @@ impl Aggregate for Chat {
                 expires_at,
                 ..
             } => self.offer = Some((agent_id, expires_at)),
-            ChatEvent::OfferDeclined { .. } | ChatEvent::OfferExpired { .. } => self.offer = None,
+            ChatEvent::OfferDeclined { .. }
+            | ChatEvent::OfferExpired { .. }
+            | ChatEvent::OfferWithdrawn { .. } => self.offer = None,
             ChatEvent::ChatAssigned { agent_id, .. } => {
                 self.status = ChatStatus::Assigned;
                 self.agent_id = Some(agent_id);

@@ -302,3 +302,24 @@ fn a_requeued_chat_can_be_offered_to_the_next_agent() {
         .when(offer_to(2))
         .then_expect_events(vec![offered_to(2)]);
 }
+
+#[test]
+fn routing_withdraws_an_offer_to_an_agent_who_can_no_longer_take_it_once() {
+    let withdrawn = ChatEvent::OfferWithdrawn {
+        agent_id: agent_id(1),
+        by: Actor::Routing,
+        at: at(1),
+    };
+    let withdraw = || ChatCommand::WithdrawOffer {
+        agent_id: agent_id(1),
+        at: at(1),
+    };
+    ChatTest::with(NoServices)
+        .given(vec![requested(), offered_to(1)])
+        .when(withdraw())
+        .then_expect_events(vec![withdrawn.clone()]);
+    ChatTest::with(NoServices)
+        .given(vec![requested(), offered_to(1), withdrawn])
+        .when(withdraw())
+        .then_expect_events(vec![]);
+}

@@ -231,7 +231,9 @@ impl Batch {
                     .insert((chat_id.to_string(), agent_id.to_string()));
                 self.withdraw_offer(&mut chat)
             }
-            ChatEvent::OfferExpired { .. } => self.withdraw_offer(&mut chat),
+            ChatEvent::OfferExpired { .. } | ChatEvent::OfferWithdrawn { .. } => {
+                self.withdraw_offer(&mut chat)
+            }
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 self.withdraw_offer(&mut chat);
                 chat.status = ChatStatus::Assigned;

@@ -94,6 +94,25 @@ pub struct DueOffer {
     pub expires_at: String,
 }
 
+/// The open offers to agents who can no longer take them: paused, logged out of the chat's
+/// queue, or deactivated. At most one per agent is open, so these are few.
+pub async fn stranded_offers(db: &AnyPool, limit: i64) -> ReadResult<Vec<DueOffer>> {
+    sqlx::query_as(
+        "SELECT c.chat_id, c.offered_to AS agent_id, c.offer_expires_at AS expires_at FROM chats c
+          WHERE c.offer_expires_at IS NOT NULL AND c.offered_to IS NOT NULL
+            AND (NOT EXISTS (SELECT 1 FROM agent_presence p JOIN users u ON u.user_id = p.user_id
+                              WHERE p.user_id = c.offered_to AND p.queue_id = c.queue_id
+                                AND u.active = 1)
+                 OR EXISTS (SELECT 1 FROM agent_sessions s
+                             WHERE s.user_id = c.offered_to AND s.paused_reason IS NOT NULL))
+          ORDER BY c.offer_expires_at
+          LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// The offers whose time ran out by `now`, the longest overdue first, at most `limit`.
 pub async fn due_offers(db: &AnyPool, now: DateTime<Utc>, limit: i64) -> ReadResult<Vec<DueOffer>> {
     sqlx::query_as(
@@ -166,7 +185,11 @@ pub async fn unattended_chats(
     let queues: Vec<UnattendedQueue> = sqlx::query_as(
         "SELECT q.queue_id, q.no_agent_notice_after_seconds, q.overflow_queue_id FROM queues q
           WHERE q.no_agent_notice_after_seconds IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM agent_presence p WHERE p.queue_id = q.queue_id)
+            AND NOT EXISTS (SELECT 1 FROM agent_presence p JOIN users u ON u.user_id = p.user_id
+                             WHERE p.queue_id = q.queue_id AND u.active = 1
+                               AND NOT EXISTS (SELECT 1 FROM agent_sessions s
+                                                WHERE s.user_id = p.user_id
+                                                  AND s.paused_reason IS NOT NULL))
           ORDER BY q.queue_id",
     )
     .fetch_all(db)

@@ -179,6 +179,7 @@ impl Batch {
                 d.offers_expired += 1;
                 return;
             }
+            ChatEvent::OfferWithdrawn { .. } => return,
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 if chat.first_assigned_at.is_none() {
                     let wait_ms = millis_between(&chat.requested_at, *at).unwrap_or_default();

@@ -97,7 +97,8 @@ impl ChatStates {
             // An offered chat is still waiting, in its place.
             | ChatEvent::ChatOffered { .. }
             | ChatEvent::OfferDeclined { .. }
-            | ChatEvent::OfferExpired { .. } => return,
+            | ChatEvent::OfferExpired { .. }
+            | ChatEvent::OfferWithdrawn { .. } => return,
         };
         self.rows.push(vec![
             event.aggregate_id.clone().into(),

@@ -35,9 +35,18 @@ impl Audience {
 
     pub(super) fn sees(&self, live: &LiveEvent) -> bool {
         match (self, &live.event.event) {
+            // A customer hears what happens to their chat, not how routing and the agents
+            // decide it (read markers, offers).
             (Audience::Customer { chat_id }, DomainEvent::Chat(event)) => {
                 live.scope.chat_id.as_deref() == Some(chat_id)
-                    && !matches!(event, ChatEvent::MessagesRead { .. })
+                    && !matches!(
+                        event,
+                        ChatEvent::MessagesRead { .. }
+                            | ChatEvent::ChatOffered { .. }
+                            | ChatEvent::OfferDeclined { .. }
+                            | ChatEvent::OfferExpired { .. }
+                            | ChatEvent::OfferWithdrawn { .. }
+                    )
             }
             (Audience::Customer { .. }, _) => false,
             (

@@ -1,8 +1,11 @@
 //! How an event is written as an SSE frame: its log position as `id`, its type as `event`,
 //! everything else (user text included) inside the JSON `data`.
 
+use super::audience::Audience;
 use axum::response::sse::Event;
+use samtale_domain::ChatEvent;
 use samtale_projections::read::QueueStatus;
+use samtale_projections::DomainEvent;
 use samtale_service::live::LiveEvent;
 use serde::Serialize;
 use serde_json::json;
@@ -20,9 +23,34 @@ struct FrameData<'a> {
     event: &'a RawValue,
 }
 
-pub(super) fn frame(live: &LiveEvent) -> Event {
+/// The frame of an event for `audience`: as stored, except that a customer is not told whom
+/// else routing considered for their chat (an assignment's `choice`).
+pub(super) fn frame_for(audience: &Audience, live: &LiveEvent) -> Event {
+    let DomainEvent::Chat(ChatEvent::ChatAssigned {
+        choice: Some(_), ..
+    }) = &live.event.event
+    else {
+        return frame(live, live.event.payload());
+    };
+    if !matches!(audience, Audience::Customer { .. }) {
+        return frame(live, live.event.payload());
+    }
+    let mut payload: serde_json::Value =
+        serde_json::from_str(live.event.payload().get()).unwrap_or_default();
+    if let Some(assigned) = payload
+        .get_mut("ChatAssigned")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        assigned.remove("choice");
+    }
+    match serde_json::value::to_raw_value(&payload) {
+        Ok(payload) => frame(live, &payload),
+        Err(_) => Event::default().event("resync"),
+    }
+}
+
+fn frame(live: &LiveEvent, payload: &RawValue) -> Event {
     // Decoded (decrypted, upcast) once on its way here, for every stream it is sent on.
-    let payload = live.event.payload();
     let data = FrameData {
         position: live.event.position.position,
         event_type: &live.event.event_type,

@@ -6,7 +6,7 @@
 //! it sends it at once when its own chat joins a queue.
 
 use super::audience::Audience;
-use super::frames::{board_frame, frame};
+use super::frames::{board_frame, frame_for};
 use crate::state::AppState;
 use axum::response::sse::Event;
 use samtale_eventlog::LogPosition;
@@ -180,7 +180,7 @@ impl Stream {
                     let scope: Scope = scoper.scope(&event).await;
                     let live = LiveEvent { event, scope };
                     if self.audience.sees(&live) {
-                        self.send(frame(&live)).await?;
+                        self.send(frame_for(&self.audience, &live)).await?;
                     }
                 }
                 self.delivered = position;
@@ -211,7 +211,7 @@ impl Stream {
                 Box::pin(self.reload_queues()).await;
             }
             if self.audience.sees(live) {
-                self.send(frame(live)).await?;
+                self.send(frame_for(&self.audience, live)).await?;
             }
             moved |= self.moves_my_chat(live);
             self.delivered = live.event.position;

@@ -607,6 +607,33 @@ async fn the_agents_report_counts_their_offers_and_how_long_they_were_paused() {
         assert_eq!(sum("offers_expired"), 1.0, "{}", app.backend);
         assert!(sum("paused_seconds") >= 1.0, "{}: {kari:?}", app.backend);
         assert_eq!(sum("paused_no_answer_seconds"), sum("paused_seconds"));
+        // Her activity says what happened, in order.
+        let activity = app
+            .get_ok(
+                &format!("/agents/{}/activity?{period}", centre.kari.user_id),
+                &centre.siri.token,
+            )
+            .await;
+        let kinds: Vec<&str> = activity
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|line| line["kind"].as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "logged_in",
+                "offered",
+                "offer_declined",
+                "offered",
+                "offer_expired",
+                "paused_no_answer",
+                "resumed"
+            ],
+            "{}",
+            app.backend
+        );
         app.finish().await;
     }
 }

@@ -152,6 +152,14 @@ stored_as_text! {
         Assigned = "assigned",
         Handled = "handled",
         TransferredAway = "transferred_away",
+        /// Routing offered the agent a chat; they declined it, or let it run out.
+        Offered = "offered",
+        OfferDeclined = "offer_declined",
+        OfferExpired = "offer_expired",
+        /// Paused for the reason itself (`paused_away`, `paused_no_answer`), and back.
+        PausedAway = "paused_away",
+        PausedNoAnswer = "paused_no_answer",
+        Resumed = "resumed",
     }
 }
 

@@ -1,6 +1,7 @@
 //! The agents' activity lines in `report_agent_activity`: logins and logouts (and who did
-//! them), assignments, chats handled or transferred away — one line per such event, appended
-//! and never changed, so a batch writes them without reading anything.
+//! them), assignments, chats handled or transferred away, offers and what became of them,
+//! pauses — one line per such event, appended and never changed, so a batch writes them
+//! without reading anything.
 
 use super::AgentActivity;
 use crate::bulk::{self, Cell};
@@ -8,6 +9,7 @@ use crate::columns::Columns;
 use crate::event::{DomainEvent, SamtaleEvent};
 use crate::read::ActivityKind;
 use crate::timestamp;
+use samtale_domain::presence::PauseReason;
 use samtale_domain::{Actor, ChatEvent, PresenceEvent};
 
 /// A batch's new activity lines, in `columns()` order.
@@ -88,6 +90,51 @@ impl ActivityLines {
                 *at,
                 ActivityKind::Handled,
                 chat,
+                None,
+                actor(by),
+            ),
+            DomainEvent::Chat(ChatEvent::ChatOffered {
+                agent_id, by, at, ..
+            }) => (
+                agent_id.to_string(),
+                *at,
+                ActivityKind::Offered,
+                chat,
+                None,
+                actor(by),
+            ),
+            DomainEvent::Chat(ChatEvent::OfferDeclined { agent_id, by, at }) => (
+                agent_id.to_string(),
+                *at,
+                ActivityKind::OfferDeclined,
+                chat,
+                None,
+                actor(by),
+            ),
+            DomainEvent::Chat(ChatEvent::OfferExpired { agent_id, by, at }) => (
+                agent_id.to_string(),
+                *at,
+                ActivityKind::OfferExpired,
+                chat,
+                None,
+                actor(by),
+            ),
+            DomainEvent::Presence(PresenceEvent::AgentPaused { reason, by, at }) => (
+                event.aggregate_id.clone(),
+                *at,
+                match reason {
+                    PauseReason::Away => ActivityKind::PausedAway,
+                    PauseReason::NoAnswer => ActivityKind::PausedNoAnswer,
+                },
+                None,
+                None,
+                actor(by),
+            ),
+            DomainEvent::Presence(PresenceEvent::AgentResumed { by, at }) => (
+                event.aggregate_id.clone(),
+                *at,
+                ActivityKind::Resumed,
+                None,
                 None,
                 actor(by),
             ),

@@ -151,7 +151,8 @@ impl Projection for Reports {
 
     fn version(&self) -> i64 {
         // 6: offers and pauses per agent interval; open pauses.
-        6
+        // 7: offers and pauses in the agents' activity.
+        7
     }
 
     fn tables(&self) -> &'static [Table] {

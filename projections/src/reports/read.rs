@@ -184,7 +184,8 @@ pub struct AgentActivity {
     pub position: i64,
     pub at: String,
     /// `logged_in`, `logged_out`, `assigned`, `handled`, `transferred_away` (also back into
-    /// the queue when the agent left).
+    /// the queue when the agent left), `offered`, `offer_declined`, `offer_expired`,
+    /// `paused_away`, `paused_no_answer`, `resumed`.
     pub kind: ActivityKind,
     pub chat_id: Option<String>,
     /// JSON array of queue ids, for logins and logouts.

@@ -1,5 +1,5 @@
 //! The agent's work on chats: the queue overview, the incoming list, picking up, talking,
-//! reading, transferring, ending, and the history.
+//! reading, transferring and ending.
 
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Staff;
@@ -13,7 +13,7 @@ use samtale_domain::chat::Assignment;
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::{ChatCommand, ChatId};
 use samtale_projections::read::{
-    self, AgentChatList, ChatRow, HistoryFilter, HistoryRow, QueueStatus, WaitingChat, WaitingPage,
+    self, AgentChatList, ChatRow, QueueStatus, WaitingChat, WaitingPage,
 };
 use samtale_service::origin::command_context;
 use serde::Deserialize;
@@ -175,6 +175,22 @@ pub struct AtQuery {
     at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Runs `command` on a chat the staff member may see and answers the chat as it is then: what
+/// most of an agent's actions on a chat do.
+pub(super) async fn act_and_show(
+    state: &AppState,
+    staff: &Staff,
+    meta: &Origin,
+    chat_id: ChatId,
+    operation: &'static str,
+    command: ChatCommand,
+) -> Result<Json<ChatView>, ApiError> {
+    let chat = visible_chat(state, staff, chat_id).await?;
+    run(state, staff, meta, &chat.chat_id, operation, command).await?;
+    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
+    Ok(Json(chat_view(state.db.any(), chat).await?))
+}
+
 pub(super) async fn run(
     state: &AppState,
     staff: &Staff,
@@ -218,7 +234,6 @@ pub async fn pickup(
     meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat = visible_chat(&state, &staff, chat_id).await?;
     // Having had the chat once is not enough to pick it up again: the chat decides from the
     // directory's memberships whether it is in one of the caller's queues.
     let agent_queues = state
@@ -234,9 +249,7 @@ pub async fn pickup(
         by: staff.actor(),
         at: meta.at,
     };
-    run(&state, &staff, &meta, &chat.chat_id, "pickup", command).await?;
-    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?))
+    act_and_show(&state, &staff, &meta, chat_id, "pickup", command).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -343,60 +356,9 @@ pub async fn end(
     meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat = visible_chat(&state, &staff, chat_id).await?;
     let command = ChatCommand::End {
         by: staff.actor(),
         at: meta.at,
     };
-    run(&state, &staff, &meta, &chat.chat_id, "end", command).await?;
-    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryQuery {
-    /// Requested at or after this time.
-    from: Option<chrono::DateTime<chrono::Utc>>,
-    /// Requested before this time.
-    to: Option<chrono::DateTime<chrono::Utc>>,
-    queue_id: Option<Uuid>,
-    /// Chats this agent took part in.
-    agent_id: Option<Uuid>,
-    /// Part of the customer's name or of any form answer (e-mail, phone, …).
-    customer: Option<String>,
-    /// 1-1000; 100 when absent.
-    limit: Option<i64>,
-}
-
-/// Every chat a customer or agent had, by time range and queue. Agents see the chats of
-/// their queues and those they took part in.
-#[utoipa::path(
-    get,
-    path = "/api/v1/chats/history",
-    tag = "agent",
-    params(HistoryQuery),
-    responses(
-        (status = 200, description = "Matching chats", body = Vec<HistoryRow>),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn history(
-    State(state): State<AppState>,
-    staff: Staff,
-    ApiQuery(query): ApiQuery<HistoryQuery>,
-) -> Result<Json<Vec<HistoryRow>>, ApiError> {
-    let filter = HistoryFilter {
-        from: query.from.map(samtale_projections::timestamp),
-        to: query.to.map(samtale_projections::timestamp),
-        queue_id: query.queue_id.map(|q| q.to_string()),
-        agent_id: query.agent_id.map(|a| a.to_string()),
-        customer: query
-            .customer
-            .filter(|c| !c.trim().is_empty())
-            .map(|c| c.chars().take(100).collect()),
-        member: staff.scope(),
-        limit: query.limit.unwrap_or(100).clamp(1, 1000),
-    };
-    Ok(Json(read::history(state.db.any(), &filter).await?))
+    act_and_show(&state, &staff, &meta, chat_id, "end", command).await
 }

@@ -8,6 +8,7 @@ mod customer;
 mod erasure;
 mod events;
 mod health;
+mod history;
 mod messages;
 mod openapi;
 mod presence;
@@ -61,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(admin::define_field, admin::list_fields))
         .routes(routes!(admin::remove_field))
         .routes(routes!(chats::waiting))
-        .routes(routes!(chats::history))
+        .routes(routes!(history::history))
         .routes(routes!(chats::detail))
         .routes(routes!(audit::audit))
         .routes(routes!(chats::pickup))

@@ -2,8 +2,8 @@
 //! declining it before the queue's offer timeout runs out, and putting a chat they are leaving
 //! back in its queue.
 
-use super::chats::{run, visible_chat};
-use super::views::{chat_row, chat_view, ChatView};
+use super::chats::{act_and_show, run, visible_chat};
+use super::views::ChatView;
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiPath, Origin};
@@ -38,22 +38,11 @@ pub async fn accept(
     meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat = visible_chat(&state, &staff, chat_id).await?;
     let command = ChatCommand::AcceptOffer {
         by: staff.actor(),
         at: meta.at,
     };
-    run(
-        &state,
-        &staff,
-        &meta,
-        &chat.chat_id,
-        "accept_offer",
-        command,
-    )
-    .await?;
-    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?))
+    act_and_show(&state, &staff, &meta, chat_id, "accept_offer", command).await
 }
 
 /// The offered agent turns the chat down: it goes to the next agent, keeping its place.
@@ -125,12 +114,9 @@ pub async fn requeue(
     meta: Origin,
     ApiPath(chat_id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat = visible_chat(&state, &staff, chat_id).await?;
     let command = ChatCommand::Requeue {
         by: staff.actor(),
         at: meta.at,
     };
-    run(&state, &staff, &meta, &chat.chat_id, "requeue", command).await?;
-    let chat = chat_row(state.db.any(), &chat.chat_id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?))
+    act_and_show(&state, &staff, &meta, chat_id, "requeue", command).await
 }

@@ -358,7 +358,14 @@ async fn offers_pauses_and_their_settings_refuse_what_is_not_allowed() {
             .await;
         assert_eq!(refused.status(), 403, "{}", app.backend);
 
-        // A chat nobody offered cannot be accepted, even by an agent of its queue.
+        // A chat nobody offered cannot be accepted, even by an agent of its queue. (Logged
+        // out, so that routing does not assign it to her first.)
+        app.post_ok(
+            "/me/presence",
+            &centre.kari.token,
+            json!({"logged_in": false}),
+        )
+        .await;
         let (chat, _) = app.start_chat(&centre.billing, "Ingen").await;
         let refused = app
             .post(
@@ -558,7 +565,7 @@ async fn the_agents_report_counts_their_offers_and_how_long_they_were_paused() {
         offer_for(&app, &centre.support, 5).await;
         let from = chrono::Utc::now() - chrono::Duration::hours(1);
         log_in(&app, &centre.kari).await;
-        let (chat, _) = app.start_chat(&centre.billing, "Rapport").await;
+        let (chat, customer) = app.start_chat(&centre.billing, "Rapport").await;
         offered_to(&app, &centre.kari, &chat).await;
         // Declined, then (nobody else there) offered again and left to run out.
         app.post_ok(
@@ -574,6 +581,13 @@ async fn the_agents_report_counts_their_offers_and_how_long_they_were_paused() {
             .await;
         assert_eq!(paused["paused_reason"], "no_answer", "{}", app.backend);
         tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        // The customer leaves first, so that resuming brings no third offer.
+        app.post_ok(
+            &format!("/customer/chats/{chat}/close"),
+            &customer,
+            json!({}),
+        )
+        .await;
         app.post_ok("/me/pause", &centre.kari.token, json!({"paused": false}))
             .await;
 

@@ -372,6 +372,25 @@ pub async fn requeue_left_behind(state: &Node) -> Result<usize, ServiceError> {
     Ok(requeued)
 }
 
+/// The context of a command about one offer: keyed by the offer itself (chat, agent and when
+/// it runs out, since the same agent may be offered the same chat again later: another
+/// offer), so each step happens once however many rounds or nodes take it.
+fn offer_context(
+    offer: &read::DueOffer,
+    operation: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> samtale_eventlog::CommandContext {
+    let meta = Origin {
+        at: now,
+        ..Origin::service(format!("{operation}-{}", offer.chat_id))
+    };
+    let key = format!(
+        "offer:{}:{}:{}",
+        offer.chat_id, offer.agent_id, offer.expires_at
+    );
+    keyed_context(&Actor::Routing, &meta, operation, key)
+}
+
 /// Withdraws every offer whose time has run out, and pauses the agent who let it (reason
 /// `no_answer`), so that the chat goes to the next agent and not back to someone who is not
 /// there. Keyed by the offer (chat, agent and when it runs out), each happens once however
@@ -382,19 +401,11 @@ pub async fn expire_offers(state: &Node) -> Result<usize, ServiceError> {
     // Offers to agents who paused, logged out or were deactivated meanwhile: taken back now,
     // not held for the rest of their time, and nobody is paused for them.
     for offer in read::stranded_offers(state.db.any(), EXPIRIES_PER_ROUND).await? {
-        let meta = Origin {
-            at: now,
-            ..Origin::service(format!("offer-withdrawal-{}", offer.chat_id))
-        };
-        let key = format!(
-            "offer-withdrawal:{}:{}:{}",
-            offer.chat_id, offer.agent_id, offer.expires_at
-        );
         let withdraw = ChatCommand::WithdrawOffer {
             agent_id: offer.agent_id.parse()?,
             at: now,
         };
-        let context = keyed_context(&Actor::Routing, &meta, "withdraw_offer", key);
+        let context = offer_context(&offer, "withdraw_offer", now);
         state
             .execute(&state.chats, &offer.chat_id, withdraw, &context)
             .await?;
@@ -402,17 +413,8 @@ pub async fn expire_offers(state: &Node) -> Result<usize, ServiceError> {
     let mut expired = 0;
     for offer in read::due_offers(state.db.any(), now, EXPIRIES_PER_ROUND).await? {
         let agent_id = offer.agent_id.parse::<UserId>()?;
-        let meta = Origin {
-            at: now,
-            ..Origin::service(format!("offer-expiry-{}", offer.chat_id))
-        };
-        // The same agent may be offered the same chat again later: that is another offer.
-        let key = format!(
-            "offer-expiry:{}:{}:{}",
-            offer.chat_id, offer.agent_id, offer.expires_at
-        );
         let expire = ChatCommand::ExpireOffer { agent_id, at: now };
-        let context = keyed_context(&Actor::Routing, &meta, "expire_offer", key.clone());
+        let context = offer_context(&offer, "expire_offer", now);
         let executed = state
             .execute(&state.chats, &offer.chat_id, expire, &context)
             .await?;
@@ -426,7 +428,7 @@ pub async fn expire_offers(state: &Node) -> Result<usize, ServiceError> {
             by: Actor::Routing,
             at: now,
         };
-        let context = keyed_context(&Actor::Routing, &meta, "pause_no_answer", key);
+        let context = offer_context(&offer, "pause_no_answer", now);
         match state
             .execute(&state.presence, &offer.agent_id, pause, &context)
             .await

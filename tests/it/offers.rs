@@ -787,3 +787,35 @@ async fn customers_of_a_queue_whose_agents_are_all_paused_are_told_so() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_customer_is_not_told_whom_else_routing_considered() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let (chat, customer) = app.start_chat(&centre.billing, "Nysgjerrig").await;
+        let mut stream = app
+            .stream(&format!("/customer/chats/{chat}/events"), &customer, None)
+            .await;
+        log_in(&app, &centre.kari).await;
+        let seen = stream
+            .until("ChatAssigned", std::time::Duration::from_secs(10))
+            .await
+            .expect("the customer hears of the assignment");
+        let assigned = &seen.last().unwrap().data["event"]["ChatAssigned"];
+        assert_eq!(
+            assigned["agent_id"],
+            centre.kari.user_id.as_str(),
+            "{}",
+            app.backend
+        );
+        assert!(
+            assigned.get("choice").is_none(),
+            "{}: {assigned}",
+            app.backend
+        );
+        // The log, and so the staff's audit, keeps it.
+        let (_, logged_assignment) = logged(&app, "ChatAssigned").await.remove(0);
+        assert!(logged_assignment["choice"].is_object(), "{}", app.backend);
+        app.finish().await;
+    }
+}

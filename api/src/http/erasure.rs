@@ -1,7 +1,7 @@
 //! Personal data: erasing a chat (an administrator, or its customer), erasure requests by the
 //! e-mail address or phone number a person gave, and legal holds.
 
-use super::chats::visible_chat;
+use super::chats::{run, visible_chat};
 use super::customer::own_chat;
 use crate::auth::{Customer, Staff};
 use crate::error::{refusals, ApiError, ChatNotVisible, Problem};
@@ -13,7 +13,6 @@ use axum::Json;
 use samtale_domain::chat::ErasureReason;
 use samtale_domain::{Actor, ChatCommand, ChatId};
 use samtale_service::erasure::{self, ErasedChat, ErasureReport, Person};
-use samtale_service::origin::command_context;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -214,10 +213,6 @@ async fn hold(
     operation: &'static str,
     command: ChatCommand,
 ) -> Result<(), ApiError> {
-    visible_chat(state, staff, chat_id).await?;
-    let context = command_context(&staff.actor(), meta, operation);
-    state
-        .execute(&state.chats, &chat_id.to_string(), command, &context)
-        .await?;
-    Ok(())
+    let chat = visible_chat(state, staff, chat_id).await?;
+    run(state, staff, meta, &chat.chat_id, operation, command).await
 }

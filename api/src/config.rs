@@ -130,6 +130,16 @@ pub struct RoutingConfig {
         value_parser = offer_timeout
     )]
     pub offer_timeout_seconds: OfferTimeout,
+    /// Seconds routing waits after giving an agent a chat before it gives them another, so
+    /// that an agent who logs in to a backlog takes it a chat at a time; 0 hands them chats as
+    /// fast as they have room. Default 5
+    #[arg(
+        long = "assign-pace-seconds",
+        env = "SAMTALE_ASSIGN_PACE_SECONDS",
+        default_value = "5",
+        value_parser = clap::value_parser!(u32).range(0..=300)
+    )]
+    pub assign_pace_seconds: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +180,7 @@ impl Default for RoutingConfig {
     fn default() -> Self {
         Self {
             offer_timeout_seconds: OfferTimeout(Some(30)),
+            assign_pace_seconds: 5,
         }
     }
 }

@@ -51,6 +51,7 @@ impl AppState {
             ),
             transcript_retention_days: privacy.transcript_retention_days.0,
             offer_timeout_seconds: routing.offer_timeout_seconds.0,
+            assign_pace: Duration::from_secs(routing.assign_pace_seconds.into()),
         };
         let node = Node::start(&database.database_url, &database.key_file(), settings).await?;
         Ok(AppState(Arc::new(Services {

@@ -44,6 +44,7 @@ pub async fn erase(whose: Whose, database: &DatabaseConfig) -> anyhow::Result<()
         customer_token_retention: Duration::ZERO,
         transcript_retention_days: None,
         offer_timeout_seconds: None,
+        assign_pace: std::time::Duration::ZERO,
     };
     let node = Node::start(&database.database_url, &database.key_file(), settings).await?;
     let origin = Origin::service(format!("cli-erase:{}", uuid::Uuid::now_v7()));

@@ -103,6 +103,25 @@ fn describe(event: &ChatEvent) -> String {
             abandoned: true, ..
         } => "the customer left while waiting".into(),
         ChatEvent::CustomerClosedClient { .. } => "the customer closed the chat".into(),
+        ChatEvent::ChatWrappedUp { codes, note, .. } => {
+            let codes: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+            let note = match note {
+                Some(note) => note.known().map_or(ERASED, |note| note.as_str()),
+                None => "",
+            };
+            format!(
+                "wrapped up as [{}] {}",
+                codes.join(", "),
+                note.escape_debug()
+            )
+        }
+        ChatEvent::WrapUpStarted {
+            agent_id, until, ..
+        } => format!("{agent_id} wraps up until {until}"),
+        ChatEvent::WrapUpExtended {
+            agent_id, until, ..
+        } => format!("{agent_id} wraps up for longer, until {until}"),
+        ChatEvent::WrapUpFinished { agent_id, .. } => format!("{agent_id} finished wrapping up"),
         ChatEvent::LegalHoldPlaced { by, .. } => {
             format!(
                 "legal hold placed by {}",

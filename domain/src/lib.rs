@@ -33,6 +33,7 @@ macro_rules! handle_by_deciding {
 
 pub mod actor;
 pub mod chat;
+pub mod code;
 pub mod directory;
 pub mod form;
 pub mod ids;
@@ -42,6 +43,7 @@ pub mod text;
 
 pub use actor::{Actor, Role};
 pub use chat::{Chat, ChatCommand, ChatError, ChatEvent, ChatStatus};
+pub use code::Code;
 pub use directory::{Directory, DirectoryCommand, DirectoryError, DirectoryEvent};
 pub use ids::{CategoryId, ChatId, MessageId, QueueId, UserId};
 pub use personal::{Personal, Subject};

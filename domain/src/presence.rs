@@ -10,6 +10,7 @@
 //! out, so that a customer is never offered again and again to someone who is not there.
 
 use crate::actor::Actor;
+use crate::code::{BadCode, Code};
 use crate::ids::{QueueId, UserId};
 use crate::NoServices;
 use crate::EVENT_VERSION;
@@ -29,15 +30,51 @@ pub struct Presence {
     paused: Option<PauseReason>,
 }
 
-/// Why an agent is paused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
+/// Why an agent is paused: `away`, one of the reasons administrators define (`lunch`,
+/// `meeting`, …), or routing's `no_answer`. Stored as its word.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum PauseReason {
-    /// The agent paused themselves (or a supervisor paused them).
+    /// The agent paused themselves (or a supervisor paused them) with no reason given.
     Away,
-    /// An offer to the agent ran out unanswered.
+    /// An offer to the agent ran out unanswered: only routing pauses for this.
     NoAnswer,
+    /// A reason from the administrators' list.
+    Defined(Code),
+}
+
+impl PauseReason {
+    const AWAY: &'static str = "away";
+    const NO_ANSWER: &'static str = "no_answer";
+
+    /// The reasons no administrator defines: they are always there.
+    pub const BUILT_IN: [&'static str; 2] = [Self::AWAY, Self::NO_ANSWER];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            PauseReason::Away => Self::AWAY,
+            PauseReason::NoAnswer => Self::NO_ANSWER,
+            PauseReason::Defined(code) => code.as_str(),
+        }
+    }
+}
+
+impl TryFrom<String> for PauseReason {
+    type Error = BadCode;
+
+    fn try_from(raw: String) -> Result<Self, BadCode> {
+        Ok(match raw.as_str() {
+            Self::AWAY => PauseReason::Away,
+            Self::NO_ANSWER => PauseReason::NoAnswer,
+            _ => PauseReason::Defined(Code::parse(&raw)?),
+        })
+    }
+}
+
+impl From<PauseReason> for String {
+    fn from(reason: PauseReason) -> String {
+        reason.as_str().to_string()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +96,8 @@ pub enum PresenceCommand {
     Pause {
         agent_id: UserId,
         reason: PauseReason,
+        /// The reasons administrators have defined, as the directory has them now.
+        defined: BTreeSet<Code>,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -109,6 +148,8 @@ pub enum PresenceError {
     NotAMember,
     #[error("the agent is not logged in")]
     NotLoggedIn,
+    #[error("no such pause reason: choose away or one of the defined reasons")]
+    UnknownPauseReason,
 }
 
 impl Presence {
@@ -169,11 +210,25 @@ impl Presence {
                     at,
                 }])
             }
-            PresenceCommand::Pause { reason, by, at, .. } => {
+            PresenceCommand::Pause {
+                reason,
+                defined,
+                by,
+                at,
+                ..
+            } => {
+                let offered = match &reason {
+                    PauseReason::Away => true,
+                    PauseReason::NoAnswer => by == Actor::Routing,
+                    PauseReason::Defined(code) => defined.contains(code),
+                };
+                if !offered {
+                    return Err(PresenceError::UnknownPauseReason);
+                }
                 if self.logged_in.is_empty() {
                     return Err(PresenceError::NotLoggedIn);
                 }
-                if self.paused == Some(reason) {
+                if self.paused.as_ref() == Some(&reason) {
                     return Ok(vec![]);
                 }
                 Ok(vec![PresenceEvent::AgentPaused { reason, by, at }])
@@ -387,10 +442,16 @@ mod tests {
             .then_expect_error(PresenceError::Forbidden);
     }
 
+    fn code(word: &str) -> Code {
+        Code::parse(word).unwrap()
+    }
+
+    /// The administrators have defined `lunch` and `meeting`.
     fn pause(reason: PauseReason, by: Actor) -> PresenceCommand {
         PresenceCommand::Pause {
             agent_id: kari(),
             reason,
+            defined: BTreeSet::from([code("lunch"), code("meeting")]),
             by,
             at: at(3),
         }
@@ -410,6 +471,42 @@ mod tests {
             .given(vec![logged_in(&[1], 1, true)])
             .when(pause(PauseReason::Away, as_kari()))
             .then_expect_events(vec![paused(PauseReason::Away, as_kari())]);
+    }
+
+    #[test]
+    fn an_agent_pauses_for_a_defined_reason_and_changes_it() {
+        let lunch = PauseReason::Defined(code("lunch"));
+        let meeting = PauseReason::Defined(code("meeting"));
+        PresenceTest::with(NoServices)
+            .given(vec![logged_in(&[1], 1, true)])
+            .when(pause(lunch.clone(), as_kari()))
+            .then_expect_events(vec![paused(lunch.clone(), as_kari())]);
+        PresenceTest::with(NoServices)
+            .given(vec![logged_in(&[1], 1, true), paused(lunch, as_kari())])
+            .when(pause(meeting.clone(), as_kari()))
+            .then_expect_events(vec![paused(meeting, as_kari())]);
+    }
+
+    #[test]
+    fn a_reason_nobody_defined_is_refused_and_no_answer_is_routings_alone() {
+        for reason in [
+            PauseReason::Defined(code("training")),
+            PauseReason::NoAnswer,
+        ] {
+            PresenceTest::with(NoServices)
+                .given(vec![logged_in(&[1], 1, true)])
+                .when(pause(reason, as_kari()))
+                .then_expect_error(PresenceError::UnknownPauseReason);
+        }
+    }
+
+    #[test]
+    fn a_reason_is_stored_as_its_word() {
+        let stored = |reason: PauseReason| serde_json::to_string(&reason).unwrap();
+        assert_eq!(stored(PauseReason::NoAnswer), "\"no_answer\"");
+        assert_eq!(stored(PauseReason::Defined(code("lunch"))), "\"lunch\"");
+        let read: PauseReason = serde_json::from_str("\"away\"").unwrap();
+        assert_eq!(read, PauseReason::Away);
     }
 
     #[test]

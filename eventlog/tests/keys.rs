@@ -58,6 +58,8 @@ async fn ended_chat(db: &Database) -> (String, Commands<Chat>) {
             at: Utc::now(),
         },
         ChatCommand::End {
+            disposition: Default::default(),
+            policies: Default::default(),
             by: agent,
             at: Utc::now(),
         },

@@ -246,7 +246,10 @@ async fn a_retried_command_is_written_once_and_answers_like_the_first() {
             test_db.backend_name
         );
 
-        let close = ChatCommand::CloseClient { at: Utc::now() };
+        let close = ChatCommand::CloseClient {
+            policies: Default::default(),
+            at: Utc::now(),
+        };
         commands.execute(&chat, close, &context()).await.unwrap();
         let after_the_end = commands
             .execute(&chat, customer_says("hei"), &retry)

@@ -22,7 +22,8 @@ const TABLES: &[Table] = &[
         columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL,
                   no_agent_notice_after_seconds bigint, overflow_queue_id text,
                   service_level_seconds bigint, transcript_retention_days bigint,
-                  offer_timeout_seconds bigint",
+                  offer_timeout_seconds bigint, wrap_up_seconds bigint,
+                  wrap_up_code_required bigint NOT NULL DEFAULT 0",
         indexes: &[],
     },
     Table {
@@ -39,6 +40,17 @@ const TABLES: &[Table] = &[
         name: "form_fields",
         columns: "key text PRIMARY KEY, label text NOT NULL, kind text NOT NULL, required bigint NOT NULL,
                   options text NOT NULL, max_length bigint NOT NULL, ordinal bigint NOT NULL",
+        indexes: &[],
+    },
+    Table {
+        name: "pause_reasons",
+        columns: "reason text PRIMARY KEY, label text NOT NULL",
+        indexes: &[],
+    },
+    Table {
+        name: "wrap_up_codes",
+        columns: "queue_id text NOT NULL, code text NOT NULL, label text NOT NULL,
+                  PRIMARY KEY (queue_id, code)",
         indexes: &[],
     },
 ];
@@ -59,7 +71,8 @@ impl Projection for DirectoryTables {
 
     fn version(&self) -> i64 {
         // 5: a queue's offer timeout.
-        5
+        // 6: pause reasons; a queue's wrap-up time and codes.
+        6
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -147,7 +160,8 @@ impl Projection for DirectoryTables {
                 sqlx::query(&format!(
                     "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3,
                         service_level_seconds = $4, transcript_retention_days = $5,
-                        offer_timeout_seconds = $6
+                        offer_timeout_seconds = $6, wrap_up_seconds = $7,
+                        wrap_up_code_required = $8
                       WHERE queue_id = $1",
                     g.table("queues")
                 ))
@@ -157,6 +171,8 @@ impl Projection for DirectoryTables {
                 .bind(settings.service_level_seconds.map(i64::from))
                 .bind(settings.transcript_retention_days.map(i64::from))
                 .bind(settings.offer_timeout_seconds.map(i64::from))
+                .bind(settings.wrap_up_seconds.map(i64::from))
+                .bind(i64::from(settings.wrap_up_code_required))
                 .execute(&mut *conn)
                 .await?;
             }
@@ -224,6 +240,53 @@ impl Projection for DirectoryTables {
                     g.table("form_fields")
                 ))
                 .bind(key.clone())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::PauseReasonDefined { reason, label, .. } => {
+                sqlx::query(&format!(
+                    "INSERT INTO {} (reason, label) VALUES ($1, $2)
+                     ON CONFLICT (reason) DO UPDATE SET label = excluded.label",
+                    g.table("pause_reasons")
+                ))
+                .bind(reason.to_string())
+                .bind(label.as_str().to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::PauseReasonRemoved { reason, .. } => {
+                sqlx::query(&format!(
+                    "DELETE FROM {} WHERE reason = $1",
+                    g.table("pause_reasons")
+                ))
+                .bind(reason.to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::WrapUpCodeDefined {
+                queue_id,
+                code,
+                label,
+                ..
+            } => {
+                sqlx::query(&format!(
+                    "INSERT INTO {} (queue_id, code, label) VALUES ($1, $2, $3)
+                     ON CONFLICT (queue_id, code) DO UPDATE SET label = excluded.label",
+                    g.table("wrap_up_codes")
+                ))
+                .bind(queue_id.to_string())
+                .bind(code.to_string())
+                .bind(label.as_str().to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::WrapUpCodeRemoved { queue_id, code, .. } => {
+                sqlx::query(&format!(
+                    "DELETE FROM {} WHERE queue_id = $1 AND code = $2",
+                    g.table("wrap_up_codes")
+                ))
+                .bind(queue_id.to_string())
+                .bind(code.to_string())
                 .execute(&mut *conn)
                 .await?;
             }

@@ -35,6 +35,9 @@ pub struct ReplayedChat {
     pub agent_id: Option<String>,
     pub transfers: u32,
     pub transcript: Vec<ReplayedMessage>,
+    /// Its wrap-up codes and the agent's note (staff only), once wrapped up.
+    pub wrap_up_codes: Vec<String>,
+    pub wrap_up_note: Option<String>,
     /// Its personal data is erased: the name, the answers and every text are empty, at any
     /// instant, since the key they were encrypted under is gone.
     pub erased: bool,
@@ -72,6 +75,8 @@ pub fn chat_at(
             agent_id: None,
             transfers: 0,
             transcript: Vec::new(),
+            wrap_up_codes: Vec::new(),
+            wrap_up_note: None,
             erased: false,
             as_of: None,
         });
@@ -139,7 +144,15 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
         | ChatEvent::ChatOffered { .. }
         | ChatEvent::OfferDeclined { .. }
         | ChatEvent::OfferExpired { .. }
-        | ChatEvent::OfferWithdrawn { .. } => {}
+        | ChatEvent::OfferWithdrawn { .. }
+        | ChatEvent::WrapUpStarted { .. }
+        | ChatEvent::WrapUpExtended { .. }
+        | ChatEvent::WrapUpFinished { .. } => {}
+        ChatEvent::ChatWrappedUp { codes, note, .. } => {
+            chat.wrap_up_codes = codes.iter().map(|c| c.to_string()).collect();
+            chat.wrap_up_note =
+                note.and_then(|note| note.known().map(|text| text.as_str().to_string()));
+        }
         ChatEvent::ChatTransferred {
             to_queue,
             to_category,

@@ -147,6 +147,8 @@ async fn the_agent_chat_list_counts_unread_and_keeps_passive_chats_for_the_sessi
             .chat(
                 &chat,
                 ChatCommand::End {
+                    disposition: Default::default(),
+                    policies: Default::default(),
                     by: Actor::staff(kari, Role::Agent),
                     at: at(9),
                 },
@@ -524,6 +526,8 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
             .chat(
                 &a,
                 ChatCommand::End {
+                    disposition: Default::default(),
+                    policies: Default::default(),
                     by: as_kari,
                     at: t(10, 5, 0),
                 },
@@ -532,13 +536,25 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
         // B: gives up after two minutes in the queue.
         scenario.chat(&b, request(t(10, 1, 0))).await;
         scenario
-            .chat(&b, ChatCommand::CloseClient { at: t(10, 3, 0) })
+            .chat(
+                &b,
+                ChatCommand::CloseClient {
+                    policies: Default::default(),
+                    at: t(10, 3, 0),
+                },
+            )
             .await;
         // C: waits 120 s, the customer closes at 10:10.
         scenario.chat(&c, request(t(10, 2, 0))).await;
         scenario.chat(&c, assign(t(10, 4, 0))).await;
         scenario
-            .chat(&c, ChatCommand::CloseClient { at: t(10, 10, 0) })
+            .chat(
+                &c,
+                ChatCommand::CloseClient {
+                    policies: Default::default(),
+                    at: t(10, 10, 0),
+                },
+            )
             .await;
         presence(PresenceCommand::LogOut {
             agent_id: kari,

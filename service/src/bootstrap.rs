@@ -9,7 +9,7 @@ use crate::{Node, ServiceError};
 use samtale_domain::directory::{Username, DIRECTORY_ID};
 use samtale_domain::form::{FieldKind, FormField};
 use samtale_domain::text::Name;
-use samtale_domain::{Actor, CategoryId, DirectoryCommand, QueueId, Role, UserId};
+use samtale_domain::{Actor, CategoryId, Code, DirectoryCommand, QueueId, Role, UserId};
 use samtale_projections::read;
 use std::time::Duration;
 use uuid::Uuid;
@@ -110,7 +110,8 @@ pub async fn ensure_admin(state: &Node, password: Option<String>) -> Result<(), 
     Ok(())
 }
 
-/// Demo queues, categories, form fields, two agents and a supervisor.
+/// Demo queues, categories, form fields, pause reasons, wrap-up codes, two agents and a
+/// supervisor.
 pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
     directory_current(state).await?;
     let queues = [
@@ -189,6 +190,46 @@ pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
             at: chrono::Utc::now(),
         };
         run(state, &format!("field:{key}"), command).await?;
+    }
+    let reasons = [
+        ("lunch", "Lunsj"),
+        ("meeting", "Møte"),
+        ("training", "Opplæring"),
+    ];
+    if read::pause_reasons(state.db.any()).await?.is_empty() {
+        for (reason, label) in reasons {
+            let command = DirectoryCommand::DefinePauseReason {
+                reason: Code::parse(reason).map_err(|e| ServiceError::Config(e.to_string()))?,
+                label: Name::parse(label)?,
+                by: Actor::System,
+                at: chrono::Utc::now(),
+            };
+            run(state, &format!("pause-reason:{reason}"), command).await?;
+        }
+    }
+    let codes = [
+        ("subscription", "Abonnement"),
+        ("invoice", "Faktura"),
+        ("fault", "Feil og driftsavbrudd"),
+        ("order", "Bestilling"),
+    ];
+    for queue_id in &queue_ids {
+        if !read::wrap_up_codes(state.db.any(), &queue_id.to_string())
+            .await?
+            .is_empty()
+        {
+            continue;
+        }
+        for (code, label) in codes {
+            let command = DirectoryCommand::DefineWrapUpCode {
+                queue_id: *queue_id,
+                code: Code::parse(code).map_err(|e| ServiceError::Config(e.to_string()))?,
+                label: Name::parse(label)?,
+                by: Actor::System,
+                at: chrono::Utc::now(),
+            };
+            run(state, &format!("wrap-up-code:{queue_id}:{code}"), command).await?;
+        }
     }
     let people = [
         ("kari", "Kari Nordmann", Role::Agent),

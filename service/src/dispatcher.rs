@@ -149,6 +149,12 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
         .wait_for(head, Duration::from_secs(5))
         .await;
     let db = state.db.any();
+    let now = chrono::Utc::now();
+    let clock = read::RoutingClock {
+        now,
+        paced_since: now - state.assign_pace,
+    };
+    let pacing = state.assign_pace > chrono::Duration::zero();
     let mut candidates: HashMap<String, Vec<String>> = HashMap::new();
     let mut loads: HashMap<String, Load> = HashMap::new();
     let offer_timeouts: HashMap<String, Option<i64>> = read::queues(db)
@@ -160,8 +166,8 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
     // for, so a round reads what it could place, never the whole queue; merged, they are
     // still placed oldest first across queues.
     let mut waiting = Vec::new();
-    for queue_id in read::queues_with_room(db).await? {
-        let agents = read::routable_agents(db, &queue_id).await?;
+    for queue_id in read::queues_with_room(db, clock).await? {
+        let agents = read::routable_agents(db, &queue_id, clock).await?;
         let room: i64 = agents
             .iter()
             .map(|a| (a.max_concurrent_chats - a.active_chats).max(0))
@@ -187,7 +193,9 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
     let declined: HashSet<(String, String)> =
         read::decliners(db, &chat_ids).await?.into_iter().collect();
     let mut plan = Vec::new();
-    let now = chrono::Utc::now();
+    // Agents this round has given a chat: with a pace, they wait for the next round that
+    // finds the pace kept.
+    let mut given: HashSet<String> = HashSet::new();
     for chat in waiting {
         let Some(queue_agents) = candidates.get(&chat.queue_id) else {
             continue;
@@ -203,6 +211,7 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
             .iter()
             .filter(|id| loads[*id].active < loads[*id].max)
             .filter(|id| !(offering && loads[*id].offering))
+            .filter(|id| !(pacing && given.contains(*id)))
             .collect();
         eligible.sort_by_key(|id| {
             let load = &loads[*id];
@@ -230,6 +239,7 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
                 })
                 .collect(),
         };
+        given.insert(agent.clone());
         if let Some(load) = loads.get_mut(&agent) {
             load.active += 1;
             load.idle_since = samtale_projections::timestamp(now);
@@ -425,6 +435,7 @@ pub async fn expire_offers(state: &Node) -> Result<usize, ServiceError> {
         let pause = PresenceCommand::Pause {
             agent_id,
             reason: PauseReason::NoAnswer,
+            defined: BTreeSet::new(),
             by: Actor::Routing,
             at: now,
         };

@@ -34,6 +34,8 @@ pub struct NodeSettings {
     /// The offer timeout queues get when created (each can change it); `None`: routing
     /// assigns straight away.
     pub offer_timeout_seconds: Option<u32>,
+    /// Routing gives an agent a chat at most this often (zero: as fast as they have room).
+    pub assign_pace: Duration,
 }
 
 pub struct Node {
@@ -51,6 +53,8 @@ pub struct Node {
     pub transcript_retention_days: Option<u32>,
     /// The offer timeout of new queues.
     pub offer_timeout_seconds: Option<u32>,
+    /// How long routing waits after giving an agent a chat before it gives them another.
+    pub assign_pace: chrono::Duration,
 }
 
 impl Node {
@@ -78,6 +82,8 @@ impl Node {
             customer_token_retention: settings.customer_token_retention,
             transcript_retention_days: settings.transcript_retention_days,
             offer_timeout_seconds: settings.offer_timeout_seconds,
+            assign_pace: chrono::Duration::from_std(settings.assign_pace)
+                .unwrap_or(chrono::Duration::zero()),
             db,
         })
     }

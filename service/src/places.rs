@@ -169,6 +169,10 @@ impl PlaceBook {
             | ChatEvent::OfferDeclined { .. }
             | ChatEvent::OfferExpired { .. }
             | ChatEvent::OfferWithdrawn { .. }
+            | ChatEvent::ChatWrappedUp { .. }
+            | ChatEvent::WrapUpStarted { .. }
+            | ChatEvent::WrapUpExtended { .. }
+            | ChatEvent::WrapUpFinished { .. }
             | ChatEvent::MessageSent { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }

@@ -84,8 +84,10 @@ impl TestApp {
             privacy: Default::default(),
             // The suite's queues are assigned straight away, as auto-accepting centres run:
             // tests of offers turn them on (`queue_with_offers`, or this setting).
+            // Nor is there a pace: tests of pacing set one.
             routing: RoutingConfig {
                 offer_timeout_seconds: OfferTimeout(None),
+                assign_pace_seconds: 0,
             },
         };
         configure(&mut config);

@@ -18,3 +18,4 @@ mod rules;
 mod sessions;
 mod slow_reader;
 mod surge;
+mod wrap_up;

@@ -386,6 +386,7 @@ async fn a_new_queue_offers_for_thirty_seconds_unless_the_installation_says_othe
         (
             RoutingConfig {
                 offer_timeout_seconds: samtale_api::config::OfferTimeout(Some(45)),
+                ..RoutingConfig::default()
             },
             json!(45),
         ),

@@ -81,6 +81,12 @@ impl From<ChatError> for ApiError {
             ChatError::NotOffered => Conflict::ChatNotOffered.into(),
             // Only routing offers, and it never offers a chat offered already.
             ChatError::OfferedToAnother => Conflict::ChatNotOffered.into(),
+            ChatError::UnknownWrapUpCode(_)
+            | ChatError::WrapUpCodeRequired
+            | ChatError::EmptyDisposition => ApiError::invalid_field("codes", detail),
+            ChatError::AlreadyWrappedUp => Conflict::ChatWrappedUp.into(),
+            ChatError::NotInWrapUp => Conflict::NotInWrapUp.into(),
+            ChatError::WrapUpExtended => Conflict::WrapUpExtended.into(),
         }
     }
 }
@@ -93,6 +99,7 @@ impl From<PresenceError> for ApiError {
             PresenceError::NotAMember => ApiError::NotAMember(detail),
             PresenceError::NoQueues => Conflict::NoQueues.into(),
             PresenceError::NotLoggedIn => Conflict::NotLoggedIn.into(),
+            PresenceError::UnknownPauseReason => ApiError::invalid_field("reason", detail),
         }
     }
 }
@@ -123,6 +130,11 @@ impl From<DirectoryError> for ApiError {
             }
             DirectoryError::BadRetention => {
                 ApiError::invalid_field("transcript_retention_days", detail)
+            }
+            DirectoryError::BadWrapUp => ApiError::invalid_field("wrap_up_seconds", detail),
+            DirectoryError::BuiltInPauseReason => ApiError::invalid_field("reason", detail),
+            DirectoryError::NoSuchPauseReason | DirectoryError::NoSuchWrapUpCode => {
+                ApiError::NotFound(detail)
             }
         }
     }

@@ -80,6 +80,12 @@ pub enum Conflict {
     NotLoggedIn,
     #[error("the installation needs at least one active administrator")]
     LastAdministrator,
+    #[error("the chat's wrap-up codes and note are recorded already")]
+    ChatWrappedUp,
+    #[error("the chat's wrap-up is over (or it had none)")]
+    NotInWrapUp,
+    #[error("the wrap-up has been extended once already")]
+    WrapUpExtended,
 }
 
 impl Conflict {
@@ -101,6 +107,9 @@ impl Conflict {
             Conflict::ChatNotOffered => P::ChatNotOffered,
             Conflict::NotLoggedIn => P::NotLoggedIn,
             Conflict::LastAdministrator => P::LastAdministrator,
+            Conflict::ChatWrappedUp => P::ChatWrappedUp,
+            Conflict::NotInWrapUp => P::NotInWrapUp,
+            Conflict::WrapUpExtended => P::WrapUpExtended,
         }
     }
 }

@@ -21,6 +21,9 @@ pub enum ProblemType {
     ChatErased,
     ChatNotOffered,
     NotLoggedIn,
+    ChatWrappedUp,
+    NotInWrapUp,
+    WrapUpExtended,
     ConcurrentChange,
     UsernameTaken,
     NameTaken,
@@ -35,7 +38,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 25] = [
+    pub const ALL: [ProblemType; 28] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -50,6 +53,9 @@ impl ProblemType {
         ProblemType::ChatErased,
         ProblemType::ChatNotOffered,
         ProblemType::NotLoggedIn,
+        ProblemType::ChatWrappedUp,
+        ProblemType::NotInWrapUp,
+        ProblemType::WrapUpExtended,
         ProblemType::ConcurrentChange,
         ProblemType::UsernameTaken,
         ProblemType::NameTaken,
@@ -122,6 +128,17 @@ impl ProblemType {
                 "The chat is not offered to this agent",
             ),
             P::NotLoggedIn => ("not-logged-in", S::CONFLICT, "The agent is not logged in"),
+            P::ChatWrappedUp => (
+                "chat-wrapped-up",
+                S::CONFLICT,
+                "The chat's wrap-up codes and note are recorded already",
+            ),
+            P::NotInWrapUp => ("not-in-wrap-up", S::CONFLICT, "The chat's wrap-up is over"),
+            P::WrapUpExtended => (
+                "wrap-up-extended",
+                S::CONFLICT,
+                "The wrap-up has been extended once already",
+            ),
             P::ConcurrentChange => (
                 "concurrent-change",
                 S::CONFLICT,

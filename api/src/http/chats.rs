@@ -3,7 +3,7 @@
 
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Staff;
-use crate::error::{refusals, AlreadyClosed, ApiError, ChatNotVisible, Problem, PROBLEM_JSON};
+use crate::error::{refusals, ApiError, ChatNotVisible, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -335,30 +335,4 @@ pub async fn transfer(
     run(&state, &staff, &meta, &chat.chat_id, "transfer", command).await?;
     let chat = chat_row(state.db.any(), &chat.chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v1/chats/{id}/end",
-    tag = "agent",
-    params(("id" = Uuid, Path, description = "The chat")),
-    responses(
-        (status = 200, description = "The chat, ended", body = ChatView),
-        (status = 404, response = ChatNotVisible),
-        (status = 403, response = Problem),
-        (status = 409, response = AlreadyClosed),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn end(
-    State(state): State<AppState>,
-    staff: Staff,
-    meta: Origin,
-    ApiPath(chat_id): ApiPath<ChatId>,
-) -> Result<Json<ChatView>, ApiError> {
-    let command = ChatCommand::End {
-        by: staff.actor(),
-        at: meta.at,
-    };
-    act_and_show(&state, &staff, &meta, chat_id, "end", command).await
 }

@@ -255,7 +255,16 @@ pub async fn close(
     ApiPath(id): ApiPath<ChatId>,
 ) -> Result<Json<ChatView>, ApiError> {
     let chat_id = own_chat(&customer, id)?;
-    let command = ChatCommand::CloseClient { at: meta.at };
+    // Its agent's wrap-up starts, by the rules of the chat's queue.
+    let policies = state
+        .directory
+        .current(samtale_domain::directory::DIRECTORY_ID)
+        .await?
+        .wrap_up_policies();
+    let command = ChatCommand::CloseClient {
+        policies,
+        at: meta.at,
+    };
     let context = command_context(&Actor::Customer, &meta, "close_client");
     state
         .execute(&state.chats, &chat_id, command, &context)

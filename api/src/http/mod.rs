@@ -18,6 +18,7 @@ mod roster;
 mod routing;
 mod session;
 mod views;
+mod wrap_up;
 
 use crate::auth;
 use crate::error::ApiError;
@@ -48,11 +49,12 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(session::me))
         .routes(routes!(presence::set_mine, roster::my_presence))
         .routes(routes!(roster::queue_agents))
+        .routes(routes!(roster::agents))
         .routes(routes!(chats::mine))
         .routes(routes!(admin::create_user, admin::list_users))
         .routes(routes!(admin::update_user))
         .routes(routes!(admin::create_queue, chats::queues))
-        .routes(routes!(admin::configure_queue))
+        .routes(routes!(admin::configure_queue, admin::queue_settings))
         .routes(routes!(admin::add_member))
         .routes(routes!(admin::remove_member))
         .routes(routes!(presence::set_for_agent))
@@ -61,6 +63,16 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(admin::create_category, admin::list_categories))
         .routes(routes!(admin::define_field, admin::list_fields))
         .routes(routes!(admin::remove_field))
+        .routes(routes!(admin::list_pause_reasons))
+        .routes(routes!(
+            admin::define_pause_reason,
+            admin::remove_pause_reason
+        ))
+        .routes(routes!(admin::list_wrap_up_codes))
+        .routes(routes!(
+            admin::define_wrap_up_code,
+            admin::remove_wrap_up_code
+        ))
         .routes(routes!(chats::waiting))
         .routes(routes!(history::history))
         .routes(routes!(chats::detail))
@@ -72,7 +84,10 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(messages::send))
         .routes(routes!(chats::read))
         .routes(routes!(chats::transfer))
-        .routes(routes!(chats::end))
+        .routes(routes!(wrap_up::end))
+        .routes(routes!(wrap_up::wrap_up))
+        .routes(routes!(wrap_up::extend))
+        .routes(routes!(wrap_up::finish))
         .routes(routes!(erasure::erase_chat))
         .routes(routes!(erasure::place_hold, erasure::lift_hold))
         .routes(routes!(erasure::erasure_request))

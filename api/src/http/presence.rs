@@ -1,6 +1,7 @@
 //! Logging agents in and out of their queues (seed: the log in/out button; supervisors
 //! logging others in and out in the queue overview).
 
+use super::roster::Availability;
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
@@ -21,14 +22,19 @@ pub struct PresenceChange {
     logged_in: bool,
 }
 
-/// The queues the agent is logged in to now, and whether routing passes them by.
+/// The queues the agent is logged in to now (of how many they are a member of), and where they
+/// stand with routing: the state the availability control shows.
 #[derive(Serialize, ToSchema)]
 pub struct PresenceState {
     #[schema(format = Uuid)]
     user_id: String,
     logged_in_queues: Vec<String>,
-    /// Why the agent is paused (`away`, `no_answer`); `null` while routing gives them chats.
-    paused_reason: Option<String>,
+    /// How many queues the agent is a member of: "logged in to 1 of 2".
+    member_queues: i64,
+    #[serde(flatten)]
+    availability: Availability,
+    /// Since when the agent is paused (`paused_reason` says why: `away`, `no_answer` or a
+    /// defined reason); `null` while routing gives them chats.
     paused_since: Option<String>,
 }
 
@@ -40,13 +46,15 @@ impl PresenceState {
             .iter()
             .map(QueueId::to_string)
             .collect();
-        let pause = read::pause_of(state.db.any(), &agent_id.to_string()).await?;
-        let (paused_reason, paused_since) = pause.unzip();
+        let row = read::agent_state(state.db.any(), &agent_id.to_string())
+            .await?
+            .ok_or_else(|| ApiError::NotFound("no such agent".into()))?;
         Ok(PresenceState {
             user_id: agent_id.to_string(),
             logged_in_queues,
-            paused_reason,
-            paused_since,
+            member_queues: row.member_queues,
+            availability: Availability::of(&row, chrono::Utc::now()),
+            paused_since: row.paused_since,
         })
     }
 }
@@ -189,9 +197,11 @@ pub async fn set_for_agent(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PauseChange {
-    /// `true`: routing passes the agent by (reason `away`) while they stay logged in;
-    /// `false`: they are given chats again, whatever paused them.
+    /// `true`: routing passes the agent by while they stay logged in; `false`: they are given
+    /// chats again, whatever paused them.
     paused: bool,
+    /// Why: `away` (the default) or one of the reasons in `GET /pause-reasons`.
+    reason: Option<String>,
 }
 
 async fn pause(
@@ -199,14 +209,20 @@ async fn pause(
     staff: &Staff,
     meta: &Origin,
     agent_id: UserId,
-    paused: bool,
+    change: PauseChange,
 ) -> Result<Json<PresenceState>, ApiError> {
     let (by, at) = (staff.actor(), meta.at);
-    let (command, operation) = if paused {
-        let reason = PauseReason::Away;
+    let (command, operation) = if change.paused {
+        let reason = match change.reason {
+            Some(reason) => {
+                PauseReason::try_from(reason).map_err(|e| ApiError::invalid_field("reason", e))?
+            }
+            None => PauseReason::Away,
+        };
         let command = PresenceCommand::Pause {
             agent_id,
             reason,
+            defined: state.directory.current(DIRECTORY_ID).await?.pause_reasons(),
             by,
             at,
         };
@@ -234,6 +250,7 @@ async fn pause(
             status = 409, description = "Not logged in to any queue (`not-logged-in`)",
             body = Problem, content_type = PROBLEM_JSON
         ),
+        refusals::Invalid,
     ),
     security(("bearer" = []))
 )]
@@ -243,7 +260,7 @@ pub async fn pause_mine(
     meta: Origin,
     ApiJson(body): ApiJson<PauseChange>,
 ) -> Result<Json<PresenceState>, ApiError> {
-    pause(&state, &staff, &meta, staff.user_id, body.paused).await
+    pause(&state, &staff, &meta, staff.user_id, body).await
 }
 
 /// A supervisor pauses an agent or resumes them.
@@ -263,6 +280,7 @@ pub async fn pause_mine(
             status = 409, description = "The agent is not logged in to any queue (`not-logged-in`)",
             body = Problem, content_type = PROBLEM_JSON
         ),
+        refusals::Invalid,
     ),
     security(("bearer" = []))
 )]
@@ -274,5 +292,5 @@ pub async fn pause_agent(
     ApiJson(body): ApiJson<PauseChange>,
 ) -> Result<Json<PresenceState>, ApiError> {
     staff.require_oversight()?;
-    pause(&state, &staff, &meta, agent_id, body.paused).await
+    pause(&state, &staff, &meta, agent_id, body).await
 }

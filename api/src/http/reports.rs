@@ -65,12 +65,17 @@ fn respond<T: Serialize + Columns>(rows: Vec<T>, as_csv: bool) -> Response {
 }
 
 /// `kind` is `chats` (one row per chat requested in the period), `queues` or `agents` (one row
-/// per 15-minute interval starting in the period).
+/// per 15-minute interval starting in the period), `pauses` (an agent's pause time per reason
+/// per interval) or `contact-reasons` (chats per queue, wrap-up code and interval they ended
+/// in).
 #[utoipa::path(
     get,
     path = "/api/v1/reports/{kind}",
     tag = "supervision",
-    params(("kind" = String, Path, description = "chats, queues or agents"), Period),
+    params(
+        ("kind" = String, Path, description = "chats, queues, agents, pauses or contact-reasons"),
+        Period
+    ),
     responses(
         (status = 200, description = "Report rows: a JSON array (the queues report's rows are \
             shown; chats and agents have their own columns), or CSV with a header row",
@@ -99,9 +104,14 @@ pub async fn report(
         "chats" => respond(reports::chat_reports(db, &from, &to).await?, as_csv),
         "queues" => respond(reports::queue_reports(db, &from, &to).await?, as_csv),
         "agents" => respond(reports::agent_reports(db, &from, &to).await?, as_csv),
+        "pauses" => respond(reports::pause_reports(db, &from, &to).await?, as_csv),
+        "contact-reasons" => respond(
+            reports::contact_reason_reports(db, &from, &to).await?,
+            as_csv,
+        ),
         _ => {
             return Err(ApiError::NotFound(
-                "reports are chats, queues and agents".into(),
+                "reports are chats, queues, agents, pauses and contact-reasons".into(),
             ))
         }
     })

@@ -38,13 +38,29 @@ pub struct ChatView {
     /// Under legal hold: kept whatever its retention or an erasure request says. Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legal_hold: Option<bool>,
+    /// What its wrap-up recorded, once it has (or that its queue wants a code). Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wrap_up: Option<WrapUpView>,
+}
+
+/// A chat's wrap-up: its codes, the note for colleagues, and who gave them when.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WrapUpView {
+    pub codes: Vec<String>,
+    pub note: Option<String>,
+    pub by_id: Option<String>,
+    pub wrapped_up_at: Option<String>,
+    /// The chat's queue requires a code and it has none yet: its agent is asked for one.
+    pub code_owed: bool,
 }
 
 impl ChatView {
-    /// What the chat's customer is shown: not whether the centre holds it for a dispute.
+    /// What the chat's customer is shown: not whether the centre holds it for a dispute, nor
+    /// what staff noted of it.
     pub fn for_customer(self) -> Self {
         Self {
             legal_hold: None,
+            wrap_up: None,
             ..self
         }
     }
@@ -67,6 +83,15 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         Some(agent) => read::user(db, agent).await?.map(|u| u.display_name),
         None => None,
     };
+    let wrap_up = read::chat_wrap_up(db, &chat.chat_id)
+        .await?
+        .map(|w| WrapUpView {
+            codes: serde_json::from_str(&w.codes).unwrap_or_default(),
+            note: w.note,
+            by_id: w.by_id,
+            wrapped_up_at: w.wrapped_up_at,
+            code_owed: w.code_owed != 0,
+        });
     Ok(ChatView {
         answers: serde_json::from_str(&chat.answers).unwrap_or_default(),
         chat_id: chat.chat_id,
@@ -87,6 +112,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         erased: chat.erased_at.is_some(),
         erased_at: chat.erased_at,
         legal_hold: Some(chat.legal_hold != 0),
+        wrap_up,
     })
 }
 

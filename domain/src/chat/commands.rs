@@ -1,4 +1,5 @@
 use super::events::{Assignment, ErasureReason, Notice, RoutingChoice};
+use super::wrap_up::{Disposition, WrapUpPolicies};
 use crate::actor::Actor;
 use crate::form::FormField;
 use crate::ids::{CategoryId, MessageId, QueueId, UserId};
@@ -87,7 +88,27 @@ pub enum ChatCommand {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// Staff end the chat, saying what it was about (its queue may require a code).
     End {
+        disposition: Disposition,
+        policies: WrapUpPolicies,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The codes and note of a chat that ended without them.
+    WrapUp {
+        disposition: Disposition,
+        policies: WrapUpPolicies,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The agent needs more time to wrap up (once).
+    ExtendWrapUp {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The agent is done wrapping up before the time is up: routing may give them a chat.
+    FinishWrapUp {
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -99,6 +120,7 @@ pub enum ChatCommand {
     },
     /// The customer closed the chat client.
     CloseClient {
+        policies: WrapUpPolicies,
         at: DateTime<Utc>,
     },
     /// Keep the chat whatever its retention or any erasure request says, until lifted.

@@ -1,3 +1,4 @@
+use crate::code::Code;
 use crate::form::FieldError;
 use thiserror::Error;
 
@@ -33,4 +34,16 @@ pub enum ChatError {
     Erased,
     #[error("the form answers are invalid")]
     InvalidForm(Vec<FieldError>),
+    #[error("{0} is not a wrap-up code of the chat's queue")]
+    UnknownWrapUpCode(Code),
+    #[error("the chat's queue requires a wrap-up code")]
+    WrapUpCodeRequired,
+    #[error("give a wrap-up code or a note")]
+    EmptyDisposition,
+    #[error("the chat is wrapped up already")]
+    AlreadyWrappedUp,
+    #[error("the chat's wrap-up is over (or it had none)")]
+    NotInWrapUp,
+    #[error("the wrap-up has been extended once already")]
+    WrapUpExtended,
 }

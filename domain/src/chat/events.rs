@@ -1,4 +1,5 @@
 use crate::actor::Actor;
+use crate::code::Code;
 use crate::form::FormAnswer;
 use crate::ids::{CategoryId, MessageId, QueueId, UserId};
 use crate::personal::{Personal, Subject};
@@ -7,6 +8,7 @@ use crate::EVENT_VERSION;
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -184,6 +186,37 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// What the chat was about, from the staff member who ended it (or its agent afterwards):
+    /// its queue's wrap-up codes, and a note for colleagues, never shown to the customer.
+    ChatWrappedUp {
+        codes: BTreeSet<Code>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<Personal<MessageText>>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The chat's agent wraps it up until `until`: routing gives them nothing new till then.
+    WrapUpStarted {
+        agent_id: UserId,
+        until: DateTime<Utc>,
+        /// The queue requires a code and the chat ended without one: the agent is asked for it.
+        #[serde(default)]
+        code_owed: bool,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    WrapUpExtended {
+        agent_id: UserId,
+        until: DateTime<Utc>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The agent was done before the time was up.
+    WrapUpFinished {
+        agent_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     /// The customer closed the client: the chat ends, or is abandoned if it was still waiting.
     CustomerClosedClient {
         abandoned: bool,
@@ -226,6 +259,10 @@ impl ChatEvent {
             | ChatEvent::ChatRequeued { at, .. }
             | ChatEvent::ChatEnded { at, .. }
             | ChatEvent::CustomerClosedClient { at, .. }
+            | ChatEvent::ChatWrappedUp { at, .. }
+            | ChatEvent::WrapUpStarted { at, .. }
+            | ChatEvent::WrapUpExtended { at, .. }
+            | ChatEvent::WrapUpFinished { at, .. }
             | ChatEvent::LegalHoldPlaced { at, .. }
             | ChatEvent::LegalHoldLifted { at, .. }
             | ChatEvent::ChatErased { at, .. } => *at,
@@ -246,6 +283,25 @@ impl ChatEvent {
     }
 }
 
+impl ChatEvent {
+    /// How staff handle the chat rather than what happens to it: read markers, offers and
+    /// wrap-up (whose note is about the customer, for colleagues). Never the customer's to see.
+    pub fn is_staff_only(&self) -> bool {
+        matches!(
+            self,
+            ChatEvent::MessagesRead { .. }
+                | ChatEvent::ChatOffered { .. }
+                | ChatEvent::OfferDeclined { .. }
+                | ChatEvent::OfferExpired { .. }
+                | ChatEvent::OfferWithdrawn { .. }
+                | ChatEvent::ChatWrappedUp { .. }
+                | ChatEvent::WrapUpStarted { .. }
+                | ChatEvent::WrapUpExtended { .. }
+                | ChatEvent::WrapUpFinished { .. }
+        )
+    }
+}
+
 impl DomainEvent for ChatEvent {
     fn event_type(&self) -> String {
         match self {
@@ -262,6 +318,10 @@ impl DomainEvent for ChatEvent {
             ChatEvent::ChatRequeued { .. } => "ChatRequeued",
             ChatEvent::ChatEnded { .. } => "ChatEnded",
             ChatEvent::CustomerClosedClient { .. } => "CustomerClosedClient",
+            ChatEvent::ChatWrappedUp { .. } => "ChatWrappedUp",
+            ChatEvent::WrapUpStarted { .. } => "WrapUpStarted",
+            ChatEvent::WrapUpExtended { .. } => "WrapUpExtended",
+            ChatEvent::WrapUpFinished { .. } => "WrapUpFinished",
             ChatEvent::LegalHoldPlaced { .. } => "LegalHoldPlaced",
             ChatEvent::LegalHoldLifted { .. } => "LegalHoldLifted",
             ChatEvent::ChatErased { .. } => "ChatErased",

@@ -12,12 +12,16 @@ mod events;
 mod routing_tests;
 #[cfg(test)]
 mod tests;
+mod wrap_up;
+#[cfg(test)]
+mod wrap_up_tests;
 
 pub use commands::ChatCommand;
 pub use error::ChatError;
 pub use events::{
     Assignment, Author, Candidate, ChatEvent, ErasureReason, Notice, RoutingChoice, RoutingRule,
 };
+pub use wrap_up::{Disposition, WrapUpPolicies, WrapUpPolicy};
 
 use crate::actor::Actor;
 use crate::form::validate_answers;
@@ -66,6 +70,15 @@ pub struct Chat {
     /// While waiting: the agent it is offered to, until when.
     #[serde(default)]
     offer: Option<(UserId, DateTime<Utc>)>,
+    /// After the end: the agent's wrap-up.
+    #[serde(default)]
+    wrap_up: Option<wrap_up::WrapUp>,
+    /// Its codes or note are recorded.
+    #[serde(default)]
+    disposed: bool,
+    /// Its queue requires a code it has not been given.
+    #[serde(default)]
+    code_owed: bool,
 }
 
 impl Chat {
@@ -359,17 +372,32 @@ impl Chat {
                     at,
                 }])
             }
-            ChatCommand::End { by, at } => {
+            ChatCommand::End {
+                disposition,
+                policies,
+                by,
+                at,
+            } => {
                 self.require_open()?;
                 if !self.staff_may_act(&by) {
                     return Err(ChatError::Forbidden);
                 }
-                Ok(vec![ChatEvent::ChatEnded {
+                let end = ChatEvent::ChatEnded {
                     agent_id: self.agent_id,
                     by,
                     at,
-                }])
+                };
+                let wrap_up = self.wrap_up_on_end(disposition, &policies, by, at)?;
+                Ok(std::iter::once(end).chain(wrap_up).collect())
             }
+            ChatCommand::WrapUp {
+                disposition,
+                policies,
+                by,
+                at,
+            } => self.record_disposition(disposition, &policies, by, at),
+            ChatCommand::ExtendWrapUp { by, at } => self.extend_wrap_up(by, at),
+            ChatCommand::FinishWrapUp { by, at } => self.finish_wrap_up(by, at),
             ChatCommand::PlaceLegalHold { by, at } => {
                 self.require_overseer_of_a_chat(&by)?;
                 Ok(if self.held {
@@ -399,17 +427,30 @@ impl Chat {
                 }
                 Ok(vec![ChatEvent::ChatErased { reason, by, at }])
             }
-            ChatCommand::CloseClient { at } => match self.status {
+            ChatCommand::CloseClient { policies, at } => match self.status {
                 ChatStatus::New => Err(ChatError::NotFound),
                 // Closing an already closed client is what a second tab or a retry does.
                 ChatStatus::Ended | ChatStatus::Abandoned => Ok(vec![]),
-                ChatStatus::Waiting | ChatStatus::Assigned => {
-                    Ok(vec![ChatEvent::CustomerClosedClient {
-                        abandoned: self.status == ChatStatus::Waiting,
+                ChatStatus::Waiting => Ok(vec![ChatEvent::CustomerClosedClient {
+                    abandoned: true,
+                    agent_id: self.agent_id,
+                    by: Actor::Customer,
+                    at,
+                }]),
+                ChatStatus::Assigned => {
+                    let closed = ChatEvent::CustomerClosedClient {
+                        abandoned: false,
                         agent_id: self.agent_id,
                         by: Actor::Customer,
                         at,
-                    }])
+                    };
+                    let wrap_up = self.wrap_up_on_end(
+                        Disposition::default(),
+                        &policies,
+                        Actor::Customer,
+                        at,
+                    )?;
+                    Ok(std::iter::once(closed).chain(wrap_up).collect())
                 }
             },
         }
@@ -497,6 +538,10 @@ impl Aggregate for Chat {
                     ChatStatus::Ended
                 };
             }
+            ChatEvent::ChatWrappedUp { .. }
+            | ChatEvent::WrapUpStarted { .. }
+            | ChatEvent::WrapUpExtended { .. }
+            | ChatEvent::WrapUpFinished { .. } => self.apply_wrap_up(&event),
             ChatEvent::LegalHoldPlaced { .. } => self.held = true,
             ChatEvent::LegalHoldLifted { .. } => self.held = false,
             ChatEvent::ChatErased { .. } => self.erased = true,

@@ -69,7 +69,7 @@ pub(super) fn requested() -> ChatEvent {
     }
 }
 
-fn assigned_to(n: u128) -> ChatEvent {
+pub(super) fn assigned_to(n: u128) -> ChatEvent {
     ChatEvent::ChatAssigned {
         agent_id: agent_id(n),
         via: Assignment::Pickup,
@@ -90,7 +90,7 @@ pub(super) fn customer_message(number: u64) -> ChatEvent {
     }
 }
 
-fn ended() -> ChatEvent {
+pub(super) fn ended() -> ChatEvent {
     ChatEvent::ChatEnded {
         agent_id: Some(agent_id(1)),
         by: agent(1),
@@ -497,6 +497,8 @@ fn the_assigned_agent_ends_the_chat() {
     ChatTest::with(NoServices)
         .given(vec![requested(), assigned_to(1)])
         .when(ChatCommand::End {
+            disposition: Disposition::default(),
+            policies: WrapUpPolicies::new(),
             by: agent(1),
             at: at(5),
         })
@@ -508,6 +510,8 @@ fn another_agent_cannot_end_the_chat() {
     ChatTest::with(NoServices)
         .given(vec![requested(), assigned_to(1)])
         .when(ChatCommand::End {
+            disposition: Disposition::default(),
+            policies: WrapUpPolicies::new(),
             by: agent(2),
             at: at(5),
         })
@@ -519,6 +523,8 @@ fn a_chat_ends_only_once() {
     ChatTest::with(NoServices)
         .given(vec![requested(), assigned_to(1), ended()])
         .when(ChatCommand::End {
+            disposition: Disposition::default(),
+            policies: WrapUpPolicies::new(),
             by: agent(1),
             at: at(6),
         })
@@ -529,7 +535,10 @@ fn a_chat_ends_only_once() {
 fn closing_the_client_while_waiting_abandons_the_chat() {
     ChatTest::with(NoServices)
         .given(vec![requested()])
-        .when(ChatCommand::CloseClient { at: at(2) })
+        .when(ChatCommand::CloseClient {
+            policies: WrapUpPolicies::new(),
+            at: at(2),
+        })
         .then_expect_events(vec![ChatEvent::CustomerClosedClient {
             abandoned: true,
             agent_id: None,
@@ -542,7 +551,10 @@ fn closing_the_client_while_waiting_abandons_the_chat() {
 fn closing_the_client_during_the_conversation_ends_it() {
     ChatTest::with(NoServices)
         .given(vec![requested(), assigned_to(1)])
-        .when(ChatCommand::CloseClient { at: at(2) })
+        .when(ChatCommand::CloseClient {
+            policies: WrapUpPolicies::new(),
+            at: at(2),
+        })
         .then_expect_events(vec![ChatEvent::CustomerClosedClient {
             abandoned: false,
             agent_id: Some(agent_id(1)),
@@ -555,7 +567,10 @@ fn closing_the_client_during_the_conversation_ends_it() {
 fn closing_an_already_closed_client_records_nothing() {
     ChatTest::with(NoServices)
         .given(vec![requested(), assigned_to(1), ended()])
-        .when(ChatCommand::CloseClient { at: at(7) })
+        .when(ChatCommand::CloseClient {
+            policies: WrapUpPolicies::new(),
+            at: at(7),
+        })
         .then_expect_events(vec![]);
 }
 
@@ -736,7 +751,10 @@ fn an_erased_chat_accepts_nothing_more_and_a_second_erasure_is_already_so() {
         .then_expect_error(ChatError::Erased);
     ChatTest::with(NoServices)
         .given(history())
-        .when(ChatCommand::CloseClient { at: at(31) })
+        .when(ChatCommand::CloseClient {
+            policies: WrapUpPolicies::new(),
+            at: at(31),
+        })
         .then_expect_error(ChatError::Erased);
 }
 

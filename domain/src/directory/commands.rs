@@ -1,5 +1,6 @@
 use super::Username;
 use crate::actor::{Actor, Role};
+use crate::code::Code;
 use crate::form::FormField;
 use crate::ids::{CategoryId, QueueId, UserId};
 use crate::text::Name;
@@ -28,6 +29,13 @@ pub struct QueueSettings {
     /// existed: those queues assign straight away, as they did.)
     #[serde(default)]
     pub offer_timeout_seconds: Option<u32>,
+    /// After each chat of this queue ends, its agent has this many seconds of wrap-up, in
+    /// which routing gives them nothing new; `None`: none. (Absent in older events.)
+    #[serde(default)]
+    pub wrap_up_seconds: Option<u32>,
+    /// A chat of this queue cannot end without a wrap-up code (when the queue has codes).
+    #[serde(default)]
+    pub wrap_up_code_required: bool,
 }
 
 /// The fields of a user an administrator can change; `None` leaves a field as it is.
@@ -120,6 +128,32 @@ pub enum DirectoryCommand {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// Adds a reason agents can pause for, or relabels the one with that code.
+    DefinePauseReason {
+        reason: Code,
+        label: Name,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    RemovePauseReason {
+        reason: Code,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Adds a wrap-up code (a contact reason) to a queue, or relabels the one with that code.
+    DefineWrapUpCode {
+        queue_id: QueueId,
+        code: Code,
+        label: Name,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    RemoveWrapUpCode {
+        queue_id: QueueId,
+        code: Code,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DirectoryCommand {
@@ -134,7 +168,11 @@ impl DirectoryCommand {
             | DirectoryCommand::RemoveQueueMember { by, .. }
             | DirectoryCommand::CreateCategory { by, .. }
             | DirectoryCommand::DefineFormField { by, .. }
-            | DirectoryCommand::RemoveFormField { by, .. } => by,
+            | DirectoryCommand::RemoveFormField { by, .. }
+            | DirectoryCommand::DefinePauseReason { by, .. }
+            | DirectoryCommand::RemovePauseReason { by, .. }
+            | DirectoryCommand::DefineWrapUpCode { by, .. }
+            | DirectoryCommand::RemoveWrapUpCode { by, .. } => by,
         }
     }
 }

@@ -1,4 +1,7 @@
-use super::{MAX_CONCURRENT_CHATS, MAX_OFFER_SECONDS, MAX_RETENTION_DAYS, MIN_OFFER_SECONDS};
+use super::{
+    MAX_CONCURRENT_CHATS, MAX_OFFER_SECONDS, MAX_RETENTION_DAYS, MAX_WRAP_UP_SECONDS,
+    MIN_OFFER_SECONDS,
+};
 use crate::form::FieldDefinitionError;
 use thiserror::Error;
 
@@ -34,4 +37,12 @@ pub enum DirectoryError {
     BadField(#[from] FieldDefinitionError),
     #[error("the installation needs at least one active administrator")]
     LastAdministrator,
+    #[error("wrap-up must last between 1 and {MAX_WRAP_UP_SECONDS} seconds, or none")]
+    BadWrapUp,
+    #[error("away and no_answer are built in: choose another code")]
+    BuiltInPauseReason,
+    #[error("no such pause reason")]
+    NoSuchPauseReason,
+    #[error("no such wrap-up code in this queue")]
+    NoSuchWrapUpCode,
 }

@@ -1,5 +1,6 @@
 use super::{QueueSettings, UserChanges, Username};
 use crate::actor::{Actor, Role};
+use crate::code::Code;
 use crate::form::FormField;
 use crate::ids::{CategoryId, QueueId, UserId};
 use crate::text::Name;
@@ -77,6 +78,30 @@ pub enum DirectoryEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    PauseReasonDefined {
+        reason: Code,
+        label: Name,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    PauseReasonRemoved {
+        reason: Code,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    WrapUpCodeDefined {
+        queue_id: QueueId,
+        code: Code,
+        label: Name,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    WrapUpCodeRemoved {
+        queue_id: QueueId,
+        code: Code,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
 }
 
 /// The configuration is not erased: staff names and settings stay as long as the directory.
@@ -96,6 +121,10 @@ impl DomainEvent for DirectoryEvent {
             E::CategoryCreated { .. } => "CategoryCreated",
             E::FormFieldDefined { .. } => "FormFieldDefined",
             E::FormFieldRemoved { .. } => "FormFieldRemoved",
+            E::PauseReasonDefined { .. } => "PauseReasonDefined",
+            E::PauseReasonRemoved { .. } => "PauseReasonRemoved",
+            E::WrapUpCodeDefined { .. } => "WrapUpCodeDefined",
+            E::WrapUpCodeRemoved { .. } => "WrapUpCodeRemoved",
         }
         .to_string()
     }

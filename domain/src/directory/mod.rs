@@ -19,8 +19,11 @@ pub use events::DirectoryEvent;
 pub use username::Username;
 
 use crate::actor::Role;
+use crate::chat::WrapUpPolicy;
+use crate::code::Code;
 use crate::form::FormField;
 use crate::ids::{CategoryId, QueueId, UserId};
+use crate::presence::PauseReason;
 use crate::text::Name;
 use crate::NoServices;
 use cqrs_es::Aggregate;
@@ -41,6 +44,9 @@ pub const MAX_RETENTION_DAYS: u32 = 3650;
 pub const MIN_OFFER_SECONDS: u32 = 5;
 pub const MAX_OFFER_SECONDS: u32 = 600;
 
+/// The longest wrap-up a queue can give its agents after a chat: half an hour.
+pub const MAX_WRAP_UP_SECONDS: u32 = 1800;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UserEntry {
     username: Username,
@@ -58,6 +64,8 @@ impl UserEntry {
 struct QueueEntry {
     name: Name,
     members: BTreeSet<UserId>,
+    #[serde(default)]
+    wrap_up: WrapUpPolicy,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -66,6 +74,8 @@ pub struct Directory {
     queues: BTreeMap<QueueId, QueueEntry>,
     categories: BTreeMap<CategoryId, Name>,
     fields: Vec<FormField>,
+    #[serde(default)]
+    pause_reasons: BTreeSet<Code>,
 }
 
 impl Directory {
@@ -89,6 +99,19 @@ impl Directory {
             .iter()
             .filter(|(_, queue)| queue.members.contains(&user_id))
             .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The reasons administrators have defined for pausing (besides the built-in ones).
+    pub fn pause_reasons(&self) -> BTreeSet<Code> {
+        self.pause_reasons.clone()
+    }
+
+    /// Each queue's wrap-up: how long, with which codes, whether one is required.
+    pub fn wrap_up_policies(&self) -> BTreeMap<QueueId, WrapUpPolicy> {
+        self.queues
+            .iter()
+            .map(|(id, queue)| (*id, queue.wrap_up.clone()))
             .collect()
     }
 
@@ -219,6 +242,11 @@ impl Directory {
                 }
                 check_retention(settings.transcript_retention_days)?;
                 check_offer_timeout(settings.offer_timeout_seconds)?;
+                if let Some(seconds) = settings.wrap_up_seconds {
+                    if !(1..=MAX_WRAP_UP_SECONDS).contains(&seconds) {
+                        return Err(DirectoryError::BadWrapUp);
+                    }
+                }
                 E::QueueConfigured {
                     queue_id,
                     settings,
@@ -294,6 +322,60 @@ impl Directory {
                 }
                 E::FormFieldRemoved { key, by, at }
             }
+            C::DefinePauseReason {
+                reason,
+                label,
+                by,
+                at,
+            } => {
+                if PauseReason::BUILT_IN.contains(&reason.as_str()) {
+                    return Err(DirectoryError::BuiltInPauseReason);
+                }
+                E::PauseReasonDefined {
+                    reason,
+                    label,
+                    by,
+                    at,
+                }
+            }
+            C::RemovePauseReason { reason, by, at } => {
+                if !self.pause_reasons.contains(&reason) {
+                    return Err(DirectoryError::NoSuchPauseReason);
+                }
+                E::PauseReasonRemoved { reason, by, at }
+            }
+            C::DefineWrapUpCode {
+                queue_id,
+                code,
+                label,
+                by,
+                at,
+            } => {
+                self.require_queue(queue_id)?;
+                E::WrapUpCodeDefined {
+                    queue_id,
+                    code,
+                    label,
+                    by,
+                    at,
+                }
+            }
+            C::RemoveWrapUpCode {
+                queue_id,
+                code,
+                by,
+                at,
+            } => {
+                if !self.require_queue(queue_id)?.wrap_up.codes.contains(&code) {
+                    return Err(DirectoryError::NoSuchWrapUpCode);
+                }
+                E::WrapUpCodeRemoved {
+                    queue_id,
+                    code,
+                    by,
+                    at,
+                }
+            }
         };
         Ok(vec![event])
     }
@@ -367,10 +449,18 @@ impl Aggregate for Directory {
                     QueueEntry {
                         name,
                         members: BTreeSet::new(),
+                        wrap_up: WrapUpPolicy::default(),
                     },
                 );
             }
-            E::QueueConfigured { .. } => {}
+            E::QueueConfigured {
+                queue_id, settings, ..
+            } => {
+                if let Some(queue) = self.queues.get_mut(&queue_id) {
+                    queue.wrap_up.seconds = settings.wrap_up_seconds;
+                    queue.wrap_up.code_required = settings.wrap_up_code_required;
+                }
+            }
             E::QueueMemberAdded {
                 queue_id, user_id, ..
             } => {
@@ -397,6 +487,22 @@ impl Aggregate for Directory {
                 }
             }
             E::FormFieldRemoved { key, .. } => self.fields.retain(|f| f.key != key),
+            E::PauseReasonDefined { reason, .. } => {
+                self.pause_reasons.insert(reason);
+            }
+            E::PauseReasonRemoved { reason, .. } => {
+                self.pause_reasons.remove(&reason);
+            }
+            E::WrapUpCodeDefined { queue_id, code, .. } => {
+                if let Some(queue) = self.queues.get_mut(&queue_id) {
+                    queue.wrap_up.codes.insert(code);
+                }
+            }
+            E::WrapUpCodeRemoved { queue_id, code, .. } => {
+                if let Some(queue) = self.queues.get_mut(&queue_id) {
+                    queue.wrap_up.codes.remove(&code);
+                }
+            }
         }
     }
 }

@@ -208,6 +208,7 @@ fn a_queue_cannot_overflow_to_itself() {
                 service_level_seconds: None,
                 transcript_retention_days: None,
                 offer_timeout_seconds: None,
+                ..QueueSettings::default()
             },
             by: admin(),
             at: at(),
@@ -227,6 +228,7 @@ fn a_queue_overflows_only_to_an_existing_queue() {
                 service_level_seconds: None,
                 transcript_retention_days: None,
                 offer_timeout_seconds: None,
+                ..QueueSettings::default()
             },
             by: admin(),
             at: at(),
@@ -426,5 +428,97 @@ fn an_offer_lasts_between_five_seconds_and_ten_minutes() {
                 at: at(),
             })
             .then_expect_error(DirectoryError::BadOfferTimeout);
+    }
+}
+
+fn code(word: &str) -> crate::Code {
+    crate::Code::parse(word).unwrap()
+}
+
+#[test]
+fn pause_reasons_are_defined_but_the_built_in_ones_are_not() {
+    let lunch = DirectoryCommand::DefinePauseReason {
+        reason: code("lunch"),
+        label: Name::parse("Lunch").unwrap(),
+        by: admin(),
+        at: at(),
+    };
+    let defined = DirectoryEvent::PauseReasonDefined {
+        reason: code("lunch"),
+        label: Name::parse("Lunch").unwrap(),
+        by: admin(),
+        at: at(),
+    };
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(lunch)
+        .then_expect_events(vec![defined.clone()]);
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(DirectoryCommand::DefinePauseReason {
+            reason: code("no_answer"),
+            label: Name::parse("Gone").unwrap(),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::BuiltInPauseReason);
+    let mut directory = Directory::default();
+    directory.apply(defined);
+    assert_eq!(directory.pause_reasons(), BTreeSet::from([code("lunch")]));
+}
+
+#[test]
+fn a_queues_wrap_up_is_its_time_its_codes_and_whether_one_is_required() {
+    let configured = DirectoryEvent::QueueConfigured {
+        queue_id: support(),
+        settings: QueueSettings {
+            wrap_up_seconds: Some(45),
+            wrap_up_code_required: true,
+            ..QueueSettings::default()
+        },
+        by: admin(),
+        at: at(),
+    };
+    let billing = DirectoryEvent::WrapUpCodeDefined {
+        queue_id: support(),
+        code: code("billing"),
+        label: Name::parse("Billing").unwrap(),
+        by: admin(),
+        at: at(),
+    };
+    let mut directory = Directory::default();
+    for event in [support_created(), configured, billing] {
+        directory.apply(event);
+    }
+    let policy = &directory.wrap_up_policies()[&support()];
+    assert_eq!(policy.seconds, Some(45));
+    assert!(policy.code_required);
+    assert_eq!(policy.codes, BTreeSet::from([code("billing")]));
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(DirectoryCommand::RemoveWrapUpCode {
+            queue_id: support(),
+            code: code("billing"),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::NoSuchWrapUpCode);
+}
+
+#[test]
+fn wrap_up_lasts_between_a_second_and_half_an_hour() {
+    for seconds in [0, MAX_WRAP_UP_SECONDS + 1] {
+        DirectoryTest::with(NoServices)
+            .given(vec![support_created()])
+            .when(DirectoryCommand::ConfigureQueue {
+                queue_id: support(),
+                settings: QueueSettings {
+                    wrap_up_seconds: Some(seconds),
+                    ..QueueSettings::default()
+                },
+                by: admin(),
+                at: at(),
+            })
+            .then_expect_error(DirectoryError::BadWrapUp);
     }
 }

@@ -11,7 +11,7 @@ use crate::schema::Generation;
 use crate::timestamp;
 use samtale_domain::chat::Notice;
 use samtale_domain::form::FormAnswer;
-use samtale_domain::{ChatEvent, Personal, PresenceEvent};
+use samtale_domain::{ChatEvent, Personal, PresenceEvent, UserId};
 use sqlx::{AnyConnection, FromRow, Row};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,9 +34,27 @@ struct AgentChatEntry {
     state: AgentChatState,
     read_up_to: i64,
     since: String,
+    /// While the agent wraps the (ended) chat up: until when.
+    wrap_up_until: Option<String>,
 }
 
-const AGENT_CHAT_COLUMNS: &[&str] = &["agent_id", "chat_id", "state", "read_up_to", "since"];
+const AGENT_CHAT_COLUMNS: &[&str] = &[
+    "agent_id",
+    "chat_id",
+    "state",
+    "read_up_to",
+    "since",
+    "wrap_up_until",
+];
+
+const WRAP_UP_COLUMNS: &[&str] = &[
+    "chat_id",
+    "codes",
+    "note",
+    "by_id",
+    "wrapped_up_at",
+    "code_owed",
+];
 
 /// (chat id, agent id): ordered by chat, so a chat's entries are one range of the map.
 type AgentChatKey = (String, String);
@@ -52,6 +70,9 @@ struct Batch {
     participants: BTreeSet<(String, String)>,
     /// (chat, agent) of each offer declined.
     declines: BTreeSet<(String, String)>,
+    /// `chat_wrap_ups` rows as they are after the batch, in `WRAP_UP_COLUMNS` order. Whole:
+    /// an event that writes one says all there is to say (a chat is wrapped up once).
+    wrap_ups: BTreeMap<String, Vec<Cell>>,
     messages: Vec<Vec<Cell>>,
     /// Chats erased in this batch: their transcripts' texts are emptied after the inserts.
     erased: BTreeSet<String>,
@@ -108,6 +129,7 @@ impl Batch {
                     state: row.try_get("state")?,
                     read_up_to: row.try_get("read_up_to")?,
                     since: row.try_get("since")?,
+                    wrap_up_until: row.try_get("wrap_up_until")?,
                 };
                 batch.agent_chats.insert(
                     (row.try_get("chat_id")?, row.try_get("agent_id")?),
@@ -223,6 +245,7 @@ impl Batch {
                     state: AgentChatState::Offered,
                     read_up_to: 0,
                     since: timestamp(*at),
+                    wrap_up_until: None,
                 };
                 self.set_agent_chat((chat_id.to_string(), agent_id.to_string()), Some(entry));
             }
@@ -245,6 +268,7 @@ impl Batch {
                     state: AgentChatState::Active,
                     read_up_to: 0,
                     since: timestamp(*at),
+                    wrap_up_until: None,
                 };
                 self.set_agent_chat((chat_id.to_string(), agent_id.to_string()), Some(entry));
                 self.participants
@@ -299,6 +323,51 @@ impl Batch {
                 self.withdraw_offer(&mut chat);
                 self.end(&mut chat, status, reason, *at);
             }
+            ChatEvent::WrapUpStarted {
+                agent_id,
+                until,
+                code_owed,
+                ..
+            } => {
+                self.wrap_up_until(chat_id, agent_id, Some(timestamp(*until)));
+                if *code_owed {
+                    let owed = vec![
+                        chat_id.to_string().into(),
+                        "[]".to_string().into(),
+                        None::<String>.into(),
+                        None::<String>.into(),
+                        None::<String>.into(),
+                        1_i64.into(),
+                    ];
+                    self.wrap_ups.insert(chat_id.to_string(), owed);
+                }
+            }
+            ChatEvent::WrapUpExtended {
+                agent_id, until, ..
+            } => self.wrap_up_until(chat_id, agent_id, Some(timestamp(*until))),
+            ChatEvent::WrapUpFinished { agent_id, .. } => {
+                self.wrap_up_until(chat_id, agent_id, None)
+            }
+            ChatEvent::ChatWrappedUp {
+                codes,
+                note,
+                by,
+                at,
+            } => {
+                let note = note
+                    .as_ref()
+                    .and_then(Personal::known)
+                    .map(|note| note.as_str().to_string());
+                let row = vec![
+                    chat_id.to_string().into(),
+                    serde_json::to_string(codes).unwrap_or_default().into(),
+                    note.into(),
+                    by.user_id().map(|id| id.to_string()).into(),
+                    Some(timestamp(*at)).into(),
+                    0_i64.into(),
+                ];
+                self.wrap_ups.insert(chat_id.to_string(), row);
+            }
             ChatEvent::LegalHoldPlaced { .. } => chat.legal_hold = 1,
             ChatEvent::LegalHoldLifted { .. } => chat.legal_hold = 0,
             ChatEvent::ChatErased { at, .. } => {
@@ -310,6 +379,19 @@ impl Batch {
         }
         self.chats.insert(chat_id.to_string(), chat);
         self.changed_chats.insert(chat_id.to_string());
+    }
+
+    /// The agent's wrap-up of the chat runs until `until`, or is over (`None`). A chat ended
+    /// without the code its queue requires owes one until it is wrapped up.
+    fn wrap_up_until(&mut self, chat_id: &str, agent_id: &UserId, until: Option<String>) {
+        let key = (chat_id.to_string(), agent_id.to_string());
+        if let Some(Some(entry)) = self.agent_chats.get(&key).cloned() {
+            let entry = AgentChatEntry {
+                wrap_up_until: until,
+                ..entry
+            };
+            self.set_agent_chat(key, Some(entry));
+        }
     }
 
     /// The chat is no longer offered to anyone: it leaves the offered agent's list. (An
@@ -367,14 +449,18 @@ impl Batch {
             "",
         )
         .await?;
+        let wrap_ups: Vec<Vec<Cell>> = self.wrap_ups.into_values().collect();
+        bulk::replace(conn, &g.table("chat_wrap_ups"), WRAP_UP_COLUMNS, &wrap_ups).await?;
         for chat_id in &self.erased {
-            sqlx::query(&format!(
-                "UPDATE {} SET text = '' WHERE chat_id = $1",
-                g.table("messages")
-            ))
-            .bind(chat_id.clone())
-            .execute(&mut *conn)
-            .await?;
+            for (table, set) in [("messages", "text = ''"), ("chat_wrap_ups", "note = NULL")] {
+                sqlx::query(&format!(
+                    "UPDATE {} SET {set} WHERE chat_id = $1",
+                    g.table(table)
+                ))
+                .bind(chat_id.clone())
+                .execute(&mut *conn)
+                .await?;
+            }
         }
         // Changed entries are deleted, and those still there written anew.
         let changed: Vec<Vec<Cell>> = self
@@ -400,6 +486,7 @@ impl Batch {
                     row.state.into(),
                     row.read_up_to.into(),
                     row.since.clone().into(),
+                    row.wrap_up_until.clone().into(),
                 ])
             })
             .collect();
@@ -479,5 +566,6 @@ mod tests {
         assert_eq!(declared_columns(tables, "chats"), ChatRow::COLUMNS);
         assert_eq!(declared_columns(tables, "messages"), message_columns());
         assert_eq!(declared_columns(tables, "agent_chats"), AGENT_CHAT_COLUMNS);
+        assert_eq!(declared_columns(tables, "chat_wrap_ups"), WRAP_UP_COLUMNS);
     }
 }

@@ -60,7 +60,7 @@ const TABLES: &[Table] = &[
     Table {
         name: "agent_chats",
         columns: "agent_id text NOT NULL, chat_id text NOT NULL, state text NOT NULL,
-                  read_up_to bigint NOT NULL, since text NOT NULL,
+                  read_up_to bigint NOT NULL, since text NOT NULL, wrap_up_until text,
                   PRIMARY KEY (agent_id, chat_id)",
         indexes: &[("chat", "chat_id")],
     },
@@ -68,6 +68,14 @@ const TABLES: &[Table] = &[
         name: "chat_participants",
         columns: "chat_id text NOT NULL, agent_id text NOT NULL, PRIMARY KEY (chat_id, agent_id)",
         indexes: &[("agent", "agent_id")],
+    },
+    // What a chat was about, from its wrap-up: codes, and a note that only staff read (emptied
+    // by an erasure); or that its queue still wants a code for it.
+    Table {
+        name: "chat_wrap_ups",
+        columns: "chat_id text PRIMARY KEY, codes text NOT NULL, note text, by_id text,
+                  wrapped_up_at text, code_owed bigint NOT NULL",
+        indexes: &[],
     },
     // Who turned a chat down: routing offers it to others first.
     Table {
@@ -92,7 +100,8 @@ impl Projection for Conversations {
         // 8: a chat remembers being told that nobody is logged in to its queue.
         // 9: offers: the agent a waiting chat is offered to, until when; offered chats in
         //    the agent's list.
-        9
+        // 10: wrap-up: the agent's time after a chat, the chat's codes and note.
+        10
     }
 
     fn tables(&self) -> &'static [Table] {

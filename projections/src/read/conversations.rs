@@ -22,6 +22,10 @@ pub struct AgentChat {
     pub last_message_at: Option<String>,
     /// For a chat offered to the agent: when the offer runs out.
     pub offer_expires_at: Option<String>,
+    /// For an ended chat the agent is wrapping up: until when.
+    pub wrap_up_until: Option<String>,
+    /// 1: the chat's queue requires a wrap-up code, and it has none yet.
+    pub code_owed: i64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -39,7 +43,10 @@ pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatLi
                 (SELECT count(*) FROM messages m WHERE m.chat_id = a.chat_id
                     AND m.author_kind = '{customer}' AND m.number > a.read_up_to) AS unread,
                 (SELECT max(m.sent_at) FROM messages m WHERE m.chat_id = a.chat_id) AS last_message_at,
-                CASE WHEN c.offered_to = a.agent_id THEN c.offer_expires_at END AS offer_expires_at
+                CASE WHEN c.offered_to = a.agent_id THEN c.offer_expires_at END AS offer_expires_at,
+                a.wrap_up_until,
+                COALESCE((SELECT w.code_owed FROM chat_wrap_ups w WHERE w.chat_id = a.chat_id), 0)
+                    AS code_owed
            FROM agent_chats a JOIN chats c ON c.chat_id = a.chat_id
           WHERE a.agent_id = $1
           ORDER BY a.since, c.chat_id",
@@ -401,5 +408,28 @@ pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<His
     .bind(filter.member.clone())
     .bind(filter.limit)
     .fetch_all(db)
+    .await
+}
+
+/// What a chat's wrap-up recorded, for staff: its codes and the note.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatWrapUp {
+    /// JSON array of the wrap-up codes it was given.
+    pub codes: String,
+    /// The note for colleagues; empty once the chat is erased.
+    pub note: Option<String>,
+    pub by_id: Option<String>,
+    pub wrapped_up_at: Option<String>,
+    /// 1: its queue requires a code, and it has none yet.
+    pub code_owed: i64,
+}
+
+pub async fn chat_wrap_up(db: &AnyPool, chat_id: &str) -> ReadResult<Option<ChatWrapUp>> {
+    sqlx::query_as(
+        "SELECT codes, note, by_id, wrapped_up_at, code_owed FROM chat_wrap_ups WHERE chat_id = $1",
+    )
+    .bind(chat_id.to_string())
+    .fetch_optional(db)
     .await
 }

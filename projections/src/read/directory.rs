@@ -57,10 +57,15 @@ pub struct QueueRow {
     /// Seconds routing offers a chat to one agent before offering it to the next; `null`:
     /// routing assigns chats straight away.
     pub offer_timeout_seconds: Option<i64>,
+    /// Seconds of wrap-up an agent has after each chat, given no new one; `null`: none.
+    pub wrap_up_seconds: Option<i64>,
+    /// 1: a chat cannot end without one of the queue's wrap-up codes (when it has any).
+    pub wrap_up_code_required: i64,
 }
 
 const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id,
-     service_level_seconds, transcript_retention_days, offer_timeout_seconds";
+     service_level_seconds, transcript_retention_days, offer_timeout_seconds, wrap_up_seconds,
+     wrap_up_code_required";
 
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
     sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))
@@ -135,4 +140,27 @@ pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
             max_length: usize::try_from(r.max_length).unwrap_or_default(),
         })
         .collect())
+}
+
+/// Something staff choose from a list an administrator keeps: a pause reason, a wrap-up code.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Choice {
+    pub code: String,
+    pub label: String,
+}
+
+/// The pause reasons administrators have defined, by label.
+pub async fn pause_reasons(db: &AnyPool) -> ReadResult<Vec<Choice>> {
+    sqlx::query_as("SELECT reason AS code, label FROM pause_reasons ORDER BY label, reason")
+        .fetch_all(db)
+        .await
+}
+
+/// A queue's wrap-up codes, by label.
+pub async fn wrap_up_codes(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<Choice>> {
+    sqlx::query_as("SELECT code, label FROM wrap_up_codes WHERE queue_id = $1 ORDER BY label, code")
+        .bind(queue_id.to_string())
+        .fetch_all(db)
+        .await
 }

@@ -46,12 +46,62 @@ pub async fn logged_in_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<Str
         .await
 }
 
-/// Why the agent is paused and since when, if they are.
-pub async fn pause_of(db: &AnyPool, user_id: &str) -> ReadResult<Option<(String, String)>> {
-    let row: Option<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT paused_reason, paused_since FROM agent_sessions WHERE user_id = $1")
-            .bind(user_id.to_string())
-            .fetch_optional(db)
-            .await?;
-    Ok(row.and_then(|(reason, since)| Some((reason?, since?))))
+/// An agent as the supervisors' board of agents shows them: how many of their queues they are
+/// logged in to, their pause or wrap-up, their chats.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct AgentStateRow {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub member_queues: i64,
+    pub logged_in_queues: i64,
+    pub active_chats: i64,
+    pub offered_chats: i64,
+    pub paused_reason: Option<String>,
+    pub paused_since: Option<String>,
+    /// The end of their latest wrap-up: while it is ahead, they are wrapping up.
+    pub wrap_up_until: Option<String>,
+    /// When their presence last changed: logging in or out, a pause, a resume.
+    pub changed_at: Option<String>,
+}
+
+/// The board's query, for the users `filter` (SQL after `WHERE`) picks.
+fn agent_state_sql(filter: &str) -> String {
+    format!(
+        "SELECT u.user_id, u.username, u.display_name, u.role,
+                (SELECT count(*) FROM queue_members m WHERE m.user_id = u.user_id) AS member_queues,
+                (SELECT count(*) FROM agent_presence p WHERE p.user_id = u.user_id) AS logged_in_queues,
+                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id
+                    AND a.state = '{active}') AS active_chats,
+                (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id
+                    AND a.state = '{offered}') AS offered_chats,
+                s.paused_reason, s.paused_since,
+                (SELECT max(a.wrap_up_until) FROM agent_chats a WHERE a.agent_id = u.user_id)
+                    AS wrap_up_until,
+                s.changed_at
+           FROM users u LEFT JOIN agent_sessions s ON s.user_id = u.user_id
+          WHERE {filter}",
+        active = AgentChatState::Active,
+        offered = AgentChatState::Offered,
+    )
+}
+
+/// Every active user who is a member of a queue, by name.
+pub async fn agent_states(db: &AnyPool) -> ReadResult<Vec<AgentStateRow>> {
+    sqlx::query_as(&agent_state_sql(
+        "u.active = 1 AND EXISTS (SELECT 1 FROM queue_members m WHERE m.user_id = u.user_id)
+          ORDER BY u.display_name, u.user_id",
+    ))
+    .fetch_all(db)
+    .await
+}
+
+/// One user's state, whether or not they are a member of a queue (or still active).
+pub async fn agent_state(db: &AnyPool, user_id: &str) -> ReadResult<Option<AgentStateRow>> {
+    sqlx::query_as(&agent_state_sql("u.user_id = $1"))
+        .bind(user_id.to_string())
+        .fetch_optional(db)
+        .await
 }

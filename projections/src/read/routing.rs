@@ -20,15 +20,28 @@ pub struct RoutableAgent {
     pub idle_since: String,
 }
 
-/// The load of an agent as routing counts it, and whether they are paused: the part of the
-/// queries below that says who may be given a chat.
-fn routable(alias: &str) -> String {
+/// When routing looks: the instant that ends wrap-ups, and the pace it keeps — an agent
+/// who got a chat after `paced_since` waits before the next, so one who logs in to a backlog
+/// takes it a chat at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutingClock {
+    pub now: DateTime<Utc>,
+    pub paced_since: DateTime<Utc>,
+}
+
+/// The load of an agent as routing counts it, whether they are paused or wrapping a chat up,
+/// and whether they got one a moment ago: the part of the queries below that says who may be
+/// given a chat. `$now` and `$paced` are the placeholders of the clock's two instants.
+fn routable(alias: &str, now: &str, paced: &str) -> String {
     format!(
         "(SELECT count(*) FROM agent_chats a WHERE a.agent_id = {alias}.user_id
              AND a.state IN ('{active}', '{offered}')) < {alias}.max_concurrent_chats
          AND {alias}.active = 1
          AND NOT EXISTS (SELECT 1 FROM agent_sessions s
-                          WHERE s.user_id = {alias}.user_id AND s.paused_reason IS NOT NULL)",
+                          WHERE s.user_id = {alias}.user_id AND s.paused_reason IS NOT NULL)
+         AND NOT EXISTS (SELECT 1 FROM agent_chats a WHERE a.agent_id = {alias}.user_id
+                          AND (a.wrap_up_until > {now}
+                               OR (a.state IN ('{active}', '{offered}') AND a.since > {paced})))",
         active = AgentChatState::Active,
         offered = AgentChatState::Offered,
     )
@@ -36,7 +49,11 @@ fn routable(alias: &str) -> String {
 
 /// Agents logged in to `queue_id`, not paused, with spare capacity, fewest chats first, then
 /// the one idle longest.
-pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<RoutableAgent>> {
+pub async fn routable_agents(
+    db: &AnyPool,
+    queue_id: &str,
+    clock: RoutingClock,
+) -> ReadResult<Vec<RoutableAgent>> {
     sqlx::query_as(&format!(
         "SELECT u.user_id, u.max_concurrent_chats,
                 (SELECT count(*) FROM agent_chats a WHERE a.agent_id = u.user_id
@@ -49,22 +66,26 @@ pub async fn routable_agents(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<Rou
           ORDER BY active_chats, idle_since, u.user_id",
         active = AgentChatState::Active,
         offered = AgentChatState::Offered,
-        routable = routable("u"),
+        routable = routable("u", "$2", "$3"),
     ))
     .bind(queue_id.to_string())
+    .bind(timestamp(clock.now))
+    .bind(timestamp(clock.paced_since))
     .fetch_all(db)
     .await
 }
 
 /// The queues where a logged-in, active, unpaused agent has room: the only queues a round
 /// looks at, so a long-stuck queue does not make every round longer.
-pub async fn queues_with_room(db: &AnyPool) -> ReadResult<Vec<String>> {
+pub async fn queues_with_room(db: &AnyPool, clock: RoutingClock) -> ReadResult<Vec<String>> {
     sqlx::query_scalar(&format!(
         "SELECT DISTINCT p.queue_id FROM agent_presence p JOIN users u ON u.user_id = p.user_id
           WHERE {routable}
           ORDER BY p.queue_id",
-        routable = routable("u"),
+        routable = routable("u", "$1", "$2"),
     ))
+    .bind(timestamp(clock.now))
+    .bind(timestamp(clock.paced_since))
     .fetch_all(db)
     .await
 }

@@ -156,9 +156,11 @@ stored_as_text! {
         Offered = "offered",
         OfferDeclined = "offer_declined",
         OfferExpired = "offer_expired",
-        /// Paused for the reason itself (`paused_away`, `paused_no_answer`), and back.
+        /// Paused with no reason given (`paused_away`), for an offer left to run out
+        /// (`paused_no_answer`), for a reason the administrators defined (`paused`); and back.
         PausedAway = "paused_away",
         PausedNoAnswer = "paused_no_answer",
+        Paused = "paused",
         Resumed = "resumed",
     }
 }

@@ -125,6 +125,7 @@ impl ActivityLines {
                 match reason {
                     PauseReason::Away => ActivityKind::PausedAway,
                     PauseReason::NoAnswer => ActivityKind::PausedNoAnswer,
+                    PauseReason::Defined(_) => ActivityKind::Paused,
                 },
                 None,
                 None,
@@ -140,6 +141,12 @@ impl ActivityLines {
             ),
             _ => return,
         };
+        let reason = match &event.event {
+            DomainEvent::Presence(PresenceEvent::AgentPaused { reason, .. }) => {
+                Some(reason.as_str().to_string())
+            }
+            _ => None,
+        };
         self.0.push(vec![
             agent_id.into(),
             event.position.position.into(),
@@ -148,6 +155,7 @@ impl ActivityLines {
             chat_id.into(),
             queues.into(),
             by.into(),
+            reason.into(),
         ]);
     }
 

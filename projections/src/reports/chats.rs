@@ -25,16 +25,21 @@ pub(super) struct ReportChatRow {
     #[sqlx(flatten)]
     pub(super) messages: Messages,
     pub(super) outcome: Option<EndReason>,
+    pub(super) wrap_up_seconds: Option<f64>,
+    pub(super) wrap_up_codes: Option<String>,
     pub(super) agent_id: Option<String>,
     pub(super) assigned_at: Option<String>,
+    /// While its agent wraps it up: until when, to count the time as it is cut short or
+    /// extended.
+    pub(super) wrap_up_until: Option<String>,
 }
 
-/// The table's columns: the report's, then the two only the fold reads.
+/// The table's columns: the report's, then the three only the fold reads.
 pub(super) fn chat_columns() -> Vec<&'static str> {
     ChatReport::COLUMNS
         .iter()
         .copied()
-        .chain(["agent_id", "assigned_at"])
+        .chain(["agent_id", "assigned_at", "wrap_up_until"])
         .collect()
 }
 
@@ -55,8 +60,11 @@ impl ReportChatRow {
             self.messages.customer.into(),
             self.messages.agent.into(),
             self.outcome.into(),
+            self.wrap_up_seconds.into(),
+            self.wrap_up_codes.clone().into(),
             self.agent_id.clone().into(),
             self.assigned_at.clone().into(),
+            self.wrap_up_until.clone().into(),
         ]
     }
 }

@@ -180,6 +180,39 @@ impl Batch {
                 return;
             }
             ChatEvent::OfferWithdrawn { .. } => return,
+            ChatEvent::WrapUpStarted {
+                agent_id,
+                until,
+                at,
+                ..
+            } => {
+                self.wrap_up(&mut chat, agent_id, *at, *until);
+            }
+            ChatEvent::WrapUpExtended {
+                agent_id, until, ..
+            } => {
+                if let Some(from) = chat.wrap_up_until.as_deref().and_then(parse) {
+                    self.wrap_up(&mut chat, agent_id, from, *until);
+                }
+            }
+            // Cut short: the time from now to the planned end is taken back.
+            ChatEvent::WrapUpFinished { agent_id, at, .. } => {
+                if let Some(from) = chat.wrap_up_until.as_deref().and_then(parse) {
+                    self.wrap_up(&mut chat, agent_id, from, *at);
+                }
+            }
+            ChatEvent::ChatWrappedUp { codes, at, .. } => {
+                let ended = chat.ended_at.as_deref().and_then(parse).unwrap_or(*at);
+                for code in codes {
+                    self.intervals.count_contact_reason(
+                        &chat.queue_id,
+                        interval_of(ended),
+                        code.as_str(),
+                    );
+                }
+                let codes: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+                chat.wrap_up_codes = Some(codes.join(" ")).filter(|c| !c.is_empty());
+            }
             ChatEvent::ChatAssigned { agent_id, at, .. } => {
                 if chat.first_assigned_at.is_none() {
                     let wait_ms = millis_between(&chat.requested_at, *at).unwrap_or_default();
@@ -226,6 +259,21 @@ impl Batch {
         }
         self.chats.insert(chat_id.to_string(), chat);
         self.changed_chats.insert(chat_id.to_string());
+    }
+
+    /// The agent's wrap-up of the chat now runs from `from` to `to` rather than ending at
+    /// `from` (an extension), or ends at `to` before `from` (finished early).
+    fn wrap_up(
+        &mut self,
+        chat: &mut ReportChatRow,
+        agent: &samtale_domain::UserId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) {
+        self.intervals.credit_wrap_up(&agent.to_string(), from, to);
+        let ms = (to - from).num_milliseconds();
+        chat.wrap_up_seconds = Some(chat.wrap_up_seconds.unwrap_or_default() + seconds(ms));
+        chat.wrap_up_until = Some(timestamp(to));
     }
 
     fn end(&mut self, chat: &mut ReportChatRow, outcome: EndReason, at: DateTime<Utc>) {

@@ -6,6 +6,7 @@ use super::{parse, split, Tables};
 use crate::bulk::{self, Cell};
 use crate::timestamp;
 use chrono::{DateTime, Utc};
+use samtale_domain::presence::PauseReason;
 use std::collections::BTreeMap;
 
 /// What a batch adds to a queue's interval.
@@ -33,6 +34,7 @@ pub(super) struct AgentDelta {
     /// Paused for any reason, and of that for an offer left to run out.
     pub(super) paused_ms: i64,
     pub(super) paused_no_answer_ms: i64,
+    pub(super) wrap_up_ms: i64,
 }
 
 /// A batch's additions, by (queue or agent, interval start).
@@ -40,6 +42,10 @@ pub(super) struct AgentDelta {
 pub(super) struct Intervals {
     queues: BTreeMap<(String, String), QueueDelta>,
     agents: BTreeMap<(String, String), AgentDelta>,
+    /// (agent, interval, reason) → milliseconds paused.
+    pause_reasons: BTreeMap<(String, String, String), i64>,
+    /// (queue, interval, code) → chats given the code.
+    contact_reasons: BTreeMap<(String, String, String), i64>,
 }
 
 impl Intervals {
@@ -81,19 +87,54 @@ impl Intervals {
         }
     }
 
-    /// Credits an agent with a pause, from `since` to `until`.
+    /// Credits an agent with a pause for `reason`, from `since` to `until`.
     pub(super) fn credit_pause(
         &mut self,
         agent: &str,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
-        no_answer: bool,
+        reason: &PauseReason,
     ) {
+        let no_answer = *reason == PauseReason::NoAnswer;
         for (interval, ms) in split(since, until) {
             let d = self.agent(agent, interval);
             d.paused_ms += ms;
             d.paused_no_answer_ms += if no_answer { ms } else { 0 };
+            *self
+                .pause_reasons
+                .entry((
+                    agent.to_string(),
+                    timestamp(interval),
+                    reason.as_str().to_string(),
+                ))
+                .or_default() += ms;
         }
+    }
+
+    /// Credits an agent with wrap-up from `from` to `to` — or, when `to` is before `from`,
+    /// takes back what was credited for a wrap-up cut short.
+    pub(super) fn credit_wrap_up(&mut self, agent: &str, from: DateTime<Utc>, to: DateTime<Utc>) {
+        let (sign, from, to) = if to < from {
+            (-1, to, from)
+        } else {
+            (1, from, to)
+        };
+        for (interval, ms) in split(from, to) {
+            self.agent(agent, interval).wrap_up_ms += sign * ms;
+        }
+    }
+
+    /// Counts a chat of `queue` that ended in `interval` with `code`.
+    pub(super) fn count_contact_reason(
+        &mut self,
+        queue: &str,
+        interval: DateTime<Utc>,
+        code: &str,
+    ) {
+        *self
+            .contact_reasons
+            .entry((queue.to_string(), timestamp(interval), code.to_string()))
+            .or_default() += 1;
     }
 
     pub(super) async fn write(
@@ -102,7 +143,21 @@ impl Intervals {
         t: &Tables,
     ) -> Result<(), sqlx::Error> {
         write_queues(conn, &t.queues, self.queues).await?;
-        write_agents(conn, &t.agents, self.agents).await
+        write_agents(conn, &t.agents, self.agents).await?;
+        write_sums(
+            conn,
+            &t.pause_reasons,
+            ["agent_id", "interval_start", "reason", "paused_ms"],
+            self.pause_reasons,
+        )
+        .await?;
+        write_sums(
+            conn,
+            &t.contact_reasons,
+            ["queue_id", "interval_start", "code", "chats"],
+            self.contact_reasons,
+        )
+        .await
     }
 }
 
@@ -180,6 +235,7 @@ async fn write_agents(
                 d.offers_declined.into(),
                 d.paused_ms.into(),
                 d.paused_no_answer_ms.into(),
+                d.wrap_up_ms.into(),
             ]
         })
         .collect();
@@ -197,6 +253,7 @@ async fn write_agents(
             "offers_declined",
             "paused_ms",
             "paused_no_answer_ms",
+            "wrap_up_ms",
         ],
         &rows,
         &format!(
@@ -208,8 +265,32 @@ async fn write_agents(
                 offers_expired = {a}.offers_expired + excluded.offers_expired,
                 offers_declined = {a}.offers_declined + excluded.offers_declined,
                 paused_ms = {a}.paused_ms + excluded.paused_ms,
-                paused_no_answer_ms = {a}.paused_no_answer_ms + excluded.paused_no_answer_ms",
+                paused_no_answer_ms = {a}.paused_no_answer_ms + excluded.paused_no_answer_ms,
+                wrap_up_ms = {a}.wrap_up_ms + excluded.wrap_up_ms",
             a = table
+        ),
+    )
+    .await
+}
+
+/// Adds a batch's sums keyed by three columns to the stored ones.
+async fn write_sums(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    [a, b, c, sum]: [&str; 4],
+    sums: BTreeMap<(String, String, String), i64>,
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<Vec<Cell>> = sums
+        .into_iter()
+        .map(|((x, y, z), n)| vec![x.into(), y.into(), z.into(), n.into()])
+        .collect();
+    bulk::insert(
+        conn,
+        table,
+        &[a, b, c, sum],
+        &rows,
+        &format!(
+            "ON CONFLICT ({a}, {b}, {c}) DO UPDATE SET {sum} = {table}.{sum} + excluded.{sum}"
         ),
     )
     .await

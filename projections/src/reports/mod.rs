@@ -39,7 +39,8 @@ const TABLES: &[Table] = &[
                   ended_at text, wait_seconds double precision, handle_seconds double precision,
                   transfers bigint NOT NULL, customer_messages bigint NOT NULL,
                   agent_messages bigint NOT NULL, outcome text,
-                  agent_id text, assigned_at text",
+                  wrap_up_seconds double precision, wrap_up_codes text,
+                  agent_id text, assigned_at text, wrap_up_until text",
         indexes: &[("requested", "requested_at"), ("ended", "ended_at")],
     },
     Table {
@@ -57,7 +58,20 @@ const TABLES: &[Table] = &[
                   logged_in_ms bigint NOT NULL, chats_handled bigint NOT NULL,
                   chat_ms bigint NOT NULL, offers bigint NOT NULL, offers_expired bigint NOT NULL,
                   offers_declined bigint NOT NULL, paused_ms bigint NOT NULL,
-                  paused_no_answer_ms bigint NOT NULL, PRIMARY KEY (agent_id, interval_start)",
+                  paused_no_answer_ms bigint NOT NULL, wrap_up_ms bigint NOT NULL,
+                  PRIMARY KEY (agent_id, interval_start)",
+        indexes: &[("interval", "interval_start")],
+    },
+    Table {
+        name: "report_agent_pause_reasons",
+        columns: "agent_id text NOT NULL, interval_start text NOT NULL, reason text NOT NULL,
+                  paused_ms bigint NOT NULL, PRIMARY KEY (agent_id, interval_start, reason)",
+        indexes: &[("interval", "interval_start")],
+    },
+    Table {
+        name: "report_contact_reasons",
+        columns: "queue_id text NOT NULL, interval_start text NOT NULL, code text NOT NULL,
+                  chats bigint NOT NULL, PRIMARY KEY (queue_id, interval_start, code)",
         indexes: &[("interval", "interval_start")],
     },
     Table {
@@ -70,7 +84,8 @@ const TABLES: &[Table] = &[
     Table {
         name: "report_agent_activity",
         columns: "agent_id text NOT NULL, position bigint NOT NULL, at text NOT NULL, kind text NOT NULL,
-                  chat_id text, queues text, by_actor text NOT NULL, PRIMARY KEY (agent_id, position)",
+                  chat_id text, queues text, by_actor text NOT NULL, reason text,
+                  PRIMARY KEY (agent_id, position)",
         indexes: &[("at", "agent_id, at")],
     },
     Table {
@@ -126,6 +141,8 @@ pub(super) struct Tables {
     agents: String,
     sessions: String,
     pauses: String,
+    pause_reasons: String,
+    contact_reasons: String,
 }
 
 impl Tables {
@@ -139,6 +156,8 @@ impl Tables {
             agents: g.table("report_agent_intervals"),
             sessions: g.table("report_agent_sessions"),
             pauses: g.table("report_agent_pauses"),
+            pause_reasons: g.table("report_agent_pause_reasons"),
+            contact_reasons: g.table("report_contact_reasons"),
         }
     }
 }
@@ -152,7 +171,8 @@ impl Projection for Reports {
     fn version(&self) -> i64 {
         // 6: offers and pauses per agent interval; open pauses.
         // 7: offers and pauses in the agents' activity.
-        7
+        // 8: wrap-up time and codes; pause time by reason.
+        8
     }
 
     fn tables(&self) -> &'static [Table] {

@@ -82,10 +82,10 @@ impl PresenceTime {
             }
             PresenceEvent::AgentPaused { reason, at, .. } => {
                 self.end_pause(agent, *at, intervals);
-                let reason = serde_json::to_value(reason).unwrap_or_default();
-                let reason = reason.as_str().unwrap_or_default().to_string();
-                self.pauses
-                    .insert(agent.to_string(), (timestamp(*at), reason));
+                self.pauses.insert(
+                    agent.to_string(),
+                    (timestamp(*at), reason.as_str().to_string()),
+                );
             }
             PresenceEvent::AgentResumed { at, .. } => self.end_pause(agent, *at, intervals),
             _ => return,
@@ -97,10 +97,9 @@ impl PresenceTime {
         let Some((since, reason)) = self.pauses.remove(agent) else {
             return;
         };
-        let no_answer = serde_json::from_value::<PauseReason>(reason.into())
-            .is_ok_and(|r| r == PauseReason::NoAnswer);
+        let reason = PauseReason::try_from(reason).unwrap_or(PauseReason::Away);
         if let Some(since) = parse(&since) {
-            intervals.credit_pause(agent, since, at, no_answer);
+            intervals.credit_pause(agent, since, at, &reason);
         }
     }
 

@@ -24,6 +24,10 @@ pub struct ChatReport {
     pub agent_messages: i64,
     /// `agent`, `customer`, `abandoned`; null while the chat is open.
     pub outcome: Option<EndReason>,
+    /// How long its agent wrapped it up after it ended.
+    pub wrap_up_seconds: Option<f64>,
+    /// Its contact reasons: the wrap-up codes it was given, separated by spaces.
+    pub wrap_up_codes: Option<String>,
 }
 
 impl Columns for ChatReport {
@@ -42,6 +46,8 @@ impl Columns for ChatReport {
         "customer_messages",
         "agent_messages",
         "outcome",
+        "wrap_up_seconds",
+        "wrap_up_codes",
     ];
 }
 
@@ -94,6 +100,8 @@ pub struct AgentIntervalReport {
     /// Time paused (logged in, given no chats), and of that, paused for an offer left to run out.
     pub paused_seconds: f64,
     pub paused_no_answer_seconds: f64,
+    /// Time in wrap-up after chats.
+    pub wrap_up_seconds: f64,
 }
 
 impl Columns for AgentIntervalReport {
@@ -109,6 +117,7 @@ impl Columns for AgentIntervalReport {
         "offers_declined",
         "paused_seconds",
         "paused_no_answer_seconds",
+        "wrap_up_seconds",
     ];
 }
 
@@ -165,11 +174,75 @@ pub async fn agent_reports(
                 chats_handled, CAST(chat_ms / {interval_ms}.0 AS double precision) AS average_concurrency,
                 offers, offers_expired, offers_declined,
                 CAST(paused_ms / 1000.0 AS double precision) AS paused_seconds,
-                CAST(paused_no_answer_ms / 1000.0 AS double precision) AS paused_no_answer_seconds
+                CAST(paused_no_answer_ms / 1000.0 AS double precision) AS paused_no_answer_seconds,
+                CAST(wrap_up_ms / 1000.0 AS double precision) AS wrap_up_seconds
            FROM report_agent_intervals WHERE interval_start >= $1 AND interval_start < $2
           ORDER BY interval_start, agent_id",
         interval_ms = INTERVAL_SECONDS * 1000
     ))
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// How long an agent was paused for one reason in one interval.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
+pub struct PauseReport {
+    pub agent_id: String,
+    pub interval_start: String,
+    /// `away`, `no_answer`, or a reason the administrators defined.
+    pub reason: String,
+    pub paused_seconds: f64,
+}
+
+impl Columns for PauseReport {
+    const COLUMNS: &'static [&'static str] =
+        &["agent_id", "interval_start", "reason", "paused_seconds"];
+}
+
+pub async fn pause_reports(
+    db: &sqlx::AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<PauseReport>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT agent_id, interval_start, reason,
+                CAST(paused_ms / 1000.0 AS double precision) AS paused_seconds
+           FROM report_agent_pause_reasons WHERE interval_start >= $1 AND interval_start < $2
+          ORDER BY interval_start, agent_id, reason",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// How many chats of a queue that ended in one interval were given one wrap-up code.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
+pub struct ContactReasonReport {
+    pub queue_id: String,
+    pub interval_start: String,
+    pub code: String,
+    pub chats: i64,
+}
+
+impl Columns for ContactReasonReport {
+    const COLUMNS: &'static [&'static str] = &["queue_id", "interval_start", "code", "chats"];
+}
+
+pub async fn contact_reason_reports(
+    db: &sqlx::AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<ContactReasonReport>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT queue_id, interval_start, code, chats FROM report_contact_reasons
+          WHERE interval_start >= $1 AND interval_start < $2
+          ORDER BY interval_start, queue_id, code",
+    )
     .bind(from.to_string())
     .bind(to.to_string())
     .fetch_all(db)
@@ -185,19 +258,23 @@ pub struct AgentActivity {
     pub at: String,
     /// `logged_in`, `logged_out`, `assigned`, `handled`, `transferred_away` (also back into
     /// the queue when the agent left), `offered`, `offer_declined`, `offer_expired`,
-    /// `paused_away`, `paused_no_answer`, `resumed`.
+    /// `paused_away`, `paused_no_answer`, `paused` (for a reason administrators defined),
+    /// `resumed`.
     pub kind: ActivityKind,
     pub chat_id: Option<String>,
     /// JSON array of queue ids, for logins and logouts.
     pub queues: Option<String>,
     /// JSON actor: the agent, a supervisor, routing.
     pub by_actor: String,
+    /// For a pause: its reason.
+    pub reason: Option<String>,
 }
 
 impl Columns for AgentActivity {
     /// The columns of `report_agent_activity` after `agent_id`.
-    const COLUMNS: &'static [&'static str] =
-        &["position", "at", "kind", "chat_id", "queues", "by_actor"];
+    const COLUMNS: &'static [&'static str] = &[
+        "position", "at", "kind", "chat_id", "queues", "by_actor", "reason",
+    ];
 }
 
 pub async fn agent_activity(
@@ -342,6 +419,8 @@ mod tests {
             customer_messages: 0,
             agent_messages: 0,
             outcome: Some(EndReason::Agent),
+            wrap_up_seconds: None,
+            wrap_up_codes: None,
         };
         assert_eq!(fields(chat), sorted(ChatReport::COLUMNS));
         let queue = QueueIntervalReport {
@@ -368,6 +447,7 @@ mod tests {
             offers_declined: 0,
             paused_seconds: 0.0,
             paused_no_answer_seconds: 0.0,
+            wrap_up_seconds: 0.0,
         };
         assert_eq!(fields(agent), sorted(AgentIntervalReport::COLUMNS));
         let activity = AgentActivity {
@@ -377,7 +457,22 @@ mod tests {
             chat_id: None,
             queues: None,
             by_actor: String::new(),
+            reason: None,
         };
         assert_eq!(fields(activity), sorted(AgentActivity::COLUMNS));
+        let pause = PauseReport {
+            agent_id: String::new(),
+            interval_start: String::new(),
+            reason: String::new(),
+            paused_seconds: 0.0,
+        };
+        assert_eq!(fields(pause), sorted(PauseReport::COLUMNS));
+        let reason = ContactReasonReport {
+            queue_id: String::new(),
+            interval_start: String::new(),
+            code: String::new(),
+            chats: 0,
+        };
+        assert_eq!(fields(reason), sorted(ContactReasonReport::COLUMNS));
     }
 }

@@ -94,6 +94,10 @@ impl ChatStates {
             | ChatEvent::LegalHoldPlaced { .. }
             | ChatEvent::LegalHoldLifted { .. }
             | ChatEvent::ChatErased { .. }
+            | ChatEvent::ChatWrappedUp { .. }
+            | ChatEvent::WrapUpStarted { .. }
+            | ChatEvent::WrapUpExtended { .. }
+            | ChatEvent::WrapUpFinished { .. }
             // An offered chat is still waiting, in its place.
             | ChatEvent::ChatOffered { .. }
             | ChatEvent::OfferDeclined { .. }

@@ -1,10 +1,12 @@
-//! The administration module: users, queues and membership, categories and the pre-chat
-//! form. Administrators only; the Directory aggregate checks that too.
+//! The administration module: users, queues and membership, categories, the pre-chat
+//! form, pause reasons and wrap-up codes. Administrators only; the Directory aggregate checks that too.
 
+mod choices;
 mod form;
 mod queues;
 mod users;
 
+pub use choices::*;
 pub use form::*;
 pub use queues::*;
 pub use users::*;

@@ -2,7 +2,7 @@
 
 use super::{created, directory, name, Created};
 use crate::auth::Staff;
-use crate::error::{refusals, ApiError};
+use crate::error::{refusals, ApiError, OverseersOnly, Problem};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
 use crate::state::AppState;
 use axum::extract::State;
@@ -158,6 +158,14 @@ pub struct QueueSettingsBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>)]
     offer_timeout_seconds: Option<Option<u32>>,
+    /// Seconds (1-1800) of wrap-up an agent has after each chat of the queue, in which routing
+    /// gives them nothing new; `null`: none. Absent: left as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    wrap_up_seconds: Option<Option<u32>>,
+    /// A chat of the queue cannot end without one of its wrap-up codes (when it has any).
+    /// Absent: left as it is.
+    wrap_up_code_required: Option<bool>,
 }
 
 /// A field that may be absent (`None`, left as it is) or `null` (`Some(None)`).
@@ -167,6 +175,31 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Supervisors and administrators: the queue's settings, as `PATCH` takes them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/queues/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The queue")),
+    responses(
+        (status = 200, description = "The queue's settings", body = QueueRow),
+        (status = 403, response = OverseersOnly),
+        (status = 404, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn queue_settings(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(queue_id): ApiPath<QueueId>,
+) -> Result<Json<QueueRow>, ApiError> {
+    staff.require_oversight()?;
+    read::queue(state.db.any(), &queue_id.to_string())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no such queue".into()))
 }
 
 /// How the queue treats customers who wait while no agent is logged in, its service level,
@@ -191,17 +224,27 @@ pub async fn configure_queue(
     ApiJson(body): ApiJson<QueueSettingsBody>,
 ) -> Result<Json<QueueRow>, ApiError> {
     // What the body leaves out stays as the queue has it.
-    let current = match (body.transcript_retention_days, body.offer_timeout_seconds) {
-        (Some(_), Some(_)) => None,
-        _ => read::queue(state.db.any(), &queue_id.to_string()).await?,
+    let current = read::queue(state.db.any(), &queue_id.to_string()).await?;
+    let kept = |value: fn(&QueueRow) -> Option<i64>| {
+        current
+            .as_ref()
+            .and_then(value)
+            .and_then(|v| u32::try_from(v).ok())
     };
-    let kept = |value: Option<i64>| value.and_then(|v| u32::try_from(v).ok());
     let transcript_retention_days = body
         .transcript_retention_days
-        .unwrap_or_else(|| kept(current.as_ref().and_then(|q| q.transcript_retention_days)));
+        .unwrap_or_else(|| kept(|q| q.transcript_retention_days));
     let offer_timeout_seconds = body
         .offer_timeout_seconds
-        .unwrap_or_else(|| kept(current.as_ref().and_then(|q| q.offer_timeout_seconds)));
+        .unwrap_or_else(|| kept(|q| q.offer_timeout_seconds));
+    let wrap_up_seconds = body
+        .wrap_up_seconds
+        .unwrap_or_else(|| kept(|q| q.wrap_up_seconds));
+    let wrap_up_code_required = body.wrap_up_code_required.unwrap_or_else(|| {
+        current
+            .as_ref()
+            .is_some_and(|q| q.wrap_up_code_required != 0)
+    });
     let settings = QueueSettings {
         no_agent_notice_after_seconds: body.no_agent_notice_after_seconds,
         overflow_queue_id: body
@@ -212,6 +255,8 @@ pub async fn configure_queue(
         service_level_seconds: body.service_level_seconds,
         transcript_retention_days,
         offer_timeout_seconds,
+        wrap_up_seconds,
+        wrap_up_code_required,
     };
     let command = DirectoryCommand::ConfigureQueue {
         queue_id,

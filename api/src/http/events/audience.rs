@@ -36,17 +36,9 @@ impl Audience {
     pub(super) fn sees(&self, live: &LiveEvent) -> bool {
         match (self, &live.event.event) {
             // A customer hears what happens to their chat, not how routing and the agents
-            // decide it (read markers, offers).
+            // decide and wrap it up (read markers, offers, wrap-up codes and notes).
             (Audience::Customer { chat_id }, DomainEvent::Chat(event)) => {
-                live.scope.chat_id.as_deref() == Some(chat_id)
-                    && !matches!(
-                        event,
-                        ChatEvent::MessagesRead { .. }
-                            | ChatEvent::ChatOffered { .. }
-                            | ChatEvent::OfferDeclined { .. }
-                            | ChatEvent::OfferExpired { .. }
-                            | ChatEvent::OfferWithdrawn { .. }
-                    )
+                live.scope.chat_id.as_deref() == Some(chat_id) && !event.is_staff_only()
             }
             (Audience::Customer { .. }, _) => false,
             (
@@ -60,7 +52,10 @@ impl Audience {
                 // An agent follows the conversations they handle and their queues' waiting
                 // chats, not every colleague's exchange: in a queue of fifty agents that would
                 // be fifty frames per message, forty-nine of them ignored.
-                let conversation = event.is_conversation();
+                // A wrap-up note is the chat's agent's word to those who oversee, like a line of
+                // the conversation.
+                let conversation =
+                    event.is_conversation() || matches!(event, ChatEvent::ChatWrappedUp { .. });
                 let someone_elses =
                     queues.is_some() && conversation && !live.scope.agents.is_empty();
                 mine || (in_my_queues && !someone_elses)

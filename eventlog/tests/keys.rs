@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::Utc;
-use samtale_domain::chat::ErasureReason;
+use samtale_domain::chat::{Disposition, ErasureReason};
 use samtale_domain::text::{MessageText, Name};
 use samtale_domain::{Actor, Chat, ChatCommand, ChatEvent, NoServices, QueueId, Role, UserId};
 use samtale_eventlog::{
@@ -35,6 +35,7 @@ fn context() -> CommandContext {
 
 const NAME: &str = "Åse Øvregård-canary";
 const TEXT: &str = "mitt kontonummer er 1234.56.78903, canary";
+const NOTE: &str = "ringer tilbake om fakturaen, canary";
 
 /// A chat with a name and a message, ended: (chat id, its commands).
 async fn ended_chat(db: &Database) -> (String, Commands<Chat>) {
@@ -58,7 +59,10 @@ async fn ended_chat(db: &Database) -> (String, Commands<Chat>) {
             at: Utc::now(),
         },
         ChatCommand::End {
-            disposition: Default::default(),
+            disposition: Disposition {
+                codes: Default::default(),
+                note: Some(MessageText::parse(NOTE).unwrap()),
+            },
             policies: Default::default(),
             by: agent,
             at: Utc::now(),
@@ -105,6 +109,10 @@ async fn personal_values_are_stored_encrypted_and_read_back_until_the_chat_is_er
         );
         assert!(matches!(&events[1], ChatEvent::MessageSent { text, .. }
             if text.known().map(MessageText::as_str) == Some(TEXT)));
+        assert!(
+            matches!(&events[3], ChatEvent::ChatWrappedUp { note: Some(note), .. }
+            if note.known().map(MessageText::as_str) == Some(NOTE))
+        );
 
         let administrator = Actor::staff(UserId(Uuid::from_u128(7)), Role::Administrator);
         let erase = ChatCommand::Erase {
@@ -119,6 +127,9 @@ async fn personal_values_are_stored_encrypted_and_read_back_until_the_chat_is_er
             if customer_name.is_erased() && answers.is_erased())
         );
         assert!(matches!(&events[1], ChatEvent::MessageSent { text, .. } if text.is_erased()));
+        // An erased note reads as none: there is no telling what it said.
+        assert!(matches!(&events[3], ChatEvent::ChatWrappedUp { note, .. }
+            if note.as_ref().and_then(|note| note.known()).is_none()));
         assert!(matches!(events.last(), Some(ChatEvent::ChatErased { .. })));
         let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM subject_keys")
             .fetch_one(database.db.any())

@@ -648,6 +648,119 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
 }
 
 #[tokio::test]
+async fn wrap_up_time_is_counted_to_its_real_end_across_intervals_and_the_same_after_a_rebuild() {
+    use samtale_domain::chat::{Disposition, WrapUpPolicy};
+    use samtale_domain::Code;
+    for test_db in test_databases().await {
+        let db = &test_db.db;
+        let projections = Projections::standard(db.clone());
+        projections.install().await.unwrap();
+        let scenario = Scenario::new(db);
+        let t = |h: u32, m: u32, s: u32| Utc.with_ymd_and_hms(2026, 11, 25, h, m, s).unwrap();
+        let queue = QueueId(Uuid::from_u128(1));
+        let kari = UserId(Uuid::new_v4());
+        let as_kari = Actor::staff(kari, Role::Agent);
+        let billing = Code::parse("billing").unwrap();
+        let policies = BTreeMap::from([(
+            queue,
+            WrapUpPolicy {
+                seconds: Some(600),
+                codes: BTreeSet::from([billing.clone()]),
+                code_required: true,
+            },
+        )]);
+        let chat = Uuid::new_v4().to_string();
+        let commands = [
+            ChatCommand::Request {
+                queue_id: queue,
+                category_id: None,
+                customer_name: Name::parse("Kunde").unwrap(),
+                form: vec![],
+                answers: BTreeMap::new(),
+                at: t(10, 0, 0),
+            },
+            ChatCommand::Assign {
+                agent_id: kari,
+                agent_queues: BTreeSet::from([queue]),
+                via: Assignment::Pickup,
+                choice: None,
+                by: as_kari,
+                at: t(10, 0, 0),
+            },
+            // Ended at 10:10 with ten minutes' wrap-up, extended to 10:30 at 10:12, ready at
+            // 10:16:40: 400 s of wrap-up, 300 of them in the 10:00 interval, 100 in 10:15.
+            ChatCommand::End {
+                disposition: Disposition {
+                    codes: BTreeSet::from([billing]),
+                    note: None,
+                },
+                policies,
+                by: as_kari,
+                at: t(10, 10, 0),
+            },
+            ChatCommand::ExtendWrapUp {
+                by: as_kari,
+                at: t(10, 12, 0),
+            },
+            ChatCommand::FinishWrapUp {
+                by: as_kari,
+                at: t(10, 16, 40),
+            },
+        ];
+        for command in commands {
+            scenario.chat(&chat, command).await;
+        }
+        projections.catch_up().await.unwrap();
+        let figures = || async {
+            let agent: Vec<(String, i64)> = sqlx::query(
+                "SELECT interval_start, wrap_up_ms FROM report_agent_intervals
+                  WHERE agent_id = $1 AND wrap_up_ms <> 0 ORDER BY interval_start",
+            )
+            .bind(kari.to_string())
+            .fetch_all(db.any())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+            let chat: (Option<f64>, Option<String>) =
+                sqlx::query_as("SELECT wrap_up_seconds, wrap_up_codes FROM report_chats")
+                    .fetch_one(db.any())
+                    .await
+                    .unwrap();
+            let reasons: Vec<(String, String, i64)> = sqlx::query_as(
+                "SELECT interval_start, code, chats FROM report_contact_reasons ORDER BY code",
+            )
+            .fetch_all(db.any())
+            .await
+            .unwrap();
+            (agent, chat, reasons)
+        };
+        let before = figures().await;
+        assert_eq!(
+            before,
+            (
+                vec![
+                    ("2026-11-25T10:00:00.000000Z".to_string(), 300_000),
+                    ("2026-11-25T10:15:00.000000Z".to_string(), 100_000),
+                ],
+                (Some(400.0), Some("billing".to_string())),
+                vec![(
+                    "2026-11-25T10:00:00.000000Z".to_string(),
+                    "billing".to_string(),
+                    1
+                )],
+            ),
+            "{}",
+            test_db.backend_name
+        );
+        projections.rebuild("reports", |_, _| {}).await.unwrap();
+        assert_eq!(figures().await, before, "{}", test_db.backend_name);
+        test_db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
 async fn message_counts_come_out_the_same_folded_a_message_at_a_time_or_all_at_once() {
     for test_db in test_databases().await {
         let db = &test_db.db;

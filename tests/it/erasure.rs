@@ -42,8 +42,13 @@ async fn ended_chat(app: &TestApp, centre: &Centre, email: &str) -> (String, Str
         json!({"text": format!("Takk, {SECRET_NAME}")}),
     )
     .await;
-    app.post_ok(&format!("/chats/{chat}/end"), &centre.kari.token, json!({}))
-        .await;
+    // The agent's wrap-up note about her is hers too, and goes with the chat.
+    app.post_ok(
+        &format!("/chats/{chat}/end"),
+        &centre.kari.token,
+        json!({"note": format!("{SECRET_NAME} ringer tilbake")}),
+    )
+    .await;
     (chat, customer)
 }
 
@@ -80,6 +85,8 @@ async fn an_erased_chat_keeps_its_facts_and_shows_its_personal_data_nowhere() {
             "{}: the audit trail shows what was written, decrypted",
             app.backend
         );
+        let before = app.get_ok(&format!("/chats/{chat}"), &app.admin).await;
+        assert!(before["wrap_up"]["note"].to_string().contains(SECRET_NAME));
 
         for staff in [&centre.kari.token, &centre.siri.token] {
             let (status, _) = status_and_body(

@@ -187,7 +187,8 @@ pub enum ChatEvent {
         at: DateTime<Utc>,
     },
     /// What the chat was about, from the staff member who ended it (or its agent afterwards):
-    /// its queue's wrap-up codes, and a note for colleagues, never shown to the customer.
+    /// its queue's wrap-up codes, and a note for colleagues, never shown to the customer. The
+    /// note is personal data: once the chat is erased it reads as none.
     ChatWrappedUp {
         codes: BTreeSet<Code>,
         #[serde(default, skip_serializing_if = "Option::is_none")]

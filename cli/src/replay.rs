@@ -115,6 +115,17 @@ fn describe(event: &ChatEvent) -> String {
                 note.escape_debug()
             )
         }
+        ChatEvent::ChatRated { score, comment, .. } => {
+            let comment = match comment {
+                Some(comment) => comment.known().map_or(ERASED, |comment| comment.as_str()),
+                None => "",
+            };
+            format!(
+                "the customer rated it {}/5 {}",
+                score.get(),
+                comment.escape_debug()
+            )
+        }
         ChatEvent::WrapUpStarted {
             agent_id, until, ..
         } => format!("{agent_id} wraps up until {until}"),

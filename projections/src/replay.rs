@@ -38,6 +38,9 @@ pub struct ReplayedChat {
     /// Its wrap-up codes and the agent's note (staff only), once wrapped up.
     pub wrap_up_codes: Vec<String>,
     pub wrap_up_note: Option<String>,
+    /// The customer's rating (1-5) and comment, once given.
+    pub rating: Option<u8>,
+    pub rating_comment: Option<String>,
     /// Its personal data is erased: the name, the answers and every text are empty, at any
     /// instant, since the key they were encrypted under is gone.
     pub erased: bool,
@@ -77,6 +80,8 @@ pub fn chat_at(
             transcript: Vec::new(),
             wrap_up_codes: Vec::new(),
             wrap_up_note: None,
+            rating: None,
+            rating_comment: None,
             erased: false,
             as_of: None,
         });
@@ -148,6 +153,11 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
         | ChatEvent::WrapUpStarted { .. }
         | ChatEvent::WrapUpExtended { .. }
         | ChatEvent::WrapUpFinished { .. } => {}
+        ChatEvent::ChatRated { score, comment, .. } => {
+            chat.rating = Some(score.get());
+            chat.rating_comment =
+                comment.and_then(|comment| comment.known().map(|text| text.as_str().to_string()));
+        }
         ChatEvent::ChatWrappedUp { codes, note, .. } => {
             chat.wrap_up_codes = codes.iter().map(|c| c.to_string()).collect();
             chat.wrap_up_note =

@@ -170,6 +170,7 @@ impl PlaceBook {
             | ChatEvent::OfferExpired { .. }
             | ChatEvent::OfferWithdrawn { .. }
             | ChatEvent::ChatWrappedUp { .. }
+            | ChatEvent::ChatRated { .. }
             | ChatEvent::WrapUpStarted { .. }
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. }

@@ -11,6 +11,7 @@ mod load;
 mod offers;
 mod openapi;
 mod presence;
+mod ratings;
 mod requests;
 mod retries;
 mod routing;

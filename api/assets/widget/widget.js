@@ -55,6 +55,14 @@
       deleted: 'Samtalen er slettet. Verken du eller vi kan se den igjen.',
       deleteFailed: 'Samtalen kunne ikke slettes. Prøv igjen.',
       erased: '(slettet)',
+      rateTitle: 'Hvor fornøyd er du med hjelpen du fikk?',
+      rateScore: '{n} av 5',
+      rateLow: 'Lite fornøyd',
+      rateHigh: 'Svært fornøyd',
+      rateComment: 'Vil du si noe mer? (valgfritt)',
+      rateSend: 'Send vurdering',
+      rateChoose: 'Velg et tall fra 1 til 5.',
+      rated: 'Takk! Du ga samtalen {n} av 5.',
     },
     en: {
       open: 'Chat with us',
@@ -98,6 +106,14 @@
       deleted: 'The conversation was deleted. Neither you nor we can see it again.',
       deleteFailed: 'The conversation could not be deleted. Please try again.',
       erased: '(erased)',
+      rateTitle: 'How satisfied are you with the help you got?',
+      rateScore: '{n} of 5',
+      rateLow: 'Not satisfied',
+      rateHigh: 'Very satisfied',
+      rateComment: 'Anything else to tell us? (optional)',
+      rateSend: 'Send rating',
+      rateChoose: 'Choose a number from 1 to 5.',
+      rated: 'Thank you! You rated the chat {n} of 5.',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -355,6 +371,58 @@
     body.replaceChildren(done, restart);
     done.focus();
   }
+
+  // Satisfaction: once an agent's chat has ended, the customer may rate it (1-5) and say a
+  // word more; the server keeps one rating per chat.
+  let score = 0;
+  const scoreButtons = [1, 2, 3, 4, 5].map((n) => h('button', {
+    type: 'button', class: 'score', 'aria-pressed': 'false', 'aria-label': t('rateScore', { n }), text: String(n),
+    onclick: () => pickScore(n),
+  }));
+  const rateComment = h('textarea', { rows: '2', maxlength: '4000', 'aria-label': t('rateComment'), placeholder: t('rateComment') });
+  const rateError = h('p', { class: 'form-error', role: 'alert' });
+  const rateSend = h('button', { type: 'submit', class: 'primary', text: t('rateSend') });
+  const rateForm = h('form', { class: 'rating', 'aria-labelledby': 'samtale-rate-title', hidden: true },
+    h('p', { class: 'rate-title', id: 'samtale-rate-title', text: t('rateTitle') }),
+    h('div', { class: 'scores', role: 'group', 'aria-labelledby': 'samtale-rate-title' }, scoreButtons),
+    h('p', { class: 'scale' }, h('span', { text: t('rateLow') }), h('span', { text: t('rateHigh') })),
+    rateComment, rateError, rateSend);
+  const rateThanks = h('p', { class: 'rated', role: 'status', hidden: true });
+
+  function pickScore(n) {
+    score = n;
+    for (const [i, button] of scoreButtons.entries()) button.setAttribute('aria-pressed', String(i + 1 === n));
+    rateError.textContent = '';
+  }
+
+  rateForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!score) {
+      rateError.textContent = t('rateChoose');
+      return;
+    }
+    rateSend.disabled = true;
+    try {
+      view = await call(`/customer/chats/${chat.chat_id}/rating`, {
+        method: 'POST', token: chat.customer_token, body: { score, comment: rateComment.value || undefined },
+      });
+      render();
+    } catch (error) {
+      // Rated from another tab meanwhile: show what the server has.
+      if (error.problem?.type?.endsWith('/chat-rated')) await refresh();
+      else rateError.textContent = t('failed');
+    } finally {
+      rateSend.disabled = false;
+    }
+  });
+
+  function renderRating() {
+    const answered = view.status === 'ended' && view.agent_id;
+    rateForm.hidden = !answered || Boolean(view.rating);
+    rateThanks.hidden = !view.rating;
+    if (view.rating) rateThanks.textContent = t('rated', { n: view.rating });
+  }
+
   composer.addEventListener('submit', send);
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -367,7 +435,7 @@
 
   async function showChat() {
     confirmBox.hidden = true;
-    body.replaceChildren(status, transcript, composer, restart, deleteButton, confirmBox);
+    body.replaceChildren(status, transcript, composer, rateForm, rateThanks, restart, deleteButton, confirmBox);
     await refresh();
     listen();
     input.focus();
@@ -389,6 +457,7 @@
     }
     status.dataset.status = view.status;
     composer.hidden = ended();
+    renderRating();
     restart.hidden = !ended() || !confirmBox.hidden;
     deleteButton.hidden = !ended() || !confirmBox.hidden;
     const stuck = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
@@ -484,6 +553,8 @@
     chat = null;
     view = null;
     remember(null);
+    pickScore(0);
+    rateComment.value = '';
     await showForm();
     body.querySelector('input')?.focus();
   }

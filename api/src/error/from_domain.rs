@@ -87,6 +87,8 @@ impl From<ChatError> for ApiError {
             ChatError::AlreadyWrappedUp => Conflict::ChatWrappedUp.into(),
             ChatError::NotInWrapUp => Conflict::NotInWrapUp.into(),
             ChatError::WrapUpExtended => Conflict::WrapUpExtended.into(),
+            ChatError::NotAnswered => Conflict::ChatNotAnswered.into(),
+            ChatError::AlreadyRated => Conflict::ChatRated.into(),
         }
     }
 }

@@ -86,6 +86,10 @@ pub enum Conflict {
     NotInWrapUp,
     #[error("the wrap-up has been extended once already")]
     WrapUpExtended,
+    #[error("no agent answered the chat: there is nothing to rate")]
+    ChatNotAnswered,
+    #[error("the chat has been rated already")]
+    ChatRated,
 }
 
 impl Conflict {
@@ -110,6 +114,8 @@ impl Conflict {
             Conflict::ChatWrappedUp => P::ChatWrappedUp,
             Conflict::NotInWrapUp => P::NotInWrapUp,
             Conflict::WrapUpExtended => P::WrapUpExtended,
+            Conflict::ChatNotAnswered => P::ChatNotAnswered,
+            Conflict::ChatRated => P::ChatRated,
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum ProblemType {
     ChatWrappedUp,
     NotInWrapUp,
     WrapUpExtended,
+    ChatNotAnswered,
+    ChatRated,
     ConcurrentChange,
     UsernameTaken,
     NameTaken,
@@ -38,7 +40,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 28] = [
+    pub const ALL: [ProblemType; 30] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -56,6 +58,8 @@ impl ProblemType {
         ProblemType::ChatWrappedUp,
         ProblemType::NotInWrapUp,
         ProblemType::WrapUpExtended,
+        ProblemType::ChatNotAnswered,
+        ProblemType::ChatRated,
         ProblemType::ConcurrentChange,
         ProblemType::UsernameTaken,
         ProblemType::NameTaken,
@@ -134,6 +138,12 @@ impl ProblemType {
                 "The chat's wrap-up codes and note are recorded already",
             ),
             P::NotInWrapUp => ("not-in-wrap-up", S::CONFLICT, "The chat's wrap-up is over"),
+            P::ChatNotAnswered => (
+                "chat-not-answered",
+                S::CONFLICT,
+                "No agent answered the chat",
+            ),
+            P::ChatRated => ("chat-rated", S::CONFLICT, "The chat has been rated already"),
             P::WrapUpExtended => (
                 "wrap-up-extended",
                 S::CONFLICT,

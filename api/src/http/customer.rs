@@ -15,8 +15,9 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
+use samtale_domain::chat::Score;
 use samtale_domain::form::FormField;
-use samtale_domain::text::Name;
+use samtale_domain::text::{MessageText, Name};
 use samtale_domain::{Actor, ChatCommand, ChatId};
 use samtale_projections::read::{self, CategoryRow, MessageRow, QueueRow};
 use samtale_service::credentials::{derived_token, new_token, token_hash};
@@ -266,6 +267,62 @@ pub async fn close(
         at: meta.at,
     };
     let context = command_context(&Actor::Customer, &meta, "close_client");
+    state
+        .execute(&state.chats, &chat_id, command, &context)
+        .await?;
+    let chat = chat_row(state.db.any(), &chat_id).await?;
+    Ok(Json(chat_view(state.db.any(), chat).await?.for_customer()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RatingBody {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    score: u8,
+    /// At most 4,000 characters; only staff read it.
+    comment: Option<String>,
+}
+
+/// The customer rates the chat once it has ended: a score, and a comment if they like. The
+/// same rating again answers as the first did; another is refused.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customer/chats/{id}/rating",
+    tag = "customer",
+    params(("id" = Uuid, Path, description = "The chat")),
+    request_body = RatingBody,
+    responses(
+        (status = 200, description = "The chat, rated", body = ChatView),
+        refusals::OtherChat,
+        (
+            status = 409,
+            description = "Not ended yet (`chat-not-ended`), never answered \
+                           (`chat-not-answered`), or rated already (`chat-rated`)",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn rate(
+    State(state): State<AppState>,
+    customer: Customer,
+    meta: Origin,
+    ApiPath(id): ApiPath<ChatId>,
+    ApiJson(body): ApiJson<RatingBody>,
+) -> Result<Json<ChatView>, ApiError> {
+    let chat_id = own_chat(&customer, id)?;
+    let score = Score::try_from(body.score).map_err(|e| ApiError::invalid_field("score", e))?;
+    let comment = body
+        .comment
+        .filter(|comment| !comment.trim().is_empty())
+        .map(|comment| MessageText::parse(comment).map_err(|e| text_error("comment", e)))
+        .transpose()?;
+    let command = ChatCommand::Rate {
+        score,
+        comment,
+        at: meta.at,
+    };
+    let context = command_context(&Actor::Customer, &meta, "rate");
     state
         .execute(&state.chats, &chat_id, command, &context)
         .await?;

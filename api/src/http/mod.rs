@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(customer::status))
         .routes(routes!(customer::send))
         .routes(routes!(customer::close))
+        .routes(routes!(customer::rate))
         .routes(routes!(erasure::customer_erase))
         .routes(taking_query_token(routes!(customer::stream)))
         .layer(widget_cors(&state.widget_origins));

@@ -66,14 +66,18 @@ fn respond<T: Serialize + Columns>(rows: Vec<T>, as_csv: bool) -> Response {
 
 /// `kind` is `chats` (one row per chat requested in the period), `queues` or `agents` (one row
 /// per 15-minute interval starting in the period), `pauses` (an agent's pause time per reason
-/// per interval) or `contact-reasons` (chats per queue, wrap-up code and interval they ended
-/// in).
+/// per interval), `contact-reasons` (chats per queue, wrap-up code and interval they ended
+/// in) or `satisfaction` (ratings, average and CSAT per day, queue and agent of the chats that
+/// ended in the period).
 #[utoipa::path(
     get,
     path = "/api/v1/reports/{kind}",
     tag = "supervision",
     params(
-        ("kind" = String, Path, description = "chats, queues, agents, pauses or contact-reasons"),
+        (
+            "kind" = String, Path,
+            description = "chats, queues, agents, pauses, contact-reasons or satisfaction"
+        ),
         Period
     ),
     responses(
@@ -105,13 +109,15 @@ pub async fn report(
         "queues" => respond(reports::queue_reports(db, &from, &to).await?, as_csv),
         "agents" => respond(reports::agent_reports(db, &from, &to).await?, as_csv),
         "pauses" => respond(reports::pause_reports(db, &from, &to).await?, as_csv),
+        "satisfaction" => respond(reports::satisfaction_reports(db, &from, &to).await?, as_csv),
         "contact-reasons" => respond(
             reports::contact_reason_reports(db, &from, &to).await?,
             as_csv,
         ),
         _ => {
             return Err(ApiError::NotFound(
-                "reports are chats, queues, agents, pauses and contact-reasons".into(),
+                "reports are chats, queues, agents, pauses, contact-reasons and satisfaction"
+                    .into(),
             ))
         }
     })

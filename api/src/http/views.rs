@@ -41,6 +41,11 @@ pub struct ChatView {
     /// What its wrap-up recorded, once it has (or that its queue wants a code). Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wrap_up: Option<WrapUpView>,
+    /// The customer's rating (1-5) once given; the widget asks for one after the end.
+    pub rating: Option<i64>,
+    /// The customer's comment with the rating. Staff only (the customer wrote it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating_comment: Option<String>,
 }
 
 /// A chat's wrap-up: its codes, the note for colleagues, and who gave them when.
@@ -61,6 +66,7 @@ impl ChatView {
         Self {
             legal_hold: None,
             wrap_up: None,
+            rating_comment: None,
             ..self
         }
     }
@@ -113,6 +119,8 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         erased_at: chat.erased_at,
         legal_hold: Some(chat.legal_hold != 0),
         wrap_up,
+        rating: Some(chat.rating).filter(|score| *score > 0),
+        rating_comment: chat.rating_comment,
     })
 }
 

@@ -1,4 +1,5 @@
 use super::events::{Assignment, ErasureReason, Notice, RoutingChoice};
+use super::rating::Score;
 use super::wrap_up::{Disposition, WrapUpPolicies};
 use crate::actor::Actor;
 use crate::form::FormField;
@@ -100,6 +101,12 @@ pub enum ChatCommand {
         disposition: Disposition,
         policies: WrapUpPolicies,
         by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The customer rates the chat they had (its end is when they are asked).
+    Rate {
+        score: Score,
+        comment: Option<MessageText>,
         at: DateTime<Utc>,
     },
     /// The agent needs more time to wrap up (once).

@@ -46,4 +46,8 @@ pub enum ChatError {
     NotInWrapUp,
     #[error("the wrap-up has been extended once already")]
     WrapUpExtended,
+    #[error("no agent answered the chat: there is nothing to rate")]
+    NotAnswered,
+    #[error("the chat has been rated already")]
+    AlreadyRated,
 }

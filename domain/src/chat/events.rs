@@ -1,3 +1,4 @@
+use super::rating::Score;
 use crate::actor::Actor;
 use crate::code::Code;
 use crate::form::FormAnswer;
@@ -196,6 +197,14 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// The customer's rating of the chat: 1-5, and a comment (personal: none once erased).
+    ChatRated {
+        score: Score,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<Personal<MessageText>>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     /// The chat's agent wraps it up until `until`: routing gives them nothing new till then.
     WrapUpStarted {
         agent_id: UserId,
@@ -261,6 +270,7 @@ impl ChatEvent {
             | ChatEvent::ChatEnded { at, .. }
             | ChatEvent::CustomerClosedClient { at, .. }
             | ChatEvent::ChatWrappedUp { at, .. }
+            | ChatEvent::ChatRated { at, .. }
             | ChatEvent::WrapUpStarted { at, .. }
             | ChatEvent::WrapUpExtended { at, .. }
             | ChatEvent::WrapUpFinished { at, .. }
@@ -320,6 +330,7 @@ impl DomainEvent for ChatEvent {
             ChatEvent::ChatEnded { .. } => "ChatEnded",
             ChatEvent::CustomerClosedClient { .. } => "CustomerClosedClient",
             ChatEvent::ChatWrappedUp { .. } => "ChatWrappedUp",
+            ChatEvent::ChatRated { .. } => "ChatRated",
             ChatEvent::WrapUpStarted { .. } => "WrapUpStarted",
             ChatEvent::WrapUpExtended { .. } => "WrapUpExtended",
             ChatEvent::WrapUpFinished { .. } => "WrapUpFinished",

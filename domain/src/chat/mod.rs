@@ -8,6 +8,7 @@
 mod commands;
 mod error;
 mod events;
+mod rating;
 #[cfg(test)]
 mod routing_tests;
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub use error::ChatError;
 pub use events::{
     Assignment, Author, Candidate, ChatEvent, ErasureReason, Notice, RoutingChoice, RoutingRule,
 };
+pub use rating::{BadScore, Score};
 pub use wrap_up::{Disposition, WrapUpPolicies, WrapUpPolicy};
 
 use crate::actor::Actor;
@@ -79,6 +81,9 @@ pub struct Chat {
     /// Its queue requires a code it has not been given.
     #[serde(default)]
     code_owed: bool,
+    /// The customer's rating, once given.
+    #[serde(default)]
+    rating: Option<Score>,
 }
 
 impl Chat {
@@ -397,6 +402,7 @@ impl Chat {
                 at,
             } => self.record_disposition(disposition, &policies, by, at),
             ChatCommand::ExtendWrapUp { by, at } => self.extend_wrap_up(by, at),
+            ChatCommand::Rate { score, comment, at } => self.rate(score, comment, at),
             ChatCommand::FinishWrapUp { by, at } => self.finish_wrap_up(by, at),
             ChatCommand::PlaceLegalHold { by, at } => {
                 self.require_overseer_of_a_chat(&by)?;
@@ -542,6 +548,7 @@ impl Aggregate for Chat {
             | ChatEvent::WrapUpStarted { .. }
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. } => self.apply_wrap_up(&event),
+            ChatEvent::ChatRated { score, .. } => self.rating = Some(score),
             ChatEvent::LegalHoldPlaced { .. } => self.held = true,
             ChatEvent::LegalHoldLifted { .. } => self.held = false,
             ChatEvent::ChatErased { .. } => self.erased = true,

@@ -219,6 +219,8 @@ impl Batch {
                 told_no_agents: 0,
                 offered_to: None,
                 offer_expires_at: None,
+                rating: 0,
+                rating_comment: None,
             };
             self.chats.insert(chat_id.to_string(), row);
             self.changed_chats.insert(chat_id.to_string());
@@ -368,10 +370,18 @@ impl Batch {
                 ];
                 self.wrap_ups.insert(chat_id.to_string(), row);
             }
+            ChatEvent::ChatRated { score, comment, .. } => {
+                chat.rating = score.get().into();
+                chat.rating_comment = comment
+                    .as_ref()
+                    .and_then(Personal::known)
+                    .map(|comment| comment.as_str().to_string());
+            }
             ChatEvent::LegalHoldPlaced { .. } => chat.legal_hold = 1,
             ChatEvent::LegalHoldLifted { .. } => chat.legal_hold = 0,
             ChatEvent::ChatErased { at, .. } => {
                 chat.customer_name = String::new();
+                chat.rating_comment = None;
                 chat.answers = erasable_answers(&Personal::Erased);
                 chat.erased_at = Some(timestamp(*at));
                 self.erased.insert(chat_id.to_string());

@@ -28,7 +28,7 @@ const TABLES: &[Table] = &[
                   queued_at text NOT NULL, first_assigned_at text, assigned_at text,
                   ended_at text, end_reason text, transfers bigint NOT NULL,
                   legal_hold bigint NOT NULL, erased_at text, told_no_agents bigint NOT NULL,
-                  offered_to text, offer_expires_at text",
+                  offered_to text, offer_expires_at text, rating bigint NOT NULL, rating_comment text",
         indexes: &[
             ("status_queue", "status, queue_id, queued_at"),
             // The chats of a queue nobody is logged in to that have not been told so yet.
@@ -100,7 +100,8 @@ impl Projection for Conversations {
         // 8: a chat remembers being told that nobody is logged in to its queue.
         // 9: offers: the agent a waiting chat is offered to, until when; offered chats in
         //    the agent's list.
-        // 10: wrap-up: the agent's time after a chat, the chat's codes and note.
+        // 10: wrap-up: the agent's time after a chat, the chat's codes and note; the
+        //     customer's rating.
         10
     }
 

@@ -110,6 +110,9 @@ pub struct ChatRow {
     /// While waiting: the agent routing offered it to, and until when.
     pub offered_to: Option<String>,
     pub offer_expires_at: Option<String>,
+    /// The customer's rating (1-5; 0 while not rated), and comment (none once erased).
+    pub rating: i64,
+    pub rating_comment: Option<String>,
 }
 
 impl Columns for ChatRow {
@@ -133,6 +136,8 @@ impl Columns for ChatRow {
         "told_no_agents",
         "offered_to",
         "offer_expires_at",
+        "rating",
+        "rating_comment",
     ];
 }
 
@@ -159,6 +164,8 @@ impl ChatRow {
             self.told_no_agents.into(),
             self.offered_to.clone().into(),
             self.offer_expires_at.clone().into(),
+            self.rating.into(),
+            self.rating_comment.clone().into(),
         ]
     }
 }

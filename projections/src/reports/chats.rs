@@ -27,6 +27,7 @@ pub(super) struct ReportChatRow {
     pub(super) outcome: Option<EndReason>,
     pub(super) wrap_up_seconds: Option<f64>,
     pub(super) wrap_up_codes: Option<String>,
+    pub(super) rating: Option<f64>,
     pub(super) agent_id: Option<String>,
     pub(super) assigned_at: Option<String>,
     /// While its agent wraps it up: until when, to count the time as it is cut short or
@@ -62,6 +63,7 @@ impl ReportChatRow {
             self.outcome.into(),
             self.wrap_up_seconds.into(),
             self.wrap_up_codes.clone().into(),
+            self.rating.into(),
             self.agent_id.clone().into(),
             self.assigned_at.clone().into(),
             self.wrap_up_until.clone().into(),

@@ -201,6 +201,7 @@ impl Batch {
                     self.wrap_up(&mut chat, agent_id, from, *at);
                 }
             }
+            ChatEvent::ChatRated { score, .. } => chat.rating = Some(f64::from(score.get())),
             ChatEvent::ChatWrappedUp { codes, at, .. } => {
                 let ended = chat.ended_at.as_deref().and_then(parse).unwrap_or(*at);
                 for code in codes {

@@ -39,7 +39,7 @@ const TABLES: &[Table] = &[
                   ended_at text, wait_seconds double precision, handle_seconds double precision,
                   transfers bigint NOT NULL, customer_messages bigint NOT NULL,
                   agent_messages bigint NOT NULL, outcome text,
-                  wrap_up_seconds double precision, wrap_up_codes text,
+                  wrap_up_seconds double precision, wrap_up_codes text, rating double precision,
                   agent_id text, assigned_at text, wrap_up_until text",
         indexes: &[("requested", "requested_at"), ("ended", "ended_at")],
     },
@@ -171,7 +171,7 @@ impl Projection for Reports {
     fn version(&self) -> i64 {
         // 6: offers and pauses per agent interval; open pauses.
         // 7: offers and pauses in the agents' activity.
-        // 8: wrap-up time and codes; pause time by reason.
+        // 8: wrap-up time and codes; pause time by reason; ratings.
         8
     }
 

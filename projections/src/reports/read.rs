@@ -28,6 +28,8 @@ pub struct ChatReport {
     pub wrap_up_seconds: Option<f64>,
     /// Its contact reasons: the wrap-up codes it was given, separated by spaces.
     pub wrap_up_codes: Option<String>,
+    /// The customer's rating, 1-5.
+    pub rating: Option<f64>,
 }
 
 impl Columns for ChatReport {
@@ -48,6 +50,7 @@ impl Columns for ChatReport {
         "outcome",
         "wrap_up_seconds",
         "wrap_up_codes",
+        "rating",
     ];
 }
 
@@ -180,6 +183,52 @@ pub async fn agent_reports(
           ORDER BY interval_start, agent_id",
         interval_ms = INTERVAL_SECONDS * 1000
     ))
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// The customers' satisfaction with the chats that ended on one day (UTC) in one queue with one
+/// agent: how many rated, the average score, and the share satisfied (4 or 5) — CSAT.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq)]
+pub struct SatisfactionReport {
+    pub day: String,
+    pub queue_id: String,
+    pub agent_id: Option<String>,
+    pub ratings: i64,
+    pub average_rating: f64,
+    pub csat_percent: f64,
+}
+
+impl Columns for SatisfactionReport {
+    const COLUMNS: &'static [&'static str] = &[
+        "day",
+        "queue_id",
+        "agent_id",
+        "ratings",
+        "average_rating",
+        "csat_percent",
+    ];
+}
+
+/// Rated chats that ended in `[from, to)`, by day, queue and agent.
+pub async fn satisfaction_reports(
+    db: &sqlx::AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<SatisfactionReport>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT substr(ended_at, 1, 10) AS day, queue_id, agent_id, count(*) AS ratings,
+                CAST(avg(rating) AS double precision) AS average_rating,
+                CAST(100.0 * sum(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) / count(*)
+                     AS double precision) AS csat_percent
+           FROM report_chats
+          WHERE rating IS NOT NULL AND ended_at >= $1 AND ended_at < $2
+          GROUP BY substr(ended_at, 1, 10), queue_id, agent_id
+          ORDER BY day, queue_id, agent_id",
+    )
     .bind(from.to_string())
     .bind(to.to_string())
     .fetch_all(db)
@@ -421,6 +470,7 @@ mod tests {
             outcome: Some(EndReason::Agent),
             wrap_up_seconds: None,
             wrap_up_codes: None,
+            rating: None,
         };
         assert_eq!(fields(chat), sorted(ChatReport::COLUMNS));
         let queue = QueueIntervalReport {
@@ -474,5 +524,14 @@ mod tests {
             chats: 0,
         };
         assert_eq!(fields(reason), sorted(ContactReasonReport::COLUMNS));
+        let satisfaction = SatisfactionReport {
+            day: String::new(),
+            queue_id: String::new(),
+            agent_id: None,
+            ratings: 0,
+            average_rating: 0.0,
+            csat_percent: 0.0,
+        };
+        assert_eq!(fields(satisfaction), sorted(SatisfactionReport::COLUMNS));
     }
 }

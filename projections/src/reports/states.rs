@@ -95,6 +95,7 @@ impl ChatStates {
             | ChatEvent::LegalHoldLifted { .. }
             | ChatEvent::ChatErased { .. }
             | ChatEvent::ChatWrappedUp { .. }
+            | ChatEvent::ChatRated { .. }
             | ChatEvent::WrapUpStarted { .. }
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. }

@@ -52,10 +52,13 @@ impl Audience {
                 // An agent follows the conversations they handle and their queues' waiting
                 // chats, not every colleague's exchange: in a queue of fifty agents that would
                 // be fifty frames per message, forty-nine of them ignored.
-                // A wrap-up note is the chat's agent's word to those who oversee, like a line of
-                // the conversation.
-                let conversation =
-                    event.is_conversation() || matches!(event, ChatEvent::ChatWrappedUp { .. });
+                // A wrap-up note and a customer's rating comment are words about the chat, like
+                // its lines: for its agent and those who oversee.
+                let conversation = event.is_conversation()
+                    || matches!(
+                        event,
+                        ChatEvent::ChatWrappedUp { .. } | ChatEvent::ChatRated { .. }
+                    );
                 let someone_elses =
                     queues.is_some() && conversation && !live.scope.agents.is_empty();
                 mine || (in_my_queues && !someone_elses)

@@ -36,6 +36,7 @@ pub mod chat;
 pub mod code;
 pub mod directory;
 pub mod form;
+pub mod hours;
 pub mod ids;
 pub mod personal;
 pub mod presence;

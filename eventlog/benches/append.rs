@@ -46,6 +46,7 @@ async fn new_chat(commands: &Commands<Chat>) -> String {
         customer_name: Name::parse("Bench").unwrap(),
         form: vec![],
         answers: BTreeMap::new(),
+        hours: None,
         at: Utc::now(),
     };
     commands.execute(&chat, request, &context()).await.unwrap();

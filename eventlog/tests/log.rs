@@ -43,6 +43,7 @@ fn request() -> ChatCommand {
         customer_name: Name::parse("Kari").unwrap(),
         form: vec![],
         answers: BTreeMap::new(),
+        hours: None,
         at: Utc::now(),
     }
 }

@@ -23,7 +23,7 @@ const TABLES: &[Table] = &[
                   no_agent_notice_after_seconds bigint, overflow_queue_id text,
                   service_level_seconds bigint, transcript_retention_days bigint,
                   offer_timeout_seconds bigint, wrap_up_seconds bigint,
-                  wrap_up_code_required bigint NOT NULL DEFAULT 0",
+                  wrap_up_code_required bigint NOT NULL DEFAULT 0, opening_hours text",
         indexes: &[],
     },
     Table {
@@ -71,7 +71,7 @@ impl Projection for DirectoryTables {
 
     fn version(&self) -> i64 {
         // 5: a queue's offer timeout.
-        // 6: pause reasons; a queue's wrap-up time and codes.
+        // 6: pause reasons; a queue's wrap-up time and codes, its opening hours.
         6
     }
 
@@ -161,7 +161,7 @@ impl Projection for DirectoryTables {
                     "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3,
                         service_level_seconds = $4, transcript_retention_days = $5,
                         offer_timeout_seconds = $6, wrap_up_seconds = $7,
-                        wrap_up_code_required = $8
+                        wrap_up_code_required = $8, opening_hours = $9
                       WHERE queue_id = $1",
                     g.table("queues")
                 ))
@@ -173,6 +173,12 @@ impl Projection for DirectoryTables {
                 .bind(settings.offer_timeout_seconds.map(i64::from))
                 .bind(settings.wrap_up_seconds.map(i64::from))
                 .bind(i64::from(settings.wrap_up_code_required))
+                .bind(
+                    settings
+                        .opening_hours
+                        .as_ref()
+                        .and_then(|hours| serde_json::to_string(hours).ok()),
+                )
                 .execute(&mut *conn)
                 .await?;
             }

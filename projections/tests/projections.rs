@@ -76,6 +76,7 @@ impl Scenario {
                 customer_name: Name::parse("Kari").unwrap(),
                 form: vec![],
                 answers: BTreeMap::new(),
+                hours: None,
                 at: at(1),
             },
         )
@@ -492,6 +493,7 @@ async fn reports_give_the_hand_computed_figures_and_the_same_after_a_rebuild() {
             customer_name: Name::parse("Kunde").unwrap(),
             form: vec![],
             answers: BTreeMap::new(),
+            hours: None,
             at,
         };
         let assign = |at| ChatCommand::Assign {
@@ -677,6 +679,7 @@ async fn wrap_up_time_is_counted_to_its_real_end_across_intervals_and_the_same_a
                 customer_name: Name::parse("Kunde").unwrap(),
                 form: vec![],
                 answers: BTreeMap::new(),
+                hours: None,
                 at: t(10, 0, 0),
             },
             ChatCommand::Assign {
@@ -863,6 +866,7 @@ async fn a_queues_own_service_level_threshold_decides_what_counts_as_answered_in
                     customer_name: Name::parse("Kunde").unwrap(),
                     form: vec![],
                     answers: BTreeMap::new(),
+                    hours: None,
                     at: t(0, 0),
                 },
             )

@@ -6,6 +6,7 @@ mod bad_input;
 mod chats;
 mod erasure;
 mod fuzz;
+mod hours;
 mod live;
 mod load;
 mod offers;

@@ -63,6 +63,8 @@
       rateSend: 'Send vurdering',
       rateChoose: 'Velg et tall fra 1 til 5.',
       rated: 'Takk! Du ga samtalen {n} av 5.',
+      closedUntil: 'Vi er stengt nå. Vi åpner {time}.',
+      closedNow: 'Vi er stengt nå.',
     },
     en: {
       open: 'Chat with us',
@@ -114,6 +116,8 @@
       rateSend: 'Send rating',
       rateChoose: 'Choose a number from 1 to 5.',
       rated: 'Thank you! You rated the chat {n} of 5.',
+      closedUntil: 'We are closed now. We open {time}.',
+      closedNow: 'We are closed now.',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -249,14 +253,39 @@
       return h('input', { type, maxlength: String(f.max_length), autocomplete });
     };
     const summary = h('p', { class: 'form-error', role: 'alert' });
+    const closedNote = h('p', { class: 'closed', role: 'status', hidden: true });
     const submit = h('button', { type: 'submit', class: 'primary', text: t('start') });
     const form = h('form', { class: 'prechat', novalidate: true },
       field('name', t('name'), h('input', { type: 'text', maxlength: '100', autocomplete: 'name' }), true),
       field('category_id', t('topic'), h('select', {}, h('option', { value: '', text: t('choose') }),
         topics.map(([value, label]) => h('option', { value, text: label }))), true),
       config.fields.map((f) => field(f.key, f.label, inputFor(f), f.required)),
+      closedNote,
       summary,
       submit);
+    // Outside its queue's opening hours a topic takes no chat: the form says when it opens,
+    // and follows the hours as they change (a queue opening, an administrator's change).
+    const topic = form.querySelector('[name="category_id"]');
+    const queueOf = (value) => {
+      const [kind, id] = (value || ':').split(':');
+      return kind === 'queue' ? id : config.categories.find((c) => c.category_id === id)?.queue_id;
+    };
+    const updateOpen = () => {
+      const queue = config.queues.find((q) => q.queue_id === queueOf(topic.value));
+      const closed = Boolean(queue && !queue.open);
+      closedNote.hidden = !closed;
+      if (closed) closedNote.textContent = queue.opens_at ? t('closedUntil', { time: when(queue.opens_at) }) : t('closedNow');
+      submit.disabled = closed;
+    };
+    topic.addEventListener('change', updateOpen);
+    const followHours = setInterval(async () => {
+      if (!form.isConnected) {
+        clearInterval(followHours);
+        return;
+      }
+      config = await call('/widget/config').catch(() => config);
+      updateOpen();
+    }, 30_000);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       for (const e of errors.values()) e.textContent = '';
@@ -277,6 +306,11 @@
         remember(started);
         await showChat();
       } catch (error) {
+        if (error.problem?.type?.endsWith('/queue-closed')) {
+          config = await call('/widget/config').catch(() => config);
+          updateOpen();
+          return;
+        }
         const problems = error.problem?.errors ?? [];
         for (const fieldProblem of problems) {
           const { key } = fieldProblem;
@@ -288,12 +322,18 @@
         summary.textContent = problems.length > 0 ? t('fixErrors') : t('failed');
         form.querySelector('[aria-invalid]')?.focus();
       } finally {
-        submit.disabled = false;
         submit.textContent = t('start');
+        updateOpen();
       }
     });
     body.replaceChildren(form);
+    updateOpen();
   }
+
+  /** An opening time, in the reader's language and time zone. */
+  const when = (at) => new Intl.DateTimeFormat(language === 'nb' ? 'nb-NO' : 'en-GB', {
+    weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit',
+  }).format(new Date(at));
 
   // ---- the conversation ----
 

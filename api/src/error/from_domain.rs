@@ -89,6 +89,7 @@ impl From<ChatError> for ApiError {
             ChatError::WrapUpExtended => Conflict::WrapUpExtended.into(),
             ChatError::NotAnswered => Conflict::ChatNotAnswered.into(),
             ChatError::AlreadyRated => Conflict::ChatRated.into(),
+            ChatError::QueueClosed { opens_at } => Conflict::QueueClosed { opens_at }.into(),
         }
     }
 }
@@ -134,6 +135,7 @@ impl From<DirectoryError> for ApiError {
                 ApiError::invalid_field("transcript_retention_days", detail)
             }
             DirectoryError::BadWrapUp => ApiError::invalid_field("wrap_up_seconds", detail),
+            DirectoryError::BadOpeningHours(_) => ApiError::invalid_field("opening_hours", detail),
             DirectoryError::BuiltInPauseReason => ApiError::invalid_field("reason", detail),
             DirectoryError::NoSuchPauseReason | DirectoryError::NoSuchWrapUpCode => {
                 ApiError::NotFound(detail)

@@ -90,6 +90,10 @@ pub enum Conflict {
     ChatNotAnswered,
     #[error("the chat has been rated already")]
     ChatRated,
+    #[error("the queue is closed now{}", opens_at.map(|at| format!("; it opens at {}", samtale_projections::timestamp(at))).unwrap_or_default())]
+    QueueClosed {
+        opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 impl Conflict {
@@ -116,6 +120,7 @@ impl Conflict {
             Conflict::WrapUpExtended => P::WrapUpExtended,
             Conflict::ChatNotAnswered => P::ChatNotAnswered,
             Conflict::ChatRated => P::ChatRated,
+            Conflict::QueueClosed { .. } => P::QueueClosed,
         }
     }
 }

@@ -26,6 +26,7 @@ pub enum ProblemType {
     WrapUpExtended,
     ChatNotAnswered,
     ChatRated,
+    QueueClosed,
     ConcurrentChange,
     UsernameTaken,
     NameTaken,
@@ -40,7 +41,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 30] = [
+    pub const ALL: [ProblemType; 31] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -60,6 +61,7 @@ impl ProblemType {
         ProblemType::WrapUpExtended,
         ProblemType::ChatNotAnswered,
         ProblemType::ChatRated,
+        ProblemType::QueueClosed,
         ProblemType::ConcurrentChange,
         ProblemType::UsernameTaken,
         ProblemType::NameTaken,
@@ -144,6 +146,7 @@ impl ProblemType {
                 "No agent answered the chat",
             ),
             P::ChatRated => ("chat-rated", S::CONFLICT, "The chat has been rated already"),
+            P::QueueClosed => ("queue-closed", S::CONFLICT, "The queue is closed now"),
             P::WrapUpExtended => (
                 "wrap-up-extended",
                 S::CONFLICT,

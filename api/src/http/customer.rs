@@ -30,9 +30,34 @@ use uuid::Uuid;
 /// What the widget needs for the pre-chat form.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct WidgetConfig {
-    queues: Vec<QueueRow>,
+    queues: Vec<WidgetQueue>,
     categories: Vec<CategoryRow>,
     fields: Vec<FormField>,
+}
+
+/// A queue as the widget shows it: whether it takes chats now, and if not, when it opens.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WidgetQueue {
+    #[schema(format = Uuid)]
+    queue_id: String,
+    name: String,
+    open: bool,
+    /// When a closed queue opens next (within a month); `null` while open, or closed longer.
+    opens_at: Option<String>,
+}
+
+impl WidgetQueue {
+    fn of(queue: QueueRow, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let hours = queue.hours();
+        Self {
+            queue_id: queue.queue_id,
+            name: queue.name,
+            open: hours.as_ref().is_none_or(|hours| hours.is_open(now)),
+            opens_at: hours
+                .and_then(|hours| hours.next_opening(now))
+                .map(samtale_projections::timestamp),
+        }
+    }
 }
 
 #[utoipa::path(
@@ -42,15 +67,21 @@ pub struct WidgetConfig {
     operation_id = "customer_widget_config",
     responses(
         (
-            status = 200, description = "Queues, categories and the pre-chat form",
+            status = 200,
+            description = "Queues (open now or not), categories and the pre-chat form",
             body = WidgetConfig
         ),
     )
 )]
 pub async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetConfig>, ApiError> {
     let db = state.db.any();
+    let now = chrono::Utc::now();
     Ok(Json(WidgetConfig {
-        queues: read::queues(db).await?,
+        queues: read::queues(db)
+            .await?
+            .into_iter()
+            .map(|queue| WidgetQueue::of(queue, now))
+            .collect(),
         categories: read::categories(db).await?,
         fields: read::form_fields(db).await?,
     }))
@@ -115,6 +146,11 @@ fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
         (status = 201, description = "The chat, waiting in its queue", body = ChatStarted),
         refusals::Invalid,
         (
+            status = 409,
+            description = "The queue is closed now (`queue-closed`; `detail` says when it opens)",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
             status = 429, description = "Too many chats started from this address",
             body = Problem, content_type = PROBLEM_JSON
         ),
@@ -139,6 +175,11 @@ pub async fn start(
         customer_name,
         form: read::form_fields(state.db.any()).await?,
         answers: start.fields,
+        hours: state
+            .directory
+            .current(samtale_domain::directory::DIRECTORY_ID)
+            .await?
+            .opening_hours(queue_id),
         at: meta.at,
     };
     let context = command_context(&Actor::Customer, &meta, "request_chat");

@@ -3,6 +3,7 @@ use super::rating::Score;
 use super::wrap_up::{Disposition, WrapUpPolicies};
 use crate::actor::Actor;
 use crate::form::FormField;
+use crate::hours::OpeningHours;
 use crate::ids::{CategoryId, MessageId, QueueId, UserId};
 use crate::text::{MessageText, Name};
 use chrono::{DateTime, Utc};
@@ -20,6 +21,8 @@ pub enum ChatCommand {
         customer_name: Name,
         form: Vec<FormField>,
         answers: BTreeMap<String, String>,
+        /// The queue's opening hours, as the directory has them now.
+        hours: Option<OpeningHours>,
         at: DateTime<Utc>,
     },
     /// An agent picks the chat up (`Pickup`), or the dispatcher assigns it (`Routing`).

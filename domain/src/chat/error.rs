@@ -1,5 +1,6 @@
 use crate::code::Code;
 use crate::form::FieldError;
+use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -50,4 +51,6 @@ pub enum ChatError {
     NotAnswered,
     #[error("the chat has been rated already")]
     AlreadyRated,
+    #[error("the queue is closed now{}", opens_at.map(|at| format!("; it opens at {}", at.to_rfc3339())).unwrap_or_default())]
+    QueueClosed { opens_at: Option<DateTime<Utc>> },
 }

@@ -146,10 +146,16 @@ impl Chat {
                 customer_name,
                 form,
                 answers,
+                hours,
                 at,
             } => {
                 if self.status != ChatStatus::New {
                     return Err(ChatError::AlreadyRequested);
+                }
+                if let Some(hours) = hours.filter(|hours| !hours.is_open(at)) {
+                    return Err(ChatError::QueueClosed {
+                        opens_at: hours.next_opening(at),
+                    });
                 }
                 let answers = validate_answers(&form, &answers).map_err(ChatError::InvalidForm)?;
                 Ok(vec![ChatEvent::ChatRequested {

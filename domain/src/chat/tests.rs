@@ -69,6 +69,38 @@ pub(super) fn requested() -> ChatEvent {
     }
 }
 
+#[test]
+fn a_closed_queue_takes_no_new_chat_and_says_when_it_opens() {
+    use crate::hours::{Day, OpeningHours, Span};
+    // Mondays 10:00-12:00 UTC; `at(0)` is Wednesday 25 November, 09:00.
+    let hours = OpeningHours {
+        time_zone: "UTC".into(),
+        weekly: BTreeMap::from([(
+            Day::Mon,
+            vec![Span {
+                from: "10:00".parse().unwrap(),
+                to: "12:00".parse().unwrap(),
+            }],
+        )]),
+        exceptions: vec![],
+    };
+    let closed = ChatCommand::Request {
+        queue_id: queue(1),
+        category_id: None,
+        customer_name: Name::parse("Kari").unwrap(),
+        form: vec![],
+        answers: BTreeMap::new(),
+        hours: Some(hours),
+        at: at(0),
+    };
+    ChatTest::with(NoServices)
+        .given_no_previous_events()
+        .when(closed)
+        .then_expect_error(ChatError::QueueClosed {
+            opens_at: Some(Utc.with_ymd_and_hms(2026, 11, 30, 10, 0, 0).unwrap()),
+        });
+}
+
 pub(super) fn assigned_to(n: u128) -> ChatEvent {
     ChatEvent::ChatAssigned {
         agent_id: agent_id(n),
@@ -143,6 +175,7 @@ fn request_with(answers: &[(&str, &str)]) -> ChatCommand {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
+        hours: None,
         at: at(0),
     }
 }

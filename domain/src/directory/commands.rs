@@ -2,6 +2,7 @@ use super::Username;
 use crate::actor::{Actor, Role};
 use crate::code::Code;
 use crate::form::FormField;
+use crate::hours::OpeningHours;
 use crate::ids::{CategoryId, QueueId, UserId};
 use crate::text::Name;
 use chrono::{DateTime, Utc};
@@ -36,6 +37,9 @@ pub struct QueueSettings {
     /// A chat of this queue cannot end without a wrap-up code (when the queue has codes).
     #[serde(default)]
     pub wrap_up_code_required: bool,
+    /// When the queue takes new chats; `None`: always.
+    #[serde(default)]
+    pub opening_hours: Option<OpeningHours>,
 }
 
 /// The fields of a user an administrator can change; `None` leaves a field as it is.

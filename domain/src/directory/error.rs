@@ -3,6 +3,7 @@ use super::{
     MIN_OFFER_SECONDS,
 };
 use crate::form::FieldDefinitionError;
+use crate::hours::HoursError;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -45,4 +46,6 @@ pub enum DirectoryError {
     NoSuchPauseReason,
     #[error("no such wrap-up code in this queue")]
     NoSuchWrapUpCode,
+    #[error("opening hours: {0}")]
+    BadOpeningHours(#[from] HoursError),
 }

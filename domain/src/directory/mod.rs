@@ -22,6 +22,7 @@ use crate::actor::Role;
 use crate::chat::WrapUpPolicy;
 use crate::code::Code;
 use crate::form::FormField;
+use crate::hours::OpeningHours;
 use crate::ids::{CategoryId, QueueId, UserId};
 use crate::presence::PauseReason;
 use crate::text::Name;
@@ -66,6 +67,8 @@ struct QueueEntry {
     members: BTreeSet<UserId>,
     #[serde(default)]
     wrap_up: WrapUpPolicy,
+    #[serde(default)]
+    opening_hours: Option<OpeningHours>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -105,6 +108,11 @@ impl Directory {
     /// The reasons administrators have defined for pausing (besides the built-in ones).
     pub fn pause_reasons(&self) -> BTreeSet<Code> {
         self.pause_reasons.clone()
+    }
+
+    /// When a queue takes new chats; `None`: always (or no such queue).
+    pub fn opening_hours(&self, queue_id: QueueId) -> Option<OpeningHours> {
+        self.queues.get(&queue_id)?.opening_hours.clone()
     }
 
     /// Each queue's wrap-up: how long, with which codes, whether one is required.
@@ -246,6 +254,9 @@ impl Directory {
                     if !(1..=MAX_WRAP_UP_SECONDS).contains(&seconds) {
                         return Err(DirectoryError::BadWrapUp);
                     }
+                }
+                if let Some(hours) = &settings.opening_hours {
+                    hours.check()?;
                 }
                 E::QueueConfigured {
                     queue_id,
@@ -450,6 +461,7 @@ impl Aggregate for Directory {
                         name,
                         members: BTreeSet::new(),
                         wrap_up: WrapUpPolicy::default(),
+                        opening_hours: None,
                     },
                 );
             }
@@ -459,6 +471,7 @@ impl Aggregate for Directory {
                 if let Some(queue) = self.queues.get_mut(&queue_id) {
                     queue.wrap_up.seconds = settings.wrap_up_seconds;
                     queue.wrap_up.code_required = settings.wrap_up_code_required;
+                    queue.opening_hours = settings.opening_hours;
                 }
             }
             E::QueueMemberAdded {

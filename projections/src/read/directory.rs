@@ -61,11 +61,20 @@ pub struct QueueRow {
     pub wrap_up_seconds: Option<i64>,
     /// 1: a chat cannot end without one of the queue's wrap-up codes (when it has any).
     pub wrap_up_code_required: i64,
+    /// The opening hours as JSON (`hours()` reads them); `null`: always open.
+    #[serde(skip)]
+    pub opening_hours: Option<String>,
+}
+
+impl QueueRow {
+    pub fn hours(&self) -> Option<samtale_domain::hours::OpeningHours> {
+        serde_json::from_str(self.opening_hours.as_deref()?).ok()
+    }
 }
 
 const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id,
      service_level_seconds, transcript_retention_days, offer_timeout_seconds, wrap_up_seconds,
-     wrap_up_code_required";
+     wrap_up_code_required, opening_hours";
 
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
     sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))

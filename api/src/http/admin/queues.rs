@@ -9,10 +9,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use samtale_domain::directory::QueueSettings;
+use samtale_domain::hours::OpeningHours;
 use samtale_domain::DirectoryEvent;
 use samtale_domain::{DirectoryCommand, QueueId, UserId};
 use samtale_projections::read::{self, QueueRow};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -166,6 +167,11 @@ pub struct QueueSettingsBody {
     /// A chat of the queue cannot end without one of its wrap-up codes (when it has any).
     /// Absent: left as it is.
     wrap_up_code_required: Option<bool>,
+    /// When the queue takes new chats: weekly hours and dated exceptions in a time zone;
+    /// `null`: always. Absent: left as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<OpeningHours>)]
+    opening_hours: Option<Option<OpeningHours>>,
 }
 
 /// A field that may be absent (`None`, left as it is) or `null` (`Some(None)`).
@@ -177,6 +183,24 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// A queue's settings, its opening hours among them.
+#[derive(Serialize, ToSchema)]
+pub struct QueueSettingsView {
+    #[serde(flatten)]
+    queue: QueueRow,
+    /// `null`: always open.
+    opening_hours: Option<OpeningHours>,
+}
+
+impl QueueSettingsView {
+    fn of(queue: QueueRow) -> Self {
+        Self {
+            opening_hours: queue.hours(),
+            queue,
+        }
+    }
+}
+
 /// Supervisors and administrators: the queue's settings, as `PATCH` takes them.
 #[utoipa::path(
     get,
@@ -184,7 +208,7 @@ where
     tag = "admin",
     params(("id" = Uuid, Path, description = "The queue")),
     responses(
-        (status = 200, description = "The queue's settings", body = QueueRow),
+        (status = 200, description = "The queue's settings", body = QueueSettingsView),
         (status = 403, response = OverseersOnly),
         (status = 404, response = Problem),
     ),
@@ -194,11 +218,11 @@ pub async fn queue_settings(
     State(state): State<AppState>,
     staff: Staff,
     ApiPath(queue_id): ApiPath<QueueId>,
-) -> Result<Json<QueueRow>, ApiError> {
+) -> Result<Json<QueueSettingsView>, ApiError> {
     staff.require_oversight()?;
     read::queue(state.db.any(), &queue_id.to_string())
         .await?
-        .map(Json)
+        .map(|row| Json(QueueSettingsView::of(row)))
         .ok_or_else(|| ApiError::NotFound("no such queue".into()))
 }
 
@@ -211,7 +235,7 @@ pub async fn queue_settings(
     params(("id" = Uuid, Path, description = "The queue")),
     request_body = QueueSettingsBody,
     responses(
-        (status = 200, description = "The queue, configured", body = QueueRow),
+        (status = 200, description = "The queue, configured", body = QueueSettingsView),
         refusals::DirectoryChange,
     ),
     security(("bearer" = []))
@@ -222,7 +246,7 @@ pub async fn configure_queue(
     meta: Origin,
     ApiPath(queue_id): ApiPath<QueueId>,
     ApiJson(body): ApiJson<QueueSettingsBody>,
-) -> Result<Json<QueueRow>, ApiError> {
+) -> Result<Json<QueueSettingsView>, ApiError> {
     // What the body leaves out stays as the queue has it.
     let current = read::queue(state.db.any(), &queue_id.to_string()).await?;
     let kept = |value: fn(&QueueRow) -> Option<i64>| {
@@ -240,6 +264,9 @@ pub async fn configure_queue(
     let wrap_up_seconds = body
         .wrap_up_seconds
         .unwrap_or_else(|| kept(|q| q.wrap_up_seconds));
+    let opening_hours = body
+        .opening_hours
+        .unwrap_or_else(|| current.as_ref().and_then(QueueRow::hours));
     let wrap_up_code_required = body.wrap_up_code_required.unwrap_or_else(|| {
         current
             .as_ref()
@@ -257,6 +284,7 @@ pub async fn configure_queue(
         offer_timeout_seconds,
         wrap_up_seconds,
         wrap_up_code_required,
+        opening_hours,
     };
     let command = DirectoryCommand::ConfigureQueue {
         queue_id,
@@ -274,6 +302,6 @@ pub async fn configure_queue(
     .await?;
     read::queue(state.db.any(), &queue_id.to_string())
         .await?
-        .map(Json)
+        .map(|row| Json(QueueSettingsView::of(row)))
         .ok_or_else(|| ApiError::NotFound("no such queue".into()))
 }

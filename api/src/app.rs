@@ -37,6 +37,7 @@ impl Application {
         let state = AppState::start(
             &config.database,
             config.widget_origins.clone(),
+            config.identity_secret.clone(),
             config.rate_limits.clone(),
             &config.sessions,
             &config.privacy,

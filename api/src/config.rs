@@ -78,6 +78,16 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub routing: RoutingConfig,
 
+    /// The secret a company's own site signs its logged-in customers' ids with (HMAC-SHA256),
+    /// so that the widget can say who a customer is and agents see their earlier chats. Unset:
+    /// the widget's identities are refused.
+    #[arg(
+        long = "identity-secret",
+        env = "SAMTALE_IDENTITY_SECRET",
+        hide_env_values = true
+    )]
+    pub identity_secret: Option<String>,
+
     /// Origins allowed to call the customer API from a company's own site (comma-separated).
     #[arg(
         long = "widget-origins",

@@ -13,6 +13,8 @@ use std::time::Duration;
 pub struct Services {
     pub node: Arc<Node>,
     pub widget_origins: Vec<String>,
+    /// What a site signs its customers' ids with; `None`: no identity is trusted.
+    pub identity_secret: Option<String>,
     pub limits: RateLimits,
     pub breaker: Arc<Breaker>,
 }
@@ -39,6 +41,7 @@ impl AppState {
     pub async fn start(
         database: &DatabaseConfig,
         widget_origins: Vec<String>,
+        identity_secret: Option<String>,
         limits: RateLimitConfig,
         session_config: &SessionConfig,
         privacy: &PrivacyConfig,
@@ -58,6 +61,7 @@ impl AppState {
             breaker: Arc::new(Breaker::new(node.db.clone())),
             node: Arc::new(node),
             widget_origins,
+            identity_secret: identity_secret.filter(|secret| !secret.is_empty()),
             limits: RateLimits::new(limits),
         })))
     }

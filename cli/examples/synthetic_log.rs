@@ -92,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
                 category_id: None,
                 customer_name: Name::parse(format!("Kunde {i}")).expect("a name").into(),
                 answers: vec![].into(),
+                known_customer: None,
                 by: Actor::Customer,
                 at: requested,
             },

@@ -161,6 +161,7 @@ async fn legacy_log(database: &TestDatabase) -> Vec<(String, ChatEvent)> {
                     value: CANARY_EMAIL.into(),
                     kind: None,
                 }]),
+                known_customer: None,
                 by: Actor::Customer,
                 at: Utc::now(),
             },

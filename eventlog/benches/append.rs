@@ -46,6 +46,7 @@ async fn new_chat(commands: &Commands<Chat>) -> String {
         customer_name: Name::parse("Bench").unwrap(),
         form: vec![],
         answers: BTreeMap::new(),
+        known_customer: None,
         hours: None,
         at: Utc::now(),
     };

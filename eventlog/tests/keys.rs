@@ -49,6 +49,7 @@ async fn ended_chat(db: &Database) -> (String, Commands<Chat>) {
             customer_name: Name::parse(NAME).unwrap(),
             form: vec![],
             answers: BTreeMap::new(),
+            known_customer: None,
             hours: None,
             at: Utc::now(),
         },

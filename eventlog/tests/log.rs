@@ -43,6 +43,7 @@ fn request() -> ChatCommand {
         customer_name: Name::parse("Kari").unwrap(),
         form: vec![],
         answers: BTreeMap::new(),
+        known_customer: None,
         hours: None,
         at: Utc::now(),
     }

@@ -294,6 +294,7 @@ mod tests {
             category_id: None,
             customer_name: Name::parse("Kunde").expect("a name").into(),
             answers: vec![].into(),
+            known_customer: None,
             by: Actor::Customer,
             at: Utc.timestamp_opt(1_700_000_000, 0).unwrap() + Duration::seconds(second),
         }

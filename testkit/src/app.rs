@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
+/// What the suite's company site signs its customers' ids with.
+pub const IDENTITY_SECRET: &str = "the shop's identity secret";
+
 pub struct TestApp {
     pub base: String,
     pub client: Client,
@@ -79,6 +82,7 @@ impl TestApp {
             admin_password: Some(ADMIN_PASSWORD.into()),
             demo: false,
             widget_origins: vec!["https://shop.example".into()],
+            identity_secret: Some(IDENTITY_SECRET.into()),
             rate_limits: Default::default(),
             sessions: Default::default(),
             privacy: Default::default(),

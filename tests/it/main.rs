@@ -15,6 +15,7 @@ mod presence;
 mod ratings;
 mod requests;
 mod retries;
+mod returning;
 mod routing;
 mod rules;
 mod sessions;

@@ -11,6 +11,13 @@
   const API = `${origin}/api/v1`;
   const pageMode = script.dataset.mode === 'page';
   const STORAGE_KEY = 'samtale.widget.chat';
+  // A site that knows its logged-in customer vouches for them: its server signs their id
+  // (data-user-signature, HMAC-SHA256 under the installation's identity secret), so the agent
+  // sees their earlier chats. Never computed here: the secret stays on the site's server.
+  const { userId, userEmail, userSignature } = script.dataset;
+  const identity = userId && userSignature
+    ? { user_id: userId, email: userEmail || undefined, signature: userSignature }
+    : undefined;
 
   const STRINGS = {
     nb: {
@@ -300,7 +307,7 @@
       try {
         const started = await call('/customer/chats', {
           method: 'POST',
-          body: { name: values.name, [kind === 'queue' ? 'queue_id' : 'category_id']: id || undefined, fields },
+          body: { name: values.name, [kind === 'queue' ? 'queue_id' : 'category_id']: id || undefined, fields, identity },
         });
         chat = started;
         remember(started);

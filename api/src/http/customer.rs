@@ -15,12 +15,15 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
+use samtale_domain::chat::KnownCustomer;
 use samtale_domain::chat::Score;
+use samtale_domain::form::normalised_email;
 use samtale_domain::form::FormField;
 use samtale_domain::text::{MessageText, Name};
 use samtale_domain::{Actor, ChatCommand, ChatId};
 use samtale_projections::read::{self, CategoryRow, MessageRow, QueueRow};
 use samtale_service::credentials::{derived_token, new_token, token_hash};
+use samtale_service::identity;
 use samtale_service::origin::command_context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -99,6 +102,52 @@ pub struct StartChat {
     /// The answers to the pre-chat form, by field key.
     #[serde(default)]
     fields: BTreeMap<String, String>,
+    /// Who the customer is on the company's site, signed by it, for a returning customer.
+    identity: Option<SignedIdentity>,
+}
+
+/// A logged-in customer as the company's site vouches for them: `signature` is the hex
+/// HMAC-SHA256 of `user_id` under the installation's identity secret, computed by the site's
+/// server (never in the browser).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignedIdentity {
+    /// The customer's id on the site: 1-200 characters.
+    user_id: String,
+    /// The e-mail address the site has for them (not signed: shown to agents as given).
+    email: Option<String>,
+    signature: String,
+}
+
+impl SignedIdentity {
+    /// The customer the site vouches for, or 422 (field `identity`): never trusted unsigned,
+    /// badly signed, or where no secret is configured.
+    fn verify(self, secret: Option<&str>) -> Result<KnownCustomer, ApiError> {
+        let refuse = |why: &str| ApiError::invalid_field("identity", why);
+        let Some(secret) = secret else {
+            return Err(refuse("this installation does not take signed identities"));
+        };
+        let user_id = self.user_id.trim();
+        let well_formed = !user_id.is_empty()
+            && user_id.chars().count() <= 200
+            && !user_id.chars().any(char::is_control);
+        if !well_formed {
+            return Err(refuse("user_id must be 1-200 characters"));
+        }
+        if !identity::vouched_for(secret, user_id, &self.signature) {
+            return Err(refuse("the signature does not match"));
+        }
+        let email = match self.email.filter(|email| !email.trim().is_empty()) {
+            Some(email) => Some(
+                normalised_email(&email).ok_or_else(|| refuse("email is not an e-mail address"))?,
+            ),
+            None => None,
+        };
+        Ok(KnownCustomer {
+            user_id: user_id.to_string(),
+            email,
+        })
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -166,6 +215,10 @@ pub async fn start(
         .limits
         .check(Limit::ChatStart, &client.ip().to_string())?;
     let customer_name = Name::parse(start.name).map_err(|e| text_error("name", e))?;
+    let known_customer = start
+        .identity
+        .map(|identity| identity.verify(state.identity_secret.as_deref()))
+        .transpose()?;
     let (queue_id, category_id) =
         destination(state.db.any(), start.queue_id, start.category_id).await?;
     let (chat_id, customer_token) = new_chat(meta.idempotency_key.as_deref())?;
@@ -175,6 +228,7 @@ pub async fn start(
         customer_name,
         form: read::form_fields(state.db.any()).await?,
         answers: start.fields,
+        known_customer,
         hours: state
             .directory
             .current(samtale_domain::directory::DIRECTORY_ID)

@@ -1,12 +1,14 @@
 //! The history of chats: every chat a customer or agent had, by time, queue, agent or what
 //! the customer wrote in the form.
 
+use super::chats::visible_chat;
 use crate::auth::Staff;
-use crate::error::ApiError;
-use crate::extract::ApiQuery;
+use crate::error::{refusals, ApiError};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
+use samtale_domain::ChatId;
 use samtale_projections::read::{self, HistoryFilter, HistoryRow};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -55,7 +57,46 @@ pub async fn history(
             .filter(|c| !c.trim().is_empty())
             .map(|c| c.chars().take(100).collect()),
         member: staff.scope(),
+        customer_user_id: None,
         limit: query.limit.unwrap_or(100).clamp(1, 1000),
     };
     Ok(Json(read::history(state.db.any(), &filter).await?))
+}
+
+/// A returning customer's earlier chats — those the company's site vouched for the same
+/// customer in — that the caller may see, newest first (at most 20). None for a customer the
+/// site did not vouch for.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chats/{id}/earlier",
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The customer's earlier chats", body = Vec<HistoryRow>),
+        refusals::UnseenChat,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn earlier(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(chat_id): ApiPath<ChatId>,
+) -> Result<Json<Vec<HistoryRow>>, ApiError> {
+    let chat = visible_chat(&state, &staff, chat_id).await?;
+    let Some(customer) = chat.customer_user_id else {
+        return Ok(Json(Vec::new()));
+    };
+    let filter = HistoryFilter {
+        from: None,
+        to: Some(chat.requested_at.clone()),
+        queue_id: None,
+        agent_id: None,
+        customer: None,
+        member: staff.scope(),
+        customer_user_id: Some(customer),
+        limit: 20,
+    };
+    let mut chats = read::history(state.db.any(), &filter).await?;
+    chats.retain(|earlier| earlier.chat_id != chat.chat_id);
+    Ok(Json(chats))
 }

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(chats::waiting))
         .routes(routes!(history::history))
+        .routes(routes!(history::earlier))
         .routes(routes!(chats::detail))
         .routes(routes!(audit::audit))
         .routes(routes!(chats::pickup))

@@ -1,4 +1,4 @@
-use super::events::{Assignment, ErasureReason, Notice, RoutingChoice};
+use super::events::{Assignment, ErasureReason, KnownCustomer, Notice, RoutingChoice};
 use super::rating::Score;
 use super::wrap_up::{Disposition, WrapUpPolicies};
 use crate::actor::Actor;
@@ -21,6 +21,8 @@ pub enum ChatCommand {
         customer_name: Name,
         form: Vec<FormField>,
         answers: BTreeMap<String, String>,
+        /// Who the customer is, where the company's site vouched for them.
+        known_customer: Option<KnownCustomer>,
         /// The queue's opening hours, as the directory has them now.
         hours: Option<OpeningHours>,
         at: DateTime<Utc>,

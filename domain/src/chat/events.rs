@@ -51,6 +51,16 @@ pub struct Candidate {
     pub declined: bool,
 }
 
+/// A customer the company's own site vouches for (its signature is checked where the request
+/// arrives): their id there, and the e-mail address the site gave, so that their earlier
+/// chats can be found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownCustomer {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
 /// Something the service tells the customer. Stored as what happened, never as wording:
 /// the widget and the console say it in their reader's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +109,10 @@ pub enum ChatEvent {
         category_id: Option<CategoryId>,
         customer_name: Personal<Name>,
         answers: Personal<Vec<FormAnswer>>,
+        /// Who the customer is on the company's own site, when it vouched for them (none
+        /// once erased).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        known_customer: Option<Personal<KnownCustomer>>,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -355,8 +369,21 @@ impl Subject for ChatEvent {
         match self {
             ChatEvent::ChatRequested {
                 answers: Personal::Known(answers),
+                known_customer,
                 ..
-            } => answers.iter().filter_map(FormAnswer::identifier).collect(),
+            } => {
+                let site_email = known_customer
+                    .as_ref()
+                    .and_then(Personal::known)
+                    .and_then(|known| known.email.as_deref())
+                    .and_then(crate::form::normalised_email)
+                    .map(|email| ("email", email));
+                answers
+                    .iter()
+                    .filter_map(FormAnswer::identifier)
+                    .chain(site_email)
+                    .collect()
+            }
             _ => Vec::new(),
         }
     }

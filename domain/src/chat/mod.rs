@@ -20,7 +20,8 @@ mod wrap_up_tests;
 pub use commands::ChatCommand;
 pub use error::ChatError;
 pub use events::{
-    Assignment, Author, Candidate, ChatEvent, ErasureReason, Notice, RoutingChoice, RoutingRule,
+    Assignment, Author, Candidate, ChatEvent, ErasureReason, KnownCustomer, Notice, RoutingChoice,
+    RoutingRule,
 };
 pub use rating::{BadScore, Score};
 pub use wrap_up::{Disposition, WrapUpPolicies, WrapUpPolicy};
@@ -146,6 +147,7 @@ impl Chat {
                 customer_name,
                 form,
                 answers,
+                known_customer,
                 hours,
                 at,
             } => {
@@ -163,6 +165,7 @@ impl Chat {
                     category_id,
                     customer_name: customer_name.into(),
                     answers: answers.into(),
+                    known_customer: known_customer.map(Into::into),
                     by: Actor::Customer,
                     at,
                 }])

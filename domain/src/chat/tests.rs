@@ -64,6 +64,7 @@ pub(super) fn requested() -> ChatEvent {
             kind: Some(FieldKind::Email),
         }]
         .into(),
+        known_customer: None,
         by: Actor::Customer,
         at: at(0),
     }
@@ -90,6 +91,7 @@ fn a_closed_queue_takes_no_new_chat_and_says_when_it_opens() {
         customer_name: Name::parse("Kari").unwrap(),
         form: vec![],
         answers: BTreeMap::new(),
+        known_customer: None,
         hours: Some(hours),
         at: at(0),
     };
@@ -175,6 +177,7 @@ fn request_with(answers: &[(&str, &str)]) -> ChatCommand {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
+        known_customer: None,
         hours: None,
         at: at(0),
     }

@@ -192,6 +192,7 @@ impl Batch {
             category_id,
             customer_name,
             answers,
+            known_customer,
             at,
             ..
         } = event
@@ -221,6 +222,10 @@ impl Batch {
                 offer_expires_at: None,
                 rating: 0,
                 rating_comment: None,
+                customer_user_id: known_customer
+                    .as_ref()
+                    .and_then(Personal::known)
+                    .map(|known| known.user_id.clone()),
             };
             self.chats.insert(chat_id.to_string(), row);
             self.changed_chats.insert(chat_id.to_string());
@@ -382,6 +387,7 @@ impl Batch {
             ChatEvent::ChatErased { at, .. } => {
                 chat.customer_name = String::new();
                 chat.rating_comment = None;
+                chat.customer_user_id = None;
                 chat.answers = erasable_answers(&Personal::Erased);
                 chat.erased_at = Some(timestamp(*at));
                 self.erased.insert(chat_id.to_string());

@@ -28,7 +28,8 @@ const TABLES: &[Table] = &[
                   queued_at text NOT NULL, first_assigned_at text, assigned_at text,
                   ended_at text, end_reason text, transfers bigint NOT NULL,
                   legal_hold bigint NOT NULL, erased_at text, told_no_agents bigint NOT NULL,
-                  offered_to text, offer_expires_at text, rating bigint NOT NULL, rating_comment text",
+                  offered_to text, offer_expires_at text, rating bigint NOT NULL, rating_comment text,
+                  customer_user_id text",
         indexes: &[
             ("status_queue", "status, queue_id, queued_at"),
             // The chats of a queue nobody is logged in to that have not been told so yet.
@@ -41,6 +42,8 @@ const TABLES: &[Table] = &[
             // The offers whose time has run out, found without reading the others.
             ("offer_expiry", "offer_expires_at"),
             ("agent", "agent_id"),
+            // A returning customer's earlier chats, newest first.
+            ("customer_user", "customer_user_id, requested_at"),
             // Retention: a queue's chats not yet erased that ended before a cutoff, found
             // without passing the erased ones (all of a queue's history, in time).
             (
@@ -101,7 +104,7 @@ impl Projection for Conversations {
         // 9: offers: the agent a waiting chat is offered to, until when; offered chats in
         //    the agent's list.
         // 10: wrap-up: the agent's time after a chat, the chat's codes and note; the
-        //     customer's rating.
+        //     customer's rating; who a returning customer is.
         10
     }
 

@@ -113,6 +113,8 @@ pub struct ChatRow {
     /// The customer's rating (1-5; 0 while not rated), and comment (none once erased).
     pub rating: i64,
     pub rating_comment: Option<String>,
+    /// The customer's id on the company's site, where it vouched for them (none once erased).
+    pub customer_user_id: Option<String>,
 }
 
 impl Columns for ChatRow {
@@ -138,6 +140,7 @@ impl Columns for ChatRow {
         "offer_expires_at",
         "rating",
         "rating_comment",
+        "customer_user_id",
     ];
 }
 
@@ -166,6 +169,7 @@ impl ChatRow {
             self.offer_expires_at.clone().into(),
             self.rating.into(),
             self.rating_comment.clone().into(),
+            self.customer_user_id.clone().into(),
         ]
     }
 }
@@ -365,6 +369,8 @@ pub struct HistoryFilter {
     pub customer: Option<String>,
     /// Only chats in the queues this user is a member of.
     pub member: Option<String>,
+    /// Only chats of the customer the company's site knows by this id.
+    pub customer_user_id: Option<String>,
     pub limit: i64,
 }
 
@@ -404,6 +410,7 @@ pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<His
             AND ($5 IS NULL OR lower(c.customer_name) LIKE $5 OR lower(c.answers) LIKE $5)
             AND ($6 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $6)
                  OR c.chat_id IN (SELECT chat_id FROM chat_participants WHERE agent_id = $6))
+            AND ($8 IS NULL OR c.customer_user_id = $8)
           ORDER BY c.requested_at DESC, c.chat_id
           LIMIT $7",
     )
@@ -414,6 +421,7 @@ pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<His
     .bind(customer)
     .bind(filter.member.clone())
     .bind(filter.limit)
+    .bind(filter.customer_user_id.clone())
     .fetch_all(db)
     .await
 }

@@ -1,5 +1,7 @@
 //! Build script shared by the packages whose tests need PostgreSQL: it turns on
-//! `cfg(samtale_test_postgres)` when `SAMTALE_TEST_POSTGRES_URL` is set at build time.
+//! `cfg(samtale_test_postgres)` when `SAMTALE_TEST_POSTGRES_URL` is set at build time, and
+//! `cfg(samtale_test_smtp)` when `SAMTALE_TEST_SMTP` names a Python with `aiosmtpd` (the real
+//! SMTP server the mail tests start).
 //!
 //! libtest decides "ignored" when it compiles the test, not when it runs it, so a test that
 //! finds no database at run time can only return early — and then counts as passed. With this
@@ -17,5 +19,10 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(samtale_test_postgres)");
     if std::env::var_os("SAMTALE_TEST_POSTGRES_URL").is_some() {
         println!("cargo::rustc-cfg=samtale_test_postgres");
+    }
+    println!("cargo::rerun-if-env-changed=SAMTALE_TEST_SMTP");
+    println!("cargo::rustc-check-cfg=cfg(samtale_test_smtp)");
+    if std::env::var_os("SAMTALE_TEST_SMTP").is_some() {
+        println!("cargo::rustc-cfg=samtale_test_smtp");
     }
 }

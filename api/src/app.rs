@@ -19,6 +19,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("the server task ended abnormally: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Mail(#[from] samtale_service::mail::MailerError),
 }
 
 /// A running server: its bound address and the task serving it.
@@ -30,20 +32,19 @@ pub struct Application {
     pruner: tokio::task::JoinHandle<()>,
     retention: tokio::task::JoinHandle<()>,
     forgetting: tokio::task::JoinHandle<()>,
+    /// Sends the transcripts customers ask for, where an SMTP server is configured.
+    mail: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
     pub async fn build(config: &ServeConfig) -> Result<Self, StartError> {
-        let state = AppState::start(
-            &config.database,
-            config.widget_origins.clone(),
-            config.identity_secret.clone(),
-            config.rate_limits.clone(),
-            &config.sessions,
-            &config.privacy,
-            &config.routing,
-        )
-        .await?;
+        let mailer = config
+            .mail
+            .smtp_url
+            .as_deref()
+            .map(|url| samtale_service::mail::Mailer::new(url, &config.mail.mail_from))
+            .transpose()?;
+        let state = AppState::start(config, mailer.is_some()).await?;
         bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
         if config.demo {
             bootstrap::seed_demo(&state).await?;
@@ -72,6 +73,7 @@ impl Application {
         let pruner = pruning::spawn(state.node.clone());
         let retention = transcript_retention::spawn(state.node.clone());
         let forgetting = erasure::spawn_forgetting(state.node.clone());
+        let mail = mailer.map(|mailer| samtale_service::mail::spawn(state.node.clone(), mailer));
         Ok(Self {
             address,
             state,
@@ -80,6 +82,7 @@ impl Application {
             pruner,
             retention,
             forgetting,
+            mail,
         })
     }
 
@@ -91,6 +94,9 @@ impl Application {
         self.pruner.abort();
         self.retention.abort();
         self.forgetting.abort();
+        if let Some(mail) = &self.mail {
+            mail.abort();
+        }
     }
 
     pub async fn run_until_stopped(self) -> Result<(), StartError> {

@@ -78,6 +78,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub routing: RoutingConfig,
 
+    #[command(flatten)]
+    pub mail: MailConfig,
+
     /// The secret a company's own site signs its logged-in customers' ids with (HMAC-SHA256),
     /// so that the widget can say who a customer is and agents see their earlier chats. Unset:
     /// the widget's identities are refused.
@@ -127,7 +130,36 @@ impl Default for SessionConfig {
     }
 }
 
-/// How long personal data is kept.
+/// Where mail (transcripts customers ask for) goes out.
+#[derive(Debug, Clone, Args)]
+pub struct MailConfig {
+    /// The SMTP server: `smtp://host:port` (no TLS), `smtp://host:port?tls=required`
+    /// (STARTTLS) or `smtps://host:port`, with `user:password@` if it wants them. Unset:
+    /// customers are not offered transcripts by e-mail.
+    #[arg(long = "smtp-url", env = "SAMTALE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Whom the mail is from.
+    #[arg(
+        long = "mail-from",
+        env = "SAMTALE_MAIL_FROM",
+        default_value = DEFAULT_SENDER
+    )]
+    pub mail_from: String,
+}
+
+const DEFAULT_SENDER: &str = "Samtale <no-reply@samtale.invalid>";
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            mail_from: DEFAULT_SENDER.into(),
+        }
+    }
+}
+
+/// How routing hands out chats.
 #[derive(Debug, Clone, Args)]
 pub struct RoutingConfig {
     /// Seconds routing offers a chat to one agent before it offers it to the next, for queues

@@ -1,8 +1,8 @@
 //! The state every handler shares: the node, and what only its HTTP surface needs.
 
-use crate::config::{DatabaseConfig, PrivacyConfig, RoutingConfig, SessionConfig};
+use crate::config::ServeConfig;
 use crate::outage::Breaker;
-use crate::rate_limit::{RateLimitConfig, RateLimits};
+use crate::rate_limit::RateLimits;
 use samtale_service::{Node, NodeSettings, ServiceError};
 use std::ops::Deref;
 use std::sync::Arc;
@@ -15,6 +15,8 @@ pub struct Services {
     pub widget_origins: Vec<String>,
     /// What a site signs its customers' ids with; `None`: no identity is trusted.
     pub identity_secret: Option<String>,
+    /// An SMTP server is configured: customers may ask for their transcript by e-mail.
+    pub transcripts_by_email: bool,
     pub limits: RateLimits,
     pub breaker: Arc<Breaker>,
 }
@@ -37,16 +39,19 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// Starts the node (see [`Node::start`]) with this surface's settings.
+    /// Starts the node (see [`Node::start`]) with the server's settings; `transcripts_by_email`
+    /// when a mail worker runs.
     pub async fn start(
-        database: &DatabaseConfig,
-        widget_origins: Vec<String>,
-        identity_secret: Option<String>,
-        limits: RateLimitConfig,
-        session_config: &SessionConfig,
-        privacy: &PrivacyConfig,
-        routing: &RoutingConfig,
+        config: &ServeConfig,
+        transcripts_by_email: bool,
     ) -> Result<Self, ServiceError> {
+        let ServeConfig {
+            database,
+            sessions: session_config,
+            privacy,
+            routing,
+            ..
+        } = config;
         let settings = NodeSettings {
             idle: Duration::from_secs(session_config.idle_seconds),
             customer_token_retention: Duration::from_secs(
@@ -60,9 +65,13 @@ impl AppState {
         Ok(AppState(Arc::new(Services {
             breaker: Arc::new(Breaker::new(node.db.clone())),
             node: Arc::new(node),
-            widget_origins,
-            identity_secret: identity_secret.filter(|secret| !secret.is_empty()),
-            limits: RateLimits::new(limits),
+            widget_origins: config.widget_origins.clone(),
+            identity_secret: config
+                .identity_secret
+                .clone()
+                .filter(|secret| !secret.is_empty()),
+            transcripts_by_email,
+            limits: RateLimits::new(config.rate_limits.clone()),
         })))
     }
 }

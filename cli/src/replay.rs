@@ -126,6 +126,11 @@ fn describe(event: &ChatEvent) -> String {
                 comment.escape_debug()
             )
         }
+        ChatEvent::TranscriptRequested { to, .. } => format!(
+            "the customer asked for a copy by e-mail to {}",
+            to.known().map_or(ERASED, String::as_str).escape_debug()
+        ),
+        ChatEvent::TranscriptSent { .. } => "the copy was sent by e-mail".into(),
         ChatEvent::WrapUpStarted {
             agent_id, until, ..
         } => format!("{agent_id} wraps up until {until}"),

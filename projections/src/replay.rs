@@ -152,7 +152,9 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
         | ChatEvent::OfferWithdrawn { .. }
         | ChatEvent::WrapUpStarted { .. }
         | ChatEvent::WrapUpExtended { .. }
-        | ChatEvent::WrapUpFinished { .. } => {}
+        | ChatEvent::WrapUpFinished { .. }
+        | ChatEvent::TranscriptRequested { .. }
+        | ChatEvent::TranscriptSent { .. } => {}
         ChatEvent::ChatRated { score, comment, .. } => {
             chat.rating = Some(score.get());
             chat.rating_comment =

@@ -13,6 +13,7 @@ mod error;
 mod folded;
 pub mod identity;
 pub mod live;
+pub mod mail;
 mod node;
 pub mod origin;
 pub mod places;

@@ -171,6 +171,8 @@ impl PlaceBook {
             | ChatEvent::OfferWithdrawn { .. }
             | ChatEvent::ChatWrappedUp { .. }
             | ChatEvent::ChatRated { .. }
+            | ChatEvent::TranscriptRequested { .. }
+            | ChatEvent::TranscriptSent { .. }
             | ChatEvent::WrapUpStarted { .. }
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. }

@@ -86,6 +86,7 @@ impl TestApp {
             rate_limits: Default::default(),
             sessions: Default::default(),
             privacy: Default::default(),
+            mail: Default::default(),
             // The suite's queues are assigned straight away, as auto-accepting centres run:
             // tests of offers turn them on (`queue_with_offers`, or this setting).
             // Nor is there a pace: tests of pacing set one.

@@ -347,12 +347,31 @@ test('the agent transfers a chat to another category', STEP, async () => {
   await eventually(async () => assert.match(await textOf(pages.per.locator('.status')), /køen/));
 });
 
-test('the agent ends a chat; the customer sees it has ended', STEP, async () => {
+test('the agent ends a chat with a wrap-up code and a note; the customer sees it has ended', STEP, async () => {
   const agent = pages.kari;
   await chatItem(agent, 'Nora Nordmann').click();
   await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Nora Nordmann'));
-  await agent.getByRole('button', { name: 'Avslutt chat' }).click();
+  await agent.locator('#end-chat').click();
+  // Ending asks first, with the queue's wrap-up codes and a note for colleagues.
+  const confirm = agent.locator('#confirm-dialog');
+  await confirm.waitFor();
+  assert.equal(await textOf(confirm.locator('#confirm-title')), 'Avslutte chatten med Nora Nordmann?');
+  assert.equal(await agent.evaluate(() => document.activeElement.id), 'confirm-cancel', 'the safe choice has the focus');
+  const codes = confirm.getByRole('group', { name: 'Hva gjaldt chatten?' });
+  assert.deepEqual((await codes.locator('label').allTextContents()).sort(),
+    ['Abonnement', 'Bestilling', 'Faktura', 'Feil og driftsavbrudd']);
+  await codes.getByLabel('Feil og driftsavbrudd').check();
+  await confirm.getByLabel('Notat').fill('Dårlig dekning i Tromsø; meldt til nettdrift.');
+  assert.equal(await textOf(confirm.locator('.field-hint')), 'Bare kollegaer ser dette, aldri kunden.');
+  await shoot(agent, 'console-end-dialog.png');
+  await confirm.getByRole('button', { name: 'Avslutt chat' }).click();
+  await eventually(async () => assert.equal(await confirm.isVisible(), false));
   await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  // What it was wrapped up with is in the customer information, for colleagues.
+  await eventually(async () => {
+    const info = await textOf(agent.locator('#customer-info'));
+    assert.ok(info.includes('Feil og driftsavbrudd') && info.includes('meldt til nettdrift'), info);
+  });
   assert.equal(await agent.locator('#composer').isVisible(), false);
   await eventually(async () => assert.equal(await agent.locator('#passive-chats').getByText('Nora Nordmann').count(), 1));
   assert.equal(await agent.locator('#active-chats .chat-item').count(), 0);
@@ -489,8 +508,9 @@ test('a supervisor sees the board and logs another agent in and out of a queue',
   const kari = privat.locator('li', { hasText: 'Kari Nordmann' });
   await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'innlogget'));
   await eventually(async () => assert.equal(await textOf(privat.locator('[data-figure="loggedInAgents"] dd')), '1'));
-  // Kari's own console learns it live: her button now shows her logged in.
+  // Kari's own console learns it live: her button now shows her logged in, to one queue of two.
   await eventually(async () => assert.equal(await pages.kari.locator('#presence-toggle').getAttribute('aria-pressed'), 'true'));
+  await eventually(async () => assert.equal(await textOf(pages.kari.locator('#presence-label')), 'Pålogget 1 av 2 køer'));
   await shoot(supervisor, 'console-queues.png');
 
   await privat.getByRole('button', { name: 'Logg Kari Nordmann ut av Privat' }).click();
@@ -588,8 +608,13 @@ function skipped(t, what) {
   t.skip(line);
 }
 
+/** Every queue's settings, as an administrator (the page's user) reads them. */
 async function queueRows(page) {
-  return page.evaluate(async () => (await (await fetch('/api/v1/widget/config')).json()).queues);
+  return page.evaluate(async () => {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem('samtale.token')}` };
+    const { queues } = await (await fetch('/api/v1/widget/config')).json();
+    return Promise.all(queues.map(async (q) => (await fetch(`/api/v1/queues/${q.queue_id}`, { headers })).json()));
+  });
 }
 
 let perHeld = false;
@@ -730,5 +755,157 @@ test('the customer deletes her ended conversation from the widget', STEP, async 
   await customer.reload();
   await customer.locator('#samtale-field-name').waitFor();
   await eventually(async () => assert.equal((await textOf(pages.kari.locator('#passive-chats'))).includes('Nora Nordmann'), false));
+  assert.deepEqual(dialogs, []);
+});
+
+// ---- the agent's day: wrap-up, pause reasons, the board of agents -------------------------
+
+/** The agent's state as the server holds it. */
+async function presenceOf(page) {
+  return page.evaluate(async () => (await fetch('/api/v1/me/presence', {
+    headers: { Authorization: `Bearer ${sessionStorage.getItem('samtale.token')}` },
+  })).json());
+}
+
+/** "0:27 igjen" → 27. */
+const secondsShown = (text) => {
+  const [, minutes, seconds] = text.match(/(\d+):(\d\d) igjen/);
+  return Number(minutes) * 60 + Number(seconds);
+};
+
+test('the administrator manages pause reasons, and gives a queue a wrap-up code, a required code and wrap-up time', STEP, async () => {
+  const admin = pages.admin;
+  await admin.getByRole('tab', { name: 'Administrasjon' }).click();
+  const reasons = admin.getByRole('region', { name: 'Pauseårsaker' });
+  await eventually(async () => assert.ok((await textOf(reasons.locator('table'))).includes('Lunsj')));
+  await reasons.getByLabel('Kode', { exact: true }).fill('Kurs!');
+  await reasons.getByLabel('Ledetekst').fill('Kurs');
+  await reasons.getByRole('button', { name: 'Legg til årsak' }).click();
+  await eventually(async () => assert.notEqual(await textOf(reasons.locator('.field-error').first()), ''));
+  await reasons.getByLabel('Kode', { exact: true }).fill('course');
+  await reasons.getByRole('button', { name: 'Legg til årsak' }).click();
+  await eventually(async () => assert.ok((await textOf(reasons.locator('table'))).includes('Kurs')));
+  await reasons.getByRole('button', { name: 'Fjern Kurs' }).click();
+  await eventually(async () => assert.equal((await textOf(reasons.locator('table'))).includes('Kurs'), false));
+
+  const privat = (await asAdmin('GET', '/queues')).find((q) => q.name === 'Privat');
+  const before = await asAdmin('GET', `/queues/${privat.queue_id}`);
+  const wrapUp = admin.getByRole('region', { name: 'Etterarbeid og avslutningskoder' }).getByRole('group', { name: 'Privat' });
+  await wrapUp.getByLabel('Kode', { exact: true }).fill('porting');
+  await wrapUp.getByLabel('Ledetekst').fill('Nummerflytting');
+  await wrapUp.getByRole('button', { name: 'Legg til kode' }).click();
+  await eventually(async () => assert.ok((await textOf(wrapUp.locator('table'))).includes('Nummerflytting')));
+  await wrapUp.getByLabel('Etterarbeid (sekunder, tomt: ingen)').fill('30');
+  await wrapUp.getByLabel('Krev avslutningskode').check();
+  await wrapUp.getByRole('button', { name: 'Lagre' }).click();
+  await eventually(async () => {
+    const after = await asAdmin('GET', `/queues/${privat.queue_id}`);
+    assert.equal(after.wrap_up_seconds, 30);
+    assert.equal(after.wrap_up_code_required, 1);
+    // The settings the form does not show are as they were (PATCH would clear some of them).
+    for (const kept of ['no_agent_notice_after_seconds', 'overflow_queue_id', 'service_level_seconds',
+      'transcript_retention_days', 'offer_timeout_seconds']) {
+      assert.equal(after[kept], before[kept], kept);
+    }
+  });
+  await eventually(async () => assert.equal(await wrapUp.getByLabel('Krev avslutningskode').isChecked(), true));
+  assert.equal(await wrapUp.getByLabel('Etterarbeid (sekunder, tomt: ingen)').inputValue(), '30');
+  assert.deepEqual(dialogs, []);
+});
+
+test('ending a chat without the required code is refused in the dialog; with it, the wrap-up counts down and Ready ends it', STEP, async () => {
+  const agent = pages.kari;
+  const toggle = agent.locator('#presence-toggle');
+  await toggle.click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#presence-label')), 'Pålogget køene'));
+  const [chat] = await customerInPrivat('Vera Venter');
+  // Routing gives it to Kari, the one agent logged in.
+  await eventually(async () => assert.equal(await chatItem(agent, 'Vera Venter').count(), 1));
+  await chatItem(agent, 'Vera Venter').click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Pågår'));
+
+  await agent.locator('#end-chat').click();
+  const confirm = agent.locator('#confirm-dialog');
+  await confirm.waitFor();
+  await confirm.getByRole('group', { name: 'Hva gjaldt chatten?' }).getByLabel('Nummerflytting').waitFor();
+  await confirm.getByRole('button', { name: 'Avslutt chat' }).click();
+  await eventually(async () => assert.equal(await textOf(confirm.locator('#confirm-error')), 'Velg en avslutningskode.'));
+  assert.equal(await confirm.isVisible(), true, 'the dialog stays open');
+  assert.equal(await textOf(agent.locator('#chat-status')), 'Pågår');
+  await confirm.getByLabel('Nummerflytting').check();
+  await confirm.getByRole('button', { name: 'Avslutt chat' }).click();
+  await eventually(async () => assert.equal(await confirm.isVisible(), false));
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  const view = await asAdmin('GET', `/chats/${chat}`);
+  assert.deepEqual(view.wrap_up.codes, ['porting']);
+
+  // The wrap-up: in the chat panel and beside the availability control, counting down.
+  const row = agent.locator('#wrap-up-bar .wrap-up-row', { hasText: 'Vera Venter' });
+  await row.waitFor();
+  const left = row.locator('.wrap-up-left');
+  const first = secondsShown(await textOf(left));
+  assert.ok(first > 20 && first <= 30, `about 30 s left: ${first}`);
+  await eventually(async () => assert.ok(secondsShown(await textOf(left)) < first, 'it counts down'));
+  await eventually(async () => assert.match(await textOf(agent.locator('#wrap-up-note')), /^Etterarbeid · 0:\d\d igjen$/));
+  assert.equal((await presenceOf(agent)).state, 'wrap_up');
+  await shoot(agent, 'console-wrap-up.png');
+
+  // Extended once: as much time again, and the button is spent.
+  const extend = row.getByRole('button', { name: 'Forleng etterarbeidet etter chatten med Vera Venter' });
+  await extend.click();
+  await eventually(async () => assert.equal(await extend.isDisabled(), true));
+  await eventually(async () => assert.ok(secondsShown(await textOf(left)) > 30, 'extended'));
+
+  await row.getByRole('button', { name: /^Klar for neste chat/ }).click();
+  await eventually(async () => assert.equal(await agent.locator('#wrap-up-bar').isVisible(), false));
+  assert.equal(await agent.locator('#wrap-up-note').isVisible(), false);
+  await eventually(async () => assert.equal((await presenceOf(agent)).state, 'ready'));
+  assert.equal(await textOf(agent.locator('#presence-label')), 'Pålogget køene');
+  assert.deepEqual(dialogs, []);
+});
+
+test('an agent pauses for a reason; the console shows it', STEP, async () => {
+  const agent = pages.kari;
+  const pause = agent.locator('#pause-toggle');
+  await pause.click();
+  assert.equal(await pause.getAttribute('aria-expanded'), 'true');
+  const menu = agent.locator('#pause-menu');
+  assert.deepEqual(await menu.locator('.pause-reason').allTextContents(), ['Borte', 'Lunsj', 'Møte', 'Opplæring']);
+  await menu.getByRole('button', { name: 'Lunsj' }).click();
+  await eventually(async () => assert.match(await textOf(agent.locator('#paused-note')), /^Pause: Lunsj · \d+ s$/));
+  assert.equal(await menu.isVisible(), false);
+  assert.equal(await textOf(pause), 'Gjenoppta');
+  const presence = await presenceOf(agent);
+  assert.equal(presence.state, 'paused');
+  assert.equal(presence.paused_reason, 'lunch');
+});
+
+test('a supervisor sees every agent\'s state on the board of agents, and pauses, resumes and logs one out', STEP, async () => {
+  const supervisor = pages.siri;
+  await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
+  const board = supervisor.locator('#agent-board');
+  const kari = board.locator('tbody tr', { hasText: 'Kari Nordmann' });
+  await eventually(async () => assert.equal(await kari.getAttribute('data-state'), 'paused'));
+  const cells = kari.locator('td');
+  assert.equal(await textOf(cells.nth(1)), 'Pause Lunsj');
+  assert.match(await textOf(cells.nth(2)), /^\d+ s$/);
+  assert.equal(await textOf(cells.nth(3)), '2 av 2');
+  assert.equal(await textOf(cells.nth(4)), '0');
+  assert.equal(await textOf(board.locator('tbody tr', { hasText: 'Ola Hansen' }).locator('td').nth(1)), 'Avlogget');
+  await board.scrollIntoViewIfNeeded();
+  await shoot(supervisor, 'console-agent-board.png');
+
+  await kari.getByRole('button', { name: 'Gjenoppta Kari Nordmann' }).click();
+  await eventually(async () => assert.equal(await kari.getAttribute('data-state'), 'ready'));
+  await eventually(async () => assert.equal(await pages.kari.locator('#paused-note').isVisible(), false));
+  await kari.getByLabel('Pauseårsak for Kari Nordmann').selectOption({ label: 'Møte' });
+  await kari.getByRole('button', { name: 'Sett Kari Nordmann på pause' }).click();
+  await eventually(async () => assert.equal(await textOf(cells.nth(1)), 'Pause Møte'));
+  await eventually(async () => assert.match(await textOf(pages.kari.locator('#paused-note')), /^Pause: Møte/));
+
+  await kari.getByRole('button', { name: 'Logg Kari Nordmann ut av alle køer' }).click();
+  await eventually(async () => assert.equal(await kari.getAttribute('data-state'), 'offline'));
+  await eventually(async () => assert.equal(await pages.kari.locator('#presence-toggle').getAttribute('aria-pressed'), 'false'));
+  assert.equal(await pages.kari.locator('#pause-toggle').isVisible(), false);
   assert.deepEqual(dialogs, []);
 });

@@ -9,6 +9,7 @@ mod fuzz;
 mod hours;
 mod live;
 mod load;
+mod mail;
 mod offers;
 mod openapi;
 mod presence;

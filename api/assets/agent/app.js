@@ -3,8 +3,10 @@
 // this module owns the state and the calls to the API.
 
 import { api, post, request, session, whenUnauthorized } from './api.js';
-import { $, coalesce } from './dom.js';
-import { problemText, t, translate, language, languages, setLanguage, tickSince } from './i18n.js';
+import { $, coalesce, fill, h } from './dom.js';
+import {
+  formatLeft, formatSince, problemText, t, translate, language, languages, setLanguage, tickSince, tickUntil,
+} from './i18n.js';
 import { connect } from './live.js';
 import { renderIncoming } from './incoming.js';
 import { renderQueues } from './queues.js';
@@ -13,13 +15,22 @@ import {
   renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine,
 } from './conversation.js';
 import { renderCustomerInfo } from './customer-info.js';
+import { askDisposition, codeLabel, knowsCodes, wrapUpCodes } from './disposition.js';
+import { renderWrapUp } from './wrap-up.js';
+import { renderAgentBoard } from './agent-board.js';
 import { renderAdmin } from './admin.js';
 import { renderDayChart, today } from './day-chart.js';
 import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
 import { confirmAction, wireConfirm } from './confirm.js';
-import { dropPersonal } from './erased.js';
+import { customerName, dropPersonal } from './erased.js';
 import { chatIcon, closeIcon } from './icons.js';
 import { Presence } from './presence.js';
+
+/** Before the server has said otherwise: logged in nowhere. */
+const OFFLINE = {
+  state: 'offline', since: null, logged_in_queues: [], member_queues: 0,
+  paused_reason: null, paused_since: null, wrap_up_until: null,
+};
 
 const state = {
   me: null,
@@ -29,8 +40,14 @@ const state = {
   /** How many chats wait in all, of which `waiting` shows the oldest. */
   waitingTotal: 0,
   mine: { offered: [], active: [], passive: [] },
-  /** Why routing passes the agent by (`away`, `no_answer`), as the server has it; or null. */
-  paused: null,
+  /** The agent's availability as the server has it (`GET /me/presence`). */
+  availability: OFFLINE,
+  /** The reasons an agent can pause for besides `away`, `[{code, label}]`. */
+  pauseReasons: [],
+  /** Chats whose wrap-up was extended: the server allows it once. */
+  extended: new Set(),
+  /** Supervisors and administrators, on the queue overview: every agent's state (`GET /agents`). */
+  agentBoard: null,
   /** Loaded chat views by id: the selected one and those seen this session. */
   chats: new Map(),
   selected: null,
@@ -62,6 +79,16 @@ const input = $('#message-input');
 const panel = $('#chat-panel');
 
 const oversees = () => ['supervisor', 'administrator'].includes(state.me?.role);
+
+/** A pause reason in words: the built-in ones in the console's, the others as defined. */
+function reasonLabel(code) {
+  if (code === 'away' || code === 'no_answer') return t(`reason_${code}`);
+  return state.pauseReasons.find((r) => r.code === code)?.label ?? code;
+}
+
+/** What an agent can pause for (routing's own `no_answer` is not a choice). */
+const pauseChoices = () => [{ code: 'away', label: t('reason_away') }, ...state.pauseReasons];
+
 const TABS = ['incoming', 'queues', 'history', 'admin'];
 
 const userName = (userId) => (userId === state.me?.user_id
@@ -72,25 +99,57 @@ const queueName = (queueId) => state.directory.queues.find((q) => q.queue_id ===
 
 // ---- rendering -----------------------------------------------------------------------------
 
-function renderHeader() {
-  const loggedIn = state.presence.mineLoggedIn();
+/** Fills `el` only when what it shows changes: a status region speaks on every change. */
+function show(el, key, ...children) {
+  if (el.dataset.shown === key) return;
+  el.dataset.shown = key;
+  fill(el, ...children);
+}
+
+function presenceLabel({ state: now, logged_in_queues: queues, member_queues: members }) {
+  if (now === 'offline') return t('presenceOut');
+  return queues.length < members ? t('presenceInSome', { n: queues.length, of: members }) : t('presenceIn');
+}
+
+/** The availability control: the state the server holds, with the pause reason or the wrap-up left. */
+function renderAvailability() {
+  const now = state.availability;
+  const loggedIn = now.state !== 'offline';
+  const paused = now.state === 'paused';
   const toggle = $('#presence-toggle');
   toggle.setAttribute('aria-pressed', String(loggedIn));
   toggle.classList.toggle('on', loggedIn);
-  $('#presence-label').textContent = t(loggedIn ? 'presenceIn' : 'presenceOut');
+  $('#presence-label').textContent = presenceLabel(now);
   toggle.title = t(loggedIn ? 'logOutQueues' : 'logInQueues');
+  const pause = $('#pause-toggle');
+  pause.hidden = !loggedIn;
+  pause.textContent = t(paused ? 'resume' : 'pause');
+  if (paused || !loggedIn) closePauseMenu();
+  if (paused) pause.removeAttribute('aria-expanded');
+  else pause.setAttribute('aria-expanded', String(!$('#pause-menu').hidden));
+  const note = $('#paused-note');
+  note.hidden = !paused;
+  if (paused) {
+    const reason = now.paused_reason === 'no_answer'
+      ? t('pausedNoAnswer') : t('pausedFor', { reason: reasonLabel(now.paused_reason) });
+    show(note, `${language}:${reason}:${now.paused_since}`, reason, ' · ',
+      h('span', { 'aria-live': 'off', dataset: { since: now.paused_since ?? '' } }, formatSince(now.paused_since)));
+  }
+  const wrapUp = $('#wrap-up-note');
+  wrapUp.hidden = now.state !== 'wrap_up';
+  if (!wrapUp.hidden) {
+    show(wrapUp, `${language}:${now.wrap_up_until}`, t('wrapUpState'), ' · ',
+      h('span', { dataset: { until: now.wrap_up_until } }, formatLeft(now.wrap_up_until)));
+  }
+}
+
+function renderHeader() {
+  renderAvailability();
   const unread = totalUnread(state.mine.active);
   const badge = $('#total-unread');
   badge.hidden = unread === 0;
   badge.textContent = String(unread);
   $('#incoming-count').textContent = String(state.waitingTotal);
-  const pause = $('#pause-toggle');
-  pause.hidden = !loggedIn;
-  pause.setAttribute('aria-pressed', String(Boolean(state.paused)));
-  pause.textContent = t(state.paused ? 'resume' : 'pause');
-  const note = $('#paused-note');
-  note.hidden = !loggedIn || !state.paused;
-  note.textContent = state.paused === 'no_answer' ? t('pausedNoAnswer') : t('pausedAway');
   document.title = `${unread > 0 ? `(${unread}) ` : ''}Samtale`;
 }
 
@@ -104,6 +163,19 @@ function renderQueuesView() {
     agents: state.agents,
     presence: state.presence,
     onAgentPresence: setAgentPresence,
+  });
+}
+
+function renderAgentBoardView() {
+  const root = $('#agent-board');
+  root.hidden = !oversees() || !state.agentBoard;
+  if (root.hidden) return;
+  renderAgentBoard(root, state.agentBoard, {
+    reasons: pauseChoices(),
+    reasonLabel,
+    onPause: (agent, reason) => pauseAgent(agent, { paused: true, reason }),
+    onResume: (agent) => pauseAgent(agent, { paused: false }),
+    onLogOut: logAgentOut,
   });
 }
 
@@ -164,6 +236,12 @@ function renderLists() {
     activeRoot: $('#active-chats'),
     passiveRoot: $('#passive-chats'),
   });
+  renderWrapUp($('#wrap-up-bar'), state.mine.passive, {
+    extended: state.extended,
+    onExtend: extendWrapUp,
+    onFinish: finishWrapUp,
+    onCodes: giveCodes,
+  });
   renderHeader();
 }
 
@@ -175,7 +253,7 @@ function renderSelected() {
   if (!chat) return;
   $('#audit-chat').hidden = !oversees();
   renderConversation(els, chat, state.me);
-  renderCustomerInfo($('#customer-info'), chat, state.directory);
+  renderCustomerInfo($('#customer-info'), chat, state.directory, codeLabel);
 }
 
 function renderAll() {
@@ -183,6 +261,8 @@ function renderAll() {
   fillTransferTargets($('#transfer-target'), state.directory);
   renderIncomingView();
   renderQueuesView();
+  renderAgentBoardView();
+  renderPauseMenu();
   renderLists();
   renderSelected();
   renderChart();
@@ -310,12 +390,36 @@ const refreshMine = coalesce(loadMine);
 async function loadChat(chatId) {
   const chat = await api(`/chats/${chatId}`);
   state.chats.set(chatId, chat);
+  // The labels of the codes it was wrapped up with, for the customer information.
+  if (chat.wrap_up?.codes.length > 0 && !knowsCodes(chat.queue_id)) {
+    wrapUpCodes(chat.queue_id).then(() => state.selected === chatId && renderSelected(), () => {});
+  }
   if (state.selected === chatId) {
     renderSelected();
     markRead();
   }
   return chat;
 }
+
+async function loadPauseReasons() {
+  state.pauseReasons = await api('/pause-reasons');
+}
+
+async function loadAvailability() {
+  learnPresence(await api('/me/presence'));
+  renderHeader();
+  renderQueuesView();
+}
+const refreshAvailability = coalesce(loadAvailability);
+
+/** The board of agents, while a supervisor has the queue overview open. */
+async function loadAgentBoard() {
+  if (!oversees() || state.tab !== 'queues') return;
+  state.agentBoard = await api('/agents');
+  renderAgentBoardView();
+}
+// Every routing decision changes someone's row: at most one fetch a second.
+const refreshAgentBoard = coalesce(loadAgentBoard, 1000);
 
 async function loadAgents() {
   if (!oversees()) return;
@@ -361,6 +465,7 @@ const refreshHistory = coalesce(async () => {
 async function reloadAll() {
   const [board, waiting, mine, presence] = await Promise.all([
     api('/queues'), fetchWaiting(), api('/me/chats'), api('/me/presence'), loadDirectory(), loadAgents(),
+    loadPauseReasons(),
   ]);
   Object.assign(state, { board, mine }, waiting);
   learnPresence(presence);
@@ -369,6 +474,7 @@ async function reloadAll() {
   renderAll();
   if (state.tab === 'admin') showAdmin();
   if (state.tab === 'history') refreshHistory();
+  refreshAgentBoard();
   loadChart().catch((error) => console.warn('day chart', error));
 }
 
@@ -452,15 +558,78 @@ async function send(event) {
   }
 }
 
-async function endChat() {
-  const chatId = state.selected;
+// ---- ending and wrapping up ---------------------------------------------------------------
+
+/**
+ * Asks for the chat's wrap-up codes and note and sends them to `/chats/{id}/{path}` (ending
+ * it, or giving an ended chat the codes it owes); true once the server took them.
+ */
+async function recordDisposition(chat, { path, ...wording }) {
+  let codes;
   try {
-    state.chats.set(chatId, await post(`/chats/${chatId}/end`));
-    renderSelected();
-    await loadMine();
+    codes = await wrapUpCodes(chat.queue_id);
+  } catch (error) {
+    failed(error);
+    return false;
+  }
+  const view = await askDisposition({
+    codes, ...wording, submit: (body) => post(`/chats/${chat.chat_id}/${path}`, body),
+  });
+  if (!view) return false;
+  state.chats.set(chat.chat_id, view);
+  if (state.selected === chat.chat_id) renderSelected();
+  await afterWrapUpChange();
+  return true;
+}
+
+function endChat() {
+  const chat = state.chats.get(state.selected);
+  if (!chat) return;
+  recordDisposition(chat, {
+    path: 'end',
+    title: t('endChatTitle', { name: customerName(chat.customer_name) }),
+    text: t('endChatText'),
+    confirm: t('endChat'),
+  });
+}
+
+/** `entry`: an ended chat in the agent's list that owes its queue's code. */
+function giveCodes(entry) {
+  return recordDisposition(entry, {
+    path: 'wrap-up',
+    title: t('giveCodesTitle', { name: customerName(entry.customer_name) }),
+    text: t('giveCodesText'),
+    confirm: t('save'),
+    tone: 'primary',
+  });
+}
+
+async function afterWrapUpChange() {
+  await Promise.all([loadMine(), loadAvailability()]).catch(failed);
+}
+
+async function extendWrapUp(entry) {
+  try {
+    await post(`/chats/${entry.chat_id}/wrap-up/extend`);
+    state.extended.add(entry.chat_id);
+    notify(t('wrapUpExtendedNote'));
+  } catch (error) {
+    // Extended already, or over: either way there is nothing left to extend.
+    if (error.status === 409) state.extended.add(entry.chat_id);
+    failed(error);
+  }
+  await afterWrapUpChange();
+}
+
+/** Ready for the next chat; a chat that owes its code gets it first. */
+async function finishWrapUp(entry) {
+  if (entry.code_owed && !(await giveCodes(entry))) return;
+  try {
+    await post(`/chats/${entry.chat_id}/wrap-up/finish`);
   } catch (error) {
     failed(error);
   }
+  await afterWrapUpChange();
 }
 
 async function transfer(event) {
@@ -481,21 +650,69 @@ async function transfer(event) {
 
 // ---- presence ------------------------------------------------------------------------------
 
-/** The server's word on the agent's presence: the queues they are in, and any pause. */
+/** The server's word on the agent's presence: the queues they are in, any pause, any wrap-up. */
 function learnPresence(presence) {
   // The server's list replaces what this tab believed (it may have missed changes).
   const believed = state.board.map((q) => q.queue_id);
   state.presence.apply(state.me.user_id, believed, false);
   state.presence.apply(state.me.user_id, presence.logged_in_queues, true);
-  state.paused = presence.paused_reason;
+  state.availability = presence;
 }
 
-async function togglePause() {
+async function setPause(change) {
   try {
-    learnPresence(await post('/me/pause', { paused: !state.paused }));
+    learnPresence(await post('/me/pause', change));
     renderHeader();
   } catch (error) {
     failed(error);
+  }
+}
+
+function renderPauseMenu() {
+  fill($('#pause-reasons'), pauseChoices().map((reason) => h('li', {},
+    h('button', {
+      type: 'button',
+      class: 'pause-reason',
+      dataset: { reason: reason.code },
+      onclick: () => {
+        closePauseMenu(true);
+        setPause({ paused: true, reason: reason.code });
+      },
+    }, reason.label))));
+}
+
+function closePauseMenu(refocus = false) {
+  const menu = $('#pause-menu');
+  if (menu.hidden) return;
+  menu.hidden = true;
+  $('#pause-toggle').setAttribute('aria-expanded', 'false');
+  if (refocus) $('#pause-toggle').focus();
+}
+
+/** Paused: resume. Otherwise the reasons to pause for, read afresh (administrators change them). */
+async function togglePause() {
+  if (state.availability.state === 'paused') {
+    await setPause({ paused: false });
+    return;
+  }
+  const menu = $('#pause-menu');
+  if (!menu.hidden) {
+    closePauseMenu();
+    return;
+  }
+  renderPauseMenu();
+  menu.hidden = false;
+  $('#pause-toggle').setAttribute('aria-expanded', 'true');
+  menu.querySelector('button')?.focus();
+  try {
+    const before = JSON.stringify(state.pauseReasons);
+    await loadPauseReasons();
+    if (!menu.hidden && JSON.stringify(state.pauseReasons) !== before) {
+      renderPauseMenu();
+      menu.querySelector('button')?.focus();
+    }
+  } catch (error) {
+    console.warn('pause reasons', error);
   }
 }
 
@@ -523,13 +740,10 @@ async function declineOffer(chatId) {
   await loadMine();
 }
 
+/** In to every queue the agent is a member of, or (logged in to any) out of all. */
 async function togglePresence() {
-  const loggedIn = !state.presence.mineLoggedIn();
   try {
-    const answer = await post('/me/presence', { logged_in: loggedIn });
-    // In: to every queue the agent is a member of, which the answer lists. Out: of all.
-    const queues = loggedIn ? [] : state.board.map((q) => q.queue_id);
-    state.presence.changed(state.me.user_id, queues, loggedIn, answer);
+    learnPresence(await post('/me/presence', { logged_in: state.availability.state === 'offline' }));
     renderHeader();
     renderQueuesView();
   } catch (error) {
@@ -547,18 +761,49 @@ async function setAgentPresence(queue, agent, loggedIn) {
   }
 }
 
+// ---- the supervisors' board of agents ------------------------------------------------------
+
+async function pauseAgent(agent, change) {
+  try {
+    await post(`/agents/${agent.user_id}/pause`, change);
+    await loadAgentBoard();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+/** Out of every queue: the board says how many they are in, not which, so each is asked. */
+async function logAgentOut(agent) {
+  try {
+    for (const queue of state.board) {
+      const answer = await post(`/queues/${queue.queue_id}/agents/${agent.user_id}/presence`, { logged_in: false });
+      state.presence.changed(agent.user_id, [queue.queue_id], false, answer);
+      if (answer.logged_in_queues.length === 0) break;
+    }
+    renderQueuesView();
+    await loadAgentBoard();
+  } catch (error) {
+    failed(error);
+  }
+}
+
 // ---- live ----------------------------------------------------------------------------------
 
 const DIRECTORY_EVENTS = new Set([
   'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
   'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',
+  'PauseReasonDefined', 'PauseReasonRemoved', 'WrapUpCodeDefined', 'WrapUpCodeRemoved',
 ]);
 
 const refreshDirectory = coalesce(async () => {
-  await Promise.all([loadDirectory(), loadAgents()]);
+  await Promise.all([loadDirectory(), loadAgents(), loadPauseReasons()]);
   renderQueuesView();
+  renderPauseMenu();
+  refreshAgentBoard();
   if (state.tab === 'admin') await showAdmin();
 });
+
+const WRAP_UP_EVENTS = new Set(['WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished']);
 
 function onMessageSent(chatId, sent) {
   addMessage(chatId, {
@@ -603,15 +848,14 @@ function onEvent(type, data) {
     });
   }
   if (type === 'AgentPaused' || type === 'AgentResumed') {
-    if (data.aggregate_id === me) {
-      state.paused = type === 'AgentPaused' ? payload.reason : null;
-      renderHeader();
-    }
+    if (data.aggregate_id === me) refreshAvailability();
+    refreshAgentBoard();
     return;
   }
   if (type === 'AgentLoggedIn' || type === 'AgentLoggedOut') {
     state.presence.apply(data.aggregate_id, payload.queues, type === 'AgentLoggedIn');
-    renderHeader();
+    if (data.aggregate_id === me) refreshAvailability();
+    refreshAgentBoard();
     renderQueuesView();
     return;
   }
@@ -620,9 +864,15 @@ function onEvent(type, data) {
     if (payload.agent_id === me) refreshMine();
     return;
   }
-  // A chat arrived, moved or ended: the incoming list, the agent's lists and the chat change.
+  // A chat arrived, moved, ended or was wrapped up: the incoming list, the agent's lists, the
+  // chat, and the board of agents change.
   applyToIncoming(type, chatId, payload);
   if (state.tab === 'history') refreshHistory();
+  refreshAgentBoard();
+  if (WRAP_UP_EVENTS.has(type) && payload.agent_id === me) {
+    if (type === 'WrapUpExtended') state.extended.add(chatId);
+    refreshAvailability();
+  }
   const mineBefore = [...state.mine.offered, ...state.mine.active, ...state.mine.passive]
     .some((c) => c.chat_id === chatId);
   const assignedToMe = type === 'ChatAssigned' && payload.agent_id === me;
@@ -676,11 +926,15 @@ function setTab(tab) {
   }
   if (tab === 'admin') showAdmin();
   if (tab === 'history') refreshHistory();
+  if (tab === 'queues') loadAgentBoard().catch(failed);
 }
 
 async function startConsole(user) {
   state.me = user;
-  state.presence = new Presence(user.user_id);
+  state.presence = new Presence();
+  state.availability = OFFLINE;
+  state.agentBoard = null;
+  state.extended.clear();
   $('#login-view').hidden = true;
   $('#console-view').hidden = false;
   $('#user-name').textContent = user.display_name;
@@ -701,6 +955,7 @@ function showLogin() {
   state.drafts.clear();
   clearTimeout(chartTimer);
   chartTimer = null;
+  closePauseMenu();
   if ($('#confirm-dialog').open) $('#confirm-dialog').close('cancel');
   if ($('#audit-dialog').open) $('#audit-dialog').close();
   $('#console-view').hidden = true;
@@ -742,7 +997,7 @@ async function signOut() {
   }
   try {
     // Out of the queues first, so that routing does not hand the chats straight back.
-    if (state.presence.mineLoggedIn()) await post('/me/presence', { logged_in: false });
+    if (state.availability.state !== 'offline') await post('/me/presence', { logged_in: false });
     for (const chat of state.mine.offered) await post(`/chats/${chat.chat_id}/decline`).catch(() => {});
     for (const chat of open) await post(`/chats/${chat.chat_id}/requeue`);
   } catch (error) {
@@ -812,7 +1067,25 @@ function wire() {
       $('#panel-toggle').focus();
     }
   });
-  setInterval(() => tickSince(document.body), 1000);
+  setInterval(() => {
+    tickSince(document.body);
+    // A wrap-up ran out (the stream says nothing of it): the lists and states move on.
+    if (tickUntil(document.body)) {
+      refreshMine();
+      refreshAvailability();
+      refreshAgentBoard();
+    }
+  }, 1000);
+  // The pause menu closes on Escape and on a click anywhere else.
+  $('#pause-menu').addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      event.stopPropagation();
+      closePauseMenu(true);
+    }
+  });
+  document.addEventListener('click', (event) => {
+    if (!event.target.closest('.pause-control')) closePauseMenu();
+  });
   whenUnauthorized(() => {
     session.token = null;
     showLogin();

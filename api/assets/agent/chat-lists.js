@@ -1,6 +1,7 @@
 // The agent window's lists (seed, agent window items 1 and 2): the chats routing offers the
 // agent, each with Accept, Decline and the seconds left; the ongoing chats, each with a badge
-// counting the customer's messages not yet read; and this session's ended chats.
+// counting the customer's messages not yet read; and this session's ended chats, marked
+// where one still owes the wrap-up code its queue requires.
 
 import { h, fill, rerender } from './dom.js';
 import { t, formatTime } from './i18n.js';
@@ -53,6 +54,7 @@ function renderList(root, chats, selected, onSelect, emptyKey) {
       onclick: () => onSelect(chat.chat_id),
     },
     h('span', { class: 'chat-item-name' }, nameNode(chat.customer_name)),
+    chat.code_owed ? h('span', { class: 'owed-badge', text: t('codeOwed') }) : null,
     chat.unread > 0 && h('span', {
       class: 'unread-badge',
       'aria-label': t('unread', { n: chat.unread }),

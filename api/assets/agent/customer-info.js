@@ -1,11 +1,12 @@
 // Seed, agent window item 3: who the customer is, where the chat came in, and what they
-// entered in the pre-chat form.
+// entered in the pre-chat form; once it has ended, what it was wrapped up with.
 
 import { h, fill } from './dom.js';
 import { t, formatTime } from './i18n.js';
 import { customerName } from './erased.js';
 
-export function renderCustomerInfo(root, chat, directory) {
+/** `codeLabel(queueId, code)` words the chat's wrap-up codes. */
+export function renderCustomerInfo(root, chat, directory, codeLabel) {
   const queue = directory.queues.find((q) => q.queue_id === chat.queue_id);
   const category = directory.categories.find((c) => c.category_id === chat.category_id);
   const rows = [
@@ -15,6 +16,7 @@ export function renderCustomerInfo(root, chat, directory) {
     ['started', formatTime(chat.requested_at)],
     ['agent', chat.agent_name ?? '–'],
     ['transfers', String(chat.transfers)],
+    ...wrapUpRows(chat, codeLabel),
   ].map(([key, value]) => [t(key), value]);
   const answers = (chat.answers ?? []).map((answer) => [answer.label, answer.value ?? t('erasedName')]);
   let more;
@@ -22,6 +24,15 @@ export function renderCustomerInfo(root, chat, directory) {
   else if (answers.length > 0) more = definitions(answers, 'answers');
   else more = h('p', { class: 'muted', text: t('noAnswers') });
   fill(root, h('h3', { text: t('customerInfo') }), definitions(rows), more);
+}
+
+/** What the chat was wrapped up with: staff only, and only once it has been. */
+function wrapUpRows({ wrap_up: wrapUp, queue_id: queueId }, codeLabel) {
+  if (!wrapUp) return [];
+  return [
+    wrapUp.codes.length > 0 && ['wrapUpCodes', wrapUp.codes.map((code) => codeLabel(queueId, code)).join(', ')],
+    wrapUp.note && ['wrapUpNote', wrapUp.note],
+  ].filter(Boolean);
 }
 
 function definitions(pairs, extraClass = '') {

@@ -41,7 +41,6 @@ const STRINGS = {
     offerEndsIn: 'Går videre om {n} s',
     pause: 'Pause',
     resume: 'Gjenoppta',
-    pausedAway: 'På pause: du får ingen nye chatter.',
     pausedNoAnswer: 'På pause fordi en chat ikke ble besvart i tide. Gjenoppta når du er tilbake.',
     offerDeclined: 'Chatten går videre til neste agent.',
     signOutWithChatsTitle: 'Du har fortsatt pågående chatter ({n}). Logge ut likevel?',
@@ -219,6 +218,63 @@ const STRINGS = {
     'problem:chat-not-ended': 'Chatten er ikke avsluttet ennå, så den kan ikke slettes.',
     'problem:legal-hold': 'Chatten er under juridisk hold og kan ikke slettes.',
     'problem:chat-erased': 'Chatten er allerede slettet.',
+    // Availability, pause reasons and wrap-up.
+    presenceInSome: 'Pålogget {n} av {of} køer',
+    pauseReasonHeading: 'Hvorfor pause?',
+    reason_away: 'Borte',
+    reason_no_answer: 'Ikke svart',
+    pausedFor: 'Pause: {reason}',
+    wrapUpState: 'Etterarbeid',
+    timeLeft: '{time} igjen',
+    codeOwed: 'Mangler kode',
+    chooseCode: 'Velg kode',
+    chooseCodeFor: 'Velg avslutningskode for chatten med {name}',
+    extendWrapUp: 'Forleng',
+    extendWrapUpFor: 'Forleng etterarbeidet etter chatten med {name}',
+    finishWrapUp: 'Klar',
+    finishWrapUpFor: 'Klar for neste chat: etterarbeidet etter chatten med {name} er ferdig',
+    wrapUpExtendedNote: 'Etterarbeidet er forlenget.',
+    endChatTitle: 'Avslutte chatten med {name}?',
+    endChatText: 'Kunden får beskjed om at chatten er avsluttet.',
+    giveCodesTitle: 'Avslutningskode for chatten med {name}',
+    giveCodesText: 'Køen krever en avslutningskode før du er klar for neste chat.',
+    wrapUpCodesLegend: 'Hva gjaldt chatten?',
+    wrapUpCodes: 'Avslutningskoder',
+    wrapUpNote: 'Notat',
+    wrapUpNoteHint: 'Bare kollegaer ser dette, aldri kunden.',
+    chooseWrapUpCode: 'Velg en avslutningskode.',
+    'problem:wrap-up-extended': 'Etterarbeidet er allerede forlenget én gang.',
+    'problem:not-in-wrap-up': 'Etterarbeidet er allerede over.',
+    'problem:chat-wrapped-up': 'Chatten har allerede fått avslutningskode.',
+    // The supervisors' board of agents.
+    agentBoard: 'Agentene nå',
+    boardEmpty: 'Ingen agenter er medlem av en kø.',
+    agentState: 'Tilstand',
+    inState: 'I tilstanden',
+    queuesOf: '{n} av {of}',
+    offeredCount: '{n} tilbudt',
+    state_offline: 'Avlogget',
+    state_ready: 'Klar',
+    state_paused: 'Pause',
+    state_wrap_up: 'Etterarbeid',
+    pauseAgent: 'Sett {name} på pause',
+    pauseReasonFor: 'Pauseårsak for {name}',
+    resumeAgent: 'Gjenoppta {name}',
+    logAgentOutAll: 'Logg {name} ut av alle køer',
+    // Administration: pause reasons, wrap-up per queue.
+    fieldRequired: 'Må fylles ut.',
+    removeItem: 'Fjern {name}',
+    code: 'Kode',
+    pauseReasons: 'Pauseårsaker',
+    pauseReasonsLead: '«Borte» finnes alltid. «Ikke svart» setter fordelingen selv når en agent lar et tilbud gå ut. En kode er 1–40 små bokstaver, sifre eller _, og begynner med en bokstav.',
+    noPauseReasons: 'Ingen egne pauseårsaker ennå.',
+    addReason: 'Legg til årsak',
+    wrapUp: 'Etterarbeid og avslutningskoder',
+    wrapUpLead: 'Per kø: hvor lenge en agent har til etterarbeid etter hver chat (da får de ingen ny), om en avslutningskode kreves før chatten kan avsluttes, og kodene agentene velger blant.',
+    wrapUpSeconds: 'Etterarbeid (sekunder, tomt: ingen)',
+    wrapUpCodeRequired: 'Krev avslutningskode',
+    noWrapUpCodes: 'Ingen avslutningskoder ennå.',
+    addCode: 'Legg til kode',
   },
   en: {
     signInTitle: 'Sign in to the agent console',
@@ -259,7 +315,6 @@ const STRINGS = {
     offerEndsIn: 'Moves on in {n} s',
     pause: 'Pause',
     resume: 'Resume',
-    pausedAway: 'Paused: no new chats come to you.',
     pausedNoAnswer: 'Paused because a chat was not answered in time. Resume when you are back.',
     offerDeclined: 'The chat goes to the next agent.',
     signOutWithChatsTitle: 'You still have ongoing chats ({n}). Sign out anyway?',
@@ -437,6 +492,63 @@ const STRINGS = {
     'problem:chat-not-ended': 'The chat has not ended yet, so it cannot be erased.',
     'problem:legal-hold': 'The chat is under legal hold and cannot be erased.',
     'problem:chat-erased': 'The chat is already erased.',
+    // Availability, pause reasons and wrap-up.
+    presenceInSome: 'Logged in to {n} of {of} queues',
+    pauseReasonHeading: 'Why the pause?',
+    reason_away: 'Away',
+    reason_no_answer: 'No answer',
+    pausedFor: 'Paused: {reason}',
+    wrapUpState: 'Wrap-up',
+    timeLeft: '{time} left',
+    codeOwed: 'Code needed',
+    chooseCode: 'Choose code',
+    chooseCodeFor: 'Choose the wrap-up code of the chat with {name}',
+    extendWrapUp: 'Extend',
+    extendWrapUpFor: 'Extend the wrap-up after the chat with {name}',
+    finishWrapUp: 'Ready',
+    finishWrapUpFor: 'Ready for the next chat: the wrap-up after the chat with {name} is done',
+    wrapUpExtendedNote: 'The wrap-up was extended.',
+    endChatTitle: 'End the chat with {name}?',
+    endChatText: 'The customer is told that the chat has ended.',
+    giveCodesTitle: 'Wrap-up code for the chat with {name}',
+    giveCodesText: 'The queue requires a wrap-up code before you are ready for the next chat.',
+    wrapUpCodesLegend: 'What was the chat about?',
+    wrapUpCodes: 'Wrap-up codes',
+    wrapUpNote: 'Note',
+    wrapUpNoteHint: 'Only colleagues see this, never the customer.',
+    chooseWrapUpCode: 'Choose a wrap-up code.',
+    'problem:wrap-up-extended': 'The wrap-up has been extended once already.',
+    'problem:not-in-wrap-up': 'The wrap-up is over already.',
+    'problem:chat-wrapped-up': 'The chat has its wrap-up code already.',
+    // The supervisors' board of agents.
+    agentBoard: 'Agents now',
+    boardEmpty: 'No agents are members of a queue.',
+    agentState: 'State',
+    inState: 'In state for',
+    queuesOf: '{n} of {of}',
+    offeredCount: '{n} offered',
+    state_offline: 'Offline',
+    state_ready: 'Ready',
+    state_paused: 'Paused',
+    state_wrap_up: 'Wrap-up',
+    pauseAgent: 'Pause {name}',
+    pauseReasonFor: 'Pause reason for {name}',
+    resumeAgent: 'Resume {name}',
+    logAgentOutAll: 'Log {name} out of every queue',
+    // Administration: pause reasons, wrap-up per queue.
+    fieldRequired: 'Required.',
+    removeItem: 'Remove {name}',
+    code: 'Code',
+    pauseReasons: 'Pause reasons',
+    pauseReasonsLead: '"Away" is always there. Routing sets "No answer" itself when an agent lets an offer run out. A code is 1–40 lower-case letters, digits or _, starting with a letter.',
+    noPauseReasons: 'No pause reasons of your own yet.',
+    addReason: 'Add reason',
+    wrapUp: 'Wrap-up and wrap-up codes',
+    wrapUpLead: 'Per queue: how long an agent has to wrap up after each chat (given no new one meanwhile), whether a wrap-up code is required before a chat can end, and the codes agents choose from.',
+    wrapUpSeconds: 'Wrap-up (seconds; empty: none)',
+    wrapUpCodeRequired: 'Require a wrap-up code',
+    noWrapUpCodes: 'No wrap-up codes yet.',
+    addCode: 'Add code',
   },
 };
 
@@ -521,4 +633,28 @@ export function tickSince(root) {
   for (const el of root.querySelectorAll('[data-since]')) {
     el.textContent = formatSince(el.dataset.since || null);
   }
+}
+
+const secondsUntil = (iso) => Math.max(0, Math.ceil((Date.parse(iso) - Date.now()) / 1000));
+
+/** The time left until `iso`, as "1:05 left". */
+export function formatLeft(iso) {
+  const seconds = secondsUntil(iso);
+  return t('timeLeft', { time: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}` });
+}
+
+/**
+ * Keeps every countdown under `root` (marked `data-until`) ticking; true when one reached zero
+ * since the last tick, since nothing on the stream says that a wrap-up ran out.
+ */
+export function tickUntil(root) {
+  let ranOut = false;
+  for (const el of root.querySelectorAll('[data-until]')) {
+    el.textContent = formatLeft(el.dataset.until);
+    if (secondsUntil(el.dataset.until) === 0 && !el.dataset.ranOut) {
+      el.dataset.ranOut = 'true';
+      ranOut = true;
+    }
+  }
+  return ranOut;
 }

@@ -9,9 +9,11 @@ const EVENT_TYPES = [
   'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'ChatTransferred',
   'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
   'ChatOffered', 'OfferDeclined', 'OfferExpired', 'OfferWithdrawn', 'ChatRequeued',
+  'ChatWrappedUp', 'WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished',
   'AgentLoggedIn', 'AgentLoggedOut', 'AgentPaused', 'AgentResumed',
   'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
   'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',
+  'PauseReasonDefined', 'PauseReasonRemoved', 'WrapUpCodeDefined', 'WrapUpCodeRemoved',
 ];
 
 /**

@@ -1,28 +1,19 @@
 // Who is logged in to which queue, as far as the console knows: the agent's own presence as
-// the server has it (read when the console loads), others' learnt from the presence changes
-// made here and from the live events naming the queues someone logged in to or out of. What
-// was never learnt stays unknown. The agent's own state also survives a reload of the page.
-
-const STORAGE_KEY = 'samtale.presence';
+// the server has it (read when the console loads and after each change), others' learnt from
+// the presence changes made here and from the live events naming the queues someone logged
+// in to or out of. What was never learnt stays unknown. The queue overview's agent lists
+// show it; the agent's own state (and a supervisor's board of everyone's) is read whole from
+// the server instead.
 
 export class Presence {
-  constructor(me = null) {
-    this.me = me;
+  constructor() {
     /** `user:queue` → logged in? */
     this.known = new Map();
-    const saved = me && JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? '{}');
-    if (saved?.user === me) {
-      for (const queue of saved.queues) this.known.set(`${me}:${queue}`, true);
-    }
   }
 
   /** true, false, or undefined when not known. */
   state(userId, queueId) {
     return this.known.get(`${userId}:${queueId}`);
-  }
-
-  mineLoggedIn() {
-    return [...this.known].some(([key, on]) => on && key.startsWith(`${this.me}:`));
   }
 
   /**
@@ -37,18 +28,9 @@ export class Presence {
 
   apply(userId, queues, loggedIn) {
     for (const queue of queues) this.known.set(`${userId}:${queue}`, loggedIn);
-    if (userId === this.me) this.save();
-  }
-
-  save() {
-    const queues = [...this.known]
-      .filter(([key, on]) => on && key.startsWith(`${this.me}:`))
-      .map(([key]) => key.slice(this.me.length + 1));
-    sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ user: this.me, queues }));
   }
 
   forget() {
     this.known.clear();
-    sessionStorage.removeItem(STORAGE_KEY);
   }
 }

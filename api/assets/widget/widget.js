@@ -72,6 +72,11 @@
       rated: 'Takk! Du ga samtalen {n} av 5.',
       closedUntil: 'Vi er stengt nå. Vi åpner {time}.',
       closedNow: 'Vi er stengt nå.',
+      copyTitle: 'Vil du ha en kopi av samtalen på e-post?',
+      copyEmail: 'E-postadresse',
+      copySend: 'Send meg en kopi',
+      copyPending: 'Du får en kopi på {to} når samtalen er avsluttet.',
+      copySent: 'En kopi er sendt til {to}.',
     },
     en: {
       open: 'Chat with us',
@@ -125,6 +130,11 @@
       rated: 'Thank you! You rated the chat {n} of 5.',
       closedUntil: 'We are closed now. We open {time}.',
       closedNow: 'We are closed now.',
+      copyTitle: 'Would you like a copy of the conversation by e-mail?',
+      copyEmail: 'E-mail address',
+      copySend: 'Send me a copy',
+      copyPending: 'A copy goes to {to} once the chat has ended.',
+      copySent: 'A copy was sent to {to}.',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -470,6 +480,36 @@
     if (view.rating) rateThanks.textContent = t('rated', { n: view.rating });
   }
 
+  // A copy of the conversation by e-mail, where the service sends mail: asked for at any time,
+  // sent once the chat has ended.
+  const copyEmail = h('input', { type: 'email', autocomplete: 'email', 'aria-label': t('copyEmail'), placeholder: t('copyEmail') });
+  const copyError = h('p', { class: 'form-error', role: 'alert' });
+  const copyForm = h('form', { class: 'copy', hidden: true },
+    h('p', { class: 'rate-title', text: t('copyTitle') }),
+    h('div', { class: 'copy-row' }, copyEmail, h('button', { type: 'submit', class: 'secondary', text: t('copySend') })),
+    copyError);
+  const copyNote = h('p', { class: 'copy-note', role: 'status', hidden: true });
+  copyForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    copyError.textContent = '';
+    try {
+      view = await call(`/customer/chats/${chat.chat_id}/transcript`, {
+        method: 'POST', token: chat.customer_token, body: { email: copyEmail.value },
+      });
+      render();
+    } catch (error) {
+      copyError.textContent = error.problem?.errors?.length ? t('problem_email') : t('failed');
+    }
+  });
+
+  function renderCopy() {
+    const mail = view.transcript_mail;
+    copyForm.hidden = !config?.transcripts_by_email || Boolean(mail) || view.erased;
+    copyNote.hidden = !mail;
+    if (mail) copyNote.textContent = t(mail.sent_at ? 'copySent' : 'copyPending', { to: mail.to });
+    if (!copyEmail.value) copyEmail.value = view.answers?.find((a) => a.kind === 'email')?.value ?? '';
+  }
+
   composer.addEventListener('submit', send);
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -482,7 +522,9 @@
 
   async function showChat() {
     confirmBox.hidden = true;
-    body.replaceChildren(status, transcript, composer, rateForm, rateThanks, restart, deleteButton, confirmBox);
+    // A chat resumed after a reload has not read the config yet (it says whether mail is sent).
+    config = config ?? await call('/widget/config').catch(() => null);
+    body.replaceChildren(status, transcript, composer, rateForm, rateThanks, copyForm, copyNote, restart, deleteButton, confirmBox);
     await refresh();
     listen();
     input.focus();
@@ -505,6 +547,7 @@
     status.dataset.status = view.status;
     composer.hidden = ended();
     renderRating();
+    renderCopy();
     restart.hidden = !ended() || !confirmBox.hidden;
     deleteButton.hidden = !ended() || !confirmBox.hidden;
     const stuck = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
@@ -602,6 +645,7 @@
     remember(null);
     pickScore(0);
     rateComment.value = '';
+    copyEmail.value = '';
     await showForm();
     body.querySelector('input')?.focus();
   }

@@ -90,6 +90,7 @@ impl From<ChatError> for ApiError {
             ChatError::NotAnswered => Conflict::ChatNotAnswered.into(),
             ChatError::AlreadyRated => Conflict::ChatRated.into(),
             ChatError::QueueClosed { opens_at } => Conflict::QueueClosed { opens_at }.into(),
+            ChatError::TranscriptSent => Conflict::TranscriptSent.into(),
         }
     }
 }

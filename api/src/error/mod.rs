@@ -94,6 +94,10 @@ pub enum Conflict {
     QueueClosed {
         opens_at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    #[error("the transcript has been sent already")]
+    TranscriptSent,
+    #[error("transcripts by e-mail are not offered here (no SMTP server is configured)")]
+    TranscriptsOff,
 }
 
 impl Conflict {
@@ -121,6 +125,8 @@ impl Conflict {
             Conflict::ChatNotAnswered => P::ChatNotAnswered,
             Conflict::ChatRated => P::ChatRated,
             Conflict::QueueClosed { .. } => P::QueueClosed,
+            Conflict::TranscriptSent => P::TranscriptSent,
+            Conflict::TranscriptsOff => P::TranscriptsOff,
         }
     }
 }

@@ -27,6 +27,8 @@ pub enum ProblemType {
     ChatNotAnswered,
     ChatRated,
     QueueClosed,
+    TranscriptSent,
+    TranscriptsOff,
     ConcurrentChange,
     UsernameTaken,
     NameTaken,
@@ -41,7 +43,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 31] = [
+    pub const ALL: [ProblemType; 33] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -62,6 +64,8 @@ impl ProblemType {
         ProblemType::ChatNotAnswered,
         ProblemType::ChatRated,
         ProblemType::QueueClosed,
+        ProblemType::TranscriptSent,
+        ProblemType::TranscriptsOff,
         ProblemType::ConcurrentChange,
         ProblemType::UsernameTaken,
         ProblemType::NameTaken,
@@ -147,6 +151,16 @@ impl ProblemType {
             ),
             P::ChatRated => ("chat-rated", S::CONFLICT, "The chat has been rated already"),
             P::QueueClosed => ("queue-closed", S::CONFLICT, "The queue is closed now"),
+            P::TranscriptSent => (
+                "transcript-sent",
+                S::CONFLICT,
+                "The transcript has been sent already",
+            ),
+            P::TranscriptsOff => (
+                "transcripts-off",
+                S::CONFLICT,
+                "Transcripts by e-mail are not offered here",
+            ),
             P::WrapUpExtended => (
                 "wrap-up-extended",
                 S::CONFLICT,

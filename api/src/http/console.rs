@@ -131,6 +131,31 @@ const AGENT: &[Asset] = &[
         content_type: JS,
         body: include_str!("../../assets/agent/privacy.js"),
     },
+    Asset {
+        name: "disposition.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/disposition.js"),
+    },
+    Asset {
+        name: "wrap-up.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/wrap-up.js"),
+    },
+    Asset {
+        name: "agent-board.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/agent-board.js"),
+    },
+    Asset {
+        name: "admin-forms.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/admin-forms.js"),
+    },
+    Asset {
+        name: "admin-choices.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/admin-choices.js"),
+    },
 ];
 
 const CONSOLE_PAGE: &str = include_str!("../../assets/agent/index.html");

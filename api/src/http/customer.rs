@@ -36,6 +36,8 @@ pub struct WidgetConfig {
     queues: Vec<WidgetQueue>,
     categories: Vec<CategoryRow>,
     fields: Vec<FormField>,
+    /// Customers may ask for a copy of their conversation by e-mail.
+    transcripts_by_email: bool,
 }
 
 /// A queue as the widget shows it: whether it takes chats now, and if not, when it opens.
@@ -87,6 +89,7 @@ pub async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetC
             .collect(),
         categories: read::categories(db).await?,
         fields: read::form_fields(db).await?,
+        transcripts_by_email: state.transcripts_by_email,
     }))
 }
 
@@ -418,6 +421,54 @@ pub async fn rate(
         at: meta.at,
     };
     let context = command_context(&Actor::Customer, &meta, "rate");
+    state
+        .execute(&state.chats, &chat_id, command, &context)
+        .await?;
+    let chat = chat_row(state.db.any(), &chat_id).await?;
+    Ok(Json(chat_view(state.db.any(), chat).await?.for_customer()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TranscriptBody {
+    email: String,
+}
+
+/// The customer asks for a copy of the conversation by e-mail: it is sent once the chat has
+/// ended (at once, if it has). Asking again with another address before then changes it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customer/chats/{id}/transcript",
+    tag = "customer",
+    params(("id" = Uuid, Path, description = "The chat")),
+    request_body = TranscriptBody,
+    responses(
+        (status = 200, description = "The chat, with where its copy goes", body = ChatView),
+        refusals::OtherChat,
+        (
+            status = 409,
+            description = "Sent already (`transcript-sent`), or no mail is sent from here \
+                           (`transcripts-off`)",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (status = 422, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn request_transcript(
+    State(state): State<AppState>,
+    customer: Customer,
+    meta: Origin,
+    ApiPath(id): ApiPath<ChatId>,
+    ApiJson(body): ApiJson<TranscriptBody>,
+) -> Result<Json<ChatView>, ApiError> {
+    let chat_id = own_chat(&customer, id)?;
+    if !state.transcripts_by_email {
+        return Err(crate::error::Conflict::TranscriptsOff.into());
+    }
+    let to = normalised_email(&body.email)
+        .ok_or_else(|| ApiError::invalid_field("email", "is not an e-mail address"))?;
+    let command = ChatCommand::RequestTranscript { to, at: meta.at };
+    let context = command_context(&Actor::Customer, &meta, "request_transcript");
     state
         .execute(&state.chats, &chat_id, command, &context)
         .await?;

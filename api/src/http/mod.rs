@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(customer::send))
         .routes(routes!(customer::close))
         .routes(routes!(customer::rate))
+        .routes(routes!(customer::request_transcript))
         .routes(routes!(erasure::customer_erase))
         .routes(taking_query_token(routes!(customer::stream)))
         .layer(widget_cors(&state.widget_origins));

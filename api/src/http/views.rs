@@ -46,6 +46,14 @@ pub struct ChatView {
     /// The customer's comment with the rating. Staff only (the customer wrote it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating_comment: Option<String>,
+    /// The copy by e-mail the customer asked for: where to, and when it was sent.
+    pub transcript_mail: Option<TranscriptMailView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TranscriptMailView {
+    pub to: String,
+    pub sent_at: Option<String>,
 }
 
 /// A chat's wrap-up: its codes, the note for colleagues, and who gave them when.
@@ -89,6 +97,10 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         Some(agent) => read::user(db, agent).await?.map(|u| u.display_name),
         None => None,
     };
+    let transcript_mail = read::transcript_mail(db, &chat.chat_id)
+        .await?
+        .filter(|(to, _)| !to.is_empty())
+        .map(|(to, sent_at)| TranscriptMailView { to, sent_at });
     let wrap_up = read::chat_wrap_up(db, &chat.chat_id)
         .await?
         .map(|w| WrapUpView {
@@ -121,6 +133,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         wrap_up,
         rating: Some(chat.rating).filter(|score| *score > 0),
         rating_comment: chat.rating_comment,
+        transcript_mail,
     })
 }
 

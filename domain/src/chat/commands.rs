@@ -114,6 +114,15 @@ pub enum ChatCommand {
         comment: Option<MessageText>,
         at: DateTime<Utc>,
     },
+    /// The customer wants a copy of the conversation by e-mail, to `to` (a normalised address).
+    RequestTranscript {
+        to: String,
+        at: DateTime<Utc>,
+    },
+    /// The mail worker has sent the copy.
+    RecordTranscriptSent {
+        at: DateTime<Utc>,
+    },
     /// The agent needs more time to wrap up (once).
     ExtendWrapUp {
         by: Actor,

@@ -53,4 +53,6 @@ pub enum ChatError {
     AlreadyRated,
     #[error("the queue is closed now{}", opens_at.map(|at| format!("; it opens at {}", at.to_rfc3339())).unwrap_or_default())]
     QueueClosed { opens_at: Option<DateTime<Utc>> },
+    #[error("the transcript has been sent already")]
+    TranscriptSent,
 }

@@ -219,6 +219,17 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// The customer asked for a copy of the conversation by e-mail (the address is personal:
+    /// none once erased); it is sent once the chat has ended.
+    TranscriptRequested {
+        to: Personal<String>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    TranscriptSent {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     /// The chat's agent wraps it up until `until`: routing gives them nothing new till then.
     WrapUpStarted {
         agent_id: UserId,
@@ -285,6 +296,8 @@ impl ChatEvent {
             | ChatEvent::CustomerClosedClient { at, .. }
             | ChatEvent::ChatWrappedUp { at, .. }
             | ChatEvent::ChatRated { at, .. }
+            | ChatEvent::TranscriptRequested { at, .. }
+            | ChatEvent::TranscriptSent { at, .. }
             | ChatEvent::WrapUpStarted { at, .. }
             | ChatEvent::WrapUpExtended { at, .. }
             | ChatEvent::WrapUpFinished { at, .. }
@@ -294,8 +307,9 @@ impl ChatEvent {
         }
     }
 
-    /// A line of the conversation, a read marker or a legal hold: it changes no chat's status, queue or
-    /// agent, so it moves nobody in a queue and gives the dispatcher nothing to do.
+    /// A line of the conversation, a read marker, a legal hold or a request for its transcript:
+    /// it changes no chat's status, queue or agent, so it moves nobody in a queue and gives the
+    /// dispatcher nothing to do.
     pub fn is_conversation(&self) -> bool {
         matches!(
             self,
@@ -304,6 +318,8 @@ impl ChatEvent {
                 | ChatEvent::CustomerNotified { .. }
                 | ChatEvent::LegalHoldPlaced { .. }
                 | ChatEvent::LegalHoldLifted { .. }
+                | ChatEvent::TranscriptRequested { .. }
+                | ChatEvent::TranscriptSent { .. }
         )
     }
 }
@@ -345,6 +361,8 @@ impl DomainEvent for ChatEvent {
             ChatEvent::CustomerClosedClient { .. } => "CustomerClosedClient",
             ChatEvent::ChatWrappedUp { .. } => "ChatWrappedUp",
             ChatEvent::ChatRated { .. } => "ChatRated",
+            ChatEvent::TranscriptRequested { .. } => "TranscriptRequested",
+            ChatEvent::TranscriptSent { .. } => "TranscriptSent",
             ChatEvent::WrapUpStarted { .. } => "WrapUpStarted",
             ChatEvent::WrapUpExtended { .. } => "WrapUpExtended",
             ChatEvent::WrapUpFinished { .. } => "WrapUpFinished",

@@ -13,6 +13,7 @@ mod rating;
 mod routing_tests;
 #[cfg(test)]
 mod tests;
+mod transcript;
 mod wrap_up;
 #[cfg(test)]
 mod wrap_up_tests;
@@ -85,6 +86,9 @@ pub struct Chat {
     /// The customer's rating, once given.
     #[serde(default)]
     rating: Option<Score>,
+    /// The copy by e-mail the customer asked for.
+    #[serde(default)]
+    transcript: Option<transcript::TranscriptMail>,
 }
 
 impl Chat {
@@ -412,6 +416,8 @@ impl Chat {
             } => self.record_disposition(disposition, &policies, by, at),
             ChatCommand::ExtendWrapUp { by, at } => self.extend_wrap_up(by, at),
             ChatCommand::Rate { score, comment, at } => self.rate(score, comment, at),
+            ChatCommand::RequestTranscript { to, at } => self.request_transcript(to, at),
+            ChatCommand::RecordTranscriptSent { at } => self.record_transcript_sent(at),
             ChatCommand::FinishWrapUp { by, at } => self.finish_wrap_up(by, at),
             ChatCommand::PlaceLegalHold { by, at } => {
                 self.require_overseer_of_a_chat(&by)?;
@@ -558,6 +564,17 @@ impl Aggregate for Chat {
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. } => self.apply_wrap_up(&event),
             ChatEvent::ChatRated { score, .. } => self.rating = Some(score),
+            ChatEvent::TranscriptRequested { to, .. } => {
+                self.transcript = Some(transcript::TranscriptMail {
+                    to: to.known().cloned().unwrap_or_default(),
+                    sent: false,
+                })
+            }
+            ChatEvent::TranscriptSent { .. } => {
+                if let Some(mail) = &mut self.transcript {
+                    mail.sent = true;
+                }
+            }
             ChatEvent::LegalHoldPlaced { .. } => self.held = true,
             ChatEvent::LegalHoldLifted { .. } => self.held = false,
             ChatEvent::ChatErased { .. } => self.erased = true,

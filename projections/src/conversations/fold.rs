@@ -73,6 +73,10 @@ struct Batch {
     /// `chat_wrap_ups` rows as they are after the batch, in `WRAP_UP_COLUMNS` order. Whole:
     /// an event that writes one says all there is to say (a chat is wrapped up once).
     wrap_ups: BTreeMap<String, Vec<Cell>>,
+    /// `transcript_mails` rows asked for in the batch, whole (`to`, position, sent at).
+    transcript_mails: BTreeMap<String, (String, i64, Option<String>)>,
+    /// Transcripts sent in the batch but asked for before it: (chat, sent at).
+    transcripts_sent: BTreeMap<String, String>,
     messages: Vec<Vec<Cell>>,
     /// Chats erased in this batch: their transcripts' texts are emptied after the inserts.
     erased: BTreeSet<String>,
@@ -153,6 +157,21 @@ impl Batch {
                     self.messages.push(row);
                 }
                 self.fold_chat(&event.aggregate_id, notified);
+            }
+            DomainEvent::Chat(ChatEvent::TranscriptRequested { to, .. }) => {
+                let to = to.known().cloned().unwrap_or_default();
+                let row = (to, event.position.position, None);
+                self.transcript_mails
+                    .insert(event.aggregate_id.clone(), row);
+            }
+            DomainEvent::Chat(ChatEvent::TranscriptSent { at, .. }) => {
+                match self.transcript_mails.get_mut(&event.aggregate_id) {
+                    Some((_, _, sent_at)) => *sent_at = Some(timestamp(*at)),
+                    None => {
+                        self.transcripts_sent
+                            .insert(event.aggregate_id.clone(), timestamp(*at));
+                    }
+                }
             }
             DomainEvent::Chat(chat_event) => self.fold_chat(&event.aggregate_id, chat_event),
             // A new login session clears the agent's passive chats (seed: "passive chats stay
@@ -235,7 +254,11 @@ impl Batch {
             return;
         };
         match event {
-            ChatEvent::ChatRequested { .. } | ChatEvent::MessageSent { .. } => return,
+            // Messages and transcripts by e-mail are rows of their own (see `apply`).
+            ChatEvent::ChatRequested { .. }
+            | ChatEvent::MessageSent { .. }
+            | ChatEvent::TranscriptRequested { .. }
+            | ChatEvent::TranscriptSent { .. } => return,
             ChatEvent::CustomerNotified {
                 notice: Notice::NoAgentsAvailable,
                 ..
@@ -467,8 +490,35 @@ impl Batch {
         .await?;
         let wrap_ups: Vec<Vec<Cell>> = self.wrap_ups.into_values().collect();
         bulk::replace(conn, &g.table("chat_wrap_ups"), WRAP_UP_COLUMNS, &wrap_ups).await?;
+        let mails: Vec<Vec<Cell>> = self
+            .transcript_mails
+            .into_iter()
+            .map(|(chat, (to, position, sent_at))| {
+                vec![chat.into(), to.into(), position.into(), sent_at.into()]
+            })
+            .collect();
+        let mail_columns = ["chat_id", "to_address", "requested_position", "sent_at"];
+        bulk::replace(conn, &g.table("transcript_mails"), &mail_columns, &mails).await?;
+        let sent: Vec<Vec<Cell>> = self
+            .transcripts_sent
+            .into_iter()
+            .map(|(chat, at)| vec![chat.into(), at.into()])
+            .collect();
+        bulk::update(
+            conn,
+            &g.table("transcript_mails"),
+            &["chat_id", "sent_at"],
+            &sent,
+            "sent_at = d.sent_at",
+        )
+        .await?;
         for chat_id in &self.erased {
-            for (table, set) in [("messages", "text = ''"), ("chat_wrap_ups", "note = NULL")] {
+            let emptied = [
+                ("messages", "text = ''"),
+                ("chat_wrap_ups", "note = NULL"),
+                ("transcript_mails", "to_address = ''"),
+            ];
+            for (table, set) in emptied {
                 sqlx::query(&format!(
                     "UPDATE {} SET {set} WHERE chat_id = $1",
                     g.table(table)

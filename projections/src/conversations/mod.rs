@@ -80,6 +80,14 @@ const TABLES: &[Table] = &[
                   wrapped_up_at text, code_owed bigint NOT NULL",
         indexes: &[],
     },
+    // The copies by e-mail customers asked for: where to (emptied by an erasure), the request's
+    // log position (the mail's Message-ID), and when the mail worker sent it.
+    Table {
+        name: "transcript_mails",
+        columns: "chat_id text PRIMARY KEY, to_address text NOT NULL,
+                  requested_position bigint NOT NULL, sent_at text",
+        indexes: &[],
+    },
     // Who turned a chat down: routing offers it to others first.
     Table {
         name: "offer_declines",
@@ -104,7 +112,7 @@ impl Projection for Conversations {
         // 9: offers: the agent a waiting chat is offered to, until when; offered chats in
         //    the agent's list.
         // 10: wrap-up: the agent's time after a chat, the chat's codes and note; the
-        //     customer's rating; who a returning customer is.
+        //     customer's rating; who a returning customer is; transcripts by e-mail.
         10
     }
 

@@ -448,3 +448,40 @@ pub async fn chat_wrap_up(db: &AnyPool, chat_id: &str) -> ReadResult<Option<Chat
     .fetch_optional(db)
     .await
 }
+
+/// A copy by e-mail due: asked for, its chat over, not yet sent, not erased.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct DueTranscript {
+    pub chat_id: String,
+    pub to_address: String,
+    /// The request's log position: the mail's Message-ID, the same however often it is sent.
+    pub requested_position: i64,
+}
+
+/// The transcripts due, those of the chats that ended first first, at most `limit`.
+pub async fn transcripts_due(db: &AnyPool, limit: i64) -> ReadResult<Vec<DueTranscript>> {
+    sqlx::query_as(&format!(
+        "SELECT t.chat_id, t.to_address, t.requested_position
+           FROM transcript_mails t JOIN chats c ON c.chat_id = t.chat_id
+          WHERE t.sent_at IS NULL AND c.erased_at IS NULL
+            AND c.status IN ('{ended}', '{abandoned}')
+          ORDER BY c.ended_at, t.chat_id
+          LIMIT $1",
+        ended = ChatStatus::Ended,
+        abandoned = ChatStatus::Abandoned,
+    ))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Whether a copy of the chat by e-mail was asked for, and when it was sent.
+pub async fn transcript_mail(
+    db: &AnyPool,
+    chat_id: &str,
+) -> ReadResult<Option<(String, Option<String>)>> {
+    sqlx::query_as("SELECT to_address, sent_at FROM transcript_mails WHERE chat_id = $1")
+        .bind(chat_id.to_string())
+        .fetch_optional(db)
+        .await
+}

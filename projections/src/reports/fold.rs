@@ -156,7 +156,9 @@ impl Batch {
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }
             | ChatEvent::LegalHoldLifted { .. }
-            | ChatEvent::ChatErased { .. } => return,
+            | ChatEvent::ChatErased { .. }
+            | ChatEvent::TranscriptRequested { .. }
+            | ChatEvent::TranscriptSent { .. } => return,
             // A chat's wait runs on through offers, to the assignment that ends it; the offers
             // count for the agents they went to.
             ChatEvent::ChatOffered { agent_id, at, .. } => {

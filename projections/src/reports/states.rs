@@ -96,6 +96,8 @@ impl ChatStates {
             | ChatEvent::ChatErased { .. }
             | ChatEvent::ChatWrappedUp { .. }
             | ChatEvent::ChatRated { .. }
+            | ChatEvent::TranscriptRequested { .. }
+            | ChatEvent::TranscriptSent { .. }
             | ChatEvent::WrapUpStarted { .. }
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. }

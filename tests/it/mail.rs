@@ -149,10 +149,7 @@ async fn a_transcript_asked_for_is_mailed_once_the_chat_has_ended_and_only_once(
             .expect("the mail holds the conversation");
         assert!(mail.contains("To: kunde@example.no"), "{mail}");
         assert!(mail.contains("Den er rettet"), "{mail}");
-        assert!(
-            mail.contains("Message-ID: <transcript."),
-            "{mail}"
-        );
+        assert!(mail.contains("Message-ID: <transcript."), "{mail}");
         assert!(mail.contains(&chat), "{mail}");
 
         let (status, again) = {

@@ -16,10 +16,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use samtale_domain::chat::KnownCustomer;
-use samtale_domain::chat::Score;
+
 use samtale_domain::form::normalised_email;
 use samtale_domain::form::FormField;
-use samtale_domain::text::{MessageText, Name};
+use samtale_domain::text::Name;
 use samtale_domain::{Actor, ChatCommand, ChatId};
 use samtale_projections::read::{self, CategoryRow, MessageRow, QueueRow};
 use samtale_service::credentials::{derived_token, new_token, token_hash};
@@ -364,115 +364,22 @@ pub async fn close(
         policies,
         at: meta.at,
     };
-    let context = command_context(&Actor::Customer, &meta, "close_client");
-    state
-        .execute(&state.chats, &chat_id, command, &context)
-        .await?;
-    let chat = chat_row(state.db.any(), &chat_id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?.for_customer()))
+    act_as_customer(&state, &meta, &chat_id, "close_client", command).await
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct RatingBody {
-    /// 1 (very dissatisfied) to 5 (very satisfied).
-    score: u8,
-    /// At most 4,000 characters; only staff read it.
-    comment: Option<String>,
-}
-
-/// The customer rates the chat once it has ended: a score, and a comment if they like. The
-/// same rating again answers as the first did; another is refused.
-#[utoipa::path(
-    post,
-    path = "/api/v1/customer/chats/{id}/rating",
-    tag = "customer",
-    params(("id" = Uuid, Path, description = "The chat")),
-    request_body = RatingBody,
-    responses(
-        (status = 200, description = "The chat, rated", body = ChatView),
-        refusals::OtherChat,
-        (
-            status = 409,
-            description = "Not ended yet (`chat-not-ended`), never answered \
-                           (`chat-not-answered`), or rated already (`chat-rated`)",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
-        (status = 422, response = Problem),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn rate(
-    State(state): State<AppState>,
-    customer: Customer,
-    meta: Origin,
-    ApiPath(id): ApiPath<ChatId>,
-    ApiJson(body): ApiJson<RatingBody>,
+/// Runs the customer's command on their chat and answers the chat as they may see it.
+pub(super) async fn act_as_customer(
+    state: &AppState,
+    meta: &Origin,
+    chat_id: &str,
+    operation: &'static str,
+    command: ChatCommand,
 ) -> Result<Json<ChatView>, ApiError> {
-    let chat_id = own_chat(&customer, id)?;
-    let score = Score::try_from(body.score).map_err(|e| ApiError::invalid_field("score", e))?;
-    let comment = body
-        .comment
-        .filter(|comment| !comment.trim().is_empty())
-        .map(|comment| MessageText::parse(comment).map_err(|e| text_error("comment", e)))
-        .transpose()?;
-    let command = ChatCommand::Rate {
-        score,
-        comment,
-        at: meta.at,
-    };
-    let context = command_context(&Actor::Customer, &meta, "rate");
+    let context = command_context(&Actor::Customer, meta, operation);
     state
-        .execute(&state.chats, &chat_id, command, &context)
+        .execute(&state.chats, chat_id, command, &context)
         .await?;
-    let chat = chat_row(state.db.any(), &chat_id).await?;
-    Ok(Json(chat_view(state.db.any(), chat).await?.for_customer()))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct TranscriptBody {
-    email: String,
-}
-
-/// The customer asks for a copy of the conversation by e-mail: it is sent once the chat has
-/// ended (at once, if it has). Asking again with another address before then changes it.
-#[utoipa::path(
-    post,
-    path = "/api/v1/customer/chats/{id}/transcript",
-    tag = "customer",
-    params(("id" = Uuid, Path, description = "The chat")),
-    request_body = TranscriptBody,
-    responses(
-        (status = 200, description = "The chat, with where its copy goes", body = ChatView),
-        refusals::OtherChat,
-        (
-            status = 409,
-            description = "Sent already (`transcript-sent`), or no mail is sent from here \
-                           (`transcripts-off`)",
-            body = Problem, content_type = PROBLEM_JSON
-        ),
-        (status = 422, response = Problem),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn request_transcript(
-    State(state): State<AppState>,
-    customer: Customer,
-    meta: Origin,
-    ApiPath(id): ApiPath<ChatId>,
-    ApiJson(body): ApiJson<TranscriptBody>,
-) -> Result<Json<ChatView>, ApiError> {
-    let chat_id = own_chat(&customer, id)?;
-    if !state.transcripts_by_email {
-        return Err(crate::error::Conflict::TranscriptsOff.into());
-    }
-    let to = normalised_email(&body.email)
-        .ok_or_else(|| ApiError::invalid_field("email", "is not an e-mail address"))?;
-    let command = ChatCommand::RequestTranscript { to, at: meta.at };
-    let context = command_context(&Actor::Customer, &meta, "request_transcript");
-    state
-        .execute(&state.chats, &chat_id, command, &context)
-        .await?;
-    let chat = chat_row(state.db.any(), &chat_id).await?;
+    let chat = chat_row(state.db.any(), chat_id).await?;
     Ok(Json(chat_view(state.db.any(), chat).await?.for_customer()))
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/api/v1` (REST + SSE), health checks, and the router that joins them.
 
 mod admin;
+mod after_chat;
 mod audit;
 mod chats;
 mod console;
@@ -102,8 +103,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(customer::status))
         .routes(routes!(customer::send))
         .routes(routes!(customer::close))
-        .routes(routes!(customer::rate))
-        .routes(routes!(customer::request_transcript))
+        .routes(routes!(after_chat::rate))
+        .routes(routes!(after_chat::request_transcript))
         .routes(routes!(erasure::customer_erase))
         .routes(taking_query_token(routes!(customer::stream)))
         .layer(widget_cors(&state.widget_origins));

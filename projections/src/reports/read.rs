@@ -124,20 +124,39 @@ impl Columns for AgentIntervalReport {
     ];
 }
 
+/// The rows `sql` selects for the period from `$1` until `$2`.
+async fn in_period<T>(
+    db: &sqlx::AnyPool,
+    sql: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(sql)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(db)
+        .await
+}
+
 /// Reports of chats requested in `[from, to)`.
 pub async fn chat_reports(
     db: &sqlx::AnyPool,
     from: &str,
     to: &str,
 ) -> Result<Vec<ChatReport>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {} FROM report_chats WHERE requested_at >= $1 AND requested_at < $2
+    in_period(
+        db,
+        &format!(
+            "SELECT {} FROM report_chats WHERE requested_at >= $1 AND requested_at < $2
           ORDER BY requested_at, chat_id",
-        ChatReport::COLUMNS.join(", ")
-    ))
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
+            ChatReport::COLUMNS.join(", ")
+        ),
+        from,
+        to,
+    )
     .await
 }
 
@@ -147,8 +166,7 @@ pub async fn queue_reports(
     to: &str,
 ) -> Result<Vec<QueueIntervalReport>, sqlx::Error> {
     // Casts keep PostgreSQL from answering in `numeric`, which the Any driver cannot read.
-    sqlx::query_as(
-        "SELECT queue_id, interval_start, offered, answered, abandoned,
+    in_period(db, "SELECT queue_id, interval_start, offered, answered, abandoned,
                 CASE WHEN answered > 0 THEN CAST(wait_ms_total / 1000.0 / answered AS double precision) END
                     AS average_wait_seconds,
                 CAST(wait_ms_max / 1000.0 AS double precision) AS max_wait_seconds,
@@ -159,12 +177,7 @@ pub async fn queue_reports(
                 CASE WHEN handled > 0 THEN CAST(handle_ms_total / 1000.0 / handled AS double precision) END
                     AS average_handle_seconds
            FROM report_queue_intervals WHERE interval_start >= $1 AND interval_start < $2
-          ORDER BY interval_start, queue_id",
-    )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
-    .await
+          ORDER BY interval_start, queue_id", from, to).await
 }
 
 pub async fn agent_reports(
@@ -172,7 +185,7 @@ pub async fn agent_reports(
     from: &str,
     to: &str,
 ) -> Result<Vec<AgentIntervalReport>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    in_period(db, &format!(
         "SELECT agent_id, interval_start, CAST(logged_in_ms / 1000.0 AS double precision) AS logged_in_seconds,
                 chats_handled, CAST(chat_ms / {interval_ms}.0 AS double precision) AS average_concurrency,
                 offers, offers_expired, offers_declined,
@@ -182,11 +195,7 @@ pub async fn agent_reports(
            FROM report_agent_intervals WHERE interval_start >= $1 AND interval_start < $2
           ORDER BY interval_start, agent_id",
         interval_ms = INTERVAL_SECONDS * 1000
-    ))
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
-    .await
+    ), from, to).await
 }
 
 /// The customers' satisfaction with the chats that ended on one day (UTC) in one queue with one
@@ -219,7 +228,8 @@ pub async fn satisfaction_reports(
     from: &str,
     to: &str,
 ) -> Result<Vec<SatisfactionReport>, sqlx::Error> {
-    sqlx::query_as(
+    in_period(
+        db,
         "SELECT substr(ended_at, 1, 10) AS day, queue_id, agent_id, count(*) AS ratings,
                 CAST(avg(rating) AS double precision) AS average_rating,
                 CAST(100.0 * sum(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) / count(*)
@@ -228,10 +238,9 @@ pub async fn satisfaction_reports(
           WHERE rating IS NOT NULL AND ended_at >= $1 AND ended_at < $2
           GROUP BY substr(ended_at, 1, 10), queue_id, agent_id
           ORDER BY day, queue_id, agent_id",
+        from,
+        to,
     )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
     .await
 }
 
@@ -256,15 +265,15 @@ pub async fn pause_reports(
     from: &str,
     to: &str,
 ) -> Result<Vec<PauseReport>, sqlx::Error> {
-    sqlx::query_as(
+    in_period(
+        db,
         "SELECT agent_id, interval_start, reason,
                 CAST(paused_ms / 1000.0 AS double precision) AS paused_seconds
            FROM report_agent_pause_reasons WHERE interval_start >= $1 AND interval_start < $2
           ORDER BY interval_start, agent_id, reason",
+        from,
+        to,
     )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
     .await
 }
 
@@ -287,14 +296,14 @@ pub async fn contact_reason_reports(
     from: &str,
     to: &str,
 ) -> Result<Vec<ContactReasonReport>, sqlx::Error> {
-    sqlx::query_as(
+    in_period(
+        db,
         "SELECT queue_id, interval_start, code, chats FROM report_contact_reasons
           WHERE interval_start >= $1 AND interval_start < $2
           ORDER BY interval_start, queue_id, code",
+        from,
+        to,
     )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(db)
     .await
 }
 

@@ -34,17 +34,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// A body that may be left out: a request with no body (nor content type) is `None`, and one
-/// with a body is read as `ApiJson` reads it.
+/// A body that may be left out: a request that says its body is empty (`Content-Length: 0`,
+/// whatever its type), or that sends no body and no content type, is `None`; one with a body
+/// is read as `ApiJson` reads it.
 impl<S: Send + Sync, T: DeserializeOwned> OptionalFromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
         let headers = req.headers();
-        let empty = headers.get(axum::http::header::CONTENT_TYPE).is_none()
-            && headers
-                .get(axum::http::header::CONTENT_LENGTH)
-                .is_none_or(|length| length == "0");
+        let length = headers.get(CONTENT_LENGTH);
+        let empty = length.is_some_and(|length| length == "0")
+            || (length.is_none()
+                && headers.get(CONTENT_TYPE).is_none()
+                && headers.get(TRANSFER_ENCODING).is_none());
         if empty {
             return Ok(None);
         }

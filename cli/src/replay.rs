@@ -131,6 +131,9 @@ fn describe(event: &ChatEvent) -> String {
             to.known().map_or(ERASED, String::as_str).escape_debug()
         ),
         ChatEvent::TranscriptSent { .. } => "the copy was sent by e-mail".into(),
+        ChatEvent::TranscriptUndeliverable { .. } => {
+            "the copy's address takes no mail: not sent".into()
+        }
         ChatEvent::WrapUpStarted {
             agent_id, until, ..
         } => format!("{agent_id} wraps up until {until}"),

@@ -154,7 +154,8 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
         | ChatEvent::WrapUpExtended { .. }
         | ChatEvent::WrapUpFinished { .. }
         | ChatEvent::TranscriptRequested { .. }
-        | ChatEvent::TranscriptSent { .. } => {}
+        | ChatEvent::TranscriptSent { .. }
+        | ChatEvent::TranscriptUndeliverable { .. } => {}
         ChatEvent::ChatRated { score, comment, .. } => {
             chat.rating = Some(score.get());
             chat.rating_comment =

@@ -2,11 +2,13 @@
 //! the chat has ended: every `MAIL_EVERY` one node at a time (a [`Turn`]) sends the copies due
 //! through SMTP, then records each (`TranscriptSent`, keyed by the chat, so once).
 //!
-//! What is due is read from the log's fold (`transcript_mails`), so a copy asked for on any node
-//! is sent by whichever node has the turn, and nothing of it is in memory. A crash after the
-//! SMTP server took a mail but before it was recorded sends that mail again on the next turn,
-//! with the same Message-ID (from the request's log position), which mail systems use to
-//! recognise a message they already have; a crash before it loses nothing.
+//! What is due is read from the log's fold (`transcript_mails`) once it has caught up, and each
+//! chat is asked again before its mail goes, so a copy asked for on any node is sent by
+//! whichever node has the turn, and nothing of it is in memory. A crash after the SMTP server
+//! took a mail but before it was recorded sends that mail again on the next turn, with the
+//! same Message-ID (one per chat), by which mail systems recognise a message they already
+//! have; a crash before it loses nothing. An address the server refuses for good settles the
+//! copy as undeliverable (`TranscriptUndeliverable`) instead of holding up the others.
 
 use crate::origin::{keyed_context, Origin};
 use crate::turn::Turn;
@@ -81,25 +83,48 @@ pub async fn send_due(node: &Node, mailer: &Mailer) -> Result<Option<usize>, Ser
 }
 
 async fn send_batch(node: &Node, mailer: &Mailer) -> Result<usize, ServiceError> {
+    // What is due is read once the fold has caught up with the log, and each chat is asked
+    // again before its mail goes: one erased, or settled, a moment ago gets none.
+    let head = node.live.log().head().await?;
+    node.projections
+        .wait_for(head, Duration::from_secs(5))
+        .await;
     let mut sent = 0;
     for due in read::transcripts_due(node.db.any(), BATCH).await? {
-        let message = compose(node, mailer, &due).await?;
-        if let Err(error) = mailer.transport.send(message).await {
-            // The server is away or refused it: this and the rest wait for the next turn.
-            return Err(ServiceError::Config(format!("SMTP: {error}")));
+        if !node.chats.current(&due.chat_id).await?.transcript_due() {
+            continue;
         }
-        let record = ChatCommand::RecordTranscriptSent {
+        let delivered = match compose(node, mailer, &due).await? {
+            Some(message) => match mailer.transport.send(message).await {
+                Ok(_) => true,
+                // Refused for good (no such mailbox): nothing more is tried.
+                Err(error) if error.is_permanent() => false,
+                // Away, or "try later": this and the rest wait for the next turn. The server's
+                // words are not logged: they may repeat the address.
+                Err(error) => {
+                    let status = error.status().map(|code| code.to_string());
+                    return Err(ServiceError::Config(format!(
+                        "the SMTP server did not take the mail (status {})",
+                        status.as_deref().unwrap_or("none")
+                    )));
+                }
+            },
+            // An address no mail system takes.
+            None => false,
+        };
+        let settle = ChatCommand::SettleTranscript {
+            delivered,
             at: chrono::Utc::now(),
         };
         let origin = Origin::service(format!("transcript-{}", due.chat_id));
-        let key = format!("transcript-sent:{}", due.chat_id);
-        let context = keyed_context(&Actor::System, &origin, "transcript_sent", key);
+        let key = format!("transcript-settled:{}", due.chat_id);
+        let context = keyed_context(&Actor::System, &origin, "settle_transcript", key);
         match node
-            .execute(&node.chats, &due.chat_id, record, &context)
+            .execute(&node.chats, &due.chat_id, settle, &context)
             .await
         {
-            Ok(_) => sent += 1,
-            // Erased a moment ago: its copy went, and there is nothing left to record it on.
+            Ok(_) => sent += usize::from(delivered),
+            // Erased a moment ago: there is nothing left to record it on.
             Err(CommandError::Rejected(_)) => {}
             Err(error) => return Err(error.into()),
         }
@@ -107,12 +132,18 @@ async fn send_batch(node: &Node, mailer: &Mailer) -> Result<usize, ServiceError>
     Ok(sent)
 }
 
-/// The mail: the conversation as plain text, from the customer's point of view.
+/// Whether mail systems take `address` (stricter than the form's e-mail check).
+pub fn deliverable(address: &str) -> bool {
+    address.parse::<lettre::Address>().is_ok()
+}
+
+/// The mail: the conversation as plain text, from the customer's point of view; `None` for an
+/// address no mail system takes.
 async fn compose(
     node: &Node,
     mailer: &Mailer,
     due: &DueTranscript,
-) -> Result<Message, ServiceError> {
+) -> Result<Option<Message>, ServiceError> {
     let db = node.db.any();
     let chat = read::chat(db, &due.chat_id)
         .await?
@@ -136,19 +167,17 @@ async fn compose(
             .map_or(line.text, |notice| format!("({notice})"));
         body.push_str(&format!("{time} UTC  {who}: {text}\n"));
     }
-    let to: Mailbox = due
-        .to_address
-        .parse()
-        .map_err(|e| ServiceError::Config(format!("transcript address: {e}")))?;
+    let Ok(to) = due.to_address.parse::<Mailbox>() else {
+        return Ok(None);
+    };
     Message::builder()
         .from(mailer.from.clone())
         .to(to)
         .subject("Samtalen din / Your conversation")
-        .message_id(Some(format!(
-            "<transcript.{}.{}@samtale>",
-            due.requested_position, due.chat_id
-        )))
+        // One copy per chat: however often it is sent, the same message.
+        .message_id(Some(format!("<transcript.{}@samtale>", due.chat_id)))
         .header(ContentType::TEXT_PLAIN)
         .body(body)
+        .map(Some)
         .map_err(|e| ServiceError::Config(format!("transcript mail: {e}")))
 }

@@ -173,6 +173,7 @@ impl PlaceBook {
             | ChatEvent::ChatRated { .. }
             | ChatEvent::TranscriptRequested { .. }
             | ChatEvent::TranscriptSent { .. }
+            | ChatEvent::TranscriptUndeliverable { .. }
             | ChatEvent::WrapUpStarted { .. }
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. }

@@ -596,3 +596,39 @@ async fn two_nodes_running_retention_at_once_erase_each_expired_chat_exactly_onc
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_customer_is_never_told_of_a_legal_hold_on_their_chat() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let (chat, customer) = app
+            .picked_up_chat(&centre.billing, "Holdt", &centre.kari.token)
+            .await;
+        let mut stream = app
+            .stream(&format!("/customer/chats/{chat}/events"), &customer, None)
+            .await;
+        app.post_ok(&format!("/chats/{chat}/end"), &centre.kari.token, json!({}))
+            .await;
+        app.post_ok(
+            &format!("/chats/{chat}/legal-hold"),
+            &centre.siri.token,
+            json!({}),
+        )
+        .await;
+        let mut kinds = Vec::new();
+        while let Some(event) = stream.next(Duration::from_millis(1500)).await {
+            kinds.push(event.event);
+        }
+        assert!(
+            kinds.iter().any(|k| k == "ChatEnded"),
+            "{}: {kinds:?}",
+            app.backend
+        );
+        assert!(
+            kinds.iter().all(|k| !k.contains("LegalHold")),
+            "{}: {kinds:?}",
+            app.backend
+        );
+        app.finish().await;
+    }
+}

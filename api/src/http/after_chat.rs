@@ -104,6 +104,7 @@ pub async fn request_transcript(
         return Err(Conflict::TranscriptsOff.into());
     }
     let to = normalised_email(&body.email)
+        .filter(|to| samtale_service::mail::deliverable(to))
         .ok_or_else(|| ApiError::invalid_field("email", "is not an e-mail address"))?;
     let command = ChatCommand::RequestTranscript { to, at: meta.at };
     act_as_customer(&state, &meta, &chat_id, "request_transcript", command).await

@@ -105,8 +105,9 @@ pub async fn end(
         (status = 403, response = Problem),
         (
             status = 409,
-            description = "Not ended yet (`chat-not-ended`), or wrapped up already \
-                           (`chat-wrapped-up`)",
+            description = "Not ended yet (`chat-not-ended`), wrapped up already \
+                           (`chat-wrapped-up`), never answered (`not-in-wrap-up`) or erased \
+                           (`chat-erased`)",
             body = Problem, content_type = PROBLEM_JSON
         ),
         (
@@ -177,7 +178,12 @@ pub async fn extend(
         (status = 200, description = "The chat", body = ChatView),
         refusals::UnseenChat,
         (status = 403, response = Problem),
-        (status = 409, description = "Not ended yet (`chat-not-ended`)", body = Problem, content_type = PROBLEM_JSON),
+        (
+            status = 409,
+            description = "Not ended yet (`chat-not-ended`), never answered (`not-in-wrap-up`) or \
+                           erased (`chat-erased`)",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
         (
             status = 422, description = "The queue requires a code first (field `codes`)",
             body = Problem, content_type = PROBLEM_JSON

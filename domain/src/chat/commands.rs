@@ -119,8 +119,9 @@ pub enum ChatCommand {
         to: String,
         at: DateTime<Utc>,
     },
-    /// The mail worker has sent the copy.
-    RecordTranscriptSent {
+    /// The mail worker has sent the copy (`delivered`), or found its address takes no mail.
+    SettleTranscript {
+        delivered: bool,
         at: DateTime<Utc>,
     },
     /// The agent needs more time to wrap up (once).

@@ -230,6 +230,11 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// The address takes no mail (the server refused it for good): nothing more is tried.
+    TranscriptUndeliverable {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     /// The chat's agent wraps it up until `until`: routing gives them nothing new till then.
     WrapUpStarted {
         agent_id: UserId,
@@ -298,6 +303,7 @@ impl ChatEvent {
             | ChatEvent::ChatRated { at, .. }
             | ChatEvent::TranscriptRequested { at, .. }
             | ChatEvent::TranscriptSent { at, .. }
+            | ChatEvent::TranscriptUndeliverable { at, .. }
             | ChatEvent::WrapUpStarted { at, .. }
             | ChatEvent::WrapUpExtended { at, .. }
             | ChatEvent::WrapUpFinished { at, .. }
@@ -320,13 +326,15 @@ impl ChatEvent {
                 | ChatEvent::LegalHoldLifted { .. }
                 | ChatEvent::TranscriptRequested { .. }
                 | ChatEvent::TranscriptSent { .. }
+                | ChatEvent::TranscriptUndeliverable { .. }
         )
     }
 }
 
 impl ChatEvent {
-    /// How staff handle the chat rather than what happens to it: read markers, offers and
-    /// wrap-up (whose note is about the customer, for colleagues). Never the customer's to see.
+    /// How staff handle the chat rather than what happens to it: read markers, offers, wrap-up
+    /// (whose note is about the customer, for colleagues) and legal holds. Never the
+    /// customer's to see.
     pub fn is_staff_only(&self) -> bool {
         matches!(
             self,
@@ -339,6 +347,8 @@ impl ChatEvent {
                 | ChatEvent::WrapUpStarted { .. }
                 | ChatEvent::WrapUpExtended { .. }
                 | ChatEvent::WrapUpFinished { .. }
+                | ChatEvent::LegalHoldPlaced { .. }
+                | ChatEvent::LegalHoldLifted { .. }
         )
     }
 }
@@ -363,6 +373,7 @@ impl DomainEvent for ChatEvent {
             ChatEvent::ChatRated { .. } => "ChatRated",
             ChatEvent::TranscriptRequested { .. } => "TranscriptRequested",
             ChatEvent::TranscriptSent { .. } => "TranscriptSent",
+            ChatEvent::TranscriptUndeliverable { .. } => "TranscriptUndeliverable",
             ChatEvent::WrapUpStarted { .. } => "WrapUpStarted",
             ChatEvent::WrapUpExtended { .. } => "WrapUpExtended",
             ChatEvent::WrapUpFinished { .. } => "WrapUpFinished",
@@ -402,6 +413,13 @@ impl Subject for ChatEvent {
                     .chain(site_email)
                     .collect()
             }
+            // The address a copy goes to finds the chat too, when its person asks for erasure.
+            ChatEvent::TranscriptRequested {
+                to: Personal::Known(to),
+                ..
+            } => crate::form::normalised_email(to)
+                .map(|email| vec![("email", email)])
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }

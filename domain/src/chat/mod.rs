@@ -86,6 +86,9 @@ pub struct Chat {
     /// The customer's rating, once given.
     #[serde(default)]
     rating: Option<Score>,
+    /// An agent has had it: there is something to rate.
+    #[serde(default)]
+    answered: bool,
     /// The copy by e-mail the customer asked for.
     #[serde(default)]
     transcript: Option<transcript::TranscriptMail>,
@@ -417,7 +420,9 @@ impl Chat {
             ChatCommand::ExtendWrapUp { by, at } => self.extend_wrap_up(by, at),
             ChatCommand::Rate { score, comment, at } => self.rate(score, comment, at),
             ChatCommand::RequestTranscript { to, at } => self.request_transcript(to, at),
-            ChatCommand::RecordTranscriptSent { at } => self.record_transcript_sent(at),
+            ChatCommand::SettleTranscript { delivered, at } => {
+                self.settle_transcript(delivered, at)
+            }
             ChatCommand::FinishWrapUp { by, at } => self.finish_wrap_up(by, at),
             ChatCommand::PlaceLegalHold { by, at } => {
                 self.require_overseer_of_a_chat(&by)?;
@@ -522,6 +527,7 @@ impl Aggregate for Chat {
             | ChatEvent::OfferExpired { .. }
             | ChatEvent::OfferWithdrawn { .. } => self.offer = None,
             ChatEvent::ChatAssigned { agent_id, .. } => {
+                self.answered = true;
                 self.status = ChatStatus::Assigned;
                 self.agent_id = Some(agent_id);
                 self.offer = None;
@@ -564,16 +570,11 @@ impl Aggregate for Chat {
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. } => self.apply_wrap_up(&event),
             ChatEvent::ChatRated { score, .. } => self.rating = Some(score),
-            ChatEvent::TranscriptRequested { to, .. } => {
-                self.transcript = Some(transcript::TranscriptMail {
-                    to: to.known().cloned().unwrap_or_default(),
-                    sent: false,
-                })
+            ChatEvent::TranscriptRequested { .. } => {
+                self.transcript = Some(transcript::TranscriptMail { settled: false })
             }
-            ChatEvent::TranscriptSent { .. } => {
-                if let Some(mail) = &mut self.transcript {
-                    mail.sent = true;
-                }
+            ChatEvent::TranscriptSent { .. } | ChatEvent::TranscriptUndeliverable { .. } => {
+                self.transcript = Some(transcript::TranscriptMail { settled: true })
             }
             ChatEvent::LegalHoldPlaced { .. } => self.held = true,
             ChatEvent::LegalHoldLifted { .. } => self.held = false,

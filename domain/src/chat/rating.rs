@@ -51,9 +51,11 @@ impl Chat {
         match self.status {
             ChatStatus::New => return Err(ChatError::NotFound),
             ChatStatus::Waiting | ChatStatus::Assigned => return Err(ChatError::NotEnded),
-            // Nobody answered: there is nothing to rate.
-            ChatStatus::Abandoned => return Err(ChatError::NotAnswered),
-            ChatStatus::Ended => {}
+            ChatStatus::Ended | ChatStatus::Abandoned => {}
+        }
+        // Nobody answered (left in the queue, or ended by staff while waiting).
+        if !self.answered {
+            return Err(ChatError::NotAnswered);
         }
         match self.rating {
             Some(given) if given == score => Ok(vec![]),
@@ -127,6 +129,18 @@ mod tests {
         };
         ChatTest::with(NoServices)
             .given(vec![requested(), abandoned])
+            .when(rate(3))
+            .then_expect_error(ChatError::NotAnswered);
+        let ended_while_waiting = ChatEvent::ChatEnded {
+            agent_id: None,
+            by: Actor::staff(
+                crate::UserId(uuid::Uuid::from_u128(90)),
+                crate::Role::Supervisor,
+            ),
+            at: at(2),
+        };
+        ChatTest::with(NoServices)
+            .given(vec![requested(), ended_while_waiting])
             .when(rate(3))
             .then_expect_error(ChatError::NotAnswered);
     }

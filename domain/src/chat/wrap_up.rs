@@ -89,7 +89,9 @@ impl Chat {
         if !disposition.is_empty() {
             events.push(wrapped_up(disposition, by, at));
         }
-        if let (Some(agent_id), Some(seconds)) = (self.agent_id, policy.seconds) {
+        // A wrap-up of no length still records the code the agent owes.
+        let seconds = policy.seconds.or(code_owed.then_some(0));
+        if let (Some(agent_id), Some(seconds)) = (self.agent_id, seconds) {
             events.push(ChatEvent::WrapUpStarted {
                 agent_id,
                 until: at + chrono::Duration::seconds(seconds.into()),

@@ -257,3 +257,35 @@ fn an_open_chat_is_not_wrapped_up_and_a_note_alone_will_do() {
             at: at(6),
         }]);
 }
+
+#[test]
+fn a_code_owed_is_recorded_in_a_queue_without_wrap_up_time() {
+    let no_time = WrapUpPolicies::from([(
+        queue(1),
+        WrapUpPolicy {
+            seconds: None,
+            ..policies(true)[&queue(1)].clone()
+        },
+    )]);
+    ChatTest::with(NoServices)
+        .given(vec![requested(), assigned_to(1)])
+        .when(ChatCommand::CloseClient {
+            policies: no_time,
+            at: at(5),
+        })
+        .then_expect_events(vec![
+            ChatEvent::CustomerClosedClient {
+                abandoned: false,
+                agent_id: Some(agent_id(1)),
+                by: Actor::Customer,
+                at: at(5),
+            },
+            ChatEvent::WrapUpStarted {
+                agent_id: agent_id(1),
+                until: at(5),
+                code_owed: true,
+                by: Actor::Customer,
+                at: at(5),
+            },
+        ]);
+}

@@ -56,6 +56,14 @@ const WRAP_UP_COLUMNS: &[&str] = &[
     "code_owed",
 ];
 
+/// A copy by e-mail asked for in the batch: where to, and how it settled.
+#[derive(Debug, Clone, Default)]
+struct TranscriptMailRow {
+    to: String,
+    sent_at: Option<String>,
+    undeliverable_at: Option<String>,
+}
+
 /// (chat id, agent id): ordered by chat, so a chat's entries are one range of the map.
 type AgentChatKey = (String, String);
 
@@ -73,10 +81,11 @@ struct Batch {
     /// `chat_wrap_ups` rows as they are after the batch, in `WRAP_UP_COLUMNS` order. Whole:
     /// an event that writes one says all there is to say (a chat is wrapped up once).
     wrap_ups: BTreeMap<String, Vec<Cell>>,
-    /// `transcript_mails` rows asked for in the batch, whole (`to`, position, sent at).
-    transcript_mails: BTreeMap<String, (String, i64, Option<String>)>,
-    /// Transcripts sent in the batch but asked for before it: (chat, sent at).
-    transcripts_sent: BTreeMap<String, String>,
+    /// `transcript_mails` rows asked for in the batch, whole.
+    transcript_mails: BTreeMap<String, TranscriptMailRow>,
+    /// Transcripts settled in the batch but asked for before it: chat → (the column that
+    /// says how, when).
+    transcripts_settled: BTreeMap<String, (&'static str, String)>,
     messages: Vec<Vec<Cell>>,
     /// Chats erased in this batch: their transcripts' texts are emptied after the inserts.
     erased: BTreeSet<String>,
@@ -159,17 +168,30 @@ impl Batch {
                 self.fold_chat(&event.aggregate_id, notified);
             }
             DomainEvent::Chat(ChatEvent::TranscriptRequested { to, .. }) => {
-                let to = to.known().cloned().unwrap_or_default();
-                let row = (to, event.position.position, None);
+                let row = TranscriptMailRow {
+                    to: to.known().cloned().unwrap_or_default(),
+                    ..TranscriptMailRow::default()
+                };
                 self.transcript_mails
                     .insert(event.aggregate_id.clone(), row);
             }
-            DomainEvent::Chat(ChatEvent::TranscriptSent { at, .. }) => {
+            DomainEvent::Chat(
+                settled @ (ChatEvent::TranscriptSent { at, .. }
+                | ChatEvent::TranscriptUndeliverable { at, .. }),
+            ) => {
+                let delivered = matches!(settled, ChatEvent::TranscriptSent { .. });
+                let at = timestamp(*at);
                 match self.transcript_mails.get_mut(&event.aggregate_id) {
-                    Some((_, _, sent_at)) => *sent_at = Some(timestamp(*at)),
+                    Some(row) if delivered => row.sent_at = Some(at),
+                    Some(row) => row.undeliverable_at = Some(at),
                     None => {
-                        self.transcripts_sent
-                            .insert(event.aggregate_id.clone(), timestamp(*at));
+                        let column = if delivered {
+                            "sent_at"
+                        } else {
+                            "undeliverable_at"
+                        };
+                        self.transcripts_settled
+                            .insert(event.aggregate_id.clone(), (column, at));
                     }
                 }
             }
@@ -178,17 +200,21 @@ impl Batch {
             // listed as long as the agent's current chat session lasts").
             DomainEvent::Presence(PresenceEvent::AgentLoggedIn {
                 session_started: true,
+                at,
                 ..
             }) => {
                 let agent = &event.aggregate_id;
+                // A chat still being wrapped up stays: its wrap-up outlives the session.
+                let now = timestamp(*at);
                 let passive: Vec<AgentChatKey> = self
                     .agent_chats
                     .iter()
                     .filter(|((_, a), row)| {
                         a == agent
-                            && row
-                                .as_ref()
-                                .is_some_and(|r| r.state == AgentChatState::Passive)
+                            && row.as_ref().is_some_and(|r| {
+                                r.state == AgentChatState::Passive
+                                    && r.wrap_up_until.as_ref().is_none_or(|until| *until <= now)
+                            })
                     })
                     .map(|(key, _)| key.clone())
                     .collect();
@@ -258,7 +284,8 @@ impl Batch {
             ChatEvent::ChatRequested { .. }
             | ChatEvent::MessageSent { .. }
             | ChatEvent::TranscriptRequested { .. }
-            | ChatEvent::TranscriptSent { .. } => return,
+            | ChatEvent::TranscriptSent { .. }
+            | ChatEvent::TranscriptUndeliverable { .. } => return,
             ChatEvent::CustomerNotified {
                 notice: Notice::NoAgentsAvailable,
                 ..
@@ -493,25 +520,33 @@ impl Batch {
         let mails: Vec<Vec<Cell>> = self
             .transcript_mails
             .into_iter()
-            .map(|(chat, (to, position, sent_at))| {
-                vec![chat.into(), to.into(), position.into(), sent_at.into()]
+            .map(|(chat, row)| {
+                vec![
+                    chat.into(),
+                    row.to.into(),
+                    row.sent_at.into(),
+                    row.undeliverable_at.into(),
+                ]
             })
             .collect();
-        let mail_columns = ["chat_id", "to_address", "requested_position", "sent_at"];
+        let mail_columns = ["chat_id", "to_address", "sent_at", "undeliverable_at"];
         bulk::replace(conn, &g.table("transcript_mails"), &mail_columns, &mails).await?;
-        let sent: Vec<Vec<Cell>> = self
-            .transcripts_sent
-            .into_iter()
-            .map(|(chat, at)| vec![chat.into(), at.into()])
-            .collect();
-        bulk::update(
-            conn,
-            &g.table("transcript_mails"),
-            &["chat_id", "sent_at"],
-            &sent,
-            "sent_at = d.sent_at",
-        )
-        .await?;
+        for column in ["sent_at", "undeliverable_at"] {
+            let settled: Vec<Vec<Cell>> = self
+                .transcripts_settled
+                .iter()
+                .filter(|(_, (how, _))| *how == column)
+                .map(|(chat, (_, at))| vec![chat.clone().into(), at.clone().into()])
+                .collect();
+            bulk::update(
+                conn,
+                &g.table("transcript_mails"),
+                &["chat_id", "at"],
+                &settled,
+                &format!("{column} = d.at"),
+            )
+            .await?;
+        }
         for chat_id in &self.erased {
             let emptied = [
                 ("messages", "text = ''"),

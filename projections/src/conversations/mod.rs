@@ -80,13 +80,14 @@ const TABLES: &[Table] = &[
                   wrapped_up_at text, code_owed bigint NOT NULL",
         indexes: &[],
     },
-    // The copies by e-mail customers asked for: where to (emptied by an erasure), the request's
-    // log position (the mail's Message-ID), and when the mail worker sent it.
+    // The copies by e-mail customers asked for: where to (emptied by an erasure), and when the
+    // mail worker sent it or found that the address takes no mail.
     Table {
         name: "transcript_mails",
-        columns: "chat_id text PRIMARY KEY, to_address text NOT NULL,
-                  requested_position bigint NOT NULL, sent_at text",
-        indexes: &[],
+        columns: "chat_id text PRIMARY KEY, to_address text NOT NULL, sent_at text,
+                  undeliverable_at text",
+        // The copies not yet settled, found without reading every one sent.
+        indexes: &[("unsettled", "sent_at, undeliverable_at")],
     },
     // Who turned a chat down: routing offers it to others first.
     Table {

@@ -449,21 +449,19 @@ pub async fn chat_wrap_up(db: &AnyPool, chat_id: &str) -> ReadResult<Option<Chat
     .await
 }
 
-/// A copy by e-mail due: asked for, its chat over, not yet sent, not erased.
+/// A copy by e-mail due: asked for, its chat over, not yet settled, not erased.
 #[derive(Debug, Clone, FromRow, PartialEq)]
 pub struct DueTranscript {
     pub chat_id: String,
     pub to_address: String,
-    /// The request's log position: the mail's Message-ID, the same however often it is sent.
-    pub requested_position: i64,
 }
 
 /// The transcripts due, those of the chats that ended first first, at most `limit`.
 pub async fn transcripts_due(db: &AnyPool, limit: i64) -> ReadResult<Vec<DueTranscript>> {
     sqlx::query_as(&format!(
-        "SELECT t.chat_id, t.to_address, t.requested_position
+        "SELECT t.chat_id, t.to_address
            FROM transcript_mails t JOIN chats c ON c.chat_id = t.chat_id
-          WHERE t.sent_at IS NULL AND c.erased_at IS NULL
+          WHERE t.sent_at IS NULL AND t.undeliverable_at IS NULL AND c.erased_at IS NULL
             AND c.status IN ('{ended}', '{abandoned}')
           ORDER BY c.ended_at, t.chat_id
           LIMIT $1",

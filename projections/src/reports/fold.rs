@@ -158,7 +158,8 @@ impl Batch {
             | ChatEvent::LegalHoldLifted { .. }
             | ChatEvent::ChatErased { .. }
             | ChatEvent::TranscriptRequested { .. }
-            | ChatEvent::TranscriptSent { .. } => return,
+            | ChatEvent::TranscriptSent { .. }
+            | ChatEvent::TranscriptUndeliverable { .. } => return,
             // A chat's wait runs on through offers, to the assignment that ends it; the offers
             // count for the agents they went to.
             ChatEvent::ChatOffered { agent_id, at, .. } => {

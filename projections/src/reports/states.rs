@@ -98,6 +98,7 @@ impl ChatStates {
             | ChatEvent::ChatRated { .. }
             | ChatEvent::TranscriptRequested { .. }
             | ChatEvent::TranscriptSent { .. }
+            | ChatEvent::TranscriptUndeliverable { .. }
             | ChatEvent::WrapUpStarted { .. }
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. }

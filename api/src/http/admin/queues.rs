@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use samtale_domain::directory::QueueSettings;
+use samtale_domain::directory::{QueueSettings, DIRECTORY_ID};
 use samtale_domain::hours::OpeningHours;
 use samtale_domain::DirectoryEvent;
 use samtale_domain::{DirectoryCommand, QueueId, UserId};
@@ -261,17 +261,18 @@ pub async fn configure_queue(
     let offer_timeout_seconds = body
         .offer_timeout_seconds
         .unwrap_or_else(|| kept(|q| q.offer_timeout_seconds));
-    let wrap_up_seconds = body
-        .wrap_up_seconds
-        .unwrap_or_else(|| kept(|q| q.wrap_up_seconds));
+    // The directory itself holds these, so they are kept from it, not from a read model that
+    // may not show a change made a moment ago.
+    let configuration = state.directory.current(DIRECTORY_ID).await?;
+    let policy = configuration
+        .wrap_up_policies()
+        .remove(&queue_id)
+        .unwrap_or_default();
+    let wrap_up_seconds = body.wrap_up_seconds.unwrap_or(policy.seconds);
+    let wrap_up_code_required = body.wrap_up_code_required.unwrap_or(policy.code_required);
     let opening_hours = body
         .opening_hours
-        .unwrap_or_else(|| current.as_ref().and_then(QueueRow::hours));
-    let wrap_up_code_required = body.wrap_up_code_required.unwrap_or_else(|| {
-        current
-            .as_ref()
-            .is_some_and(|q| q.wrap_up_code_required != 0)
-    });
+        .unwrap_or_else(|| configuration.opening_hours(queue_id));
     let settings = QueueSettings {
         no_agent_notice_after_seconds: body.no_agent_notice_after_seconds,
         overflow_queue_id: body

@@ -9,9 +9,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import {
+  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { connect as connectTcp, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,15 +27,22 @@ const SCREENSHOTS = join(ROOT, 'docs/screenshots');
 const ADMIN_PASSWORD = 'e2e-admin-password';
 const DEMO_PASSWORD = 'samtale-demo';
 const STEP = { timeout: 60_000 };
+/** The key the company's site signs its signed-in customers' ids with, shared with the server. */
+const IDENTITY_SECRET = 'e2e-identity-secret';
+/** The company's signed-in customer, on the site's "My page". */
+const MEMBER = { id: 'kunde-4711', name: 'Lise Lojal', email: 'lise@example.no' };
 
 const work = mkdtempSync(join(tmpdir(), 'samtale-e2e-'));
 let port;
 let server;
 let site;
+let smtp;
 let context;
 const dialogs = [];
 const pages = {};
 let base;
+/** The Maildir the SMTP server keeps the mail it takes in. */
+const mailbox = join(work, 'mailbox');
 
 // ---- harness -------------------------------------------------------------------------------
 
@@ -54,6 +64,8 @@ async function startServer(sitePort) {
       SAMTALE_DATABASE_URL: `sqlite://${join(work, 'e2e.db')}`,
       SAMTALE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       SAMTALE_WIDGET_ORIGINS: `http://127.0.0.1:${sitePort}`,
+      SAMTALE_IDENTITY_SECRET: IDENTITY_SECRET,
+      SAMTALE_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       RUST_LOG: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,16 +87,70 @@ async function startServer(sitePort) {
   throw new Error(`the server did not become ready within 60 s:\n${output}`);
 }
 
-/** A company's own site, on another origin, with the widget's one script tag. */
+/** A real SMTP server (Debian's aiosmtpd) keeping every mail it takes in a Maildir. */
+async function startSmtp() {
+  const smtpPort = await freePort();
+  const child = spawn('/usr/bin/python3', [
+    '-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`, '-c', 'aiosmtpd.handlers.Mailbox', mailbox,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const listening = () => new Promise((resolveProbe) => {
+    const socket = connectTcp(smtpPort, '127.0.0.1', () => {
+      socket.destroy();
+      resolveProbe(true);
+    });
+    socket.once('error', () => resolveProbe(false));
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`aiosmtpd exited:\n${output}`);
+    if (await listening()) return { child, port: smtpPort };
+    await sleep(200);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`aiosmtpd did not listen within 30 s:\n${output}`);
+}
+
+/** The mail in the Maildir, as text: bodies decoded from base64 or quoted-printable. */
+function mailsReceived() {
+  const dir = join(mailbox, 'new');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map((file) => {
+    const raw = readFileSync(join(dir, file), 'latin1');
+    const split = raw.search(/\r?\n\r?\n/);
+    const [head, body] = [raw.slice(0, split), raw.slice(split).trim()];
+    const encoding = head.match(/^Content-Transfer-Encoding:\s*(\S+)/im)?.[1].toLowerCase();
+    let text = body;
+    if (encoding === 'base64') text = Buffer.from(body, 'base64').toString('utf8');
+    if (encoding === 'quoted-printable') {
+      text = Buffer.from(body.replace(/=\r?\n/g, '')
+        .replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+    }
+    return `${head}\n\n${text}`;
+  });
+}
+
+/**
+ * A company's own site, on another origin, with the widget's one script tag; on "My page" its
+ * signed-in customer, whose id the site's server signs with the identity secret.
+ */
 function startSite(apiPort) {
-  const html = `<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Eksempel AS</title></head>
+  const widget = `src="http://127.0.0.1:${apiPort}/widget.js" async`;
+  const signature = createHmac('sha256', IDENTITY_SECRET).update(MEMBER.id).digest('hex');
+  const page = (title, tag) => `<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Eksempel AS</title></head>
 <body style="font-family: system-ui; margin: 0; background: #fff">
 <header style="padding: 20px 40px; background: #0b3d2e; color: #fff"><h1 style="margin: 0">Eksempel AS</h1></header>
-<main style="padding: 40px"><h2>Kundeservice</h2><p>Har du spørsmål om abonnementet ditt? Chat med oss.</p></main>
-<script src="http://127.0.0.1:${apiPort}/widget.js" async></script></body></html>`;
+<main style="padding: 40px"><h2>${title}</h2><p>Har du spørsmål om abonnementet ditt? Chat med oss.</p></main>
+<script ${tag}></script></body></html>`;
+  const pagesByPath = {
+    '/': page('Kundeservice', widget),
+    '/min-side': page(`Min side: ${MEMBER.name}`, `${widget} data-user-id="${MEMBER.id}" data-user-email="${MEMBER.email}" data-user-signature="${signature}"`),
+  };
   const http = createServer((request, response) => {
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    response.end(html);
+    response.end(pagesByPath[request.url] ?? pagesByPath['/']);
   });
   return new Promise((resolveSite) => {
     http.listen(0, '127.0.0.1', () => resolveSite(http));
@@ -168,6 +234,7 @@ before(async () => {
   port = await freePort();
   base = `http://127.0.0.1:${port}`;
   site = await startSite(port);
+  smtp = await startSmtp();
   server = await startServer(site.address().port);
   context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
     executablePath: CHROMIUM,
@@ -186,6 +253,7 @@ before(async () => {
 after(async () => {
   await context?.close();
   server?.kill('SIGKILL');
+  smtp?.child.kill('SIGKILL');
   site?.close();
   rmSync(work, { recursive: true, force: true });
 });
@@ -907,5 +975,188 @@ test('a supervisor sees every agent\'s state on the board of agents, and pauses,
   await eventually(async () => assert.equal(await kari.getAttribute('data-state'), 'offline'));
   await eventually(async () => assert.equal(await pages.kari.locator('#presence-toggle').getAttribute('aria-pressed'), 'false'));
   assert.equal(await pages.kari.locator('#pause-toggle').isVisible(), false);
+  assert.deepEqual(dialogs, []);
+});
+
+// ---- after the chat, returning customers, opening hours, a copy by e-mail -----------------
+
+/** The agent picks `name`'s chat up from the incoming list. */
+async function agentPicksUp(page, name) {
+  await page.getByRole('tab', { name: 'Innkommende chatter' }).click();
+  const row = page.locator('#incoming tr', { hasText: name });
+  await row.waitFor();
+  await row.getByRole('button', { name: `Ta chatten fra ${name}` }).click();
+  await eventually(async () => assert.equal(await textOf(page.locator('#chat-title')), name));
+  await eventually(async () => assert.equal(await textOf(page.locator('#chat-status')), 'Pågår'));
+}
+
+/** The agent ends the chat on screen in the end dialog, with no code (Bedrift requires none). */
+async function agentEnds(page) {
+  await page.locator('#end-chat').click();
+  const confirm = page.locator('#confirm-dialog');
+  await confirm.waitFor();
+  await confirm.getByRole('button', { name: 'Avslutt chat' }).click();
+  await eventually(async () => assert.equal(await confirm.isVisible(), false));
+  await eventually(async () => assert.equal(await textOf(page.locator('#chat-status')), 'Avsluttet'));
+}
+
+/** The customer gives the ended chat `score` of 5 and a comment, in the widget. */
+async function customerRates(page, score, comment) {
+  const form = page.locator('form.rating');
+  await form.waitFor();
+  await form.getByRole('button', { name: `${score} av 5` }).click();
+  await form.locator('textarea').fill(comment);
+  await form.getByRole('button', { name: 'Send vurdering' }).click();
+  await eventually(async () => assert.equal(await textOf(page.locator('.rated')), `Takk! Du ga samtalen ${score} av 5.`));
+}
+
+test('the customer rates the chat after the agent ends it; the agent\'s console shows the rating', STEP, async () => {
+  const customer = await newPage('rita');
+  await customer.goto(`${base}/widget`);
+  await customerStarts(customer, { name: 'Rita Rask', topic: 'Faktura', email: 'rita@example.no' });
+  const agent = pages.kari;
+  await agentPicksUp(agent, 'Rita Rask');
+  await agentSays(agent, 'Hei Rita, fakturaen er nå kreditert.');
+  await customerSays(customer, 'Supert, takk!');
+  assert.equal(await agent.locator('#customer-info .rating-stars').count(), 0, 'no rating before the end');
+  await agentEnds(agent);
+
+  await customerRates(customer, 4, 'Rask og hyggelig hjelp.');
+  // Live: ChatRated reaches the console, which shows the score as stars that say it aloud.
+  const stars = agent.locator('#customer-info .rating-stars');
+  await eventually(async () => assert.equal(await textOf(stars), '★★★★☆ 4/5'));
+  assert.equal(await stars.getAttribute('aria-label'), 'Vurdert 4 av 5');
+  assert.ok((await textOf(agent.locator('#customer-info'))).includes('Rask og hyggelig hjelp.'));
+  assert.equal(await agent.locator('#customer-info .earlier-chats').count(), 0, 'an anonymous customer has no earlier chats');
+  assert.deepEqual(dialogs, []);
+});
+
+test('a returning customer signed in on the company\'s site: the agent sees her earlier chats', STEP, async () => {
+  const customer = await newPage('lise');
+  await customer.goto(`http://127.0.0.1:${site.address().port}/min-side`);
+  await customer.getByRole('button', { name: 'Chat med oss' }).click();
+  await customerStarts(customer, { name: MEMBER.name, topic: 'Faktura', email: MEMBER.email });
+  await customerSays(customer, 'Hvorfor er fakturaen høyere denne måneden?');
+  const agent = pages.kari;
+  await agentPicksUp(agent, MEMBER.name);
+  assert.equal(await agent.locator('#customer-info .earlier-chats').count(), 0, 'her first chat has none before it');
+  await agentSays(agent, 'Det er et engangsgebyr for flytting.');
+  await agentEnds(agent);
+
+  // A while later, the same signed-in customer again.
+  await customer.getByRole('button', { name: 'Start en ny chat' }).click();
+  await customerStarts(customer, { name: MEMBER.name, topic: 'Faktura', email: MEMBER.email });
+  await customerSays(customer, 'Hei igjen! Et spørsmål til om fakturaen.');
+  await agentPicksUp(agent, MEMBER.name);
+  const earlier = agent.locator('#customer-info .earlier-chats');
+  await eventually(async () => assert.equal(await earlier.locator('.earlier-chat').count(), 1));
+  assert.equal(await textOf(earlier.locator('h4')), 'Tidligere chatter');
+  const row = await textOf(earlier.locator('.earlier-chat'));
+  for (const expected of ['Avsluttet', 'Kari Nordmann', 'Bedrift']) {
+    assert.ok(row.includes(expected), `the earlier chat shows ${expected}: ${row}`);
+  }
+  assert.match(row, /\d+ meldinger/);
+  assert.equal(await earlier.getByRole('button', { name: /^Revisjon/ }).count(), 0, 'agents do not audit');
+
+  await agentSays(agent, 'Velkommen tilbake, Lise!');
+  await agentEnds(agent);
+  await customerRates(customer, 5, 'Fikk svar med en gang.');
+  await eventually(async () => assert.equal(await textOf(agent.locator('#customer-info .rating-stars')), '★★★★★ 5/5'));
+  assert.equal(await earlier.locator('.earlier-chat').count(), 1);
+  await shoot(agent, 'console-customer-history.png');
+  assert.deepEqual(dialogs, []);
+});
+
+let closedCustomer;
+
+test('the administrator gives a queue opening hours; outside them the widget says when it opens and cannot start; "Always open" lets the customer in', STEP, async () => {
+  const admin = pages.admin;
+  await admin.getByRole('tab', { name: 'Administrasjon' }).click();
+  const bedrift = admin.getByRole('region', { name: 'Åpningstider' }).getByRole('group', { name: 'Bedrift', exact: true });
+  const always = bedrift.getByLabel('Alltid åpen');
+  await always.waitFor();
+  assert.equal(await always.isChecked(), true, 'the demo queues are always open');
+  await always.uncheck();
+  const zone = bedrift.getByLabel('Tidssone');
+  assert.equal(await zone.inputValue(), 'Europe/Oslo');
+  const save = bedrift.getByRole('button', { name: 'Lagre åpningstidene for Bedrift' });
+  // A time zone the server does not know: its 422, in the console's words, next to the form.
+  await zone.fill('Mars/Olympus');
+  await save.click();
+  await eventually(async () => assert.match(await textOf(bedrift.locator('.form-error')), /^Tidene kan ikke brukes: sjekk at tidssonen finnes/));
+
+  // Closed every weekday; open tomorrow 08:00-16:00 UTC only.
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  await zone.fill('UTC');
+  await bedrift.getByRole('button', { name: 'Legg til unntak' }).click();
+  const exception = bedrift.getByRole('group', { name: 'Unntak' });
+  await exception.getByLabel('Dato').fill(tomorrow);
+  await exception.getByLabel('Fra').fill('08:00');
+  await save.click();
+  await eventually(async () => assert.equal(await textOf(bedrift.locator('.form-error')),
+    'Fyll ut både fra og til, eller ingen av dem (stengt).'));
+  await exception.getByLabel('Til').fill('16:00');
+  await save.click();
+  await eventually(async () => assert.deepEqual(
+    (await queueRows(admin)).find((q) => q.name === 'Bedrift').opening_hours,
+    { time_zone: 'UTC', weekly: {}, exceptions: [{ date: tomorrow, spans: [{ from: '08:00:00', to: '16:00:00' }] }] }));
+  assert.equal(await textOf(bedrift.locator('.form-error')), '');
+
+  const customer = await newPage('stine');
+  await customer.goto(`${base}/widget`);
+  await customer.selectOption('#samtale-field-category_id', { label: 'Faktura' });
+  const closed = customer.locator('.closed');
+  const opens = await customer.evaluate((at) => new Intl.DateTimeFormat('nb-NO', {
+    weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit',
+  }).format(new Date(at)), `${tomorrow}T08:00:00Z`);
+  await eventually(async () => assert.equal(await textOf(closed), `Vi er stengt nå. Vi åpner ${opens}.`));
+  const start = customer.locator('form.prechat button[type=submit]');
+  assert.equal(await start.isDisabled(), true);
+  // Another topic, in a queue that is open, can start.
+  await customer.selectOption('#samtale-field-category_id', { label: 'Mobil' });
+  assert.equal(await closed.isVisible(), false);
+  assert.equal(await start.isDisabled(), false);
+  await customer.selectOption('#samtale-field-category_id', { label: 'Faktura' });
+  await customer.fill('#samtale-field-name', 'Stine Stengt');
+  await customer.fill('#samtale-field-email', 'stine@example.no');
+  await shoot(customer, 'widget-closed.png');
+
+  await always.check();
+  assert.equal(await zone.isDisabled(), true, 'always open leaves no hours to enter');
+  await save.click();
+  await eventually(async () => assert.equal(
+    (await queueRows(admin)).find((q) => q.name === 'Bedrift').opening_hours, null));
+  await customer.reload();
+  await customerStarts(customer, { name: 'Stine Stengt', topic: 'Faktura', email: 'stine@example.no' });
+  await eventually(async () => assert.match(await textOf(customer.locator('.status')), /køen/));
+  closedCustomer = customer;
+  assert.deepEqual(dialogs, []);
+});
+
+test('the customer asks for a copy by e-mail; once the agent ends the chat, the mail arrives with the conversation', STEP, async () => {
+  const customer = closedCustomer;
+  assert.ok(customer, 'the customer of the step before is waiting');
+  const copy = customer.locator('form.copy');
+  await copy.waitFor();
+  await copy.getByRole('textbox').fill('stine@example.no');
+  await copy.getByRole('button', { name: 'Send meg en kopi' }).click();
+  await eventually(async () => assert.equal(await textOf(customer.locator('.copy-note')),
+    'Du får en kopi på stine@example.no når samtalen er avsluttet.'));
+  await customerSays(customer, 'Can I change the due date of my invoice?');
+
+  const agent = pages.kari;
+  await agentPicksUp(agent, 'Stine Stengt');
+  await agentSays(agent, 'Yes, it now falls on the 20th of each month.');
+  const before = mailsReceived().length;
+  await agentEnds(agent);
+
+  const mail = await eventually(() => {
+    const found = mailsReceived().find((m) => m.includes('Can I change the due date of my invoice?'));
+    assert.ok(found, `a mail arrived (${mailsReceived().length} in all, ${before} before)`);
+    return found;
+  }, 30_000);
+  assert.match(mail, /^To: .*stine@example\.no/m);
+  assert.ok(mail.includes('Yes, it now falls on the 20th of each month.'), mail);
+  assert.equal(mailsReceived().length, before + 1, 'one mail');
   assert.deepEqual(dialogs, []);
 });

@@ -1,11 +1,11 @@
 // The lists administrators keep for staff to choose from, in the administration module: the
 // reasons agents pause for, and per queue the wrap-up codes chats end with, with the queue's
-// wrap-up time and whether a code is required.
+// wrap-up time and whether a code is required (saved with `patchQueue`, which keeps the rest).
 
 import { api } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { form, rowButton, section, tableOr } from './admin-forms.js';
+import { form, patchQueue, rowButton, section, tableOr } from './admin-forms.js';
 
 const path = (base, code) => `${base}/${encodeURIComponent(code.trim())}`;
 
@@ -45,21 +45,10 @@ export function wrapUpSection(queues, { notify, run }) {
     })));
 }
 
-/**
- * PATCH treats an absent notice, overflow or service level as "none", so they are read
- * afresh and sent along unchanged.
- */
 async function saveWrapUp(queueId, values) {
-  const current = await api(`/queues/${queueId}`);
   const seconds = (values.wrap_up_seconds ?? '').trim();
-  await api(`/queues/${queueId}`, {
-    method: 'PATCH',
-    body: {
-      no_agent_notice_after_seconds: current.no_agent_notice_after_seconds,
-      overflow_queue_id: current.overflow_queue_id,
-      service_level_seconds: current.service_level_seconds,
-      wrap_up_seconds: seconds === '' ? null : Number(seconds),
-      wrap_up_code_required: values.wrap_up_code_required === 'on',
-    },
+  await patchQueue(queueId, {
+    wrap_up_seconds: seconds === '' ? null : Number(seconds),
+    wrap_up_code_required: values.wrap_up_code_required === 'on',
   });
 }

@@ -1,8 +1,28 @@
-// The administration module's building blocks: a titled section, a compact table, and a small
-// form that sends its values and shows the server's field problems next to their fields.
+// The administration module's building blocks: a titled section, a compact table, a small
+// form that sends its values and shows the server's field problems next to their fields, and
+// the change of some of a queue's settings.
 
+import { api } from './api.js';
 import { h } from './dom.js';
 import { problemText, t } from './i18n.js';
+
+/**
+ * Changes some of a queue's settings (`PATCH /queues/{id}`); the queue as it now is. PATCH
+ * treats an absent notice, overflow or service level as "none", so they are read afresh and
+ * sent along unchanged.
+ */
+export async function patchQueue(queueId, changes) {
+  const current = await api(`/queues/${queueId}`);
+  return api(`/queues/${queueId}`, {
+    method: 'PATCH',
+    body: {
+      no_agent_notice_after_seconds: current.no_agent_notice_after_seconds,
+      overflow_queue_id: current.overflow_queue_id,
+      service_level_seconds: current.service_level_seconds,
+      ...changes,
+    },
+  });
+}
 
 export function section(titleKey, ...content) {
   return h('section', { class: 'admin-section', 'aria-label': t(titleKey) },

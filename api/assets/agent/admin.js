@@ -1,13 +1,14 @@
 // The administration module (administrators): users, queues, queue membership, categories,
-// the pre-chat form's fields, pause reasons, each queue's wrap-up, transcript retention and
-// erasure, on the admin endpoints. Every change is an event; the console reloads this view
-// when directory events arrive.
+// the pre-chat form's fields, pause reasons, each queue's wrap-up and opening hours,
+// transcript retention and erasure, on the admin endpoints. Every change is an event; the
+// console reloads this view when directory events arrive.
 
 import { api, post } from './api.js';
 import { fill } from './dom.js';
 import { t } from './i18n.js';
 import { form, rowButton, section, table } from './admin-forms.js';
 import { pauseReasonsSection, wrapUpSection } from './admin-choices.js';
+import { openingHoursSection } from './admin-hours.js';
 import { erasureSection, retentionSection } from './privacy.js';
 
 export async function renderAdmin(root, { notify }) {
@@ -78,6 +79,7 @@ export async function renderAdmin(root, { notify }) {
       })))),
     pauseReasonsSection(reasons, { notify, run }),
     wrapUpSection(queues, { notify, run }),
+    openingHoursSection(queues, { notify }),
     retentionSection(queues, { notify, section }),
     erasureSection({ section }));
 }

@@ -50,6 +50,8 @@ const state = {
   agentBoard: null,
   /** Loaded chat views by id: the selected one and those seen this session. */
   chats: new Map(),
+  /** A returning customer's earlier chats (`GET /chats/{id}/earlier`), by the chat open. */
+  earlier: new Map(),
   selected: null,
   /** Every queue and category, for names and the transfer select. */
   directory: { queues: [], categories: [] },
@@ -217,6 +219,9 @@ function privacyChanged({ chat_id: chatId, erased, legal_hold: held }) {
   if (erased) {
     // The console drops what it holds at once; the reloads below only confirm it.
     if (loaded) dropPersonal(loaded);
+    for (const earlier of state.earlier.values()) {
+      for (const row of earlier) if (row.chat_id === chatId) row.erased_at ??= new Date().toISOString();
+    }
     for (const entry of [...state.mine.active, ...state.mine.passive]) {
       if (entry.chat_id === chatId) entry.customer_name = '';
     }
@@ -253,7 +258,16 @@ function renderSelected() {
   if (!chat) return;
   $('#audit-chat').hidden = !oversees();
   renderConversation(els, chat, state.me);
-  renderCustomerInfo($('#customer-info'), chat, state.directory, codeLabel);
+  renderCustomerInfo($('#customer-info'), chat, {
+    directory: state.directory,
+    codeLabel,
+    earlier: {
+      rows: state.earlier.get(chat.chat_id),
+      queueName,
+      userName,
+      onAudit: oversees() ? (row) => audit(row.chat_id, row.customer_name) : undefined,
+    },
+  });
 }
 
 function renderAll() {
@@ -401,6 +415,13 @@ async function loadChat(chatId) {
   return chat;
 }
 
+/** Asked once a chat is opened: what came before it does not change while it goes on. */
+async function loadEarlier(chatId) {
+  if (state.earlier.has(chatId)) return;
+  state.earlier.set(chatId, await api(`/chats/${chatId}/earlier`));
+  if (state.selected === chatId) renderSelected();
+}
+
 async function loadPauseReasons() {
   state.pauseReasons = await api('/pause-reasons');
 }
@@ -496,7 +517,7 @@ async function select(chatId) {
   input.value = state.drafts.get(chatId) ?? '';
   renderLists();
   renderSelected();
-  await loadChat(chatId).catch(failed);
+  await Promise.all([loadChat(chatId), loadEarlier(chatId)]).catch(failed);
   if (isMine(state.chats.get(chatId), state.me)) input.focus();
 }
 
@@ -864,6 +885,11 @@ function onEvent(type, data) {
     if (payload.agent_id === me) refreshMine();
     return;
   }
+  // The customer rated a chat after its end: only its view changes (the comment is in it).
+  if (type === 'ChatRated') {
+    if (state.chats.has(chatId)) loadChat(chatId).catch(failed);
+    return;
+  }
   // A chat arrived, moved, ended or was wrapped up: the incoming list, the agent's lists, the
   // chat, and the board of agents change.
   applyToIncoming(type, chatId, payload);
@@ -952,6 +978,7 @@ function showLogin() {
   state.stopLive = null;
   state.selected = null;
   state.chats.clear();
+  state.earlier.clear();
   state.drafts.clear();
   clearTimeout(chartTimer);
   chartTimer = null;

@@ -675,6 +675,14 @@ export function formatTime(iso) {
     : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
 }
 
+/** A date with its time, always with the day: for chats that may be long past. */
+export function formatDate(iso) {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(locale(), {
+    day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
+  }).format(new Date(iso));
+}
+
 /** A local clock time, HH:MM (or HH:MM:SS). */
 export function formatClock(date, seconds = false) {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) return '–';

@@ -9,7 +9,7 @@ const EVENT_TYPES = [
   'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'ChatTransferred',
   'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
   'ChatOffered', 'OfferDeclined', 'OfferExpired', 'OfferWithdrawn', 'ChatRequeued',
-  'ChatWrappedUp', 'WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished',
+  'ChatWrappedUp', 'ChatRated', 'WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished',
   'AgentLoggedIn', 'AgentLoggedOut', 'AgentPaused', 'AgentResumed',
   'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
   'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',

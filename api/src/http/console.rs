@@ -156,6 +156,16 @@ const AGENT: &[Asset] = &[
         content_type: JS,
         body: include_str!("../../assets/agent/admin-choices.js"),
     },
+    Asset {
+        name: "admin-hours.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/admin-hours.js"),
+    },
+    Asset {
+        name: "earlier-chats.js",
+        content_type: JS,
+        body: include_str!("../../assets/agent/earlier-chats.js"),
+    },
 ];
 
 const CONSOLE_PAGE: &str = include_str!("../../assets/agent/index.html");

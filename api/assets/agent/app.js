@@ -401,8 +401,16 @@ async function loadMine() {
 }
 const refreshMine = coalesce(loadMine);
 
+/** Chat → the number of its latest load: the answer to an earlier one is older. */
+const chatLoads = new Map();
+
 async function loadChat(chatId) {
+  const load = (chatLoads.get(chatId) ?? 0) + 1;
+  chatLoads.set(chatId, load);
   const chat = await api(`/chats/${chatId}`);
+  // Loads cross (several events of one chat each start one): an answer that comes after a
+  // later load's would put back an older view, e.g. one from before the customer's rating.
+  if (chatLoads.get(chatId) !== load) return state.chats.get(chatId) ?? chat;
   state.chats.set(chatId, chat);
   // The labels of the codes it was wrapped up with, for the customer information.
   if (chat.wrap_up?.codes.length > 0 && !knowsCodes(chat.queue_id)) {
@@ -593,11 +601,14 @@ async function recordDisposition(chat, { path, ...wording }) {
     failed(error);
     return false;
   }
+  // The dialog may stay open a while after the server answered: a load meanwhile (the
+  // customer rated it) has a newer view than the answer.
+  const loadsBefore = chatLoads.get(chat.chat_id) ?? 0;
   const view = await askDisposition({
     codes, ...wording, submit: (body) => post(`/chats/${chat.chat_id}/${path}`, body),
   });
   if (!view) return false;
-  state.chats.set(chat.chat_id, view);
+  if ((chatLoads.get(chat.chat_id) ?? 0) === loadsBefore) state.chats.set(chat.chat_id, view);
   if (state.selected === chat.chat_id) renderSelected();
   await afterWrapUpChange();
   return true;

@@ -65,6 +65,19 @@ async fn a_queue_that_requires_a_code_ends_a_chat_only_with_one_of_its_own() {
         assert_eq!((status, first_field(&without)), (422, "codes"), "{without}");
         let bare = app.request(Method::POST, &end, kari).send().await.unwrap();
         assert_eq!(bare.status(), 422, "{}: no body, no code", app.backend);
+        let typed_but_empty = app
+            .request(Method::POST, &end, kari)
+            .header("content-type", "application/json")
+            .header("content-length", "0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            typed_but_empty.status(),
+            422,
+            "{}: an empty body with a type is no body: still no code",
+            app.backend
+        );
         let (status, foreign) =
             problem(app.post(&end, kari, json!({"codes": ["refund"]})).await).await;
         assert_eq!((status, first_field(&foreign)), (422, "codes"), "{foreign}");

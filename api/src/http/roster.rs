@@ -33,7 +33,8 @@ pub enum AgentState {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Availability {
     pub state: AgentState,
-    /// When the state began, where the log says (a wrap-up's start is its chat's end).
+    /// When the state began, where the read models know it: a session's or pause's start, the
+    /// end of the last wrap-up; `null` during a wrap-up (`wrap_up_until` says when it ends).
     pub since: Option<String>,
     pub paused_reason: Option<String>,
     pub wrap_up_until: Option<String>,

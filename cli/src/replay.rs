@@ -48,9 +48,25 @@ fn describe(event: &ChatEvent) -> String {
             let name = customer_name.known().map_or(ERASED, |name| name.as_str());
             format!("{name} asked for a chat in queue {queue_id} ({answers})")
         }
+        ChatEvent::MessageLeft {
+            customer_name,
+            queue_id,
+            ..
+        } => {
+            let name = customer_name.known().map_or(ERASED, |name| name.as_str());
+            format!("{name} left a message for queue {queue_id}")
+        }
+        ChatEvent::LeftMessageAnswered { agent_id, .. } => {
+            format!("the message was answered by {agent_id}, by e-mail")
+        }
         ChatEvent::ChatAssigned { agent_id, via, .. } => {
             format!("assigned to {agent_id} ({via:?})")
         }
+        ChatEvent::ChatHandedOver {
+            from_agent,
+            to_agent,
+            ..
+        } => format!("handed over by {from_agent} to {to_agent}"),
         ChatEvent::ChatOffered {
             agent_id,
             expires_at,

@@ -6,7 +6,8 @@ use crate::event::{decode, DomainEvent};
 use crate::read::{AuthorKind, ChatStatus};
 use chrono::{DateTime, SubsecRound, Utc};
 use samtale_domain::form::FormAnswer;
-use samtale_domain::ChatEvent;
+use samtale_domain::text::Name;
+use samtale_domain::{CategoryId, ChatEvent, Personal, QueueId};
 use samtale_eventlog::{LogError, LoggedEvent};
 use serde::Serialize;
 
@@ -91,6 +92,26 @@ pub fn chat_at(
     Ok(chat)
 }
 
+impl ReplayedChat {
+    /// The chat's first event: where it is, and who the customer is.
+    fn arrive(
+        &mut self,
+        status: ChatStatus,
+        queue_id: QueueId,
+        category_id: Option<CategoryId>,
+        customer_name: &Personal<Name>,
+    ) {
+        self.status = status;
+        self.queue_id = Some(queue_id.to_string());
+        self.category_id = category_id.map(|c| c.to_string());
+        self.erased |= customer_name.is_erased();
+        self.customer_name = customer_name
+            .known()
+            .map(|name| name.as_str().to_string())
+            .unwrap_or_default();
+    }
+}
+
 fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
     match event {
         ChatEvent::ChatRequested {
@@ -100,18 +121,22 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             answers,
             ..
         } => {
-            chat.status = ChatStatus::Waiting;
-            chat.queue_id = Some(queue_id.to_string());
-            chat.category_id = category_id.map(|c| c.to_string());
-            chat.erased |= customer_name.is_erased();
-            chat.customer_name = customer_name
-                .known()
-                .map(|name| name.as_str().to_string())
-                .unwrap_or_default();
+            chat.arrive(ChatStatus::Waiting, queue_id, category_id, &customer_name);
             chat.answers = answers.known().cloned().unwrap_or_default();
         }
+        ChatEvent::MessageLeft {
+            queue_id,
+            category_id,
+            customer_name,
+            ..
+        } => chat.arrive(ChatStatus::Left, queue_id, category_id, &customer_name),
         ChatEvent::ChatAssigned { agent_id, .. } => {
             chat.status = ChatStatus::Assigned;
+            chat.agent_id = Some(agent_id.to_string());
+        }
+        ChatEvent::ChatHandedOver { to_agent, .. } => chat.agent_id = Some(to_agent.to_string()),
+        ChatEvent::LeftMessageAnswered { agent_id, .. } => {
+            chat.status = ChatStatus::Ended;
             chat.agent_id = Some(agent_id.to_string());
         }
         ChatEvent::MessageSent {

@@ -1,5 +1,6 @@
 //! Transcripts by e-mail. A customer who asked for a copy of their conversation gets it once
-//! the chat has ended: every `MAIL_EVERY` one node at a time (a [`Turn`]) sends the copies due
+//! the chat has ended (and one who left a message gets its answer the same way, once it is
+//! answered): every `MAIL_EVERY` one node at a time (a [`Turn`]) sends the copies due
 //! through SMTP, then records each (`TranscriptSent`, keyed by the chat, so once).
 //!
 //! What is due is read from the log's fold (`transcript_mails`) once it has caught up, and each
@@ -18,7 +19,7 @@ use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use samtale_domain::{Actor, ChatCommand};
 use samtale_eventlog::CommandError;
-use samtale_projections::read::{self, AuthorKind, DueTranscript};
+use samtale_projections::read::{self, AuthorKind, DueTranscript, EndReason};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -148,8 +149,14 @@ async fn compose(
     let chat = read::chat(db, &due.chat_id)
         .await?
         .ok_or_else(|| ServiceError::Config(format!("no chat {}", due.chat_id)))?;
+    // A left message's answer is the same mail: the customer's words and the answer to them.
+    let subject = if chat.end_reason == Some(EndReason::Answered) {
+        "Svar på meldingen din / The answer to your message"
+    } else {
+        "Samtalen din / Your conversation"
+    };
     let mut body = format!(
-        "Samtalen din / Your conversation ({})\n\n",
+        "{subject} ({})\n\n",
         chat.requested_at.get(..10).unwrap_or_default()
     );
     for line in read::transcript(db, &due.chat_id).await? {
@@ -173,7 +180,7 @@ async fn compose(
     Message::builder()
         .from(mailer.from.clone())
         .to(to)
-        .subject("Samtalen din / Your conversation")
+        .subject(subject)
         // One copy per chat: however often it is sent, the same message.
         .message_id(Some(format!("<transcript.{}@samtale>", due.chat_id)))
         .header(ContentType::TEXT_PLAIN)

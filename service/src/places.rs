@@ -163,9 +163,13 @@ impl PlaceBook {
                 self.dequeue(chat_id);
                 self.arrivals.remove(chat_id);
             }
-            // Only ended chats are held or erased, and an offered chat keeps its place until
-            // it is accepted (an assignment): no place changes.
-            ChatEvent::ChatOffered { .. }
+            // Only ended chats are held or erased, an offered chat keeps its place until it is
+            // accepted (an assignment), a hand-over is from agent to agent, and a left message
+            // never waits in the queue: no place changes.
+            ChatEvent::MessageLeft { .. }
+            | ChatEvent::LeftMessageAnswered { .. }
+            | ChatEvent::ChatHandedOver { .. }
+            | ChatEvent::ChatOffered { .. }
             | ChatEvent::OfferDeclined { .. }
             | ChatEvent::OfferExpired { .. }
             | ChatEvent::OfferWithdrawn { .. }

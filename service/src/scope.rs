@@ -64,17 +64,29 @@ impl Scoper {
                 queue = to_queue.to_string();
                 agent = None;
             }
+            ChatEvent::MessageLeft { queue_id, .. } => queue = queue_id.to_string(),
+            ChatEvent::LeftMessageAnswered { agent_id, .. } => agent = Some(agent_id.to_string()),
             // The agent who left it still hears that it is no longer theirs.
             ChatEvent::ChatRequeued { from_agent, .. } => {
                 scope.agents.push(from_agent.to_string());
                 agent = None;
+            }
+            ChatEvent::ChatHandedOver {
+                from_agent,
+                to_agent,
+                ..
+            } => {
+                scope.agents.push(from_agent.to_string());
+                agent = Some(to_agent.to_string());
             }
             _ => {}
         }
         scope.queues.push(queue.clone());
         scope.agents.extend(agent.clone());
         match chat_event {
-            ChatEvent::ChatEnded { .. } | ChatEvent::CustomerClosedClient { .. } => {
+            ChatEvent::ChatEnded { .. }
+            | ChatEvent::CustomerClosedClient { .. }
+            | ChatEvent::LeftMessageAnswered { .. } => {
                 self.chats.remove(&chat_id);
             }
             _ => {

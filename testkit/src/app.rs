@@ -317,3 +317,13 @@ impl TestApp {
         self.app.state.live.log().head().await.unwrap().position
     }
 }
+
+/// A problem's `type`, its last segment: `chat-closed`, `queue-closed`, ….
+pub fn slug(problem: &Value) -> &str {
+    problem["type"]
+        .as_str()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+}

@@ -3,7 +3,7 @@
 //! keep a chat, and retention erases what its queue no longer keeps.
 
 use reqwest::{Method, StatusCode};
-use samtale_testkit::app::{Centre, TestApp};
+use samtale_testkit::app::{slug, Centre, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -50,15 +50,6 @@ async fn ended_chat(app: &TestApp, centre: &Centre, email: &str) -> (String, Str
     )
     .await;
     (chat, customer)
-}
-
-fn problem_type(body: &Value) -> &str {
-    body["type"]
-        .as_str()
-        .unwrap_or_default()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
 }
 
 async fn status_and_body(response: reqwest::Response) -> (StatusCode, Value) {
@@ -193,7 +184,7 @@ async fn a_chat_is_erased_only_once_it_has_ended_and_while_no_legal_hold_keeps_i
         )
         .await;
         assert_eq!(
-            (status, problem_type(&body)),
+            (status, slug(&body)),
             (StatusCode::CONFLICT, "chat-not-ended")
         );
 
@@ -211,10 +202,7 @@ async fn a_chat_is_erased_only_once_it_has_ended_and_while_no_legal_hold_keeps_i
                 .await,
         )
         .await;
-        assert_eq!(
-            (status, problem_type(&body)),
-            (StatusCode::CONFLICT, "legal-hold")
-        );
+        assert_eq!((status, slug(&body)), (StatusCode::CONFLICT, "legal-hold"));
         assert!(
             app.get_ok(&format!("/chats/{chat}"), &app.admin)
                 .await
@@ -238,7 +226,7 @@ async fn a_chat_is_erased_only_once_it_has_ended_and_while_no_legal_hold_keeps_i
         let (status, body) =
             status_and_body(app.post(&path, &centre.siri.token, json!({})).await).await;
         assert_eq!(
-            (status, problem_type(&body)),
+            (status, slug(&body)),
             (StatusCode::CONFLICT, "chat-erased"),
             "an erased chat takes no further command"
         );
@@ -377,7 +365,7 @@ async fn the_customer_deletes_their_own_conversation_once_it_has_ended() {
         let (status, body) =
             status_and_body(app.post(&erase(&chat), &customer, json!({})).await).await;
         assert_eq!(
-            (status, problem_type(&body)),
+            (status, slug(&body)),
             (StatusCode::CONFLICT, "chat-not-ended")
         );
         app.post_ok(

@@ -1,21 +1,21 @@
 //! Transcripts by e-mail, through a real SMTP server the test starts (Python's `aiosmtpd`,
 //! named by `SAMTALE_TEST_SMTP`): asked for during the chat, sent once it has ended, once.
 
-use samtale_testkit::app::TestApp;
+use samtale_testkit::app::{slug, TestApp};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
 /// An SMTP server delivering into a Maildir; stopped when dropped.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
     port: u16,
     maildir: tempfile::TempDir,
 }
 
 impl SmtpServer {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let python = std::env::var("SAMTALE_TEST_SMTP").expect("SAMTALE_TEST_SMTP names a Python");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -45,12 +45,12 @@ impl SmtpServer {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// Every mail delivered so far, as text.
-    fn delivered(&self) -> Vec<String> {
+    pub(crate) fn delivered(&self) -> Vec<String> {
         let new = self.maildir.path().join("mail").join("new");
         read_all(&new)
     }
@@ -71,15 +71,6 @@ impl Drop for SmtpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn slug(problem: &Value) -> &str {
-    problem["type"]
-        .as_str()
-        .unwrap_or_default()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
 }
 
 #[tokio::test]

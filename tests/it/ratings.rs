@@ -1,21 +1,12 @@
 //! Satisfaction: the customer rates a chat an agent answered, once it has ended (1-5, and a
 //! comment only staff read), and the reports give CSAT per day, queue and agent.
 
-use samtale_testkit::app::TestApp;
+use samtale_testkit::app::{slug, TestApp};
 use serde_json::{json, Value};
 
 async fn answer(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or_default())
-}
-
-fn slug(problem: &Value) -> &str {
-    problem["type"]
-        .as_str()
-        .unwrap_or_default()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
 }
 
 #[tokio::test]

@@ -91,6 +91,10 @@ impl From<ChatError> for ApiError {
             ChatError::AlreadyRated => Conflict::ChatRated.into(),
             ChatError::QueueClosed { opens_at } => Conflict::QueueClosed { opens_at }.into(),
             ChatError::TranscriptSent => Conflict::TranscriptSent.into(),
+            ChatError::NotALeftMessage => Conflict::NotALeftMessage.into(),
+            ChatError::AlreadyTheirs => ApiError::invalid_field("agent_id", detail),
+            ChatError::ColleagueUnavailable => Conflict::ColleagueUnavailable.into(),
+            ChatError::ColleagueHasNoRoom => Conflict::ColleagueHasNoRoom.into(),
         }
     }
 }

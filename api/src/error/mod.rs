@@ -98,6 +98,12 @@ pub enum Conflict {
     TranscriptSent,
     #[error("transcripts by e-mail are not offered here (no SMTP server is configured)")]
     TranscriptsOff,
+    #[error("the chat is not a message left for its queue, or it has been answered already")]
+    NotALeftMessage,
+    #[error("the colleague is not logged in to the chat's queue, or is paused")]
+    ColleagueUnavailable,
+    #[error("the colleague has as many chats as they may have at once")]
+    ColleagueHasNoRoom,
 }
 
 impl Conflict {
@@ -127,6 +133,9 @@ impl Conflict {
             Conflict::QueueClosed { .. } => P::QueueClosed,
             Conflict::TranscriptSent => P::TranscriptSent,
             Conflict::TranscriptsOff => P::TranscriptsOff,
+            Conflict::NotALeftMessage => P::NotALeftMessage,
+            Conflict::ColleagueUnavailable => P::ColleagueUnavailable,
+            Conflict::ColleagueHasNoRoom => P::ColleagueHasNoRoom,
         }
     }
 }

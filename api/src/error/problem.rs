@@ -29,6 +29,9 @@ pub enum ProblemType {
     QueueClosed,
     TranscriptSent,
     TranscriptsOff,
+    NotALeftMessage,
+    ColleagueUnavailable,
+    ColleagueHasNoRoom,
     ConcurrentChange,
     UsernameTaken,
     NameTaken,
@@ -43,7 +46,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 33] = [
+    pub const ALL: [ProblemType; 36] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -66,6 +69,9 @@ impl ProblemType {
         ProblemType::QueueClosed,
         ProblemType::TranscriptSent,
         ProblemType::TranscriptsOff,
+        ProblemType::NotALeftMessage,
+        ProblemType::ColleagueUnavailable,
+        ProblemType::ColleagueHasNoRoom,
         ProblemType::ConcurrentChange,
         ProblemType::UsernameTaken,
         ProblemType::NameTaken,
@@ -160,6 +166,21 @@ impl ProblemType {
                 "transcripts-off",
                 S::CONFLICT,
                 "Transcripts by e-mail are not offered here",
+            ),
+            P::NotALeftMessage => (
+                "not-a-left-message",
+                S::CONFLICT,
+                "The chat is not a left message waiting for an answer",
+            ),
+            P::ColleagueUnavailable => (
+                "colleague-unavailable",
+                S::CONFLICT,
+                "The colleague is not available in the chat's queue",
+            ),
+            P::ColleagueHasNoRoom => (
+                "colleague-has-no-room",
+                S::CONFLICT,
+                "The colleague has no room for another chat",
             ),
             P::WrapUpExtended => (
                 "wrap-up-extended",

@@ -103,9 +103,15 @@ pub async fn request_transcript(
     if !state.transcripts_by_email {
         return Err(Conflict::TranscriptsOff.into());
     }
-    let to = normalised_email(&body.email)
-        .filter(|to| samtale_service::mail::deliverable(to))
-        .ok_or_else(|| ApiError::invalid_field("email", "is not an e-mail address"))?;
+    let to = mail_address(&body.email)?;
     let command = ChatCommand::RequestTranscript { to, at: meta.at };
     act_as_customer(&state, &meta, &chat_id, "request_transcript", command).await
+}
+
+/// An address for mail to the customer (field `email`): one the form would take and mail
+/// systems take too.
+pub(super) fn mail_address(raw: &str) -> Result<String, ApiError> {
+    normalised_email(raw)
+        .filter(|to| samtale_service::mail::deliverable(to))
+        .ok_or_else(|| ApiError::invalid_field("email", "is not an e-mail address"))
 }

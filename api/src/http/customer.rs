@@ -167,7 +167,7 @@ const CHAT_NAMESPACE: Uuid = Uuid::from_u128(0x8f0e_55b1_2d7a_4e0c_b3f4_61a9_0c2
 
 /// The chat a start creates, and the token that opens it. With a key both follow from it, so a
 /// retry — even one whose first attempt died before answering — gets the same chat and token.
-fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
+pub(super) fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> {
     match key {
         // A customer is anonymous: the key is all that ties a retry to its first attempt, and the
         // retry is answered with the chat's token, so the key must be as hard to guess as one.
@@ -243,7 +243,16 @@ pub async fn start(
     state
         .execute(&state.chats, &chat_id.to_string(), command, &context)
         .await?;
-    // A retry finds the token its first attempt stored (or stores it, if that attempt died).
+    started(&state, chat_id, customer_token).await
+}
+
+/// The chat just started, opened to the token that started it. A retry finds the token its
+/// first attempt stored (or stores it, if that attempt died).
+pub(super) async fn started(
+    state: &AppState,
+    chat_id: ChatId,
+    customer_token: String,
+) -> Result<(StatusCode, Json<ChatStarted>), ApiError> {
     sqlx::query(
         "INSERT INTO customer_tokens (token_hash, chat_id) VALUES ($1, $2)
          ON CONFLICT DO NOTHING",

@@ -10,6 +10,7 @@ mod erasure;
 mod events;
 mod health;
 mod history;
+mod left_messages;
 mod messages;
 mod openapi;
 mod presence;
@@ -83,6 +84,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(routing::accept))
         .routes(routes!(routing::decline))
         .routes(routes!(routing::requeue))
+        .routes(routes!(routing::hand_over))
+        .routes(routes!(left_messages::list))
+        .routes(routes!(left_messages::answer))
         .routes(routes!(messages::send))
         .routes(routes!(chats::read))
         .routes(routes!(chats::transfer))
@@ -100,6 +104,7 @@ pub fn router(state: AppState) -> Router {
     let customer = OpenApiRouter::new()
         .routes(routes!(customer::widget_config))
         .routes(routes!(customer::start))
+        .routes(routes!(left_messages::leave))
         .routes(routes!(customer::status))
         .routes(routes!(customer::send))
         .routes(routes!(customer::close))

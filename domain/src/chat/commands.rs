@@ -1,4 +1,6 @@
 use super::events::{Assignment, ErasureReason, KnownCustomer, Notice, RoutingChoice};
+use super::hand_over::Colleague;
+use super::left_message::LeftMessage;
 use super::rating::Score;
 use super::wrap_up::{Disposition, WrapUpPolicies};
 use crate::actor::Actor;
@@ -85,6 +87,26 @@ pub enum ChatCommand {
     Transfer {
         to_queue: QueueId,
         to_category: Option<CategoryId>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The chat's agent (or a supervisor) gives it to a named colleague.
+    HandOver {
+        to: Colleague,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// A customer leaves a message for a queue, to be answered by e-mail.
+    LeaveMessage {
+        left: LeftMessage,
+        at: DateTime<Utc>,
+    },
+    /// Someone who works the message's queue answers it; the answer goes out by e-mail.
+    AnswerLeftMessage {
+        message_id: MessageId,
+        text: MessageText,
+        /// The queues the one answering is a member of, as the directory has them now.
+        agent_queues: BTreeSet<QueueId>,
         by: Actor,
         at: DateTime<Utc>,
     },

@@ -55,4 +55,12 @@ pub enum ChatError {
     QueueClosed { opens_at: Option<DateTime<Utc>> },
     #[error("the transcript has been sent already")]
     TranscriptSent,
+    #[error("the chat is not a message left for its queue, or it has been answered")]
+    NotALeftMessage,
+    #[error("the chat is that colleague's already")]
+    AlreadyTheirs,
+    #[error("the colleague is not logged in to the chat's queue, or is paused")]
+    ColleagueUnavailable,
+    #[error("the colleague has as many chats as they may have at once")]
+    ColleagueHasNoRoom,
 }

@@ -116,6 +116,29 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// A customer left a message for the queue, to be answered by e-mail (the customer's
+    /// text follows as the first `MessageSent`, the address as `TranscriptRequested`).
+    MessageLeft {
+        queue_id: QueueId,
+        category_id: Option<CategoryId>,
+        customer_name: Personal<Name>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The left message is answered (the answer is the `MessageSent` before this); the copy
+    /// of both goes to the customer's address.
+    LeftMessageAnswered {
+        agent_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The chat's agent gave it to a colleague, who has it now.
+    ChatHandedOver {
+        from_agent: UserId,
+        to_agent: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     ChatAssigned {
         agent_id: UserId,
         via: Assignment,
@@ -287,6 +310,9 @@ impl ChatEvent {
     pub fn at(&self) -> DateTime<Utc> {
         match self {
             ChatEvent::ChatRequested { at, .. }
+            | ChatEvent::MessageLeft { at, .. }
+            | ChatEvent::LeftMessageAnswered { at, .. }
+            | ChatEvent::ChatHandedOver { at, .. }
             | ChatEvent::ChatAssigned { at, .. }
             | ChatEvent::ChatOffered { at, .. }
             | ChatEvent::OfferDeclined { at, .. }
@@ -357,6 +383,9 @@ impl DomainEvent for ChatEvent {
     fn event_type(&self) -> String {
         match self {
             ChatEvent::ChatRequested { .. } => "ChatRequested",
+            ChatEvent::MessageLeft { .. } => "MessageLeft",
+            ChatEvent::LeftMessageAnswered { .. } => "LeftMessageAnswered",
+            ChatEvent::ChatHandedOver { .. } => "ChatHandedOver",
             ChatEvent::ChatAssigned { .. } => "ChatAssigned",
             ChatEvent::ChatOffered { .. } => "ChatOffered",
             ChatEvent::OfferDeclined { .. } => "OfferDeclined",

@@ -8,6 +8,8 @@
 mod commands;
 mod error;
 mod events;
+mod hand_over;
+mod left_message;
 mod rating;
 #[cfg(test)]
 mod routing_tests;
@@ -24,6 +26,8 @@ pub use events::{
     Assignment, Author, Candidate, ChatEvent, ErasureReason, KnownCustomer, Notice, RoutingChoice,
     RoutingRule,
 };
+pub use hand_over::Colleague;
+pub use left_message::LeftMessage;
 pub use rating::{BadScore, Score};
 pub use wrap_up::{Disposition, WrapUpPolicies, WrapUpPolicy};
 
@@ -49,11 +53,18 @@ pub enum ChatStatus {
     Ended,
     /// The customer closed the client while still waiting.
     Abandoned,
+    /// A message left for the queue, waiting for an answer by e-mail; never routed.
+    Left,
 }
 
 impl ChatStatus {
     pub fn is_open(self) -> bool {
         matches!(self, ChatStatus::Waiting | ChatStatus::Assigned)
+    }
+
+    /// Ended or abandoned: the conversation is over (a left message is over once answered).
+    pub fn is_over(self) -> bool {
+        matches!(self, ChatStatus::Ended | ChatStatus::Abandoned)
     }
 }
 
@@ -92,6 +103,9 @@ pub struct Chat {
     /// The copy by e-mail the customer asked for.
     #[serde(default)]
     transcript: Option<transcript::TranscriptMail>,
+    /// The colleague its agent last handed it to, while it is theirs (a retry's answer).
+    #[serde(default)]
+    handed_to: Option<UserId>,
 }
 
 impl Chat {
@@ -375,6 +389,15 @@ impl Chat {
                     at,
                 }])
             }
+            ChatCommand::HandOver { to, by, at } => self.hand_over(to, by, at),
+            ChatCommand::LeaveMessage { left, at } => self.leave_message(left, at),
+            ChatCommand::AnswerLeftMessage {
+                message_id,
+                text,
+                agent_queues,
+                by,
+                at,
+            } => self.answer_left_message(message_id, text, &agent_queues, by, at),
             ChatCommand::Requeue { by, at } => {
                 self.require_open()?;
                 let Some(from_agent) = self
@@ -455,8 +478,9 @@ impl Chat {
             }
             ChatCommand::CloseClient { policies, at } => match self.status {
                 ChatStatus::New => Err(ChatError::NotFound),
-                // Closing an already closed client is what a second tab or a retry does.
-                ChatStatus::Ended | ChatStatus::Abandoned => Ok(vec![]),
+                // Closing an already closed client is what a second tab or a retry does; a
+                // left message waits for its answer whatever the widget does.
+                ChatStatus::Ended | ChatStatus::Abandoned | ChatStatus::Left => Ok(vec![]),
                 ChatStatus::Waiting => Ok(vec![ChatEvent::CustomerClosedClient {
                     abandoned: true,
                     agent_id: self.agent_id,
@@ -526,7 +550,26 @@ impl Aggregate for Chat {
             ChatEvent::OfferDeclined { .. }
             | ChatEvent::OfferExpired { .. }
             | ChatEvent::OfferWithdrawn { .. } => self.offer = None,
+            ChatEvent::MessageLeft {
+                queue_id,
+                category_id,
+                ..
+            } => {
+                self.status = ChatStatus::Left;
+                self.queue_id = Some(queue_id);
+                self.category_id = category_id;
+            }
+            ChatEvent::LeftMessageAnswered { agent_id, .. } => {
+                self.status = ChatStatus::Ended;
+                self.agent_id = Some(agent_id);
+            }
+            ChatEvent::ChatHandedOver { to_agent, .. } => {
+                self.agent_id = Some(to_agent);
+                self.handed_to = Some(to_agent);
+                self.read_up_to = 0;
+            }
             ChatEvent::ChatAssigned { agent_id, .. } => {
+                self.handed_to = None;
                 self.answered = true;
                 self.status = ChatStatus::Assigned;
                 self.agent_id = Some(agent_id);
@@ -547,11 +590,13 @@ impl Aggregate for Chat {
                 self.queue_id = Some(to_queue);
                 self.category_id = to_category;
                 self.agent_id = None;
+                self.handed_to = None;
                 self.offer = None;
             }
             ChatEvent::ChatRequeued { .. } => {
                 self.status = ChatStatus::Waiting;
                 self.agent_id = None;
+                self.handed_to = None;
             }
             ChatEvent::ChatEnded { .. } => {
                 self.status = ChatStatus::Ended;

@@ -50,7 +50,9 @@ impl Chat {
     ) -> Result<Vec<ChatEvent>, ChatError> {
         match self.status {
             ChatStatus::New => return Err(ChatError::NotFound),
-            ChatStatus::Waiting | ChatStatus::Assigned => return Err(ChatError::NotEnded),
+            ChatStatus::Waiting | ChatStatus::Assigned | ChatStatus::Left => {
+                return Err(ChatError::NotEnded)
+            }
             ChatStatus::Ended | ChatStatus::Abandoned => {}
         }
         // Nobody answered (left in the queue, or ended by staff while waiting).

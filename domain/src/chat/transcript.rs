@@ -36,7 +36,7 @@ impl Chat {
 
     /// Is a copy to be sent now: asked for, not settled, the chat over and not erased?
     pub fn transcript_due(&self) -> bool {
-        !self.erased && !self.status.is_open() && self.transcript.is_some_and(|mail| !mail.settled)
+        !self.erased && self.status.is_over() && self.transcript.is_some_and(|mail| !mail.settled)
     }
 
     /// The mail worker sent it (`delivered`), or found the address takes no mail: once, and
@@ -46,7 +46,7 @@ impl Chat {
         delivered: bool,
         at: DateTime<Utc>,
     ) -> Result<Vec<ChatEvent>, ChatError> {
-        if self.status.is_open() {
+        if !self.status.is_over() {
             return Err(ChatError::NotEnded);
         }
         if self.transcript.is_none_or(|mail| mail.settled) {

@@ -186,7 +186,9 @@ impl Chat {
                 }
             }
             ChatStatus::Abandoned => Err(ChatError::NotInWrapUp),
-            ChatStatus::Waiting | ChatStatus::Assigned => Err(ChatError::NotEnded),
+            ChatStatus::Waiting | ChatStatus::Assigned | ChatStatus::Left => {
+                Err(ChatError::NotEnded)
+            }
         }
     }
 

@@ -11,7 +11,8 @@ use crate::schema::Generation;
 use crate::timestamp;
 use samtale_domain::chat::Notice;
 use samtale_domain::form::FormAnswer;
-use samtale_domain::{ChatEvent, Personal, PresenceEvent, UserId};
+use samtale_domain::text::Name;
+use samtale_domain::{CategoryId, ChatEvent, Personal, PresenceEvent, QueueId, UserId};
 use sqlx::{AnyConnection, FromRow, Row};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -232,46 +233,36 @@ impl Batch {
     }
 
     fn fold_chat(&mut self, chat_id: &str, event: &ChatEvent) {
-        if let ChatEvent::ChatRequested {
-            queue_id,
-            category_id,
-            customer_name,
-            answers,
-            known_customer,
-            at,
-            ..
-        } = event
-        {
-            let row = ChatRow {
-                chat_id: chat_id.to_string(),
-                queue_id: queue_id.to_string(),
-                category_id: category_id.map(|c| c.to_string()),
-                customer_name: customer_name
-                    .known()
-                    .map(|name| name.as_str().to_string())
-                    .unwrap_or_default(),
+        let started = match event {
+            ChatEvent::ChatRequested {
+                queue_id,
+                category_id,
+                customer_name,
+                answers,
+                known_customer,
+                at,
+                ..
+            } => Some(ChatRow {
                 answers: erasable_answers(answers),
-                status: ChatStatus::Waiting,
-                agent_id: None,
-                requested_at: timestamp(*at),
-                queued_at: timestamp(*at),
-                first_assigned_at: None,
-                assigned_at: None,
-                ended_at: None,
-                end_reason: None,
-                transfers: 0,
-                legal_hold: 0,
-                erased_at: None,
-                told_no_agents: 0,
-                offered_to: None,
-                offer_expires_at: None,
-                rating: 0,
-                rating_comment: None,
                 customer_user_id: known_customer
                     .as_ref()
                     .and_then(Personal::known)
                     .map(|known| known.user_id.clone()),
-            };
+                ..new_chat(chat_id, queue_id, category_id, customer_name, *at)
+            }),
+            ChatEvent::MessageLeft {
+                queue_id,
+                category_id,
+                customer_name,
+                at,
+                ..
+            } => Some(ChatRow {
+                status: ChatStatus::Left,
+                ..new_chat(chat_id, queue_id, category_id, customer_name, *at)
+            }),
+            _ => None,
+        };
+        if let Some(row) = started {
             self.chats.insert(chat_id.to_string(), row);
             self.changed_chats.insert(chat_id.to_string());
             return;
@@ -282,6 +273,7 @@ impl Batch {
         match event {
             // Messages and transcripts by e-mail are rows of their own (see `apply`).
             ChatEvent::ChatRequested { .. }
+            | ChatEvent::MessageLeft { .. }
             | ChatEvent::MessageSent { .. }
             | ChatEvent::TranscriptRequested { .. }
             | ChatEvent::TranscriptSent { .. }
@@ -359,6 +351,33 @@ impl Batch {
                 if let Some(agent) = from_agent {
                     self.set_agent_chat((chat_id.to_string(), agent.to_string()), None);
                 }
+            }
+            ChatEvent::LeftMessageAnswered { agent_id, at, .. } => {
+                chat.agent_id = Some(agent_id.to_string());
+                self.participants
+                    .insert((chat_id.to_string(), agent_id.to_string()));
+                self.end(&mut chat, ChatStatus::Ended, EndReason::Answered, *at)
+            }
+            // The colleague's from now, everything in it unread for them; no longer the
+            // first agent's.
+            ChatEvent::ChatHandedOver {
+                from_agent,
+                to_agent,
+                at,
+                ..
+            } => {
+                chat.agent_id = Some(to_agent.to_string());
+                chat.assigned_at = Some(timestamp(*at));
+                self.set_agent_chat((chat_id.to_string(), from_agent.to_string()), None);
+                let entry = AgentChatEntry {
+                    state: AgentChatState::Active,
+                    read_up_to: 0,
+                    since: timestamp(*at),
+                    wrap_up_until: None,
+                };
+                self.set_agent_chat((chat_id.to_string(), to_agent.to_string()), Some(entry));
+                self.participants
+                    .insert((chat_id.to_string(), to_agent.to_string()));
             }
             // Back in its queue with its arrival time, so in its place; no longer the agent's.
             ChatEvent::ChatRequeued { from_agent, .. } => {
@@ -629,6 +648,43 @@ impl Batch {
 }
 
 /// The answers as the `chats` row holds them: JSON, and `[]` once erased.
+/// A chat's row as it starts: waiting in its queue since `at`, no answers, nothing else yet.
+fn new_chat(
+    chat_id: &str,
+    queue_id: &QueueId,
+    category_id: &Option<CategoryId>,
+    customer_name: &Personal<Name>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ChatRow {
+    ChatRow {
+        chat_id: chat_id.to_string(),
+        queue_id: queue_id.to_string(),
+        category_id: category_id.map(|c| c.to_string()),
+        customer_name: customer_name
+            .known()
+            .map(|name| name.as_str().to_string())
+            .unwrap_or_default(),
+        answers: "[]".to_string(),
+        status: ChatStatus::Waiting,
+        agent_id: None,
+        requested_at: timestamp(at),
+        queued_at: timestamp(at),
+        first_assigned_at: None,
+        assigned_at: None,
+        ended_at: None,
+        end_reason: None,
+        transfers: 0,
+        legal_hold: 0,
+        erased_at: None,
+        told_no_agents: 0,
+        offered_to: None,
+        offer_expires_at: None,
+        rating: 0,
+        rating_comment: None,
+        customer_user_id: None,
+    }
+}
+
 fn erasable_answers(answers: &Personal<Vec<FormAnswer>>) -> String {
     let answers = answers.known().map(Vec::as_slice).unwrap_or_default();
     serde_json::to_string(answers).unwrap_or_else(|_| "[]".into())

@@ -34,6 +34,8 @@ const TABLES: &[Table] = &[
             ("status_queue", "status, queue_id, queued_at"),
             // The chats of a queue nobody is logged in to that have not been told so yet.
             ("untold", "status, queue_id, told_no_agents, queued_at"),
+            // Left messages answered, the latest first.
+            ("answered", "end_reason, ended_at"),
             // The incoming list of every queue, a page at a time in arrival order.
             ("status_queued", "status, queued_at, chat_id"),
             // A queue's pace: its last assignments, without reading its history.
@@ -114,7 +116,8 @@ impl Projection for Conversations {
         //    the agent's list.
         // 10: wrap-up: the agent's time after a chat, the chat's codes and note; the
         //     customer's rating; who a returning customer is; transcripts by e-mail.
-        10
+        // 11: messages left for a queue (`left`, answered `ended`/`answered`); hand-overs.
+        11
     }
 
     fn tables(&self) -> &'static [Table] {

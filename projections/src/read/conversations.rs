@@ -483,3 +483,83 @@ pub async fn transcript_mail(
         .fetch_optional(db)
         .await
 }
+
+/// A message left for a queue, with its answer once it has one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct LeftMessageRow {
+    pub chat_id: String,
+    pub queue_id: String,
+    /// Empty once erased, as are `email`, `text` and `answer`.
+    pub customer_name: String,
+    /// Where the answer goes.
+    pub email: String,
+    pub text: String,
+    pub left_at: String,
+    pub answered_at: Option<String>,
+    pub answered_by: Option<String>,
+    pub answer: Option<String>,
+    /// When the answer went out by e-mail, or when the address turned out to take no mail.
+    pub mailed_at: Option<String>,
+    pub undeliverable_at: Option<String>,
+    pub erased_at: Option<String>,
+}
+
+/// The left messages `filter` picks (SQL after `WHERE`), in `order`.
+fn left_message_sql(filter: &str, order: &str) -> String {
+    format!(
+        "SELECT c.chat_id, c.queue_id, c.customer_name, COALESCE(t.to_address, '') AS email,
+                COALESCE(q.text, '') AS text, c.requested_at AS left_at,
+                c.ended_at AS answered_at, c.agent_id AS answered_by, a.text AS answer,
+                t.sent_at AS mailed_at, t.undeliverable_at, c.erased_at
+           FROM chats c
+           LEFT JOIN transcript_mails t ON t.chat_id = c.chat_id
+           LEFT JOIN messages q ON q.chat_id = c.chat_id AND q.number = 1
+           LEFT JOIN messages a ON a.chat_id = c.chat_id AND a.number = 2
+          WHERE {filter}
+          ORDER BY {order}, c.chat_id"
+    )
+}
+
+/// Messages left for a queue: those waiting for an answer, the oldest first, or those
+/// answered, the latest first; of the queues `member` is a member of (`None`: every queue).
+pub async fn left_messages(
+    db: &AnyPool,
+    answered: bool,
+    member: Option<&str>,
+    limit: i64,
+) -> ReadResult<Vec<LeftMessageRow>> {
+    let (which, order) = if answered {
+        (
+            format!("c.end_reason = '{}'", EndReason::Answered),
+            "c.ended_at DESC",
+        )
+    } else {
+        (
+            format!("c.status = '{}'", ChatStatus::Left),
+            "c.requested_at",
+        )
+    };
+    let filter = format!(
+        "{which} AND ($1 IS NULL OR c.queue_id IN
+             (SELECT queue_id FROM queue_members WHERE user_id = $1))"
+    );
+    sqlx::query_as(&format!("{} LIMIT $2", left_message_sql(&filter, order)))
+        .bind(member.map(str::to_string))
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// One left message, answered or not; `None` for any other chat.
+pub async fn left_message(db: &AnyPool, chat_id: &str) -> ReadResult<Option<LeftMessageRow>> {
+    let filter = format!(
+        "c.chat_id = $1 AND (c.status = '{}' OR c.end_reason = '{}')",
+        ChatStatus::Left,
+        EndReason::Answered
+    );
+    sqlx::query_as(&left_message_sql(&filter, "c.requested_at"))
+        .bind(chat_id.to_string())
+        .fetch_optional(db)
+        .await
+}

@@ -101,6 +101,9 @@ stored_as_text! {
         Ended = "ended",
         /// The customer left before any agent took the chat.
         Abandoned = "abandoned",
+        /// A message left for the queue, not answered yet (answered, it is `ended`, its
+        /// `end_reason` `answered`).
+        Left = "left",
     }
 }
 
@@ -130,6 +133,8 @@ stored_as_text! {
         Agent = "agent",
         Customer = "customer",
         Abandoned = "abandoned",
+        /// A left message, answered by e-mail.
+        Answered = "answered",
     }
 }
 
@@ -176,6 +181,7 @@ mod tests {
             ChatStatus::Assigned,
             ChatStatus::Ended,
             ChatStatus::Abandoned,
+            ChatStatus::Left,
         ] {
             assert_eq!(status.as_str().parse::<ChatStatus>().ok(), Some(status));
             assert_eq!(

@@ -129,10 +129,21 @@ impl Batch {
                 category_id,
                 at,
                 ..
+            }
+            | ChatEvent::MessageLeft {
+                queue_id,
+                category_id,
+                at,
+                ..
             } = event
             {
                 let queue = queue_id.to_string();
-                self.intervals.queue(&queue, interval_of(*at)).offered += 1;
+                let d = self.intervals.queue(&queue, interval_of(*at));
+                if matches!(event, ChatEvent::MessageLeft { .. }) {
+                    d.left_messages += 1;
+                } else {
+                    d.offered += 1;
+                }
                 let chat = ReportChatRow {
                     queue_id: queue,
                     category_id: category_id.map(|c| c.to_string()),
@@ -152,6 +163,7 @@ impl Batch {
         match event {
             // Reports hold no personal data: holds and erasures change none of their figures.
             ChatEvent::ChatRequested { .. }
+            | ChatEvent::MessageLeft { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }
@@ -252,6 +264,26 @@ impl Batch {
                 chat.assigned_at = None;
             }
             ChatEvent::ChatEnded { at, .. } => self.end(&mut chat, EndReason::Agent, *at),
+            // Counted where the message was left, with the time it waited for its answer.
+            ChatEvent::LeftMessageAnswered { agent_id, at, .. } => {
+                let waited_ms = millis_between(&chat.requested_at, *at).unwrap_or_default();
+                let interval = parse(&chat.requested_at).map(interval_of).unwrap_or(*at);
+                let d = self.intervals.queue(&chat.queue_id, interval);
+                d.left_answered += 1;
+                d.left_answer_ms_total += waited_ms;
+                chat.agent_id = Some(agent_id.to_string());
+                chat.wait_seconds = Some(seconds(waited_ms));
+                chat.ended_at = Some(timestamp(*at));
+                chat.outcome = Some(EndReason::Answered);
+            }
+            // The time so far is the first agent's; the rest will be the colleague's.
+            ChatEvent::ChatHandedOver { to_agent, at, .. } => {
+                if let (Some(agent), Some(assigned_at)) = (&chat.agent_id, &chat.assigned_at) {
+                    self.intervals.credit_chat_time(agent, assigned_at, *at);
+                }
+                chat.agent_id = Some(to_agent.to_string());
+                chat.assigned_at = Some(timestamp(*at));
+            }
             ChatEvent::CustomerClosedClient { abandoned, at, .. } => {
                 let outcome = if *abandoned {
                     EndReason::Abandoned

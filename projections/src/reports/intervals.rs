@@ -20,6 +20,10 @@ pub(super) struct QueueDelta {
     pub(super) wait_ms_max: i64,
     pub(super) handled: i64,
     pub(super) handle_ms_total: i64,
+    /// Messages left for the queue, and of those answered, with the time they waited.
+    pub(super) left_messages: i64,
+    pub(super) left_answered: i64,
+    pub(super) left_answer_ms_total: i64,
 }
 
 /// What a batch adds to an agent's interval.
@@ -180,6 +184,9 @@ async fn write_queues(
                 d.wait_ms_max.into(),
                 d.handled.into(),
                 d.handle_ms_total.into(),
+                d.left_messages.into(),
+                d.left_answered.into(),
+                d.left_answer_ms_total.into(),
             ]
         })
         .collect();
@@ -197,6 +204,9 @@ async fn write_queues(
             "wait_ms_max",
             "handled",
             "handle_ms_total",
+            "left_messages",
+            "left_answered",
+            "left_answer_ms_total",
         ],
         &rows,
         &format!(
@@ -209,7 +219,10 @@ async fn write_queues(
                 wait_ms_max = CASE WHEN {q}.wait_ms_max < excluded.wait_ms_max
                                    THEN excluded.wait_ms_max ELSE {q}.wait_ms_max END,
                 handled = {q}.handled + excluded.handled,
-                handle_ms_total = {q}.handle_ms_total + excluded.handle_ms_total",
+                handle_ms_total = {q}.handle_ms_total + excluded.handle_ms_total,
+                left_messages = {q}.left_messages + excluded.left_messages,
+                left_answered = {q}.left_answered + excluded.left_answered,
+                left_answer_ms_total = {q}.left_answer_ms_total + excluded.left_answer_ms_total",
             q = table
         ),
     )

@@ -49,6 +49,8 @@ const TABLES: &[Table] = &[
                   answered bigint NOT NULL, abandoned bigint NOT NULL,
                   answered_within_threshold bigint NOT NULL, wait_ms_total bigint NOT NULL,
                   wait_ms_max bigint NOT NULL, handled bigint NOT NULL, handle_ms_total bigint NOT NULL,
+                  left_messages bigint NOT NULL, left_answered bigint NOT NULL,
+                  left_answer_ms_total bigint NOT NULL,
                   PRIMARY KEY (queue_id, interval_start)",
         indexes: &[("interval", "interval_start")],
     },
@@ -172,7 +174,8 @@ impl Projection for Reports {
         // 6: offers and pauses per agent interval; open pauses.
         // 7: offers and pauses in the agents' activity.
         // 8: wrap-up time and codes; pause time by reason; ratings.
-        8
+        // 9: messages left for a queue, and their answers; hand-overs.
+        9
     }
 
     fn tables(&self) -> &'static [Table] {

@@ -69,6 +69,11 @@ pub struct QueueIntervalReport {
     pub service_level_percent: Option<f64>,
     pub handled: i64,
     pub average_handle_seconds: Option<f64>,
+    /// Messages left for the queue in the interval (outside its hours), and of those answered
+    /// so far, with how long they waited for the answer on average.
+    pub left_messages: i64,
+    pub left_answered: i64,
+    pub average_left_answer_seconds: Option<f64>,
 }
 
 impl Columns for QueueIntervalReport {
@@ -84,6 +89,9 @@ impl Columns for QueueIntervalReport {
         "service_level_percent",
         "handled",
         "average_handle_seconds",
+        "left_messages",
+        "left_answered",
+        "average_left_answer_seconds",
     ];
 }
 
@@ -175,7 +183,11 @@ pub async fn queue_reports(
                     AS service_level_percent,
                 handled,
                 CASE WHEN handled > 0 THEN CAST(handle_ms_total / 1000.0 / handled AS double precision) END
-                    AS average_handle_seconds
+                    AS average_handle_seconds,
+                left_messages, left_answered,
+                CASE WHEN left_answered > 0
+                     THEN CAST(left_answer_ms_total / 1000.0 / left_answered AS double precision) END
+                    AS average_left_answer_seconds
            FROM report_queue_intervals WHERE interval_start >= $1 AND interval_start < $2
           ORDER BY interval_start, queue_id", from, to).await
 }
@@ -406,7 +418,7 @@ pub async fn board_at(db: &sqlx::AnyPool, at: &str) -> Result<Vec<PastQueueStatu
                     }
                 }
                 ChatStatus::Assigned => row.ongoing += 1,
-                ChatStatus::Ended | ChatStatus::Abandoned => {}
+                ChatStatus::Ended | ChatStatus::Abandoned | ChatStatus::Left => {}
             }
         }
     }
@@ -493,6 +505,9 @@ mod tests {
             service_level_percent: None,
             handled: 0,
             average_handle_seconds: None,
+            left_messages: 0,
+            left_answered: 0,
+            average_left_answer_seconds: None,
         };
         assert_eq!(fields(queue), sorted(QueueIntervalReport::COLUMNS));
         let agent = AgentIntervalReport {

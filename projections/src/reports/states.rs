@@ -88,7 +88,11 @@ impl ChatStates {
                 queued_at,
                 *at,
             ),
-            ChatEvent::MessageSent { .. }
+            // A left message is never on the board; a hand-over keeps the chat assigned.
+            ChatEvent::MessageLeft { .. }
+            | ChatEvent::LeftMessageAnswered { .. }
+            | ChatEvent::ChatHandedOver { .. }
+            | ChatEvent::MessageSent { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }

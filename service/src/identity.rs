@@ -139,10 +139,11 @@ impl CustomerTokens {
     }
 }
 
-/// Whether the company's site signed `user_id`: `signature` is the hex HMAC-SHA256 of it under
+/// Whether the company's site signed `signed`: `signature` is the hex HMAC-SHA256 of it under
 /// the installation's identity secret (the scheme Intercom and Chatwoot use), compared in
-/// constant time.
-pub fn vouched_for(secret: &str, user_id: &str, signature: &str) -> bool {
+/// constant time. What is signed is the customer's id, followed, where the site gives their
+/// e-mail address too, by a line feed and the address: so neither can be swapped for another.
+pub fn vouched_for(secret: &str, signed: &str, signature: &str) -> bool {
     use hmac::{Hmac, Mac};
     let Ok(signature) = hex::decode(signature.trim()) else {
         return false;
@@ -150,7 +151,7 @@ pub fn vouched_for(secret: &str, user_id: &str, signature: &str) -> bool {
     let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
         return false;
     };
-    mac.update(user_id.as_bytes());
+    mac.update(signed.as_bytes());
     mac.verify_slice(&signature).is_ok()
 }
 

@@ -39,7 +39,7 @@ async fn the_agent_sees_a_vouched_for_customers_earlier_chats() {
         let centre = app.centre().await;
         let kari = &centre.kari.token;
         let identity = json!({"user_id": "kunde-42", "email": "Ola@Example.no",
-            "signature": signed("kunde-42", IDENTITY_SECRET)});
+            "signature": signed("kunde-42\nOla@Example.no", IDENTITY_SECRET)});
         let (status, first) = start(&app, &centre, Some(identity.clone())).await;
         assert_eq!(status, 201, "{}: {first}", app.backend);
         let first = first["chat_id"].as_str().unwrap().to_string();
@@ -107,6 +107,11 @@ async fn an_identity_not_signed_by_the_sites_secret_is_refused() {
             json!({"user_id": "kunde-42", "signature": "zz"}),
             json!({"user_id": "kunde-42"}),
             json!({"user_id": "", "signature": signed("", IDENTITY_SECRET)}),
+            // The address is signed with the id: another one, or one added, does not match.
+            json!({"user_id": "kunde-42", "email": "mallory@example.no",
+                "signature": signed("kunde-42\nola@example.no", IDENTITY_SECRET)}),
+            json!({"user_id": "kunde-42", "email": "mallory@example.no",
+                "signature": signed("kunde-42", IDENTITY_SECRET)}),
         ] {
             let (status, problem) = start(&app, &centre, Some(identity.clone())).await;
             assert_eq!(status, 422, "{}: {identity} → {problem}", app.backend);

@@ -110,14 +110,14 @@ pub struct StartChat {
 }
 
 /// A logged-in customer as the company's site vouches for them: `signature` is the hex
-/// HMAC-SHA256 of `user_id` under the installation's identity secret, computed by the site's
-/// server (never in the browser).
+/// HMAC-SHA256, under the installation's identity secret, of `user_id` — or, with `email`, of
+/// `user_id`, a line feed and `email` — computed by the site's server (never in the browser).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignedIdentity {
     /// The customer's id on the site: 1-200 characters.
     user_id: String,
-    /// The e-mail address the site has for them (not signed: shown to agents as given).
+    /// The e-mail address the site has for them, signed with the id.
     email: Option<String>,
     signature: String,
 }
@@ -137,10 +137,16 @@ impl SignedIdentity {
         if !well_formed {
             return Err(refuse("user_id must be 1-200 characters"));
         }
-        if !identity::vouched_for(secret, user_id, &self.signature) {
+        // The id can hold no line feed (no control character), so what was signed is plain.
+        let email = self.email.filter(|email| !email.trim().is_empty());
+        let signed = match &email {
+            Some(email) => format!("{user_id}\n{email}"),
+            None => user_id.to_string(),
+        };
+        if !identity::vouched_for(secret, &signed, &self.signature) {
             return Err(refuse("the signature does not match"));
         }
-        let email = match self.email.filter(|email| !email.trim().is_empty()) {
+        let email = match email {
             Some(email) => Some(
                 normalised_email(&email).ok_or_else(|| refuse("email is not an e-mail address"))?,
             ),

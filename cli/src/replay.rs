@@ -102,6 +102,11 @@ fn describe(event: &ChatEvent) -> String {
         ChatEvent::MessagesRead {
             agent_id, up_to, ..
         } => format!("{agent_id} read up to message {up_to}"),
+        ChatEvent::NoteAdded { text, by, .. } => {
+            let text = text.known().map_or(ERASED, |text| text.as_str());
+            let by = by.user_id().map(|id| id.to_string()).unwrap_or_default();
+            format!("note by {by}: {}", text.escape_debug())
+        }
         ChatEvent::CustomerNotified { number, notice, .. } => {
             format!("[{number}] the customer was told: {}", notice.code())
         }

@@ -23,6 +23,15 @@ pub struct ReplayedMessage {
     pub sent_at: DateTime<Utc>,
 }
 
+/// An internal note, as a replay shows it to staff.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReplayedNote {
+    pub author_id: Option<String>,
+    pub text: String,
+    pub written_at: DateTime<Utc>,
+}
+
 /// The chat as its events up to some instant make it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -36,6 +45,8 @@ pub struct ReplayedChat {
     pub agent_id: Option<String>,
     pub transfers: u32,
     pub transcript: Vec<ReplayedMessage>,
+    /// Staff's internal notes, in order.
+    pub notes: Vec<ReplayedNote>,
     /// Its wrap-up codes and the agent's note (staff only), once wrapped up.
     pub wrap_up_codes: Vec<String>,
     pub wrap_up_note: Option<String>,
@@ -79,6 +90,7 @@ pub fn chat_at(
             agent_id: None,
             transfers: 0,
             transcript: Vec::new(),
+            notes: Vec::new(),
             wrap_up_codes: Vec::new(),
             wrap_up_note: None,
             rating: None,
@@ -168,6 +180,14 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             text: String::new(),
             notice: Some(notice.code().into()),
             sent_at: at,
+        }),
+        ChatEvent::NoteAdded { text, by, at, .. } => chat.notes.push(ReplayedNote {
+            author_id: by.user_id().map(|id| id.to_string()),
+            text: text
+                .known()
+                .map(|text| text.as_str().to_string())
+                .unwrap_or_default(),
+            written_at: at,
         }),
         // An offer changes nothing a replay shows until it is accepted (an assignment).
         ChatEvent::MessagesRead { .. }

@@ -167,6 +167,7 @@ impl PlaceBook {
             // accepted (an assignment), a hand-over is from agent to agent, and a left message
             // never waits in the queue: no place changes.
             ChatEvent::MessageLeft { .. }
+            | ChatEvent::NoteAdded { .. }
             | ChatEvent::LeftMessageAnswered { .. }
             | ChatEvent::ChatHandedOver { .. }
             | ChatEvent::ChatOffered { .. }

@@ -65,6 +65,10 @@ impl Scoper {
                 agent = None;
             }
             ChatEvent::MessageLeft { queue_id, .. } => queue = queue_id.to_string(),
+            // The colleagues a note names hear of it, wherever they work.
+            ChatEvent::NoteAdded { mentions, .. } => {
+                scope.agents.extend(mentions.iter().map(|m| m.to_string()))
+            }
             ChatEvent::LeftMessageAnswered { agent_id, .. } => agent = Some(agent_id.to_string()),
             // The agent who left it still hears that it is no longer theirs.
             ChatEvent::ChatRequeued { from_agent, .. } => {

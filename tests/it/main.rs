@@ -12,6 +12,7 @@ mod left_messages;
 mod live;
 mod load;
 mod mail;
+mod notes;
 mod offers;
 mod openapi;
 mod presence;

@@ -12,6 +12,7 @@ mod health;
 mod history;
 mod left_messages;
 mod messages;
+mod notes;
 mod openapi;
 mod presence;
 mod reports;
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(left_messages::list))
         .routes(routes!(left_messages::answer))
         .routes(routes!(messages::send))
+        .routes(routes!(notes::add))
         .routes(routes!(chats::read))
         .routes(routes!(chats::transfer))
         .routes(routes!(wrap_up::end))

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::extract::parse_id;
 use samtale_domain::form::FormAnswer;
 use samtale_domain::{CategoryId, QueueId};
-use samtale_projections::read::{self, ChatRow, MessageRow};
+use samtale_projections::read::{self, ChatRow, MessageRow, NoteRow};
 use serde::Serialize;
 use sqlx::AnyPool;
 
@@ -13,7 +13,7 @@ use sqlx::AnyPool;
 pub struct ChatView {
     #[schema(format = Uuid)]
     pub chat_id: String,
-    /// `waiting`, `assigned`, `ended` or `abandoned`.
+    /// `waiting`, `assigned`, `ended`, `abandoned`, or `left` (a left message not answered yet).
     pub status: String,
     pub queue_id: String,
     pub category_id: Option<String>,
@@ -48,6 +48,9 @@ pub struct ChatView {
     pub rating_comment: Option<String>,
     /// The copy by e-mail the customer asked for: where to, and when it was sent.
     pub transcript_mail: Option<TranscriptMailView>,
+    /// Staff's internal notes, in order. Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Vec<NoteRow>>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -75,6 +78,7 @@ impl ChatView {
             legal_hold: None,
             wrap_up: None,
             rating_comment: None,
+            notes: None,
             ..self
         }
     }
@@ -110,6 +114,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
             wrapped_up_at: w.wrapped_up_at,
             code_owed: w.code_owed != 0,
         });
+    let notes = Some(read::notes(db, &chat.chat_id).await?);
     Ok(ChatView {
         answers: serde_json::from_str(&chat.answers).unwrap_or_default(),
         chat_id: chat.chat_id,
@@ -134,6 +139,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         rating: Some(chat.rating).filter(|score| *score > 0),
         rating_comment: chat.rating_comment,
         transcript_mail,
+        notes,
     })
 }
 

@@ -1,6 +1,7 @@
 use super::events::{Assignment, ErasureReason, KnownCustomer, Notice, RoutingChoice};
 use super::hand_over::Colleague;
 use super::left_message::LeftMessage;
+use super::notes::Note;
 use super::rating::Score;
 use super::wrap_up::{Disposition, WrapUpPolicies};
 use crate::actor::Actor;
@@ -93,6 +94,14 @@ pub enum ChatCommand {
     /// The chat's agent (or a supervisor) gives it to a named colleague.
     HandOver {
         to: Colleague,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Staff write an internal note in the chat.
+    AddNote {
+        note: Note,
+        /// The queues the writer is a member of, as the directory has them now.
+        writer_queues: BTreeSet<QueueId>,
         by: Actor,
         at: DateTime<Utc>,
     },

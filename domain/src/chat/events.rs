@@ -191,6 +191,16 @@ pub enum ChatEvent {
         up_to: u64,
         at: DateTime<Utc>,
     },
+    /// Staff wrote an internal note in the chat (personal data: none once erased), naming the
+    /// colleagues in `mentions`. Never the customer's to see; not a line of the transcript.
+    NoteAdded {
+        note_id: MessageId,
+        text: Personal<MessageText>,
+        #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+        mentions: BTreeSet<UserId>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     /// The service told the customer something; it takes its place in the transcript.
     CustomerNotified {
         message_id: MessageId,
@@ -320,6 +330,7 @@ impl ChatEvent {
             | ChatEvent::OfferWithdrawn { at, .. }
             | ChatEvent::MessageSent { at, .. }
             | ChatEvent::MessagesRead { at, .. }
+            | ChatEvent::NoteAdded { at, .. }
             | ChatEvent::CustomerNotified { at, .. }
             | ChatEvent::ChatTransferred { at, .. }
             | ChatEvent::ChatRequeued { at, .. }
@@ -347,6 +358,7 @@ impl ChatEvent {
             self,
             ChatEvent::MessageSent { .. }
                 | ChatEvent::MessagesRead { .. }
+                | ChatEvent::NoteAdded { .. }
                 | ChatEvent::CustomerNotified { .. }
                 | ChatEvent::LegalHoldPlaced { .. }
                 | ChatEvent::LegalHoldLifted { .. }
@@ -365,6 +377,7 @@ impl ChatEvent {
         matches!(
             self,
             ChatEvent::MessagesRead { .. }
+                | ChatEvent::NoteAdded { .. }
                 | ChatEvent::ChatOffered { .. }
                 | ChatEvent::OfferDeclined { .. }
                 | ChatEvent::OfferExpired { .. }
@@ -393,6 +406,7 @@ impl DomainEvent for ChatEvent {
             ChatEvent::OfferWithdrawn { .. } => "OfferWithdrawn",
             ChatEvent::MessageSent { .. } => "MessageSent",
             ChatEvent::MessagesRead { .. } => "MessagesRead",
+            ChatEvent::NoteAdded { .. } => "NoteAdded",
             ChatEvent::CustomerNotified { .. } => "CustomerNotified",
             ChatEvent::ChatTransferred { .. } => "ChatTransferred",
             ChatEvent::ChatRequeued { .. } => "ChatRequeued",

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod hand_over;
 mod left_message;
+mod notes;
 mod rating;
 #[cfg(test)]
 mod routing_tests;
@@ -28,6 +29,7 @@ pub use events::{
 };
 pub use hand_over::Colleague;
 pub use left_message::LeftMessage;
+pub use notes::{mentioned_usernames, Note};
 pub use rating::{BadScore, Score};
 pub use wrap_up::{Disposition, WrapUpPolicies, WrapUpPolicy};
 
@@ -390,6 +392,12 @@ impl Chat {
                 }])
             }
             ChatCommand::HandOver { to, by, at } => self.hand_over(to, by, at),
+            ChatCommand::AddNote {
+                note,
+                writer_queues,
+                by,
+                at,
+            } => self.add_note(note, &writer_queues, by, at),
             ChatCommand::LeaveMessage { left, at } => self.leave_message(left, at),
             ChatCommand::AnswerLeftMessage {
                 message_id,
@@ -581,6 +589,7 @@ impl Aggregate for Chat {
                 self.messages = number
             }
             ChatEvent::MessagesRead { up_to, .. } => self.read_up_to = up_to,
+            ChatEvent::NoteAdded { .. } => {}
             ChatEvent::ChatTransferred {
                 to_queue,
                 to_category,

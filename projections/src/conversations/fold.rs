@@ -48,6 +48,16 @@ const AGENT_CHAT_COLUMNS: &[&str] = &[
     "wrap_up_until",
 ];
 
+const NOTE_COLUMNS: &[&str] = &[
+    "chat_id",
+    "note_id",
+    "author_id",
+    "text",
+    "mentions",
+    "written_at",
+    "position",
+];
+
 const WRAP_UP_COLUMNS: &[&str] = &[
     "chat_id",
     "codes",
@@ -88,6 +98,8 @@ struct Batch {
     /// says how, when).
     transcripts_settled: BTreeMap<String, (&'static str, String)>,
     messages: Vec<Vec<Cell>>,
+    /// `chat_notes` rows, in `NOTE_COLUMNS` order.
+    notes: Vec<Vec<Cell>>,
     /// Chats erased in this batch: their transcripts' texts are emptied after the inserts.
     erased: BTreeSet<String>,
 }
@@ -100,7 +112,12 @@ impl Batch {
     ) -> Result<Self, sqlx::Error> {
         let mut batch = Batch::default();
         // Messages touch no row: only the other chat events need their chat read.
-        let chats = chats_started_before(events, |c| !matches!(c, ChatEvent::MessageSent { .. }));
+        let chats = chats_started_before(events, |c| {
+            !matches!(
+                c,
+                ChatEvent::MessageSent { .. } | ChatEvent::NoteAdded { .. }
+            )
+        });
         let sessions: BTreeSet<&str> = events
             .iter()
             .filter(|e| {
@@ -160,6 +177,25 @@ impl Batch {
                 if let Some(row) = message_row(event) {
                     self.messages.push(row);
                 }
+            }
+            DomainEvent::Chat(ChatEvent::NoteAdded {
+                note_id,
+                text,
+                mentions,
+                by,
+                at,
+            }) => {
+                let text = text.known().map(|t| t.as_str().to_string());
+                let mentions: Vec<String> = mentions.iter().map(UserId::to_string).collect();
+                self.notes.push(vec![
+                    event.aggregate_id.clone().into(),
+                    note_id.to_string().into(),
+                    by.user_id().map(|id| id.to_string()).into(),
+                    text.unwrap_or_default().into(),
+                    serde_json::to_string(&mentions).unwrap_or_default().into(),
+                    timestamp(*at).into(),
+                    event.position.position.into(),
+                ]);
             }
             // A notice is a line of the transcript that also marks the chat as told.
             DomainEvent::Chat(notified @ ChatEvent::CustomerNotified { .. }) => {
@@ -275,6 +311,7 @@ impl Batch {
             ChatEvent::ChatRequested { .. }
             | ChatEvent::MessageLeft { .. }
             | ChatEvent::MessageSent { .. }
+            | ChatEvent::NoteAdded { .. }
             | ChatEvent::TranscriptRequested { .. }
             | ChatEvent::TranscriptSent { .. }
             | ChatEvent::TranscriptUndeliverable { .. } => return,
@@ -534,6 +571,7 @@ impl Batch {
             "",
         )
         .await?;
+        bulk::insert(conn, &g.table("chat_notes"), NOTE_COLUMNS, &self.notes, "").await?;
         let wrap_ups: Vec<Vec<Cell>> = self.wrap_ups.into_values().collect();
         bulk::replace(conn, &g.table("chat_wrap_ups"), WRAP_UP_COLUMNS, &wrap_ups).await?;
         let mails: Vec<Vec<Cell>> = self
@@ -570,6 +608,7 @@ impl Batch {
             let emptied = [
                 ("messages", "text = ''"),
                 ("chat_wrap_ups", "note = NULL"),
+                ("chat_notes", "text = ''"),
                 ("transcript_mails", "to_address = ''"),
             ];
             for (table, set) in emptied {
@@ -724,5 +763,6 @@ mod tests {
         assert_eq!(declared_columns(tables, "messages"), message_columns());
         assert_eq!(declared_columns(tables, "agent_chats"), AGENT_CHAT_COLUMNS);
         assert_eq!(declared_columns(tables, "chat_wrap_ups"), WRAP_UP_COLUMNS);
+        assert_eq!(declared_columns(tables, "chat_notes"), NOTE_COLUMNS);
     }
 }

@@ -62,6 +62,14 @@ const TABLES: &[Table] = &[
                   PRIMARY KEY (chat_id, number)",
         indexes: &[],
     },
+    // Internal notes: staff only, never a line of the transcript.
+    Table {
+        name: "chat_notes",
+        columns: "chat_id text NOT NULL, note_id text NOT NULL, author_id text, text text NOT NULL,
+                  mentions text NOT NULL, written_at text NOT NULL, position bigint NOT NULL,
+                  PRIMARY KEY (chat_id, note_id)",
+        indexes: &[],
+    },
     Table {
         name: "agent_chats",
         columns: "agent_id text NOT NULL, chat_id text NOT NULL, state text NOT NULL,
@@ -116,7 +124,8 @@ impl Projection for Conversations {
         //    the agent's list.
         // 10: wrap-up: the agent's time after a chat, the chat's codes and note; the
         //     customer's rating; who a returning customer is; transcripts by e-mail.
-        // 11: messages left for a queue (`left`, answered `ended`/`answered`); hand-overs.
+        // 11: messages left for a queue (`left`, answered `ended`/`answered`); hand-overs;
+        //     internal notes.
         11
     }
 

@@ -563,3 +563,27 @@ pub async fn left_message(db: &AnyPool, chat_id: &str) -> ReadResult<Option<Left
         .fetch_optional(db)
         .await
 }
+
+/// An internal note in a chat, for staff.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct NoteRow {
+    pub note_id: String,
+    pub author_id: Option<String>,
+    /// Empty once the chat is erased.
+    pub text: String,
+    /// The colleagues it names, as a JSON array of user ids.
+    pub mentions: String,
+    pub written_at: String,
+}
+
+/// A chat's internal notes, in the order they were written.
+pub async fn notes(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<NoteRow>> {
+    sqlx::query_as(
+        "SELECT note_id, author_id, text, mentions, written_at FROM chat_notes
+          WHERE chat_id = $1 ORDER BY position",
+    )
+    .bind(chat_id.to_string())
+    .fetch_all(db)
+    .await
+}

@@ -165,6 +165,7 @@ impl Batch {
             ChatEvent::ChatRequested { .. }
             | ChatEvent::MessageLeft { .. }
             | ChatEvent::MessagesRead { .. }
+            | ChatEvent::NoteAdded { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }
             | ChatEvent::LegalHoldLifted { .. }

@@ -93,6 +93,7 @@ impl ChatStates {
             | ChatEvent::LeftMessageAnswered { .. }
             | ChatEvent::ChatHandedOver { .. }
             | ChatEvent::MessageSent { .. }
+            | ChatEvent::NoteAdded { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }

@@ -53,3 +53,7 @@ id_type!(
     /// One message in a chat's transcript.
     MessageId
 );
+id_type!(
+    /// A canned response in the directory.
+    CannedResponseId
+);

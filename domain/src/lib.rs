@@ -46,7 +46,7 @@ pub use actor::{Actor, Role};
 pub use chat::{Chat, ChatCommand, ChatError, ChatEvent, ChatStatus};
 pub use code::Code;
 pub use directory::{Directory, DirectoryCommand, DirectoryError, DirectoryEvent};
-pub use ids::{CategoryId, ChatId, MessageId, QueueId, UserId};
+pub use ids::{CannedResponseId, CategoryId, ChatId, MessageId, QueueId, UserId};
 pub use personal::{Personal, Subject};
 pub use presence::{Presence, PresenceCommand, PresenceError, PresenceEvent};
 

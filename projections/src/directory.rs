@@ -53,6 +53,13 @@ const TABLES: &[Table] = &[
                   PRIMARY KEY (queue_id, code)",
         indexes: &[],
     },
+    // `queue_id` null: for every queue.
+    Table {
+        name: "canned_responses",
+        columns: "response_id text PRIMARY KEY, queue_id text, title text NOT NULL,
+                  shortcut text NOT NULL, text_nb text NOT NULL, text_en text",
+        indexes: &[],
+    },
 ];
 
 fn text<T: serde::Serialize>(value: &T) -> String {
@@ -72,7 +79,8 @@ impl Projection for DirectoryTables {
     fn version(&self) -> i64 {
         // 5: a queue's offer timeout.
         // 6: pause reasons; a queue's wrap-up time and codes, its opening hours.
-        6
+        // 7: canned responses.
+        7
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -283,6 +291,37 @@ impl Projection for DirectoryTables {
                 .bind(queue_id.to_string())
                 .bind(code.to_string())
                 .bind(label.as_str().to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::CannedResponseDefined {
+                response_id,
+                response,
+                ..
+            } => {
+                sqlx::query(&format!(
+                    "INSERT INTO {} (response_id, queue_id, title, shortcut, text_nb, text_en)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (response_id) DO UPDATE SET queue_id = excluded.queue_id,
+                        title = excluded.title, shortcut = excluded.shortcut,
+                        text_nb = excluded.text_nb, text_en = excluded.text_en",
+                    g.table("canned_responses")
+                ))
+                .bind(response_id.to_string())
+                .bind(response.queue_id.map(|q| q.to_string()))
+                .bind(response.title.as_str().to_string())
+                .bind(response.shortcut.to_string())
+                .bind(response.text_nb.as_str().to_string())
+                .bind(response.text_en.as_ref().map(|t| t.as_str().to_string()))
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::CannedResponseRemoved { response_id, .. } => {
+                sqlx::query(&format!(
+                    "DELETE FROM {} WHERE response_id = $1",
+                    g.table("canned_responses")
+                ))
+                .bind(response_id.to_string())
                 .execute(&mut *conn)
                 .await?;
             }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod bad_input;
+mod canned;
 mod chats;
 mod erasure;
 mod fuzz;

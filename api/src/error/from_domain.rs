@@ -119,7 +119,9 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Forbidden => ApiError::Forbidden(detail),
             DirectoryError::NoSuchUser
             | DirectoryError::NoSuchQueue
-            | DirectoryError::NoSuchField => ApiError::NotFound(detail),
+            | DirectoryError::NoSuchField
+            | DirectoryError::NoSuchCannedResponse => ApiError::NotFound(detail),
+            DirectoryError::UnknownVariable(_) => ApiError::invalid_field("text_nb", detail),
             DirectoryError::UsernameTaken => Conflict::UsernameTaken.into(),
             DirectoryError::NameTaken => Conflict::NameTaken.into(),
             DirectoryError::IdInUse => Conflict::IdInUse.into(),

@@ -3,6 +3,7 @@
 mod admin;
 mod after_chat;
 mod audit;
+mod canned;
 mod chats;
 mod console;
 mod customer;
@@ -76,6 +77,8 @@ pub fn router(state: AppState) -> Router {
             admin::define_wrap_up_code,
             admin::remove_wrap_up_code
         ))
+        .routes(routes!(canned::list))
+        .routes(routes!(canned::define, canned::remove))
         .routes(routes!(chats::waiting))
         .routes(routes!(history::history))
         .routes(routes!(history::earlier))

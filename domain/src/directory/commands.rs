@@ -1,9 +1,9 @@
-use super::Username;
+use super::{CannedResponse, Username};
 use crate::actor::{Actor, Role};
 use crate::code::Code;
 use crate::form::FormField;
 use crate::hours::OpeningHours;
-use crate::ids::{CategoryId, QueueId, UserId};
+use crate::ids::{CannedResponseId, CategoryId, QueueId, UserId};
 use crate::text::Name;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -158,6 +158,18 @@ pub enum DirectoryCommand {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// Adds a canned response, or replaces the one with that id (supervisors too).
+    DefineCannedResponse {
+        response_id: CannedResponseId,
+        response: CannedResponse,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    RemoveCannedResponse {
+        response_id: CannedResponseId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DirectoryCommand {
@@ -176,7 +188,9 @@ impl DirectoryCommand {
             | DirectoryCommand::DefinePauseReason { by, .. }
             | DirectoryCommand::RemovePauseReason { by, .. }
             | DirectoryCommand::DefineWrapUpCode { by, .. }
-            | DirectoryCommand::RemoveWrapUpCode { by, .. } => by,
+            | DirectoryCommand::RemoveWrapUpCode { by, .. }
+            | DirectoryCommand::DefineCannedResponse { by, .. }
+            | DirectoryCommand::RemoveCannedResponse { by, .. } => by,
         }
     }
 }

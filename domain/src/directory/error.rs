@@ -44,6 +44,12 @@ pub enum DirectoryError {
     BuiltInPauseReason,
     #[error("no such pause reason")]
     NoSuchPauseReason,
+    #[error("no such canned response")]
+    NoSuchCannedResponse,
+    #[error(
+        "{{{0}}} is not a variable: use {{customer_name}}, {{agent_name}}, {{queue}} or {{place}}"
+    )]
+    UnknownVariable(String),
     #[error("no such wrap-up code in this queue")]
     NoSuchWrapUpCode,
     #[error("opening hours: {0}")]

@@ -1,8 +1,8 @@
-use super::{QueueSettings, UserChanges, Username};
+use super::{CannedResponse, QueueSettings, UserChanges, Username};
 use crate::actor::{Actor, Role};
 use crate::code::Code;
 use crate::form::FormField;
-use crate::ids::{CategoryId, QueueId, UserId};
+use crate::ids::{CannedResponseId, CategoryId, QueueId, UserId};
 use crate::text::Name;
 use crate::EVENT_VERSION;
 use chrono::{DateTime, Utc};
@@ -102,6 +102,17 @@ pub enum DirectoryEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    CannedResponseDefined {
+        response_id: CannedResponseId,
+        response: CannedResponse,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    CannedResponseRemoved {
+        response_id: CannedResponseId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
 }
 
 /// The configuration is not erased: staff names and settings stay as long as the directory.
@@ -125,6 +136,8 @@ impl DomainEvent for DirectoryEvent {
             E::PauseReasonRemoved { .. } => "PauseReasonRemoved",
             E::WrapUpCodeDefined { .. } => "WrapUpCodeDefined",
             E::WrapUpCodeRemoved { .. } => "WrapUpCodeRemoved",
+            E::CannedResponseDefined { .. } => "CannedResponseDefined",
+            E::CannedResponseRemoved { .. } => "CannedResponseRemoved",
         }
         .to_string()
     }

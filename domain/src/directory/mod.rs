@@ -6,6 +6,7 @@
 //! aggregate's optimistic lock. Configuration changes are rare; serialising them costs nothing.
 //! Passwords are not here: secrets do not belong in an append-only log that auditors read.
 
+mod canned;
 mod commands;
 mod error;
 mod events;
@@ -13,6 +14,7 @@ mod events;
 mod tests;
 mod username;
 
+pub use canned::{fill, CannedResponse, VARIABLES};
 pub use commands::{DirectoryCommand, QueueSettings, UserChanges};
 pub use error::DirectoryError;
 pub use events::DirectoryEvent;
@@ -23,7 +25,7 @@ use crate::chat::WrapUpPolicy;
 use crate::code::Code;
 use crate::form::FormField;
 use crate::hours::OpeningHours;
-use crate::ids::{CategoryId, QueueId, UserId};
+use crate::ids::{CannedResponseId, CategoryId, QueueId, UserId};
 use crate::presence::PauseReason;
 use crate::text::Name;
 use crate::NoServices;
@@ -79,6 +81,9 @@ pub struct Directory {
     fields: Vec<FormField>,
     #[serde(default)]
     pause_reasons: BTreeSet<Code>,
+    /// Each canned response's scope and shortcut: a shortcut is unique in its scope.
+    #[serde(default)]
+    canned: BTreeMap<CannedResponseId, (Option<QueueId>, Code)>,
 }
 
 impl Directory {
@@ -146,7 +151,13 @@ impl Directory {
     }
 
     fn decide(&self, command: DirectoryCommand) -> Result<Vec<DirectoryEvent>, DirectoryError> {
-        if !command.by().is_administrator() {
+        // Canned responses are the supervisors' to keep too; the rest is administration.
+        let allowed = match command {
+            DirectoryCommand::DefineCannedResponse { .. }
+            | DirectoryCommand::RemoveCannedResponse { .. } => command.by().oversees(),
+            _ => command.by().is_administrator(),
+        };
+        if !allowed {
             return Err(DirectoryError::Forbidden);
         }
         use DirectoryCommand as C;
@@ -355,6 +366,45 @@ impl Directory {
                 }
                 E::PauseReasonRemoved { reason, by, at }
             }
+            C::DefineCannedResponse {
+                response_id,
+                response,
+                by,
+                at,
+            } => {
+                response.check()?;
+                if let Some(queue_id) = response.queue_id {
+                    self.require_queue(queue_id)?;
+                }
+                let scope = (response.queue_id, response.shortcut.clone());
+                if self
+                    .canned
+                    .iter()
+                    .any(|(id, other)| *id != response_id && *other == scope)
+                {
+                    return Err(DirectoryError::NameTaken);
+                }
+                E::CannedResponseDefined {
+                    response_id,
+                    response,
+                    by,
+                    at,
+                }
+            }
+            C::RemoveCannedResponse {
+                response_id,
+                by,
+                at,
+            } => {
+                if !self.canned.contains_key(&response_id) {
+                    return Err(DirectoryError::NoSuchCannedResponse);
+                }
+                E::CannedResponseRemoved {
+                    response_id,
+                    by,
+                    at,
+                }
+            }
             C::DefineWrapUpCode {
                 queue_id,
                 code,
@@ -515,6 +565,17 @@ impl Aggregate for Directory {
                 if let Some(queue) = self.queues.get_mut(&queue_id) {
                     queue.wrap_up.codes.remove(&code);
                 }
+            }
+            E::CannedResponseDefined {
+                response_id,
+                response,
+                ..
+            } => {
+                self.canned
+                    .insert(response_id, (response.queue_id, response.shortcut));
+            }
+            E::CannedResponseRemoved { response_id, .. } => {
+                self.canned.remove(&response_id);
             }
         }
     }

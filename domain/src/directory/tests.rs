@@ -522,3 +522,77 @@ fn wrap_up_lasts_between_a_second_and_half_an_hour() {
             .then_expect_error(DirectoryError::BadWrapUp);
     }
 }
+
+fn canned(id: u128, queue_id: Option<QueueId>, shortcut: &str, by: Actor) -> DirectoryCommand {
+    DirectoryCommand::DefineCannedResponse {
+        response_id: CannedResponseId(Uuid::from_u128(id)),
+        response: CannedResponse {
+            queue_id,
+            title: Name::parse("Hilsen").unwrap(),
+            shortcut: code(shortcut),
+            text_nb: crate::text::MessageText::parse("Hei {customer_name}!").unwrap(),
+            text_en: None,
+        },
+        by,
+        at: at(),
+    }
+}
+
+fn canned_defined(command: DirectoryCommand) -> DirectoryEvent {
+    let DirectoryCommand::DefineCannedResponse {
+        response_id,
+        response,
+        by,
+        at,
+    } = command
+    else {
+        panic!("not a canned response")
+    };
+    DirectoryEvent::CannedResponseDefined {
+        response_id,
+        response,
+        by,
+        at,
+    }
+}
+
+#[test]
+fn supervisors_keep_canned_responses_whose_shortcuts_are_unique_where_they_apply() {
+    let supervisor = Actor::staff(UserId(Uuid::from_u128(9)), Role::Supervisor);
+    let agent = Actor::staff(kari(), Role::Agent);
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(canned(1, None, "hei", supervisor))
+        .then_expect_events(vec![canned_defined(canned(1, None, "hei", supervisor))]);
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(canned(1, None, "hei", agent))
+        .then_expect_error(DirectoryError::Forbidden);
+    let global = canned_defined(canned(1, None, "hei", supervisor));
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created(), global.clone()])
+        .when(canned(2, None, "hei", supervisor))
+        .then_expect_error(DirectoryError::NameTaken);
+    // The same shortcut for one queue is its own; redefining the response itself is fine.
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created(), global.clone()])
+        .when(canned(2, Some(support()), "hei", supervisor))
+        .then_expect_events(vec![canned_defined(canned(
+            2,
+            Some(support()),
+            "hei",
+            supervisor,
+        ))]);
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created(), global])
+        .when(canned(1, None, "hei", supervisor))
+        .then_expect_events(vec![canned_defined(canned(1, None, "hei", supervisor))]);
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(DirectoryCommand::RemoveCannedResponse {
+            response_id: CannedResponseId(Uuid::from_u128(7)),
+            by: supervisor,
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::NoSuchCannedResponse);
+}

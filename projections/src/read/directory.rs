@@ -173,3 +173,33 @@ pub async fn wrap_up_codes(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<Choic
         .fetch_all(db)
         .await
 }
+
+/// A canned response as the directory has it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct CannedResponseRow {
+    pub response_id: String,
+    /// `null`: for every queue.
+    pub queue_id: Option<String>,
+    pub title: String,
+    pub shortcut: String,
+    pub text_nb: String,
+    pub text_en: Option<String>,
+}
+
+/// The canned responses for every queue and for the queues `member` works (`None`: all of
+/// them), by shortcut.
+pub async fn canned_responses(
+    db: &AnyPool,
+    member: Option<&str>,
+) -> ReadResult<Vec<CannedResponseRow>> {
+    sqlx::query_as(
+        "SELECT response_id, queue_id, title, shortcut, text_nb, text_en FROM canned_responses
+          WHERE $1 IS NULL OR queue_id IS NULL
+             OR queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1)
+          ORDER BY shortcut, queue_id, response_id",
+    )
+    .bind(member.map(str::to_string))
+    .fetch_all(db)
+    .await
+}

@@ -1,5 +1,5 @@
 //! Rate limits on the public endpoints: logins and chat starts per client address, customer
-//! messages per chat. Token buckets, one per key, refilled continuously.
+//! messages per chat, typing signals per chat and side. Token buckets, one per key, refilled continuously.
 //!
 //! The buckets live in each node's memory: they protect the node, not a global quota, so with
 //! N nodes behind a balancer a client may get up to N times the limit. Nothing here must survive
@@ -27,6 +27,9 @@ pub struct RateLimitConfig {
         default_value_t = 120
     )]
     pub customer_messages_per_minute: u32,
+    /// Typing signals per minute per chat and side (0: unlimited); clients send one per 2 s.
+    #[arg(long, env = "SAMTALE_TYPING_SIGNALS_PER_MINUTE", default_value_t = 60)]
+    pub typing_signals_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -35,6 +38,7 @@ impl Default for RateLimitConfig {
             logins_per_minute: 20,
             chat_starts_per_minute: 30,
             customer_messages_per_minute: 120,
+            typing_signals_per_minute: 60,
         }
     }
 }
@@ -44,6 +48,7 @@ pub enum Limit {
     Login,
     ChatStart,
     CustomerMessage,
+    Typing,
 }
 
 struct Bucket {
@@ -72,6 +77,7 @@ impl RateLimits {
             Limit::Login => self.config.logins_per_minute,
             Limit::ChatStart => self.config.chat_starts_per_minute,
             Limit::CustomerMessage => self.config.customer_messages_per_minute,
+            Limit::Typing => self.config.typing_signals_per_minute,
         }
     }
 

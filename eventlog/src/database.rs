@@ -253,6 +253,14 @@ impl Database {
 
     /// The PostgreSQL URL, for what needs a connection of its own (a session advisory lock
     /// must live exactly as long as the connection holding it).
+    /// The PostgreSQL pool, where there is one: for what nodes tell each other outside the log.
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
     pub fn postgres_url(&self) -> Option<&str> {
         (self.backend == Backend::Postgres).then_some(self.url.as_str())
     }

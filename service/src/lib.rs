@@ -22,6 +22,7 @@ mod scope;
 pub mod sessions;
 pub mod transcript_retention;
 mod turn;
+pub mod typing;
 
 pub use error::ServiceError;
 pub use node::{Node, NodeSettings};

@@ -4,6 +4,7 @@
 use crate::identity::CustomerTokens;
 use crate::live::LiveFeed;
 use crate::sessions::Sessions;
+use crate::typing::TypingHub;
 use crate::ServiceError;
 use samtale_domain::{Chat, Directory, NoServices, Presence};
 use samtale_eventlog::{CommandContext, CommandError, Commands, Database, Executed};
@@ -47,6 +48,8 @@ pub struct Node {
     pub live: LiveFeed,
     pub customer_tokens: CustomerTokens,
     pub sessions: Arc<Sessions>,
+    /// Typing signals, from every node.
+    pub typing: TypingHub,
     /// How long a customer's token outlives the end of their chat.
     pub customer_token_retention: Duration,
     /// The transcript retention of new queues.
@@ -79,6 +82,7 @@ impl Node {
             live,
             customer_tokens: CustomerTokens::new(AGGREGATE_CACHE),
             sessions: Sessions::start(db.any().clone(), STAFF_SESSIONS, settings.idle),
+            typing: TypingHub::start(db.postgres_pool().cloned()),
             customer_token_retention: settings.customer_token_retention,
             transcript_retention_days: settings.transcript_retention_days,
             offer_timeout_seconds: settings.offer_timeout_seconds,

@@ -26,4 +26,5 @@ mod rules;
 mod sessions;
 mod slow_reader;
 mod surge;
+mod typing;
 mod wrap_up;

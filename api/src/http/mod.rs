@@ -21,6 +21,7 @@ pub mod request_log;
 mod roster;
 mod routing;
 mod session;
+mod typing;
 mod views;
 mod wrap_up;
 
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(left_messages::answer))
         .routes(routes!(messages::send))
         .routes(routes!(notes::add))
+        .routes(routes!(typing::staff_typing))
         .routes(routes!(chats::read))
         .routes(routes!(chats::transfer))
         .routes(routes!(wrap_up::end))
@@ -112,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(left_messages::leave))
         .routes(routes!(customer::status))
         .routes(routes!(customer::send))
+        .routes(routes!(typing::customer_typing))
         .routes(routes!(customer::close))
         .routes(routes!(after_chat::rate))
         .routes(routes!(after_chat::request_transcript))

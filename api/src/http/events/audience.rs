@@ -4,6 +4,7 @@ use samtale_domain::{ChatEvent, DirectoryEvent, PresenceEvent};
 use samtale_projections::read::QueueStatus;
 use samtale_projections::DomainEvent;
 use samtale_service::live::LiveEvent;
+use samtale_service::typing::{Side, Typing};
 use std::collections::HashSet;
 
 /// Who a stream is for, and so which events it may carry.
@@ -77,6 +78,26 @@ impl Audience {
                 }
             }
             (Audience::Staff { administrator, .. }, DomainEvent::Directory(_)) => *administrator,
+        }
+    }
+
+    /// The other side's typing in a chat the reader is in: the agent's for its customer; the
+    /// customer's for its agent, for those who work its queue while it waits, and for those
+    /// who oversee.
+    pub(super) fn sees_typing(&self, typing: &Typing) -> bool {
+        match self {
+            Audience::Customer { chat_id } => {
+                typing.side == Side::Agent && *chat_id == typing.chat_id
+            }
+            Audience::Staff { user_id, .. } => {
+                typing.side == Side::Customer
+                    && match &typing.agent_id {
+                        Some(agent) => {
+                            agent == user_id || matches!(self, Audience::Staff { queues: None, .. })
+                        }
+                        None => self.sees_queue(&typing.queue_id),
+                    }
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use samtale_domain::ChatEvent;
 use samtale_projections::read::QueueStatus;
 use samtale_projections::DomainEvent;
 use samtale_service::live::LiveEvent;
+use samtale_service::typing::Typing;
 use serde::Serialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -71,4 +72,17 @@ pub(super) fn board_frame(board: &[QueueStatus]) -> Event {
     Event::default()
         .event("board")
         .data(json!({ "queues": board }).to_string())
+}
+
+/// A typing signal: not a log event, so it has no id and a reconnect does not replay it.
+pub(super) fn typing_frame(typing: &Typing) -> Event {
+    Event::default().event("typing").data(
+        json!({
+            "chat_id": typing.chat_id,
+            "side": typing.side,
+            "name": typing.name,
+            "typing": typing.typing,
+        })
+        .to_string(),
+    )
 }

@@ -6,13 +6,14 @@
 //! it sends it at once when its own chat joins a queue.
 
 use super::audience::Audience;
-use super::frames::{board_frame, frame_for};
+use super::frames::{board_frame, frame_for, typing_frame};
 use crate::state::AppState;
 use axum::response::sse::Event;
 use samtale_eventlog::LogPosition;
 use samtale_projections::read::{self};
 use samtale_projections::{decode, DomainEvent};
 use samtale_service::live::{ChatSubscription, LiveBatch, LiveEvent, Scope, Scoper};
+use samtale_service::typing::Typing;
 use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -98,6 +99,8 @@ impl Stream {
             }),
             Audience::Staff { .. } => None,
         };
+        // Subscribed before the stream answers, so a signal sent the moment it is open reaches it.
+        let typing = state.typing.subscribe();
         tokio::spawn(async move {
             let stream = Stream {
                 state,
@@ -106,7 +109,7 @@ impl Stream {
                 delivered: LogPosition::START,
                 place,
             };
-            stream.run(resume, live, revocations).await;
+            stream.run(resume, live, revocations, typing).await;
         });
         rx
     }
@@ -127,6 +130,7 @@ impl Stream {
         resume: Option<Option<LogPosition>>,
         mut live: Feed,
         mut revocations: broadcast::Receiver<String>,
+        mut typing: broadcast::Receiver<Arc<Typing>>,
     ) {
         let caught_up_to = self.state.live.position();
         let opened = match resume {
@@ -142,6 +146,14 @@ impl Stream {
         }
         loop {
             tokio::select! {
+                signal = typing.recv() => match signal {
+                    Ok(signal) if self.audience.sees_typing(&signal) => {
+                        if self.send(typing_frame(&signal)).await.is_err() { return }
+                    }
+                    // Missed signals are harmless: the next one comes within seconds.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
                 batch = live.receiver().recv() => match batch {
                     Ok(batch) => if self.forward(&batch).await.is_err() { return },
                     // Fell too far behind: end the stream; the client resumes from its last id.

@@ -75,6 +75,10 @@ async fn an_agent_hands_a_chat_to_a_ready_colleague_with_room_and_to_no_one_else
         let (other, _) = app
             .picked_up_chat(&centre.billing, "Annen", &per.token)
             .await;
+        // Routing may have given it to Per first (he is ready), making the pickup a no-op that
+        // waits for nothing: wait until his list shows it.
+        app.eventually("/me/chats", &per.token, |m| holds(m, &other))
+            .await;
         let (status, problem) = hand(&app, &chat, &centre.kari, &per.user_id).await;
         assert_eq!(
             (status, slug(&problem)),

@@ -138,7 +138,7 @@ function mailsReceived() {
  */
 function startSite(apiPort) {
   const widget = `src="http://127.0.0.1:${apiPort}/widget.js" async`;
-  const signature = createHmac('sha256', IDENTITY_SECRET).update(MEMBER.id).digest('hex');
+  const signature = createHmac('sha256', IDENTITY_SECRET).update(`${MEMBER.id}\n${MEMBER.email}`).digest('hex');
   const page = (title, tag) => `<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Eksempel AS</title></head>
 <body style="font-family: system-ui; margin: 0; background: #fff">
 <header style="padding: 20px 40px; background: #0b3d2e; color: #fff"><h1 style="margin: 0">Eksempel AS</h1></header>

@@ -1164,3 +1164,285 @@ test('the customer asks for a copy by e-mail; once the agent ends the chat, the 
   assert.equal(mailsReceived().length, before + 1, 'one mail');
   assert.deepEqual(dialogs, []);
 });
+
+// ---- messages left while a queue is closed; handing a chat to a colleague -----------------
+
+/** Bedrift's opening hours (`null`: always open), its other settings as they are. */
+async function bedriftHours(hours) {
+  const bedrift = (await asAdmin('GET', '/queues')).find((q) => q.name === 'Bedrift');
+  const current = await asAdmin('GET', `/queues/${bedrift.queue_id}`);
+  // PATCH clears an absent notice, overflow and service level: they go along unchanged.
+  await asAdmin('PATCH', `/queues/${bedrift.queue_id}`, {
+    no_agent_notice_after_seconds: current.no_agent_notice_after_seconds,
+    overflow_queue_id: current.overflow_queue_id,
+    service_level_seconds: current.service_level_seconds,
+    opening_hours: hours,
+  });
+}
+
+/** A mail's Subject, unfolded, its RFC 2047 encoded words (`=?utf-8?b?…?=`) decoded. */
+function subjectOf(mail) {
+  const head = mail.slice(0, mail.search(/\r?\n\r?\n/)).replace(/\r?\n[ \t]+/g, ' ');
+  const raw = head.match(/^Subject:[ \t]*(.*)$/im)?.[1] ?? '';
+  return raw.replace(/\?=\s+=\?/g, '?==?').replace(/=\?([^?]+)\?([bq])\?([^?]*)\?=/gi, (_, charset, encoding, text) => {
+    const bytes = encoding.toLowerCase() === 'b'
+      ? Buffer.from(text, 'base64')
+      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (__, hex) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    return bytes.toString(/^utf-?8$/i.test(charset) ? 'utf8' : 'latin1');
+  });
+}
+
+/** A staff member's bearer token. */
+async function signInApi(username, password) {
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(login.status, 200);
+  return (await login.json()).token;
+}
+
+/** A customer leaves a message for Bedrift's Faktura over the API, as the widget does. */
+async function customerLeaves(name, email, text) {
+  const config = await (await fetch(`${base}/api/v1/widget/config`)).json();
+  const faktura = config.categories.find((c) => c.name === 'Faktura');
+  const response = await fetch(`${base}/api/v1/customer/left-messages`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify({ category_id: faktura.category_id, name, email, text }),
+  });
+  assert.equal(response.status, 201, await response.text());
+}
+
+/** The id of the element that has the focus inside the widget's shadow root. */
+const widgetFocus = (page) => page.evaluate(() => document.querySelector('.page-host, .samtale-widget-host')
+  .shadowRoot.activeElement?.id);
+
+test('outside its hours a topic takes a message in the widget; the agent answers it under Beskjeder, and the answer is mailed below the customer\'s words', STEP, async () => {
+  await bedriftHours({ time_zone: 'UTC', weekly: {}, exceptions: [] });
+  const agent = pages.kari;
+  await agent.getByRole('tab', { name: /^Beskjeder/ }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#left-messages .empty-state')), 'Ingen beskjeder venter på svar.'));
+  assert.equal(await textOf(agent.locator('#left-count')), '0');
+
+  const customer = await newPage('liv');
+  await customer.goto(`${base}/widget`);
+  await customer.fill('#samtale-field-name', 'Liv Lukket');
+  await customer.selectOption('#samtale-field-category_id', { label: 'Faktura' });
+  await customer.fill('#samtale-field-email', 'liv@example.no');
+  await eventually(async () => assert.equal(await textOf(customer.locator('.closed')), 'Vi er stengt nå.'));
+  assert.equal(await customer.locator('form.prechat button[type=submit]').isDisabled(), true);
+  // Another topic, in a queue that is open, has no such offer.
+  await customer.selectOption('#samtale-field-category_id', { label: 'Mobil' });
+  assert.equal(await customer.getByRole('button', { name: 'Legg igjen en melding' }).isVisible(), false);
+  await customer.selectOption('#samtale-field-category_id', { label: 'Faktura' });
+  await customer.getByRole('button', { name: 'Legg igjen en melding' }).click();
+
+  // What she typed in the pre-chat form comes along; the message itself has the focus.
+  const leave = customer.locator('form.leave');
+  await leave.waitFor();
+  assert.equal(await customer.getByLabel('Navn').inputValue(), 'Liv Lukket');
+  assert.equal(await customer.getByLabel('E-post').inputValue(), 'liv@example.no');
+  assert.equal(await widgetFocus(customer), 'samtale-leave-field-text');
+  // The server's 422, field by field, under its field.
+  await customer.getByLabel('E-post').fill('liv@');
+  await leave.getByRole('button', { name: 'Send meldingen' }).click();
+  await eventually(async () => assert.equal(await textOf(customer.locator('#samtale-leave-error-email')), 'Skriv en gyldig e-postadresse.'));
+  assert.equal(await customer.getByLabel('E-post').getAttribute('aria-invalid'), 'true');
+  assert.equal(await widgetFocus(customer), 'samtale-leave-field-email');
+  await customer.getByLabel('E-post').fill('liv@example.no');
+  await leave.getByRole('button', { name: 'Send meldingen' }).click();
+  await eventually(async () => assert.equal(await textOf(customer.locator('#samtale-leave-error-text')), 'Må fylles ut.'));
+  assert.equal(await textOf(customer.locator('#samtale-leave-error-email')), '');
+  const words = 'Fakturaen min for mars er feil: <b>to ganger</b> samme beløp.';
+  await customer.getByLabel('Meldingen din').fill(words);
+  await shoot(customer, 'widget-leave-message.png');
+  await leave.getByRole('button', { name: 'Send meldingen' }).click();
+  await eventually(async () => assert.equal(await textOf(customer.locator('.left-thanks')),
+    'Takk! Vi svarer deg på e-post til liv@example.no.'));
+  assert.equal(await customer.locator('.transcript, .composer').count(), 0, 'no chat view after it');
+  assert.equal(await customer.evaluate(() => sessionStorage.getItem('samtale.widget.chat')), null);
+
+  // Kari's console has it at once, counted on the tab, the customer's words as text.
+  const card = agent.locator('.left-message', { hasText: 'Liv Lukket' });
+  await card.waitFor();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#left-count')), '1'));
+  const head = await textOf(card.locator('.left-head'));
+  for (const expected of ['liv@example.no', 'Bedrift', 'Lagt igjen']) assert.ok(head.includes(expected), head);
+  assert.equal(await textOf(card.locator('.left-text')), words);
+  assert.equal(await card.locator('b').count(), 0);
+  await card.getByRole('button', { name: 'Send svar' }).click();
+  assert.equal(await textOf(card.locator('.form-error')), 'Skriv et svar før du sender.');
+  const answer = 'Hei Liv! Den doble fakturaen er kreditert; du får en ny i morgen.';
+  await card.getByLabel('Svar til Liv Lukket').fill(answer);
+  assert.equal(await textOf(card.locator('.form-error')), '', 'typing answers the error');
+  // A live refresh meanwhile (another message arrives) keeps what she typed, and her focus.
+  await customerLeaves('Mons Melding', 'mons@example.no', 'Ring meg når dere åpner.');
+  await agent.locator('.left-message', { hasText: 'Mons Melding' }).waitFor();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#left-count')), '2'));
+  assert.equal(await card.getByLabel('Svar til Liv Lukket').inputValue(), answer);
+  assert.equal(await agent.evaluate(() => document.activeElement.id), `answer-${await card.getAttribute('data-chat-id')}`);
+  await agent.locator('#close-panel').click();
+  await shoot(agent, 'console-left-messages.png');
+  const before = mailsReceived().length;
+  await card.getByRole('button', { name: 'Send svar' }).click();
+  await eventually(async () => assert.equal(await card.count(), 0));
+  assert.equal(await textOf(agent.locator('#left-count')), '1');
+
+  // Answered: the answer, who gave it, and (live) that the mail went out.
+  await agent.getByRole('button', { name: 'Besvart', exact: true }).click();
+  const done = agent.locator('.left-message', { hasText: 'Liv Lukket' });
+  await done.waitFor();
+  assert.match(await textOf(done.locator('.left-answered-by')), /^Besvart av Kari Nordmann /);
+  assert.equal(await textOf(done.locator('.left-answer .left-text')), answer);
+  await eventually(async () => assert.equal(await done.locator('.mail-state').getAttribute('data-state'), 'mailed'), 30_000);
+  assert.match(await textOf(done.locator('.mail-state')), /^Sendt på e-post /);
+
+  const mail = await eventually(() => {
+    const found = mailsReceived().find((m) => m.includes(answer));
+    assert.ok(found, `the answer was mailed (${mailsReceived().length} mails, ${before} before)`);
+    return found;
+  }, 30_000);
+  assert.match(subjectOf(mail), /The answer to your message/);
+  assert.match(mail, /^To: .*liv@example\.no/m);
+  assert.ok(mail.includes(words), mail);
+  assert.ok(mail.indexOf(words) < mail.indexOf(answer), 'her words above the answer');
+  assert.equal(mailsReceived().length, before + 1, 'one mail');
+
+  // A colleague answers Mons while Kari looks: it leaves her list, live.
+  await agent.getByRole('button', { name: 'Venter på svar', exact: true }).click();
+  const mons = agent.locator('.left-message', { hasText: 'Mons Melding' });
+  await mons.waitFor();
+  const siri = await signInApi('siri', DEMO_PASSWORD);
+  const answered = await fetch(`${base}/api/v1/left-messages/${await mons.getAttribute('data-chat-id')}/answer`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${siri}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ text: 'Vi ringer deg i morgen.' }),
+  });
+  assert.equal(answered.status, 200);
+  await eventually(async () => assert.equal(await mons.count(), 0));
+  await eventually(async () => assert.equal(await textOf(agent.locator('#left-count')), '0'));
+  // An agent cannot list users: the name comes from the queue's roster.
+  await agent.getByRole('button', { name: 'Besvart', exact: true }).click();
+  await eventually(async () => assert.match(
+    await textOf(agent.locator('.left-message', { hasText: 'Mons Melding' }).locator('.left-answered-by')), /^Besvart av Siri Berg /));
+  await agent.getByRole('button', { name: 'Venter på svar', exact: true }).click();
+  // Its mail goes out too; waited for here, so that no later step counts it as its own.
+  await eventually(() => assert.ok(mailsReceived().some((m) => m.includes('Vi ringer deg i morgen.'))), 30_000);
+  await bedriftHours(null);
+  assert.deepEqual(dialogs, []);
+});
+
+test('an agent hands an ongoing chat to a logged-in colleague: it leaves his list and appears in hers, live; signing out, she hands hers to him, and the one he cannot take goes back to the queue', STEP, async () => {
+  const ola = pages.ola;
+  const kari = pages.kari;
+  await signIn(ola, 'ola');
+  const customer = await newPage('hanne');
+  await customer.goto(`${base}/widget`);
+  await customerStarts(customer, { name: 'Hanne Hjelp', topic: 'Faktura', email: 'hanne@example.no' });
+  await customerSays(customer, 'Jeg vil endre fakturaadressen.');
+  await agentPicksUp(ola, 'Hanne Hjelp');
+  await agentSays(ola, 'Det ordner vi. Et øyeblikk.');
+  await eventually(async () => assert.equal(await textOf(customer.locator('.status')), 'Du chatter med Ola Hansen.'));
+
+  // Nobody to hand it to yet: Kari is logged out of the queues.
+  await ola.getByRole('button', { name: 'Gi til kollega' }).click();
+  await eventually(async () => assert.equal(await textOf(ola.locator('#toast')),
+    'Ingen kollegaer er pålogget køen og ledige akkurat nå.'));
+  assert.equal(await ola.locator('#confirm-dialog').isVisible(), false);
+
+  await kari.locator('#presence-toggle').click();
+  await eventually(async () => assert.equal(await textOf(kari.locator('#presence-label')), 'Pålogget køene'));
+  await ola.getByRole('button', { name: 'Gi til kollega' }).click();
+  const confirm = ola.locator('#confirm-dialog');
+  await confirm.waitFor();
+  assert.equal(await textOf(confirm.locator('#confirm-title')), 'Gi chatten med Hanne Hjelp til en kollega?');
+  const colleague = confirm.getByLabel('Kollega', { exact: true });
+  assert.deepEqual(await colleague.locator('option').allTextContents(), ['Velg kollega …', 'Kari Nordmann (0 chatter nå)']);
+  await confirm.getByRole('button', { name: 'Gi chatten videre' }).click();
+  assert.equal(await textOf(confirm.locator('#confirm-error')), 'Velg en kollega.');
+  await colleague.selectOption({ label: 'Kari Nordmann (0 chatter nå)' });
+  await shoot(ola, 'console-hand-over.png');
+
+  // Kari pauses in the meantime: the server refuses, in the console's words, and the dialog stays.
+  await kari.locator('#pause-toggle').click();
+  await kari.locator('#pause-menu').getByRole('button', { name: 'Borte' }).click();
+  await eventually(async () => assert.equal((await presenceOf(kari)).state, 'paused'));
+  await confirm.getByRole('button', { name: 'Gi chatten videre' }).click();
+  await eventually(async () => assert.equal(await textOf(confirm.locator('#confirm-error')),
+    'Kollegaen er ikke lenger ledig i køen: logget ut, på pause eller i etterarbeid.'));
+  assert.equal(await confirm.isVisible(), true);
+  await kari.locator('#pause-toggle').click();
+  await eventually(async () => assert.equal((await presenceOf(kari)).state, 'ready'));
+  await confirm.getByRole('button', { name: 'Gi chatten videre' }).click();
+  await eventually(async () => assert.equal(await confirm.isVisible(), false));
+
+  // Gone from Ola's list, in Kari's (live, unread for her), and the customer knows who she has.
+  await eventually(async () => assert.equal(await chatItem(ola, 'Hanne Hjelp').count(), 0));
+  assert.equal(await ola.locator('#composer').isVisible(), false, 'no longer his to write in');
+  await eventually(async () => assert.equal(await kari.locator('#active-chats').getByText('Hanne Hjelp').count(), 1));
+  await eventually(async () => assert.equal(await textOf(customer.locator('.status')), 'Du chatter med Kari Nordmann.'));
+  await chatItem(kari, 'Hanne Hjelp').click();
+  await eventually(async () => assert.equal(await textOf(kari.locator('#chat-title')), 'Hanne Hjelp'));
+  assert.ok((await messages(kari).allTextContents()).includes('Jeg vil endre fakturaadressen.'), 'the conversation came along');
+  await agentSays(kari, 'Hei Hanne, jeg tar over.');
+
+  // Kari goes home and hands her chat to Ola, who goes on a break before it lands: it goes
+  // back to the queue instead, and the login page says so.
+  await ola.locator('#presence-toggle').click();
+  await eventually(async () => assert.equal(await textOf(ola.locator('#presence-label')), 'Pålogget køene'));
+  await kari.locator('#sign-out').click();
+  const leaving = kari.locator('#confirm-dialog');
+  await leaving.waitFor();
+  assert.match(await textOf(leaving.locator('#confirm-title')), /pågående chatter \(1\)/);
+  await leaving.getByLabel('Gi alle til en kollega').check();
+  assert.equal(await textOf(leaving.locator('#confirm-ok')), 'Gi til kollega og logg ut');
+  await leaving.getByLabel('Kollega', { exact: true }).selectOption({ label: 'Ola Hansen (0 chatter nå)' });
+  await ola.locator('#pause-toggle').click();
+  await ola.locator('#pause-menu').getByRole('button', { name: 'Lunsj' }).click();
+  await eventually(async () => assert.equal((await presenceOf(ola)).state, 'paused'));
+  await leaving.getByRole('button', { name: 'Gi til kollega og logg ut' }).click();
+  await kari.locator('#login-view').waitFor();
+  assert.equal(await textOf(kari.locator('#login-note')),
+    '1 av chattene kunne ikke gis til Ola Hansen og ble satt tilbake i køen.');
+  await eventually(async () => assert.deepEqual(
+    (await asAdmin('GET', '/chats/waiting')).map((c) => c.customer_name), ['Hanne Hjelp']));
+
+  // Leave things as the story found them: the customer gone, Ola signed out, Kari back.
+  await customer.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await eventually(async () => assert.deepEqual((await asAdmin('GET', '/chats/waiting')), []));
+  await ola.locator('#sign-out').click();
+  await ola.locator('#login-view').waitFor();
+  assert.equal(await textOf(ola.locator('#login-note')), '');
+  await signIn(kari, 'kari');
+  assert.equal(await textOf(kari.locator('#login-note')), '');
+  assert.deepEqual(dialogs, []);
+});
+
+test('the copy box ticked in the pre-chat form: the copy is ordered at the start and mailed once the chat ends', STEP, async () => {
+  const customer = await newPage('tore');
+  await customer.goto(`${base}/widget`);
+  await customer.getByLabel('Send meg en kopi av samtalen på e-post').check();
+  await customerStarts(customer, { name: 'Tore Tidlig', topic: 'Faktura', email: 'tore@example.no' });
+  await eventually(async () => assert.equal(await textOf(customer.locator('.copy-note')),
+    'Du får en kopi på tore@example.no når samtalen er avsluttet.'));
+  assert.equal(await customer.locator('form.copy').isVisible(), false, 'asked for already');
+  await customerSays(customer, 'Kommer kopien av seg selv?');
+
+  const agent = pages.kari;
+  await agentPicksUp(agent, 'Tore Tidlig');
+  await agentSays(agent, 'Ja, den kommer når vi avslutter.');
+  const before = mailsReceived().length;
+  await agentEnds(agent);
+  const mail = await eventually(() => {
+    const found = mailsReceived().find((m) => m.includes('Kommer kopien av seg selv?'));
+    assert.ok(found, `a mail arrived (${mailsReceived().length} in all, ${before} before)`);
+    return found;
+  }, 30_000);
+  assert.match(mail, /^To: .*tore@example\.no/m);
+  assert.match(subjectOf(mail), /Your conversation/);
+  assert.ok(mail.includes('Ja, den kommer når vi avslutter.'), mail);
+  assert.equal(mailsReceived().length, before + 1, 'one mail');
+  assert.deepEqual(dialogs, []);
+});

@@ -31,8 +31,9 @@ export function whenUnauthorized(handler) {
 }
 
 /** The answer's body and headers; see `api` for the body alone. */
-export async function request(path, { method = 'GET', body } = {}) {
+export async function request(path, { method = 'GET', body, idempotencyKey } = {}) {
   const headers = { Accept: 'application/json' };
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(BASE + path, {
@@ -53,7 +54,19 @@ export async function api(path, options) {
   return (await request(path, options)).data;
 }
 
-export const post = (path, body = {}) => api(path, { method: 'POST', body });
+export const post = (path, body = {}, options = {}) => api(path, { method: 'POST', body, ...options });
+
+/**
+ * A random UUID (version 4), for an `Idempotency-Key`: a retry with the same key answers as
+ * the first attempt did. Built from getRandomValues, which (unlike randomUUID) any page has.
+ */
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** The SSE URL: EventSource cannot send headers, so the token rides in the query. */
 export function eventsUrl() {

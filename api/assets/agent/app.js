@@ -2,17 +2,20 @@
 // current from the live stream, and wires the controls. Rendering lives in the view modules;
 // this module owns the state and the calls to the API.
 
-import { api, post, request, session, whenUnauthorized } from './api.js';
+import {
+  api, newIdempotencyKey, post, request, session, whenUnauthorized,
+} from './api.js';
 import { $, coalesce, fill, h } from './dom.js';
 import {
   formatLeft, formatSince, problemText, t, translate, language, languages, setLanguage, tickSince, tickUntil,
 } from './i18n.js';
 import { connect } from './live.js';
-import { renderIncoming } from './incoming.js';
+import { renderIncoming, renderLeftMessages } from './incoming.js';
 import { renderQueues } from './queues.js';
 import { renderChatLists, tickOffers, totalUnread } from './chat-lists.js';
 import {
   renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine,
+  availableColleagues, colleagueField,
 } from './conversation.js';
 import { renderCustomerInfo } from './customer-info.js';
 import { askDisposition, codeLabel, knowsCodes, wrapUpCodes } from './disposition.js';
@@ -21,7 +24,7 @@ import { renderAgentBoard } from './agent-board.js';
 import { renderAdmin } from './admin.js';
 import { renderDayChart, today } from './day-chart.js';
 import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
-import { confirmAction, wireConfirm } from './confirm.js';
+import { confirmAction, relabelConfirm, wireConfirm } from './confirm.js';
 import { customerName, dropPersonal } from './erased.js';
 import { chatIcon, closeIcon } from './icons.js';
 import { Presence } from './presence.js';
@@ -59,6 +62,19 @@ const state = {
   agents: null,
   /** Supervisors and administrators: every user by id, for names in the audit trail. */
   users: new Map(),
+  /** Colleagues' names by user id, from the rosters of the agent's queues (agents list no users). */
+  names: new Map(),
+  /** The messages customers left while a queue was closed: those waiting, those answered. */
+  left: {
+    waiting: [],
+    answered: [],
+    showing: 'waiting',
+    /** By chat id: what the agent has typed, the key of its answer, what is wrong with it. */
+    drafts: new Map(),
+    keys: new Map(),
+    errors: new Map(),
+    sending: new Set(),
+  },
   /** Supervisors and administrators: today's queue report, and the queue the chart shows. */
   report: null,
   chartQueue: '',
@@ -91,11 +107,11 @@ function reasonLabel(code) {
 /** What an agent can pause for (routing's own `no_answer` is not a choice). */
 const pauseChoices = () => [{ code: 'away', label: t('reason_away') }, ...state.pauseReasons];
 
-const TABS = ['incoming', 'queues', 'history', 'admin'];
+const TABS = ['incoming', 'messages', 'queues', 'history', 'admin'];
 
 const userName = (userId) => (userId === state.me?.user_id
   ? state.me.display_name
-  : state.users.get(userId)?.display_name);
+  : state.users.get(userId)?.display_name ?? state.names.get(userId));
 const queueName = (queueId) => state.directory.queues.find((q) => q.queue_id === queueId)?.name
   ?? state.board.find((q) => q.queue_id === queueId)?.name ?? '–';
 
@@ -152,11 +168,35 @@ function renderHeader() {
   badge.hidden = unread === 0;
   badge.textContent = String(unread);
   $('#incoming-count').textContent = String(state.waitingTotal);
+  const left = state.left.waiting.length;
+  $('#left-count').textContent = left >= LEFT_PAGE ? `${LEFT_PAGE}+` : String(left);
   document.title = `${unread > 0 ? `(${unread}) ` : ''}Samtale`;
 }
 
 function renderIncomingView() {
   renderIncoming($('#incoming'), state.waiting, { onPickUp: pickUp, total: state.waitingTotal });
+  renderHeader();
+}
+
+function renderLeftView() {
+  const { left } = state;
+  for (const showing of ['waiting', 'answered']) {
+    $(`#left-show-${showing}`).setAttribute('aria-pressed', String(left.showing === showing));
+  }
+  const answered = left.showing === 'answered';
+  renderLeftMessages($('#left-messages'), answered ? left.answered : left.waiting, {
+    answered,
+    queueName,
+    userName,
+    drafts: left.drafts,
+    errors: left.errors,
+    sending: left.sending,
+    onDraft: (row, text) => {
+      left.drafts.set(row.chat_id, text);
+      left.errors.delete(row.chat_id);
+    },
+    onAnswer: answerLeft,
+  });
   renderHeader();
 }
 
@@ -274,6 +314,7 @@ function renderAll() {
   translate();
   fillTransferTargets($('#transfer-target'), state.directory);
   renderIncomingView();
+  renderLeftView();
   renderQueuesView();
   renderAgentBoardView();
   renderPauseMenu();
@@ -490,11 +531,66 @@ const refreshHistory = coalesce(async () => {
   renderHistoryView();
 });
 
+/** A queue's roster (`GET /queues/{id}/agents`); the names in it are remembered. */
+async function fetchRoster(queueId) {
+  const roster = await api(`/queues/${queueId}/agents`);
+  for (const entry of roster) state.names.set(entry.user_id, entry.display_name);
+  return roster;
+}
+
+/** Queues whose roster was read for names: a name missing from it will not turn up there. */
+const rostersRead = new Set();
+
+/** The names of those who answered, for an agent (who cannot list users): their queues' rosters. */
+async function learnNames(rows) {
+  const queues = new Set(rows
+    .filter((row) => row.answered_by && !userName(row.answered_by) && !rostersRead.has(row.queue_id))
+    .map((row) => row.queue_id));
+  await Promise.all([...queues].map(async (queueId) => {
+    rostersRead.add(queueId);
+    await fetchRoster(queueId).catch(() => {});
+  }));
+}
+
+/** The messages waiting for an answer (the badge counts them), and the answered ones on screen. */
+const LEFT_PAGE = 100;
+
+async function loadLeft() {
+  const answeredShown = state.tab === 'messages' && state.left.showing === 'answered';
+  const [waiting, answered] = await Promise.all([
+    api(`/left-messages?limit=${LEFT_PAGE}`),
+    answeredShown ? api('/left-messages?answered=true') : state.left.answered,
+  ]);
+  forgetAnsweredDrafts(waiting);
+  Object.assign(state.left, { waiting, answered });
+  await learnNames(answered);
+  renderLeftView();
+}
+const refreshLeft = coalesce(loadLeft);
+
+/**
+ * Drops the drafts of messages no longer waiting. A colleague may have answered one the agent
+ * was writing to: the agent is told, rather than the box just vanishing.
+ */
+function forgetAnsweredDrafts(waiting) {
+  const { left } = state;
+  const still = new Set(waiting.map((row) => row.chat_id));
+  for (const [chatId, draft] of left.drafts) {
+    if (still.has(chatId) || left.sending.has(chatId)) continue;
+    const row = left.waiting.find((r) => r.chat_id === chatId);
+    if (draft.trim() && row) notify(t('leftAnsweredMeanwhile', { name: customerName(row.customer_name) }));
+    left.drafts.delete(chatId);
+    left.keys.delete(chatId);
+    left.errors.delete(chatId);
+  }
+}
+
 /** Everything, from scratch: at start and whenever the live stream says to resync. */
 async function reloadAll() {
+  rostersRead.clear();
   const [board, waiting, mine, presence] = await Promise.all([
     api('/queues'), fetchWaiting(), api('/me/chats'), api('/me/presence'), loadDirectory(), loadAgents(),
-    loadPauseReasons(),
+    loadPauseReasons(), loadLeft(),
   ]);
   Object.assign(state, { board, mine }, waiting);
   learnPresence(presence);
@@ -676,6 +772,105 @@ async function transfer(event) {
     renderSelected();
     await loadMine();
   } catch (error) {
+    failed(error);
+  }
+}
+
+/** The refusal a dialog shows when its confirm button is pressed before a colleague is chosen. */
+const NO_COLLEAGUE = Object.assign(new Error('no colleague chosen'), { noColleague: true });
+
+const explainHandOver = (error) => (error.noColleague ? t('chooseColleagueError') : problemText(error));
+
+/**
+ * Hands the chat on screen to a colleague the agent picks among those available in its queue
+ * (`GET /queues/{id}/agents`). The server checks again: a colleague who paused or filled up
+ * meanwhile is a 409, shown in the dialog, which stays open for another choice.
+ */
+async function handOver() {
+  const chat = state.chats.get(state.selected);
+  if (!chat || !isMine(chat, state.me)) return;
+  let colleagues;
+  try {
+    colleagues = availableColleagues(await fetchRoster(chat.queue_id), state.me);
+  } catch (error) {
+    failed(error);
+    return;
+  }
+  if (colleagues.length === 0) {
+    notify(t('noColleagues'));
+    return;
+  }
+  const { field, select } = colleagueField(colleagues, 'hand-over-target');
+  let answer = null;
+  const done = await confirmAction({
+    title: t('handOverTitle', { name: customerName(chat.customer_name) }),
+    text: t('handOverText'),
+    confirm: t('handOverConfirm'),
+    tone: 'primary',
+    body: [field],
+    action: async () => {
+      if (!select.value) throw NO_COLLEAGUE;
+      const to = colleagues.find((c) => c.user_id === select.value);
+      answer = { to, view: await post(`/chats/${chat.chat_id}/hand-over`, { agent_id: to.user_id }) };
+    },
+    explain: explainHandOver,
+  });
+  if (!done) return;
+  state.chats.set(chat.chat_id, answer.view);
+  notify(t('handedOver', { name: answer.to.display_name }));
+  renderSelected();
+  await loadMine().catch(failed);
+}
+
+// ---- left messages -------------------------------------------------------------------------
+
+function showLeft(showing) {
+  state.left.showing = showing;
+  renderLeftView();
+  refreshLeft();
+}
+
+/**
+ * Sends the answer typed for `row`. Its key stays with the message until the server has
+ * taken an answer, so a retry after a lost reply answers as the first attempt did.
+ */
+async function answerLeft(row) {
+  const { left } = state;
+  const chatId = row.chat_id;
+  const text = left.drafts.get(chatId) ?? '';
+  left.errors.delete(chatId);
+  if (text.trim() === '') {
+    left.errors.set(chatId, t('answerRequired'));
+    renderLeftView();
+    document.getElementById(`answer-${chatId}`)?.focus();
+    return;
+  }
+  if (!left.keys.has(chatId)) left.keys.set(chatId, newIdempotencyKey());
+  left.sending.add(chatId);
+  renderLeftView();
+  try {
+    await post(`/left-messages/${chatId}/answer`, { text }, { idempotencyKey: left.keys.get(chatId) });
+    left.drafts.delete(chatId);
+    left.keys.delete(chatId);
+    notify(t('answerSent', { email: row.email }));
+  } catch (error) {
+    // Refused: nothing was stored, so the next attempt is a new request.
+    if (error.status < 500) left.keys.delete(chatId);
+    leftRefused(chatId, error);
+  } finally {
+    left.sending.delete(chatId);
+  }
+  await loadLeft().catch(failed);
+}
+
+/** What is wrong with the answer goes under its box; that the message is gone, in the toast. */
+function leftRefused(chatId, error) {
+  const field = error.problem?.errors?.find((e) => e.key === 'text');
+  if (field) {
+    state.left.errors.set(chatId, field.code === 'required' ? t('answerRequired') : problemText(error));
+  } else if (error.status === 404) {
+    notify(t('leftMessageGone'), 'error');
+  } else {
     failed(error);
   }
 }
@@ -892,6 +1087,17 @@ function onEvent(type, data) {
     return;
   }
   if (DIRECTORY_EVENTS.has(type)) return refreshDirectory();
+  // A message left or answered: only the list of left messages (and today's history) change.
+  if (type === 'MessageLeft' || type === 'LeftMessageAnswered') {
+    refreshLeft();
+    if (state.tab === 'history') refreshHistory();
+    return;
+  }
+  // Mail went out (or could not): an answered message on screen says so.
+  if (type === 'TranscriptSent' || type === 'TranscriptUndeliverable') {
+    if (state.left.answered.some((row) => row.chat_id === chatId)) refreshLeft();
+    return;
+  }
   if (type === 'MessagesRead') {
     if (payload.agent_id === me) refreshMine();
     return;
@@ -913,15 +1119,20 @@ function onEvent(type, data) {
   const mineBefore = [...state.mine.offered, ...state.mine.active, ...state.mine.passive]
     .some((c) => c.chat_id === chatId);
   const assignedToMe = type === 'ChatAssigned' && payload.agent_id === me;
-  if (mineBefore || assignedToMe || payload.from_agent === me || payload.agent_id === me) refreshMine();
+  // A colleague's hand-over makes it the agent's at once, as an assignment does.
+  const handedToMe = type === 'ChatHandedOver' && payload.to_agent === me;
+  if (mineBefore || assignedToMe || handedToMe || payload.from_agent === me || payload.agent_id === me) {
+    refreshMine();
+  }
   if (state.chats.has(chatId)) loadChat(chatId).catch(failed);
   // An offer opens the panel: it moves on unless the agent sees it in time.
   if (type === 'ChatOffered' && payload.agent_id === me) setPanel(true);
   // Chats routed to the agent automatically open in the panel, as picked ones do.
-  if (assignedToMe && payload.via === 'routing') {
+  if ((assignedToMe && payload.via === 'routing') || handedToMe) {
     setPanel(true);
     if (!state.selected) select(chatId);
   }
+  if (handedToMe) notify(t('handedToYou'));
 }
 
 function onLiveStatus(status) {
@@ -964,6 +1175,7 @@ function setTab(tab) {
   if (tab === 'admin') showAdmin();
   if (tab === 'history') refreshHistory();
   if (tab === 'queues') loadAgentBoard().catch(failed);
+  if (tab === 'messages') refreshLeft();
 }
 
 async function startConsole(user) {
@@ -979,6 +1191,8 @@ async function startConsole(user) {
   $('#tab-history').hidden = !oversees();
   state.report = null;
   state.history = [];
+  state.names.clear();
+  Object.assign(state.left, { waiting: [], answered: [], showing: 'waiting' });
   setTab('incoming');
   await reloadAll();
   startLive();
@@ -991,6 +1205,7 @@ function showLogin() {
   state.chats.clear();
   state.earlier.clear();
   state.drafts.clear();
+  for (const byChat of [state.left.drafts, state.left.keys, state.left.errors]) byChat.clear();
   clearTimeout(chartTimer);
   chartTimer = null;
   closePauseMenu();
@@ -1005,6 +1220,7 @@ function showLogin() {
 async function signIn(event) {
   event.preventDefault();
   $('#login-error').textContent = '';
+  $('#login-note').textContent = '';
   try {
     const { token, user } = await post('/auth/login', {
       username: $('#username').value,
@@ -1018,26 +1234,90 @@ async function signIn(event) {
   }
 }
 
+/** Colleagues available in any of the open chats' queues, each once. */
+async function signOutColleagues(open) {
+  const queues = [...new Set(open.map((chat) => chat.queue_id))];
+  const rosters = await Promise.all(queues.map((queueId) => fetchRoster(queueId).catch(() => [])));
+  const byId = new Map();
+  for (const colleague of rosters.flatMap((roster) => availableColleagues(roster, state.me))) {
+    byId.set(colleague.user_id, colleague);
+  }
+  return [...byId.values()];
+}
+
 /**
- * Going home: with chats still open, first asked whether to put them back in their queues
- * (where the next agent takes them on, in their places); then out of the queues (no more
- * chats routed here), and the session ends.
+ * Asks what becomes of the open chats: back in their queues (where the next agent takes them
+ * on, in their places), or all to one colleague. Resolves `{to}` (null: back in the queues),
+ * or null when the agent stays.
+ */
+async function askSignOut(open) {
+  const colleagues = await signOutColleagues(open);
+  const requeue = h('input', { type: 'radio', name: 'sign-out-choice', id: 'sign-out-requeue', checked: true });
+  const handOverAll = h('input', {
+    type: 'radio', name: 'sign-out-choice', id: 'sign-out-hand-over', disabled: colleagues.length === 0,
+  });
+  const { field, select } = colleagueField(colleagues, 'sign-out-colleague');
+  select.disabled = true;
+  const follow = () => {
+    select.disabled = !handOverAll.checked;
+    relabelConfirm(t(handOverAll.checked ? 'signOutHandOverConfirm' : 'signOutWithChatsConfirm'));
+  };
+  requeue.addEventListener('change', follow);
+  handOverAll.addEventListener('change', follow);
+  let to = null;
+  const sure = await confirmAction({
+    title: t('signOutWithChatsTitle', { n: open.length }),
+    text: t('signOutWithChatsText'),
+    confirm: t('signOutWithChatsConfirm'),
+    body: [h('fieldset', { class: 'choice-group' },
+      h('legend', { text: t('signOutChoice') }),
+      h('label', { class: 'choice', for: requeue.id }, requeue, t('signOutRequeue')),
+      h('label', { class: 'choice', for: handOverAll.id }, handOverAll, t('signOutHandOver')),
+      colleagues.length > 0 ? field : h('p', { class: 'muted field-hint', text: t('signOutNoColleagues') }))],
+    action: async () => {
+      if (!handOverAll.checked) return;
+      if (!select.value) throw NO_COLLEAGUE;
+      to = colleagues.find((c) => c.user_id === select.value);
+    },
+    explain: explainHandOver,
+  });
+  return sure ? { to } : null;
+}
+
+/** Hands `chat` to `to`; false when the server refuses (the chat then goes back to its queue). */
+async function handedOver(chat, to) {
+  try {
+    await post(`/chats/${chat.chat_id}/hand-over`, { agent_id: to.user_id });
+    return true;
+  } catch (error) {
+    console.warn('hand-over at sign-out', error);
+    return false;
+  }
+}
+
+/**
+ * Going home: with chats still open, first asked what becomes of them; then out of the queues
+ * (no more chats routed here), the chats handed over or back in their queues, and the session
+ * ends. Chats a colleague could not take went back to the queue, and the login page says so.
  */
 async function signOut() {
   const open = state.mine.active;
+  let to = null;
   if (open.length > 0) {
-    const sure = await confirmAction({
-      title: t('signOutWithChatsTitle', { n: open.length }),
-      text: t('signOutWithChatsText'),
-      confirm: t('signOutWithChatsConfirm'),
-    });
-    if (!sure) return;
+    const choice = await askSignOut(open);
+    if (!choice) return;
+    ({ to } = choice);
   }
+  let fellBack = 0;
   try {
     // Out of the queues first, so that routing does not hand the chats straight back.
     if (state.availability.state !== 'offline') await post('/me/presence', { logged_in: false });
     for (const chat of state.mine.offered) await post(`/chats/${chat.chat_id}/decline`).catch(() => {});
-    for (const chat of open) await post(`/chats/${chat.chat_id}/requeue`);
+    for (const chat of open) {
+      if (to && await handedOver(chat, to)) continue;
+      if (to) fellBack += 1;
+      await post(`/chats/${chat.chat_id}/requeue`);
+    }
   } catch (error) {
     failed(error);
     await loadMine();
@@ -1051,6 +1331,11 @@ async function signOut() {
   state.presence.forget();
   session.token = null;
   showLogin();
+  if (to) {
+    $('#login-note').textContent = fellBack > 0
+      ? t('signedOutFellBack', { n: fellBack, name: to.display_name })
+      : t('signedOutHandedOver', { name: to.display_name });
+  }
 }
 
 // ---- wiring --------------------------------------------------------------------------------
@@ -1097,6 +1382,9 @@ function wire() {
     }
   });
   $('#end-chat').addEventListener('click', endChat);
+  $('#hand-over').addEventListener('click', handOver);
+  $('#left-show-waiting').addEventListener('click', () => showLeft('waiting'));
+  $('#left-show-answered').addEventListener('click', () => showLeft('answered'));
   $('#transfer-form').addEventListener('submit', transfer);
   document.addEventListener('visibilitychange', markRead);
   document.addEventListener('keydown', (event) => {

@@ -43,6 +43,11 @@ export function confirmAction({
   });
 }
 
+/** Renames the open dialog's confirm button: when a choice in its body changes what it does. */
+export function relabelConfirm(text) {
+  $('#confirm-ok').textContent = text;
+}
+
 async function confirmed() {
   const dialog = $('#confirm-dialog');
   if (!pending) {
@@ -67,6 +72,10 @@ export function wireConfirm() {
   const dialog = $('#confirm-dialog');
   $('#confirm-ok').addEventListener('click', confirmed);
   $('#confirm-cancel').addEventListener('click', () => dialog.close('cancel'));
+  // A refusal is about the choice made then: once the user changes it, it no longer applies.
+  for (const type of ['input', 'change']) {
+    $('#confirm-body').addEventListener(type, () => { $('#confirm-error').textContent = ''; });
+  }
   // Escape while the action runs would hide an answer that is on its way.
   dialog.addEventListener('cancel', (event) => {
     if ($('#confirm-ok').disabled) event.preventDefault();

@@ -1,5 +1,6 @@
 // The selected chat (seed, agent window items 4, 5, 7 and 8): its transcript, the input
-// field, End chat and Transfer. Message text is only ever set with textContent (see dom.js).
+// field, End chat, Transfer and Hand over. Message text is only ever set with textContent
+// (see dom.js).
 
 import { h, fill } from './dom.js';
 import { t, formatTime } from './i18n.js';
@@ -77,4 +78,24 @@ export function fillTransferTargets(select, { queues, categories }) {
 export function transferTarget(value) {
   const [kind, id] = value.split(':');
   return kind === 'queue' ? { queue_id: id } : { category_id: id };
+}
+
+/**
+ * Of a queue's roster (`GET /queues/{id}/agents`), those a chat can be handed to: logged in,
+ * not paused, and not `me`. The server has the last word (wrap-up, room for one more).
+ */
+export function availableColleagues(roster, me) {
+  return roster.filter((entry) => entry.logged_in && !entry.paused_reason && entry.user_id !== me.user_id);
+}
+
+/** A labelled select of `colleagues`, with how many chats each has now; empty: none chosen. */
+export function colleagueField(colleagues, id) {
+  const select = h('select', { id, required: true },
+    h('option', { value: '', text: t('chooseColleague') }),
+    colleagues.map((c) => h('option', {
+      value: c.user_id,
+      text: t('colleagueOption', { name: c.display_name, n: c.active_chats }),
+    })));
+  const field = h('div', { class: 'form-row' }, h('label', { for: id, text: t('colleague') }), select);
+  return { field, select };
 }

@@ -10,6 +10,7 @@ const EVENT_TYPES = [
   'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
   'ChatOffered', 'OfferDeclined', 'OfferExpired', 'OfferWithdrawn', 'ChatRequeued',
   'ChatWrappedUp', 'ChatRated', 'WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished',
+  'ChatHandedOver', 'MessageLeft', 'LeftMessageAnswered', 'TranscriptSent', 'TranscriptUndeliverable',
   'AgentLoggedIn', 'AgentLoggedOut', 'AgentPaused', 'AgentResumed',
   'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
   'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',

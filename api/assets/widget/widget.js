@@ -11,8 +11,9 @@
   const API = `${origin}/api/v1`;
   const pageMode = script.dataset.mode === 'page';
   const STORAGE_KEY = 'samtale.widget.chat';
-  // A site that knows its logged-in customer vouches for them: its server signs their id
-  // (data-user-signature, HMAC-SHA256 under the installation's identity secret), so the agent
+  // A site that knows its logged-in customer vouches for them: its server signs their id and
+  // e-mail address (data-user-signature, HMAC-SHA256 under the installation's identity
+  // secret of the id, or of the id, a line feed and the address), so the agent
   // sees their earlier chats. Never computed here: the secret stays on the site's server.
   const { userId, userEmail, userSignature } = script.dataset;
   const identity = userId && userSignature
@@ -77,6 +78,21 @@
       copySend: 'Send meg en kopi',
       copyPending: 'Du får en kopi på {to} når samtalen er avsluttet.',
       copySent: 'En kopi er sendt til {to}.',
+      copyAtStart: 'Send meg en kopi av samtalen på e-post',
+      copyAtStartEmail: 'E-postadresse for kopien',
+      copyAtStartMissing: 'Skriv e-postadressen kopien skal til.',
+      copyFailed: 'Vi fikk ikke bestilt kopien på e-post. Du kan prøve igjen her.',
+      problem_too_long: 'Teksten er for lang.',
+      problem_single_line: 'Skriv det på én linje.',
+      leaveMessage: 'Legg igjen en melding',
+      leaveLead: 'Skriv hva det gjelder, så svarer vi deg på e-post.',
+      email: 'E-post',
+      yourMessage: 'Meldingen din',
+      leaveSend: 'Send meldingen',
+      leaveSending: 'Sender …',
+      back: 'Tilbake',
+      leaveThanks: 'Takk! Vi svarer deg på e-post til {email}.',
+      leaveOff: 'Vi kan ikke ta imot meldinger akkurat nå. Prøv igjen når vi har åpnet.',
     },
     en: {
       open: 'Chat with us',
@@ -135,6 +151,21 @@
       copySend: 'Send me a copy',
       copyPending: 'A copy goes to {to} once the chat has ended.',
       copySent: 'A copy was sent to {to}.',
+      copyAtStart: 'Send me a copy of the conversation by e-mail',
+      copyAtStartEmail: 'E-mail address for the copy',
+      copyAtStartMissing: 'Enter the address the copy goes to.',
+      copyFailed: 'The copy by e-mail could not be ordered. You can try again here.',
+      problem_too_long: 'The text is too long.',
+      problem_single_line: 'Keep it to one line.',
+      leaveMessage: 'Leave a message',
+      leaveLead: 'Tell us what it is about, and we will answer you by e-mail.',
+      email: 'E-mail',
+      yourMessage: 'Your message',
+      leaveSend: 'Send the message',
+      leaveSending: 'Sending …',
+      back: 'Back',
+      leaveThanks: 'Thanks — we will answer by e-mail to {email}.',
+      leaveOff: 'We cannot take messages right now. Please try again when we are open.',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -149,8 +180,15 @@
     required: 'problem_required',
     'not-an-email': 'problem_email',
     'not-a-phone': 'problem_phone',
+    'too-long': 'problem_too_long',
+    'not-single-line': 'problem_single_line',
   };
-  const problemText = ({ code, problem }) => (FIELD_PROBLEMS[code] ? t(FIELD_PROBLEMS[code]) : problem);
+  const problemText = ({ key, code, problem }) => {
+    if (FIELD_PROBLEMS[code]) return t(FIELD_PROBLEMS[code]);
+    // An address mail systems would not take (left messages, copies) is `invalid` under `email`.
+    if (key === 'email' && code === 'invalid') return t('problem_email');
+    return problem;
+  };
 
   function h(tag, props = {}, ...children) {
     const el = document.createElement(tag);
@@ -168,8 +206,11 @@
     return el;
   }
 
-  async function call(path, { method = 'GET', body, token } = {}) {
+  async function call(path, {
+    method = 'GET', body, token, idempotencyKey,
+  } = {}) {
     const headers = { Accept: 'application/json' };
+    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
     const response = await fetch(API + path, {
@@ -182,6 +223,18 @@
 
   function randomId() {
     return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  /**
+   * A random UUID (version 4): the `Idempotency-Key` of a left message, all that ties a retry
+   * to the first attempt for an anonymous customer, so the server takes no other kind.
+   */
+  function uuid4() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
   // ---- the frame: host element, shadow root, launcher and panel ----
@@ -242,21 +295,52 @@
     }
   };
 
+  // ---- forms ----
+
+  /**
+   * A labelled field with its error line, registered in `errors` by key. `prefix` keeps ids
+   * apart between the forms (`samtale-field-name`, `samtale-leave-field-name`).
+   */
+  function fieldRow(errors, prefix, key, label, control, required) {
+    const error = h('span', { class: 'field-error', id: `${prefix}-error-${key}`, 'aria-live': 'polite' });
+    errors.set(key, error);
+    control.id = `${prefix}-field-${key}`;
+    control.name = key;
+    control.setAttribute('aria-describedby', error.id);
+    // A problem the customer is fixing is no longer theirs to read.
+    control.addEventListener('input', () => {
+      error.textContent = '';
+      control.removeAttribute('aria-invalid');
+    });
+    return h('div', { class: 'field', 'data-field': key },
+      h('label', { for: control.id }, label, required ? h('span', { class: 'req', text: ` ${t('required')}` }) : ''),
+      control, error);
+  }
+
+  function clearProblems(form, errors, summary) {
+    for (const e of errors.values()) e.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    summary.textContent = '';
+  }
+
+  /** Each field problem of a 422 under its field (`rename`: the server's key → the form's). */
+  function showProblems(form, errors, problems, rename = (key) => key) {
+    for (const fieldProblem of problems) {
+      const key = rename(fieldProblem.key);
+      const target = errors.get(key);
+      if (!target) continue;
+      target.textContent = problemText(fieldProblem);
+      form.querySelector(`[name="${CSS.escape(key)}"]`)?.setAttribute('aria-invalid', 'true');
+    }
+    form.querySelector('[aria-invalid]')?.focus();
+  }
+
   // ---- the pre-chat form ----
 
   async function showForm() {
     config = config ?? await call('/widget/config');
     const errors = new Map();
-    const field = (key, label, control, required) => {
-      const error = h('span', { class: 'field-error', id: `samtale-error-${key}`, 'aria-live': 'polite' });
-      errors.set(key, error);
-      control.id = `samtale-field-${key}`;
-      control.name = key;
-      control.setAttribute('aria-describedby', error.id);
-      return h('div', { class: 'field', 'data-field': key },
-        h('label', { for: control.id }, label, required ? h('span', { class: 'req', text: ` ${t('required')}` }) : ''),
-        control, error);
-    };
+    const field = (key, label, control, required) => fieldRow(errors, 'samtale', key, label, control, required);
     const topics = config.categories.length > 0
       ? config.categories.map((c) => [`category:${c.category_id}`, c.name])
       : config.queues.map((q) => [`queue:${q.queue_id}`, q.name]);
@@ -271,13 +355,20 @@
     };
     const summary = h('p', { class: 'form-error', role: 'alert' });
     const closedNote = h('p', { class: 'closed', role: 'status', hidden: true });
+    // Where mail is sent, a closed topic still takes a message, answered by e-mail.
+    const leaveButton = h('button', {
+      type: 'button', class: 'secondary inline', hidden: true, text: t('leaveMessage'), onclick: () => leaveMessage(),
+    });
+    const copy = copyAtStart();
     const submit = h('button', { type: 'submit', class: 'primary', text: t('start') });
     const form = h('form', { class: 'prechat', novalidate: true },
       field('name', t('name'), h('input', { type: 'text', maxlength: '100', autocomplete: 'name' }), true),
       field('category_id', t('topic'), h('select', {}, h('option', { value: '', text: t('choose') }),
         topics.map(([value, label]) => h('option', { value, text: label }))), true),
       config.fields.map((f) => field(f.key, f.label, inputFor(f), f.required)),
+      copy?.row,
       closedNote,
+      leaveButton,
       summary,
       submit);
     // Outside its queue's opening hours a topic takes no chat: the form says when it opens,
@@ -292,8 +383,15 @@
       const closed = Boolean(queue && !queue.open);
       closedNote.hidden = !closed;
       if (closed) closedNote.textContent = queue.opens_at ? t('closedUntil', { time: when(queue.opens_at) }) : t('closedNow');
+      leaveButton.hidden = !closed || !config.transcripts_by_email;
       submit.disabled = closed;
     };
+    // What the customer filled in comes along to the message form.
+    const emailField = config.fields.find((f) => f.kind === 'email');
+    const typedEmail = () => (emailField ? form.querySelector(`[name="${CSS.escape(emailField.key)}"]`).value : '');
+    const leaveMessage = () => showLeaveForm({
+      topic: topic.value, name: form.querySelector('[name="name"]').value, email: typedEmail(),
+    });
     topic.addEventListener('change', updateOpen);
     const followHours = setInterval(async () => {
       if (!form.isConnected) {
@@ -305,9 +403,13 @@
     }, 30_000);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      for (const e of errors.values()) e.textContent = '';
-      for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-      summary.textContent = '';
+      clearProblems(form, errors, summary);
+      // A copy asked for needs an address: the form's e-mail field's, or the one beside the box.
+      const copyTo = copy?.wanted() ? (emailField ? typedEmail() : copy.address()) : null;
+      if (copyTo !== null && !copyTo.trim()) {
+        copy.missing(emailField && form.querySelector(`[name="${CSS.escape(emailField.key)}"]`), errors.get(emailField?.key));
+        return;
+      }
       const values = Object.fromEntries(new FormData(form));
       const [kind, id] = (values.category_id || ':').split(':');
       const fields = {};
@@ -322,22 +424,20 @@
         chat = started;
         remember(started);
         await showChat();
+        // Ordered once the chat exists; a refusal leaves the chat as it is, with a note.
+        if (copyTo) orderCopy(copyTo);
       } catch (error) {
         if (error.problem?.type?.endsWith('/queue-closed')) {
           config = await call('/widget/config').catch(() => config);
+          // The server has the last word: closed now, whatever the config read a moment ago.
+          const queue = config.queues.find((q) => q.queue_id === queueOf(topic.value));
+          if (queue) queue.open = false;
           updateOpen();
           return;
         }
         const problems = error.problem?.errors ?? [];
-        for (const fieldProblem of problems) {
-          const { key } = fieldProblem;
-          const target = errors.get(key === 'queue_id' ? 'category_id' : key);
-          if (!target) continue;
-          target.textContent = problemText(fieldProblem);
-          form.querySelector(`[name="${CSS.escape(key === 'queue_id' ? 'category_id' : key)}"]`)?.setAttribute('aria-invalid', 'true');
-        }
         summary.textContent = problems.length > 0 ? t('fixErrors') : t('failed');
-        form.querySelector('[aria-invalid]')?.focus();
+        showProblems(form, errors, problems, (key) => (key === 'queue_id' ? 'category_id' : key));
       } finally {
         submit.textContent = t('start');
         updateOpen();
@@ -351,6 +451,119 @@
   const when = (at) => new Intl.DateTimeFormat(language === 'nb' ? 'nb-NO' : 'en-GB', {
     weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit',
   }).format(new Date(at));
+
+  /**
+   * The pre-chat form's "send me a copy" box, where the service sends mail (null elsewhere).
+   * Without an e-mail field in the form it brings its own address field, shown once ticked.
+   */
+  function copyAtStart() {
+    if (!config.transcripts_by_email) return null;
+    const hasEmailField = config.fields.some((f) => f.kind === 'email');
+    const box = h('input', { type: 'checkbox', id: 'samtale-copy' });
+    const error = h('span', { class: 'field-error', id: 'samtale-copy-error', 'aria-live': 'polite' });
+    const address = hasEmailField ? null : h('input', {
+      type: 'email', id: 'samtale-copy-email', autocomplete: 'email', maxlength: '254', 'aria-describedby': error.id,
+    });
+    const addressRow = address && h('div', { class: 'field', hidden: true },
+      h('label', { for: address.id, text: t('copyAtStartEmail') }), address);
+    box.addEventListener('change', () => {
+      if (addressRow) addressRow.hidden = !box.checked;
+      error.textContent = '';
+    });
+    const row = h('div', { class: 'copy-start' },
+      h('div', { class: 'check' }, box, h('label', { for: box.id, text: t('copyAtStart') })),
+      addressRow, error);
+    return {
+      row,
+      wanted: () => box.checked,
+      address: () => address?.value ?? '',
+      /** No address to send it to: said under the field it should come from. */
+      missing: (input = address, fieldError = error) => {
+        fieldError.textContent = t('copyAtStartMissing');
+        input.setAttribute('aria-invalid', 'true');
+        input.focus();
+      },
+    };
+  }
+
+  /** The copy asked for in the pre-chat form. Never in the chat's way: a refusal is a note. */
+  async function orderCopy(address) {
+    try {
+      view = await call(`/customer/chats/${chat.chat_id}/transcript`, {
+        method: 'POST', token: chat.customer_token, body: { email: address },
+      });
+      render();
+    } catch {
+      copyEmail.value = address;
+      copyError.textContent = t('copyFailed');
+    }
+  }
+
+  // ---- a message left for a closed queue ----
+
+  /**
+   * Name, address and words for a queue that is closed, answered by e-mail; no chat follows.
+   * `topic` is the pre-chat form's choice (`queue:ID` or `category:ID`); `name` and `email`
+   * what the customer typed there. One key for the form's attempts, so a retry after a lost
+   * answer does not leave the message twice.
+   */
+  function showLeaveForm({ topic, name, email }) {
+    const [kind, id] = topic.split(':');
+    const key = uuid4();
+    const errors = new Map();
+    const field = (k, label, control) => fieldRow(errors, 'samtale-leave', k, label, control, true);
+    const summary = h('p', { class: 'form-error', role: 'alert' });
+    const submit = h('button', { type: 'submit', class: 'primary', text: t('leaveSend') });
+    const nameInput = h('input', { type: 'text', maxlength: '100', autocomplete: 'name' });
+    const emailInput = h('input', { type: 'email', maxlength: '254', autocomplete: 'email' });
+    const text = h('textarea', { rows: '5', maxlength: '4000' });
+    nameInput.value = name;
+    emailInput.value = email;
+    const form = h('form', { class: 'prechat leave', novalidate: true, 'aria-labelledby': 'samtale-leave-title' },
+      h('p', { class: 'rate-title', id: 'samtale-leave-title', text: t('leaveMessage') }),
+      h('p', { class: 'lead', text: t('leaveLead') }),
+      field('name', t('name'), nameInput),
+      field('email', t('email'), emailInput),
+      field('text', t('yourMessage'), text),
+      summary,
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'secondary inline', text: t('back'), onclick: () => showForm() }),
+        submit));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      clearProblems(form, errors, summary);
+      submit.disabled = true;
+      submit.textContent = t('leaveSending');
+      try {
+        await call('/customer/left-messages', {
+          method: 'POST',
+          idempotencyKey: key,
+          body: {
+            name: nameInput.value, email: emailInput.value, text: text.value, [kind === 'queue' ? 'queue_id' : 'category_id']: id,
+          },
+        });
+        showLeft(emailInput.value.trim());
+      } catch (error) {
+        const problems = error.problem?.errors ?? [];
+        if (error.problem?.type?.endsWith('/transcripts-off')) summary.textContent = t('leaveOff');
+        else summary.textContent = problems.length > 0 ? t('fixErrors') : t('failed');
+        showProblems(form, errors, problems);
+      } finally {
+        submit.disabled = false;
+        submit.textContent = t('leaveSend');
+      }
+    });
+    body.replaceChildren(form);
+    // The first field still empty: usually the message itself, the rest came from the form.
+    ([nameInput, emailInput, text].find((el) => !el.value) ?? text).focus();
+  }
+
+  /** The message is with the company: where the answer will go, and the way back. */
+  function showLeft(email) {
+    const thanks = h('p', { class: 'left-thanks', role: 'status', tabindex: '-1', text: t('leaveThanks', { email }) });
+    body.replaceChildren(thanks, h('button', { type: 'button', class: 'secondary', text: t('back'), onclick: () => showForm() }));
+    thanks.focus();
+  }
 
   // ---- the conversation ----
 
@@ -581,7 +794,7 @@
     const url = `${API}/customer/chats/${chat.chat_id}/events?access_token=${encodeURIComponent(chat.customer_token)}`;
     stream = new EventSource(url);
     const reload = () => refresh().catch(() => {});
-    for (const type of ['ChatAssigned', 'ChatTransferred', 'ChatRequeued', 'ChatEnded', 'CustomerClosedClient']) {
+    for (const type of ['ChatAssigned', 'ChatTransferred', 'ChatRequeued', 'ChatHandedOver', 'ChatEnded', 'CustomerClosedClient']) {
       stream.addEventListener(type, reload);
     }
     stream.addEventListener('resync', reload);

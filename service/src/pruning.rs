@@ -95,6 +95,15 @@ async fn delete_expired(state: &Node, now: DateTime<Utc>) -> Result<Pruned, sqlx
     .fetch_all(db)
     .await?;
     state.customer_tokens.forget(&tokens);
+    // When a customer last had the chat open matters as long as someone can still answer them.
+    sqlx::query(
+        "DELETE FROM customer_seen WHERE chat_id IN (
+             SELECT s.chat_id FROM customer_seen s JOIN chats c ON c.chat_id = s.chat_id
+              WHERE c.ended_at < $1 OR c.erased_at IS NOT NULL)",
+    )
+    .bind(before(state.customer_token_retention))
+    .execute(db)
+    .await?;
     Ok(Pruned {
         sessions: sessions.len() as u64,
         customer_tokens: tokens.len() as u64,

@@ -23,6 +23,7 @@ mod retries;
 mod returning;
 mod routing;
 mod rules;
+mod seen;
 mod sessions;
 mod slow_reader;
 mod surge;

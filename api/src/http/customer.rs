@@ -401,9 +401,11 @@ pub(super) async fn act_as_customer(
 /// The customer's live stream of their chat (`text/event-stream`).
 ///
 /// Events, each with its log position as `id` (send it back as `Last-Event-ID` to resume):
-/// - the chat's own events, named by type (`ChatAssigned`, `MessageSent`, `CustomerNotified`, `ChatTransferred`,
-///   `ChatEnded`, `CustomerClosedClient`, …), data
+/// - the chat's own events, named by type (`ChatAssigned`, `MessageSent`, `MessagesRead` (how far
+///   the agent has read), `CustomerNotified`, `ChatTransferred`, `ChatEnded`, `CustomerClosedClient`,
+///   …), data
 ///   `{"position", "type", "aggregate_id", "chat_id", "event": {…the event's payload}}`;
+/// - `typing`, without an id, when the agent types: `{"chat_id", "side": "agent", "name", "typing"}`;
 /// - `queue`, without an id, whenever the place in the queue changes:
 ///   `{"queue_position": 2, "estimated_wait_seconds": 90}` (both `null` once not waiting);
 /// - `resync`, data `{}`: the `Last-Event-ID` is unknown; reload the chat.

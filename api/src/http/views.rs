@@ -1,5 +1,6 @@
 //! Response shapes shared by the agent and customer sides.
 
+use super::events::SEEN_EVERY;
 use crate::error::ApiError;
 use crate::extract::parse_id;
 use samtale_domain::form::FormAnswer;
@@ -51,6 +52,15 @@ pub struct ChatView {
     /// Staff's internal notes, in order. Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<NoteRow>>,
+    /// The number of the last message its agent has read: the customer's lines up to it are
+    /// seen. `null` while nobody has it.
+    pub read_up_to: Option<i64>,
+    /// When the customer last had the chat open in the widget, and whether they have it open
+    /// now (within the last minute). Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_seen_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_online: Option<bool>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -79,6 +89,8 @@ impl ChatView {
             wrap_up: None,
             rating_comment: None,
             notes: None,
+            customer_seen_at: None,
+            customer_online: None,
             ..self
         }
     }
@@ -115,6 +127,19 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
             code_owed: w.code_owed != 0,
         });
     let notes = Some(read::notes(db, &chat.chat_id).await?);
+    let read_up_to = match &chat.agent_id {
+        Some(agent) => read::read_up_to(db, &chat.chat_id, agent).await?,
+        None => None,
+    };
+    let customer_seen_at = read::customer_seen(db, &chat.chat_id).await?;
+    let online_since = samtale_projections::timestamp(
+        chrono::Utc::now() - chrono::Duration::from_std(2 * SEEN_EVERY).unwrap_or_default(),
+    );
+    let customer_online = Some(
+        customer_seen_at
+            .as_ref()
+            .is_some_and(|seen| *seen >= online_since),
+    );
     Ok(ChatView {
         answers: serde_json::from_str(&chat.answers).unwrap_or_default(),
         chat_id: chat.chat_id,
@@ -140,6 +165,9 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         rating_comment: chat.rating_comment,
         transcript_mail,
         notes,
+        read_up_to,
+        customer_seen_at,
+        customer_online,
     })
 }
 

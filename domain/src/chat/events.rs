@@ -370,14 +370,13 @@ impl ChatEvent {
 }
 
 impl ChatEvent {
-    /// How staff handle the chat rather than what happens to it: read markers, offers, wrap-up
-    /// (whose note is about the customer, for colleagues) and legal holds. Never the
-    /// customer's to see.
+    /// How staff handle the chat rather than what happens to it: offers, internal notes,
+    /// wrap-up (whose note is about the customer, for colleagues) and legal holds. Never the
+    /// customer's to see. (Read markers are theirs: they show which of their lines were seen.)
     pub fn is_staff_only(&self) -> bool {
         matches!(
             self,
-            ChatEvent::MessagesRead { .. }
-                | ChatEvent::NoteAdded { .. }
+            ChatEvent::NoteAdded { .. }
                 | ChatEvent::ChatOffered { .. }
                 | ChatEvent::OfferDeclined { .. }
                 | ChatEvent::OfferExpired { .. }

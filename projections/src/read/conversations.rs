@@ -587,3 +587,20 @@ pub async fn notes(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<NoteRow>> {
     .fetch_all(db)
     .await
 }
+
+/// When the chat's customer last had it open (their live stream's heartbeat).
+pub async fn customer_seen(db: &AnyPool, chat_id: &str) -> ReadResult<Option<String>> {
+    sqlx::query_scalar("SELECT seen_at FROM customer_seen WHERE chat_id = $1")
+        .bind(chat_id.to_string())
+        .fetch_optional(db)
+        .await
+}
+
+/// How far `agent_id` has read the chat: the number of the last message they have seen.
+pub async fn read_up_to(db: &AnyPool, chat_id: &str, agent_id: &str) -> ReadResult<Option<i64>> {
+    sqlx::query_scalar("SELECT read_up_to FROM agent_chats WHERE chat_id = $1 AND agent_id = $2")
+        .bind(chat_id.to_string())
+        .bind(agent_id.to_string())
+        .fetch_optional(db)
+        .await
+}

@@ -36,8 +36,9 @@ impl Audience {
 
     pub(super) fn sees(&self, live: &LiveEvent) -> bool {
         match (self, &live.event.event) {
-            // A customer hears what happens to their chat, not how routing and the agents
-            // decide and wrap it up (read markers, offers, wrap-up codes and notes).
+            // A customer hears what happens to their chat — and how far the agent has read
+            // it — not how routing and the agents decide and wrap it up (offers, notes,
+            // wrap-up codes).
             (Audience::Customer { chat_id }, DomainEvent::Chat(event)) => {
                 live.scope.chat_id.as_deref() == Some(chat_id) && !event.is_staff_only()
             }

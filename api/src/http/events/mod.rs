@@ -14,6 +14,8 @@ mod audience;
 mod frames;
 mod stream;
 
+pub(super) use stream::SEEN_EVERY;
+
 use crate::auth::Staff;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
 use crate::state::AppState;

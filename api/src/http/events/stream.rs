@@ -65,6 +65,19 @@ async fn place_due(place: &mut Option<PlaceTracker>) {
     }
 }
 
+/// How often a customer's open stream records that they have the chat open.
+pub(crate) const SEEN_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The next heartbeat of a customer's stream; never, for staff.
+async fn seen_due(seen: &mut Option<tokio::time::Interval>) {
+    match seen {
+        Some(seen) => {
+            seen.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// SSE frames buffered per connection before the connection counts as not reading.
 const CONNECTION_BUFFER: usize = 64;
 
@@ -144,8 +157,13 @@ impl Stream {
         if self.delivered < caught_up_to {
             self.delivered = caught_up_to;
         }
+        let mut seen = match &self.audience {
+            Audience::Customer { .. } => Some(tokio::time::interval(SEEN_EVERY)),
+            Audience::Staff { .. } => None,
+        };
         loop {
             tokio::select! {
+                () = seen_due(&mut seen) => self.record_seen().await,
                 signal = typing.recv() => match signal {
                     Ok(signal) if self.audience.sees_typing(&signal) => {
                         if self.send(typing_frame(&signal)).await.is_err() { return }
@@ -168,6 +186,24 @@ impl Stream {
                 () = place_due(&mut self.place) => if self.announce_place().await.is_err() { return },
                 () = self.tx.closed() => return,
             }
+        }
+    }
+
+    /// The customer has the chat open now. A failed write is only a late "last seen".
+    async fn record_seen(&self) {
+        let Audience::Customer { chat_id } = &self.audience else {
+            return;
+        };
+        let recorded = sqlx::query(
+            "INSERT INTO customer_seen (chat_id, seen_at) VALUES ($1, $2)
+             ON CONFLICT (chat_id) DO UPDATE SET seen_at = excluded.seen_at",
+        )
+        .bind(chat_id.clone())
+        .bind(samtale_projections::timestamp(chrono::Utc::now()))
+        .execute(self.state.db.any())
+        .await;
+        if let Err(error) = recorded {
+            tracing::debug!(%error, "could not record that the customer has the chat open");
         }
     }
 

@@ -23,7 +23,8 @@ const TABLES: &[Table] = &[
                   no_agent_notice_after_seconds bigint, overflow_queue_id text,
                   service_level_seconds bigint, transcript_retention_days bigint,
                   offer_timeout_seconds bigint, wrap_up_seconds bigint,
-                  wrap_up_code_required bigint NOT NULL DEFAULT 0, opening_hours text",
+                  wrap_up_code_required bigint NOT NULL DEFAULT 0, opening_hours text,
+                  sneak_peek bigint NOT NULL DEFAULT 0",
         indexes: &[],
     },
     Table {
@@ -80,7 +81,8 @@ impl Projection for DirectoryTables {
         // 5: a queue's offer timeout.
         // 6: pause reasons; a queue's wrap-up time and codes, its opening hours.
         // 7: canned responses.
-        7
+        // 8: a queue's sneak peek.
+        8
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -169,7 +171,7 @@ impl Projection for DirectoryTables {
                     "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3,
                         service_level_seconds = $4, transcript_retention_days = $5,
                         offer_timeout_seconds = $6, wrap_up_seconds = $7,
-                        wrap_up_code_required = $8, opening_hours = $9
+                        wrap_up_code_required = $8, opening_hours = $9, sneak_peek = $10
                       WHERE queue_id = $1",
                     g.table("queues")
                 ))
@@ -187,6 +189,7 @@ impl Projection for DirectoryTables {
                         .as_ref()
                         .and_then(|hours| serde_json::to_string(hours).ok()),
                 )
+                .bind(i64::from(settings.sneak_peek))
                 .execute(&mut *conn)
                 .await?;
             }

@@ -15,6 +15,10 @@ use tokio::sync::broadcast;
 /// The LISTEN/NOTIFY channel typing signals travel on.
 pub const CHANNEL: &str = "samtale_typing";
 
+/// The most of a customer's unsent text a sneak peek carries (its end, where they type): it
+/// keeps a signal well inside PostgreSQL's 8,000 bytes for a NOTIFY payload.
+pub const PEEK_CHARS: usize = 1000;
+
 /// Signals buffered per stream: a stream that falls behind misses some, which is harmless.
 const CAPACITY: usize = 1024;
 
@@ -36,6 +40,10 @@ pub struct Typing {
     /// Whom the other side sees typing: the agent's display name; empty for the customer.
     pub name: String,
     pub typing: bool,
+    /// Sneak peek: what the customer has typed so far, where their queue lets agents see it.
+    /// Never stored, never logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 pub struct TypingHub {

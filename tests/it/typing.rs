@@ -133,3 +133,66 @@ async fn a_signal_sent_to_one_node_reaches_a_stream_on_another() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn with_sneak_peek_the_agent_sees_the_unsent_text_and_the_widget_is_told() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let kari = &centre.kari.token;
+        let (chat, customer) = app.picked_up_chat(&centre.billing, "Kunde", kari).await;
+        let typing = format!("/customer/chats/{chat}/typing");
+        let peek = json!({"typing": true, "text": "Jeg lurer på om"});
+        let refused = app.post(&typing, &customer, peek.clone()).await;
+        assert_eq!(
+            refused.status(),
+            422,
+            "{}: no sneak peek in Support yet",
+            app.backend
+        );
+
+        let configured = app
+            .patch(
+                &format!("/queues/{}", centre.support),
+                &app.admin,
+                json!({"sneak_peek": true}),
+            )
+            .await;
+        assert_eq!(configured.status(), 200);
+        let config = app.get_ok("/widget/config", "").await;
+        let support = config["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["queue_id"] == centre.support.as_str())
+            .unwrap();
+        assert_eq!(support["sneak_peek"], true, "{config}");
+
+        let mut kari_stream = app.stream("/events", kari, None).await;
+        let events = app.event_count().await;
+        let sent = app.post(&typing, &customer, peek).await;
+        assert_eq!(sent.status(), 204, "{}", app.backend);
+        let mut peeked = None;
+        while let Some(event) = kari_stream.next(Duration::from_millis(800)).await {
+            if event.event == "typing" {
+                peeked = event.data["text"].as_str().map(str::to_string);
+            }
+        }
+        assert_eq!(
+            peeked.as_deref(),
+            Some("Jeg lurer på om"),
+            "{}",
+            app.backend
+        );
+        assert_eq!(app.event_count().await, events, "never in the log");
+        // The agent's own signal carries no text.
+        let agent_text = app
+            .post(
+                &format!("/chats/{chat}/typing"),
+                kari,
+                json!({"typing": true, "text": "x"}),
+            )
+            .await;
+        assert_eq!(agent_text.status(), 422);
+        app.finish().await;
+    }
+}

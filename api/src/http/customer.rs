@@ -49,6 +49,8 @@ pub struct WidgetQueue {
     open: bool,
     /// When a closed queue opens next (within a month); `null` while open, or closed longer.
     opens_at: Option<String>,
+    /// Agents see what the customer types before sending it: the widget must say so.
+    sneak_peek: bool,
 }
 
 impl WidgetQueue {
@@ -61,6 +63,7 @@ impl WidgetQueue {
             opens_at: hours
                 .and_then(|hours| hours.next_opening(now))
                 .map(samtale_projections::timestamp),
+            sneak_peek: queue.sneak_peek != 0,
         }
     }
 }

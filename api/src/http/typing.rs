@@ -6,15 +6,17 @@ use super::chats::visible_chat;
 use super::customer::own_chat;
 use super::views::chat_row;
 use crate::auth::{Customer, Staff};
-use crate::error::{refusals, ApiError, Conflict, Problem, PROBLEM_JSON};
-use crate::extract::{ApiJson, ApiPath};
+use crate::error::{refusals, text_error, ApiError, Conflict, Problem, PROBLEM_JSON};
+use crate::extract::{parse_id, ApiJson, ApiPath};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use samtale_domain::directory::DIRECTORY_ID;
+use samtale_domain::text::MessageText;
 use samtale_domain::ChatId;
 use samtale_projections::read::{self, ChatRow};
-use samtale_service::typing::{Side, Typing};
+use samtale_service::typing::{Side, Typing, PEEK_CHARS};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -23,6 +25,10 @@ use utoipa::ToSchema;
 pub struct TypingSignal {
     /// `true` while typing (again every 2 s), `false` on stopping or sending.
     typing: bool,
+    /// The customer's unsent text, for a queue with sneak peek (at most 4,000 characters; the
+    /// agent sees its last 1,000). Never stored or logged.
+    #[serde(default)]
+    text: Option<String>,
 }
 
 /// The chat's agent (or a supervisor answering it) is typing, or has stopped.
@@ -48,6 +54,12 @@ pub async fn staff_typing(
     ApiJson(signal): ApiJson<TypingSignal>,
 ) -> Result<StatusCode, ApiError> {
     let chat = visible_chat(&state, &staff, chat_id).await?;
+    if signal.text.is_some() {
+        return Err(ApiError::invalid_field(
+            "text",
+            "only the customer's typing is seen before it is sent",
+        ));
+    }
     if chat.status != read::ChatStatus::Assigned {
         return Err(Conflict::ChatNotAssigned.into());
     }
@@ -64,7 +76,7 @@ pub async fn staff_typing(
         .await?
         .map(|user| user.display_name)
         .unwrap_or_default();
-    publish(&state, chat, Side::Agent, name, signal.typing).await
+    publish(&state, chat, Side::Agent, name, signal.typing, None).await
 }
 
 /// The customer is typing, or has stopped.
@@ -97,10 +109,44 @@ pub async fn customer_typing(
     ) {
         return Err(Conflict::ChatClosed.into());
     }
+    let peek = match signal.text {
+        Some(text) => Some(sneak_peek(&state, &chat, text).await?),
+        None => None,
+    };
     state
         .limits
         .check(Limit::Typing, &format!("{chat_id}:customer"))?;
-    publish(&state, chat, Side::Customer, String::new(), signal.typing).await
+    publish(
+        &state,
+        chat,
+        Side::Customer,
+        String::new(),
+        signal.typing,
+        peek,
+    )
+    .await
+}
+
+/// The end of the customer's unsent text, where their queue lets agents see it (the widget
+/// told them so); 422 (`text`) where it does not, or for text no message could hold.
+async fn sneak_peek(state: &AppState, chat: &ChatRow, text: String) -> Result<String, ApiError> {
+    let queue = parse_id("queue_id", &chat.queue_id)?;
+    if !state
+        .directory
+        .current(DIRECTORY_ID)
+        .await?
+        .sneak_peek(queue)
+    {
+        return Err(ApiError::invalid_field(
+            "text",
+            "this queue's agents do not see text before it is sent",
+        ));
+    }
+    if !text.is_empty() {
+        MessageText::parse(text.clone()).map_err(|e| text_error("text", e))?;
+    }
+    let skip = text.chars().count().saturating_sub(PEEK_CHARS);
+    Ok(text.chars().skip(skip).collect())
 }
 
 async fn publish(
@@ -109,6 +155,7 @@ async fn publish(
     side: Side,
     name: String,
     typing: bool,
+    text: Option<String>,
 ) -> Result<StatusCode, ApiError> {
     let signal = Typing {
         chat_id: chat.chat_id,
@@ -117,6 +164,7 @@ async fn publish(
         side,
         name,
         typing,
+        text,
     };
     state.typing.publish(signal).await?;
     Ok(StatusCode::NO_CONTENT)

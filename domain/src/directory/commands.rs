@@ -40,6 +40,9 @@ pub struct QueueSettings {
     /// When the queue takes new chats; `None`: always.
     #[serde(default)]
     pub opening_hours: Option<OpeningHours>,
+    /// Its agents see what a customer is typing before they send it (the widget says so).
+    #[serde(default)]
+    pub sneak_peek: bool,
 }
 
 /// The fields of a user an administrator can change; `None` leaves a field as it is.

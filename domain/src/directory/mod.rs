@@ -71,6 +71,8 @@ struct QueueEntry {
     wrap_up: WrapUpPolicy,
     #[serde(default)]
     opening_hours: Option<OpeningHours>,
+    #[serde(default)]
+    sneak_peek: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -118,6 +120,13 @@ impl Directory {
     /// When a queue takes new chats; `None`: always (or no such queue).
     pub fn opening_hours(&self, queue_id: QueueId) -> Option<OpeningHours> {
         self.queues.get(&queue_id)?.opening_hours.clone()
+    }
+
+    /// Do the queue's agents see what its customers type before they send it?
+    pub fn sneak_peek(&self, queue_id: QueueId) -> bool {
+        self.queues
+            .get(&queue_id)
+            .is_some_and(|queue| queue.sneak_peek)
     }
 
     /// Each queue's wrap-up: how long, with which codes, whether one is required.
@@ -512,6 +521,7 @@ impl Aggregate for Directory {
                         members: BTreeSet::new(),
                         wrap_up: WrapUpPolicy::default(),
                         opening_hours: None,
+                        sneak_peek: false,
                     },
                 );
             }
@@ -522,6 +532,7 @@ impl Aggregate for Directory {
                     queue.wrap_up.seconds = settings.wrap_up_seconds;
                     queue.wrap_up.code_required = settings.wrap_up_code_required;
                     queue.opening_hours = settings.opening_hours;
+                    queue.sneak_peek = settings.sneak_peek;
                 }
             }
             E::QueueMemberAdded {

@@ -64,6 +64,8 @@ pub struct QueueRow {
     /// The opening hours as JSON (`hours()` reads them); `null`: always open.
     #[serde(skip)]
     pub opening_hours: Option<String>,
+    /// 1: its agents see what a customer types before sending it.
+    pub sneak_peek: i64,
 }
 
 impl QueueRow {
@@ -74,7 +76,7 @@ impl QueueRow {
 
 const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id,
      service_level_seconds, transcript_retention_days, offer_timeout_seconds, wrap_up_seconds,
-     wrap_up_code_required, opening_hours";
+     wrap_up_code_required, opening_hours, sneak_peek";
 
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
     sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))

@@ -172,6 +172,9 @@ pub struct QueueSettingsBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<OpeningHours>)]
     opening_hours: Option<Option<OpeningHours>>,
+    /// Its agents see what a customer is typing before they send it; the widget tells the
+    /// customer so. Absent: left as it is.
+    sneak_peek: Option<bool>,
 }
 
 /// A field that may be absent (`None`, left as it is) or `null` (`Some(None)`).
@@ -273,6 +276,9 @@ pub async fn configure_queue(
     let opening_hours = body
         .opening_hours
         .unwrap_or_else(|| configuration.opening_hours(queue_id));
+    let sneak_peek = body
+        .sneak_peek
+        .unwrap_or_else(|| configuration.sneak_peek(queue_id));
     let settings = QueueSettings {
         no_agent_notice_after_seconds: body.no_agent_notice_after_seconds,
         overflow_queue_id: body
@@ -286,6 +292,7 @@ pub async fn configure_queue(
         wrap_up_seconds,
         wrap_up_code_required,
         opening_hours,
+        sneak_peek,
     };
     let command = DirectoryCommand::ConfigureQueue {
         queue_id,

@@ -82,6 +82,7 @@ pub(super) fn typing_frame(typing: &Typing) -> Event {
             "side": typing.side,
             "name": typing.name,
             "typing": typing.typing,
+            "text": typing.text,
         })
         .to_string(),
     )

@@ -67,6 +67,8 @@ fn describe(event: &ChatEvent) -> String {
             to_agent,
             ..
         } => format!("handed over by {from_agent} to {to_agent}"),
+        ChatEvent::HandRaised { agent_id, .. } => format!("{agent_id} raised a hand for help"),
+        ChatEvent::HandLowered { agent_id, .. } => format!("{agent_id}'s hand was lowered"),
         ChatEvent::ChatOffered {
             agent_id,
             expires_at,

@@ -191,6 +191,8 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
         }),
         // An offer changes nothing a replay shows until it is accepted (an assignment).
         ChatEvent::MessagesRead { .. }
+        | ChatEvent::HandRaised { .. }
+        | ChatEvent::HandLowered { .. }
         | ChatEvent::ChatOffered { .. }
         | ChatEvent::OfferDeclined { .. }
         | ChatEvent::OfferExpired { .. }

@@ -168,6 +168,8 @@ impl PlaceBook {
             // never waits in the queue: no place changes.
             ChatEvent::MessageLeft { .. }
             | ChatEvent::NoteAdded { .. }
+            | ChatEvent::HandRaised { .. }
+            | ChatEvent::HandLowered { .. }
             | ChatEvent::LeftMessageAnswered { .. }
             | ChatEvent::ChatHandedOver { .. }
             | ChatEvent::ChatOffered { .. }

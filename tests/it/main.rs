@@ -26,6 +26,7 @@ mod rules;
 mod seen;
 mod sessions;
 mod slow_reader;
+mod supervision;
 mod surge;
 mod typing;
 mod wrap_up;

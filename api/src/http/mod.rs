@@ -21,6 +21,7 @@ pub mod request_log;
 mod roster;
 mod routing;
 mod session;
+mod supervision;
 mod typing;
 mod views;
 mod wrap_up;
@@ -81,6 +82,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(canned::list))
         .routes(routes!(canned::define, canned::remove))
         .routes(routes!(chats::waiting))
+        .routes(routes!(supervision::ongoing))
+        .routes(routes!(supervision::take_over))
+        .routes(routes!(supervision::hand))
         .routes(routes!(history::history))
         .routes(routes!(history::earlier))
         .routes(routes!(chats::detail))

@@ -24,6 +24,9 @@ use uuid::Uuid;
 pub struct NewNote {
     /// Not blank; at most 4,000 characters. `@username` names a colleague who may see the chat.
     text: String,
+    /// A supervisor's (or administrator's) whisper to the chat's agent, shown highlighted.
+    #[serde(default)]
+    whisper: bool,
 }
 
 /// Writes an internal note in the chat: its agent, those who work its queue, supervisors and
@@ -68,6 +71,7 @@ pub async fn add(
             note_id: MessageId(Uuid::now_v7()),
             text,
             mentions,
+            whisper: body.whisper,
         },
         writer_queues,
         by: staff.actor(),

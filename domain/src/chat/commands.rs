@@ -105,6 +105,17 @@ pub enum ChatCommand {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// A supervisor or administrator takes the chat over from its agent.
+    TakeOver {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The chat's agent raises (or lowers) a hand for a supervisor's help.
+    RaiseHand {
+        raised: bool,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     /// A customer leaves a message for a queue, to be answered by e-mail.
     LeaveMessage {
         left: LeftMessage,

@@ -132,7 +132,19 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
-    /// The chat's agent gave it to a colleague, who has it now.
+    /// The chat's agent asks a supervisor for help with it; the board shows it.
+    HandRaised {
+        agent_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Help came (or is no longer wanted); a hand-over, requeue, transfer or end lowers it too.
+    HandLowered {
+        agent_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The chat's agent gave it to a colleague (or a supervisor took it over), who has it now.
     ChatHandedOver {
         from_agent: UserId,
         to_agent: UserId,
@@ -198,6 +210,9 @@ pub enum ChatEvent {
         text: Personal<MessageText>,
         #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
         mentions: BTreeSet<UserId>,
+        /// A supervisor's whisper to the chat's agent.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        whisper: bool,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -323,6 +338,8 @@ impl ChatEvent {
             | ChatEvent::MessageLeft { at, .. }
             | ChatEvent::LeftMessageAnswered { at, .. }
             | ChatEvent::ChatHandedOver { at, .. }
+            | ChatEvent::HandRaised { at, .. }
+            | ChatEvent::HandLowered { at, .. }
             | ChatEvent::ChatAssigned { at, .. }
             | ChatEvent::ChatOffered { at, .. }
             | ChatEvent::OfferDeclined { at, .. }
@@ -377,6 +394,8 @@ impl ChatEvent {
         matches!(
             self,
             ChatEvent::NoteAdded { .. }
+                | ChatEvent::HandRaised { .. }
+                | ChatEvent::HandLowered { .. }
                 | ChatEvent::ChatOffered { .. }
                 | ChatEvent::OfferDeclined { .. }
                 | ChatEvent::OfferExpired { .. }
@@ -398,6 +417,8 @@ impl DomainEvent for ChatEvent {
             ChatEvent::MessageLeft { .. } => "MessageLeft",
             ChatEvent::LeftMessageAnswered { .. } => "LeftMessageAnswered",
             ChatEvent::ChatHandedOver { .. } => "ChatHandedOver",
+            ChatEvent::HandRaised { .. } => "HandRaised",
+            ChatEvent::HandLowered { .. } => "HandLowered",
             ChatEvent::ChatAssigned { .. } => "ChatAssigned",
             ChatEvent::ChatOffered { .. } => "ChatOffered",
             ChatEvent::OfferDeclined { .. } => "OfferDeclined",

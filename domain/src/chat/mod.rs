@@ -14,6 +14,7 @@ mod notes;
 mod rating;
 #[cfg(test)]
 mod routing_tests;
+mod supervision;
 #[cfg(test)]
 mod tests;
 mod transcript;
@@ -108,6 +109,9 @@ pub struct Chat {
     /// The colleague its agent last handed it to, while it is theirs (a retry's answer).
     #[serde(default)]
     handed_to: Option<UserId>,
+    /// Its agent has asked a supervisor for help.
+    #[serde(default)]
+    hand_raised: bool,
 }
 
 impl Chat {
@@ -392,6 +396,8 @@ impl Chat {
                 }])
             }
             ChatCommand::HandOver { to, by, at } => self.hand_over(to, by, at),
+            ChatCommand::TakeOver { by, at } => self.take_over(by, at),
+            ChatCommand::RaiseHand { raised, by, at } => self.raise_hand(raised, by, at),
             ChatCommand::AddNote {
                 note,
                 writer_queues,
@@ -571,7 +577,10 @@ impl Aggregate for Chat {
                 self.status = ChatStatus::Ended;
                 self.agent_id = Some(agent_id);
             }
+            ChatEvent::HandRaised { .. } => self.hand_raised = true,
+            ChatEvent::HandLowered { .. } => self.hand_raised = false,
             ChatEvent::ChatHandedOver { to_agent, .. } => {
+                self.hand_raised = false;
                 self.agent_id = Some(to_agent);
                 self.handed_to = Some(to_agent);
                 self.read_up_to = 0;
@@ -600,16 +609,19 @@ impl Aggregate for Chat {
                 self.category_id = to_category;
                 self.agent_id = None;
                 self.handed_to = None;
+                self.hand_raised = false;
                 self.offer = None;
             }
             ChatEvent::ChatRequeued { .. } => {
                 self.status = ChatStatus::Waiting;
                 self.agent_id = None;
                 self.handed_to = None;
+                self.hand_raised = false;
             }
             ChatEvent::ChatEnded { .. } => {
                 self.status = ChatStatus::Ended;
                 self.offer = None;
+                self.hand_raised = false;
             }
             ChatEvent::CustomerClosedClient { abandoned, .. } => {
                 self.offer = None;

@@ -15,6 +15,8 @@ pub struct Note {
     pub note_id: MessageId,
     pub text: MessageText,
     pub mentions: BTreeSet<UserId>,
+    /// A supervisor's word to the agent while the chat goes on, shown highlighted.
+    pub whisper: bool,
 }
 
 /// The usernames a note names: `@` at the start or after a space or an opening bracket, then
@@ -65,13 +67,14 @@ impl Chat {
             return Err(ChatError::Forbidden);
         }
         let works_its_queue = self.queue_id.is_some_and(|q| writer_queues.contains(&q));
-        if !(self.staff_may_act(&by) || works_its_queue) {
+        if !(self.staff_may_act(&by) || works_its_queue) || (note.whisper && !by.oversees()) {
             return Err(ChatError::Forbidden);
         }
         Ok(vec![ChatEvent::NoteAdded {
             note_id: note.note_id,
             text: note.text.into(),
             mentions: note.mentions,
+            whisper: note.whisper,
             by,
             at,
         }])
@@ -92,6 +95,7 @@ mod tests {
                 note_id: MessageId(Uuid::from_u128(7000)),
                 text: MessageText::parse("Kunden har to kontoer, @ola").unwrap(),
                 mentions: BTreeSet::from([agent_id(2)]),
+                whisper: false,
             },
             writer_queues,
             by,
@@ -106,6 +110,7 @@ mod tests {
                 .unwrap()
                 .into(),
             mentions: BTreeSet::from([agent_id(2)]),
+            whisper: false,
             by,
             at: super::super::tests::at(4),
         }

@@ -52,6 +52,7 @@ const NOTE_COLUMNS: &[&str] = &[
     "chat_id",
     "note_id",
     "author_id",
+    "whisper",
     "text",
     "mentions",
     "written_at",
@@ -182,6 +183,7 @@ impl Batch {
                 note_id,
                 text,
                 mentions,
+                whisper,
                 by,
                 at,
             }) => {
@@ -191,6 +193,7 @@ impl Batch {
                     event.aggregate_id.clone().into(),
                     note_id.to_string().into(),
                     by.user_id().map(|id| id.to_string()).into(),
+                    i64::from(*whisper).into(),
                     text.unwrap_or_default().into(),
                     serde_json::to_string(&mentions).unwrap_or_default().into(),
                     timestamp(*at).into(),
@@ -384,6 +387,7 @@ impl Batch {
                 chat.assigned_at = None;
                 chat.transfers += 1;
                 chat.told_no_agents = 0;
+                chat.hand_raised = 0;
                 self.withdraw_offer(&mut chat);
                 if let Some(agent) = from_agent {
                     self.set_agent_chat((chat_id.to_string(), agent.to_string()), None);
@@ -403,6 +407,7 @@ impl Batch {
                 at,
                 ..
             } => {
+                chat.hand_raised = 0;
                 chat.agent_id = Some(to_agent.to_string());
                 chat.assigned_at = Some(timestamp(*at));
                 self.set_agent_chat((chat_id.to_string(), from_agent.to_string()), None);
@@ -418,6 +423,7 @@ impl Batch {
             }
             // Back in its queue with its arrival time, so in its place; no longer the agent's.
             ChatEvent::ChatRequeued { from_agent, .. } => {
+                chat.hand_raised = 0;
                 chat.status = ChatStatus::Waiting;
                 chat.agent_id = None;
                 chat.assigned_at = None;
@@ -488,6 +494,8 @@ impl Batch {
                     .and_then(Personal::known)
                     .map(|comment| comment.as_str().to_string());
             }
+            ChatEvent::HandRaised { .. } => chat.hand_raised = 1,
+            ChatEvent::HandLowered { .. } => chat.hand_raised = 0,
             ChatEvent::LegalHoldPlaced { .. } => chat.legal_hold = 1,
             ChatEvent::LegalHoldLifted { .. } => chat.legal_hold = 0,
             ChatEvent::ChatErased { at, .. } => {
@@ -533,6 +541,7 @@ impl Batch {
         at: chrono::DateTime<chrono::Utc>,
     ) {
         chat.status = status;
+        chat.hand_raised = 0;
         chat.end_reason = Some(reason);
         chat.ended_at = Some(timestamp(at));
         let chat_id = chat.chat_id.as_str();
@@ -721,6 +730,7 @@ fn new_chat(
         rating: 0,
         rating_comment: None,
         customer_user_id: None,
+        hand_raised: 0,
     }
 }
 

@@ -29,7 +29,7 @@ const TABLES: &[Table] = &[
                   ended_at text, end_reason text, transfers bigint NOT NULL,
                   legal_hold bigint NOT NULL, erased_at text, told_no_agents bigint NOT NULL,
                   offered_to text, offer_expires_at text, rating bigint NOT NULL, rating_comment text,
-                  customer_user_id text",
+                  customer_user_id text, hand_raised bigint NOT NULL",
         indexes: &[
             ("status_queue", "status, queue_id, queued_at"),
             // The chats of a queue nobody is logged in to that have not been told so yet.
@@ -65,7 +65,8 @@ const TABLES: &[Table] = &[
     // Internal notes: staff only, never a line of the transcript.
     Table {
         name: "chat_notes",
-        columns: "chat_id text NOT NULL, note_id text NOT NULL, author_id text, text text NOT NULL,
+        columns: "chat_id text NOT NULL, note_id text NOT NULL, author_id text,
+                  whisper bigint NOT NULL, text text NOT NULL,
                   mentions text NOT NULL, written_at text NOT NULL, position bigint NOT NULL,
                   PRIMARY KEY (chat_id, note_id)",
         indexes: &[],
@@ -125,7 +126,7 @@ impl Projection for Conversations {
         // 10: wrap-up: the agent's time after a chat, the chat's codes and note; the
         //     customer's rating; who a returning customer is; transcripts by e-mail.
         // 11: messages left for a queue (`left`, answered `ended`/`answered`); hand-overs;
-        //     internal notes.
+        //     internal notes and whispers; raised hands.
         11
     }
 

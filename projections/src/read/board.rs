@@ -16,6 +16,8 @@ pub struct QueueStatus {
     pub ongoing: i64,
     pub logged_in_agents: i64,
     pub oldest_waiting_since: Option<String>,
+    /// Ongoing chats whose agent has raised a hand for help.
+    pub hands_raised: i64,
 }
 
 /// The queue board: all queues, or only those of `member` when given.
@@ -25,7 +27,9 @@ pub async fn queue_board(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<Q
                 (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{waiting}') AS waiting,
                 (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{assigned}') AS ongoing,
                 (SELECT count(*) FROM agent_presence p WHERE p.queue_id = q.queue_id) AS logged_in_agents,
-                (SELECT min(c.queued_at) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{waiting}') AS oldest_waiting_since
+                (SELECT min(c.queued_at) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{waiting}') AS oldest_waiting_since,
+                (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{assigned}'
+                    AND c.hand_raised = 1) AS hands_raised
            FROM queues q
           WHERE $1 IS NULL OR q.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1)
           ORDER BY q.name",
@@ -185,4 +189,32 @@ pub async fn queue_pace(db: &AnyPool, queue_id: &str) -> ReadResult<Option<f64>>
     Ok(Some(
         (newest - oldest).num_seconds() as f64 / (recent.len() - 1) as f64,
     ))
+}
+
+/// An ongoing chat, for supervisors watching a queue: who has it, since when, and whether they
+/// asked for help.
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OngoingChat {
+    pub chat_id: String,
+    pub queue_id: String,
+    pub customer_name: String,
+    pub agent_id: Option<String>,
+    pub assigned_at: Option<String>,
+    pub hand_raised: i64,
+}
+
+/// The ongoing chats of every queue (or of `queue_id`), raised hands first, then the longest
+/// running.
+pub async fn ongoing_chats(db: &AnyPool, queue_id: Option<&str>) -> ReadResult<Vec<OngoingChat>> {
+    sqlx::query_as(&format!(
+        "SELECT chat_id, queue_id, customer_name, agent_id, assigned_at, hand_raised FROM chats
+          WHERE status = '{assigned}' AND ($1 IS NULL OR queue_id = $1)
+          ORDER BY hand_raised DESC, assigned_at, chat_id
+          LIMIT 1000",
+        assigned = ChatStatus::Assigned
+    ))
+    .bind(queue_id.map(str::to_string))
+    .fetch_all(db)
+    .await
 }

@@ -115,6 +115,8 @@ pub struct ChatRow {
     pub rating_comment: Option<String>,
     /// The customer's id on the company's site, where it vouched for them (none once erased).
     pub customer_user_id: Option<String>,
+    /// Its agent has raised a hand for a supervisor's help (1).
+    pub hand_raised: i64,
 }
 
 impl Columns for ChatRow {
@@ -141,6 +143,7 @@ impl Columns for ChatRow {
         "rating",
         "rating_comment",
         "customer_user_id",
+        "hand_raised",
     ];
 }
 
@@ -170,6 +173,7 @@ impl ChatRow {
             self.rating.into(),
             self.rating_comment.clone().into(),
             self.customer_user_id.clone().into(),
+            self.hand_raised.into(),
         ]
     }
 }
@@ -570,6 +574,8 @@ pub async fn left_message(db: &AnyPool, chat_id: &str) -> ReadResult<Option<Left
 pub struct NoteRow {
     pub note_id: String,
     pub author_id: Option<String>,
+    /// 1: a supervisor's whisper to the chat's agent.
+    pub whisper: i64,
     /// Empty once the chat is erased.
     pub text: String,
     /// The colleagues it names, as a JSON array of user ids.
@@ -580,7 +586,7 @@ pub struct NoteRow {
 /// A chat's internal notes, in the order they were written.
 pub async fn notes(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<NoteRow>> {
     sqlx::query_as(
-        "SELECT note_id, author_id, text, mentions, written_at FROM chat_notes
+        "SELECT note_id, author_id, whisper, text, mentions, written_at FROM chat_notes
           WHERE chat_id = $1 ORDER BY position",
     )
     .bind(chat_id.to_string())

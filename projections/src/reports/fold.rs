@@ -166,6 +166,8 @@ impl Batch {
             | ChatEvent::MessageLeft { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::NoteAdded { .. }
+            | ChatEvent::HandRaised { .. }
+            | ChatEvent::HandLowered { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }
             | ChatEvent::LegalHoldLifted { .. }

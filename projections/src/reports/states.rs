@@ -94,6 +94,8 @@ impl ChatStates {
             | ChatEvent::ChatHandedOver { .. }
             | ChatEvent::MessageSent { .. }
             | ChatEvent::NoteAdded { .. }
+            | ChatEvent::HandRaised { .. }
+            | ChatEvent::HandLowered { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }

@@ -45,7 +45,7 @@ async fn a_raised_hand_brings_a_supervisor_who_whispers_and_takes_the_chat_over(
         let ongoing = app.get_ok("/chats/ongoing", siri).await;
         assert_eq!(ongoing[0]["chat_id"], chat.as_str(), "{ongoing}");
         assert_eq!(ongoing[0]["hand_raised"], 1);
-        assert_eq!(app.get(&"/chats/ongoing", kari).await.status(), 403);
+        assert_eq!(app.get("/chats/ongoing", kari).await.status(), 403);
 
         // A whisper is the supervisor's; the agent sees it, the customer does not.
         let kari_whispers = app

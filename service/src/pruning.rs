@@ -88,7 +88,8 @@ async fn delete_expired(state: &Node, now: DateTime<Utc>) -> Result<Pruned, sqlx
     let tokens: Vec<String> = sqlx::query_scalar(
         "DELETE FROM customer_tokens WHERE chat_id IN (
              SELECT t.chat_id FROM customer_tokens t JOIN chats c ON c.chat_id = t.chat_id
-              WHERE c.ended_at < $1 OR c.erased_at IS NOT NULL)
+              WHERE c.ended_at < $1 OR c.erased_at IS NOT NULL
+                 OR (c.status = 'left' AND c.requested_at < $1))
          RETURNING token_hash",
     )
     .bind(before(state.customer_token_retention))

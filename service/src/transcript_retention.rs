@@ -66,33 +66,46 @@ async fn erase_in_queues(node: &Node, now: DateTime<Utc>) -> Result<u64, Service
             continue;
         };
         let before = timestamp(now - chrono::Duration::days(days));
-        // Each chat is tried once per run: one that cannot be erased now (the database, a
-        // chat that does not decode) is tried again next run, and holds up none after it.
-        let mut after = EndedChat::default();
-        loop {
-            let due =
-                read::chats_ended_before(node.db.any(), &queue.queue_id, &before, &after, BATCH)
-                    .await?;
-            for chat in &due {
-                let chat_id: ChatId = chat.chat_id.parse()?;
-                let origin = Origin::service(format!("retention:{chat_id}"));
-                let reason = ErasureReason::Retention;
-                match erase_unscrubbed(node, chat_id, reason, Actor::System, &origin).await {
-                    Ok(erasure) => erased += u64::from(erasure.appended),
-                    // Held since the query read it: passed by until the hold is lifted.
-                    Err(CommandError::Rejected(ChatError::LegalHold)) => {}
-                    Err(error) => {
-                        tracing::warn!(%error, chat = %chat_id, "retention cannot erase a chat");
-                    }
+        // The chats that ended, then the left messages nobody answered.
+        for left in [false, true] {
+            erased += erase_due(node, &queue.queue_id, &before, left).await?;
+        }
+    }
+    Ok(erased)
+}
+
+async fn erase_due(
+    node: &Node,
+    queue_id: &str,
+    before: &str,
+    left: bool,
+) -> Result<u64, ServiceError> {
+    let mut erased = 0;
+    // Each chat is tried once per run: one that cannot be erased now (the database, a
+    // chat that does not decode) is tried again next run, and holds up none after it.
+    let mut after = EndedChat::default();
+    loop {
+        let due =
+            read::chats_ended_before(node.db.any(), queue_id, before, &after, BATCH, left).await?;
+        for chat in &due {
+            let chat_id: ChatId = chat.chat_id.parse()?;
+            let origin = Origin::service(format!("retention:{chat_id}"));
+            let reason = ErasureReason::Retention;
+            match erase_unscrubbed(node, chat_id, reason, Actor::System, &origin).await {
+                Ok(erasure) => erased += u64::from(erasure.appended),
+                // Held since the query read it: passed by until the hold is lifted.
+                Err(CommandError::Rejected(ChatError::LegalHold)) => {}
+                Err(error) => {
+                    tracing::warn!(%error, chat = %chat_id, "retention cannot erase a chat");
                 }
             }
-            if !due.is_empty() {
-                scrub(node).await;
-            }
-            match due.last() {
-                Some(last) if due.len() as i64 == BATCH => after = last.clone(),
-                _ => break,
-            }
+        }
+        if !due.is_empty() {
+            scrub(node).await;
+        }
+        match due.last() {
+            Some(last) if due.len() as i64 == BATCH => after = last.clone(),
+            _ => break,
         }
     }
     Ok(erased)

@@ -3,6 +3,7 @@
 
 use samtale_testkit::app::{slug, Staff, TestApp};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 async fn hand(app: &TestApp, chat: &str, by: &Staff, to: &str) -> (u16, Value) {
     let response = app
@@ -31,6 +32,9 @@ async fn an_agent_hands_a_chat_to_a_ready_colleague_with_room_and_to_no_one_else
         let per = app.create_staff("per", "agent", &[&centre.support]).await;
         let (chat, customer) = app
             .picked_up_chat(&centre.billing, "Kunde", &centre.kari.token)
+            .await;
+        let mut customer_stream = app
+            .stream(&format!("/customer/chats/{chat}/events"), &customer, None)
             .await;
         let events = app.event_count().await;
 
@@ -105,6 +109,19 @@ async fn an_agent_hands_a_chat_to_a_ready_colleague_with_room_and_to_no_one_else
             &app.get_ok("/me/chats", &centre.kari.token).await,
             &chat
         ));
+        // The customer hears whom she talks to now, not who had her or who moved her.
+        let mut handed = None;
+        while let Some(event) = customer_stream.next(Duration::from_millis(1500)).await {
+            if event.event == "ChatHandedOver" {
+                handed = Some(event.data["event"]["ChatHandedOver"].clone());
+            }
+        }
+        let handed = handed.expect("the customer hears of the hand-over");
+        assert_eq!(handed["to_agent"], per.user_id.as_str(), "{handed}");
+        assert!(
+            handed.get("from_agent").is_none() && handed.get("by").is_none(),
+            "{handed}"
+        );
         // The customer talks to Per now; Kari can no longer write.
         let seen = app
             .get_ok(&format!("/customer/chats/{chat}"), &customer)

@@ -206,3 +206,57 @@ async fn without_mail_no_message_can_be_left() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(samtale_test_smtp),
+    ignore = "needs aiosmtpd: set SAMTALE_TEST_SMTP to a Python that has it"
+)]
+async fn a_message_nobody_answers_is_kept_no_longer_than_a_chat_and_its_address_stays_put() {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    for app in TestApp::each_backend_with(|c| c.mail.smtp_url = Some(url.clone())).await {
+        let centre = app.centre().await;
+        app.patch(
+            &format!("/queues/{}", centre.support),
+            &app.admin,
+            json!({"transcript_retention_days": 1}),
+        )
+        .await;
+        let left = app
+            .post_ok("/customer/left-messages", "", leave(&centre.support, "Hei"))
+            .await;
+        let chat = left["chat_id"].as_str().unwrap().to_string();
+        let customer = left["customer_token"].as_str().unwrap().to_string();
+        // The answer goes where the message was left from: the token cannot redirect it.
+        let redirect = app
+            .post(
+                &format!("/customer/chats/{chat}/transcript"),
+                &customer,
+                json!({"email": "victim@example.org"}),
+            )
+            .await;
+        assert_eq!(redirect.status(), 422, "{}", app.backend);
+        let waiting = app.get_ok("/left-messages", &centre.kari.token).await;
+        assert_eq!(waiting[0]["email"], "kari@example.no", "{waiting}");
+
+        let node = &app.app.state;
+        let in_two_days = chrono::Utc::now() + chrono::Duration::days(2);
+        let erased = samtale_service::transcript_retention::erase_expired(node, in_two_days)
+            .await
+            .unwrap();
+        assert_eq!(
+            erased,
+            Some(1),
+            "{}: the unanswered message expired",
+            app.backend
+        );
+        let gone = app.get_ok("/left-messages", &centre.kari.token).await;
+        assert!(gone[0]["erased_at"].is_string(), "{gone}");
+        assert_eq!(
+            (gone[0]["text"].as_str(), gone[0]["email"].as_str()),
+            (Some(""), Some(""))
+        );
+        app.finish().await;
+    }
+}

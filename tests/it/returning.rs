@@ -107,11 +107,9 @@ async fn an_identity_not_signed_by_the_sites_secret_is_refused() {
             json!({"user_id": "kunde-42", "signature": "zz"}),
             json!({"user_id": "kunde-42"}),
             json!({"user_id": "", "signature": signed("", IDENTITY_SECRET)}),
-            // The address is signed with the id: another one, or one added, does not match.
+            // The address is signed with the id: another one does not match.
             json!({"user_id": "kunde-42", "email": "mallory@example.no",
                 "signature": signed("kunde-42\nola@example.no", IDENTITY_SECRET)}),
-            json!({"user_id": "kunde-42", "email": "mallory@example.no",
-                "signature": signed("kunde-42", IDENTITY_SECRET)}),
         ] {
             let (status, problem) = start(&app, &centre, Some(identity.clone())).await;
             assert_eq!(status, 422, "{}: {identity} → {problem}", app.backend);
@@ -133,6 +131,33 @@ async fn an_identity_not_signed_by_the_sites_secret_is_refused() {
         let (status, problem) = start(&app, &centre, Some(identity)).await;
         assert_eq!(status, 422, "{}: {problem}", app.backend);
         assert_eq!(problem["errors"][0]["key"], "identity");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_address_the_site_did_not_sign_is_dropped_and_the_id_still_counts() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let identity = json!({"user_id": "kunde-42", "email": "mallory@example.no",
+            "signature": signed("kunde-42", IDENTITY_SECRET)});
+        let (status, started) = start(&app, &centre, Some(identity)).await;
+        assert_eq!(status, 201, "{}: {started}", app.backend);
+        let chat = started["chat_id"].as_str().unwrap();
+        let audit = app
+            .get_ok(&format!("/chats/{chat}/audit"), &centre.siri.token)
+            .await;
+        let audit = audit.to_string();
+        assert!(
+            audit.contains("kunde-42"),
+            "{}: the id counts: {audit}",
+            app.backend
+        );
+        assert!(
+            !audit.contains("mallory"),
+            "{}: the address does not: {audit}",
+            app.backend
+        );
         app.finish().await;
     }
 }

@@ -92,6 +92,7 @@ impl From<ChatError> for ApiError {
             ChatError::QueueClosed { opens_at } => Conflict::QueueClosed { opens_at }.into(),
             ChatError::TranscriptSent => Conflict::TranscriptSent.into(),
             ChatError::NotALeftMessage => Conflict::NotALeftMessage.into(),
+            ChatError::AnswerAddressFixed => ApiError::invalid_field("email", detail),
             ChatError::AlreadyTheirs => ApiError::invalid_field("agent_id", detail),
             ChatError::ColleagueUnavailable => Conflict::ColleagueUnavailable.into(),
             ChatError::ColleagueHasNoRoom => Conflict::ColleagueHasNoRoom.into(),

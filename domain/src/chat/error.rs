@@ -57,6 +57,8 @@ pub enum ChatError {
     TranscriptSent,
     #[error("the chat is not a message left for its queue, or it has been answered")]
     NotALeftMessage,
+    #[error("a left message is answered at the address it was left with")]
+    AnswerAddressFixed,
     #[error("the chat is that colleague's already")]
     AlreadyTheirs,
     #[error("the colleague is not logged in to the chat's queue, or is paused")]

@@ -32,12 +32,18 @@ impl Chat {
         else {
             return Err(ChatError::NotAssigned);
         };
-        // A retry after the first attempt landed: the chat is the colleague's already.
+        // A retry after the first attempt landed: the chat is the colleague's already, and the
+        // one who asks is the one who handed it over (or oversees).
         if from_agent == to.agent_id {
-            return if self.handed_to == Some(to.agent_id) {
-                Ok(vec![])
-            } else {
-                Err(ChatError::AlreadyTheirs)
+            return match self.handed {
+                Some((from, handed_to)) if handed_to == to.agent_id => {
+                    if by.user_id() == Some(from) || by.oversees() {
+                        Ok(vec![])
+                    } else {
+                        Err(ChatError::Forbidden)
+                    }
+                }
+                _ => Err(ChatError::AlreadyTheirs),
             };
         }
         if !self.staff_may_act(&by) {
@@ -125,9 +131,22 @@ mod tests {
             at: at(3),
         };
         ChatTest::with(NoServices)
-            .given(vec![requested(), assigned_to(1), handed])
+            .given(vec![requested(), assigned_to(1), handed.clone()])
             .when(to(2, in_queue_one(), false))
             .then_expect_events(vec![]);
+        // Another agent's "retry" is no retry of theirs.
+        ChatTest::with(NoServices)
+            .given(vec![requested(), assigned_to(1), handed])
+            .when(ChatCommand::HandOver {
+                to: Colleague {
+                    agent_id: agent_id(2),
+                    available_in: in_queue_one(),
+                    has_room: true,
+                },
+                by: agent(3),
+                at: at(4),
+            })
+            .then_expect_error(ChatError::Forbidden);
         ChatTest::with(NoServices)
             .given(vec![requested(), assigned_to(2)])
             .when(to(2, in_queue_one(), true))

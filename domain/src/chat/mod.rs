@@ -106,9 +106,13 @@ pub struct Chat {
     /// The copy by e-mail the customer asked for.
     #[serde(default)]
     transcript: Option<transcript::TranscriptMail>,
-    /// The colleague its agent last handed it to, while it is theirs (a retry's answer).
+    /// The last hand-over, from whom to whom, while the chat is the colleague's (a retry's
+    /// answer).
     #[serde(default)]
-    handed_to: Option<UserId>,
+    handed: Option<(UserId, UserId)>,
+    /// A message left for its queue, answered or not.
+    #[serde(default)]
+    left_message: bool,
     /// Its agent has asked a supervisor for help.
     #[serde(default)]
     hand_raised: bool,
@@ -570,6 +574,7 @@ impl Aggregate for Chat {
                 ..
             } => {
                 self.status = ChatStatus::Left;
+                self.left_message = true;
                 self.queue_id = Some(queue_id);
                 self.category_id = category_id;
             }
@@ -579,14 +584,18 @@ impl Aggregate for Chat {
             }
             ChatEvent::HandRaised { .. } => self.hand_raised = true,
             ChatEvent::HandLowered { .. } => self.hand_raised = false,
-            ChatEvent::ChatHandedOver { to_agent, .. } => {
+            ChatEvent::ChatHandedOver {
+                from_agent,
+                to_agent,
+                ..
+            } => {
                 self.hand_raised = false;
                 self.agent_id = Some(to_agent);
-                self.handed_to = Some(to_agent);
+                self.handed = Some((from_agent, to_agent));
                 self.read_up_to = 0;
             }
             ChatEvent::ChatAssigned { agent_id, .. } => {
-                self.handed_to = None;
+                self.handed = None;
                 self.answered = true;
                 self.status = ChatStatus::Assigned;
                 self.agent_id = Some(agent_id);
@@ -608,14 +617,14 @@ impl Aggregate for Chat {
                 self.queue_id = Some(to_queue);
                 self.category_id = to_category;
                 self.agent_id = None;
-                self.handed_to = None;
+                self.handed = None;
                 self.hand_raised = false;
                 self.offer = None;
             }
             ChatEvent::ChatRequeued { .. } => {
                 self.status = ChatStatus::Waiting;
                 self.agent_id = None;
-                self.handed_to = None;
+                self.handed = None;
                 self.hand_raised = false;
             }
             ChatEvent::ChatEnded { .. } => {

@@ -24,6 +24,10 @@ impl Chat {
         if self.status == ChatStatus::New {
             return Err(ChatError::NotFound);
         }
+        // The answer goes where the message was left from: the address the agent answers to.
+        if self.left_message {
+            return Err(ChatError::AnswerAddressFixed);
+        }
         if self.transcript.is_some_and(|mail| mail.settled) {
             return Err(ChatError::TranscriptSent);
         }

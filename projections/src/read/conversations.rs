@@ -340,26 +340,42 @@ pub struct EndedChat {
 /// Up to `limit` chats of a queue, not erased nor under legal hold, that ended before `before`
 /// and after `after`, the longest ended first: what retention erases next. The order is the
 /// `queue_retained` index's, so the query reads only the rows it returns.
+///
+/// With `left`, the messages left for the queue that nobody has answered, by when they were
+/// left (their `ended_at` here): a message nobody answers is kept no longer than a chat.
 pub async fn chats_ended_before(
     db: &AnyPool,
     queue_id: &str,
     before: &str,
     after: &EndedChat,
     limit: i64,
+    left: bool,
 ) -> ReadResult<Vec<EndedChat>> {
-    sqlx::query_as(
+    let sql = if left {
+        // The `status_queue` index's order: a left message's `queued_at` is when it was left.
+        format!(
+            "SELECT queued_at AS ended_at, chat_id FROM chats
+              WHERE status = '{}' AND queue_id = $1 AND queued_at < $2
+                AND erased_at IS NULL AND legal_hold = 0
+                AND (queued_at > $3 OR (queued_at = $3 AND chat_id > $4))
+              ORDER BY status, queue_id, queued_at, chat_id LIMIT $5",
+            ChatStatus::Left
+        )
+    } else {
         "SELECT ended_at, chat_id FROM chats
           WHERE queue_id = $1 AND erased_at IS NULL AND legal_hold = 0 AND ended_at < $2
             AND (ended_at > $3 OR (ended_at = $3 AND chat_id > $4))
-          ORDER BY queue_id, erased_at, legal_hold, ended_at, chat_id LIMIT $5",
-    )
-    .bind(queue_id.to_string())
-    .bind(before.to_string())
-    .bind(after.ended_at.clone())
-    .bind(after.chat_id.clone())
-    .bind(limit)
-    .fetch_all(db)
-    .await
+          ORDER BY queue_id, erased_at, legal_hold, ended_at, chat_id LIMIT $5"
+            .to_string()
+    };
+    sqlx::query_as(&sql)
+        .bind(queue_id.to_string())
+        .bind(before.to_string())
+        .bind(after.ended_at.clone())
+        .bind(after.chat_id.clone())
+        .bind(limit)
+        .fetch_all(db)
+        .await
 }
 
 /// Filters of the chat history; all optional.

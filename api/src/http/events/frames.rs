@@ -24,25 +24,36 @@ struct FrameData<'a> {
     event: &'a RawValue,
 }
 
-/// The frame of an event for `audience`: as stored, except that a customer is not told whom
-/// else routing considered for their chat (an assignment's `choice`).
+/// What a customer is not told of an event: whom else routing considered for their chat (an
+/// assignment's `choice`), and of a hand-over who had it and who moved it (staff's ids).
+fn hidden_from_customer(event: &ChatEvent) -> &'static [&'static str] {
+    match event {
+        ChatEvent::ChatAssigned {
+            choice: Some(_), ..
+        } => &["choice"],
+        ChatEvent::ChatHandedOver { .. } => &["from_agent", "by"],
+        _ => &[],
+    }
+}
+
+/// The frame of an event for `audience`: as stored, except for what a customer is not told.
 pub(super) fn frame_for(audience: &Audience, live: &LiveEvent) -> Event {
-    let DomainEvent::Chat(ChatEvent::ChatAssigned {
-        choice: Some(_), ..
-    }) = &live.event.event
-    else {
-        return frame(live, live.event.payload());
+    let hidden = match (&live.event.event, audience) {
+        (DomainEvent::Chat(event), Audience::Customer { .. }) => hidden_from_customer(event),
+        _ => &[],
     };
-    if !matches!(audience, Audience::Customer { .. }) {
+    if hidden.is_empty() {
         return frame(live, live.event.payload());
     }
     let mut payload: serde_json::Value =
         serde_json::from_str(live.event.payload().get()).unwrap_or_default();
-    if let Some(assigned) = payload
-        .get_mut("ChatAssigned")
+    if let Some(fields) = payload
+        .get_mut(live.event.event_type.as_str())
         .and_then(serde_json::Value::as_object_mut)
     {
-        assigned.remove("choice");
+        for field in hidden {
+            fields.remove(*field);
+        }
     }
     match serde_json::value::to_raw_value(&payload) {
         Ok(payload) => frame(live, &payload),

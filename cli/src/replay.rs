@@ -68,6 +68,13 @@ fn describe(event: &ChatEvent) -> String {
             ..
         } => format!("handed over by {from_agent} to {to_agent}"),
         ChatEvent::HandRaised { agent_id, .. } => format!("{agent_id} raised a hand for help"),
+        ChatEvent::ColleagueInvited { invitee, by, .. } => format!(
+            "{invitee} was invited by {}",
+            by.user_id().map(|id| id.to_string()).unwrap_or_default()
+        ),
+        ChatEvent::InvitationDeclined { invitee, .. } => format!("{invitee} declined to join"),
+        ChatEvent::ParticipantJoined { user_id, .. } => format!("{user_id} joined"),
+        ChatEvent::ParticipantLeft { user_id, .. } => format!("{user_id} left"),
         ChatEvent::HandLowered { agent_id, .. } => format!("{agent_id}'s hand was lowered"),
         ChatEvent::ChatOffered {
             agent_id,

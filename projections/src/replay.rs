@@ -193,6 +193,10 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
         ChatEvent::MessagesRead { .. }
         | ChatEvent::HandRaised { .. }
         | ChatEvent::HandLowered { .. }
+        | ChatEvent::ColleagueInvited { .. }
+        | ChatEvent::InvitationDeclined { .. }
+        | ChatEvent::ParticipantJoined { .. }
+        | ChatEvent::ParticipantLeft { .. }
         | ChatEvent::ChatOffered { .. }
         | ChatEvent::OfferDeclined { .. }
         | ChatEvent::OfferExpired { .. }

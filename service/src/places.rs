@@ -170,6 +170,10 @@ impl PlaceBook {
             | ChatEvent::NoteAdded { .. }
             | ChatEvent::HandRaised { .. }
             | ChatEvent::HandLowered { .. }
+            | ChatEvent::ColleagueInvited { .. }
+            | ChatEvent::InvitationDeclined { .. }
+            | ChatEvent::ParticipantJoined { .. }
+            | ChatEvent::ParticipantLeft { .. }
             | ChatEvent::LeftMessageAnswered { .. }
             | ChatEvent::ChatHandedOver { .. }
             | ChatEvent::ChatOffered { .. }

@@ -17,11 +17,20 @@ pub struct Scope {
     pub agents: Vec<String>,
 }
 
+/// What the scoper remembers of a chat: its queue, its agent, and the colleagues in it (joined
+/// or invited).
+#[derive(Debug, Clone, Default)]
+struct Known {
+    queue: String,
+    agent: Option<String>,
+    colleagues: Vec<String>,
+}
+
 /// Works out the scope of chat events, remembering each chat's queue and agent as it folds
 /// the events it sees, and asking the read model about chats it meets for the first time.
 pub struct Scoper {
     db: AnyPool,
-    chats: HashMap<String, (String, Option<String>)>,
+    chats: HashMap<String, Known>,
 }
 
 impl Scoper {
@@ -38,14 +47,14 @@ impl Scoper {
         };
         let chat_id = event.aggregate_id.clone();
         let known = match self.chats.get(&chat_id) {
-            Some(known) => Some(known.clone()),
-            None => read::chat(&self.db, &chat_id)
-                .await
-                .ok()
-                .flatten()
-                .map(|c| (c.queue_id, c.agent_id)),
+            Some(known) => known.clone(),
+            None => self.look_up(&chat_id).await,
         };
-        let (mut queue, mut agent) = known.unwrap_or_default();
+        let Known {
+            mut queue,
+            mut agent,
+            mut colleagues,
+        } = known;
         let mut scope = Scope {
             chat_id: Some(chat_id.clone()),
             ..Scope::default()
@@ -61,6 +70,7 @@ impl Scoper {
             } => {
                 scope.queues.push(from_queue.to_string());
                 scope.agents.extend(from_agent.map(|a| a.to_string()));
+                scope.agents.append(&mut colleagues);
                 queue = to_queue.to_string();
                 agent = None;
             }
@@ -73,6 +83,7 @@ impl Scoper {
             // The agent who left it still hears that it is no longer theirs.
             ChatEvent::ChatRequeued { from_agent, .. } => {
                 scope.agents.push(from_agent.to_string());
+                scope.agents.append(&mut colleagues);
                 agent = None;
             }
             ChatEvent::ChatHandedOver {
@@ -82,11 +93,31 @@ impl Scoper {
             } => {
                 scope.agents.push(from_agent.to_string());
                 agent = Some(to_agent.to_string());
+                colleagues.retain(|c| *c != to_agent.to_string());
+            }
+            ChatEvent::ColleagueInvited { invitee, .. }
+            | ChatEvent::ParticipantJoined {
+                user_id: invitee, ..
+            } => {
+                let invitee = invitee.to_string();
+                if !colleagues.contains(&invitee) {
+                    colleagues.push(invitee);
+                }
+            }
+            // They hear that they are out, and nothing after it.
+            ChatEvent::InvitationDeclined { invitee, .. }
+            | ChatEvent::ParticipantLeft {
+                user_id: invitee, ..
+            } => {
+                let invitee = invitee.to_string();
+                scope.agents.push(invitee.clone());
+                colleagues.retain(|c| *c != invitee);
             }
             _ => {}
         }
         scope.queues.push(queue.clone());
         scope.agents.extend(agent.clone());
+        scope.agents.extend(colleagues.iter().cloned());
         match chat_event {
             ChatEvent::ChatEnded { .. }
             | ChatEvent::CustomerClosedClient { .. }
@@ -99,9 +130,34 @@ impl Scoper {
                 if self.chats.len() >= 100_000 {
                     self.chats.clear();
                 }
-                self.chats.insert(chat_id, (queue, agent));
+                self.chats.insert(
+                    chat_id,
+                    Known {
+                        queue,
+                        agent,
+                        colleagues,
+                    },
+                );
             }
         }
         scope
+    }
+
+    /// A chat met for the first time: what the read models say of it.
+    async fn look_up(&self, chat_id: &str) -> Known {
+        let Ok(Some(chat)) = read::chat(&self.db, chat_id).await else {
+            return Known::default();
+        };
+        let colleagues = read::participants(&self.db, chat_id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.user_id)
+            .collect();
+        Known {
+            queue: chat.queue_id,
+            agent: chat.agent_id,
+            colleagues,
+        }
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod bad_input;
 mod canned;
 mod chats;
+mod consult;
 mod erasure;
 mod fuzz;
 mod hand_over;

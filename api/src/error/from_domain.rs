@@ -94,6 +94,8 @@ impl From<ChatError> for ApiError {
             ChatError::NotALeftMessage => Conflict::NotALeftMessage.into(),
             ChatError::AnswerAddressFixed => ApiError::invalid_field("email", detail),
             ChatError::AlreadyTheirs => ApiError::invalid_field("agent_id", detail),
+            ChatError::AlreadyInTheChat => ApiError::invalid_field("user_id", detail),
+            ChatError::NotInvited => ApiError::Forbidden(detail),
             ChatError::ColleagueUnavailable => Conflict::ColleagueUnavailable.into(),
             ChatError::ColleagueHasNoRoom => Conflict::ColleagueHasNoRoom.into(),
         }

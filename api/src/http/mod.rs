@@ -6,6 +6,7 @@ mod audit;
 mod canned;
 mod chats;
 mod console;
+mod consult;
 mod customer;
 mod erasure;
 mod events;
@@ -83,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(canned::define, canned::remove))
         .routes(routes!(chats::waiting))
         .routes(routes!(supervision::ongoing))
+        .routes(routes!(consult::invite))
+        .routes(routes!(consult::answer_invitation))
+        .routes(routes!(consult::join))
+        .routes(routes!(consult::leave))
         .routes(routes!(supervision::take_over))
         .routes(routes!(supervision::hand))
         .routes(routes!(history::history))

@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::extract::parse_id;
 use samtale_domain::form::FormAnswer;
 use samtale_domain::{CategoryId, QueueId};
-use samtale_projections::read::{self, ChatRow, MessageRow, NoteRow};
+use samtale_projections::read::{self, AgentChatState, ChatRow, MessageRow, NoteRow, Participant};
 use serde::Serialize;
 use sqlx::AnyPool;
 
@@ -52,6 +52,9 @@ pub struct ChatView {
     /// Staff's internal notes, in order. Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<NoteRow>>,
+    /// Colleagues in the conversation besides its agent (and, for staff, those invited), by
+    /// display name: the customer sees who else is there.
+    pub participants: Vec<Participant>,
     /// The number of the last message its agent has read: the customer's lines up to it are
     /// seen. `null` while nobody has it.
     pub read_up_to: Option<i64>,
@@ -89,6 +92,11 @@ impl ChatView {
             wrap_up: None,
             rating_comment: None,
             notes: None,
+            participants: self
+                .participants
+                .into_iter()
+                .filter(|p| p.state == AgentChatState::Active)
+                .collect(),
             customer_seen_at: None,
             customer_online: None,
             ..self
@@ -127,6 +135,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
             code_owed: w.code_owed != 0,
         });
     let notes = Some(read::notes(db, &chat.chat_id).await?);
+    let participants = read::participants(db, &chat.chat_id).await?;
     let read_up_to = match &chat.agent_id {
         Some(agent) => read::read_up_to(db, &chat.chat_id, agent).await?,
         None => None,
@@ -165,6 +174,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         rating_comment: chat.rating_comment,
         transcript_mail,
         notes,
+        participants,
         read_up_to,
         customer_seen_at,
         customer_online,

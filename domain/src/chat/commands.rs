@@ -1,3 +1,4 @@
+use super::consult::Invitee;
 use super::events::{Assignment, ErasureReason, KnownCustomer, Notice, RoutingChoice};
 use super::hand_over::Colleague;
 use super::left_message::LeftMessage;
@@ -102,6 +103,28 @@ pub enum ChatCommand {
         note: Note,
         /// The queues the writer is a member of, as the directory has them now.
         writer_queues: BTreeSet<QueueId>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The chat's agent (or a supervisor) invites a colleague into the conversation.
+    Invite {
+        invitee: Invitee,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The invited colleague joins (`accept`) or declines.
+    AnswerInvitation {
+        accept: bool,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// A supervisor or administrator joins the conversation uninvited.
+    Join {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// A colleague who joined leaves the conversation.
+    Leave {
         by: Actor,
         at: DateTime<Utc>,
     },

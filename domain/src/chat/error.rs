@@ -61,6 +61,10 @@ pub enum ChatError {
     AnswerAddressFixed,
     #[error("the chat is that colleague's already")]
     AlreadyTheirs,
+    #[error("that colleague is in the chat already")]
+    AlreadyInTheChat,
+    #[error("the caller is not invited into this chat")]
+    NotInvited,
     #[error("the colleague is not logged in to the chat's queue, or is paused")]
     ColleagueUnavailable,
     #[error("the colleague has as many chats as they may have at once")]

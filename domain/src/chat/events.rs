@@ -132,6 +132,29 @@ pub enum ChatEvent {
         by: Actor,
         at: DateTime<Utc>,
     },
+    /// A colleague is invited into the conversation (staff only until they join).
+    ColleagueInvited {
+        invitee: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    InvitationDeclined {
+        invitee: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// A colleague is in the conversation besides its agent: they see it all and may write;
+    /// the customer sees a second participant.
+    ParticipantJoined {
+        user_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    ParticipantLeft {
+        user_id: UserId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
     /// The chat's agent asks a supervisor for help with it; the board shows it.
     HandRaised {
         agent_id: UserId,
@@ -339,6 +362,10 @@ impl ChatEvent {
             | ChatEvent::LeftMessageAnswered { at, .. }
             | ChatEvent::ChatHandedOver { at, .. }
             | ChatEvent::HandRaised { at, .. }
+            | ChatEvent::ColleagueInvited { at, .. }
+            | ChatEvent::InvitationDeclined { at, .. }
+            | ChatEvent::ParticipantJoined { at, .. }
+            | ChatEvent::ParticipantLeft { at, .. }
             | ChatEvent::HandLowered { at, .. }
             | ChatEvent::ChatAssigned { at, .. }
             | ChatEvent::ChatOffered { at, .. }
@@ -394,6 +421,8 @@ impl ChatEvent {
         matches!(
             self,
             ChatEvent::NoteAdded { .. }
+                | ChatEvent::ColleagueInvited { .. }
+                | ChatEvent::InvitationDeclined { .. }
                 | ChatEvent::HandRaised { .. }
                 | ChatEvent::HandLowered { .. }
                 | ChatEvent::ChatOffered { .. }
@@ -418,6 +447,10 @@ impl DomainEvent for ChatEvent {
             ChatEvent::LeftMessageAnswered { .. } => "LeftMessageAnswered",
             ChatEvent::ChatHandedOver { .. } => "ChatHandedOver",
             ChatEvent::HandRaised { .. } => "HandRaised",
+            ChatEvent::ColleagueInvited { .. } => "ColleagueInvited",
+            ChatEvent::InvitationDeclined { .. } => "InvitationDeclined",
+            ChatEvent::ParticipantJoined { .. } => "ParticipantJoined",
+            ChatEvent::ParticipantLeft { .. } => "ParticipantLeft",
             ChatEvent::HandLowered { .. } => "HandLowered",
             ChatEvent::ChatAssigned { .. } => "ChatAssigned",
             ChatEvent::ChatOffered { .. } => "ChatOffered",

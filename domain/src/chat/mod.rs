@@ -6,6 +6,7 @@
 //! ten-thousandth message.
 
 mod commands;
+mod consult;
 mod error;
 mod events;
 mod hand_over;
@@ -23,6 +24,7 @@ mod wrap_up;
 mod wrap_up_tests;
 
 pub use commands::ChatCommand;
+pub use consult::Invitee;
 pub use error::ChatError;
 pub use events::{
     Assignment, Author, Candidate, ChatEvent, ErasureReason, KnownCustomer, Notice, RoutingChoice,
@@ -41,6 +43,7 @@ use crate::NoServices;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,6 +116,11 @@ pub struct Chat {
     /// A message left for its queue, answered or not.
     #[serde(default)]
     left_message: bool,
+    /// Colleagues in the conversation besides its agent, and those invited to it.
+    #[serde(default)]
+    joined: BTreeSet<UserId>,
+    #[serde(default)]
+    invited: BTreeSet<UserId>,
     /// Its agent has asked a supervisor for help.
     #[serde(default)]
     hand_raised: bool,
@@ -327,7 +335,7 @@ impl Chat {
                             events.push(self.accept_offer(by, at)?);
                         } else if self.status != ChatStatus::Assigned {
                             return Err(ChatError::NotAssigned);
-                        } else if !self.staff_may_act(&by) {
+                        } else if !(self.staff_may_act(&by) || self.joined_by(&by)) {
                             return Err(ChatError::Forbidden);
                         }
                         Author::Agent { user_id }
@@ -401,6 +409,12 @@ impl Chat {
             }
             ChatCommand::HandOver { to, by, at } => self.hand_over(to, by, at),
             ChatCommand::TakeOver { by, at } => self.take_over(by, at),
+            ChatCommand::Invite { invitee, by, at } => self.invite(invitee, by, at),
+            ChatCommand::AnswerInvitation { accept, by, at } => {
+                self.answer_invitation(accept, by, at)
+            }
+            ChatCommand::Join { by, at } => self.join(by, at),
+            ChatCommand::Leave { by, at } => self.leave(by, at),
             ChatCommand::RaiseHand { raised, by, at } => self.raise_hand(raised, by, at),
             ChatCommand::AddNote {
                 note,
@@ -582,6 +596,19 @@ impl Aggregate for Chat {
                 self.status = ChatStatus::Ended;
                 self.agent_id = Some(agent_id);
             }
+            ChatEvent::ColleagueInvited { invitee, .. } => {
+                self.invited.insert(invitee);
+            }
+            ChatEvent::InvitationDeclined { invitee, .. } => {
+                self.invited.remove(&invitee);
+            }
+            ChatEvent::ParticipantJoined { user_id, .. } => {
+                self.invited.remove(&user_id);
+                self.joined.insert(user_id);
+            }
+            ChatEvent::ParticipantLeft { user_id, .. } => {
+                self.joined.remove(&user_id);
+            }
             ChatEvent::HandRaised { .. } => self.hand_raised = true,
             ChatEvent::HandLowered { .. } => self.hand_raised = false,
             ChatEvent::ChatHandedOver {
@@ -590,6 +617,9 @@ impl Aggregate for Chat {
                 ..
             } => {
                 self.hand_raised = false;
+                // The colleague who joined has it now; the first agent has left.
+                self.joined.remove(&to_agent);
+                self.invited.remove(&to_agent);
                 self.agent_id = Some(to_agent);
                 self.handed = Some((from_agent, to_agent));
                 self.read_up_to = 0;
@@ -619,6 +649,8 @@ impl Aggregate for Chat {
                 self.agent_id = None;
                 self.handed = None;
                 self.hand_raised = false;
+                self.joined.clear();
+                self.invited.clear();
                 self.offer = None;
             }
             ChatEvent::ChatRequeued { .. } => {
@@ -626,11 +658,15 @@ impl Aggregate for Chat {
                 self.agent_id = None;
                 self.handed = None;
                 self.hand_raised = false;
+                self.joined.clear();
+                self.invited.clear();
             }
             ChatEvent::ChatEnded { .. } => {
                 self.status = ChatStatus::Ended;
                 self.offer = None;
                 self.hand_raised = false;
+                self.joined.clear();
+                self.invited.clear();
             }
             ChatEvent::CustomerClosedClient { abandoned, .. } => {
                 self.offer = None;

@@ -392,6 +392,7 @@ impl Batch {
                 if let Some(agent) = from_agent {
                     self.set_agent_chat((chat_id.to_string(), agent.to_string()), None);
                 }
+                self.drop_colleagues(chat_id, &[AgentChatState::Active, AgentChatState::Invited]);
             }
             ChatEvent::LeftMessageAnswered { agent_id, at, .. } => {
                 chat.agent_id = Some(agent_id.to_string());
@@ -428,6 +429,7 @@ impl Batch {
                 chat.agent_id = None;
                 chat.assigned_at = None;
                 self.set_agent_chat((chat_id.to_string(), from_agent.to_string()), None);
+                self.drop_colleagues(chat_id, &[AgentChatState::Active, AgentChatState::Invited]);
             }
             ChatEvent::ChatEnded { at, .. } => {
                 self.withdraw_offer(&mut chat);
@@ -494,6 +496,35 @@ impl Batch {
                     .and_then(Personal::known)
                     .map(|comment| comment.as_str().to_string());
             }
+            ChatEvent::ColleagueInvited { invitee, at, .. } => {
+                let entry = AgentChatEntry {
+                    state: AgentChatState::Invited,
+                    read_up_to: 0,
+                    since: timestamp(*at),
+                    wrap_up_until: None,
+                };
+                self.set_agent_chat((chat_id.to_string(), invitee.to_string()), Some(entry));
+                return;
+            }
+            ChatEvent::InvitationDeclined {
+                invitee: user_id, ..
+            }
+            | ChatEvent::ParticipantLeft { user_id, .. } => {
+                self.set_agent_chat((chat_id.to_string(), user_id.to_string()), None);
+                return;
+            }
+            ChatEvent::ParticipantJoined { user_id, at, .. } => {
+                let entry = AgentChatEntry {
+                    state: AgentChatState::Active,
+                    read_up_to: 0,
+                    since: timestamp(*at),
+                    wrap_up_until: None,
+                };
+                self.set_agent_chat((chat_id.to_string(), user_id.to_string()), Some(entry));
+                self.participants
+                    .insert((chat_id.to_string(), user_id.to_string()));
+                return;
+            }
             ChatEvent::HandRaised { .. } => chat.hand_raised = 1,
             ChatEvent::HandLowered { .. } => chat.hand_raised = 0,
             ChatEvent::LegalHoldPlaced { .. } => chat.legal_hold = 1,
@@ -533,6 +564,21 @@ impl Batch {
         chat.offer_expires_at = None;
     }
 
+    /// The chat leaves the lists of everyone who had it in one of `states` (colleagues who
+    /// joined or were invited, when the chat goes back to a queue or ends).
+    fn drop_colleagues(&mut self, chat_id: &str, states: &[AgentChatState]) {
+        let gone: Vec<AgentChatKey> = self
+            .agent_chats
+            .range((chat_id.to_string(), String::new())..)
+            .take_while(|((chat, _), _)| chat == chat_id)
+            .filter(|(_, row)| row.as_ref().is_some_and(|row| states.contains(&row.state)))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in gone {
+            self.set_agent_chat(key, None);
+        }
+    }
+
     fn end(
         &mut self,
         chat: &mut ChatRow,
@@ -540,6 +586,7 @@ impl Batch {
         reason: EndReason,
         at: chrono::DateTime<chrono::Utc>,
     ) {
+        self.drop_colleagues(&chat.chat_id.clone(), &[AgentChatState::Invited]);
         chat.status = status;
         chat.hand_raised = 0;
         chat.end_reason = Some(reason);

@@ -35,6 +35,8 @@ pub struct AgentChatList {
     pub offered: Vec<AgentChat>,
     pub active: Vec<AgentChat>,
     pub passive: Vec<AgentChat>,
+    /// A colleague invited them in: they join or decline.
+    pub invited: Vec<AgentChat>,
 }
 
 pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatList> {
@@ -62,12 +64,14 @@ pub async fn agent_chats(db: &AnyPool, agent_id: &str) -> ReadResult<AgentChatLi
         offered: Vec::new(),
         active: Vec::new(),
         passive: Vec::new(),
+        invited: Vec::new(),
     };
     for (state, chat) in rows {
         match state {
             AgentChatState::Offered => list.offered.push(chat),
             AgentChatState::Active => list.active.push(chat),
             AgentChatState::Passive => list.passive.push(chat),
+            AgentChatState::Invited => list.invited.push(chat),
         }
     }
     Ok(list)
@@ -625,4 +629,31 @@ pub async fn read_up_to(db: &AnyPool, chat_id: &str, agent_id: &str) -> ReadResu
         .bind(agent_id.to_string())
         .fetch_optional(db)
         .await
+}
+
+/// A colleague in a chat besides its agent, or invited into it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct Participant {
+    pub user_id: String,
+    pub display_name: String,
+    /// `active`: in the conversation; `invited`: not answered yet.
+    pub state: AgentChatState,
+}
+
+/// The colleagues in the chat besides its agent, and those invited, by name.
+pub async fn participants(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<Participant>> {
+    sqlx::query_as(&format!(
+        "SELECT a.agent_id AS user_id, u.display_name, a.state
+           FROM agent_chats a JOIN chats c ON c.chat_id = a.chat_id
+           JOIN users u ON u.user_id = a.agent_id
+          WHERE a.chat_id = $1 AND a.state IN ('{active}', '{invited}')
+            AND (c.agent_id IS NULL OR a.agent_id <> c.agent_id)
+          ORDER BY u.display_name, a.agent_id",
+        active = AgentChatState::Active,
+        invited = AgentChatState::Invited,
+    ))
+    .bind(chat_id.to_string())
+    .fetch_all(db)
+    .await
 }

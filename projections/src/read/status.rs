@@ -146,6 +146,8 @@ stored_as_text! {
         Offered = "offered",
         Active = "active",
         Passive = "passive",
+        /// A colleague invited them into it; they have not answered yet.
+        Invited = "invited",
     }
 }
 

@@ -168,6 +168,10 @@ impl Batch {
             | ChatEvent::NoteAdded { .. }
             | ChatEvent::HandRaised { .. }
             | ChatEvent::HandLowered { .. }
+            | ChatEvent::ColleagueInvited { .. }
+            | ChatEvent::InvitationDeclined { .. }
+            | ChatEvent::ParticipantJoined { .. }
+            | ChatEvent::ParticipantLeft { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }
             | ChatEvent::LegalHoldLifted { .. }

@@ -96,6 +96,10 @@ impl ChatStates {
             | ChatEvent::NoteAdded { .. }
             | ChatEvent::HandRaised { .. }
             | ChatEvent::HandLowered { .. }
+            | ChatEvent::ColleagueInvited { .. }
+            | ChatEvent::InvitationDeclined { .. }
+            | ChatEvent::ParticipantJoined { .. }
+            | ChatEvent::ParticipantLeft { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }

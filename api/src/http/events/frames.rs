@@ -32,6 +32,7 @@ fn hidden_from_customer(event: &ChatEvent) -> &'static [&'static str] {
             choice: Some(_), ..
         } => &["choice"],
         ChatEvent::ChatHandedOver { .. } => &["from_agent", "by"],
+        ChatEvent::ParticipantJoined { .. } | ChatEvent::ParticipantLeft { .. } => &["by"],
         _ => &[],
     }
 }

@@ -8,9 +8,10 @@
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
 
 /// The LISTEN/NOTIFY channel typing signals travel on.
 pub const CHANNEL: &str = "samtale_typing";
@@ -46,19 +47,97 @@ pub struct Typing {
     pub text: Option<String>,
 }
 
+/// Where a signal goes on this node: a customer's stream by its chat; a staff stream by its
+/// user, by each queue it covers, or as one who oversees every queue. A signal reaches only the
+/// streams of its routes, so its cost does not grow with the streams open.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Route {
+    Chat(String),
+    User(String),
+    Queue(String),
+    Overseers,
+}
+
+impl Typing {
+    /// The routes of the streams that may see this signal (each stream still checks).
+    fn routes(&self) -> Vec<Route> {
+        match self.side {
+            Side::Agent => vec![Route::Chat(self.chat_id.clone())],
+            Side::Customer => vec![
+                Route::Overseers,
+                match &self.agent_id {
+                    Some(agent) => Route::User(agent.clone()),
+                    None => Route::Queue(self.queue_id.clone()),
+                },
+            ],
+        }
+    }
+}
+
+/// The streams open on this node, by route.
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    routes: HashMap<Route, HashMap<u64, mpsc::Sender<Arc<Typing>>>>,
+}
+
+fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
+    // The map stays consistent whatever panicked while holding it.
+    registry
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Hands the signal to the streams of its routes; one whose buffer is full misses it, which
+/// is harmless.
+fn deliver(registry: &Mutex<Registry>, typing: Typing) {
+    let typing = Arc::new(typing);
+    let registry = lock(registry);
+    let mut sent = HashSet::new();
+    for route in typing.routes() {
+        for (id, stream) in registry.routes.get(&route).into_iter().flatten() {
+            if sent.insert(*id) {
+                let _ = stream.try_send(typing.clone());
+            }
+        }
+    }
+}
+
+/// One stream's signals. Dropping it takes the stream off its routes.
+pub struct TypingSubscription {
+    pub receiver: mpsc::Receiver<Arc<Typing>>,
+    id: u64,
+    routes: Vec<Route>,
+    registry: Arc<Mutex<Registry>>,
+}
+
+impl Drop for TypingSubscription {
+    fn drop(&mut self) {
+        let mut registry = lock(&self.registry);
+        for route in &self.routes {
+            if let Some(streams) = registry.routes.get_mut(route) {
+                streams.remove(&self.id);
+                if streams.is_empty() {
+                    registry.routes.remove(route);
+                }
+            }
+        }
+    }
+}
+
 pub struct TypingHub {
-    local: broadcast::Sender<Arc<Typing>>,
+    registry: Arc<Mutex<Registry>>,
     pool: Option<PgPool>,
 }
 
 impl TypingHub {
     /// Listens on PostgreSQL for every node's signals (`pool`), or keeps them in this process.
     pub fn start(pool: Option<PgPool>) -> Self {
-        let (local, _) = broadcast::channel(CAPACITY);
+        let registry = Arc::new(Mutex::new(Registry::default()));
         if let Some(pool) = &pool {
-            tokio::spawn(listen(pool.clone(), local.clone()));
+            tokio::spawn(listen(pool.clone(), Arc::downgrade(&registry)));
         }
-        Self { local, pool }
+        Self { registry, pool }
     }
 
     pub async fn publish(&self, typing: Typing) -> Result<(), sqlx::Error> {
@@ -71,21 +150,36 @@ impl TypingHub {
                     .execute(pool)
                     .await?;
             }
-            // No stream listening is no error.
-            None => {
-                let _ = self.local.send(Arc::new(typing));
-            }
+            None => deliver(&self.registry, typing),
         }
         Ok(())
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Typing>> {
-        self.local.subscribe()
+    /// The signals for a stream on `routes`.
+    pub fn subscribe(&self, routes: Vec<Route>) -> TypingSubscription {
+        let (sender, receiver) = mpsc::channel(CAPACITY);
+        let mut registry = lock(&self.registry);
+        registry.next += 1;
+        let id = registry.next;
+        for route in &routes {
+            registry
+                .routes
+                .entry(route.clone())
+                .or_default()
+                .insert(id, sender.clone());
+        }
+        TypingSubscription {
+            receiver,
+            id,
+            routes,
+            registry: self.registry.clone(),
+        }
     }
 }
 
-async fn listen(pool: PgPool, local: broadcast::Sender<Arc<Typing>>) {
-    loop {
+async fn listen(pool: PgPool, registry: Weak<Mutex<Registry>>) {
+    // Until the node is gone.
+    while registry.strong_count() > 0 {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(listener) => listener,
             Err(error) => {
@@ -102,9 +196,13 @@ async fn listen(pool: PgPool, local: broadcast::Sender<Arc<Typing>>) {
         // Signals sent while the connection was away are gone, as they may be: each is
         // replaced by the next within seconds.
         while let Ok(notification) = listener.recv().await {
-            if let Ok(typing) = serde_json::from_str::<Typing>(notification.payload()) {
-                let _ = local.send(Arc::new(typing));
-            }
+            let (Ok(typing), Some(registry)) = (
+                serde_json::from_str::<Typing>(notification.payload()),
+                registry.upgrade(),
+            ) else {
+                continue;
+            };
+            deliver(&registry, typing);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

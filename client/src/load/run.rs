@@ -43,6 +43,10 @@ pub struct LoadConfig {
     /// The server's process id, to report its resident memory.
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Typing signals per second besides the messages, both sides together (0: none); each
+    /// is measured from its send to the other side's stream.
+    #[arg(long, default_value_t = 0.0)]
+    pub typing_rate: f64,
 }
 
 struct Chat {
@@ -60,6 +64,25 @@ struct Timing {
 }
 
 type Timings = Arc<Mutex<HashMap<u64, Timing>>>;
+
+/// Typing signals on their way, by (chat, side that typed): when each was sent; and the
+/// latencies of those that arrived.
+#[derive(Default)]
+struct TypingTimes {
+    pending: HashMap<(String, String), Instant>,
+    arrived: Latencies,
+}
+
+type Typing = Arc<Mutex<TypingTimes>>;
+
+/// The part of a `typing` frame the load reads.
+#[derive(serde::Deserialize)]
+struct TypingFrame<'a> {
+    #[serde(borrow)]
+    chat_id: Cow<'a, str>,
+    #[serde(borrow)]
+    side: Cow<'a, str>,
+}
 
 fn note(timings: &Timings, seq: u64, update: impl FnOnce(&mut Timing)) {
     if let Ok(mut map) = timings.lock() {
@@ -97,9 +120,21 @@ struct SentBy<'a> {
 /// written by the other side (`from`: `customer` or `agent`); a sender's own stream echoes
 /// its message too, but that is not delivery. Only message frames are parsed, and only the
 /// fields wanted: the load tool shares the machine with the server it measures.
-fn follow(mut stream: SseStream, from: &'static str, timings: Timings) {
+fn follow(mut stream: SseStream, from: &'static str, timings: Timings, typing: Typing) {
     tokio::spawn(async move {
         while let Some(frame) = stream.next_frame(Duration::from_secs(3600)).await {
+            if frame.event == "typing" {
+                if let Ok(signal) = serde_json::from_str::<TypingFrame>(&frame.data) {
+                    let now = Instant::now();
+                    if let Ok(mut typing) = typing.lock() {
+                        let key = (signal.chat_id.into_owned(), signal.side.into_owned());
+                        if let Some(sent) = typing.pending.remove(&key) {
+                            typing.arrived.record(now.saturating_duration_since(sent));
+                        }
+                    }
+                }
+                continue;
+            }
             if frame.event != "MessageSent" {
                 continue;
             }
@@ -157,11 +192,13 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
     let queue_id = staffed.queue_id;
     let agents: Vec<String> = staffed.agents.into_iter().map(|(_, token)| token).collect();
     let timings: Timings = Arc::default();
+    let typing: Typing = Arc::default();
     for agent in &agents {
         follow(
             api.stream("/events", agent).await?,
             "customer",
             timings.clone(),
+            typing.clone(),
         );
     }
     let form = api.get("/widget/config", "").await?;
@@ -180,6 +217,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
                 .await?,
             "agent",
             timings.clone(),
+            typing.clone(),
         );
         chats.push(Chat {
             id,
@@ -210,6 +248,15 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
     let deadline = started + Duration::from_secs(config.seconds);
     let open_loop = config.rate > 0.0;
     let interval = Duration::from_secs_f64(1.0 / config.rate.max(0.001));
+    let typist = (config.typing_rate > 0.0).then(|| {
+        tokio::spawn(type_along(
+            api.clone(),
+            chats.clone(),
+            typing.clone(),
+            config.typing_rate,
+            deadline,
+        ))
+    });
     let mut sends = Vec::new();
     let mut total = 0u64;
     for seq in 0.. {
@@ -253,6 +300,9 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
     for send in sends {
         send.await?;
     }
+    if let Some(typist) = typist {
+        typist.await?;
+    }
     let sending = started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
 
@@ -287,6 +337,13 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
     println!("acknowledged but never delivered: {lost}");
     println!("send -> other side's SSE: {}", from_send.summary());
     println!("ack  -> other side's SSE: {}", from_ack.summary());
+    if config.typing_rate > 0.0 {
+        let typing = typing.lock().map(|t| t.arrived.clone()).unwrap_or_default();
+        println!(
+            "typing signal send -> other side's SSE: {}",
+            typing.summary()
+        );
+    }
 
     if config.idle_streams > 0 {
         let before = memory("before idle streams");
@@ -327,4 +384,61 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
         undelivered: lost,
         throughput,
     })
+}
+
+/// Sends typing signals at `rate` a second until `deadline`, in turn from each chat's customer
+/// and agent (so each chat and side signals far less often than every 2 s), noting when each
+/// went out; one still on its way when its turn comes again is not sent again.
+async fn type_along(
+    api: Arc<Api>,
+    chats: Arc<Vec<Chat>>,
+    typing: Typing,
+    rate: f64,
+    deadline: Instant,
+) {
+    let started = Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let mut signals = Vec::new();
+    for n in 0_usize.. {
+        let due = started + interval.mul_f64(n as f64);
+        if due >= deadline {
+            break;
+        }
+        tokio::time::sleep_until(due.into()).await;
+        let chat = &chats[(n / 2) % chats.len()];
+        let (side, path, token) = if n % 2 == 0 {
+            (
+                "customer",
+                format!("/customer/chats/{}/typing", chat.id),
+                chat.customer.clone(),
+            )
+        } else {
+            (
+                "agent",
+                format!("/chats/{}/typing", chat.id),
+                chat.agent.clone(),
+            )
+        };
+        let chat_id = chat.id.clone();
+        let key = (chat_id.clone(), side.to_string());
+        match typing.lock() {
+            Ok(mut typing) if !typing.pending.contains_key(&key) => {
+                typing.pending.insert(key, Instant::now());
+            }
+            _ => continue,
+        }
+        let (api, typing) = (api.clone(), typing.clone());
+        signals.push(tokio::spawn(async move {
+            let signal = r#"{"typing":true}"#.to_string();
+            if api.send(&path, &token, signal).await.is_err() {
+                // Refused: it will never arrive, so it is no latency (and not pending).
+                if let Ok(mut typing) = typing.lock() {
+                    typing.pending.remove(&(chat_id, side.to_string()));
+                }
+            }
+        }));
+    }
+    for signal in signals {
+        let _ = signal.await;
+    }
 }

@@ -4,7 +4,7 @@ use samtale_domain::{ChatEvent, DirectoryEvent, PresenceEvent};
 use samtale_projections::read::QueueStatus;
 use samtale_projections::DomainEvent;
 use samtale_service::live::LiveEvent;
-use samtale_service::typing::{Side, Typing};
+use samtale_service::typing::{Route, Side, Typing};
 use std::collections::HashSet;
 
 /// Who a stream is for, and so which events it may carry.
@@ -79,6 +79,23 @@ impl Audience {
                 }
             }
             (Audience::Staff { administrator, .. }, DomainEvent::Directory(_)) => *administrator,
+        }
+    }
+
+    /// Where this stream's typing signals come from on this node.
+    pub(super) fn typing_routes(&self) -> Vec<Route> {
+        match self {
+            Audience::Customer { chat_id } => vec![Route::Chat(chat_id.clone())],
+            Audience::Staff {
+                user_id, queues, ..
+            } => {
+                let mut routes = vec![Route::User(user_id.clone())];
+                match queues {
+                    None => routes.push(Route::Overseers),
+                    Some(queues) => routes.extend(queues.iter().cloned().map(Route::Queue)),
+                }
+                routes
+            }
         }
     }
 

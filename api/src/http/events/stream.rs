@@ -13,7 +13,7 @@ use samtale_eventlog::LogPosition;
 use samtale_projections::read::{self};
 use samtale_projections::{decode, DomainEvent};
 use samtale_service::live::{ChatSubscription, LiveBatch, LiveEvent, Scope, Scoper};
-use samtale_service::typing::Typing;
+use samtale_service::typing::TypingSubscription;
 use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -113,7 +113,7 @@ impl Stream {
             Audience::Staff { .. } => None,
         };
         // Subscribed before the stream answers, so a signal sent the moment it is open reaches it.
-        let typing = state.typing.subscribe();
+        let typing = state.typing.subscribe(audience.typing_routes());
         tokio::spawn(async move {
             let stream = Stream {
                 state,
@@ -143,7 +143,7 @@ impl Stream {
         resume: Option<Option<LogPosition>>,
         mut live: Feed,
         mut revocations: broadcast::Receiver<String>,
-        mut typing: broadcast::Receiver<Arc<Typing>>,
+        mut typing: TypingSubscription,
     ) {
         let caught_up_to = self.state.live.position();
         let opened = match resume {
@@ -164,13 +164,12 @@ impl Stream {
         loop {
             tokio::select! {
                 () = seen_due(&mut seen) => self.record_seen().await,
-                signal = typing.recv() => match signal {
-                    Ok(signal) if self.audience.sees_typing(&signal) => {
+                signal = typing.receiver.recv() => match signal {
+                    Some(signal) if self.audience.sees_typing(&signal) => {
                         if self.send(typing_frame(&signal)).await.is_err() { return }
                     }
-                    // Missed signals are harmless: the next one comes within seconds.
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return,
+                    Some(_) => {}
+                    None => return,
                 },
                 batch = live.receiver().recv() => match batch {
                     Ok(batch) => if self.forward(&batch).await.is_err() { return },

@@ -18,9 +18,12 @@ async fn a_short_load_delivers_every_acknowledged_message_to_the_other_side() {
             seconds: 2,
             idle_streams: 0,
             server_pid: None,
+            // One signal from each chat's customer and agent a second: all of them arrive.
+            typing_rate: 4.0,
         };
         let report = run(config).await.expect("the load runs");
         assert!(report.acknowledged >= 60, "{}: {report:?}", app.backend);
+        assert!(report.typing_arrived >= 6, "{}: {report:?}", app.backend);
         assert_eq!(report.errors, 0, "{}: {report:?}", app.backend);
         assert_eq!(report.undelivered, 0, "{}: {report:?}", app.backend);
         app.finish().await;

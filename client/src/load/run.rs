@@ -166,6 +166,8 @@ pub struct LoadReport {
     pub undelivered: usize,
     /// Acknowledged messages per second of sending: what a database ceiling is compared with.
     pub throughput: f64,
+    /// Typing signals that reached the other side's stream.
+    pub typing_arrived: usize,
 }
 
 pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
@@ -337,8 +339,8 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
     println!("acknowledged but never delivered: {lost}");
     println!("send -> other side's SSE: {}", from_send.summary());
     println!("ack  -> other side's SSE: {}", from_ack.summary());
+    let typing = typing.lock().map(|t| t.arrived.clone()).unwrap_or_default();
     if config.typing_rate > 0.0 {
-        let typing = typing.lock().map(|t| t.arrived.clone()).unwrap_or_default();
         println!(
             "typing signal send -> other side's SSE: {}",
             typing.summary()
@@ -383,6 +385,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, Error> {
         errors: errors.len(),
         undelivered: lost,
         throughput,
+        typing_arrived: typing.len(),
     })
 }
 

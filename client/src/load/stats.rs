@@ -10,7 +10,7 @@ impl Latencies {
         self.0.push(latency);
     }
 
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.0.len()
     }
 

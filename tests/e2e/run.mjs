@@ -1446,3 +1446,272 @@ test('the copy box ticked in the pre-chat form: the copy is ordered at the start
   assert.equal(mailsReceived().length, before + 1, 'one mail');
   assert.deepEqual(dialogs, []);
 });
+
+// ---- canned responses, typing, internal notes ---------------------------------------------
+
+/** Everything the widget shows, as text: what the customer could see or have read to them. */
+const widgetText = (page) => page.evaluate(() => document.querySelector('.page-host, .samtale-widget-host')
+  .shadowRoot.textContent);
+
+/** The customer of the steps below, chatting with Kari. */
+let tina;
+
+test('a supervisor keeps canned responses: adds them, a taken shortcut refused under its field, edits one and removes one', STEP, async () => {
+  const supervisor = pages.siri;
+  await supervisor.getByRole('tab', { name: 'Hurtigsvar', exact: true }).click();
+  const list = supervisor.getByRole('region', { name: 'Hurtigsvar', exact: true });
+  await list.getByText('Ingen hurtigsvar ennå.').waitFor();
+  const editor = supervisor.getByRole('region', { name: 'Nytt hurtigsvar', exact: true });
+  const add = async ({ title, shortcut, queue, nb, en }) => {
+    await editor.getByLabel('Tittel').fill(title);
+    await editor.getByLabel('Snarvei').fill(shortcut);
+    if (queue) await editor.getByLabel('Gjelder').selectOption({ label: queue });
+    await editor.getByLabel('Tekst (bokmål)').fill(nb);
+    if (en) await editor.getByLabel('Tekst (engelsk, valgfri)').fill(en);
+    await editor.getByRole('button', { name: 'Legg til hurtigsvar' }).click();
+  };
+  const shortcuts = () => list.locator('tbody .canned-code').allTextContents();
+
+  await add({
+    title: 'Velkomsthilsen',
+    shortcut: 'hilsen',
+    nb: 'Hei {customer_name}! Takk for at du venter. Jeg heter {agent_name} og hjelper deg med det.',
+    en: 'Hi {customer_name}! Thanks for waiting. I am {agent_name}, and I will help you with that.',
+  });
+  await eventually(async () => assert.deepEqual(await shortcuts(), ['/hilsen']));
+  assert.equal(await editor.getByLabel('Tittel').inputValue(), '', 'the form is ready for the next one');
+  await add({ title: 'Betalingsfrist', shortcut: 'faktura_frist', queue: 'Bedrift', nb: 'Forfallsdatoen flytter du på Min side under Faktura, {customer_name}.' });
+  await eventually(async () => assert.deepEqual(await shortcuts(), ['/faktura_frist', '/hilsen']));
+  await add({ title: 'Dekning', shortcut: 'dekning', queue: 'Privat', nb: 'Se dekningskartet for adressen din.' });
+  await eventually(async () => assert.deepEqual(await shortcuts(), ['/dekning', '/faktura_frist', '/hilsen']));
+  const row = (shortcut) => list.locator('tbody tr', { hasText: `/${shortcut}` });
+  assert.match(await textOf(row('faktura_frist')), /Betalingsfrist.*Bedrift/);
+  assert.match(await textOf(row('hilsen')), /Alle køer.*Hi \{customer_name\}/);
+
+  // A shortcut taken where the new one would apply: the server's 409, under the field.
+  await add({ title: 'Kort hilsen', shortcut: 'hilsen', nb: 'Hei!' });
+  await eventually(async () => assert.equal(await textOf(editor.locator('.field-error').nth(1)),
+    'Snarveien er allerede i bruk der dette svaret gjelder.'));
+  assert.equal(await editor.getByLabel('Tittel').inputValue(), 'Kort hilsen', 'what she typed stays');
+  await editor.getByLabel('Snarvei').fill('hei');
+  await editor.getByRole('button', { name: 'Legg til hurtigsvar' }).click();
+  await eventually(async () => assert.deepEqual(await shortcuts(), ['/dekning', '/faktura_frist', '/hei', '/hilsen']));
+  await list.getByRole('button', { name: 'Fjern /hei' }).click();
+  await eventually(async () => assert.deepEqual(await shortcuts(), ['/dekning', '/faktura_frist', '/hilsen']));
+
+  // Edited: the form has its values; saved, the list shows the new title.
+  await list.getByRole('button', { name: 'Endre /faktura_frist' }).click();
+  const editing = supervisor.getByRole('region', { name: 'Endre /faktura_frist', exact: true });
+  assert.equal(await editing.getByLabel('Tittel').inputValue(), 'Betalingsfrist');
+  assert.equal(await editing.getByLabel('Gjelder').locator('option:checked').textContent(), 'Bedrift');
+  await editing.getByLabel('Tittel').fill('Forfallsdato');
+  await editing.getByRole('button', { name: 'Lagre endringene' }).click();
+  await eventually(async () => assert.match(await textOf(row('faktura_frist')), /Forfallsdato.*Bedrift/));
+  await editor.waitFor();
+  const kept = await asAdmin('GET', '/canned-responses');
+  assert.deepEqual(kept.map((r) => [r.shortcut, r.title]),
+    [['dekning', 'Dekning'], ['faktura_frist', 'Forfallsdato'], ['hilsen', 'Velkomsthilsen']]);
+  assert.equal(kept.find((r) => r.shortcut === 'hilsen').queue_id, null);
+  assert.deepEqual(dialogs, []);
+});
+
+test('customer and agent see each other typing; it goes when they empty the box, send, or stay silent for 5 s', STEP, async () => {
+  tina = await newPage('tina');
+  await tina.goto(`${base}/widget`);
+  await customerStarts(tina, { name: 'Tina Taster', topic: 'Faktura', email: 'tina@example.no' });
+  const agent = pages.kari;
+  await agentPicksUp(agent, 'Tina Taster');
+  await eventually(async () => assert.equal(await textOf(tina.locator('.status')), 'Du chatter med Kari Nordmann.'));
+  const agentSees = agent.locator('#typing-indicator');
+  const customerSees = tina.locator('.typing');
+  const box = tina.locator('.composer textarea');
+  assert.equal(await textOf(agentSees), '');
+
+  await box.fill('Jeg lurer på');
+  await eventually(async () => assert.equal(await textOf(agentSees), 'Kunden skriver…'));
+  // Emptied: she has stopped, at once (not 5 s later).
+  await box.fill('');
+  await eventually(async () => assert.equal(await textOf(agentSees), ''), 2500);
+  // Typing, then nothing more: forgotten 5 s after the last signal.
+  await box.fill('Jeg lurer på om');
+  await eventually(async () => assert.equal(await textOf(agentSees), 'Kunden skriver…'));
+  const shownAt = Date.now();
+  await sleep(3000);
+  assert.equal(await textOf(agentSees), 'Kunden skriver…', 'still shown 3 s on');
+  await eventually(async () => assert.equal(await textOf(agentSees), ''), 6000);
+  assert.ok(Date.now() - shownAt >= 4000, `forgotten after 5 s, not at once (${Date.now() - shownAt} ms)`);
+  // Sent: her message arrives and the indicator goes.
+  const question = 'Jeg lurer på om jeg kan utsette fakturaen.';
+  await box.fill(question);
+  await eventually(async () => assert.equal(await textOf(agentSees), 'Kunden skriver…'));
+  await box.press('Enter');
+  await eventually(async () => assert.ok((await messages(agent).allTextContents()).includes(question)));
+  assert.equal(await textOf(agentSees), '', 'her message is there: she is no longer typing');
+
+  // The other way: the customer sees the agent's name.
+  const input = agent.locator('#message-input');
+  await input.fill('Ja, det kan du.');
+  await eventually(async () => assert.equal(await textOf(customerSees), 'Kari Nordmann skriver…'));
+  await shoot(tina, 'widget-typing.png');
+  const reply = 'Ja, det kan du. Et øyeblikk, så ser jeg på det.';
+  await input.fill(reply);
+  await input.press('Enter');
+  await eventually(async () => assert.ok((await widgetMessages(tina).allTextContents()).includes(reply)));
+  await eventually(async () => assert.equal(await textOf(customerSees), ''), 2500);
+  await input.fill('Et øyeblikk');
+  await eventually(async () => assert.equal(await textOf(customerSees), 'Kari Nordmann skriver…'));
+  await input.fill('');
+  await eventually(async () => assert.equal(await textOf(customerSees), ''), 2500);
+  assert.deepEqual(dialogs, []);
+});
+
+test('"/" at the start of the box lists the chat\'s canned responses; Enter inserts one, the customer\'s name filled in, to edit before sending', STEP, async () => {
+  const agent = pages.kari;
+  const box = agent.locator('#message-input');
+  const menu = agent.locator('#canned-menu');
+  const listed = () => menu.locator('.canned-shortcut').allTextContents();
+  // Tina's chat is in Bedrift: Privat's response is not for it.
+  await box.fill('/');
+  await eventually(async () => assert.deepEqual(await listed(), ['/faktura_frist', '/hilsen']));
+  assert.equal(await box.getAttribute('aria-expanded'), 'true');
+  // Escape closes the list, not the panel; what was typed stays.
+  await box.press('Escape');
+  assert.equal(await menu.isVisible(), false);
+  assert.equal(await agent.locator('#chat-panel').isVisible(), true);
+  assert.equal(await box.inputValue(), '/');
+  await box.fill('');
+  // Filtered by shortcut and by title, as she types.
+  await box.fill('/hil');
+  await eventually(async () => assert.deepEqual(await listed(), ['/hilsen']));
+  await box.fill('/forfall');
+  await eventually(async () => assert.deepEqual(await listed(), ['/faktura_frist']));
+  await box.fill('/ingenting');
+  await eventually(async () => assert.equal(await textOf(menu.locator('.canned-state')), 'Ingen hurtigsvar passer.'));
+  await box.press('Enter');
+  assert.equal(await box.inputValue(), '/ingenting', 'nothing to insert, and nothing sent');
+  await box.fill('/');
+  await eventually(async () => assert.deepEqual(await listed(), ['/faktura_frist', '/hilsen']));
+  const options = menu.getByRole('option');
+  assert.equal(await options.first().getAttribute('aria-selected'), 'true');
+  await box.press('ArrowDown');
+  assert.equal(await options.nth(1).getAttribute('aria-selected'), 'true');
+  assert.equal(await box.getAttribute('aria-activedescendant'), await options.nth(1).getAttribute('id'));
+  await shoot(agent, 'console-canned.png');
+  await box.press('Enter');
+  const filled = 'Hei Tina Taster! Takk for at du venter. Jeg heter Kari Nordmann og hjelper deg med det.';
+  assert.equal(await box.inputValue(), filled);
+  assert.equal(await menu.isVisible(), false);
+  // Hers to edit before it goes.
+  await box.press('End');
+  await box.pressSequentially(' Hva er kundenummeret ditt?');
+  const sent = `${filled} Hva er kundenummeret ditt?`;
+  await box.press('Enter');
+  await eventually(async () => assert.ok((await messages(agent).allTextContents()).includes(sent)));
+  await eventually(async () => assert.ok((await widgetMessages(tina).allTextContents()).includes(sent)));
+  assert.equal((await widgetText(tina)).includes('{customer_name}'), false);
+
+  // In an English console, the English text.
+  await agent.locator('.topbar .language-select').selectOption('en');
+  await box.fill('/hil');
+  await eventually(async () => assert.deepEqual(await listed(), ['/hilsen']));
+  await box.press('Enter');
+  assert.equal(await box.inputValue(), 'Hi Tina Taster! Thanks for waiting. I am Kari Nordmann, and I will help you with that.');
+  await box.fill('');
+  await agent.locator('.topbar .language-select').selectOption('nb');
+  assert.deepEqual(dialogs, []);
+});
+
+test('an internal note shows in the console, yellow and apart, never in the widget; the colleague it names is told and sees the next one live', STEP, async () => {
+  const agent = pages.kari;
+  const supervisor = pages.siri;
+  const box = agent.locator('#message-input');
+  const noteButton = agent.getByRole('button', { name: 'Notat', exact: true });
+  await noteButton.click();
+  assert.equal(await noteButton.getAttribute('aria-pressed'), 'true');
+  assert.equal(await agent.locator('#composer').getAttribute('data-mode'), 'note');
+  assert.equal(await textOf(agent.locator('#composer-send')), 'Lagre notat');
+  assert.equal(await textOf(agent.locator('#composer-hint')), 'Notatet går ikke til kunden: bare kollegaer ser det.');
+  assert.equal(await box.getAttribute('placeholder'), 'Internt notat, bare for kollegaer … (@brukernavn varsler en kollega)');
+
+  // Writing a note tells the customer nothing, not even that someone is typing.
+  const note = 'Tina vil utsette fakturaen til den 20. @siri kan du godkjenne det? <b>haster</b>';
+  await box.fill(note);
+  await sleep(1500);
+  assert.equal(await textOf(tina.locator('.typing')), '', 'no "is typing" for a note');
+  await box.press('Enter');
+  const notes = agent.locator('#transcript .note');
+  await eventually(async () => assert.equal(await notes.count(), 1));
+  assert.equal(await textOf(notes.locator('.note-label')), 'Internt notat');
+  assert.equal(await textOf(notes.locator('.note-author')), 'Du');
+  assert.equal(await textOf(notes.locator('.note-text')), note);
+  assert.equal(await textOf(notes.locator('.mention')), '@siri');
+  assert.equal(await notes.locator('b').count(), 0, 'its text is text');
+  assert.equal(await box.inputValue(), '');
+  assert.equal(await agent.locator('#composer').getAttribute('data-mode'), 'note', 'still writing notes');
+  assert.equal(await agent.locator('#transcript > li').last().getAttribute('class'), 'note', 'after the last message');
+
+  // Siri, whom it names, is told wherever she is, and finds the chat under "Nevnt i notater".
+  await eventually(async () => assert.equal(await textOf(supervisor.locator('#toast')),
+    'Kari Nordmann nevnte deg i chatten med Tina Taster.'));
+  assert.equal(await supervisor.locator('#mention-badge').isVisible(), true);
+  if (!(await supervisor.locator('#chat-panel').isVisible())) await supervisor.locator('#panel-toggle').click();
+  const mention = supervisor.locator('#mentioned-chats .mention-item', { hasText: 'Tina Taster' });
+  await mention.waitFor();
+  assert.match(await textOf(mention), /Nevnt av Kari Nordmann/);
+  await mention.click();
+  await eventually(async () => assert.equal(await textOf(supervisor.locator('#chat-title')), 'Tina Taster'));
+  const seen = supervisor.locator('#transcript .note');
+  await eventually(async () => assert.equal(await seen.count(), 1));
+  assert.equal(await textOf(seen.locator('.note-author')), 'Kari Nordmann');
+  assert.equal(await supervisor.locator('#mentions-section').isVisible(), false, 'opened: nothing waits for her');
+  assert.equal(await supervisor.locator('#mention-badge').isVisible(), false);
+
+  // Naming someone who cannot see the chat is refused under the box, in the console's words.
+  await asAdmin('POST', '/users', {
+    username: 'tom', display_name: 'Tom Utenfor', password: 'e2e-tom-password', role: 'agent',
+  });
+  const refused = 'Spør @tom om dette.';
+  await box.fill(refused);
+  await box.press('Enter');
+  await eventually(async () => assert.equal(await textOf(agent.locator('#composer-error')),
+    '@tom jobber ikke i køen til denne chatten og kan ikke se den.'));
+  assert.equal(await box.inputValue(), refused, 'the note stays, to be fixed');
+  const second = 'Avtalt med Tina: ny forfallsdato den 20.';
+  await box.fill(second);
+  assert.equal(await textOf(agent.locator('#composer-error')), '', 'typing answers the error');
+  await box.press('Enter');
+  await eventually(async () => assert.equal(await notes.count(), 2));
+  // Siri has the chat open: the note appears there live.
+  await eventually(async () => assert.equal(await seen.count(), 2));
+  assert.equal(await textOf(seen.last().locator('.note-text')), second);
+  await shoot(agent, 'console-note.png');
+
+  // Back to the customer: the next line is a message, after the notes.
+  await agent.getByRole('button', { name: 'Til kunden', exact: true }).click();
+  assert.equal(await agent.locator('#composer').getAttribute('data-mode'), 'message');
+  assert.equal(await textOf(agent.locator('#composer-send')), 'Send');
+  const last = 'Da er forfallsdatoen flyttet til den 20.';
+  await agentSays(agent, last);
+  await eventually(async () => assert.ok((await widgetMessages(tina).allTextContents()).includes(last)));
+  const order = await agent.locator('#transcript > li').evaluateAll((items) => items.map((li) => li.className));
+  assert.deepEqual(order.slice(-3), ['note', 'note', 'message from-agent own']);
+
+  // The widget never had a word of the notes: not on screen, not in its chat view.
+  await sleep(500);
+  const shown = await widgetText(tina);
+  for (const text of [note, second, 'Internt notat', '@siri', '<b>haster</b>']) {
+    assert.equal(shown.includes(text), false, `the widget shows no "${text}"`);
+  }
+  assert.ok(shown.includes(last));
+  const view = await tina.evaluate(async () => {
+    const { chat_id: chatId, customer_token: token } = JSON.parse(sessionStorage.getItem('samtale.widget.chat'));
+    return (await fetch(`/api/v1/customer/chats/${chatId}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  });
+  assert.equal(view.notes ?? null, null);
+  assert.equal(JSON.stringify(view).includes('forfallsdato den 20'), false);
+
+  // Leave things as the story found them: the customer gone.
+  await tina.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  assert.deepEqual(dialogs, []);
+});

@@ -56,7 +56,8 @@ export function tableOr(emptyKey, headKeys, rows) {
 /**
  * A small form whose submit runs `action(values)`; a required field left empty is pointed out
  * at once, and field problems from a 422 are shown next to their fields. `second` adds another
- * button running another action on the same values.
+ * button running another action on the same values. A field is an input, a select (`options`,
+ * `value` the one chosen) or, with `type: 'textarea'`, a text box.
  */
 let formCount = 0;
 
@@ -67,12 +68,20 @@ export function form(fields, submitKey, action, second) {
     const id = `admin-form-${formCount}-${field.name}`;
     const problem = h('span', { class: 'field-error', role: 'alert' });
     problems.set(field.name, problem);
-    const input = field.options
-      ? h('select', { id, name: field.name }, field.options.map(([value, label]) => h('option', { value, text: label })))
-      : h('input', {
+    let input;
+    if (field.options) {
+      input = h('select', { id, name: field.name }, field.options.map(([value, label]) => h('option', { value, text: label })));
+      if (field.value !== undefined) input.value = field.value;
+    } else if (field.type === 'textarea') {
+      input = h('textarea', {
+        id, name: field.name, rows: '3', maxlength: field.maxLength, required: field.required,
+      }, field.value ?? '');
+    } else {
+      input = h('input', {
         id, name: field.name, type: field.type ?? 'text', value: field.value, required: field.required, checked: field.checked,
       });
-    return h('div', { class: `form-row ${field.type === 'checkbox' ? 'checkbox' : ''}` },
+    }
+    return h('div', { class: `form-row ${field.type === 'checkbox' ? 'checkbox' : ''} ${field.type === 'textarea' ? 'wide' : ''}` },
       h('label', { for: id, text: t(field.label) }), input, problem);
   });
   const general = h('p', { class: 'form-error', role: 'alert' });
@@ -89,8 +98,8 @@ export function form(fields, submitKey, action, second) {
       await handler(values);
     } catch (error) {
       const fieldErrors = error.problem?.errors ?? [];
-      for (const { key, problem } of fieldErrors) {
-        if (problems.has(key)) problems.get(key).textContent = problem;
+      for (const { key, code, problem } of fieldErrors) {
+        if (problems.has(key)) problems.get(key).textContent = code === 'required' ? t('fieldRequired') : problem;
       }
       if (!fieldErrors.some(({ key }) => problems.has(key))) general.textContent = problemText(error);
     }

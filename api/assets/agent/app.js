@@ -12,16 +12,19 @@ import {
 import { connect } from './live.js';
 import { renderIncoming, renderLeftMessages } from './incoming.js';
 import { renderQueues } from './queues.js';
-import { renderChatLists, tickOffers, totalUnread } from './chat-lists.js';
+import {
+  renderChatLists, renderMentions, tickOffers, totalUnread,
+} from './chat-lists.js';
 import {
   renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine,
-  availableColleagues, colleagueField,
+  availableColleagues, colleagueField, renderComposerMode, cannedMenu, cannedText,
 } from './conversation.js';
 import { renderCustomerInfo } from './customer-info.js';
 import { askDisposition, codeLabel, knowsCodes, wrapUpCodes } from './disposition.js';
 import { renderWrapUp } from './wrap-up.js';
 import { renderAgentBoard } from './agent-board.js';
 import { renderAdmin } from './admin.js';
+import { renderCannedAdmin } from './admin-choices.js';
 import { renderDayChart, today } from './day-chart.js';
 import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
 import { confirmAction, relabelConfirm, wireConfirm } from './confirm.js';
@@ -81,6 +84,14 @@ const state = {
   history: [],
   presence: new Presence(),
   drafts: new Map(),
+  /** Chats whose composer writes an internal note rather than a message to the customer. */
+  noteMode: new Set(),
+  /** By chat: the `Idempotency-Key` of the note being written, kept until the server has it. */
+  noteKeys: new Map(),
+  /** Chats whose customer is typing now: chat → the timer that forgets it. */
+  typing: new Map(),
+  /** Chats a colleague's note named the agent in, not opened since: `{chat_id, customer_name, by_name}`. */
+  mentions: [],
   tab: 'incoming',
   stopLive: null,
 };
@@ -95,6 +106,15 @@ const els = {
 };
 const input = $('#message-input');
 const panel = $('#chat-panel');
+const composerEls = {
+  composer: $('#composer'),
+  modeMessage: $('#compose-message'),
+  modeNote: $('#compose-note'),
+  hint: $('#composer-hint'),
+  label: $('#message-label'),
+  input,
+  send: $('#composer-send'),
+};
 
 const oversees = () => ['supervisor', 'administrator'].includes(state.me?.role);
 
@@ -107,7 +127,7 @@ function reasonLabel(code) {
 /** What an agent can pause for (routing's own `no_answer` is not a choice). */
 const pauseChoices = () => [{ code: 'away', label: t('reason_away') }, ...state.pauseReasons];
 
-const TABS = ['incoming', 'messages', 'queues', 'history', 'admin'];
+const TABS = ['incoming', 'messages', 'queues', 'history', 'canned', 'admin'];
 
 const userName = (userId) => (userId === state.me?.user_id
   ? state.me.display_name
@@ -170,6 +190,10 @@ function renderHeader() {
   $('#incoming-count').textContent = String(state.waitingTotal);
   const left = state.left.waiting.length;
   $('#left-count').textContent = left >= LEFT_PAGE ? `${LEFT_PAGE}+` : String(left);
+  const mentioned = $('#mention-badge');
+  mentioned.hidden = state.mentions.length === 0;
+  mentioned.textContent = '@';
+  mentioned.title = t('mentionsBadge', { n: state.mentions.length });
   document.title = `${unread > 0 ? `(${unread}) ` : ''}Samtale`;
 }
 
@@ -281,6 +305,7 @@ function renderLists() {
     activeRoot: $('#active-chats'),
     passiveRoot: $('#passive-chats'),
   });
+  renderMentions($('#mentioned-chats'), state.mentions, { onSelect: select });
   renderWrapUp($('#wrap-up-bar'), state.mine.passive, {
     extended: state.extended,
     onExtend: extendWrapUp,
@@ -297,7 +322,13 @@ function renderSelected() {
   $('#customer-info').hidden = !chat;
   if (!chat) return;
   $('#audit-chat').hidden = !oversees();
-  renderConversation(els, chat, state.me);
+  renderConversation(els, chat, state.me, { userName });
+  renderComposerMode(composerEls, state.noteMode.has(chat.chat_id));
+  if (!isMine(chat, state.me)) {
+    canned.close();
+    if (typingIn === chat.chat_id) typingIn = null;
+  }
+  renderTyping();
   renderCustomerInfo($('#customer-info'), chat, {
     directory: state.directory,
     codeLabel,
@@ -322,6 +353,7 @@ function renderAll() {
   renderSelected();
   renderChart();
   renderHistoryView();
+  if (state.tab === 'canned') showCanned();
 }
 
 let toastTimer;
@@ -617,6 +649,12 @@ function onScreen(chatId) {
 
 async function select(chatId) {
   if (state.selected) state.drafts.set(state.selected, input.value);
+  if (state.selected !== chatId) {
+    stopTyping();
+    canned.close();
+    $('#composer-error').textContent = '';
+  }
+  state.mentions = state.mentions.filter((m) => m.chat_id !== chatId);
   state.selected = chatId;
   input.value = state.drafts.get(chatId) ?? '';
   renderLists();
@@ -672,6 +710,11 @@ async function send(event) {
   const chatId = state.selected;
   const text = input.value;
   if (!chatId || text.trim() === '') return;
+  if (state.noteMode.has(chatId)) {
+    await writeNote(chatId, text);
+    return;
+  }
+  stopTyping();
   input.value = '';
   state.drafts.delete(chatId);
   try {
@@ -681,6 +724,177 @@ async function send(event) {
     if (state.selected === chatId && input.value === '') input.value = text;
     failed(error);
   }
+}
+
+// ---- internal notes, canned responses, typing ----------------------------------------------
+
+/** The composer writes notes in this chat (or, again, messages to the customer). */
+function setNoteMode(on) {
+  const chatId = state.selected;
+  if (!chatId) return;
+  if (on) {
+    state.noteMode.add(chatId);
+    // A note is no business of the customer's: no "is typing", no canned answer.
+    stopTyping();
+    canned.close();
+  } else {
+    state.noteMode.delete(chatId);
+  }
+  $('#composer-error').textContent = '';
+  renderComposerMode(composerEls, on);
+  input.focus();
+}
+
+/** Writes `text` as a note in the chat; its key stays until the server has the note. */
+async function writeNote(chatId, text) {
+  input.value = '';
+  state.drafts.delete(chatId);
+  $('#composer-error').textContent = '';
+  if (!state.noteKeys.has(chatId)) state.noteKeys.set(chatId, newIdempotencyKey());
+  try {
+    const note = await post(`/chats/${chatId}/notes`, { text }, { idempotencyKey: state.noteKeys.get(chatId) });
+    state.noteKeys.delete(chatId);
+    addNote(chatId, note);
+  } catch (error) {
+    // Refused: nothing was stored, so the next attempt is a new note.
+    if (error.status < 500) state.noteKeys.delete(chatId);
+    if (state.selected !== chatId) {
+      state.drafts.set(chatId, text);
+      failed(error);
+      return;
+    }
+    if (input.value === '') input.value = text;
+    noteRefused(error);
+  }
+}
+
+/** What is wrong with a note goes under the composer, in the console's words. */
+function noteRefused(error) {
+  const field = error.problem?.errors?.find((e) => e.key === 'text');
+  if (!field) {
+    failed(error);
+    return;
+  }
+  const named = /@([a-z0-9._-]+)/i.exec(field.problem ?? '')?.[1];
+  let text = problemText(error);
+  if (field.code === 'required') text = t('noteRequired');
+  else if (named) text = t('noteMentionRefused', { name: named });
+  $('#composer-error').textContent = text;
+}
+
+/** A note from the server (the answer to writing it, or its row) into the chat it belongs to. */
+function addNote(chatId, note) {
+  const chat = state.chats.get(chatId);
+  if (!chat) return;
+  chat.notes ??= [];
+  if (chat.notes.some((n) => n.note_id === note.note_id)) return;
+  chat.notes.push(note);
+  chat.notes.sort((a, b) => Date.parse(a.written_at) - Date.parse(b.written_at));
+  if (state.selected === chatId) renderTranscript(els.transcript, chat, state.me, { userName });
+}
+
+/** A live `NoteAdded`: shown where the chat is loaded; a colleague who names the agent says so. */
+async function onNoteAdded(chatId, payload) {
+  const by = payload.by?.user_id ?? null;
+  addNote(chatId, {
+    note_id: payload.note_id,
+    author_id: by,
+    text: payload.text ?? '',
+    mentions: payload.mentions ?? [],
+    written_at: payload.at,
+  });
+  const me = state.me.user_id;
+  if (!(payload.mentions ?? []).includes(me) || by === me) return;
+  try {
+    const chat = state.chats.get(chatId) ?? await loadChat(chatId);
+    let name = userName(by) ?? (by === chat.agent_id ? chat.agent_name : null);
+    if (!name) {
+      // An agent knows colleagues' names from the rosters of the queues they work.
+      await fetchRoster(chat.queue_id).catch(() => {});
+      name = userName(by) ?? t('colleague');
+    }
+    notify(t('mentionedYou', { name, customer: customerName(chat.customer_name) }));
+    if (onScreen(chatId)) return;
+    state.mentions = [
+      { chat_id: chatId, customer_name: chat.customer_name, by_name: name },
+      ...state.mentions.filter((m) => m.chat_id !== chatId),
+    ];
+    renderLists();
+  } catch (error) {
+    console.warn('mention', error);
+  }
+}
+
+/** The canned responses' list over the input field, filled in for the chat on screen. */
+const canned = cannedMenu({
+  input,
+  root: $('#canned-menu'),
+  load: () => api(`/canned-responses?chat_id=${state.selected}`),
+  enabled: () => {
+    const chat = state.chats.get(state.selected);
+    return Boolean(chat && isMine(chat, state.me) && !state.noteMode.has(chat.chat_id));
+  },
+  insert: (response) => {
+    input.value = cannedText(response, language);
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+    // As if typed: the draft, the typing signal and the error line follow.
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  },
+});
+
+/** Typing signals: `true` at most this often while the agent types. */
+const TYPING_EVERY = 2000;
+/** A `true` not renewed within this long is forgotten. */
+const TYPING_FORGOTTEN = 5000;
+
+/** The chat the agent's last `true` went to (null: none, or `false` sent since), and when. */
+let typingIn = null;
+let typingAt = 0;
+
+function signalTyping(chatId, typing) {
+  post(`/chats/${chatId}/typing`, { typing }).catch((error) => console.warn('typing', error.status ?? error));
+}
+
+/** After each change of the field: the customer hears that the agent is typing, or has stopped. */
+function typed() {
+  const chatId = state.selected;
+  const chat = state.chats.get(chatId);
+  const toCustomer = chat && isMine(chat, state.me) && !state.noteMode.has(chatId) && !canned.isOpen();
+  if (!toCustomer || input.value.trim() === '') {
+    stopTyping();
+    return;
+  }
+  if (typingIn !== chatId) stopTyping();
+  else if (Date.now() - typingAt < TYPING_EVERY) return;
+  typingIn = chatId;
+  typingAt = Date.now();
+  signalTyping(chatId, true);
+}
+
+function stopTyping() {
+  if (!typingIn) return;
+  const chatId = typingIn;
+  typingIn = null;
+  typingAt = 0;
+  signalTyping(chatId, false);
+}
+
+/** The customer's signal from the stream: "The customer is typing…" until it stops. */
+function setTyping(chatId, typing) {
+  clearTimeout(state.typing.get(chatId));
+  if (typing) state.typing.set(chatId, setTimeout(() => setTyping(chatId, false), TYPING_FORGOTTEN));
+  else state.typing.delete(chatId);
+  if (state.selected === chatId) renderTyping();
+}
+
+function renderTyping() {
+  const chat = state.chats.get(state.selected);
+  const typing = Boolean(chat) && state.typing.has(chat.chat_id) && ['waiting', 'assigned'].includes(chat.status);
+  const text = typing ? t('customerTyping') : '';
+  const el = $('#typing-indicator');
+  // Set only when it changes: a status region speaks on every change.
+  if (el.textContent !== text) el.textContent = text;
 }
 
 // ---- ending and wrapping up ---------------------------------------------------------------
@@ -1033,6 +1247,7 @@ const refreshDirectory = coalesce(async () => {
 const WRAP_UP_EVENTS = new Set(['WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished']);
 
 function onMessageSent(chatId, sent) {
+  if (sent.author.kind === 'customer') setTyping(chatId, false);
   addMessage(chatId, {
     message_id: sent.message_id,
     number: sent.number,
@@ -1055,6 +1270,7 @@ function onEvent(type, data) {
   const chatId = data.chat_id;
   const me = state.me.user_id;
   if (type === 'MessageSent') return onMessageSent(chatId, payload);
+  if (type === 'NoteAdded') return onNoteAdded(chatId, payload);
   if (type === 'ChatErased' || type === 'LegalHoldPlaced' || type === 'LegalHoldLifted') {
     privacyChanged(type === 'ChatErased'
       ? { chat_id: chatId, erased: true }
@@ -1139,6 +1355,7 @@ function onLiveStatus(status) {
   const el = $('#live-status');
   el.dataset.status = status;
   el.textContent = t(status === 'live' ? 'live' : 'reconnecting');
+  el.title = el.textContent;
   // A stream the browser gave up on (the server refused it): check the session, then retry.
   if (status === 'closed') {
     api('/me').then(() => setTimeout(startLive, 3000), () => {});
@@ -1157,6 +1374,9 @@ function startLive() {
     },
     onResync: () => reloadAll().catch(failed),
     onStatus: onLiveStatus,
+    onTyping: (signal) => {
+      if (signal.side === 'customer') setTyping(signal.chat_id, signal.typing);
+    },
   });
 }
 
@@ -1166,6 +1386,11 @@ async function showAdmin() {
   await renderAdmin($('#admin'), { notify }).catch(failed);
 }
 
+async function showCanned() {
+  if (!oversees()) return;
+  await renderCannedAdmin($('#canned-admin'), { notify }).catch(failed);
+}
+
 function setTab(tab) {
   state.tab = tab;
   for (const name of TABS) {
@@ -1173,6 +1398,7 @@ function setTab(tab) {
     $(`#view-${name}`).hidden = name !== tab;
   }
   if (tab === 'admin') showAdmin();
+  if (tab === 'canned') showCanned();
   if (tab === 'history') refreshHistory();
   if (tab === 'queues') loadAgentBoard().catch(failed);
   if (tab === 'messages') refreshLeft();
@@ -1187,8 +1413,10 @@ async function startConsole(user) {
   $('#login-view').hidden = true;
   $('#console-view').hidden = false;
   $('#user-name').textContent = user.display_name;
+  $('#console-view').dataset.role = user.role;
   $('#tab-admin').hidden = user.role !== 'administrator';
   $('#tab-history').hidden = !oversees();
+  $('#tab-canned').hidden = !oversees();
   state.report = null;
   state.history = [];
   state.names.clear();
@@ -1206,6 +1434,13 @@ function showLogin() {
   state.earlier.clear();
   state.drafts.clear();
   for (const byChat of [state.left.drafts, state.left.keys, state.left.errors]) byChat.clear();
+  state.noteMode.clear();
+  state.noteKeys.clear();
+  for (const timer of state.typing.values()) clearTimeout(timer);
+  state.typing.clear();
+  state.mentions = [];
+  typingIn = null;
+  canned.close();
   clearTimeout(chartTimer);
   chartTimer = null;
   closePauseMenu();
@@ -1375,7 +1610,24 @@ function wire() {
     $(`#tab-${name}`).addEventListener('click', () => setTab(name));
   }
   $('#composer').addEventListener('submit', send);
+  $('#compose-message').addEventListener('click', () => setNoteMode(false));
+  $('#compose-note').addEventListener('click', () => setNoteMode(true));
+  input.addEventListener('input', () => {
+    $('#composer-error').textContent = '';
+    canned.update();
+    typed();
+  });
+  input.addEventListener('blur', () => {
+    stopTyping();
+    canned.close();
+  });
   input.addEventListener('keydown', (event) => {
+    // The canned responses' list, while open, has the arrow keys, Enter, Tab and Escape.
+    if (canned.keydown(event)) {
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       $('#composer').requestSubmit();

@@ -166,7 +166,7 @@ function renderReplay(past, { names, queueName, me }) {
     return;
   }
   const agentName = past.agent_id ? names(past.agent_id) : null;
-  renderTranscript(root, { ...past, agent_name: agentName, end_reason: null }, me);
+  renderTranscript(root, { ...past, agent_name: agentName, end_reason: null }, me, { userName: names });
 }
 
 export function wireAudit() {

@@ -1,7 +1,8 @@
 // The agent window's lists (seed, agent window items 1 and 2): the chats routing offers the
-// agent, each with Accept, Decline and the seconds left; the ongoing chats, each with a badge
-// counting the customer's messages not yet read; and this session's ended chats, marked
-// where one still owes the wrap-up code its queue requires.
+// agent, each with Accept, Decline and the seconds left; the chats a colleague's note named
+// the agent in; the ongoing chats, each with a badge counting the customer's messages not yet
+// read; and this session's ended chats, marked where one still owes the wrap-up code its
+// queue requires.
 
 import { h, fill, rerender } from './dom.js';
 import { t, formatTime } from './i18n.js';
@@ -67,4 +68,18 @@ function renderList(root, chats, selected, onSelect, emptyKey) {
 /** All unread messages across the ongoing chats: the webchat icon's badge and the tab title. */
 export function totalUnread(active) {
   return active.reduce((sum, chat) => sum + chat.unread, 0);
+}
+
+/** The chats a colleague's note named the agent in, not opened since; one opens the chat. */
+export function renderMentions(root, mentions, { onSelect }) {
+  root.closest('#mentions-section').hidden = mentions.length === 0;
+  rerender(root, () => fill(root, mentions.map((mention) => h('li', {},
+    h('button', {
+      type: 'button',
+      class: 'chat-item mention-item',
+      dataset: { key: `mention:${mention.chat_id}`, chatId: mention.chat_id },
+      onclick: () => onSelect(mention.chat_id),
+    },
+    h('span', { class: 'chat-item-name' }, nameNode(mention.customer_name)),
+    h('span', { class: 'chat-item-meta', text: t('mentionBy', { name: mention.by_name }) }))))));
 }

@@ -1,9 +1,10 @@
-// The selected chat (seed, agent window items 4, 5, 7 and 8): its transcript, the input
-// field, End chat, Transfer and Hand over. Message text is only ever set with textContent
-// (see dom.js).
+// The selected chat (seed, agent window items 4, 5, 7 and 8): its transcript with the staff's
+// internal notes between the lines, the input field (a message to the customer, or a note;
+// `/` opens the canned responses), End chat, Transfer and Hand over. Message and note text is
+// only ever set with textContent (see dom.js).
 
 import { h, fill } from './dom.js';
-import { t, formatTime } from './i18n.js';
+import { t, formatTime, language } from './i18n.js';
 import { customerName, erasedBadge, messageErased, nameErased } from './erased.js';
 
 /** Whether the agent can still act on the chat: it is ongoing and theirs. */
@@ -30,7 +31,10 @@ function closingNote(chat) {
   return null;
 }
 
-export function renderConversation(els, chat, me) {
+/**
+ * `userName(userId)`: a colleague's display name where the console knows it (a note's author).
+ */
+export function renderConversation(els, chat, me, { userName } = {}) {
   fill(els.title, customerName(chat.customer_name));
   els.title.classList.toggle('erased-placeholder', nameErased(chat.customer_name));
   els.erased?.replaceChildren(...(chat.erased || nameErased(chat.customer_name) ? [erasedBadge()] : []));
@@ -39,14 +43,62 @@ export function renderConversation(els, chat, me) {
   const mine = isMine(chat, me);
   els.actions.hidden = !mine;
   els.composer.hidden = !mine;
-  renderTranscript(els.transcript, chat, me);
+  renderTranscript(els.transcript, chat, me, { userName });
 }
 
-export function renderTranscript(root, chat, me) {
+/** The messages in their order, each note before the first message written after it. */
+function timeline(chat) {
+  const notes = chat.notes ?? [];
+  const lines = [];
+  let next = 0;
+  for (const message of chat.transcript) {
+    const sent = Date.parse(message.sent_at);
+    while (next < notes.length && Date.parse(notes[next].written_at) < sent) lines.push({ note: notes[next++] });
+    lines.push({ message });
+  }
+  while (next < notes.length) lines.push({ note: notes[next++] });
+  return lines;
+}
+
+function noteAuthor(note, chat, me, userName) {
+  if (note.author_id && note.author_id === me.user_id) return t('you');
+  if (note.author_id && note.author_id === chat.agent_id && chat.agent_name) return chat.agent_name;
+  return (note.author_id && userName?.(note.author_id)) || t('colleague');
+}
+
+/** `@username` as the server reads it: at the start, or after a space or an opening bracket. */
+const MENTION = /(^|[\s([{])@([a-z0-9._-]*[a-z0-9])/gi;
+
+/** A note's text as text nodes, the colleagues it names marked (still only text). */
+function noteText(text) {
+  const parts = [];
+  let done = 0;
+  for (const match of text.matchAll(MENTION)) {
+    const at = match.index + match[1].length;
+    parts.push(text.slice(done, at), h('span', { class: 'mention', text: `@${match[2]}` }));
+    done = at + 1 + match[2].length;
+  }
+  parts.push(text.slice(done));
+  return parts;
+}
+
+/** An internal note: for staff only, and unlike any line the customer sees. */
+function noteItem(note, chat, me, userName) {
+  return h('li', { class: 'note', dataset: { noteId: note.note_id ?? '' } },
+    h('div', { class: 'note-meta' },
+      h('span', { class: 'note-label', text: t('internalNote') }),
+      h('span', { class: 'note-author', text: noteAuthor(note, chat, me, userName) }),
+      h('time', { datetime: note.written_at, text: formatTime(note.written_at) })),
+    note.text
+      ? h('p', { class: 'note-text' }, noteText(note.text))
+      : h('p', { class: 'note-text erased-placeholder', text: t('erasedText') }));
+}
+
+export function renderTranscript(root, chat, me, { userName } = {}) {
   const stuckToBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 40;
   const note = closingNote(chat);
   fill(root,
-    chat.transcript.map((message) => h('li', {
+    timeline(chat).map(({ note: written, message }) => (written ? noteItem(written, chat, me, userName) : h('li', {
       class: `message from-${message.author_kind}${message.author_id === me.user_id ? ' own' : ''}`,
       dataset: { number: String(message.number) },
     },
@@ -55,7 +107,7 @@ export function renderTranscript(root, chat, me) {
       h('time', { datetime: message.sent_at, text: formatTime(message.sent_at) })),
     messageErased(message)
       ? h('p', { class: 'message-text erased-placeholder', text: t('erasedText') })
-      : h('p', { class: 'message-text', text: message.notice ? t(`notice_${message.notice}`) : message.text }))),
+      : h('p', { class: 'message-text', text: message.notice ? t(`notice_${message.notice}`) : message.text })))),
     note && h('li', { class: 'message-note', text: note }));
   if (stuckToBottom) root.scrollTop = root.scrollHeight;
 }
@@ -98,4 +150,162 @@ export function colleagueField(colleagues, id) {
     })));
   const field = h('div', { class: 'form-row' }, h('label', { for: id, text: t('colleague') }), select);
   return { field, select };
+}
+
+/**
+ * The composer's mode: a message to the customer, or an internal note (yellow, its own label,
+ * placeholder and button), so a note is never sent to the customer by mistake.
+ */
+export function renderComposerMode(els, noteMode) {
+  els.composer.dataset.mode = noteMode ? 'note' : 'message';
+  els.modeMessage.setAttribute('aria-pressed', String(!noteMode));
+  els.modeNote.setAttribute('aria-pressed', String(noteMode));
+  els.hint.hidden = !noteMode;
+  els.label.textContent = t(noteMode ? 'noteLabel' : 'messageLabel');
+  els.input.placeholder = t(noteMode ? 'notePlaceholder' : 'messagePlaceholder');
+  els.send.textContent = t(noteMode ? 'addNote' : 'send');
+}
+
+/** A canned response's text in the console's language: English where it has one. */
+export const cannedText = (response, lang) => (lang === 'en' && response.text_en ? response.text_en : response.text_nb);
+
+/** Those of `responses` whose shortcut or title has `query`, those whose shortcut starts with it first. */
+export function matchCanned(responses, query) {
+  const q = query.trim().toLowerCase();
+  if (!q) return responses;
+  const hits = responses.filter((r) => r.shortcut.includes(q) || r.title.toLowerCase().includes(q));
+  return [...hits.filter((r) => r.shortcut.startsWith(q)), ...hits.filter((r) => !r.shortcut.startsWith(q))];
+}
+
+/**
+ * The canned responses' list over the input field. `/` at the start of the field opens it;
+ * what follows filters it by shortcut and title; arrow keys choose, Enter (or Tab, or a click)
+ * puts the chosen text in the field in place of the search, Escape closes it. `load()` gives
+ * the responses filled in for the chat; `enabled()` says whether the field is for the
+ * customer now; `insert(response)` puts the chosen one in.
+ */
+export function cannedMenu({ input, root, load, enabled, insert }) {
+  let open = false;
+  /** Escape closed it: it stays closed until the field no longer starts with `/`. */
+  let dismissed = false;
+  let responses = null;
+  let failed = false;
+  let shown = [];
+  let active = 0;
+  let loads = 0;
+
+  const query = () => input.value.slice(1);
+  const wanted = () => enabled() && input.value.startsWith('/') && !input.value.includes('\n');
+
+  function render() {
+    root.hidden = !open;
+    input.setAttribute('aria-expanded', String(open));
+    if (!open) {
+      input.removeAttribute('aria-activedescendant');
+      input.removeAttribute('aria-controls');
+      fill(root);
+      return;
+    }
+    shown = responses ? matchCanned(responses, query()) : [];
+    active = Math.min(active, Math.max(0, shown.length - 1));
+    let state = null;
+    if (failed) state = t('cannedFailed');
+    else if (!responses) state = t('cannedLoading');
+    else if (responses.length === 0) state = t('cannedNone');
+    else if (shown.length === 0) state = t('cannedNoMatch');
+    input.setAttribute('aria-controls', 'canned-list');
+    if (shown.length > 0) input.setAttribute('aria-activedescendant', `canned-option-${active}`);
+    else input.removeAttribute('aria-activedescendant');
+    fill(root,
+      h('p', { class: 'canned-head' }, h('strong', { text: t('cannedMenu') }), h('span', { class: 'muted', text: t('cannedKeys') })),
+      h('ul', { id: 'canned-list', role: 'listbox', 'aria-label': t('cannedMenu') },
+        shown.map((response, index) => h('li', {
+          id: `canned-option-${index}`,
+          role: 'option',
+          class: 'canned-option',
+          'aria-selected': String(index === active),
+          dataset: { shortcut: response.shortcut },
+          onmousedown: (event) => event.preventDefault(),
+          onclick: () => choose(response),
+        },
+        h('span', { class: 'canned-shortcut', text: `/${response.shortcut}` }),
+        h('span', { class: 'canned-title', text: response.title }),
+        h('span', { class: 'canned-preview', text: cannedText(response, language) })))),
+      state && h('p', { class: 'canned-state', text: state }));
+    root.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest' });
+  }
+
+  async function opened() {
+    open = true;
+    responses = null;
+    failed = false;
+    active = 0;
+    render();
+    const mine = ++loads;
+    try {
+      const loaded = await load();
+      if (mine !== loads || !open) return;
+      responses = loaded;
+    } catch (error) {
+      if (mine !== loads) return;
+      console.warn('canned responses', error);
+      failed = true;
+    }
+    render();
+  }
+
+  function close() {
+    if (!open) return;
+    open = false;
+    loads += 1;
+    render();
+  }
+
+  function choose(response) {
+    dismissed = true;
+    close();
+    insert(response);
+  }
+
+  return {
+    isOpen: () => open,
+    close,
+    /** After every change of the field. */
+    update() {
+      if (!input.value.startsWith('/')) dismissed = false;
+      if (!wanted() || dismissed) {
+        close();
+        return;
+      }
+      if (!open) opened();
+      else {
+        active = 0;
+        render();
+      }
+    },
+    /** A key in the field: true when the list took it. */
+    keydown(event) {
+      if (!open) return false;
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        if (shown.length > 0) {
+          active = (active + (event.key === 'ArrowDown' ? 1 : shown.length - 1)) % shown.length;
+          render();
+        }
+        return true;
+      }
+      if (event.key === 'Enter' || event.key === 'Tab') {
+        if (event.key === 'Enter' && (event.shiftKey || event.isComposing)) return false;
+        if (event.key === 'Tab' && !shown[active]) return false;
+        // With nothing to choose, Enter sends nothing either: the search is not a message.
+        if (shown[active]) choose(shown[active]);
+        return true;
+      }
+      if (event.key === 'Escape') {
+        dismissed = true;
+        close();
+        return true;
+      }
+      return false;
+    },
+  };
 }

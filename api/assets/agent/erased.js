@@ -48,6 +48,8 @@ export function dropPersonal(chat) {
   for (const message of chat.transcript ?? []) {
     if (!message.notice) message.text = '';
   }
+  // Staff's notes are personal data under the chat's key too.
+  for (const note of chat.notes ?? []) note.text = '';
 }
 
 /**

@@ -6,7 +6,7 @@
 import { eventsUrl } from './api.js';
 
 const EVENT_TYPES = [
-  'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'ChatTransferred',
+  'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'NoteAdded', 'ChatTransferred',
   'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
   'ChatOffered', 'OfferDeclined', 'OfferExpired', 'OfferWithdrawn', 'ChatRequeued',
   'ChatWrappedUp', 'ChatRated', 'WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished',
@@ -20,9 +20,12 @@ const EVENT_TYPES = [
 /**
  * Opens the stream. `onEvent(type, data)` gets every domain event, with `data.event[type]`
  * as its payload; `onBoard(queues)`, `onResync()` and `onStatus('live'|'reconnecting'|'closed')`
- * the rest. Returns a function that closes the stream.
+ * the rest; `onTyping({chat_id, side, name, typing})` the customers' typing signals (no log
+ * event: never replayed after a reconnect). Returns a function that closes the stream.
  */
-export function connect({ onEvent, onBoard, onResync, onStatus }) {
+export function connect({
+  onEvent, onBoard, onResync, onStatus, onTyping,
+}) {
   const source = new EventSource(eventsUrl());
   const parse = (handler) => (message) => {
     try {
@@ -35,6 +38,7 @@ export function connect({ onEvent, onBoard, onResync, onStatus }) {
     source.addEventListener(type, parse((data) => onEvent(type, data)));
   }
   source.addEventListener('board', parse((data) => onBoard(data.queues)));
+  source.addEventListener('typing', parse((data) => onTyping?.(data)));
   source.addEventListener('resync', () => onResync());
   source.addEventListener('open', () => onStatus('live'));
   source.addEventListener('error', () => {

@@ -93,6 +93,7 @@
       back: 'Tilbake',
       leaveThanks: 'Takk! Vi svarer deg på e-post til {email}.',
       leaveOff: 'Vi kan ikke ta imot meldinger akkurat nå. Prøv igjen når vi har åpnet.',
+      typing: '{name} skriver…',
     },
     en: {
       open: 'Chat with us',
@@ -166,6 +167,7 @@
       back: 'Back',
       leaveThanks: 'Thanks — we will answer by e-mail to {email}.',
       leaveOff: 'We cannot take messages right now. Please try again when we are open.',
+      typing: '{name} is typing…',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -569,6 +571,8 @@
 
   const status = h('p', { class: 'status', role: 'status' });
   const transcript = h('ol', { class: 'transcript', 'aria-live': 'polite' });
+  // "Kari is typing…" while the agent types; empty otherwise (the line keeps its place).
+  const typingNote = h('p', { class: 'typing', role: 'status' });
   const input = h('textarea', { rows: '2', maxlength: '4000', placeholder: t('placeholder'), 'aria-label': t('message') });
   const composer = h('form', { class: 'composer' }, input, h('button', { type: 'submit', class: 'primary', text: t('send') }));
   const restart = h('button', { type: 'button', class: 'secondary', text: t('newChat'), onclick: () => reset() });
@@ -723,6 +727,49 @@
     if (!copyEmail.value) copyEmail.value = view.answers?.find((a) => a.kind === 'email')?.value ?? '';
   }
 
+  // ---- typing, both ways ----
+
+  /** `true` at most this often while the customer types; a `true` not renewed is forgotten. */
+  const TYPING_EVERY = 2000;
+  const TYPING_FORGOTTEN = 5000;
+  /** When the last `true` went (0: none, or `false` sent since). */
+  let typingAt = 0;
+  let typingTimer = null;
+
+  function signalTyping(typing) {
+    if (!chat) return;
+    call(`/customer/chats/${chat.chat_id}/typing`, {
+      method: 'POST', token: chat.customer_token, body: { typing },
+    }).catch(() => {});
+  }
+
+  /** After each change of the box: the agent hears that the customer is typing, or stopped. */
+  function typed() {
+    if (!view || ended() || input.value.trim() === '') {
+      stopTyping();
+      return;
+    }
+    if (Date.now() - typingAt < TYPING_EVERY) return;
+    typingAt = Date.now();
+    signalTyping(true);
+  }
+
+  function stopTyping() {
+    if (!typingAt) return;
+    typingAt = 0;
+    signalTyping(false);
+  }
+
+  /** The agent's signal from the stream. */
+  function agentTyping(typing, name) {
+    clearTimeout(typingTimer);
+    const text = typing && !ended() ? t('typing', { name: name || view?.agent_name || t('agent') }) : '';
+    if (typingNote.textContent !== text) typingNote.textContent = text;
+    if (text) typingTimer = setTimeout(() => agentTyping(false), TYPING_FORGOTTEN);
+  }
+
+  input.addEventListener('input', typed);
+  input.addEventListener('blur', stopTyping);
   composer.addEventListener('submit', send);
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -737,7 +784,7 @@
     confirmBox.hidden = true;
     // A chat resumed after a reload has not read the config yet (it says whether mail is sent).
     config = config ?? await call('/widget/config').catch(() => null);
-    body.replaceChildren(status, transcript, composer, rateForm, rateThanks, copyForm, copyNote, restart, deleteButton, confirmBox);
+    body.replaceChildren(status, transcript, typingNote, composer, rateForm, rateThanks, copyForm, copyNote, restart, deleteButton, confirmBox);
     await refresh();
     listen();
     input.focus();
@@ -752,6 +799,8 @@
     if (ended()) {
       status.textContent = t('ended');
       stream?.close();
+      agentTyping(false);
+      typingAt = 0;
     } else if (view.status === 'assigned') {
       status.textContent = t('connected', { name: view.agent_name ?? t('agent') });
     } else {
@@ -801,6 +850,7 @@
     stream.addEventListener('MessageSent', (event) => {
       const { event: payload } = JSON.parse(event.data);
       const sent = payload.MessageSent;
+      if (sent.author.kind === 'agent') agentTyping(false);
       if (!view.transcript.some((m) => m.number === sent.number)) {
         view.transcript.push({ number: sent.number, author_kind: sent.author.kind, text: sent.text, sent_at: sent.at });
         view.transcript.sort((a, b) => a.number - b.number);
@@ -816,6 +866,11 @@
         render();
       }
     });
+    // No log event: a signal lost in a reconnect is simply not shown.
+    stream.addEventListener('typing', (event) => {
+      const signal = JSON.parse(event.data);
+      if (signal.side === 'agent') agentTyping(signal.typing, signal.name);
+    });
     stream.addEventListener('queue', (event) => {
       const { queue_position: position, estimated_wait_seconds: estimate } = JSON.parse(event.data);
       if (view.status === 'waiting') renderQueuePosition(position, estimate);
@@ -827,6 +882,7 @@
     const text = input.value;
     if (text.trim() === '') return;
     input.value = '';
+    stopTyping();
     try {
       const message = await call(`/customer/chats/${chat.chat_id}/messages`, {
         method: 'POST', token: chat.customer_token, body: { text, client_message_id: randomId() },
@@ -853,6 +909,8 @@
   async function reset() {
     stream?.close();
     stream = null;
+    agentTyping(false);
+    typingAt = 0;
     chat = null;
     view = null;
     remember(null);

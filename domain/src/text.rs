@@ -11,6 +11,24 @@ pub enum TextError {
     TooLong { max: usize },
     #[error("must not contain control characters")]
     ControlCharacter,
+    /// Right-to-left overrides and isolates can make `exe.gnp` read as `png.exe`.
+    #[error("must not contain bidirectional override or isolate characters")]
+    BidiControl,
+}
+
+/// The explicit embeddings, overrides and isolates of the bidirectional algorithm (not the
+/// marks, U+200E and U+200F, which right-to-left writers do use).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: a text made of these and spaces is blank.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+        )
 }
 
 /// The longest message a customer or agent can send: a generous chat message, and short
@@ -58,7 +76,7 @@ impl Name {
 }
 
 fn check(text: &str, max: usize, allowed_control: impl Fn(char) -> bool) -> Result<(), TextError> {
-    if text.trim().is_empty() {
+    if text.chars().all(is_invisible) {
         return Err(TextError::Empty);
     }
     if text.chars().count() > max {
@@ -66,6 +84,9 @@ fn check(text: &str, max: usize, allowed_control: impl Fn(char) -> bool) -> Resu
     }
     if text.chars().any(|c| c.is_control() && !allowed_control(c)) {
         return Err(TextError::ControlCharacter);
+    }
+    if text.chars().any(is_bidi_control) {
+        return Err(TextError::BidiControl);
     }
     Ok(())
 }
@@ -83,6 +104,29 @@ mod tests {
     #[test]
     fn blank_message_is_refused() {
         assert_eq!(MessageText::parse("  \n "), Err(TextError::Empty));
+    }
+
+    #[test]
+    fn a_message_of_only_invisible_characters_is_blank() {
+        assert_eq!(
+            MessageText::parse("\u{200B}\u{200D} \u{FEFF}\u{2060}"),
+            Err(TextError::Empty)
+        );
+        // Joiners inside real text stay: emoji sequences are made of them.
+        assert!(MessageText::parse("👩\u{200D}💻 her").is_ok());
+    }
+
+    #[test]
+    fn overrides_that_reverse_text_are_refused_but_right_to_left_text_is_not() {
+        assert_eq!(
+            Name::parse("abc\u{202E}gnp.exe"),
+            Err(TextError::BidiControl)
+        );
+        assert_eq!(
+            MessageText::parse("se \u{2067}fil\u{2069}"),
+            Err(TextError::BidiControl)
+        );
+        assert!(MessageText::parse("שלום \u{200F}עולם").is_ok());
     }
 
     #[test]

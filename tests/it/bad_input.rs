@@ -191,3 +191,39 @@ async fn a_blank_name_is_refused_with_a_code_the_widget_can_translate() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn disguised_names_and_invisible_messages_are_refused_and_change_nothing() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let before = app.event_count().await;
+        let disguised = app
+            .post(
+                "/customer/chats",
+                "",
+                json!({"category_id": centre.billing, "name": "abc\u{202E}gnp.exe",
+                       "fields": {"email": "kunde@example.no"}}),
+            )
+            .await;
+        assert_eq!(disguised.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = disguised.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["key"], "name", "{problem}");
+        assert_eq!(problem["errors"][0]["code"], "bidi-control", "{problem}");
+        assert_eq!(app.event_count().await, before, "{}", app.backend);
+
+        let (chat, customer) = app.start_chat(&centre.billing, "Nora").await;
+        let before = app.event_count().await;
+        let invisible = app
+            .post(
+                &format!("/customer/chats/{chat}/messages"),
+                &customer,
+                json!({"text": "\u{200B}\u{200D}\u{FEFF}"}),
+            )
+            .await;
+        assert_eq!(invisible.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = invisible.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["code"], "required", "{problem}");
+        assert_eq!(app.event_count().await, before, "{}", app.backend);
+        app.finish().await;
+    }
+}

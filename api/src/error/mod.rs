@@ -214,6 +214,7 @@ pub fn text_error(field: &str, error: TextError) -> ApiError {
         TextError::Empty => "required",
         TextError::TooLong { .. } => "too-long",
         TextError::ControlCharacter => "not-single-line",
+        TextError::BidiControl => "bidi-control",
     };
     ApiError::Invalid {
         detail: format!("{field}: {error}"),

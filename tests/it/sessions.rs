@@ -302,3 +302,27 @@ async fn a_refused_login_does_not_say_whether_the_user_exists_or_is_active() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn no_cache_keeps_an_api_answer_and_no_browser_sniffs_one() {
+    let app = TestApp::start(samtale_testkit::sqlite_test_database().await).await;
+    let login = app
+        .post(
+            "/auth/login",
+            "",
+            json!({"username": "admin", "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    let config = app.get("/widget/config", "").await;
+    let refused = app.get("/me", "not a token").await;
+    for (what, response) in [
+        ("login", &login),
+        ("widget config", &config),
+        ("a 401", &refused),
+    ] {
+        let headers = response.headers();
+        assert_eq!(headers["cache-control"], "no-store", "{what}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+    }
+    app.finish().await;
+}

@@ -32,8 +32,10 @@ use crate::error::ApiError;
 use crate::outage;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Method};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
@@ -130,10 +132,13 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(erasure::customer_erase))
         .routes(taking_query_token(routes!(customer::stream)))
         .layer(widget_cors(&state.widget_origins));
-    let api = staff.merge(customer).layer(middleware::from_fn_with_state(
-        state.breaker.clone(),
-        outage::fail_fast,
-    ));
+    let api = staff
+        .merge(customer)
+        .layer(middleware::from_fn_with_state(
+            state.breaker.clone(),
+            outage::fail_fast,
+        ))
+        .layer(middleware::from_fn(private_answers));
     let health = OpenApiRouter::new()
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz));
@@ -157,6 +162,19 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(middleware::from_fn(request_log::assign_request_id))
         .with_state(state)
+}
+
+/// API answers carry tokens and personal data: no cache (a browser's, a proxy's) keeps them,
+/// and no browser reads them as anything but the type they say.
+async fn private_answers(request: Request, next: middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// A stream's route, which also takes its token from `?access_token=` (EventSource cannot set

@@ -1,4 +1,5 @@
-//! Rate limits on the public endpoints: logins and chat starts per client address, customer
+//! Rate limits on the public endpoints: logins per client address and per account, chat starts
+//! per client address, customer
 //! messages per chat, typing signals per chat and side. Token buckets, one per key, refilled continuously.
 //!
 //! The buckets live in each node's memory: they protect the node, not a global quota, so with
@@ -17,6 +18,9 @@ pub struct RateLimitConfig {
     /// Login attempts per minute per client address (0: unlimited).
     #[arg(long, env = "SAMTALE_LOGINS_PER_MINUTE", default_value_t = 20)]
     pub logins_per_minute: u32,
+    /// Login attempts per minute per account, from any address (0: unlimited).
+    #[arg(long, env = "SAMTALE_ACCOUNT_LOGINS_PER_MINUTE", default_value_t = 10)]
+    pub account_logins_per_minute: u32,
     /// Chats a client address may start per minute (0: unlimited).
     #[arg(long, env = "SAMTALE_CHAT_STARTS_PER_MINUTE", default_value_t = 30)]
     pub chat_starts_per_minute: u32,
@@ -36,6 +40,7 @@ impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
             logins_per_minute: 20,
+            account_logins_per_minute: 10,
             chat_starts_per_minute: 30,
             customer_messages_per_minute: 120,
             typing_signals_per_minute: 60,
@@ -46,6 +51,7 @@ impl Default for RateLimitConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Limit {
     Login,
+    LoginAccount,
     ChatStart,
     CustomerMessage,
     Typing,
@@ -75,6 +81,7 @@ impl RateLimits {
     fn per_minute(&self, limit: Limit) -> u32 {
         match limit {
             Limit::Login => self.config.logins_per_minute,
+            Limit::LoginAccount => self.config.account_logins_per_minute,
             Limit::ChatStart => self.config.chat_starts_per_minute,
             Limit::CustomerMessage => self.config.customer_messages_per_minute,
             Limit::Typing => self.config.typing_signals_per_minute,

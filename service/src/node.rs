@@ -82,7 +82,7 @@ impl Node {
             live,
             customer_tokens: CustomerTokens::new(AGGREGATE_CACHE),
             sessions: Sessions::start(db.any().clone(), STAFF_SESSIONS, settings.idle),
-            typing: TypingHub::start(db.postgres_pool().cloned()),
+            typing: TypingHub::start(db.postgres_pool().cloned()).await,
             customer_token_retention: settings.customer_token_retention,
             transcript_retention_days: settings.transcript_retention_days,
             offer_timeout_seconds: settings.offer_timeout_seconds,

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// The LISTEN/NOTIFY channel typing signals travel on.
 pub const CHANNEL: &str = "samtale_typing";
@@ -19,6 +19,9 @@ pub const CHANNEL: &str = "samtale_typing";
 /// The most of a customer's unsent text a sneak peek carries (its end, where they type): it
 /// keeps a signal well inside PostgreSQL's 8,000 bytes for a NOTIFY payload.
 pub const PEEK_CHARS: usize = 1000;
+
+/// How long a starting node waits for its LISTEN before it goes on without.
+const LISTEN_WAIT: Duration = Duration::from_secs(5);
 
 /// Signals buffered per stream: a stream that falls behind misses some, which is harmless.
 const CAPACITY: usize = 1024;
@@ -132,10 +135,16 @@ pub struct TypingHub {
 
 impl TypingHub {
     /// Listens on PostgreSQL for every node's signals (`pool`), or keeps them in this process.
-    pub fn start(pool: Option<PgPool>) -> Self {
+    /// A node starts listening before it answers (waiting up to `LISTEN_WAIT`), so that a
+    /// signal sent to a node just started is not lost for that.
+    pub async fn start(pool: Option<PgPool>) -> Self {
         let registry = Arc::new(Mutex::new(Registry::default()));
         if let Some(pool) = &pool {
-            tokio::spawn(listen(pool.clone(), Arc::downgrade(&registry)));
+            let (listening, ready) = oneshot::channel();
+            tokio::spawn(listen(pool.clone(), Arc::downgrade(&registry), listening));
+            if tokio::time::timeout(LISTEN_WAIT, ready).await.is_err() {
+                tracing::warn!("not listening for typing signals yet; trying on");
+            }
         }
         Self { registry, pool }
     }
@@ -177,7 +186,8 @@ impl TypingHub {
     }
 }
 
-async fn listen(pool: PgPool, registry: Weak<Mutex<Registry>>) {
+async fn listen(pool: PgPool, registry: Weak<Mutex<Registry>>, listening: oneshot::Sender<()>) {
+    let mut listening = Some(listening);
     // Until the node is gone.
     while registry.strong_count() > 0 {
         let mut listener = match PgListener::connect_with(&pool).await {
@@ -192,6 +202,9 @@ async fn listen(pool: PgPool, registry: Weak<Mutex<Registry>>) {
             tracing::warn!(%error, "cannot LISTEN for typing signals; retrying");
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
+        }
+        if let Some(listening) = listening.take() {
+            let _ = listening.send(());
         }
         // Signals sent while the connection was away are gone, as they may be: each is
         // replaced by the next within seconds.

@@ -326,3 +326,37 @@ async fn no_cache_keeps_an_api_answer_and_no_browser_sniffs_one() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn guessing_one_accounts_password_is_held_back_whoever_guesses() {
+    let app = TestApp::start(samtale_testkit::sqlite_test_database().await).await;
+    // Kari, an agent with the centre's standard password, to log in as afterwards.
+    app.centre().await;
+    let attempt = |username: &'static str, password: &'static str| {
+        app.post(
+            "/auth/login",
+            "",
+            json!({"username": username, "password": password}),
+        )
+    };
+    // Ten attempts a minute, the harness's own login among them.
+    let mut refused = Vec::new();
+    for _ in 0..10 {
+        refused.push(attempt("admin", "wrong guess").await.status().as_u16());
+    }
+    assert_eq!(
+        refused.iter().filter(|s| **s == 401).count(),
+        9,
+        "{refused:?}"
+    );
+    assert_eq!(refused.last(), Some(&429), "{refused:?}");
+    // The right password too, now: the account's attempts are used up for the minute.
+    assert_eq!(
+        attempt("admin", ADMIN_PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another account from the same address is not held back by it.
+    let kari = attempt("kari", "a long enough password").await;
+    assert_eq!(kari.status(), StatusCode::OK);
+    app.finish().await;
+}

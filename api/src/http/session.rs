@@ -41,7 +41,7 @@ pub struct LoggedIn {
         ),
         refusals::Invalid,
         (
-            status = 429, description = "Too many attempts from this address",
+            status = 429, description = "Too many attempts from this address, or for this account",
             body = Problem, content_type = PROBLEM_JSON
         ),
     )
@@ -52,6 +52,18 @@ pub async fn login(
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Json<LoggedIn>, ApiError> {
     state.limits.check(Limit::Login, &client.ip().to_string())?;
+    // And per account, whatever the address: guessing one user's password from many
+    // addresses is held back too. (The name as typed, lowercased: usernames are.)
+    state.limits.check(
+        Limit::LoginAccount,
+        &login
+            .username
+            .trim()
+            .to_lowercase()
+            .chars()
+            .take(64)
+            .collect::<String>(),
+    )?;
     let refused = || ApiError::Unauthorized;
     if login.password.len() > 1000 {
         return Err(refused());

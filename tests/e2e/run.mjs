@@ -1715,3 +1715,98 @@ test('an internal note shows in the console, yellow and apart, never in the widg
   await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
   assert.deepEqual(dialogs, []);
 });
+
+let vera;
+
+test('the customer sees "Levert" under her last line until the agent has read it, then "Sett"; the agent sees she is here and asks for help', STEP, async () => {
+  vera = await newPage('vera');
+  await vera.goto(`${base}/widget`);
+  await customerStarts(vera, { name: 'Vera Vennlig', topic: 'Faktura', email: 'vera@example.no' });
+  await customerSays(vera, 'Hei, jeg har et spørsmål om purring.');
+  const receipt = vera.locator('.transcript .receipt');
+  await eventually(async () => assert.equal(await textOf(receipt), 'Levert'));
+  const agent = pages.kari;
+  await agentPicksUp(agent, 'Vera Vennlig');
+  await eventually(async () => assert.equal(await textOf(receipt), 'Sett'));
+  await agentSays(agent, 'Hei Vera! Jeg ser på det.');
+  await customerSays(vera, 'Takk!');
+  await eventually(async () => assert.equal(await receipt.count(), 1, 'only under her last line'));
+  await eventually(async () => assert.equal(await textOf(receipt), 'Sett'));
+  await shoot(vera, 'widget-seen.png');
+  await eventually(async () => assert.equal(await textOf(agent.locator('#customer-presence')), 'Kunden er her nå'), 40_000);
+
+  const hand = agent.getByRole('button', { name: 'Be om hjelp', exact: true });
+  await hand.click();
+  await eventually(async () => assert.equal(await hand.getAttribute('aria-pressed'), 'true'));
+  const supervisor = pages.siri;
+  await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
+  const row = supervisor.locator('#ongoing .ongoing-item', { hasText: 'Vera Vennlig' });
+  await eventually(async () => assert.match(await textOf(row), /Ber om hjelp/));
+  assert.match(await textOf(supervisor.locator('#ongoing .ongoing-item').first()), /Vera Vennlig/, 'raised hands first');
+  const hands = supervisor.locator('.queue-card [data-figure="handsRaised"] dd');
+  await eventually(async () => assert.deepEqual((await hands.allTextContents()).filter((n) => n !== '0'), ['1']));
+  assert.deepEqual(dialogs, []);
+});
+
+test('a supervisor monitors the chat, whispers to the agent, who sees it in purple; the widget never does', STEP, async () => {
+  const agent = pages.kari;
+  const supervisor = pages.siri;
+  await supervisor.locator('#ongoing .ongoing-item', { hasText: 'Vera Vennlig' }).getByRole('button').click();
+  await eventually(async () => assert.equal(await textOf(supervisor.locator('#chat-title')), 'Vera Vennlig'));
+  assert.equal(await supervisor.locator('#composer').isVisible(), false, 'a monitor is read-only');
+  assert.equal(await supervisor.locator('#monitor-actions').isVisible(), true);
+  await supervisor.locator('#whisper').click();
+  const dialog = supervisor.locator('#confirm-dialog');
+  await dialog.waitFor();
+  const words = 'Tilby henne betalingsutsettelse på 14 dager.';
+  await dialog.getByLabel('Det du vil si').fill(words);
+  await dialog.locator('#confirm-ok').click();
+  await eventually(async () => assert.equal(await dialog.isVisible(), false));
+
+  const whisper = agent.locator('#transcript .note.whisper');
+  await eventually(async () => assert.equal(await whisper.count(), 1));
+  assert.match(await textOf(whisper.locator('.note-label')), /^Hvisking fra /);
+  assert.equal(await textOf(whisper.locator('.note-text')), words);
+  await shoot(agent, 'console-whisper.png');
+
+  // The agent lowers the hand: the supervisor's list no longer says it.
+  await agent.getByRole('button', { name: 'Be om hjelp', exact: true }).click();
+  await eventually(async () => assert.doesNotMatch(
+    await textOf(supervisor.locator('#ongoing .ongoing-item', { hasText: 'Vera Vennlig' })), /Ber om hjelp/));
+
+  await sleep(500);
+  const shown = await widgetText(vera);
+  assert.equal(shown.includes(words), false, 'the widget shows no whisper');
+  assert.deepEqual(dialogs, []);
+});
+
+test('the agent invites a colleague, who is told, joins, and has the chat in his list; the customer sees him join', STEP, async () => {
+  const agent = pages.kari;
+  const ola = pages.ola;
+  await signIn(ola, 'ola');
+  await ola.locator('#presence-toggle').click();
+  await eventually(async () => assert.equal(await textOf(ola.locator('#presence-label')), 'Pålogget køene'));
+  await agent.getByRole('button', { name: 'Inviter kollega', exact: true }).click();
+  const dialog = agent.locator('#confirm-dialog');
+  await dialog.waitFor();
+  await dialog.getByLabel('Kollega', { exact: true }).selectOption({ label: 'Ola Hansen (0 chatter nå)' });
+  await dialog.getByRole('button', { name: 'Inviter', exact: true }).click();
+  await eventually(async () => assert.equal(await dialog.isVisible(), false));
+
+  await eventually(async () => assert.equal(await textOf(ola.locator('#toast')), 'Du er invitert inn i chatten med Vera Vennlig.'));
+  const invitation = ola.locator('#invited-chats .invitation', { hasText: 'Vera Vennlig' });
+  await invitation.getByRole('button', { name: 'Ta imot' }).click();
+  await eventually(async () => assert.equal(await textOf(ola.locator('#chat-title')), 'Vera Vennlig'));
+  await eventually(async () => assert.equal(await chatItem(ola, 'Vera Vennlig').count(), 1));
+  assert.equal(await ola.locator('#composer').isVisible(), true, 'in the conversation, he may write');
+  await eventually(async () => assert.ok((await widgetMessages(vera).allTextContents())
+    .includes('Ola Hansen ble med i samtalen')));
+  await eventually(async () => assert.match(await textOf(agent.locator('#chat-participants')), /Ola Hansen/));
+
+  // Leave things as the story found them: the customer gone, Ola signed out.
+  await vera.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  await ola.locator('#sign-out').click();
+  await ola.locator('#login-view').waitFor();
+  assert.deepEqual(dialogs, []);
+});

@@ -11,12 +11,12 @@ import {
 } from './i18n.js';
 import { connect } from './live.js';
 import { renderIncoming, renderLeftMessages } from './incoming.js';
-import { renderQueues } from './queues.js';
+import { renderQueues, renderOngoing } from './queues.js';
 import {
   renderChatLists, renderMentions, tickOffers, totalUnread,
 } from './chat-lists.js';
 import {
-  renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine,
+  renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine, isParticipant,
   availableColleagues, colleagueField, renderComposerMode, cannedMenu, cannedText,
 } from './conversation.js';
 import { renderCustomerInfo } from './customer-info.js';
@@ -94,6 +94,10 @@ const state = {
   mentions: [],
   tab: 'incoming',
   stopLive: null,
+  /** Chats whose agent (this one) has asked for help: `HandRaised` until `HandLowered`. */
+  hands: new Set(),
+  /** Supervisors and administrators: the chats in progress (`GET /chats/ongoing`). */
+  ongoing: null,
 };
 
 const els = {
@@ -103,6 +107,12 @@ const els = {
   composer: $('#composer'),
   transcript: $('#transcript'),
   erased: $('#chat-erased'),
+  hand: $('#raise-hand'),
+  monitor: $('#monitor-actions'),
+  join: $('#join-chat'),
+  participant: $('#participant-actions'),
+  presence: $('#customer-presence'),
+  participants: $('#chat-participants'),
 };
 const input = $('#message-input');
 const panel = $('#chat-panel');
@@ -230,6 +240,11 @@ function renderQueuesView() {
     presence: state.presence,
     onAgentPresence: setAgentPresence,
   });
+  const ongoing = $('#ongoing');
+  ongoing.hidden = !oversees() || !state.ongoing;
+  if (!ongoing.hidden) {
+    renderOngoing(ongoing, state.ongoing, { queueName, userName, onOpen: (row) => openOngoing(row.chat_id) });
+  }
 }
 
 function renderAgentBoardView() {
@@ -301,6 +316,8 @@ function renderLists() {
     onSelect: select,
     onAccept: acceptOffer,
     onDecline: declineOffer,
+    onAnswerInvitation: answerInvitation,
+    invitedRoot: $('#invited-chats'),
     offeredRoot: $('#offered-chats'),
     activeRoot: $('#active-chats'),
     passiveRoot: $('#passive-chats'),
@@ -322,7 +339,7 @@ function renderSelected() {
   $('#customer-info').hidden = !chat;
   if (!chat) return;
   $('#audit-chat').hidden = !oversees();
-  renderConversation(els, chat, state.me, { userName });
+  renderConversation(els, chat, state.me, { userName, handRaised: state.hands.has(chat.chat_id), oversees: oversees() });
   renderComposerMode(composerEls, state.noteMode.has(chat.chat_id));
   if (!isMine(chat, state.me)) {
     canned.close();
@@ -618,8 +635,17 @@ function forgetAnsweredDrafts(waiting) {
 }
 
 /** Everything, from scratch: at start and whenever the live stream says to resync. */
+/** Supervisors and administrators: the chats in progress, raised hands first. */
+async function loadOngoing() {
+  if (!oversees()) return;
+  state.ongoing = await api('/chats/ongoing');
+  renderQueuesView();
+}
+const refreshOngoing = coalesce(() => loadOngoing().catch((error) => console.warn('ongoing', error)));
+
 async function reloadAll() {
   rostersRead.clear();
+  refreshOngoing();
   const [board, waiting, mine, presence] = await Promise.all([
     api('/queues'), fetchWaiting(), api('/me/chats'), api('/me/presence'), loadDirectory(), loadAgents(),
     loadPauseReasons(), loadLeft(),
@@ -801,6 +827,7 @@ async function onNoteAdded(chatId, payload) {
     author_id: by,
     text: payload.text ?? '',
     mentions: payload.mentions ?? [],
+    whisper: payload.whisper ? 1 : 0,
     written_at: payload.at,
   });
   const me = state.me.user_id;
@@ -1034,6 +1061,178 @@ async function handOver() {
   notify(t('handedOver', { name: answer.to.display_name }));
   renderSelected();
   await loadMine().catch(failed);
+}
+
+// ---- help, supervision, colleagues in the conversation -------------------------------------
+
+/** The agent asks for help in the chat on screen, or withdraws the request. */
+async function toggleHand() {
+  const chat = state.chats.get(state.selected);
+  if (!chat || !isMine(chat, state.me)) return;
+  const raised = !state.hands.has(chat.chat_id);
+  try {
+    const view = await post(`/chats/${chat.chat_id}/hand`, { raised });
+    if (raised) state.hands.add(chat.chat_id);
+    else state.hands.delete(chat.chat_id);
+    state.chats.set(chat.chat_id, view);
+    if (state.selected === chat.chat_id) renderSelected();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+/** A supervisor opens a chat in progress as a live monitor: read-only until they act. */
+async function openOngoing(chatId) {
+  setPanel(true);
+  await select(chatId);
+}
+
+/** A supervisor whispers to the chat's agent: a note only staff see, marked as a whisper. */
+async function whisper() {
+  const chat = state.chats.get(state.selected);
+  if (!chat) return;
+  const text = h('textarea', { id: 'whisper-text', rows: '3', maxlength: '4000' });
+  const field = h('div', { class: 'form-row' }, h('label', { for: 'whisper-text', text: t('whisperLabel') }), text);
+  const key = newIdempotencyKey();
+  let note = null;
+  const done = await confirmAction({
+    title: t('whisperTitle', { name: chat.agent_name ?? t('agent') }),
+    text: t('whisperText'),
+    confirm: t('whisper'),
+    tone: 'primary',
+    body: [field],
+    action: async () => {
+      if (!text.value.trim()) throw Object.assign(new Error('empty'), { whisperEmpty: true });
+      note = await post(`/chats/${chat.chat_id}/notes`, { text: text.value, whisper: true }, { idempotencyKey: key });
+    },
+    explain: (error) => (error.whisperEmpty ? t('whisperRequired') : problemText(error)),
+  });
+  if (!done) return;
+  addNote(chat.chat_id, { ...note, whisper: 1 });
+  notify(t('whisperSent'));
+}
+
+/** A supervisor joins the conversation uninvited: the customer sees them. */
+async function joinChat() {
+  const chatId = state.selected;
+  try {
+    state.chats.set(chatId, await post(`/chats/${chatId}/join`));
+    notify(t('joinedChat'));
+    renderSelected();
+    await loadMine();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+/** A colleague in the conversation leaves it. */
+async function leaveChat() {
+  const chatId = state.selected;
+  try {
+    state.chats.set(chatId, await post(`/chats/${chatId}/leave`));
+    notify(t('leftChat'));
+    renderSelected();
+    await loadMine();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+/** A supervisor takes the chat over: it is theirs, and the customer sees their name. */
+async function takeOver() {
+  const chat = state.chats.get(state.selected);
+  if (!chat) return;
+  let view = null;
+  const done = await confirmAction({
+    title: t('takeOverTitle', { name: customerName(chat.customer_name) }),
+    text: t('takeOverText'),
+    confirm: t('takeOver'),
+    tone: 'primary',
+    action: async () => { view = await post(`/chats/${chat.chat_id}/take-over`); },
+  });
+  if (!done) return;
+  state.chats.set(chat.chat_id, view);
+  notify(t('tookOver'));
+  renderSelected();
+  await loadMine().catch(failed);
+  refreshOngoing();
+}
+
+/** The chat's agent invites a colleague of its queue into the conversation. */
+async function inviteColleague() {
+  const chat = state.chats.get(state.selected);
+  if (!chat || !isMine(chat, state.me)) return;
+  const already = new Set((chat.participants ?? []).map((p) => p.user_id));
+  let colleagues;
+  try {
+    colleagues = (await fetchRoster(chat.queue_id))
+      .filter((c) => c.logged_in && c.user_id !== state.me.user_id && !already.has(c.user_id));
+  } catch (error) {
+    failed(error);
+    return;
+  }
+  if (colleagues.length === 0) {
+    notify(t('noInvitees'));
+    return;
+  }
+  const { field, select: picked } = colleagueField(colleagues, 'invite-target');
+  let to = null;
+  const done = await confirmAction({
+    title: t('inviteTitle', { name: customerName(chat.customer_name) }),
+    text: t('inviteText'),
+    confirm: t('inviteConfirm'),
+    tone: 'primary',
+    body: [field],
+    action: async () => {
+      if (!picked.value) throw NO_COLLEAGUE;
+      to = colleagues.find((c) => c.user_id === picked.value);
+      await post(`/chats/${chat.chat_id}/invite`, { user_id: to.user_id });
+    },
+    explain: explainHandOver,
+  });
+  if (!done) return;
+  notify(t('inviteSent', { name: to.display_name }));
+  await loadChat(chat.chat_id).catch(failed);
+}
+
+/** The invited colleague joins (the chat opens in their panel) or declines. */
+async function answerInvitation(chatId, accept) {
+  try {
+    await post(`/chats/${chatId}/invitation`, { accept });
+    await loadMine();
+    if (accept) {
+      setPanel(true);
+      await select(chatId);
+    }
+  } catch (error) {
+    failed(error);
+    refreshMine();
+  }
+}
+
+/** Events of help, consultation and supervision: what they change, and for whom. */
+const CONSULT_EVENTS = new Set(['HandRaised', 'HandLowered', 'ColleagueInvited', 'InvitationDeclined', 'ParticipantJoined', 'ParticipantLeft']);
+
+function onConsultEvent(type, chatId, payload) {
+  const me = state.me.user_id;
+  if (type === 'HandRaised') state.hands.add(chatId);
+  if (type === 'HandLowered') state.hands.delete(chatId);
+  if (type === 'HandRaised' || type === 'HandLowered') {
+    refreshOngoing();
+    if (state.selected === chatId) renderSelected();
+    return;
+  }
+  const who = payload.invitee ?? payload.user_id;
+  if (who === me) refreshMine();
+  if (type === 'ColleagueInvited' && who === me) {
+    const name = state.chats.get(chatId)?.customer_name;
+    loadMine().then(() => {
+      const invited = state.mine.invited?.find((c) => c.chat_id === chatId);
+      notify(t('invitedYou', { customer: customerName(invited?.customer_name ?? name ?? '') }));
+      setPanel(true);
+    }, failed);
+  }
+  if (state.chats.has(chatId)) loadChat(chatId).catch(failed);
 }
 
 // ---- left messages -------------------------------------------------------------------------
@@ -1271,6 +1470,7 @@ function onEvent(type, data) {
   const me = state.me.user_id;
   if (type === 'MessageSent') return onMessageSent(chatId, payload);
   if (type === 'NoteAdded') return onNoteAdded(chatId, payload);
+  if (CONSULT_EVENTS.has(type)) return onConsultEvent(type, chatId, payload);
   if (type === 'ChatErased' || type === 'LegalHoldPlaced' || type === 'LegalHoldLifted') {
     privacyChanged(type === 'ChatErased'
       ? { chat_id: chatId, erased: true }
@@ -1327,6 +1527,10 @@ function onEvent(type, data) {
   // chat, and the board of agents change.
   applyToIncoming(type, chatId, payload);
   if (state.tab === 'history') refreshHistory();
+  if (['ChatAssigned', 'ChatEnded', 'ChatHandedOver', 'ChatRequeued', 'ChatTransferred', 'CustomerClosedClient'].includes(type)) {
+    if (type !== 'ChatAssigned') state.hands.delete(chatId);
+    refreshOngoing();
+  }
   refreshAgentBoard();
   if (WRAP_UP_EVENTS.has(type) && payload.agent_id === me) {
     if (type === 'WrapUpExtended') state.extended.add(chatId);
@@ -1635,6 +1839,19 @@ function wire() {
   });
   $('#end-chat').addEventListener('click', endChat);
   $('#hand-over').addEventListener('click', handOver);
+  $('#raise-hand').addEventListener('click', toggleHand);
+  $('#invite-colleague').addEventListener('click', inviteColleague);
+  $('#whisper').addEventListener('click', whisper);
+  $('#join-chat').addEventListener('click', joinChat);
+  $('#take-over').addEventListener('click', takeOver);
+  $('#leave-chat').addEventListener('click', leaveChat);
+  // Whether the customer still has the chat open is no event: the chat on screen asks again.
+  setInterval(() => {
+    const chat = state.chats.get(state.selected);
+    if (chat?.status === 'assigned' && !panel.hidden && document.visibilityState === 'visible') {
+      loadChat(chat.chat_id).catch(() => {});
+    }
+  }, 30_000);
   $('#left-show-waiting').addEventListener('click', () => showLeft('waiting'));
   $('#left-show-answered').addEventListener('click', () => showLeft('answered'));
   $('#transfer-form').addEventListener('submit', transfer);

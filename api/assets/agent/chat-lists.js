@@ -8,9 +8,12 @@ import { h, fill, rerender } from './dom.js';
 import { t, formatTime } from './i18n.js';
 import { nameNode } from './erased.js';
 
-export function renderChatLists({ offered = [], active, passive }, selected, roots) {
+export function renderChatLists({
+  offered = [], invited = [], active, passive,
+}, selected, roots) {
   const { onSelect, offeredRoot, activeRoot, passiveRoot } = roots;
   renderOffered(offeredRoot, offered, roots);
+  if (roots.invitedRoot) renderInvited(roots.invitedRoot, invited, roots);
   renderList(activeRoot, active, selected, onSelect, 'noActive');
   renderList(passiveRoot, passive, selected, onSelect, 'noPassive');
 }
@@ -32,6 +35,16 @@ function renderOffered(root, offered, { onAccept, onDecline }) {
     h('span', { class: 'offer-actions' },
       h('button', { type: 'button', class: 'button primary', text: t('accept'), onclick: () => onAccept(chat.chat_id) }),
       h('button', { type: 'button', class: 'button ghost', text: t('decline'), onclick: () => onDecline(chat.chat_id) }))))));
+}
+
+/** The chats a colleague invited the agent into: join (accept) or decline. */
+function renderInvited(root, invited, { onAnswerInvitation }) {
+  root.closest('#invited-section').hidden = invited.length === 0;
+  rerender(root, () => fill(root, invited.map((chat) => h('li', { class: 'offer-like invitation', dataset: { key: `invited:${chat.chat_id}`, chatId: chat.chat_id } },
+    h('span', { class: 'chat-item-name' }, nameNode(chat.customer_name)),
+    h('span', { class: 'offer-actions' },
+      h('button', { type: 'button', class: 'button primary', text: t('accept'), onclick: () => onAnswerInvitation(chat.chat_id, true) }),
+      h('button', { type: 'button', class: 'button ghost', text: t('decline'), onclick: () => onAnswerInvitation(chat.chat_id, false) }))))));
 }
 
 /** Counts the offers down in place, without re-rendering the buttons under the pointer. */

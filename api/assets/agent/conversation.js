@@ -31,19 +31,52 @@ function closingNote(chat) {
   return null;
 }
 
+/** Whether `me` is a colleague in the conversation besides its agent (invited and joined). */
+export function isParticipant(chat, me) {
+  return chat.status === 'assigned'
+    && (chat.participants ?? []).some((p) => p.user_id === me.user_id && p.state === 'active');
+}
+
 /**
- * `userName(userId)`: a colleague's display name where the console knows it (a note's author).
+ * `userName(userId)`: a colleague's display name where the console knows it (a note's author);
+ * `handRaised`: the agent has asked for help in it; `oversees`: a supervisor's or an
+ * administrator's console, which monitors a chat that is not theirs.
  */
-export function renderConversation(els, chat, me, { userName } = {}) {
+export function renderConversation(els, chat, me, { userName, handRaised = false, oversees = false } = {}) {
   fill(els.title, customerName(chat.customer_name));
   els.title.classList.toggle('erased-placeholder', nameErased(chat.customer_name));
   els.erased?.replaceChildren(...(chat.erased || nameErased(chat.customer_name) ? [erasedBadge()] : []));
   els.status.textContent = t(`status_${chat.status}`);
   els.status.dataset.status = chat.status;
   const mine = isMine(chat, me);
+  const joined = isParticipant(chat, me);
   els.actions.hidden = !mine;
-  els.composer.hidden = !mine;
+  els.composer.hidden = !mine && !joined;
+  if (els.hand) {
+    els.hand.setAttribute('aria-pressed', String(handRaised));
+    els.hand.title = t(handRaised ? 'askHelpRaised' : 'askHelp');
+  }
+  // A supervisor's monitor of a chat in progress: read-only, with whisper, join and take over.
+  if (els.monitor) {
+    els.monitor.hidden = !(oversees && chat.status === 'assigned' && !mine && !joined);
+    els.join.hidden = joined;
+  }
+  if (els.participant) els.participant.hidden = !joined;
+  renderPeople(els, chat);
   renderTranscript(els.transcript, chat, me, { userName });
+}
+
+/** Whether the customer has the chat open now, or when they last had; who else is in it. */
+function renderPeople(els, chat) {
+  if (!els.presence) return;
+  const open = chat.status === 'assigned' || chat.status === 'waiting';
+  let presence = '';
+  if (open && chat.customer_online) presence = t('customerHere');
+  else if (open && chat.customer_seen_at) presence = t('customerSeen', { time: formatTime(chat.customer_seen_at) });
+  els.presence.textContent = presence;
+  els.presence.dataset.online = String(Boolean(open && chat.customer_online));
+  const others = (chat.participants ?? []).map((p) => (p.state === 'active' ? p.display_name : t('invitedPending', { name: p.display_name })));
+  els.participants.textContent = open && others.length > 0 ? t('alsoHere', { names: others.join(', ') }) : '';
 }
 
 /** The messages in their order, each note before the first message written after it. */
@@ -84,10 +117,13 @@ function noteText(text) {
 
 /** An internal note: for staff only, and unlike any line the customer sees. */
 function noteItem(note, chat, me, userName) {
-  return h('li', { class: 'note', dataset: { noteId: note.note_id ?? '' } },
+  const whisper = Boolean(note.whisper);
+  const author = noteAuthor(note, chat, me, userName);
+  // A supervisor's whisper to the agent: purple, and says so, apart from a colleague's note.
+  return h('li', { class: `note${whisper ? ' whisper' : ''}`, dataset: { noteId: note.note_id ?? '' } },
     h('div', { class: 'note-meta' },
-      h('span', { class: 'note-label', text: t('internalNote') }),
-      h('span', { class: 'note-author', text: noteAuthor(note, chat, me, userName) }),
+      h('span', { class: 'note-label', text: whisper ? t('whisperFrom', { name: author }) : t('internalNote') }),
+      !whisper && h('span', { class: 'note-author', text: author }),
       h('time', { datetime: note.written_at, text: formatTime(note.written_at) })),
     note.text
       ? h('p', { class: 'note-text' }, noteText(note.text))

@@ -3,6 +3,7 @@
 
 import { h, fill, rerender } from './dom.js';
 import { t, formatSince } from './i18n.js';
+import { nameNode } from './erased.js';
 
 /**
  * `agents` (supervisors and administrators only): the users they can log in and out;
@@ -22,7 +23,8 @@ export function renderQueues(root, board, { agents, presence, onAgentPresence })
   h('dl', { class: 'figures' },
     figure('waiting', queue.waiting, queue.waiting > 0 ? 'attention' : ''),
     figure('ongoing', queue.ongoing),
-    figure('loggedInAgents', queue.logged_in_agents)),
+    figure('loggedInAgents', queue.logged_in_agents),
+    figure('handsRaised', queue.hands_raised ?? 0, queue.hands_raised > 0 ? 'attention' : '')),
   h('p', { class: 'longest-wait' },
     `${t('longestWait')}: `,
     h('span', { dataset: { since: queue.oldest_waiting_since ?? '' } },
@@ -58,4 +60,30 @@ function agentList(queue, agents, presence, onAgentPresence) {
           button(true, 'logIn', 'logAgentIn'),
           button(false, 'logOut', 'logAgentOut')));
     })));
+}
+
+/**
+ * Supervisors and administrators: the chats in progress (`GET /chats/ongoing`), raised hands
+ * first, each opening as a live monitor (`onOpen(row)`).
+ */
+export function renderOngoing(root, rows, { queueName, userName, onOpen }) {
+  rerender(root, () => fill(root,
+    h('h2', { id: 'ongoing-title', class: 'section-title', text: t('ongoingChats') }),
+    rows.length === 0
+      ? h('p', { class: 'empty-state', text: t('noOngoing') })
+      : h('ul', { class: 'ongoing-list' }, rows.map((row) => h('li', {
+        class: `ongoing-item${row.hand_raised ? ' hand-raised' : ''}`,
+        dataset: { key: `ongoing:${row.chat_id}`, chatId: row.chat_id },
+      },
+      h('button', {
+        type: 'button',
+        class: 'ongoing-open',
+        'aria-label': t('openOngoing', { name: row.customer_name }),
+        onclick: () => onOpen(row),
+      },
+      h('span', { class: 'ongoing-customer' }, nameNode(row.customer_name)),
+      h('span', { class: 'ongoing-agent', text: userName(row.agent_id) ?? '' }),
+      h('span', { class: 'ongoing-queue', text: queueName(row.queue_id) ?? '' }),
+      h('span', { class: 'ongoing-since', dataset: { since: row.assigned_at ?? '' }, text: formatSince(row.assigned_at) }),
+      row.hand_raised ? h('span', { class: 'hand-badge', text: t('handUp') }) : null))))));
 }

@@ -94,6 +94,9 @@
       leaveThanks: 'Takk! Vi svarer deg på e-post til {email}.',
       leaveOff: 'Vi kan ikke ta imot meldinger akkurat nå. Prøv igjen når vi har åpnet.',
       typing: '{name} skriver…',
+      seen: 'Sett',
+      delivered: 'Levert',
+      joined: '{name} ble med i samtalen',
     },
     en: {
       open: 'Chat with us',
@@ -168,6 +171,9 @@
       leaveThanks: 'Thanks — we will answer by e-mail to {email}.',
       leaveOff: 'We cannot take messages right now. Please try again when we are open.',
       typing: '{name} is typing…',
+      seen: 'Seen',
+      delivered: 'Delivered',
+      joined: '{name} joined the conversation',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -813,11 +819,27 @@
     restart.hidden = !ended() || !confirmBox.hidden;
     deleteButton.hidden = !ended() || !confirmBox.hidden;
     const stuck = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
-    transcript.replaceChildren(...view.transcript.map((m) => h('li', { class: `message from-${m.author_kind}` },
+    // The customer's last line says whether the agent has read it (`read_up_to`, live on
+    // `MessagesRead`): "Seen" once read, "Delivered" before.
+    const lastOwn = view.transcript.filter((m) => m.author_kind === 'customer').at(-1);
+    const lines = view.transcript.map((m) => ({ number: m.number, el: h('li', { class: `message from-${m.author_kind}` },
       h('span', { class: 'author', text: m.author_kind === 'customer' ? t('you') : (m.author_kind === 'agent' ? (view.agent_name ?? t('agent')) : t('system')) }),
-      h('p', { class: `text${erasedText(m) ? ' erased' : ''}`, text: messageText(m) }))));
+      h('p', { class: `text${erasedText(m) ? ' erased' : ''}`, text: messageText(m) }),
+      m === lastOwn && !erasedText(m) && h('span', {
+        class: `receipt${seen(m) ? ' seen' : ''}`, 'data-receipt': seen(m) ? 'seen' : 'delivered', text: t(seen(m) ? 'seen' : 'delivered'),
+      })) }));
+    // A colleague who joined while the widget was open: a line where it happened.
+    for (const join of joins) {
+      lines.push({ number: join.after + 0.5, el: h('li', { class: 'message from-system joined' }, h('p', { class: 'text', text: t('joined', { name: join.name }) })) });
+    }
+    lines.sort((a, b) => a.number - b.number);
+    transcript.replaceChildren(...lines.map((line) => line.el));
     if (stuck) transcript.scrollTop = transcript.scrollHeight;
   }
+
+  const seen = (m) => Number.isFinite(view.read_up_to) && view.read_up_to >= m.number;
+  /** Colleagues who joined while this page was open: `{ after, name }` (the last line then). */
+  let joins = [];
 
   // An erased message (a stream replayed after the company erased the chat) has no text:
   // it says so rather than showing nothing, or "null".
@@ -871,6 +893,25 @@
       const signal = JSON.parse(event.data);
       if (signal.side === 'agent') agentTyping(signal.typing, signal.name);
     });
+    stream.addEventListener('MessagesRead', (event) => {
+      const { MessagesRead: read } = JSON.parse(event.data).event;
+      if (!Number.isFinite(view.read_up_to) || read.up_to > view.read_up_to) {
+        view.read_up_to = read.up_to;
+        render();
+      }
+    });
+    // A colleague joined: the view names them (the event carries only their id).
+    stream.addEventListener('ParticipantJoined', async (event) => {
+      const { ParticipantJoined: joined } = JSON.parse(event.data).event;
+      const after = view.transcript.at(-1)?.number ?? 0;
+      await refresh().catch(() => {});
+      const name = view?.participants?.find((p) => p.user_id === joined.user_id)?.display_name;
+      if (name && !joins.some((j) => j.user_id === joined.user_id && j.after === after)) {
+        joins.push({ user_id: joined.user_id, after, name });
+        render();
+      }
+    });
+    stream.addEventListener('ParticipantLeft', reload);
     stream.addEventListener('queue', (event) => {
       const { queue_position: position, estimated_wait_seconds: estimate } = JSON.parse(event.data);
       if (view.status === 'waiting') renderQueuePosition(position, estimate);
@@ -913,6 +954,7 @@
     typingAt = 0;
     chat = null;
     view = null;
+    joins = [];
     remember(null);
     pickScore(0);
     rateComment.value = '';

@@ -3,7 +3,7 @@
 //! either may write; the customer sees a second participant. The first agent may then hand the
 //! chat over (see `hand_over`), or the colleague leaves.
 
-use super::{Chat, ChatError, ChatEvent, ChatStatus};
+use super::{Chat, ChatError, ChatEvent};
 use crate::actor::Actor;
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
@@ -17,13 +17,6 @@ pub struct Invitee {
 }
 
 impl Chat {
-    fn require_assigned(&self) -> Result<UserId, ChatError> {
-        self.require_open()?;
-        self.agent_id
-            .filter(|_| self.status == ChatStatus::Assigned)
-            .ok_or(ChatError::NotAssigned)
-    }
-
     /// Is `by` in the conversation as a colleague who joined it?
     pub(super) fn joined_by(&self, by: &Actor) -> bool {
         by.user_id().is_some_and(|id| self.joined.contains(&id))

@@ -2,7 +2,7 @@
 //! knows the matter): it goes from agent to agent without waiting in the queue, on routing's
 //! terms — the colleague works the chat's queue, is logged in to it and has room.
 
-use super::{Chat, ChatError, ChatEvent, ChatStatus};
+use super::{Chat, ChatError, ChatEvent};
 use crate::actor::Actor;
 use crate::ids::{QueueId, UserId};
 use chrono::{DateTime, Utc};
@@ -25,13 +25,7 @@ impl Chat {
         by: Actor,
         at: DateTime<Utc>,
     ) -> Result<Vec<ChatEvent>, ChatError> {
-        self.require_open()?;
-        let Some(from_agent) = self
-            .agent_id
-            .filter(|_| self.status == ChatStatus::Assigned)
-        else {
-            return Err(ChatError::NotAssigned);
-        };
+        let from_agent = self.require_assigned()?;
         // A retry after the first attempt landed: the chat is the colleague's already, and the
         // one who asks is the one who handed it over (or oversees).
         if from_agent == to.agent_id {

@@ -156,6 +156,14 @@ impl Chat {
         }
     }
 
+    /// The agent who has the open chat now.
+    fn require_assigned(&self) -> Result<UserId, ChatError> {
+        self.require_open()?;
+        self.agent_id
+            .filter(|_| self.status == ChatStatus::Assigned)
+            .ok_or(ChatError::NotAssigned)
+    }
+
     /// Legal holds are placed and lifted by supervisors and administrators, on chats that exist.
     fn require_overseer_of_a_chat(&self, by: &Actor) -> Result<(), ChatError> {
         if self.status == ChatStatus::New {
@@ -431,13 +439,7 @@ impl Chat {
                 at,
             } => self.answer_left_message(message_id, text, &agent_queues, by, at),
             ChatCommand::Requeue { by, at } => {
-                self.require_open()?;
-                let Some(from_agent) = self
-                    .agent_id
-                    .filter(|_| self.status == ChatStatus::Assigned)
-                else {
-                    return Err(ChatError::NotAssigned);
-                };
+                let from_agent = self.require_assigned()?;
                 if !(by == Actor::System || self.staff_may_act(&by)) {
                     return Err(ChatError::Forbidden);
                 }

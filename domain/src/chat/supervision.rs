@@ -1,7 +1,7 @@
 //! Supervisors with a chat in progress: taking it over (it becomes theirs), and the agent's
 //! raised hand that asks one of them for help (their whispers are notes: see `notes`).
 
-use super::{Chat, ChatError, ChatEvent, ChatStatus};
+use super::{Chat, ChatError, ChatEvent};
 use crate::actor::Actor;
 use chrono::{DateTime, Utc};
 
@@ -13,13 +13,7 @@ impl Chat {
         by: Actor,
         at: DateTime<Utc>,
     ) -> Result<Vec<ChatEvent>, ChatError> {
-        self.require_open()?;
-        let Some(from_agent) = self
-            .agent_id
-            .filter(|_| self.status == ChatStatus::Assigned)
-        else {
-            return Err(ChatError::NotAssigned);
-        };
+        let from_agent = self.require_assigned()?;
         let Some(to_agent) = by.user_id().filter(|_| by.oversees()) else {
             return Err(ChatError::Forbidden);
         };
@@ -42,13 +36,7 @@ impl Chat {
         by: Actor,
         at: DateTime<Utc>,
     ) -> Result<Vec<ChatEvent>, ChatError> {
-        self.require_open()?;
-        let Some(agent_id) = self
-            .agent_id
-            .filter(|_| self.status == ChatStatus::Assigned)
-        else {
-            return Err(ChatError::NotAssigned);
-        };
+        let agent_id = self.require_assigned()?;
         let its_agent = by.user_id() == Some(agent_id);
         if !(its_agent || (!raised && by.oversees())) {
             return Err(ChatError::Forbidden);

@@ -49,11 +49,29 @@ fn variables(text: &str) -> impl Iterator<Item = &str> {
 
 /// `text` with each known variable replaced by its value (an unknown one, or one without a
 /// value, stays as written, for the agent to see and edit before sending).
+/// One pass over the text, so a value that itself holds `{queue}` (a customer may be named
+/// anything) is inserted as written.
 pub fn fill(text: &str, values: &BTreeMap<&str, String>) -> String {
-    let mut filled = text.to_string();
-    for (name, value) in values {
-        filled = filled.replace(&format!("{{{name}}}"), value);
+    let mut filled = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        filled.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after
+            .find('}')
+            .and_then(|close| Some((values.get(&after[..close])?, close)));
+        match value {
+            Some((value, close)) => {
+                filled.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                filled.push('{');
+                rest = after;
+            }
+        }
     }
+    filled.push_str(rest);
     filled
 }
 
@@ -94,6 +112,17 @@ mod tests {
         assert_eq!(
             fill("Hei {customer_name}, {agent_name} her. {place}", &values),
             "Hei Kari, Ola her. {place}"
+        );
+        let named_like_a_variable = BTreeMap::from([
+            ("customer_name", "{agent_name}".to_string()),
+            ("agent_name", "Ola".to_string()),
+        ]);
+        assert_eq!(
+            fill(
+                "{customer_name} møter {agent_name} {",
+                &named_like_a_variable
+            ),
+            "{agent_name} møter Ola {"
         );
     }
 }

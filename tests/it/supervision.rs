@@ -13,6 +13,20 @@ fn hands_raised(board: &Value, queue: &str) -> i64 {
         .unwrap_or(-1)
 }
 
+fn names(view: &Value) -> Vec<(String, String)> {
+    view["authors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["user_id"].as_str().unwrap_or_default().to_string(),
+                a["display_name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_raised_hand_brings_a_supervisor_who_whispers_and_takes_the_chat_over() {
     for app in TestApp::each_backend().await {
@@ -45,6 +59,9 @@ async fn a_raised_hand_brings_a_supervisor_who_whispers_and_takes_the_chat_over(
         let ongoing = app.get_ok("/chats/ongoing", siri).await;
         assert_eq!(ongoing[0]["chat_id"], chat.as_str(), "{ongoing}");
         assert_eq!(ongoing[0]["hand_raised"], 1);
+        // A reload shows the hand still up.
+        let raised = app.get_ok(&format!("/chats/{chat}"), kari).await;
+        assert_eq!(raised["hand_raised"], true, "{raised}");
         assert_eq!(app.get("/chats/ongoing", kari).await.status(), 403);
 
         // A whisper is the supervisor's; the agent sees it, the customer does not.
@@ -66,6 +83,12 @@ async fn a_raised_hand_brings_a_supervisor_who_whispers_and_takes_the_chat_over(
         assert_eq!(whisper["whisper"], 1, "{whisper}");
         let agent_view = app.get_ok(&format!("/chats/{chat}"), kari).await;
         assert_eq!(agent_view["notes"][0]["text"], "Tilby ham rabatt");
+        // The agent reads the whisper as Siri's; the customer is told of neither.
+        assert_eq!(
+            names(&agent_view),
+            [(centre.siri.user_id.clone(), "siri".to_string())],
+            "{agent_view}"
+        );
         let seen = app
             .get(&format!("/customer/chats/{chat}"), &customer)
             .await
@@ -73,6 +96,13 @@ async fn a_raised_hand_brings_a_supervisor_who_whispers_and_takes_the_chat_over(
             .await
             .unwrap();
         assert!(!seen.contains("rabatt"), "{seen}");
+        assert!(!seen.contains(&centre.siri.user_id), "{seen}");
+        app.post_ok(
+            &format!("/chats/{chat}/messages"),
+            kari,
+            json!({"text": "Et øyeblikk."}),
+        )
+        .await;
 
         // Siri takes it over: hers, the hand down, gone from Kari's list.
         let taken = app
@@ -96,6 +126,13 @@ async fn a_raised_hand_brings_a_supervisor_who_whispers_and_takes_the_chat_over(
             .get_ok(&format!("/customer/chats/{chat}"), &customer)
             .await;
         assert_eq!(taken_over["agent_name"], "siri", "{taken_over}");
+        // Kari's earlier line is still hers to the customer, whoever has the chat now.
+        let mut expected = vec![
+            (centre.kari.user_id.clone(), "kari".to_string()),
+            (centre.siri.user_id.clone(), "siri".to_string()),
+        ];
+        expected.sort();
+        assert_eq!(names(&taken_over), expected, "{taken_over}");
         let kari_takes = app
             .post(&format!("/chats/{chat}/take-over"), kari, json!({}))
             .await;

@@ -5,7 +5,9 @@ use crate::error::ApiError;
 use crate::extract::parse_id;
 use samtale_domain::form::FormAnswer;
 use samtale_domain::{CategoryId, QueueId};
-use samtale_projections::read::{self, AgentChatState, ChatRow, MessageRow, NoteRow, Participant};
+use samtale_projections::read::{
+    self, AgentChatState, Author, ChatRow, MessageRow, NoteRow, Participant,
+};
 use serde::Serialize;
 use sqlx::AnyPool;
 
@@ -55,6 +57,12 @@ pub struct ChatView {
     /// Colleagues in the conversation besides its agent (and, for staff, those invited), by
     /// display name: the customer sees who else is there.
     pub participants: Vec<Participant>,
+    /// The display names of staff who wrote in the chat (for the customer: messages only), so
+    /// each line is labelled with who wrote it, not with whoever has the chat now.
+    pub authors: Vec<Author>,
+    /// Whether its agent has asked for help. Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hand_raised: Option<bool>,
     /// The number of the last message its agent has read: the customer's lines up to it are
     /// seen. `null` while nobody has it.
     pub read_up_to: Option<i64>,
@@ -97,6 +105,12 @@ impl ChatView {
                 .into_iter()
                 .filter(|p| p.state == AgentChatState::Active)
                 .collect(),
+            authors: self
+                .authors
+                .into_iter()
+                .filter(|author| author.in_transcript != 0)
+                .collect(),
+            hand_raised: None,
             customer_seen_at: None,
             customer_online: None,
             ..self
@@ -136,6 +150,7 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         });
     let notes = Some(read::notes(db, &chat.chat_id).await?);
     let participants = read::participants(db, &chat.chat_id).await?;
+    let authors = read::authors(db, &chat.chat_id).await?;
     let read_up_to = match &chat.agent_id {
         Some(agent) => read::read_up_to(db, &chat.chat_id, agent).await?,
         None => None,
@@ -175,6 +190,8 @@ pub async fn chat_view(db: &AnyPool, chat: ChatRow) -> Result<ChatView, ApiError
         transcript_mail,
         notes,
         participants,
+        authors,
+        hand_raised: Some(chat.hand_raised != 0),
         read_up_to,
         customer_seen_at,
         customer_online,

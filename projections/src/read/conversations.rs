@@ -631,6 +631,36 @@ pub async fn read_up_to(db: &AnyPool, chat_id: &str, agent_id: &str) -> ReadResu
         .await
 }
 
+/// A colleague who wrote in a chat, by name: what a client labels their lines with, whoever
+/// has the chat now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct Author {
+    pub user_id: String,
+    pub display_name: String,
+    /// 0 when they wrote only notes: the customer is not told of them.
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub in_transcript: i64,
+}
+
+/// Everyone on the staff who wrote a message or a note in the chat.
+pub async fn authors(db: &AnyPool, chat_id: &str) -> ReadResult<Vec<Author>> {
+    sqlx::query_as(
+        "SELECT u.user_id, u.display_name,
+                CASE WHEN EXISTS (SELECT 1 FROM messages m
+                                   WHERE m.chat_id = $1 AND m.author_id = u.user_id)
+                     THEN 1 ELSE 0 END AS in_transcript
+           FROM users u
+          WHERE u.user_id IN (SELECT author_id FROM messages WHERE chat_id = $1
+                              UNION SELECT author_id FROM chat_notes WHERE chat_id = $1)
+          ORDER BY u.user_id",
+    )
+    .bind(chat_id.to_string())
+    .fetch_all(db)
+    .await
+}
+
 /// A colleague in a chat besides its agent, or invited into it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]

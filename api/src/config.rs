@@ -81,6 +81,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub mail: MailConfig,
 
+    #[command(flatten)]
+    pub edge: EdgeConfig,
+
     /// The secret a company's own site signs its logged-in customers' ids with (HMAC-SHA256),
     /// so that the widget can say who a customer is and agents see their earlier chats. Unset:
     /// the widget's identities are refused.
@@ -98,6 +101,25 @@ pub struct ServeConfig {
         value_delimiter = ','
     )]
     pub widget_origins: Vec<String>,
+}
+
+/// The node as it faces the internet: the proxies in front of it and what browsers are told.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EdgeConfig {
+    /// Reverse proxies (addresses or CIDRs, comma-separated) whose `Forwarded` or
+    /// `X-Forwarded-For` names the client; from any other peer those headers are ignored.
+    #[arg(
+        long = "trusted-proxies",
+        env = "SAMTALE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = crate::client_addr::parse_network
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// When the node is reached over TLS (at the proxy): tell browsers to use only HTTPS for
+    /// this long (`Strict-Transport-Security: max-age`). Unset: no such header.
+    #[arg(long = "hsts-max-age-seconds", env = "SAMTALE_HSTS_MAX_AGE_SECONDS")]
+    pub hsts_max_age_seconds: Option<u64>,
 }
 
 /// How long credentials live: staff sessions while in use, customer tokens after their chat.

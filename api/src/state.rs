@@ -1,5 +1,6 @@
 //! The state every handler shares: the node, and what only its HTTP surface needs.
 
+use crate::client_addr::TrustedProxies;
 use crate::config::ServeConfig;
 use crate::outage::Breaker;
 use crate::rate_limit::RateLimits;
@@ -18,6 +19,9 @@ pub struct Services {
     /// An SMTP server is configured: customers may ask for their transcript by e-mail.
     pub transcripts_by_email: bool,
     pub limits: RateLimits,
+    pub trusted_proxies: TrustedProxies,
+    /// `Strict-Transport-Security`, when the operator serves over TLS.
+    pub hsts: Option<axum::http::HeaderValue>,
     pub breaker: Arc<Breaker>,
 }
 
@@ -72,6 +76,10 @@ impl AppState {
                 .filter(|secret| !secret.is_empty()),
             transcripts_by_email,
             limits: RateLimits::new(config.rate_limits.clone()),
+            trusted_proxies: TrustedProxies::new(config.edge.trusted_proxies.clone()),
+            hsts: config.edge.hsts_max_age_seconds.and_then(|seconds| {
+                axum::http::HeaderValue::from_str(&format!("max-age={seconds}")).ok()
+            }),
         })))
     }
 }

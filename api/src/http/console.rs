@@ -8,9 +8,8 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::Path;
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -24,9 +23,33 @@ const CSS: &str = "text/css; charset=utf-8";
 const CONSOLE_POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
                               base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The widget page may be framed by companies' sites; otherwise as strict as the console.
-const WIDGET_POLICY: &str =
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'";
+/// The widget page may be framed by the companies' sites the operator lists, and by no
+/// other; otherwise as strict as the console.
+fn widget_policy(origins: &[String]) -> HeaderValue {
+    let ancestors: Vec<&str> = std::iter::once("'self'")
+        .chain(origins.iter().map(String::as_str).filter(|o| is_origin(o)))
+        .collect();
+    let policy = format!(
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors {}",
+        ancestors.join(" ")
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(
+        "default-src 'self'; frame-ancestors 'self'",
+    ))
+}
+
+/// `scheme://host[:port]` and nothing that could end or extend a policy directive.
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, host)) = origin.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "https" | "http")
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '*'))
+}
 
 struct Asset {
     name: &'static str,
@@ -173,16 +196,17 @@ const WIDGET_PAGE: &str = include_str!("../../assets/widget/index.html");
 const WIDGET_SCRIPT: &str = include_str!("../../assets/widget/widget.js");
 const WIDGET_STYLES: &str = include_str!("../../assets/widget/widget.css");
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(widget_origins: &[String]) -> Router<AppState> {
+    let widget = widget_policy(widget_origins);
     Router::new()
         .route(
             "/agent",
-            get(|| async { page(CONSOLE_PAGE, CONSOLE_POLICY) }),
+            get(|| async { page(CONSOLE_PAGE, HeaderValue::from_static(CONSOLE_POLICY)) }),
         )
         .route("/agent/{file}", get(agent_file))
         .route(
             "/widget",
-            get(|| async { page(WIDGET_PAGE, WIDGET_POLICY) }),
+            get(move || async move { page(WIDGET_PAGE, widget) }),
         )
         .route("/widget.js", get(|| async { file(JS, WIDGET_SCRIPT) }))
         .route("/widget.css", get(|| async { file(CSS, WIDGET_STYLES) }))
@@ -198,21 +222,17 @@ async fn agent_file(Path(name): Path<String>) -> Result<Response, ApiError> {
 
 fn file(content_type: &'static str, body: &'static str) -> Response {
     (
-        [
-            (CONTENT_TYPE, content_type),
-            (CACHE_CONTROL, "no-cache"),
-            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
         body,
     )
         .into_response()
 }
 
-fn page(body: &'static str, policy: &'static str) -> Response {
+fn page(body: &'static str, policy: HeaderValue) -> Response {
     (
         [
             (CONTENT_SECURITY_POLICY, policy),
-            (REFERRER_POLICY, "no-referrer"),
+            (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         ],
         file(HTML, body),
     )

@@ -5,13 +5,14 @@ use super::events;
 use super::messages::{send_as, NewMessage};
 use super::views::{chat_row, chat_view, destination, ChatView};
 use crate::auth::Customer;
+use crate::client_addr::ClientAddr;
 use crate::error::{
     refusals, text_error, AlreadyClosed, ApiError, NotThisTokensChat, Problem, PROBLEM_JSON,
 };
 use crate::extract::{ApiJson, ApiPath, Origin};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -27,7 +28,6 @@ use samtale_service::identity;
 use samtale_service::origin::command_context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use uuid::Uuid;
 
 /// What the widget needs for the pre-chat form.
@@ -225,13 +225,11 @@ pub(super) fn new_chat(key: Option<&str>) -> Result<(ChatId, String), ApiError> 
 )]
 pub async fn start(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     meta: Origin,
     ApiJson(start): ApiJson<StartChat>,
 ) -> Result<(StatusCode, Json<ChatStarted>), ApiError> {
-    state
-        .limits
-        .check(Limit::ChatStart, &client.ip().to_string())?;
+    state.limits.check(Limit::ChatStart, &client.to_string())?;
     let customer_name = Name::parse(start.name).map_err(|e| text_error("name", e))?;
     let known_customer = start
         .identity

@@ -6,11 +6,12 @@ use super::after_chat::mail_address;
 use super::customer::{new_chat, started, ChatStarted};
 use super::views::destination;
 use crate::auth::Staff;
+use crate::client_addr::ClientAddr;
 use crate::error::{refusals, text_error, ApiError, Conflict, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use samtale_domain::chat::LeftMessage;
@@ -20,7 +21,6 @@ use samtale_domain::{Actor, ChatCommand, ChatId, MessageId};
 use samtale_projections::read::{self, LeftMessageRow};
 use samtale_service::origin::command_context;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -67,13 +67,11 @@ pub struct LeaveMessage {
 )]
 pub async fn leave(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     meta: Origin,
     ApiJson(body): ApiJson<LeaveMessage>,
 ) -> Result<(StatusCode, Json<ChatStarted>), ApiError> {
-    state
-        .limits
-        .check(Limit::ChatStart, &client.ip().to_string())?;
+    state.limits.check(Limit::ChatStart, &client.to_string())?;
     // Without mail nobody could answer it.
     if !state.transcripts_by_email {
         return Err(Conflict::TranscriptsOff.into());

@@ -152,9 +152,13 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/openapi.json",
             get(move || openapi::serve(document.clone())),
         )
-        .merge(console::routes())
+        .merge(console::routes(&state.widget_origins))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.hsts.clone(),
+            every_answer,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_log::span)
@@ -164,16 +168,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// API answers carry tokens and personal data: no cache (a browser's, a proxy's) keeps them,
-/// and no browser reads them as anything but the type they say.
+/// API answers carry tokens and personal data: no cache (a browser's, a proxy's) keeps them.
 async fn private_answers(request: Request, next: middleware::Next) -> Response {
     let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// What every answer says, asset, API or error alike: no browser reads it as anything but the
+/// type it says, and, where the operator serves over TLS, browsers come back only over HTTPS.
+async fn every_answer(
+    axum::extract::State(hsts): axum::extract::State<Option<HeaderValue>>,
+    request: Request,
+    next: middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if let Some(hsts) = hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
     response
 }
 

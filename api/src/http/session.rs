@@ -1,11 +1,12 @@
 //! Logging in and out.
 
 use crate::auth::Staff;
+use crate::client_addr::ClientAddr;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::ApiJson;
 use crate::rate_limit::Limit;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use samtale_projections::read::{self, UserRow};
@@ -13,7 +14,6 @@ use samtale_projections::timestamp;
 use samtale_service::credentials::{new_token, token_hash, verify_login};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
-use std::net::SocketAddr;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Login {
@@ -48,10 +48,10 @@ pub struct LoggedIn {
 )]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Json<LoggedIn>, ApiError> {
-    state.limits.check(Limit::Login, &client.ip().to_string())?;
+    state.limits.check(Limit::Login, &client.to_string())?;
     // And per account, whatever the address: guessing one user's password from many
     // addresses is held back too. (The name as typed, lowercased: usernames are.)
     state.limits.check(

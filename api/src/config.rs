@@ -66,6 +66,15 @@ pub struct ServeConfig {
     #[arg(long)]
     pub demo: bool,
 
+    /// Wait up to this many seconds for an unreachable database, retrying, instead of
+    /// exiting at once; meanwhile the node listens and `/readyz` answers 503.
+    #[arg(
+        long = "wait-for-database",
+        env = "SAMTALE_WAIT_FOR_DATABASE_SECONDS",
+        default_value_t = 0
+    )]
+    pub wait_for_database: u64,
+
     #[command(flatten)]
     pub rate_limits: crate::rate_limit::RateLimitConfig,
 
@@ -120,6 +129,79 @@ pub struct EdgeConfig {
     /// this long (`Strict-Transport-Security: max-age`). Unset: no such header.
     #[arg(long = "hsts-max-age-seconds", env = "SAMTALE_HSTS_MAX_AGE_SECONDS")]
     pub hsts_max_age_seconds: Option<u64>,
+
+    #[command(flatten)]
+    pub connections: ConnectionLimits,
+}
+
+/// What one client may hold of a node: connections, their patience, and live streams.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionLimits {
+    /// Seconds a connection may take to send a request's headers, counted from when it opens
+    /// or its previous answer ends: so also how long an idle keep-alive connection stays.
+    #[arg(
+        long = "header-timeout-seconds",
+        env = "SAMTALE_HEADER_TIMEOUT_SECONDS",
+        default_value_t = 15
+    )]
+    pub header_timeout_seconds: u64,
+    /// Seconds a request body may pause before the request is given up (408).
+    #[arg(
+        long = "body-timeout-seconds",
+        env = "SAMTALE_BODY_TIMEOUT_SECONDS",
+        default_value_t = 15
+    )]
+    pub body_timeout_seconds: u64,
+    /// Connections open at once on this node; beyond it a new one is answered 503 and closed.
+    /// Lowered at start to fit the process's limit of open files.
+    #[arg(
+        long = "max-connections",
+        env = "SAMTALE_MAX_CONNECTIONS",
+        default_value_t = 8192
+    )]
+    pub max_connections: usize,
+    /// Connections open at once from one client address (trusted proxies are not counted).
+    #[arg(
+        long = "max-connections-per-address",
+        env = "SAMTALE_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 1024
+    )]
+    pub max_connections_per_address: usize,
+    /// Live streams open at once on one token (a staff session, or a customer's chat).
+    #[arg(
+        long = "max-streams-per-token",
+        env = "SAMTALE_MAX_STREAMS_PER_TOKEN",
+        default_value_t = 8
+    )]
+    pub max_streams_per_token: usize,
+    /// Live streams open at once from one client address.
+    #[arg(
+        long = "max-streams-per-address",
+        env = "SAMTALE_MAX_STREAMS_PER_ADDRESS",
+        default_value_t = 512
+    )]
+    pub max_streams_per_address: usize,
+    /// Seconds a stopping node (SIGTERM) waits for requests in flight before it exits anyway.
+    #[arg(
+        long = "shutdown-grace-seconds",
+        env = "SAMTALE_SHUTDOWN_GRACE_SECONDS",
+        default_value_t = 10
+    )]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout_seconds: 15,
+            body_timeout_seconds: 15,
+            max_connections: 8192,
+            max_connections_per_address: 1024,
+            max_streams_per_token: 8,
+            max_streams_per_address: 512,
+            shutdown_grace_seconds: 10,
+        }
+    }
 }
 
 /// How long credentials live: staff sessions while in use, customer tokens after their chat.

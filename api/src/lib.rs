@@ -11,6 +11,8 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod listen;
+pub mod occupancy;
 pub mod outage;
 pub mod rate_limit;
 pub mod state;

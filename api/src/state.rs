@@ -1,13 +1,15 @@
 //! The state every handler shares: the node, and what only its HTTP surface needs.
 
 use crate::client_addr::TrustedProxies;
-use crate::config::ServeConfig;
+use crate::config::{ConnectionLimits, ServeConfig};
+use crate::occupancy::Occupancy;
 use crate::outage::Breaker;
 use crate::rate_limit::RateLimits;
 use samtale_service::{Node, NodeSettings, ServiceError};
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// The node, and what only its HTTP surface needs: the widget's origins, rate limits and the
 /// outage breaker.
@@ -22,6 +24,11 @@ pub struct Services {
     pub trusted_proxies: TrustedProxies,
     /// `Strict-Transport-Security`, when the operator serves over TLS.
     pub hsts: Option<axum::http::HeaderValue>,
+    /// The live streams open on this node, per token and per address, within their caps.
+    pub streams: Arc<Occupancy>,
+    pub limits_per_client: ConnectionLimits,
+    /// Turns true when the node stops: live streams end, so their clients go elsewhere.
+    pub stopping: watch::Receiver<bool>,
     pub breaker: Arc<Breaker>,
 }
 
@@ -48,6 +55,7 @@ impl AppState {
     pub async fn start(
         config: &ServeConfig,
         transcripts_by_email: bool,
+        stopping: watch::Receiver<bool>,
     ) -> Result<Self, ServiceError> {
         let ServeConfig {
             database,
@@ -77,6 +85,9 @@ impl AppState {
             transcripts_by_email,
             limits: RateLimits::new(config.rate_limits.clone()),
             trusted_proxies: TrustedProxies::new(config.edge.trusted_proxies.clone()),
+            streams: Arc::default(),
+            limits_per_client: config.edge.connections.clone(),
+            stopping,
             hsts: config.edge.hsts_max_age_seconds.and_then(|seconds| {
                 axum::http::HeaderValue::from_str(&format!("max-age={seconds}")).ok()
             }),

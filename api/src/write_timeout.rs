@@ -11,7 +11,6 @@
 //! progress and is never cut off here; its stream ends when it falls behind the live feed
 //! (`crate::http::events`).
 
-use axum::serve::Listener;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -24,32 +23,6 @@ use tokio::time::Sleep;
 /// any live client's pause (SSE keep-alives come every 15 s), short enough that a dead one's
 /// resources come back soon.
 pub const WRITE_STALL_LIMIT: Duration = Duration::from_secs(30);
-
-/// A listener whose connections fail a write stalled for longer than `limit`.
-pub struct WriteTimeoutListener<L> {
-    listener: L,
-    limit: Duration,
-}
-
-impl<L> WriteTimeoutListener<L> {
-    pub fn new(listener: L, limit: Duration) -> Self {
-        Self { listener, limit }
-    }
-}
-
-impl<L: Listener> Listener for WriteTimeoutListener<L> {
-    type Io = WriteTimeout<L::Io>;
-    type Addr = L::Addr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, address) = self.listener.accept().await;
-        (WriteTimeout::new(io, self.limit), address)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.listener.local_addr()
-    }
-}
 
 /// A connection whose writes fail with `TimedOut` once one has been pending for `limit`.
 pub struct WriteTimeout<Io> {
@@ -66,10 +39,6 @@ impl<Io> WriteTimeout<Io> {
             limit,
             stalled: None,
         }
-    }
-
-    pub fn get_ref(&self) -> &Io {
-        &self.io
     }
 
     /// Passes a write's outcome on, failing it if it has been pending too long. Polling the

@@ -29,6 +29,10 @@ pub enum Backend {
 pub enum DatabaseError {
     #[error("unsupported database URL {0:?}: use postgres://… or sqlite://…")]
     UnsupportedUrl(String),
+    /// The server could not be reached or refused the connection; the pool's own error would
+    /// say only that it timed out.
+    #[error("cannot connect to PostgreSQL at {server}: {cause}")]
+    Unreachable { server: String, cause: String },
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
@@ -41,6 +45,32 @@ pub enum DatabaseError {
 enum Pool {
     Postgres(PgPool),
     Sqlite(SqlitePool),
+}
+
+/// One connection, to learn why the server cannot be reached if it cannot (host, port and
+/// the driver's cause: refused, no such host, no such database, a password refused).
+async fn probe(options: &PgConnectOptions) -> Result<(), DatabaseError> {
+    use sqlx::Connection;
+    let unreachable = |cause: String| DatabaseError::Unreachable {
+        server: format!(
+            "{}:{} (database {})",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or("postgres")
+        ),
+        cause,
+    };
+    match tokio::time::timeout(ACQUIRE_TIMEOUT, sqlx::PgConnection::connect_with(options)).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Ok(Err(cause)) => Err(unreachable(cause.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            ACQUIRE_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 /// PostgreSQL connections per node: appends and the log's reads, then the read models.
@@ -113,6 +143,7 @@ impl Database {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
+            probe(&options).await?;
             // No ping before each use: it is a round trip per query on the busiest path, and a
             // connection that died with the server fails its query, which is answered 503
             // and closes it, as the ping would have.

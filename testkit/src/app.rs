@@ -81,6 +81,7 @@ impl TestApp {
             listen: "127.0.0.1:0".into(),
             admin_password: Some(ADMIN_PASSWORD.into()),
             demo: false,
+            wait_for_database: 0,
             widget_origins: vec!["https://shop.example".into()],
             identity_secret: Some(IDENTITY_SECRET.into()),
             rate_limits: Default::default(),

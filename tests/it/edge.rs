@@ -120,3 +120,167 @@ async fn no_transport_security_is_claimed_unless_the_operator_says_so() {
     assert!(answer.headers().get("strict-transport-security").is_none());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn one_token_holds_only_so_many_live_streams_at_once() {
+    let app = TestApp::start_with(sqlite_test_database().await, |config| {
+        config.edge.connections.max_streams_per_token = 2;
+    })
+    .await;
+    let first = app.stream("/events", &app.admin, None).await;
+    let _second = app.stream("/events", &app.admin, None).await;
+    let third = app.get("/events", &app.admin).await;
+    assert_eq!(third.status(), 429);
+    assert_eq!(third.headers()["retry-after"], "5");
+    let problem: serde_json::Value = third.json().await.unwrap();
+    assert_eq!(samtale_testkit::app::slug(&problem), "rate-limited");
+    // Another session is not held back by this one's streams.
+    let other = app
+        .login("admin", samtale_testkit::app::ADMIN_PASSWORD)
+        .await;
+    assert_eq!(app.get("/events", &other).await.status(), 200);
+    // A stream that ends gives its place back.
+    drop(first);
+    let reopened =
+        within_ten_seconds(|| async { app.get("/events", &app.admin).await.status() == 200 }).await;
+    assert!(reopened, "a closed stream's place comes back");
+    app.finish().await;
+}
+
+/// Whether `check` comes true within ten seconds of asking again and again.
+async fn within_ten_seconds<F: std::future::Future<Output = bool>>(check: impl Fn() -> F) -> bool {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// A raw connection to the node, to send exactly the bytes a hostile client would.
+async fn raw_connection(app: &TestApp) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(app.app.address)
+        .await
+        .unwrap()
+}
+
+/// Reads until the node closes the connection (what it answered, if anything); `None` if it
+/// is still open after `patience`.
+async fn closed_within(
+    connection: &mut tokio::net::TcpStream,
+    patience: std::time::Duration,
+) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(patience, connection.read_to_end(&mut answer)).await;
+    read.ok()
+        .map(|_| String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_trickles_its_headers_or_stalls_its_body_is_closed() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::start_with(sqlite_test_database().await, |config| {
+        config.edge.connections.header_timeout_seconds = 1;
+        config.edge.connections.body_timeout_seconds = 1;
+    })
+    .await;
+    let patience = Duration::from_secs(20);
+
+    let opened = Instant::now();
+    let mut silent = raw_connection(&app).await;
+    assert!(
+        closed_within(&mut silent, patience).await.is_some(),
+        "silent"
+    );
+    let silent_for = opened.elapsed();
+
+    // Headers a line at a time, never finished: the timeout counts from the first byte.
+    let mut trickling = raw_connection(&app).await;
+    trickling
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: samtale\r\n")
+        .await
+        .unwrap();
+    let trickler = tokio::spawn(async move {
+        for i in 0..100 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if trickling
+                .write_all(format!("X-Trickle-{i}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(
+        tokio::time::timeout(patience, trickler)
+            .await
+            .unwrap()
+            .unwrap(),
+        "a trickled header's connection is closed"
+    );
+
+    // Half a body, then nothing: the request is given up and the connection closed.
+    let mut stalled = raw_connection(&app).await;
+    stalled
+        .write_all(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: samtale\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"username\":",
+        )
+        .await
+        .unwrap();
+    let answer = closed_within(&mut stalled, patience).await;
+    let answer = answer.expect("a stalled body's connection is closed");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "{answer}"
+    );
+    println!("a silent connection was closed after {silent_for:?} (header timeout 1 s)");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn beyond_its_connections_an_address_is_answered_at_once_and_health_still_answers() {
+    let app = TestApp::start_with(sqlite_test_database().await, |config| {
+        config.edge.connections.max_connections_per_address = 3;
+    })
+    .await;
+    // The suite's client keeps one connection alive already; these fill the address's cap.
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(raw_connection(&app).await);
+    }
+    let root = app.base.trim_end_matches("/api/v1").to_string();
+    let fresh = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let health = fresh().get(format!("{root}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "the node still says it is alive");
+    let refused = fresh()
+        .get(format!("{root}/api/v1/widget/config"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    // The idle connections gone, the address is served again.
+    drop(idle);
+    let served = within_ten_seconds(|| async {
+        fresh()
+            .get(format!("{root}/api/v1/widget/config"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    assert!(served);
+    app.finish().await;
+}

@@ -446,10 +446,11 @@ pub(super) async fn act_as_customer(
 pub async fn stream(
     State(state): State<AppState>,
     customer: Customer,
+    client: ClientAddr,
     ApiPath(id): ApiPath<ChatId>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Result<impl IntoResponse, ApiError> {
     let chat_id = own_chat(&customer, id)?;
-    events::customer_stream(state, chat_id, &headers, &uri).await
+    events::customer_stream(state, chat_id, client, &headers, &uri).await
 }

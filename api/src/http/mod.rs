@@ -39,7 +39,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
@@ -155,6 +157,11 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes(&state.widget_origins))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A body that pauses longer than this is given up, so a client that sends half a
+        // request cannot hold a handler (and its connection) open.
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            state.limits_per_client.body_timeout_seconds,
+        )))
         .layer(middleware::from_fn_with_state(
             state.hsts.clone(),
             every_answer,

@@ -38,6 +38,21 @@ impl Server {
         level: &str,
         log: Option<&std::path::Path>,
     ) -> Server {
+        let server = Self::spawn(database, port, level, log, &[], &[]);
+        server.ready().await
+    }
+
+    /// Starts `samtale serve` with `env` besides the usual, run through `wrapper` (a command
+    /// and its arguments that execs the rest, like `prlimit --nofile=256`) when given; does
+    /// not wait for it to be ready.
+    pub fn spawn(
+        database: &TestDatabase,
+        port: u16,
+        level: &str,
+        log: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+        wrapper: &[&str],
+    ) -> Server {
         let output = |log: Option<&std::path::Path>| match log {
             Some(path) => Stdio::from(
                 std::fs::OpenOptions::new()
@@ -48,7 +63,16 @@ impl Server {
             ),
             None => Stdio::null(),
         };
-        let child = Command::new(env!("CARGO_BIN_EXE_samtale"))
+        let binary = env!("CARGO_BIN_EXE_samtale");
+        let mut command = match wrapper.split_first() {
+            Some((program, arguments)) => {
+                let mut command = Command::new(program);
+                command.args(arguments).arg(binary);
+                command
+            }
+            None => Command::new(binary),
+        };
+        let child = command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("SAMTALE_DATABASE_URL", &database.url)
             .env("SAMTALE_KEY_FILE", &database.key_file)
@@ -57,11 +81,17 @@ impl Server {
             .env("SAMTALE_CHAT_STARTS_PER_MINUTE", "0")
             .env("RUST_LOG", level)
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdout(output(log))
             .stderr(output(log))
             .spawn()
             .expect("the samtale binary starts");
-        let mut server = Server { child, port };
+        Server { child, port }
+    }
+
+    /// Waits until the server is ready; panics if it does not become so within a minute.
+    pub async fn ready(mut self) -> Server {
+        let port = self.port;
         let client = Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
@@ -71,11 +101,11 @@ impl Server {
                 .await
                 .is_ok_and(|r| r.status().is_success())
             {
-                return server;
+                return self;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        server.kill();
+        self.kill();
         panic!("the server did not become ready");
     }
 
@@ -87,6 +117,27 @@ impl Server {
     /// The API's base URL.
     pub fn base(&self) -> String {
         format!("{}/api/v1", self.root())
+    }
+
+    /// SIGTERM, as an operator or an orchestrator stops a node.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM is sent");
+    }
+
+    /// Waits for the process to exit, for up to `patience`; its exit status, or `None`.
+    pub async fn exited_within(&mut self, patience: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + patience;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
     }
 
     /// SIGKILL: no shutdown, no flushing, as a crash or a pulled plug.

@@ -17,7 +17,9 @@ mod stream;
 pub(super) use stream::SEEN_EVERY;
 
 use crate::auth::Staff;
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::occupancy::Seat;
 use crate::state::AppState;
 use audience::Audience;
 use axum::extract::State;
@@ -94,6 +96,7 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
 pub async fn staff_stream(
     State(state): State<AppState>,
     staff: Staff,
+    client: ClientAddr,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
@@ -113,28 +116,54 @@ pub async fn staff_stream(
         queues,
         administrator: staff.role == samtale_domain::Role::Administrator,
     };
-    open(state, audience, last_event_id(&headers, &uri)?).await
+    open(state, audience, client, last_event_id(&headers, &uri)?).await
 }
 
 pub async fn customer_stream(
     state: AppState,
     chat_id: String,
+    client: ClientAddr,
     headers: &HeaderMap,
     uri: &Uri,
 ) -> Result<Response, ApiError> {
     open(
         state,
         Audience::Customer { chat_id },
+        client,
         last_event_id(headers, uri)?,
     )
     .await
 }
 
+/// A place for one more stream under its token's and its address's caps, counted by kind for
+/// the node's metrics; 429 when either cap is reached.
+fn admit(state: &AppState, audience: &Audience, client: ClientAddr) -> Result<Seat, ApiError> {
+    let caps = &state.limits_per_client;
+    let (kind, token) = match audience {
+        Audience::Staff { token_hash, .. } => (STAFF_STREAMS, format!("token {token_hash}")),
+        Audience::Customer { chat_id } => (CUSTOMER_STREAMS, format!("chat {chat_id}")),
+    };
+    state
+        .streams
+        .take(vec![
+            (token, caps.max_streams_per_token),
+            (format!("address {client}"), caps.max_streams_per_address),
+            (kind.to_string(), usize::MAX),
+        ])
+        .ok_or(ApiError::TooManyRequests)
+}
+
+/// The keys under which staff's and customers' streams are counted.
+pub const STAFF_STREAMS: &str = "streams staff";
+pub const CUSTOMER_STREAMS: &str = "streams customer";
+
 async fn open(
     state: AppState,
     audience: Audience,
+    client: ClientAddr,
     last_id: Option<i64>,
 ) -> Result<Response, ApiError> {
+    let seat = admit(&state, &audience, client)?;
     // Subscribe before reading history, so nothing falls between the two.
     let live = match &audience {
         Audience::Staff { .. } => Feed::All(state.live.subscribe()),
@@ -151,7 +180,7 @@ async fn open(
         }
         Some(id) => Some(state.live.log().locate(id).await?),
     };
-    let rx = Stream::spawn(state, audience, resume, live, revocations);
+    let rx = Stream::spawn(state, audience, resume, live, revocations, seat);
     let mut response = Sse::new(ReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();

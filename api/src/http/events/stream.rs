@@ -7,6 +7,8 @@
 
 use super::audience::Audience;
 use super::frames::{board_frame, frame_for, typing_frame};
+use crate::listen::stopped;
+use crate::occupancy::Seat;
 use crate::state::AppState;
 use axum::response::sse::Event;
 use samtale_eventlog::LogPosition;
@@ -89,6 +91,8 @@ pub(super) struct Stream {
     delivered: LogPosition,
     /// A customer's place in line; `None` for staff.
     place: Option<PlaceTracker>,
+    /// Its place under the caps on streams per token and per address, given back as it ends.
+    _seat: Seat,
 }
 
 /// Why a stream stops: the client went away or stopped reading, or may no longer listen.
@@ -102,6 +106,7 @@ impl Stream {
         resume: Option<Option<LogPosition>>,
         live: Feed,
         revocations: broadcast::Receiver<String>,
+        seat: Seat,
     ) -> mpsc::Receiver<Result<Event, Infallible>> {
         let (tx, rx) = mpsc::channel(CONNECTION_BUFFER);
         let place = match &audience {
@@ -121,6 +126,7 @@ impl Stream {
                 tx,
                 delivered: LogPosition::START,
                 place,
+                _seat: seat,
             };
             stream.run(resume, live, revocations, typing).await;
         });
@@ -157,6 +163,7 @@ impl Stream {
         if self.delivered < caught_up_to {
             self.delivered = caught_up_to;
         }
+        let mut stopping = self.state.stopping.clone();
         let mut seen = match &self.audience {
             Audience::Customer { .. } => Some(tokio::time::interval(SEEN_EVERY)),
             Audience::Staff { .. } => None,
@@ -184,6 +191,8 @@ impl Stream {
                 },
                 () = place_due(&mut self.place) => if self.announce_place().await.is_err() { return },
                 () = self.tx.closed() => return,
+                // The node is stopping: the client reconnects, to another node, from here.
+                () = stopped(&mut stopping) => return,
             }
         }
     }

@@ -206,6 +206,9 @@ async function shoot(page, name) {
 const chatItem = (page, name) => page.locator('.chat-item', { hasText: name });
 const messages = (page) => page.locator('#transcript .message-text');
 const widgetMessages = (page) => page.locator('.transcript .text');
+/** Who the console, and the widget, say wrote the line with `text`. */
+const lineAuthor = (page, text) => page.locator('#transcript .message', { hasText: text }).locator('.message-author');
+const widgetAuthor = (page, text) => page.locator('.transcript li', { hasText: text }).locator('.author');
 
 async function customerStarts(page, { name, topic, email }) {
   await page.fill('#samtale-field-name', name);
@@ -1380,7 +1383,8 @@ test('an agent hands an ongoing chat to a logged-in colleague: it leaves his lis
 
   // Gone from Ola's list, in Kari's (live, unread for her), and the customer knows who she has.
   await eventually(async () => assert.equal(await chatItem(ola, 'Hanne Hjelp').count(), 0));
-  assert.equal(await ola.locator('#composer').isVisible(), false, 'no longer his to write in');
+  await eventually(async () => assert.equal(await ola.locator('#compose-message').isVisible(), false, 'no longer his to write to the customer'));
+  assert.equal(await ola.locator('#composer').getAttribute('data-mode'), 'note', 'a note for her is all he may write');
   await eventually(async () => assert.equal(await kari.locator('#active-chats').getByText('Hanne Hjelp').count(), 1));
   await eventually(async () => assert.equal(await textOf(customer.locator('.status')), 'Du chatter med Kari Nordmann.'));
   await chatItem(kari, 'Hanne Hjelp').click();
@@ -1745,6 +1749,14 @@ test('the customer sees "Levert" under her last line until the agent has read it
   assert.match(await textOf(supervisor.locator('#ongoing .ongoing-item').first()), /Vera Vennlig/, 'raised hands first');
   const hands = supervisor.locator('.queue-card [data-figure="handsRaised"] dd');
   await eventually(async () => assert.deepEqual((await hands.allTextContents()).filter((n) => n !== '0'), ['1']));
+
+  // After a reload the hand is still up: the chat view says so.
+  await agent.reload();
+  await agent.locator('#console-view').waitFor();
+  await agent.locator('#panel-toggle').click();
+  await chatItem(agent, 'Vera Vennlig').click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Vera Vennlig'));
+  await eventually(async () => assert.equal(await hand.getAttribute('aria-pressed'), 'true'));
   assert.deepEqual(dialogs, []);
 });
 
@@ -1753,7 +1765,7 @@ test('a supervisor monitors the chat, whispers to the agent, who sees it in purp
   const supervisor = pages.siri;
   await supervisor.locator('#ongoing .ongoing-item', { hasText: 'Vera Vennlig' }).getByRole('button').click();
   await eventually(async () => assert.equal(await textOf(supervisor.locator('#chat-title')), 'Vera Vennlig'));
-  assert.equal(await supervisor.locator('#composer').isVisible(), false, 'a monitor is read-only');
+  assert.equal(await supervisor.locator('#compose-message').isVisible(), false, 'a monitor does not write to the customer');
   assert.equal(await supervisor.locator('#monitor-actions').isVisible(), true);
   await supervisor.locator('#whisper').click();
   const dialog = supervisor.locator('#confirm-dialog');
@@ -1765,7 +1777,8 @@ test('a supervisor monitors the chat, whispers to the agent, who sees it in purp
 
   const whisper = agent.locator('#transcript .note.whisper');
   await eventually(async () => assert.equal(await whisper.count(), 1));
-  assert.match(await textOf(whisper.locator('.note-label')), /^Hvisking fra /);
+  // Kari, an agent, cannot list users: the chat view names its authors.
+  await eventually(async () => assert.equal(await textOf(whisper.locator('.note-label')), 'Hvisking fra Siri Berg'));
   assert.equal(await textOf(whisper.locator('.note-text')), words);
   await shoot(agent, 'console-whisper.png');
 
@@ -1780,7 +1793,7 @@ test('a supervisor monitors the chat, whispers to the agent, who sees it in purp
   assert.deepEqual(dialogs, []);
 });
 
-test('the agent invites a colleague, who is told, joins, and has the chat in his list; the customer sees him join', STEP, async () => {
+test('the agent invites a colleague, who is told, joins, writes under his own name and notes the chat; the agent hands it to him and it is his', STEP, async () => {
   const agent = pages.kari;
   const ola = pages.ola;
   await signIn(ola, 'ola');
@@ -1803,10 +1816,272 @@ test('the agent invites a colleague, who is told, joins, and has the chat in his
     .includes('Ola Hansen ble med i samtalen')));
   await eventually(async () => assert.match(await textOf(agent.locator('#chat-participants')), /Ola Hansen/));
 
+  // He writes to her: his line is his, by name, and Kari's stays hers; his note is for Kari.
+  const his = 'Hei Vera, Ola her. Jeg kan purringer.';
+  await agentSays(ola, his);
+  await eventually(async () => assert.equal(await textOf(widgetAuthor(vera, his)), 'Ola Hansen'));
+  assert.equal(await textOf(widgetAuthor(vera, 'Hei Vera! Jeg ser på det.')), 'Kari Nordmann');
+  await eventually(async () => assert.equal(await textOf(lineAuthor(agent, his)), 'Ola Hansen'));
+  await ola.getByRole('button', { name: 'Notat', exact: true }).click();
+  const noted = 'Purringen er betalt; jeg tar resten.';
+  await ola.locator('#message-input').fill(noted);
+  await ola.locator('#message-input').press('Enter');
+  await eventually(async () => assert.equal(
+    await textOf(agent.locator('#transcript .note', { hasText: noted }).locator('.note-author')), 'Ola Hansen'));
+  await ola.getByRole('button', { name: 'Til kunden', exact: true }).click();
+
+  // Kari leaves the chat to him: handed over, it is his and gone from her list.
+  await agent.getByRole('button', { name: 'Gi til kollega' }).click();
+  const handing = agent.locator('#confirm-dialog');
+  await handing.waitFor();
+  const colleague = handing.getByLabel('Kollega', { exact: true });
+  await colleague.selectOption(await colleague.locator('option', { hasText: 'Ola Hansen' }).getAttribute('value'));
+  await handing.getByRole('button', { name: 'Gi chatten videre' }).click();
+  await eventually(async () => assert.equal(await handing.isVisible(), false));
+  await eventually(async () => assert.equal(await chatItem(agent, 'Vera Vennlig').count(), 0));
+  await eventually(async () => assert.equal(await ola.locator('#chat-actions').isVisible(), true));
+  assert.equal(await ola.locator('#participant-actions').isVisible(), false, 'no longer a guest in it');
+  await eventually(async () => assert.equal(await textOf(vera.locator('.status')), 'Du chatter med Ola Hansen.'));
+  assert.equal(await textOf(widgetAuthor(vera, 'Hei Vera! Jeg ser på det.')), 'Kari Nordmann', 'her line stays hers');
+  await agentSays(ola, 'Da er det bare meg nå.');
+
   // Leave things as the story found them: the customer gone, Ola signed out.
   await vera.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
-  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  await eventually(async () => assert.equal(await textOf(ola.locator('#chat-status')), 'Avsluttet'));
+  await eventually(async () => assert.equal(await ola.locator('#active-chats .chat-item').count(), 0));
   await ola.locator('#sign-out').click();
   await ola.locator('#login-view').waitFor();
+  assert.deepEqual(dialogs, []);
+});
+
+// ---- a supervisor in the conversation; calling the agent and the customer back -------------
+
+/** The customer of the supervisor's steps, and the agent's first line to him. */
+let jonas;
+const KARI_TO_JONAS = 'Hei Jonas! Jeg ser på begge.';
+
+test('a supervisor monitoring a chat notes it for the agent, joins from the monitor, and the customer sees her name on her line', STEP, async () => {
+  jonas = await newPage('jonas');
+  await jonas.goto(`${base}/widget`);
+  await customerStarts(jonas, { name: 'Jonas Jensen', topic: 'Faktura', email: 'jonas@example.no' });
+  await customerSays(jonas, 'Jeg har fått to fakturaer for samme måned.');
+  const agent = pages.kari;
+  await agentPicksUp(agent, 'Jonas Jensen');
+  await agentSays(agent, KARI_TO_JONAS);
+
+  const supervisor = pages.siri;
+  await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
+  await supervisor.locator('#ongoing .ongoing-item', { hasText: 'Jonas Jensen' }).getByRole('button').click();
+  await eventually(async () => assert.equal(await textOf(supervisor.locator('#chat-title')), 'Jonas Jensen'));
+  // Monitoring, she may note the chat for Kari, and not write to the customer.
+  assert.equal(await supervisor.locator('#monitor-actions').isVisible(), true);
+  assert.equal(await supervisor.locator('#compose-message').isVisible(), false);
+  assert.equal(await supervisor.locator('#composer').getAttribute('data-mode'), 'note');
+  const note = 'Den andre fakturaen er vår feil: krediter den.';
+  await supervisor.locator('#message-input').fill(note);
+  await shoot(supervisor, 'console-monitor-note.png');
+  await supervisor.locator('#message-input').press('Enter');
+  await eventually(async () => assert.equal(await textOf(supervisor.locator('#transcript .note .note-text')), note));
+  assert.equal(await textOf(supervisor.locator('#transcript .note .note-author')), 'Du');
+  // Kari, who cannot list users, learns her name from the chat view.
+  await eventually(async () => assert.equal(
+    await textOf(agent.locator('#transcript .note', { hasText: note }).locator('.note-author')), 'Siri Berg'));
+
+  // She joins: now she writes to him, and her line is hers, by name, beside Kari's.
+  await supervisor.locator('#join-chat').click();
+  await eventually(async () => assert.equal(await supervisor.locator('#compose-message').isVisible(), true));
+  assert.equal(await supervisor.locator('#composer').getAttribute('data-mode'), 'message');
+  assert.equal(await supervisor.locator('#monitor-actions').isVisible(), false);
+  await eventually(async () => assert.ok((await widgetMessages(jonas).allTextContents()).includes('Siri Berg ble med i samtalen')));
+  const hers = 'Hei Jonas, Siri her, teamleder. Den ene fakturaen krediteres.';
+  await agentSays(supervisor, hers);
+  await eventually(async () => assert.equal(await textOf(widgetAuthor(jonas, hers)), 'Siri Berg'));
+  assert.equal(await textOf(widgetAuthor(jonas, KARI_TO_JONAS)), 'Kari Nordmann', 'not the agent\'s name on her line');
+  await eventually(async () => assert.equal(await textOf(lineAuthor(agent, hers)), 'Siri Berg'));
+  assert.equal((await widgetText(jonas)).includes(note), false, 'the widget shows no note');
+  await shoot(jonas, 'widget-colleague.png');
+  assert.deepEqual(dialogs, []);
+});
+
+test('a supervisor takes a chat over: it is hers and gone from the agent\'s list; the customer is told, and the earlier lines keep their names', STEP, async () => {
+  const agent = pages.kari;
+  const supervisor = pages.siri;
+  // Out of the conversation she monitors it again, and takes it over from there.
+  await supervisor.locator('#leave-chat').click();
+  await eventually(async () => assert.equal(await supervisor.locator('#monitor-actions').isVisible(), true));
+  await supervisor.locator('#take-over').click();
+  const confirm = supervisor.locator('#confirm-dialog');
+  await confirm.waitFor();
+  assert.equal(await textOf(confirm.locator('#confirm-title')), 'Ta over chatten med Jonas Jensen?');
+  await confirm.locator('#confirm-ok').click();
+  await eventually(async () => assert.equal(await confirm.isVisible(), false));
+  await eventually(async () => assert.equal(await supervisor.locator('#chat-actions').isVisible(), true));
+  assert.equal(await supervisor.locator('#monitor-actions').isVisible(), false);
+  await eventually(async () => assert.equal(await chatItem(agent, 'Jonas Jensen').count(), 0));
+  await eventually(async () => assert.equal(await textOf(jonas.locator('.status')), 'Du chatter med Siri Berg.'));
+  assert.equal(await textOf(widgetAuthor(jonas, KARI_TO_JONAS)), 'Kari Nordmann', 'her line stays hers');
+  const last = 'Kreditnotaen er sendt. Ha en fin dag!';
+  await agentSays(supervisor, last);
+  await eventually(async () => assert.equal(await textOf(widgetAuthor(jonas, last)), 'Siri Berg'));
+  await agentEnds(supervisor);
+  await eventually(async () => assert.equal(await textOf(jonas.locator('.status')), 'Chatten er avsluttet. Takk for praten!'));
+  assert.deepEqual(dialogs, []);
+});
+
+/**
+ * Records what a page does to call its user back, before its scripts run: every desktop
+ * notification (the browser's own Notification, made as usual, and kept here to be clicked)
+ * and every note of a tone.
+ */
+async function recordAlerts(page) {
+  await page.addInitScript(() => {
+    window.e2eAlerts = { notices: [], tones: 0 };
+    const Real = window.Notification;
+    if (Real) {
+      window.Notification = class extends Real {
+        constructor(title, options = {}) {
+          super(title, options);
+          window.e2eAlerts.notices.push({ title, body: options.body, tag: options.tag, notice: this });
+        }
+      };
+    }
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function recorded(...args) {
+      window.e2eAlerts.tones += 1;
+      return start.apply(this, args);
+    };
+  });
+}
+
+/** What `recordAlerts` has seen so far. */
+const alertsOf = (page) => page.evaluate(() => ({
+  notices: window.e2eAlerts.notices.map(({ title, body, tag }) => ({ title, body, tag })),
+  tones: window.e2eAlerts.tones,
+}));
+
+/** The chat id a widget page has open. */
+const widgetChat = async (page) => (await page.evaluate(() => JSON.parse(sessionStorage.getItem('samtale.widget.chat')))).chat_id;
+
+test('the console calls the agent: a new chat, and a message in a chat not on screen, sound a tone, raise a desktop notification that opens the chat, and count in the tab title; switched off, they stop', STEP, async () => {
+  const agent = pages.kari;
+  await context.grantPermissions(['notifications'], { origin: base });
+  await recordAlerts(agent);
+  await agent.reload();
+  await agent.locator('#console-view').waitFor();
+  await eventually(async () => assert.equal(await agent.locator('#live-status').getAttribute('data-status'), 'live'));
+  assert.equal(await agent.evaluate(() => Notification.permission), 'granted');
+  assert.equal(await agent.title(), 'Samtale');
+  // Her first click readies the tone; logged out of the queues, she picks chats by hand.
+  await agent.getByRole('tab', { name: 'Køoversikt' }).click();
+  assert.equal((await presenceOf(agent)).state, 'offline');
+
+  const anna = await newPage('anna');
+  await anna.goto(`${base}/widget`);
+  await customerStarts(anna, { name: 'Anna Alarm', topic: 'Faktura', email: 'anna@example.no' });
+  const annaChat = await widgetChat(anna);
+  await eventually(async () => assert.equal(await agent.title(), '(1) Samtale'));
+  await eventually(async () => assert.deepEqual((await alertsOf(agent)).notices.at(-1),
+    { title: 'Ny chat venter', body: 'Anna Alarm', tag: annaChat }));
+  assert.ok((await alertsOf(agent)).tones > 0, 'a tone');
+  await agentPicksUp(agent, 'Anna Alarm');
+  await eventually(async () => assert.equal(await agent.title(), 'Samtale'));
+
+  const bo = await newPage('bo');
+  await recordAlerts(bo);
+  await bo.goto(`${base}/widget`);
+  await customerStarts(bo, { name: 'Bo Bakgrunn', topic: 'Faktura', email: 'bo@example.no' });
+  await agentPicksUp(agent, 'Bo Bakgrunn');
+  await eventually(async () => assert.equal(await agent.title(), 'Samtale'));
+
+  // Anna writes while Bo's chat is on screen: counted, notified, and a tone.
+  let before = await alertsOf(agent);
+  await customerSays(anna, 'Er du der fortsatt?');
+  await eventually(async () => assert.equal(await agent.title(), '(1) Samtale'));
+  await eventually(async () => assert.deepEqual((await alertsOf(agent)).notices.at(-1),
+    { title: 'Melding fra Anna Alarm', body: 'Er du der fortsatt?', tag: annaChat }));
+  assert.ok((await alertsOf(agent)).tones > before.tones, 'a tone');
+  // A click on the notification opens her chat.
+  await agent.evaluate(() => window.e2eAlerts.notices.at(-1).notice.dispatchEvent(new Event('click')));
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Anna Alarm'));
+  await eventually(async () => assert.equal(await agent.title(), 'Samtale'));
+
+  // Her switches, in the top bar: desktop notifications and the title's count off.
+  await agent.locator('#alerts-toggle').click();
+  const menu = agent.locator('#alerts-menu');
+  await menu.waitFor();
+  assert.equal(await menu.getByLabel('Lyd').isChecked(), true);
+  await shoot(agent, 'console-alerts.png');
+  await menu.getByLabel('Skrivebordsvarsel').uncheck();
+  await menu.getByLabel('Antall i fanetittelen').uncheck();
+  before = await alertsOf(agent);
+  await customerSays(bo, 'Hei, har du sett på min?');
+  const boBadge = chatItem(agent, 'Bo Bakgrunn').locator('.unread-badge');
+  await eventually(async () => assert.equal(await textOf(boBadge), '1'));
+  let now = await alertsOf(agent);
+  assert.equal(now.notices.length, before.notices.length, 'no desktop notification');
+  assert.ok(now.tones > before.tones, 'still a tone');
+  assert.equal(await agent.title(), 'Samtale');
+  // The sound off too: nothing at all.
+  await menu.getByLabel('Lyd').uncheck();
+  before = now;
+  await customerSays(bo, 'Hallo?');
+  await eventually(async () => assert.equal(await textOf(boBadge), '2'));
+  now = await alertsOf(agent);
+  assert.deepEqual([now.notices.length, now.tones], [before.notices.length, before.tones]);
+  assert.equal(await agent.title(), 'Samtale');
+
+  // Kept for her in this browser: after a reload the switches are as she left them.
+  await agent.reload();
+  await agent.locator('#console-view').waitFor();
+  await agent.locator('#alerts-toggle').click();
+  for (const label of ['Lyd', 'Skrivebordsvarsel', 'Antall i fanetittelen']) {
+    assert.equal(await menu.getByLabel(label).isChecked(), false, label);
+    await menu.getByLabel(label).check();
+  }
+  await eventually(async () => assert.equal(await agent.title(), '(2) Samtale'));
+  await agent.keyboard.press('Escape');
+  assert.equal(await menu.isVisible(), false);
+  await anna.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  assert.deepEqual(dialogs, []);
+});
+
+test('the widget in the background: the agent\'s answer sounds a tone and flashes the title until the customer looks again', STEP, async () => {
+  const customer = pages.bo;
+  const agent = pages.kari;
+  if (!(await agent.locator('#chat-panel').isVisible())) await agent.locator('#panel-toggle').click();
+  await chatItem(agent, 'Bo Bakgrunn').click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Bo Bakgrunn'));
+  await eventually(async () => assert.equal(await agent.title(), 'Samtale'));
+  const title = await customer.title();
+  /** The customer's tab goes to the background, or comes back, as the browser would say. */
+  const inBackground = (hidden) => customer.evaluate((away) => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => away });
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (away ? 'hidden' : 'visible') });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+
+  await inBackground(true);
+  const before = await alertsOf(customer);
+  const answer = 'Ja, jeg har sett på den: alt er i orden.';
+  await agentSays(agent, answer);
+  await eventually(async () => assert.equal(await customer.title(), 'Ny melding'));
+  assert.ok((await alertsOf(customer)).tones > before.tones, 'a tone');
+  await eventually(async () => assert.equal(await customer.title(), title), 'it flashes');
+  await eventually(async () => assert.equal(await customer.title(), 'Ny melding'), 'and again');
+
+  await inBackground(false);
+  assert.equal(await customer.title(), title);
+  // Seen: it flashes no more, and a line while she looks sounds nothing.
+  const seen = await alertsOf(customer);
+  const next = 'Noe mer jeg kan hjelpe deg med?';
+  await agentSays(agent, next);
+  await eventually(async () => assert.ok((await widgetMessages(customer).allTextContents()).includes(next)));
+  for (let i = 0; i < 15; i += 1) {
+    assert.equal(await customer.title(), title, 'restored for good');
+    await sleep(100);
+  }
+  assert.equal((await alertsOf(customer)).tones, seen.tones);
+  await customer.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
   assert.deepEqual(dialogs, []);
 });

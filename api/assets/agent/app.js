@@ -9,15 +9,18 @@ import { $, coalesce, fill, h } from './dom.js';
 import {
   formatLeft, formatSince, problemText, t, translate, language, languages, setLanguage, tickSince, tickUntil,
 } from './i18n.js';
-import { connect } from './live.js';
+import {
+  alertSettings, askPermission, chime, connect, desktopNotice, notificationPermission, prepareSound,
+  renderAlertSettings, saveAlertSettings,
+} from './live.js';
 import { renderIncoming, renderLeftMessages } from './incoming.js';
 import { renderQueues, renderOngoing } from './queues.js';
 import {
   renderChatLists, renderMentions, tickOffers, totalUnread,
 } from './chat-lists.js';
 import {
-  renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine, isParticipant,
-  availableColleagues, colleagueField, renderComposerMode, cannedMenu, cannedText,
+  renderConversation, renderTranscript, fillTransferTargets, transferTarget, isMine, mayMessage,
+  staffName, availableColleagues, colleagueField, renderComposerMode, cannedMenu, cannedText,
 } from './conversation.js';
 import { renderCustomerInfo } from './customer-info.js';
 import { askDisposition, codeLabel, knowsCodes, wrapUpCodes } from './disposition.js';
@@ -29,7 +32,7 @@ import { renderDayChart, today } from './day-chart.js';
 import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
 import { confirmAction, relabelConfirm, wireConfirm } from './confirm.js';
 import { customerName, dropPersonal } from './erased.js';
-import { chatIcon, closeIcon } from './icons.js';
+import { bellIcon, chatIcon, closeIcon } from './icons.js';
 import { Presence } from './presence.js';
 
 /** Before the server has said otherwise: logged in nowhere. */
@@ -94,10 +97,12 @@ const state = {
   mentions: [],
   tab: 'incoming',
   stopLive: null,
-  /** Chats whose agent (this one) has asked for help: `HandRaised` until `HandLowered`. */
-  hands: new Set(),
   /** Supervisors and administrators: the chats in progress (`GET /chats/ongoing`). */
   ongoing: null,
+  /** How the agent wants to be called (see live.js): `{sound, desktop, title}`. */
+  alerts: { sound: true, desktop: true, title: true },
+  /** Chats the console called the agent to (offered, theirs, newly waiting) not on screen since. */
+  calledTo: new Set(),
 };
 
 const els = {
@@ -204,7 +209,8 @@ function renderHeader() {
   mentioned.hidden = state.mentions.length === 0;
   mentioned.textContent = '@';
   mentioned.title = t('mentionsBadge', { n: state.mentions.length });
-  document.title = `${unread > 0 ? `(${unread}) ` : ''}Samtale`;
+  const calls = state.alerts.title ? calledCount() : 0;
+  document.title = `${calls > 0 ? `(${calls}) ` : ''}Samtale`;
 }
 
 function renderIncomingView() {
@@ -339,8 +345,8 @@ function renderSelected() {
   $('#customer-info').hidden = !chat;
   if (!chat) return;
   $('#audit-chat').hidden = !oversees();
-  renderConversation(els, chat, state.me, { userName, handRaised: state.hands.has(chat.chat_id), oversees: oversees() });
-  renderComposerMode(composerEls, state.noteMode.has(chat.chat_id));
+  renderConversation(els, chat, state.me, { userName, oversees: oversees() });
+  renderComposerMode(composerEls, { note: state.noteMode.has(chat.chat_id), messages: mayMessage(chat, state.me) });
   if (!isMine(chat, state.me)) {
     canned.close();
     if (typingIn === chat.chat_id) typingIn = null;
@@ -370,6 +376,7 @@ function renderAll() {
   renderSelected();
   renderChart();
   renderHistoryView();
+  renderAlertsMenu();
   if (state.tab === 'canned') showCanned();
 }
 
@@ -689,8 +696,12 @@ async function select(chatId) {
   if (isMine(state.chats.get(chatId), state.me)) input.focus();
 }
 
-/** Marks the customer's messages in the chat on screen as read, which clears its badge. */
+/**
+ * Marks the customer's messages in the chat on screen as read, which clears its badge; a chat
+ * the agent was called to no longer counts in the tab title once on screen.
+ */
 function markRead() {
+  if (onScreen(state.selected) && state.calledTo.delete(state.selected)) renderHeader();
   const chat = state.chats.get(state.selected);
   const entry = state.mine.active.find((c) => c.chat_id === state.selected);
   if (!chat || !entry || !isMine(chat, state.me) || !onScreen(chat.chat_id)) return;
@@ -707,7 +718,7 @@ function addMessage(chatId, message) {
   if (chat && !chat.transcript.some((m) => m.number === message.number)) {
     chat.transcript.push(message);
     chat.transcript.sort((a, b) => a.number - b.number);
-    if (state.selected === chatId) renderTranscript(els.transcript, chat, state.me);
+    if (state.selected === chatId) renderTranscript(els.transcript, chat, state.me, { userName });
   }
 }
 
@@ -736,7 +747,7 @@ async function send(event) {
   const chatId = state.selected;
   const text = input.value;
   if (!chatId || text.trim() === '') return;
-  if (state.noteMode.has(chatId)) {
+  if (writesNotes(chatId)) {
     await writeNote(chatId, text);
     return;
   }
@@ -754,6 +765,12 @@ async function send(event) {
 
 // ---- internal notes, canned responses, typing ----------------------------------------------
 
+/** The composer writes notes in the chat: chosen, or all the reader may write there. */
+function writesNotes(chatId) {
+  const chat = state.chats.get(chatId);
+  return state.noteMode.has(chatId) || Boolean(chat && !mayMessage(chat, state.me));
+}
+
 /** The composer writes notes in this chat (or, again, messages to the customer). */
 function setNoteMode(on) {
   const chatId = state.selected;
@@ -767,7 +784,7 @@ function setNoteMode(on) {
     state.noteMode.delete(chatId);
   }
   $('#composer-error').textContent = '';
-  renderComposerMode(composerEls, on);
+  renderComposerMode(composerEls, { note: on });
   input.focus();
 }
 
@@ -819,6 +836,17 @@ function addNote(chatId, note) {
   if (state.selected === chatId) renderTranscript(els.transcript, chat, state.me, { userName });
 }
 
+/**
+ * A line or a note on the stream from a colleague the loaded chat does not name (a supervisor
+ * whispering, one who joined since it was loaded): the chat is read again for their name.
+ */
+function learnAuthor(chatId, userId) {
+  const chat = state.chats.get(chatId);
+  if (chat && userId && userId !== state.me.user_id && !staffName(chat, userId, userName)) {
+    loadChat(chatId).catch((error) => console.warn('author', error));
+  }
+}
+
 /** A live `NoteAdded`: shown where the chat is loaded; a colleague who names the agent says so. */
 async function onNoteAdded(chatId, payload) {
   const by = payload.by?.user_id ?? null;
@@ -830,11 +858,12 @@ async function onNoteAdded(chatId, payload) {
     whisper: payload.whisper ? 1 : 0,
     written_at: payload.at,
   });
+  learnAuthor(chatId, by);
   const me = state.me.user_id;
   if (!(payload.mentions ?? []).includes(me) || by === me) return;
   try {
     const chat = state.chats.get(chatId) ?? await loadChat(chatId);
-    let name = userName(by) ?? (by === chat.agent_id ? chat.agent_name : null);
+    let name = staffName(chat, by, userName);
     if (!name) {
       // An agent knows colleagues' names from the rosters of the queues they work.
       await fetchRoster(chat.queue_id).catch(() => {});
@@ -1069,11 +1098,8 @@ async function handOver() {
 async function toggleHand() {
   const chat = state.chats.get(state.selected);
   if (!chat || !isMine(chat, state.me)) return;
-  const raised = !state.hands.has(chat.chat_id);
   try {
-    const view = await post(`/chats/${chat.chat_id}/hand`, { raised });
-    if (raised) state.hands.add(chat.chat_id);
-    else state.hands.delete(chat.chat_id);
+    const view = await post(`/chats/${chat.chat_id}/hand`, { raised: !chat.hand_raised });
     state.chats.set(chat.chat_id, view);
     if (state.selected === chat.chat_id) renderSelected();
   } catch (error) {
@@ -1215,9 +1241,9 @@ const CONSULT_EVENTS = new Set(['HandRaised', 'HandLowered', 'ColleagueInvited',
 
 function onConsultEvent(type, chatId, payload) {
   const me = state.me.user_id;
-  if (type === 'HandRaised') state.hands.add(chatId);
-  if (type === 'HandLowered') state.hands.delete(chatId);
   if (type === 'HandRaised' || type === 'HandLowered') {
+    const chat = state.chats.get(chatId);
+    if (chat) chat.hand_raised = type === 'HandRaised';
     refreshOngoing();
     if (state.selected === chatId) renderSelected();
     return;
@@ -1427,6 +1453,101 @@ async function logAgentOut(agent) {
   }
 }
 
+// ---- calling the agent: new chats, chats given to them, customers' messages ----------------
+
+/** The agent picks the queue's chats by hand: routing brings them none (logged out of it). */
+const picksByHand = (queueId) => state.availability.state !== 'paused'
+  && !state.availability.logged_in_queues.includes(queueId);
+
+/**
+ * What the tab title counts: every unread customer message in the agent's chats, and every
+ * chat the console called them to and they have not had on screen since (an offer, a chat
+ * given to them, a chat waiting in a queue they pick by hand), a chat at most once.
+ */
+function calledCount() {
+  const called = (chat) => state.calledTo.has(chat.chat_id);
+  const theirs = state.mine.active.reduce((sum, chat) => sum + Math.max(chat.unread, Number(called(chat))), 0);
+  const active = new Set(state.mine.active.map((chat) => chat.chat_id));
+  const waiting = new Set([...state.mine.offered, ...state.waiting.filter((chat) => picksByHand(chat.queue_id))]
+    .filter((chat) => called(chat) && !active.has(chat.chat_id))
+    .map((chat) => chat.chat_id));
+  return theirs + waiting.size;
+}
+
+/**
+ * Calls the agent to a chat, each way as they switched it: the tone, a desktop notification
+ * that opens the chat when clicked, and (unless `counted` is false: its messages count
+ * instead) a count in the tab title until they have had it on screen. `body` may be a
+ * promise: the customer's name is not always known yet.
+ */
+function callAgent(chatId, { title, body, counted = true }) {
+  if (counted) state.calledTo.add(chatId);
+  renderHeader();
+  if (state.alerts.sound) chime();
+  if (!state.alerts.desktop) return;
+  Promise.resolve(body).catch(() => '').then((text) => desktopNotice(title, {
+    body: text, tag: chatId, onClick: () => openCalled(chatId),
+  }));
+}
+
+/** The customer's name for a notification: from what the console holds, else from the chat. */
+async function customerOf(chatId, payload) {
+  const known = typeof payload.customer_name === 'string' ? payload
+    : [...state.waiting, ...state.mine.offered, ...state.mine.active, state.chats.get(chatId)]
+      .find((chat) => chat?.chat_id === chatId);
+  return customerName((known ?? await api(`/chats/${chatId}`)).customer_name);
+}
+
+/**
+ * Whether a chat event calls the agent: a new chat waiting in a queue they pick by hand, an
+ * offer, a chat made theirs (by routing, a colleague's hand-over). Never for what the agent
+ * did themselves, nor for the chat on screen.
+ */
+function callFor(type, chatId, payload) {
+  const me = state.me.user_id;
+  if (payload.by?.user_id === me || onScreen(chatId)) return;
+  let title = null;
+  if (type === 'ChatRequested' && picksByHand(payload.queue_id)) title = t('callWaiting');
+  if (type === 'ChatOffered' && payload.agent_id === me) title = t('callOffered');
+  if ((type === 'ChatAssigned' && payload.agent_id === me) || (type === 'ChatHandedOver' && payload.to_agent === me)) {
+    title = t('callAssigned');
+  }
+  if (title) callAgent(chatId, { title, body: customerOf(chatId, payload) });
+}
+
+/** A click on a desktop notification: the chat it was about, or its offer or its row to pick up. */
+function openCalled(chatId) {
+  if (state.mine.active.some((chat) => chat.chat_id === chatId)) {
+    setPanel(true);
+    select(chatId);
+  } else if (state.mine.offered.some((chat) => chat.chat_id === chatId)) {
+    setPanel(true);
+  } else {
+    setTab('incoming');
+    document.querySelector(`#incoming .pick-up[data-key="${CSS.escape(chatId)}"]`)?.focus();
+  }
+}
+
+function renderAlertsMenu() {
+  renderAlertSettings($('#alerts-menu'), state.alerts, {
+    permission: notificationPermission(),
+    onChange: setAlert,
+    onAllow: () => askPermission(true).then(renderAlertsMenu),
+  });
+}
+
+/** The agent switches one way of being called; turning desktop notifications on asks the browser. */
+async function setAlert(way, on) {
+  state.alerts = { ...state.alerts, [way]: on };
+  saveAlertSettings(state.me.user_id, state.alerts);
+  renderHeader();
+  renderAlertsMenu();
+  if (way === 'desktop' && on) {
+    await askPermission(true);
+    renderAlertsMenu();
+  }
+}
+
 // ---- live ----------------------------------------------------------------------------------
 
 const DIRECTORY_EVENTS = new Set([
@@ -1446,7 +1567,9 @@ const refreshDirectory = coalesce(async () => {
 const WRAP_UP_EVENTS = new Set(['WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished']);
 
 function onMessageSent(chatId, sent) {
-  if (sent.author.kind === 'customer') setTyping(chatId, false);
+  const fromCustomer = sent.author.kind === 'customer';
+  if (fromCustomer) setTyping(chatId, false);
+  learnAuthor(chatId, sent.author.user_id);
   addMessage(chatId, {
     message_id: sent.message_id,
     number: sent.number,
@@ -1459,7 +1582,13 @@ function onMessageSent(chatId, sent) {
   const entry = state.mine.active.find((c) => c.chat_id === chatId);
   if (!entry) return;
   entry.last_message_at = sent.at;
-  if (sent.author.kind === 'customer' && !onScreen(chatId)) entry.unread += 1;
+  if (fromCustomer && !onScreen(chatId)) {
+    entry.unread += 1;
+    // Its unread messages count in the title: the chat itself need not.
+    callAgent(chatId, {
+      title: t('callMessage', { name: customerName(entry.customer_name) }), body: sent.text ?? '', counted: false,
+    });
+  }
   renderLists();
   markRead();
 }
@@ -1524,11 +1653,12 @@ function onEvent(type, data) {
     return;
   }
   // A chat arrived, moved, ended or was wrapped up: the incoming list, the agent's lists, the
-  // chat, and the board of agents change.
+  // chat, and the board of agents change. The agent is called first, while the incoming list
+  // still has the chat's name.
+  callFor(type, chatId, payload);
   applyToIncoming(type, chatId, payload);
   if (state.tab === 'history') refreshHistory();
   if (['ChatAssigned', 'ChatEnded', 'ChatHandedOver', 'ChatRequeued', 'ChatTransferred', 'CustomerClosedClient'].includes(type)) {
-    if (type !== 'ChatAssigned') state.hands.delete(chatId);
     refreshOngoing();
   }
   refreshAgentBoard();
@@ -1610,6 +1740,7 @@ function setTab(tab) {
 
 async function startConsole(user) {
   state.me = user;
+  state.alerts = alertSettings(user.user_id);
   state.presence = new Presence();
   state.availability = OFFLINE;
   state.agentBoard = null;
@@ -1643,6 +1774,8 @@ function showLogin() {
   for (const timer of state.typing.values()) clearTimeout(timer);
   state.typing.clear();
   state.mentions = [];
+  state.calledTo.clear();
+  $('#alerts').open = false;
   typingIn = null;
   canned.close();
   clearTimeout(chartTimer);
@@ -1658,6 +1791,8 @@ function showLogin() {
 
 async function signIn(event) {
   event.preventDefault();
+  // The first sign-in in this browser is the click that may ask for desktop notifications.
+  askPermission().catch((error) => console.warn('notifications', error));
   $('#login-error').textContent = '';
   $('#login-note').textContent = '';
   try {
@@ -1792,6 +1927,8 @@ function wire() {
     });
   }
   $('#panel-toggle').prepend(chatIcon());
+  $('#alerts-toggle').append(bellIcon());
+  for (const gesture of ['pointerdown', 'keydown']) document.addEventListener(gesture, prepareSound, { once: true });
   $('#close-panel').append(closeIcon());
   $('#audit-close').append(closeIcon());
   wireAudit();
@@ -1871,15 +2008,24 @@ function wire() {
       refreshAgentBoard();
     }
   }, 1000);
-  // The pause menu closes on Escape and on a click anywhere else.
+  // The pause and alert menus close on Escape and on a click anywhere else.
   $('#pause-menu').addEventListener('keydown', (event) => {
     if (event.key === 'Escape') {
       event.stopPropagation();
       closePauseMenu(true);
     }
   });
+  const alerts = $('#alerts');
+  alerts.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && alerts.open) {
+      event.stopPropagation();
+      alerts.open = false;
+      $('#alerts-toggle').focus();
+    }
+  });
   document.addEventListener('click', (event) => {
     if (!event.target.closest('.pause-control')) closePauseMenu();
+    if (!event.target.closest('#alerts')) alerts.open = false;
   });
   whenUnauthorized(() => {
     session.token = null;

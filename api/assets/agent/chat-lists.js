@@ -78,7 +78,7 @@ function renderList(root, chats, selected, onSelect, emptyKey) {
     h('span', { class: 'chat-item-meta', text: formatTime(chat.last_message_at ?? chat.since) }))))));
 }
 
-/** All unread messages across the ongoing chats: the webchat icon's badge and the tab title. */
+/** All unread messages across the ongoing chats: the webchat icon's badge (the tab title counts them too). */
 export function totalUnread(active) {
   return active.reduce((sum, chat) => sum + chat.unread, 0);
 }

@@ -1,7 +1,8 @@
 // The selected chat (seed, agent window items 4, 5, 7 and 8): its transcript with the staff's
 // internal notes between the lines, the input field (a message to the customer, or a note;
-// `/` opens the canned responses), End chat, Transfer and Hand over. Message and note text is
-// only ever set with textContent (see dom.js).
+// `/` opens the canned responses; only notes for staff who watch a chat that is not theirs),
+// End chat, Transfer and Hand over. Message and note text is only ever set with textContent
+// (see dom.js).
 
 import { h, fill } from './dom.js';
 import { t, formatTime, language } from './i18n.js';
@@ -12,12 +13,26 @@ export function isMine(chat, me) {
   return chat.status === 'assigned' && chat.agent_id === me.user_id;
 }
 
-function authorName(message, chat, me) {
+/**
+ * A colleague's name as the chat has it: those who wrote in it (`authors`), those in it now
+ * (`participants`), its agent; else `userName(userId)`, what the console knows. Null when
+ * nobody says: the chat was loaded before they wrote.
+ */
+export function staffName(chat, userId, userName) {
+  if (!userId) return null;
+  return chat.authors?.find((a) => a.user_id === userId)?.display_name
+    ?? chat.participants?.find((p) => p.user_id === userId)?.display_name
+    ?? (userId === chat.agent_id ? chat.agent_name : null)
+    ?? userName?.(userId)
+    ?? null;
+}
+
+function authorName(message, chat, me, userName) {
   switch (message.author_kind) {
     case 'customer': return customerName(chat.customer_name);
     case 'agent':
       if (message.author_id === me.user_id) return t('you');
-      return message.author_id === chat.agent_id && chat.agent_name ? chat.agent_name : t('agent');
+      return staffName(chat, message.author_id, userName) ?? t('agent');
     default: return t('system');
   }
 }
@@ -37,12 +52,15 @@ export function isParticipant(chat, me) {
     && (chat.participants ?? []).some((p) => p.user_id === me.user_id && p.state === 'active');
 }
 
+/** Whether `me` writes to the customer in the chat: its agent, or a colleague who joined. */
+export const mayMessage = (chat, me) => isMine(chat, me) || isParticipant(chat, me);
+
 /**
  * `userName(userId)`: a colleague's display name where the console knows it (a note's author);
- * `handRaised`: the agent has asked for help in it; `oversees`: a supervisor's or an
- * administrator's console, which monitors a chat that is not theirs.
+ * `oversees`: a supervisor's or an administrator's console, which monitors a chat that is not
+ * theirs.
  */
-export function renderConversation(els, chat, me, { userName, handRaised = false, oversees = false } = {}) {
+export function renderConversation(els, chat, me, { userName, oversees = false } = {}) {
   fill(els.title, customerName(chat.customer_name));
   els.title.classList.toggle('erased-placeholder', nameErased(chat.customer_name));
   els.erased?.replaceChildren(...(chat.erased || nameErased(chat.customer_name) ? [erasedBadge()] : []));
@@ -51,12 +69,15 @@ export function renderConversation(els, chat, me, { userName, handRaised = false
   const mine = isMine(chat, me);
   const joined = isParticipant(chat, me);
   els.actions.hidden = !mine;
-  els.composer.hidden = !mine && !joined;
+  // While it goes on, anyone who may see a chat may note it; writing to the customer is for
+  // those in the conversation (see renderComposerMode).
+  els.composer.hidden = chat.status !== 'assigned';
   if (els.hand) {
-    els.hand.setAttribute('aria-pressed', String(handRaised));
-    els.hand.title = t(handRaised ? 'askHelpRaised' : 'askHelp');
+    const raised = Boolean(chat.hand_raised);
+    els.hand.setAttribute('aria-pressed', String(raised));
+    els.hand.title = t(raised ? 'askHelpRaised' : 'askHelp');
   }
-  // A supervisor's monitor of a chat in progress: read-only, with whisper, join and take over.
+  // A supervisor's monitor of a chat in progress: notes only, with whisper, join and take over.
   if (els.monitor) {
     els.monitor.hidden = !(oversees && chat.status === 'assigned' && !mine && !joined);
     els.join.hidden = joined;
@@ -95,8 +116,7 @@ function timeline(chat) {
 
 function noteAuthor(note, chat, me, userName) {
   if (note.author_id && note.author_id === me.user_id) return t('you');
-  if (note.author_id && note.author_id === chat.agent_id && chat.agent_name) return chat.agent_name;
-  return (note.author_id && userName?.(note.author_id)) || t('colleague');
+  return staffName(chat, note.author_id, userName) ?? t('colleague');
 }
 
 /** `@username` as the server reads it: at the start, or after a space or an opening bracket. */
@@ -139,7 +159,7 @@ export function renderTranscript(root, chat, me, { userName } = {}) {
       dataset: { number: String(message.number) },
     },
     h('div', { class: 'message-meta' },
-      h('span', { class: 'message-author', text: authorName(message, chat, me) }),
+      h('span', { class: 'message-author', text: authorName(message, chat, me, userName) }),
       h('time', { datetime: message.sent_at, text: formatTime(message.sent_at) })),
     messageErased(message)
       ? h('p', { class: 'message-text erased-placeholder', text: t('erasedText') })
@@ -190,10 +210,13 @@ export function colleagueField(colleagues, id) {
 
 /**
  * The composer's mode: a message to the customer, or an internal note (yellow, its own label,
- * placeholder and button), so a note is never sent to the customer by mistake.
+ * placeholder and button), so a note is never sent to the customer by mistake. Without
+ * `messages` (a chat the reader is not in) it writes notes only.
  */
-export function renderComposerMode(els, noteMode) {
+export function renderComposerMode(els, { note, messages = true }) {
+  const noteMode = note || !messages;
   els.composer.dataset.mode = noteMode ? 'note' : 'message';
+  els.modeMessage.hidden = !messages;
   els.modeMessage.setAttribute('aria-pressed', String(!noteMode));
   els.modeNote.setAttribute('aria-pressed', String(noteMode));
   els.hint.hidden = !noteMode;

@@ -20,6 +20,11 @@ export const chatIcon = () => icon(
   'M7 9h10M7 13h6',
 );
 
+export const bellIcon = () => icon(
+  'M6 16V11a6 6 0 0 1 12 0v5l2 2H4z',
+  'M10 20a2 2 0 0 0 4 0',
+);
+
 export const closeIcon = () => icon('M6 6l12 12M18 6L6 18');
 
 export const sendIcon = () => icon('M3 11l18-8-8 18-2-8-8-2z');

@@ -97,6 +97,7 @@
       seen: 'Sett',
       delivered: 'Levert',
       joined: '{name} ble med i samtalen',
+      newMessage: 'Ny melding',
     },
     en: {
       open: 'Chat with us',
@@ -174,6 +175,7 @@
       seen: 'Seen',
       delivered: 'Delivered',
       joined: '{name} joined the conversation',
+      newMessage: 'New message',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -823,7 +825,7 @@
     // `MessagesRead`): "Seen" once read, "Delivered" before.
     const lastOwn = view.transcript.filter((m) => m.author_kind === 'customer').at(-1);
     const lines = view.transcript.map((m) => ({ number: m.number, el: h('li', { class: `message from-${m.author_kind}` },
-      h('span', { class: 'author', text: m.author_kind === 'customer' ? t('you') : (m.author_kind === 'agent' ? (view.agent_name ?? t('agent')) : t('system')) }),
+      h('span', { class: 'author', text: authorLabel(m) }),
       h('p', { class: `text${erasedText(m) ? ' erased' : ''}`, text: messageText(m) }),
       m === lastOwn && !erasedText(m) && h('span', {
         class: `receipt${seen(m) ? ' seen' : ''}`, 'data-receipt': seen(m) ? 'seen' : 'delivered', text: t(seen(m) ? 'seen' : 'delivered'),
@@ -838,6 +840,31 @@
   }
 
   const seen = (m) => Number.isFinite(view.read_up_to) && view.read_up_to >= m.number;
+
+  /**
+   * A staff member's name as the view has it: those who wrote to the customer (`authors`),
+   * those in the conversation now, its agent. Null for one who wrote since it was read.
+   */
+  const staffName = (userId) => view.authors?.find((a) => a.user_id === userId)?.display_name
+    ?? view.participants?.find((p) => p.user_id === userId)?.display_name
+    ?? (userId && userId === view.agent_id ? view.agent_name : null);
+
+  /** Each line says who wrote it: a colleague's line is theirs, not the agent's who has the chat. */
+  function authorLabel(m) {
+    if (m.author_kind === 'customer') return t('you');
+    if (m.author_kind === 'agent') return staffName(m.author_id) ?? t('agent');
+    return t('system');
+  }
+
+  /** Staff whose names the view was read again for: asked once, whatever it answered. */
+  const askedNames = new Set();
+
+  function learnName(userId) {
+    if (!userId || staffName(userId) || askedNames.has(userId)) return;
+    askedNames.add(userId);
+    refresh().catch(() => {});
+  }
+
   /** Colleagues who joined while this page was open: `{ after, name }` (the last line then). */
   let joins = [];
 
@@ -872,11 +899,16 @@
     stream.addEventListener('MessageSent', (event) => {
       const { event: payload } = JSON.parse(event.data);
       const sent = payload.MessageSent;
-      if (sent.author.kind === 'agent') agentTyping(false);
+      const fromStaff = sent.author.kind === 'agent';
+      if (fromStaff) agentTyping(false);
       if (!view.transcript.some((m) => m.number === sent.number)) {
-        view.transcript.push({ number: sent.number, author_kind: sent.author.kind, text: sent.text, sent_at: sent.at });
+        view.transcript.push({
+          number: sent.number, author_kind: sent.author.kind, author_id: sent.author.user_id ?? null, text: sent.text, sent_at: sent.at,
+        });
         view.transcript.sort((a, b) => a.number - b.number);
         render();
+        learnName(sent.author.user_id);
+        if (fromStaff) callBack();
       }
     });
     // The service's notices are codes; the widget words them in the customer's language.
@@ -917,6 +949,56 @@
       if (view.status === 'waiting') renderQueuePosition(position, estimate);
     });
   }
+
+  // ---- calling the customer back ----
+  // A customer waiting for an answer often looks at another tab meanwhile: a staff member's
+  // line arriving then sounds a soft tone, and the title flashes until the page is seen again.
+
+  let audio = null;
+  /** Browsers start an AudioContext made without a click suspended: it is made on the first one. */
+  function prepareSound() {
+    audio ??= new AudioContext();
+    if (audio.state === 'suspended') audio.resume().catch(() => {});
+  }
+  root.addEventListener('pointerdown', prepareSound, { once: true });
+  root.addEventListener('keydown', prepareSound, { once: true });
+
+  /** One soft sine note, synthesised (no audio file), swelling in and dying away. */
+  function chime() {
+    if (audio?.state !== 'running') return;
+    const at = audio.currentTime;
+    const note = new OscillatorNode(audio, { type: 'sine', frequency: 740 });
+    const level = new GainNode(audio, { gain: 0 });
+    level.gain.setValueAtTime(0, at);
+    level.gain.linearRampToValueAtTime(0.07, at + 0.02);
+    level.gain.exponentialRampToValueAtTime(0.0001, at + 0.6);
+    note.connect(level).connect(audio.destination);
+    note.start(at);
+    note.stop(at + 0.65);
+  }
+
+  /** While flashing: the page's own title, whether ours shows now, the timer that alternates them. */
+  let flashing = null;
+
+  function callBack() {
+    if (!document.hidden) return;
+    chime();
+    if (flashing) return;
+    flashing = { title: document.title, ours: false, timer: setInterval(flash, 1000) };
+    flash();
+  }
+
+  function flash() {
+    flashing.ours = !flashing.ours;
+    document.title = flashing.ours ? t('newMessage') : flashing.title;
+  }
+
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden || !flashing) return;
+    clearInterval(flashing.timer);
+    document.title = flashing.title;
+    flashing = null;
+  });
 
   async function send(event) {
     event.preventDefault();

@@ -1,7 +1,6 @@
 //! A running server, built from configuration: the state, bootstrap, the listener, the router
 //! and the node's background jobs.
 
-use crate::client_addr::TrustedProxies;
 use crate::config::ServeConfig;
 use crate::error::ApiError;
 use crate::http;
@@ -70,11 +69,12 @@ impl Application {
             listener,
             until_ready(ready.clone()),
             &config.edge.connections,
-            TrustedProxies::new(config.edge.trusted_proxies.clone()),
+            config.edge.proxies(),
             stopping.clone(),
         );
+        let connections = listening.connections.clone();
         let started = async {
-            let state = connect(config, mailer.is_some(), stopping).await?;
+            let state = connect(config, mailer.is_some(), stopping, connections).await?;
             bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
             if config.demo {
                 bootstrap::seed_demo(&state).await?;
@@ -89,6 +89,10 @@ impl Application {
             }
         };
         let _ = ready.set(http::router(state.clone()));
+        let metrics = match &config.metrics_listen {
+            Some(address) => Some(serve_metrics(address, state.clone()).await?),
+            None => None,
+        };
         let mut jobs = vec![
             dispatcher::spawn(state.node.clone()),
             pruning::spawn(state.node.clone()),
@@ -97,6 +101,7 @@ impl Application {
         ];
         // Sends the transcripts customers ask for, where an SMTP server is configured.
         jobs.extend(mailer.map(|mailer| samtale_service::mail::spawn(state.node.clone(), mailer)));
+        jobs.extend(metrics);
         Ok(Self {
             address,
             state,
@@ -136,16 +141,42 @@ impl Application {
     }
 }
 
+/// `/metrics` alone on a listener of its own, for a scraper on an internal network.
+async fn serve_metrics(
+    address: &str,
+    state: AppState,
+) -> Result<tokio::task::JoinHandle<()>, StartError> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|error| StartError::Listen(address.to_string(), error))?;
+    let router = Router::new()
+        .route("/metrics", axum::routing::get(crate::metrics::serve))
+        .with_state(state);
+    Ok(tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "the metrics listener failed");
+        }
+    }))
+}
+
 /// Connects the node to its database, retrying an unreachable one for as long as the
 /// configuration allows.
 async fn connect(
     config: &ServeConfig,
     transcripts_by_email: bool,
     stopping: watch::Receiver<bool>,
+    connections: Connections,
 ) -> Result<AppState, StartError> {
     let deadline = Instant::now() + Duration::from_secs(config.wait_for_database);
     loop {
-        match AppState::start(config, transcripts_by_email, stopping.clone()).await {
+        match AppState::start(
+            config,
+            transcripts_by_email,
+            stopping.clone(),
+            connections.clone(),
+        )
+        .await
+        {
             Err(ServiceError::Connect(error @ DatabaseError::Unreachable { .. }))
                 if Instant::now() < deadline =>
             {

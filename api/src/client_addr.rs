@@ -1,8 +1,9 @@
 //! Who is on the other end: the connection's address, or, when the connection comes from a
 //! reverse proxy the operator trusts, the address that proxy says it forwarded for.
 //!
-//! Only trusted proxies are believed: anyone can send `X-Forwarded-For`, so a header from any
-//! other peer is ignored, and a client cannot escape a per-address limit by writing one.
+//! Only trusted proxies are believed, and only in the one header they write: anyone can send
+//! `X-Forwarded-For` or `Forwarded`, so a header from any other peer is ignored, and a client
+//! cannot escape a per-address limit by writing one.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -23,18 +24,34 @@ impl std::fmt::Display for ClientAddr {
     }
 }
 
-/// The proxies whose forwarding headers are believed (`SAMTALE_TRUSTED_PROXIES`).
+/// Which header the proxies write the client's address in. Only that one is read: a proxy
+/// that sets one passes the other on as the client wrote it, forged or not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1` (nginx's `$proxy_add_x_forwarded_for`, most balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client`.
+    Forwarded,
+}
+
+/// The proxies whose forwarding header is believed (`SAMTALE_TRUSTED_PROXIES`).
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    networks: Vec<IpNet>,
+    header: ForwardedHeader,
+}
 
 impl TrustedProxies {
-    pub fn new(networks: Vec<IpNet>) -> Self {
-        Self(networks)
+    pub fn new(networks: Vec<IpNet>, header: ForwardedHeader) -> Self {
+        Self { networks, header }
     }
 
     pub fn trusts(&self, address: IpAddr) -> bool {
         let address = canonical(address);
-        self.0.iter().any(|network| network.contains(&address))
+        self.networks
+            .iter()
+            .any(|network| network.contains(&address))
     }
 
     /// The client behind `peer`: walking the forwarding chain from the nearest hop back, the
@@ -45,7 +62,7 @@ impl TrustedProxies {
         if !self.trusts(client) {
             return client;
         }
-        for hop in forwarded_chain(headers).into_iter().rev() {
+        for hop in forwarded_chain(headers, self.header).into_iter().rev() {
             match hop {
                 Some(address) => {
                     client = canonical(address);
@@ -68,31 +85,29 @@ fn canonical(address: IpAddr) -> IpAddr {
     }
 }
 
-/// The addresses a request passed through, nearest last: RFC 7239 `Forwarded: for=` when the
-/// proxy sends it, else `X-Forwarded-For`. `None` for an entry that is not an address (an
-/// obfuscated or unknown node, or garbage).
-fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let forwarded: Vec<Option<IpAddr>> = headers
-        .get_all(FORWARDED)
-        .iter()
-        .flat_map(|value| value.to_str().unwrap_or_default().split(','))
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                name.eq_ignore_ascii_case("for")
-                    .then(|| forwarded_node(value.trim().trim_matches('"')))
+/// The addresses a request passed through, nearest last, as `header` lists them. `None` for
+/// an entry that is not an address (an obfuscated or unknown node, or garbage).
+fn forwarded_chain(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    match header {
+        ForwardedHeader::Forwarded => headers
+            .get_all(FORWARDED)
+            .iter()
+            .flat_map(|value| value.to_str().unwrap_or_default().split(','))
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (name, value) = pair.trim().split_once('=')?;
+                    name.eq_ignore_ascii_case("for")
+                        .then(|| forwarded_node(value.trim().trim_matches('"')))
+                })
             })
-        })
-        .collect();
-    if !forwarded.is_empty() {
-        return forwarded;
+            .collect(),
+        ForwardedHeader::XForwardedFor => headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .flat_map(|value| value.to_str().unwrap_or_default().split(','))
+            .map(|entry| forwarded_node(entry.trim()))
+            .collect(),
     }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .flat_map(|value| value.to_str().unwrap_or_default().split(','))
-        .map(|entry| forwarded_node(entry.trim()))
-        .collect()
 }
 
 /// An address as proxies write it: bare, `1.2.3.4:port`, or `[v6]` / `[v6]:port`.
@@ -137,7 +152,12 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn proxies(networks: &[&str]) -> TrustedProxies {
-        TrustedProxies::new(networks.iter().map(|n| parse_network(n).unwrap()).collect())
+        proxies_writing(networks, ForwardedHeader::XForwardedFor)
+    }
+
+    fn proxies_writing(networks: &[&str], header: ForwardedHeader) -> TrustedProxies {
+        let networks = networks.iter().map(|n| parse_network(n).unwrap()).collect();
+        TrustedProxies::new(networks, header)
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -196,15 +216,28 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_is_read_before_x_forwarded_for() {
-        let trusted = proxies(&["127.0.0.1"]);
+    fn only_the_header_the_proxies_write_is_read() {
         let both = headers(&[
             ("forwarded", "for=\"[2001:db8::7]:4711\";proto=https"),
             ("x-forwarded-for", "203.0.113.9"),
         ]);
-        assert_eq!(trusted.client(ip("127.0.0.1"), &both), ip("2001:db8::7"));
+        let writing_forwarded = proxies_writing(&["127.0.0.1"], ForwardedHeader::Forwarded);
+        assert_eq!(
+            writing_forwarded.client(ip("127.0.0.1"), &both),
+            ip("2001:db8::7")
+        );
         let v4 = headers(&[("forwarded", "for=192.0.2.60;proto=http;by=203.0.113.43")]);
-        assert_eq!(trusted.client(ip("127.0.0.1"), &v4), ip("192.0.2.60"));
+        assert_eq!(
+            writing_forwarded.client(ip("127.0.0.1"), &v4),
+            ip("192.0.2.60")
+        );
+        // A client's own `Forwarded`, passed on by a proxy that writes X-Forwarded-For.
+        let writing_xff = proxies(&["127.0.0.1"]);
+        assert_eq!(
+            writing_xff.client(ip("127.0.0.1"), &both),
+            ip("203.0.113.9")
+        );
+        assert_eq!(writing_xff.client(ip("127.0.0.1"), &v4), ip("127.0.0.1"));
     }
 
     #[test]
@@ -213,7 +246,11 @@ mod tests {
         let garbage = headers(&[("x-forwarded-for", "203.0.113.9, not-an-address")]);
         assert_eq!(trusted.client(ip("10.0.0.5"), &garbage), ip("10.0.0.5"));
         let unknown = headers(&[("forwarded", "for=unknown")]);
-        assert_eq!(trusted.client(ip("10.0.0.5"), &unknown), ip("10.0.0.5"));
+        let writing_forwarded = proxies_writing(&["10.0.0.0/8"], ForwardedHeader::Forwarded);
+        assert_eq!(
+            writing_forwarded.client(ip("10.0.0.5"), &unknown),
+            ip("10.0.0.5")
+        );
     }
 
     #[test]

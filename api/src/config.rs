@@ -66,6 +66,10 @@ pub struct ServeConfig {
     #[arg(long)]
     pub demo: bool,
 
+    /// Serve `/metrics` on this address only (e.g. 127.0.0.1:9464), not on the main listener.
+    #[arg(long = "metrics-listen", env = "SAMTALE_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+
     /// Wait up to this many seconds for an unreachable database, retrying, instead of
     /// exiting at once; meanwhile the node listens and `/readyz` answers 503.
     #[arg(
@@ -125,6 +129,15 @@ pub struct EdgeConfig {
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// The header the trusted proxies write the client's address in; the other is ignored.
+    #[arg(
+        long = "client-address-header",
+        env = "SAMTALE_CLIENT_ADDRESS_HEADER",
+        value_enum,
+        default_value_t
+    )]
+    pub client_address_header: crate::client_addr::ForwardedHeader,
+
     /// When the node is reached over TLS (at the proxy): tell browsers to use only HTTPS for
     /// this long (`Strict-Transport-Security: max-age`). Unset: no such header.
     #[arg(long = "hsts-max-age-seconds", env = "SAMTALE_HSTS_MAX_AGE_SECONDS")]
@@ -132,6 +145,16 @@ pub struct EdgeConfig {
 
     #[command(flatten)]
     pub connections: ConnectionLimits,
+}
+
+impl EdgeConfig {
+    /// The proxies to believe, and the header they write.
+    pub fn proxies(&self) -> crate::client_addr::TrustedProxies {
+        crate::client_addr::TrustedProxies::new(
+            self.trusted_proxies.clone(),
+            self.client_address_header,
+        )
+    }
 }
 
 /// What one client may hold of a node: connections, their patience, and live streams.

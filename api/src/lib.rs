@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod listen;
+pub mod metrics;
 pub mod occupancy;
 pub mod outage;
 pub mod rate_limit;

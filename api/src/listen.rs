@@ -58,6 +58,7 @@ const DOOR_CONNECTIONS: usize = RESERVED_DESCRIPTORS / 2;
 const DOOR_PATIENCE: Duration = Duration::from_millis(500);
 
 /// The connections open on this node, for its metrics.
+#[derive(Clone)]
 pub struct Connections {
     open: Arc<Occupancy>,
 }

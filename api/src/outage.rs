@@ -34,6 +34,11 @@ impl Breaker {
         }
     }
 
+    /// Whether requests are being refused because the database is unreachable.
+    pub fn is_open(&self) -> bool {
+        *self.open.borrow()
+    }
+
     /// Opens the breaker, and starts the probe that closes it, unless it is already open.
     fn trip(self: &Arc<Self>) {
         if self.open.send_replace(true) {

@@ -2,6 +2,8 @@
 
 use crate::client_addr::TrustedProxies;
 use crate::config::{ConnectionLimits, ServeConfig};
+use crate::listen::Connections;
+use crate::metrics::Metrics;
 use crate::occupancy::Occupancy;
 use crate::outage::Breaker;
 use crate::rate_limit::RateLimits;
@@ -29,6 +31,11 @@ pub struct Services {
     pub limits_per_client: ConnectionLimits,
     /// Turns true when the node stops: live streams end, so their clients go elsewhere.
     pub stopping: watch::Receiver<bool>,
+    /// The connections open on this node.
+    pub connections: Connections,
+    pub metrics: Arc<Metrics>,
+    /// `/metrics` is served on a listener of its own, not the main one.
+    pub metrics_apart: bool,
     pub breaker: Arc<Breaker>,
 }
 
@@ -56,6 +63,7 @@ impl AppState {
         config: &ServeConfig,
         transcripts_by_email: bool,
         stopping: watch::Receiver<bool>,
+        connections: Connections,
     ) -> Result<Self, ServiceError> {
         let ServeConfig {
             database,
@@ -76,6 +84,9 @@ impl AppState {
         let node = Node::start(&database.database_url, &database.key_file(), settings).await?;
         Ok(AppState(Arc::new(Services {
             breaker: Arc::new(Breaker::new(node.db.clone())),
+            metrics: Arc::new(Metrics::new(&node)),
+            metrics_apart: config.metrics_listen.is_some(),
+            connections,
             node: Arc::new(node),
             widget_origins: config.widget_origins.clone(),
             identity_secret: config
@@ -84,7 +95,7 @@ impl AppState {
                 .filter(|secret| !secret.is_empty()),
             transcripts_by_email,
             limits: RateLimits::new(config.rate_limits.clone()),
-            trusted_proxies: TrustedProxies::new(config.edge.trusted_proxies.clone()),
+            trusted_proxies: config.edge.proxies(),
             streams: Arc::default(),
             limits_per_client: config.edge.connections.clone(),
             stopping,

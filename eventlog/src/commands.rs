@@ -18,6 +18,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistenceError;
 use cqrs_es::Aggregate;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use std::collections::HashMap;
 use std::sync::Arc;
 use thiserror::Error;
@@ -140,6 +143,18 @@ pub struct Commands<A: Aggregate + Clone> {
     services: A::Services,
     log: Arc<dyn EventLog>,
     turns: Turns,
+    outcomes: Family<CommandOutcome, Counter>,
+}
+
+/// What became of the commands run on one kind of aggregate, for the node's metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CommandOutcome {
+    pub aggregate: &'static str,
+    /// `committed` (or a retry answered with what its first attempt committed), `unchanged`
+    /// (nothing to do), `rejected`
+    /// (a rule said no), `collided` (someone else appended first; decided again), `conflict`
+    /// (collided on every attempt), `failed` (the database).
+    pub outcome: &'static str,
 }
 
 impl<A: Aggregate + Clone> Commands<A>
@@ -158,7 +173,42 @@ where
             services,
             log,
             turns: Turns::default(),
+            outcomes: Family::default(),
         }
+    }
+
+    /// The count of each outcome of this node's commands; shared, to be registered once.
+    pub fn outcomes(&self) -> Family<CommandOutcome, Counter> {
+        self.outcomes.clone()
+    }
+
+    fn count(&self, outcome: &'static str) {
+        self.outcomes
+            .get_or_create(&CommandOutcome {
+                aggregate: A::TYPE,
+                outcome,
+            })
+            .inc();
+    }
+
+    /// Runs the command: see [`Executed`] for what it returns.
+    pub async fn execute(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<Executed<A::Event>, CommandError<A::Error>> {
+        let executed = self.decide(aggregate_id, command, context).await;
+        self.count(match &executed {
+            Ok(Executed {
+                position: Some(_), ..
+            }) => "committed",
+            Ok(_) => "unchanged",
+            Err(CommandError::Rejected(_)) => "rejected",
+            Err(CommandError::Conflict(_)) => "conflict",
+            Err(_) => "failed",
+        });
+        executed
     }
 
     /// Drops this node's in-memory copies of an erased aggregate (see
@@ -167,15 +217,13 @@ where
         self.store.forget(aggregate_id);
     }
 
-    /// Runs the command: see [`Executed`] for what it returns.
-    ///
     /// This is cqrs-es's `CqrsFramework::execute` (load, handle, commit) without its query
     /// dispatch, which Samtale does not use (read models tail the log). It costs one round
     /// trip on the common path: the aggregate comes from the cache and the append returns the
     /// position. Whatever that path could get wrong is caught and decided again: a stale cache
     /// collides on the sequence, a retried command on its id. Commands on one aggregate take
     /// turns on this node, so only another node can make the cache stale.
-    pub async fn execute(
+    async fn decide(
         &self,
         aggregate_id: &str,
         command: A::Command,
@@ -226,6 +274,7 @@ where
                     });
                 }
                 Err(PersistenceError::OptimisticLockError) => {
+                    self.count("collided");
                     // Either this very command was written already (a retry, or a concurrent
                     // copy, won) or someone else appended first (a customer and an agent
                     // writing at the same moment; another node, behind a stale cache).

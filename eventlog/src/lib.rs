@@ -33,7 +33,7 @@ mod turns;
 mod vault;
 mod wake;
 
-pub use commands::{ClientKey, CommandContext, CommandError, Commands, Executed};
+pub use commands::{ClientKey, CommandContext, CommandError, CommandOutcome, Commands, Executed};
 pub use database::{is_unreachable, Backend, Database, DatabaseError, POSTGRES_CONNECTIONS};
 pub use decode::{Decoder, UPCASTERS};
 pub use keys::{DataKey, KeyError, Keyring};

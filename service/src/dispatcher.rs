@@ -28,6 +28,8 @@ use crate::live::LiveBatch;
 use crate::origin::{command_context, keyed_context, Origin};
 use crate::turn::Turn;
 use crate::{Node, ServiceError};
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use samtale_domain::chat::{Assignment, Candidate, Notice, RoutingChoice, RoutingRule};
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::presence::PauseReason;
@@ -59,6 +61,41 @@ const LEFT_BEHIND_PER_ROUND: i64 = 200;
 /// more than a round meets but for a crowd of agents walking away at once.
 const EXPIRIES_PER_ROUND: i64 = 200;
 
+/// What the dispatcher tells the node's metrics: whether this node leads, and how long each
+/// chat it placed had waited.
+#[derive(Clone)]
+pub struct DispatchMetrics {
+    pub leading: Gauge,
+    pub waited: Histogram,
+}
+
+impl Default for DispatchMetrics {
+    fn default() -> Self {
+        Self {
+            leading: Gauge::default(),
+            // From a tenth of a second to about fourteen minutes.
+            waited: Histogram::new(exponential_buckets(0.1, 2.0, 14)),
+        }
+    }
+}
+
+/// Leadership as the metrics see it: on while held, off however the lead ends (an error, the
+/// lock lost, the task aborted at shutdown).
+struct Leading<'a>(&'a Gauge);
+
+impl<'a> Leading<'a> {
+    fn new(gauge: &'a Gauge) -> Self {
+        gauge.set(1);
+        Self(gauge)
+    }
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        self.0.set(0);
+    }
+}
+
 pub fn spawn(state: Arc<Node>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -77,6 +114,7 @@ async fn lead(state: &Node) -> Result<(), ServiceError> {
         return Ok(());
     };
     tracing::info!("this node is the dispatcher");
+    let _leading = Leading::new(&state.dispatch.leading);
     let mut news = state.live.subscribe();
     let mut swept = tokio::time::Instant::now();
     loop {
@@ -245,19 +283,25 @@ pub async fn dispatch_round(state: &Node) -> Result<usize, ServiceError> {
             load.idle_since = samtale_projections::timestamp(now);
             load.offering |= offering;
         }
-        plan.push((chat.chat_id, agent, hand, choice));
+        plan.push((chat.chat_id, agent, hand, choice, chat.queued_at));
     }
     let directory = state.directory.current(DIRECTORY_ID).await?;
-    let assignments = plan.iter().map(|(chat_id, agent, hand, choice)| {
+    let assignments = plan.iter().map(|(chat_id, agent, hand, choice, _)| {
         place(state, &directory, chat_id, agent, hand, choice, now)
     });
     let results = futures::future::join_all(assignments).await;
     let mut assigned = 0;
     let mut last = None;
-    for result in results {
+    for (result, (.., queued_at)) in results.into_iter().zip(&plan) {
         match result {
             Ok(position) => {
-                assigned += usize::from(position.is_some());
+                if position.is_some() {
+                    assigned += 1;
+                    if let Ok(queued) = chrono::DateTime::parse_from_rfc3339(queued_at) {
+                        let waited = (now - queued.with_timezone(&chrono::Utc)).num_milliseconds();
+                        state.dispatch.waited.observe(waited.max(0) as f64 / 1000.0);
+                    }
+                }
                 last = last.max(position);
             }
             Err(error) => tracing::warn!(%error, "an assignment failed"),

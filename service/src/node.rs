@@ -58,6 +58,7 @@ pub struct Node {
     pub offer_timeout_seconds: Option<u32>,
     /// How long routing waits after giving an agent a chat before it gives them another.
     pub assign_pace: chrono::Duration,
+    pub dispatch: crate::dispatcher::DispatchMetrics,
 }
 
 impl Node {
@@ -88,6 +89,7 @@ impl Node {
             offer_timeout_seconds: settings.offer_timeout_seconds,
             assign_pace: chrono::Duration::from_std(settings.assign_pace)
                 .unwrap_or(chrono::Duration::zero()),
+            dispatch: Default::default(),
             db,
         })
     }

@@ -82,6 +82,7 @@ impl TestApp {
             admin_password: Some(ADMIN_PASSWORD.into()),
             demo: false,
             wait_for_database: 0,
+            metrics_listen: None,
             widget_origins: vec!["https://shop.example".into()],
             identity_secret: Some(IDENTITY_SECRET.into()),
             rate_limits: Default::default(),

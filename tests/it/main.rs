@@ -15,6 +15,7 @@ mod left_messages;
 mod live;
 mod load;
 mod mail;
+mod metrics;
 mod notes;
 mod offers;
 mod openapi;

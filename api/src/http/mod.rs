@@ -27,8 +27,11 @@ mod typing;
 mod views;
 mod wrap_up;
 
+pub use events::{CUSTOMER_STREAMS, STAFF_STREAMS};
+
 use crate::auth;
 use crate::error::ApiError;
+use crate::metrics;
 use crate::outage;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -155,7 +158,12 @@ pub fn router(state: AppState) -> Router {
             get(move || openapi::serve(document.clone())),
         )
         .merge(console::routes(&state.widget_origins))
+        .merge(metrics_here(&state))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::count_requests,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // A body that pauses longer than this is given up, so a client that sends half a
         // request cannot hold a handler (and its connection) open.
@@ -173,6 +181,15 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(middleware::from_fn(request_log::assign_request_id))
         .with_state(state)
+}
+
+/// `/metrics` on the main listener, unless the operator gave it a listener of its own.
+fn metrics_here(state: &AppState) -> Router<AppState> {
+    if state.metrics_apart {
+        Router::new()
+    } else {
+        Router::new().route("/metrics", get(metrics::serve))
+    }
 }
 
 /// API answers carry tokens and personal data: no cache (a browser's, a proxy's) keeps them.

@@ -107,7 +107,8 @@ pub struct ServeConfig {
     )]
     pub identity_secret: Option<String>,
 
-    /// Origins allowed to call the customer API from a company's own site (comma-separated).
+    /// Origins allowed to call the customer API from a company's own site (comma-separated);
+    /// the widget page may be framed only by these sites (`frame-ancestors`).
     #[arg(
         long = "widget-origins",
         env = "SAMTALE_WIDGET_ORIGINS",
@@ -119,8 +120,8 @@ pub struct ServeConfig {
 /// The node as it faces the internet: the proxies in front of it and what browsers are told.
 #[derive(Debug, Clone, Default, Args)]
 pub struct EdgeConfig {
-    /// Reverse proxies (addresses or CIDRs, comma-separated) whose `Forwarded` or
-    /// `X-Forwarded-For` names the client; from any other peer those headers are ignored.
+    /// Reverse proxies (addresses or CIDRs, comma-separated) whose forwarding header (see
+    /// `SAMTALE_CLIENT_ADDRESS_HEADER`) names the client; from any other peer it is ignored.
     #[arg(
         long = "trusted-proxies",
         env = "SAMTALE_TRUSTED_PROXIES",
@@ -168,7 +169,8 @@ pub struct ConnectionLimits {
         default_value_t = 15
     )]
     pub header_timeout_seconds: u64,
-    /// Seconds a request body may pause before the request is given up (408).
+    /// Seconds a request body may pause before the request is given up and its connection
+    /// closed.
     #[arg(
         long = "body-timeout-seconds",
         env = "SAMTALE_BODY_TIMEOUT_SECONDS",

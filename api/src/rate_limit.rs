@@ -3,7 +3,11 @@
 //! messages per chat, typing signals per chat and side. Token buckets, one per key, refilled continuously.
 //!
 //! The buckets live in each node's memory: they protect the node, not a global quota, so with
-//! N nodes behind a balancer a client may get up to N times the limit. Nothing here must survive
+//! N nodes behind a balancer that spreads one client over all of them, the client may get up
+//! to N times the limit. The shipped nginx configuration hashes by client address, so one
+//! client meets one node's buckets and the limits hold as configured (`docs/deploy/`,
+//! tested by `tests/deploy/nginx.sh`); a database round trip per request to share them was
+//! not worth it. Nothing here must survive
 //! a restart. Buckets that have refilled completely are dropped, so memory follows the number of
 //! recently active clients, not the number ever seen.
 

@@ -33,6 +33,16 @@ pub enum DatabaseError {
     /// say only that it timed out.
     #[error("cannot connect to PostgreSQL at {server}: {cause}")]
     Unreachable { server: String, cause: String },
+    /// The log holds transaction ids this server has not reached: a dump restored into
+    /// another cluster. Readers tail by transaction id, so every new event would sort before
+    /// the restored ones and never be read.
+    #[error(
+        "the event log's newest transaction id ({newest}) is not behind this PostgreSQL \
+         server's ({current}): the database was restored into another cluster. Move that \
+         cluster's transaction ids past the log first (stop it, `pg_resetwal -e <epoch>`; \
+         docs/deploy/README.md, \"Backup and restore\") and start again"
+    )]
+    LogAheadOfServer { newest: String, current: String },
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
@@ -70,6 +80,21 @@ async fn probe(options: &PgConnectOptions) -> Result<(), DatabaseError> {
             "no answer within {} s",
             ACQUIRE_TIMEOUT.as_secs()
         ))),
+    }
+}
+
+/// Refuses a log whose transaction ids this server has not reached (see
+/// [`DatabaseError::LogAheadOfServer`]). One index probe at start.
+async fn refuse_log_ahead_of_server(pool: &PgPool) -> Result<(), DatabaseError> {
+    let ahead: Option<(String, String)> = sqlx::query_as(
+        "SELECT tx::text, pg_current_xact_id()::text FROM events
+          WHERE tx >= pg_current_xact_id() ORDER BY tx DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    match ahead {
+        Some((newest, current)) => Err(DatabaseError::LogAheadOfServer { newest, current }),
+        None => Ok(()),
     }
 }
 
@@ -154,6 +179,7 @@ impl Database {
                 .connect_with(options)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            refuse_log_ahead_of_server(&pool).await?;
             let any = AnyPoolOptions::new()
                 .max_connections(READ_MODEL_POOL)
                 .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -121,6 +121,11 @@ pub fn finish(mut document: Document) -> Bytes {
             if takes_input {
                 responses.entry("400".into()).or_insert_with(problem);
             }
+            // A JSON body of the wrong shape (an unknown field, a fraction for an integer) is
+            // refused with 422 by every operation that takes one (`extract::ApiJson`).
+            if operation.request_body.is_some() {
+                responses.entry("422".into()).or_insert_with(problem);
+            }
             if operation.security.is_some() {
                 responses.entry("401".into()).or_insert_with(problem);
             }

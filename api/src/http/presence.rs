@@ -277,6 +277,10 @@ pub async fn pause_mine(
             body = Problem, content_type = PROBLEM_JSON
         ),
         (
+            status = 404, description = "No such agent",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
+        (
             status = 409, description = "The agent is not logged in to any queue (`not-logged-in`)",
             body = Problem, content_type = PROBLEM_JSON
         ),

@@ -46,7 +46,10 @@ pub async fn list_pause_reasons(
     put,
     path = "/api/v1/pause-reasons/{code}",
     tag = "admin",
-    params(("code" = String, Path, description = "The reason's code, e.g. `lunch`")),
+    params((
+        "code" = String, Path, description = "The reason's code, e.g. `lunch`",
+        pattern = r"^[a-z][a-z0-9_]{0,39}$"
+    )),
     request_body = ChoiceLabel,
     responses(
         (status = 200, description = "The defined pause reasons", body = Vec<Choice>),
@@ -83,10 +86,14 @@ pub async fn define_pause_reason(
     delete,
     path = "/api/v1/pause-reasons/{code}",
     tag = "admin",
-    params(("code" = String, Path, description = "The reason's code")),
+    params((
+        "code" = String, Path, description = "The reason's code",
+        pattern = r"^[a-z][a-z0-9_]{0,39}$"
+    )),
     responses(
         (status = 204, description = "The reason is no longer offered"),
         refusals::DirectoryRemoval,
+        refusals::Invalid,
     ),
     security(("bearer" = []))
 )]
@@ -138,7 +145,10 @@ pub async fn list_wrap_up_codes(
     tag = "admin",
     params(
         ("id" = uuid::Uuid, Path, description = "The queue"),
-        ("code" = String, Path, description = "The code, e.g. `billing`"),
+        (
+            "code" = String, Path, description = "The code, e.g. `billing`",
+            pattern = r"^[a-z][a-z0-9_]{0,39}$"
+        ),
     ),
     request_body = ChoiceLabel,
     responses(
@@ -182,11 +192,12 @@ pub async fn define_wrap_up_code(
     tag = "admin",
     params(
         ("id" = uuid::Uuid, Path, description = "The queue"),
-        ("code" = String, Path, description = "The code"),
+        ("code" = String, Path, description = "The code", pattern = r"^[a-z][a-z0-9_]{0,39}$"),
     ),
     responses(
         (status = 204, description = "The code is no longer offered"),
         refusals::DirectoryRemoval,
+        refusals::Invalid,
     ),
     security(("bearer" = []))
 )]

@@ -171,6 +171,10 @@ pub async fn set_mine(
                            not a member of the queue (`not-a-queue-member`)",
             body = Problem, content_type = PROBLEM_JSON
         ),
+        (
+            status = 404, description = "No such agent",
+            body = Problem, content_type = PROBLEM_JSON
+        ),
         refusals::Invalid,
     ),
     security(("bearer" = []))

@@ -195,6 +195,18 @@ redirect="$(timeout 15 curl -s -o /dev/null --max-time 10 -w '%{http_code} %{red
 [[ "$redirect" == "301 https://127.0.0.1/agent" ]] || die "port 80 answered '$redirect'"
 say "HTTPS verified against the test CA; one Strict-Transport-Security (from the node); http:// -> 301 https://"
 
+# /metrics is for Prometheus, not the internet: the nodes serve it, nginx answers 404 for it,
+# however the path is written.
+[[ "$(timeout 15 curl -s -o /dev/null --max-time 10 -w '%{http_code}' "http://127.0.0.1:$port_a/metrics")" == 200 ]] ||
+    die "the node's own /metrics did not answer 200"
+hidden=""
+for path in /metrics '/metrics?x=1' //metrics /%6Detrics /./metrics /metrics/ /METRICS; do
+    got="$(through 127.0.0.1 --path-as-is "$base$path" | cut -d' ' -f1)"
+    [[ "$got" == 404 ]] || die "$path through nginx answered $got, not 404"
+    hidden+="$path "
+done
+say "/metrics: 200 from the node itself, 404 through nginx for ${hidden% }"
+
 # 1. Rate limits see the client, not nginx. Limits are per node, and nginx's hash keeps one
 # address on one node; the second client is the first address from 127.0.0.3 up that nginx
 # sends to the same node as 127.0.0.1, so its 201 shows the node told the two apart (had it

@@ -134,6 +134,13 @@ async fn one_token_holds_only_so_many_live_streams_at_once() {
     assert_eq!(third.headers()["retry-after"], "5");
     let problem: serde_json::Value = third.json().await.unwrap();
     assert_eq!(samtale_testkit::app::slug(&problem), "rate-limited");
+    let document = app.get_ok("/openapi.json", "").await;
+    for stream in ["/api/v1/events", "/api/v1/customer/chats/{id}/events"] {
+        assert!(
+            document["paths"][stream]["get"]["responses"]["429"].is_object(),
+            "{stream} declares its cap"
+        );
+    }
     // Another session is not held back by this one's streams.
     let other = app
         .login("admin", samtale_testkit::app::ADMIN_PASSWORD)

@@ -42,6 +42,9 @@ refusals! {
     /// Any chat but one the staff member may see.
     UnseenChat { 404 => ChatNotVisible }
 
+    /// A live stream beyond its token's or its address's cap of streams open at once.
+    StreamCap { 429 => Problem }
+
     /// Any chat but the customer token's own.
     OtherChat { 404 => NotThisTokensChat }
 

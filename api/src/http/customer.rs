@@ -440,6 +440,7 @@ pub(super) async fn act_as_customer(
             body = Problem, content_type = PROBLEM_JSON
         ),
         refusals::OtherChat,
+        refusals::StreamCap,
     ),
     security(("bearer" = []))
 )]

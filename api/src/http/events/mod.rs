@@ -18,7 +18,7 @@ pub(super) use stream::SEEN_EVERY;
 
 use crate::auth::Staff;
 use crate::client_addr::ClientAddr;
-use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::occupancy::Seat;
 use crate::state::AppState;
 use audience::Audience;
@@ -90,6 +90,7 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
             status = 400, description = "A Last-Event-ID that is not a log position",
             body = Problem, content_type = PROBLEM_JSON
         ),
+        refusals::StreamCap,
     ),
     security(("bearer" = []))
 )]

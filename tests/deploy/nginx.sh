@@ -17,38 +17,14 @@ here="$(pwd)"
 root="$(cd ../.. && pwd)"
 bin="${SAMTALE_BIN:-$root/target/release/samtale}"
 conf="$root/docs/deploy/nginx.conf"
-began=$(date +%s%N)
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-say() { printf '[%6d ms] %s\n' "$(ms_since "$began")" "$*"; }
-die() { say "FAILED: $*" >&2; exit 1; }
-
-[[ -x "$bin" ]] || die "no samtale binary at $bin (cargo build --release -p samtale, or set SAMTALE_BIN)"
-if ! command -v nginx >/dev/null; then
-    say "installing nginx from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 600 apt-get update -qq
-    # The package would start Debian's nginx service; a policy-rc.d that says "not now" (101,
-    # invoke-rc.d(8)) keeps it stopped. Only made, and removed again, if there is none.
-    policy=""
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        policy=/usr/sbin/policy-rc.d
-        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
-    fi
-    installed=0
-    timeout 600 apt-get install -y -qq nginx >/dev/null || installed=$?
-    [[ -n "$policy" ]] && rm -f "$policy"
-    [[ $installed -eq 0 ]] || die "apt-get install nginx failed ($installed)"
-fi
+# shellcheck source=tests/deploy/common.sh
+source ./common.sh
+command -v nginx >/dev/null || install_without_starting nginx
 for tool in openssl curl node createdb dropdb pg_isready; do
     command -v "$tool" >/dev/null || die "$tool is missing"
 done
 
-if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
-    say "starting PostgreSQL"
-    timeout 60 pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
-    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
-fi
-pg_isready -h 127.0.0.1 -p 5432 -q || die "PostgreSQL is unreachable on 127.0.0.1:5432"
+ensure_postgres
 
 work="$(mktemp -d /tmp/samtale-deploy.XXXXXX)"
 chmod 755 "$work" # nginx's workers run as nobody and keep their temporary files here
@@ -149,14 +125,6 @@ export SAMTALE_TRUSTED_PROXIES="127.0.0.2"
 export SAMTALE_CHAT_STARTS_PER_MINUTE=2
 export SAMTALE_HSTS_MAX_AGE_SECONDS=31536000
 export RUST_LOG="${RUST_LOG:-info}"
-wait_ready() { # port, pid
-    for _ in $(seq 1 300); do
-        curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/readyz" && return 0
-        kill -0 "$2" 2>/dev/null || die "the node on :$1 exited (log: $work/node-$1.log)"
-        sleep 0.1
-    done
-    die "the node on :$1 was not ready within 30 s"
-}
 # The first node makes the key file and the demo data; the second starts once it is ready.
 "$bin" serve --demo --listen "127.0.0.1:$port_a" >"$work/node-$port_a.log" 2>&1 &
 pids+=($!); pid_a=$!

@@ -27,28 +27,11 @@ root="$(cd ../.. && pwd)"
 bin="${SAMTALE_BIN:-$root/target/release/samtale}"
 dashboard="$root/docs/deploy/grafana-dashboard.json"
 alerts="$root/docs/deploy/alerts.yml"
-began=$(date +%s%N)
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-say() { printf '[%6d ms] %s\n' "$(ms_since "$began")" "$*"; }
-die() { say "FAILED: $*" >&2; exit 1; }
-
-[[ -x "$bin" ]] || die "no samtale binary at $bin (cargo build --release -p samtale, or set SAMTALE_BIN)"
+# shellcheck source=tests/deploy/common.sh
+source ./common.sh
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
-    say "installing prometheus from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 600 apt-get update -qq
-    # The package would start Debian's prometheus service (on :9090, as user prometheus); a
-    # policy-rc.d that says "not now" (101, invoke-rc.d(8)) keeps it stopped. Only made, and
-    # removed again, if there is none. Not the recommended node exporter: another service.
-    policy=""
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        policy=/usr/sbin/policy-rc.d
-        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
-    fi
-    installed=0
-    timeout 600 apt-get install -y -qq --no-install-recommends prometheus >/dev/null || installed=$?
-    [[ -n "$policy" ]] && rm -f "$policy"
-    [[ $installed -eq 0 ]] || die "apt-get install prometheus failed ($installed)"
+    # Not the recommended node exporter: another service.
+    install_without_starting --no-install-recommends prometheus
     # Nor at the next boot (the package enables its unit and its init script); and stopped, had
     # an existing policy-rc.d let the package start it.
     if [[ -d /run/systemd/system ]]; then
@@ -63,12 +46,7 @@ for tool in curl node createdb dropdb pg_isready; do
     command -v "$tool" >/dev/null || die "$tool is missing"
 done
 
-if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
-    say "starting PostgreSQL"
-    timeout 60 pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
-    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
-fi
-pg_isready -h 127.0.0.1 -p 5432 -q || die "PostgreSQL is unreachable on 127.0.0.1:5432"
+ensure_postgres
 
 work="$(mktemp -d /tmp/samtale-metrics.XXXXXX)"
 db="samtale_metrics_$$"
@@ -112,14 +90,6 @@ export SAMTALE_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disa
 export SAMTALE_KEY_FILE="$work/samtale.key"
 export SAMTALE_ADMIN_PASSWORD="metrics-test-admin"
 export RUST_LOG="${RUST_LOG:-info}"
-wait_ready() { # port, pid
-    for _ in $(seq 1 300); do
-        curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/readyz" && return 0
-        kill -0 "$2" 2>/dev/null || die "the node on :$1 exited (log: $work/node-$1.log)"
-        sleep 0.1
-    done
-    die "the node on :$1 was not ready within 30 s"
-}
 # A: the demo data and /metrics on its main listener. B: /metrics on a listener of its own only.
 "$bin" serve --demo --listen "127.0.0.1:$port_a" >"$work/node-$port_a.log" 2>&1 &
 pids+=($!); pid_a=$!

@@ -38,8 +38,6 @@ pub enum StartError {
 pub struct Application {
     pub address: std::net::SocketAddr,
     pub state: AppState,
-    /// The connections open now, for the node's metrics.
-    pub connections: Connections,
     server: tokio::task::JoinHandle<()>,
     /// Set to stop: the listener closes, streams end, connections drain.
     stop: watch::Sender<bool>,
@@ -72,7 +70,7 @@ impl Application {
             config.edge.proxies(),
             stopping.clone(),
         );
-        let connections = listening.connections.clone();
+        let connections = listening.connections;
         let started = async {
             let state = connect(config, mailer.is_some(), stopping, connections).await?;
             bootstrap::ensure_admin(&state, config.admin_password.clone()).await?;
@@ -105,7 +103,6 @@ impl Application {
         Ok(Self {
             address,
             state,
-            connections: listening.connections,
             server: listening.served,
             stop,
             jobs,

@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::http::request_log::RequestId;
 use crate::state::AppState;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::request::Parts;
 use chrono::Utc;
@@ -14,23 +14,52 @@ use uuid::Uuid;
 
 /// `Json<T>` whose failures are problem responses: 400 for malformed JSON, 422 for JSON of
 /// the wrong shape, 415 mapped to 400 for a missing content type.
+///
+/// A number with nothing after its point (`33.0`) is the integer it equals: JSON does not tell
+/// the two apart, and some clients (JavaScript's, for one) write whole numbers so.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match <axum::Json<T> as FromRequest<S>>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Invalid {
-                detail: e.body_text(),
+        let mut value =
+            match <axum::Json<serde_json::Value> as FromRequest<S>>::from_request(req, state).await
+            {
+                Ok(axum::Json(value)) => value,
+                Err(other) if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(ApiError::TooLarge)
+                }
+                Err(other) => return Err(ApiError::BadRequest(other.body_text())),
+            };
+        whole_numbers_as_integers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|e| ApiError::Invalid {
+                detail: match e.path().to_string().as_str() {
+                    "." => e.inner().to_string(),
+                    path => format!("{path}: {}", e.inner()),
+                },
                 fields: vec![],
-            }),
-            Err(other) if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::TooLarge)
+            })
+    }
+}
+
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) => {
+            let whole = number
+                .as_f64()
+                .filter(|f| number.is_f64() && f.fract() == 0.0 && f.abs() < 2f64.powi(53));
+            if let Some(whole) = whole {
+                // Exact: below 2^53 every whole f64 is an integer i64 holds.
+                *number = serde_json::Number::from(whole as i64);
             }
-            Err(other) => Err(ApiError::BadRequest(other.body_text())),
         }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
     }
 }
 
@@ -51,9 +80,10 @@ impl<S: Send + Sync, T: DeserializeOwned> OptionalFromRequest<S> for ApiJson<T> 
         if empty {
             return Ok(None);
         }
-        <Self as FromRequest<S>>::from_request(req, state)
-            .await
-            .map(Some)
+        // JSON's `null` says "nothing" as an empty body does.
+        let ApiJson(value) =
+            <ApiJson<Option<T>> as FromRequest<S>>::from_request(req, state).await?;
+        Ok(value.map(ApiJson))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The pre-chat form: the fields an administrator defines, and the validation of a customer's
 //! answers against them.
 
+use crate::text::{Name, TextError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -96,8 +97,10 @@ impl FieldError {
 pub enum FieldDefinitionError {
     #[error("key must be 1-64 lowercase letters, digits or '_'")]
     BadKey,
-    #[error("label must not be empty")]
-    EmptyLabel,
+    #[error("label {0}")]
+    BadLabel(TextError),
+    #[error("option {0}")]
+    BadOption(TextError),
     #[error("a select field needs at least one option, other kinds none")]
     BadOptions,
     #[error("max_length must be between 1 and 2000")]
@@ -116,8 +119,10 @@ impl FormField {
         if !key_ok {
             return Err(FieldDefinitionError::BadKey);
         }
-        if self.label.trim().is_empty() {
-            return Err(FieldDefinitionError::EmptyLabel);
+        // Shown to every customer: names' rules, so no blank, no control or override character.
+        Name::parse(self.label.as_str()).map_err(FieldDefinitionError::BadLabel)?;
+        for option in &self.options {
+            Name::parse(option.as_str()).map_err(FieldDefinitionError::BadOption)?;
         }
         if (self.kind == FieldKind::Select) == self.options.is_empty() {
             return Err(FieldDefinitionError::BadOptions);
@@ -320,5 +325,27 @@ mod tests {
         f.key = "ok".into();
         f.options = vec!["x".into()];
         assert_eq!(f.check(), Err(FieldDefinitionError::BadOptions));
+    }
+
+    #[test]
+    fn labels_and_options_follow_the_rules_for_names() {
+        let mut f = field("order", FieldKind::Text, false);
+        f.label = "Ordre\u{202E}fdp.exe".into();
+        assert_eq!(
+            f.check(),
+            Err(FieldDefinitionError::BadLabel(TextError::BidiControl))
+        );
+        f.label = "\u{200B} ".into();
+        assert_eq!(
+            f.check(),
+            Err(FieldDefinitionError::BadLabel(TextError::Empty))
+        );
+        f.label = "Ordre".into();
+        f.kind = FieldKind::Select;
+        f.options = vec!["Faktura".into(), "\u{9b}".into()];
+        assert_eq!(
+            f.check(),
+            Err(FieldDefinitionError::BadOption(TextError::ControlCharacter))
+        );
     }
 }

@@ -51,9 +51,15 @@ impl From<Weekday> for Day {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Span {
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "08:00"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, example = "08:00", pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?$")
+    )]
     pub from: NaiveTime,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "16:00"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, example = "16:00", pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?$")
+    )]
     pub to: NaiveTime,
 }
 
@@ -70,7 +76,7 @@ impl Span {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Exception {
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-12-24"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date, example = "2026-12-24"))]
     pub date: NaiveDate,
     #[serde(default)]
     pub spans: Vec<Span>,

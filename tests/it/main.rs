@@ -6,6 +6,7 @@ mod bad_input;
 mod canned;
 mod chats;
 mod consult;
+mod contract;
 mod edge;
 mod erasure;
 mod fuzz;

@@ -87,6 +87,94 @@ async fn the_document_describes_every_route() {
     }
 }
 
+#[tokio::test]
+async fn operations_have_one_id_each_and_links_lead_to_them() {
+    let app = sqlite_app().await;
+    let document = app.get_ok("/openapi.json", "").await;
+    let operations: Vec<&Value> = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .collect();
+    let mut ids: Vec<&str> = operations
+        .iter()
+        .map(|operation| operation["operationId"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "an operationId is used twice");
+
+    let mut links = 0;
+    for operation in &operations {
+        for response in operation["responses"].as_object().unwrap().values() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                links += 1;
+                let target = link["operationId"].as_str().unwrap();
+                assert!(ids.contains(&target), "link {name} leads nowhere");
+            }
+        }
+    }
+    // A chat followed from its start to its end, and resources from creation to removal.
+    let started = &document["paths"]["/api/v1/customer/chats"]["post"]["responses"]["201"];
+    assert_eq!(
+        started["links"]["pickup"]["parameters"]["id"],
+        "$response.body#/chat_id"
+    );
+    assert!(links >= 30, "{links} links");
+    app.finish().await;
+}
+
+/// The streams declare their events: each a `oneOf` of the frames they send, with the JSON
+/// in `data` described by its `contentSchema`.
+#[tokio::test]
+async fn the_streams_declare_their_events() {
+    let app = sqlite_app().await;
+    let document = app.get_ok("/openapi.json", "").await;
+    for (path, kinds) in [
+        ("/api/v1/events", ["board", "typing", "resync"]),
+        (
+            "/api/v1/customer/chats/{id}/events",
+            ["queue", "typing", "resync"],
+        ),
+    ] {
+        let schema = &document["paths"][path]["get"]["responses"]["200"]["content"]
+            ["text/event-stream"]["schema"];
+        let schema = match schema["$ref"].as_str() {
+            Some(reference) => document
+                .pointer(reference.strip_prefix('#').unwrap())
+                .unwrap(),
+            None => schema,
+        };
+        let frames = schema["oneOf"].as_array().unwrap();
+        for kind in kinds {
+            assert!(
+                frames
+                    .iter()
+                    .any(|frame| frame["properties"]["event"]["enum"] == json!([kind])),
+                "{path} declares {kind}"
+            );
+        }
+        for frame in frames {
+            assert_eq!(
+                frame["properties"]["data"]["contentMediaType"],
+                "application/json"
+            );
+            assert!(
+                frame["properties"]["data"]["contentSchema"].is_object(),
+                "{frame}"
+            );
+        }
+    }
+    app.finish().await;
+}
+
+/// The document is the same on every backend: one is enough.
+async fn sqlite_app() -> TestApp {
+    TestApp::start(samtale_testkit::sqlite_test_database().await).await
+}
+
 fn collect_references(value: &Value, references: &mut Vec<String>) {
     match value {
         Value::Object(map) => {

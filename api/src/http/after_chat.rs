@@ -6,6 +6,7 @@ use super::views::ChatView;
 use crate::auth::Customer;
 use crate::error::{refusals, text_error, ApiError, Conflict, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -18,8 +19,10 @@ use serde::Deserialize;
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RatingBody {
     /// 1 (very dissatisfied) to 5 (very satisfied).
+    #[schema(minimum = 1, maximum = 5)]
     score: u8,
     /// At most 4,000 characters; only staff read it.
+    #[schema(schema_with = constraints::optional_message)]
     comment: Option<String>,
 }
 
@@ -68,6 +71,7 @@ pub async fn rate(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TranscriptBody {
+    #[schema(schema_with = constraints::deliverable_email)]
     email: String,
 }
 

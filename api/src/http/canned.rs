@@ -6,6 +6,7 @@ use super::chats::visible_chat;
 use crate::auth::Staff;
 use crate::error::{text_error, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, ApiPath, ApiQuery, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -33,6 +34,7 @@ pub struct CannedQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/canned-responses",
+    operation_id = "list_canned_responses",
     tag = "agent",
     params(CannedQuery),
     responses(
@@ -98,13 +100,17 @@ pub struct CannedBody {
     #[schema(format = Uuid)]
     queue_id: Option<String>,
     /// At most 200 characters.
+    #[schema(schema_with = constraints::name)]
     title: String,
     /// 1-40 lowercase letters, digits or `_`, starting with a letter; unique where it applies.
+    #[schema(schema_with = constraints::code)]
     shortcut: String,
     /// The text in bokmål: at most 4,000 characters; variables `{customer_name}`,
     /// `{agent_name}`, `{queue}`, `{place}`.
+    #[schema(schema_with = constraints::message)]
     text_nb: String,
     /// The text in English, if it has one.
+    #[schema(schema_with = constraints::optional_message)]
     text_en: Option<String>,
 }
 
@@ -131,6 +137,7 @@ impl CannedBody {
 #[utoipa::path(
     put,
     path = "/api/v1/canned-responses/{id}",
+    operation_id = "define_canned_response",
     tag = "supervision",
     params(("id" = Uuid, Path, description = "The canned response")),
     request_body = CannedBody,
@@ -181,6 +188,7 @@ pub async fn define(
 #[utoipa::path(
     delete,
     path = "/api/v1/canned-responses/{id}",
+    operation_id = "remove_canned_response",
     tag = "supervision",
     params(("id" = Uuid, Path, description = "The canned response")),
     responses(

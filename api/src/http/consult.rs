@@ -149,6 +149,7 @@ pub async fn join(
 #[utoipa::path(
     post,
     path = "/api/v1/chats/{id}/leave",
+    operation_id = "leave_chat",
     tag = "agent",
     params(("id" = Uuid, Path, description = "The chat")),
     responses(

@@ -10,6 +10,7 @@ use crate::error::{
     refusals, text_error, AlreadyClosed, ApiError, NotThisTokensChat, Problem, PROBLEM_JSON,
 };
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::rate_limit::Limit;
 use crate::state::AppState;
 use axum::extract::State;
@@ -104,6 +105,7 @@ pub struct StartChat {
     category_id: Option<String>,
     #[schema(format = Uuid)]
     queue_id: Option<String>,
+    #[schema(schema_with = constraints::name)]
     name: String,
     /// The answers to the pre-chat form, by field key.
     #[serde(default)]
@@ -119,8 +121,10 @@ pub struct StartChat {
 #[serde(deny_unknown_fields)]
 pub struct SignedIdentity {
     /// The customer's id on the site: 1-200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     user_id: String,
     /// The e-mail address the site has for them, signed with the id.
+    #[schema(schema_with = constraints::optional_email)]
     email: Option<String>,
     signature: String,
 }
@@ -423,8 +427,8 @@ pub(super) async fn act_as_customer(
     operation_id = "customer_events",
     params(
         ("id" = Uuid, Path, description = "The chat"),
-        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this log position"),
-        ("last_event_id" = Option<i64>, Query, description = "As `Last-Event-ID`, for EventSource"),
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this log position"),
+        ("last_event_id" = Option<i64>, Query, minimum = 0, description = "As `Last-Event-ID`, for EventSource"),
         (
             "access_token" = Option<String>, Query,
             description = "The customer token, for EventSource"
@@ -432,8 +436,8 @@ pub(super) async fn act_as_customer(
     ),
     responses(
         (
-            status = 200, description = "The event stream",
-            body = String, content_type = "text/event-stream"
+            status = 200, description = "The event stream: each of its events one of these",
+            body = super::events::CustomerFrame, content_type = "text/event-stream"
         ),
         (
             status = 400, description = "Not a UUID, or a Last-Event-ID that is not a log position",

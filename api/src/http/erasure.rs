@@ -6,6 +6,7 @@ use super::customer::own_chat;
 use crate::auth::{Customer, Staff};
 use crate::error::{refusals, ApiError, ChatNotVisible, Problem};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,6 +15,11 @@ use samtale_domain::chat::ErasureReason;
 use samtale_domain::{Actor, ChatCommand, ChatId};
 use samtale_service::erasure::{self, ErasedChat, ErasureReport, Person};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    Type,
+};
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 /// Erases an ended chat's personal data for good: the customer's name, the form's answers and
@@ -56,17 +62,58 @@ pub async fn erase_chat(
 }
 
 /// Whose chats to erase: exactly one of the three.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErasureRequest {
-    /// An e-mail address the person gave in a pre-chat form (any case).
     email: Option<String>,
-    /// A phone number the person gave (matched by its last eight digits, so `+47 912 34 567`
-    /// and `91234567` are the same).
     phone: Option<String>,
-    #[schema(format = Uuid)]
     chat_id: Option<String>,
 }
+
+/// Declared by hand: "exactly one of" is a `oneOf` of three objects, each with its one field
+/// and the other two absent or `null`, which the derive cannot say.
+impl utoipa::PartialSchema for ErasureRequest {
+    fn schema() -> RefOr<Schema> {
+        let uuid = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .build();
+        let variants: [(&str, &str, Object); 3] = [
+            (
+                "email",
+                "An e-mail address the person gave in a pre-chat form (any case).",
+                constraints::email(),
+            ),
+            (
+                "phone",
+                "A phone number the person gave (matched by its last eight digits, so \
+                 `+47 912 34 567` and `91234567` are the same).",
+                constraints::phone(),
+            ),
+            ("chat_id", "One chat.", uuid),
+        ];
+        let mut one_of = OneOfBuilder::new();
+        for (field, description, schema) in &variants {
+            let mut variant = ObjectBuilder::new()
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+                .required(*field);
+            for (other, _, _) in &variants {
+                variant = if other == field {
+                    variant.property(
+                        *other,
+                        ObjectBuilder::from(schema.clone()).description(Some(*description)),
+                    )
+                } else {
+                    variant.property(*other, ObjectBuilder::new().schema_type(Type::Null))
+                };
+            }
+            one_of = one_of.item(variant);
+        }
+        Schema::OneOf(one_of.build()).into()
+    }
+}
+
+impl ToSchema for ErasureRequest {}
 
 /// An erasure request (GDPR art. 17): erases every ended chat of the person, and names the
 /// matching chats it left (still going on, under legal hold). Administrators only.

@@ -9,6 +9,7 @@ use crate::auth::Staff;
 use crate::client_addr::ClientAddr;
 use crate::error::{refusals, text_error, ApiError, Conflict, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Origin};
+use crate::http::constraints;
 use crate::rate_limit::Limit;
 use crate::state::AppState;
 use axum::extract::State;
@@ -32,10 +33,12 @@ pub struct LeaveMessage {
     category_id: Option<String>,
     #[schema(format = Uuid)]
     queue_id: Option<String>,
+    #[schema(schema_with = constraints::name)]
     name: String,
     /// Where the answer goes.
+    #[schema(schema_with = constraints::deliverable_email)]
     email: String,
-    /// Not blank; at most 4,000 characters.
+    #[schema(schema_with = constraints::message)]
     text: String,
 }
 
@@ -45,6 +48,7 @@ pub struct LeaveMessage {
 #[utoipa::path(
     post,
     path = "/api/v1/customer/left-messages",
+    operation_id = "leave_message",
     tag = "customer",
     params((
         "Idempotency-Key" = Option<String>, Header,
@@ -115,6 +119,7 @@ pub struct LeftMessagesQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/left-messages",
+    operation_id = "list_left_messages",
     tag = "agent",
     params(LeftMessagesQuery),
     responses(
@@ -138,6 +143,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     /// Not blank; at most 4,000 characters.
+    #[schema(schema_with = constraints::message)]
     text: String,
 }
 
@@ -146,6 +152,7 @@ pub struct Answer {
 #[utoipa::path(
     post,
     path = "/api/v1/left-messages/{id}/answer",
+    operation_id = "answer_left_message",
     tag = "agent",
     params(
         ("id" = Uuid, Path, description = "The left message (its chat)"),

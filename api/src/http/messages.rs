@@ -5,6 +5,7 @@ use super::chats::visible_chat;
 use crate::auth::Staff;
 use crate::error::{text_error, ApiError, ChatNotVisible, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,10 +21,16 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 pub struct NewMessage {
     /// Not blank; at most 4,000 characters.
+    #[schema(schema_with = constraints::message)]
     pub text: String,
     /// The client's own id for the message: a retry with the same id returns the first
     /// message instead of sending it twice.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub client_message_id: Option<String>,
 }
 

@@ -6,6 +6,7 @@ mod audit;
 mod canned;
 mod chats;
 mod console;
+mod constraints;
 mod consult;
 mod customer;
 mod erasure;

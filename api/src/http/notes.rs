@@ -5,6 +5,7 @@ use super::chats::visible_chat;
 use crate::auth::Staff;
 use crate::error::{refusals, text_error, ApiError};
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct NewNote {
     /// Not blank; at most 4,000 characters. `@username` names a colleague who may see the chat.
+    #[schema(schema_with = constraints::message)]
     text: String,
     /// A supervisor's (or administrator's) whisper to the chat's agent, shown highlighted.
     #[serde(default)]

@@ -105,6 +105,7 @@ pub fn base() -> Document {
 /// token, and a 400 for every one that takes parameters or a body (an id, a query or JSON
 /// that does not parse). An annotation that words its own keeps it.
 pub fn finish(mut document: Document) -> Bytes {
+    options_only_for_select(&mut document);
     for (path, item) in document.paths.paths.iter_mut() {
         let operations = [
             &mut item.get,
@@ -135,7 +136,182 @@ pub fn finish(mut document: Document) -> Bytes {
         }
     }
     // Serialised once: the document is public and never changes while the server runs.
+    let mut document = serde_json::to_value(&document).unwrap_or_default();
+    link(&mut document);
+    headers_are_never_null(&mut document);
     Bytes::from(serde_json::to_vec(&document).unwrap_or_default())
+}
+
+/// A rule between two fields of a form field's definition, which the derive cannot say: a
+/// `select` field has one option or more, the other kinds none (`FormField::check`). The
+/// definition becomes a `oneOf` of the two, each the derived object with `kind` and `options`
+/// narrowed.
+fn options_only_for_select(document: &mut Document) {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema};
+    let Some(schemas) = document.components.as_mut().map(|c| &mut c.schemas) else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(field))) = schemas.get("NewField").cloned() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Array(options))) = field.properties.get("options").cloned() else {
+        return;
+    };
+    let variant = |kinds: &[&str], options: ArrayBuilder| {
+        let mut variant = field.clone();
+        let kinds = kinds.iter().map(|k| serde_json::json!(k));
+        variant.properties.insert(
+            "kind".into(),
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(kinds))
+                .into(),
+        );
+        variant
+            .properties
+            .insert("options".into(), options.build().into());
+        variant
+    };
+    let select = variant(
+        &["select"],
+        ArrayBuilder::from(options.clone()).min_items(Some(1)),
+    );
+    let mut select = select;
+    select.required.push("options".into());
+    let others = variant(
+        &["text", "email", "phone"],
+        ArrayBuilder::from(options).max_items(Some(0)),
+    );
+    let rule = OneOfBuilder::new().item(select).item(others).build();
+    schemas.insert("NewField".into(), RefOr::T(Schema::OneOf(rule)));
+}
+
+/// Where an operation's answer leads: from the operation, to an operation, its parameters
+/// from the answer (`$response.body#/…`) or the request (`$request.path.…`). The main ways
+/// through the API, so a client (or a tester) can follow a chat from its start to its end and
+/// a resource from its creation to its removal.
+/// A link's parameters: each name and the runtime expression that gives its value.
+type Parameters = &'static [(&'static str, &'static str)];
+
+const LINKS: &[(&str, &str, Parameters)] = {
+    const QUEUE: Parameters = &[("id", "$response.body#/queue_id")];
+    const USER: Parameters = &[("id", "$response.body#/user_id")];
+    const CHAT: Parameters = &[("id", "$response.body#/chat_id")];
+    const SAME_CHAT: Parameters = &[("id", "$request.path.id")];
+    &[
+        ("create_queue", "queue_settings", QUEUE),
+        ("create_queue", "configure_queue", QUEUE),
+        ("create_queue", "queue_agents", QUEUE),
+        ("create_queue", "list_wrap_up_codes", QUEUE),
+        ("create_user", "update_user", USER),
+        ("create_user", "agent_activity", USER),
+        (
+            "create_user",
+            "pause_agent",
+            &[("user_id", "$response.body#/user_id")],
+        ),
+        ("customer_start", "detail", CHAT),
+        ("customer_start", "pickup", CHAT),
+        ("customer_start", "audit", CHAT),
+        ("customer_start", "earlier", CHAT),
+        ("customer_start", "transfer", CHAT),
+        ("customer_start", "place_hold", CHAT),
+        ("pickup", "send", SAME_CHAT),
+        ("pickup", "read", SAME_CHAT),
+        ("pickup", "staff_typing", SAME_CHAT),
+        ("pickup", "add", SAME_CHAT),
+        ("pickup", "transfer", SAME_CHAT),
+        ("pickup", "requeue", SAME_CHAT),
+        ("pickup", "hand", SAME_CHAT),
+        ("pickup", "end", SAME_CHAT),
+        ("end", "wrap_up", SAME_CHAT),
+        ("end", "extend", SAME_CHAT),
+        ("end", "finish", SAME_CHAT),
+        ("end", "erase_chat", SAME_CHAT),
+        ("place_hold", "lift_hold", SAME_CHAT),
+        ("leave_message", "answer_left_message", CHAT),
+        (
+            "define_canned_response",
+            "remove_canned_response",
+            SAME_CHAT,
+        ),
+        (
+            "define_pause_reason",
+            "remove_pause_reason",
+            &[("code", "$request.path.code")],
+        ),
+        (
+            "define_wrap_up_code",
+            "remove_wrap_up_code",
+            &[("id", "$request.path.id"), ("code", "$request.path.code")],
+        ),
+        (
+            "define_field",
+            "remove_field",
+            &[("key", "$response.body#/key")],
+        ),
+    ]
+};
+
+/// Adds [`LINKS`] to the first success response of each operation they start from. Written
+/// into the JSON, not through utoipa's `Link`, which names its fields in snake case
+/// (`operation_id`) where OpenAPI has `operationId`.
+fn link(document: &mut serde_json::Value) {
+    let Some(paths) = document.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for operation in paths.values_mut().filter_map(|item| item.as_object_mut()) {
+        for operation in operation.values_mut() {
+            let Some(from) = operation["operationId"].as_str().map(str::to_string) else {
+                continue;
+            };
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(|r| r.as_object_mut())
+            else {
+                continue;
+            };
+            let Some((_, success)) = responses
+                .iter_mut()
+                .find(|(status, _)| status.starts_with('2'))
+            else {
+                continue;
+            };
+            for (_, to, parameters) in LINKS.iter().filter(|(start, ..)| *start == from) {
+                let parameters: serde_json::Map<_, _> = parameters
+                    .iter()
+                    .map(|(name, value)| ((*name).to_string(), serde_json::json!(value)))
+                    .collect();
+                success["links"][*to] =
+                    serde_json::json!({"operationId": to, "parameters": parameters});
+            }
+        }
+    }
+}
+
+/// An optional header is absent or text, never `null`: utoipa writes an `Option` header's type
+/// as `[…, "null"]`, which a client would read as "the text `null` will do".
+fn headers_are_never_null(document: &mut serde_json::Value) {
+    let Some(paths) = document.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(|p| p.as_array_mut())
+        else {
+            continue;
+        };
+        for parameter in parameters.iter_mut().filter(|p| p["in"] == "header") {
+            if let Some(types) = parameter["schema"]["type"].as_array_mut() {
+                types.retain(|t| t != "null");
+            }
+        }
+    }
 }
 
 /// The document; public, like the API's shape itself.

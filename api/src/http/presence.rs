@@ -5,6 +5,7 @@ use super::roster::Availability;
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -205,6 +206,7 @@ pub struct PauseChange {
     /// chats again, whatever paused them.
     paused: bool,
     /// Why: `away` (the default) or one of the reasons in `GET /pause-reasons`.
+    #[schema(schema_with = constraints::optional_code)]
     reason: Option<String>,
 }
 
@@ -216,13 +218,16 @@ async fn pause(
     change: PauseChange,
 ) -> Result<Json<PresenceState>, ApiError> {
     let (by, at) = (staff.actor(), meta.at);
+    // A reason that is no reason is refused even on resuming, where it has no use: the
+    // request is wrong either way.
+    let reason = change
+        .reason
+        .map(|reason| {
+            PauseReason::try_from(reason).map_err(|e| ApiError::invalid_field("reason", e))
+        })
+        .transpose()?;
     let (command, operation) = if change.paused {
-        let reason = match change.reason {
-            Some(reason) => {
-                PauseReason::try_from(reason).map_err(|e| ApiError::invalid_field("reason", e))?
-            }
-            None => PauseReason::Away,
-        };
+        let reason = reason.unwrap_or(PauseReason::Away);
         let command = PresenceCommand::Pause {
             agent_id,
             reason,

@@ -8,6 +8,7 @@ use super::views::chat_row;
 use crate::auth::{Customer, Staff};
 use crate::error::{refusals, text_error, ApiError, Conflict, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, ApiPath};
+use crate::http::constraints;
 use crate::rate_limit::Limit;
 use crate::state::AppState;
 use axum::extract::State;
@@ -20,6 +21,14 @@ use samtale_service::typing::{Side, Typing, PEEK_CHARS};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+/// Staff typing: only whether (what an agent types is theirs until they send it).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffTypingSignal {
+    /// `true` while typing (again every 2 s), `false` on stopping or sending.
+    typing: bool,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TypingSignal {
@@ -28,6 +37,7 @@ pub struct TypingSignal {
     /// The customer's unsent text, for a queue with sneak peek (at most 4,000 characters; the
     /// agent sees its last 1,000). Never stored or logged.
     #[serde(default)]
+    #[schema(schema_with = constraints::typed_text)]
     text: Option<String>,
 }
 
@@ -37,7 +47,7 @@ pub struct TypingSignal {
     path = "/api/v1/chats/{id}/typing",
     tag = "agent",
     params(("id" = uuid::Uuid, Path, description = "The chat")),
-    request_body = TypingSignal,
+    request_body = StaffTypingSignal,
     responses(
         (status = 204, description = "Passed on to the customer"),
         refusals::UnseenChat,
@@ -51,15 +61,9 @@ pub async fn staff_typing(
     State(state): State<AppState>,
     staff: Staff,
     ApiPath(chat_id): ApiPath<ChatId>,
-    ApiJson(signal): ApiJson<TypingSignal>,
+    ApiJson(signal): ApiJson<StaffTypingSignal>,
 ) -> Result<StatusCode, ApiError> {
     let chat = visible_chat(&state, &staff, chat_id).await?;
-    if signal.text.is_some() {
-        return Err(ApiError::invalid_field(
-            "text",
-            "only the customer's typing is seen before it is sent",
-        ));
-    }
     if chat.status != read::ChatStatus::Assigned {
         return Err(Conflict::ChatNotAssigned.into());
     }

@@ -7,6 +7,7 @@ use super::views::ChatView;
 use crate::auth::Staff;
 use crate::error::{refusals, text_error, AlreadyClosed, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -22,8 +23,10 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct DispositionBody {
     #[serde(default)]
+    #[schema(schema_with = constraints::codes)]
     codes: Vec<String>,
     /// At most 4,000 characters.
+    #[schema(schema_with = constraints::optional_message)]
     note: Option<String>,
 }
 

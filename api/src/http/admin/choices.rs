@@ -6,6 +6,7 @@ use super::{directory, name};
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError};
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,6 +19,7 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 pub struct ChoiceLabel {
     /// What staff see, e.g. "Lunch"; at most 200 characters.
+    #[schema(schema_with = constraints::name)]
     label: String,
 }
 

@@ -4,6 +4,7 @@ use super::{created, directory, name, Created};
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewCategory {
+    #[schema(schema_with = constraints::name)]
     name: String,
     #[schema(format = Uuid)]
     queue_id: String,
@@ -78,7 +80,9 @@ pub async fn list_categories(
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewField {
+    #[schema(pattern = "^[a-z0-9_]{1,64}$")]
     key: String,
+    #[schema(schema_with = constraints::name)]
     label: String,
     kind: FieldKind,
     #[serde(default)]
@@ -87,6 +91,7 @@ pub struct NewField {
     options: Vec<String>,
     /// Defaults to 200.
     #[serde(default = "default_max_length")]
+    #[schema(minimum = 1, maximum = 2000)]
     max_length: usize,
 }
 

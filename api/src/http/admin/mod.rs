@@ -19,8 +19,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use samtale_domain::directory::DIRECTORY_ID;
 use samtale_domain::text::Name;
-use samtale_domain::DirectoryCommand;
 use samtale_domain::DirectoryEvent;
+use samtale_domain::{DirectoryCommand, DirectoryError};
 use samtale_eventlog::Executed;
 use samtale_service::origin::resource_context;
 
@@ -45,6 +45,17 @@ async fn directory(
     Ok(state
         .execute(&state.directory, DIRECTORY_ID, command, &context)
         .await?)
+}
+
+/// A user named in a body who does not exist is a 422 on that field: the resource the path
+/// names (a queue) is there, only the request is wrong.
+fn unknown_user_in(field: &'static str) -> impl Fn(ApiError) -> ApiError {
+    move |error| match error {
+        ApiError::NotFound(detail) if detail == DirectoryError::NoSuchUser.to_string() => {
+            ApiError::invalid_field(field, detail)
+        }
+        other => other,
+    }
 }
 
 /// The id a create command created: this run's, or for a retry the first attempt's.

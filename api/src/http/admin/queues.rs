@@ -1,9 +1,10 @@
 //! Queues: creating and configuring them, and their members.
 
-use super::{created, directory, name, Created};
+use super::{created, directory, name, unknown_user_in, Created};
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, OverseersOnly, Problem};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewQueue {
+    #[schema(schema_with = constraints::name)]
     name: String,
 }
 
@@ -97,7 +99,8 @@ pub async fn add_member(
         ("add_queue_member", &format!("{queue_id}/{user_id}")),
         command,
     )
-    .await?;
+    .await
+    .map_err(unknown_user_in("user_id"))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -143,26 +146,28 @@ pub async fn remove_member(
 pub struct QueueSettingsBody {
     /// After this many seconds of waiting while no agent is logged in to the queue, the
     /// customer is told so. Absent or `null`: never.
+    #[schema(minimum = 1)]
     no_agent_notice_after_seconds: Option<u32>,
     /// Where such a chat then overflows to, if anywhere.
     #[schema(format = Uuid)]
     overflow_queue_id: Option<String>,
     /// Answered within this many seconds counts towards the service level (default 60).
+    #[schema(minimum = 1)]
     service_level_seconds: Option<u32>,
     /// Days (1-3650) from a chat's end in this queue until retention erases its personal
     /// data; `null`: kept until erased on request. Absent: left as it is.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 3650)]
     transcript_retention_days: Option<Option<u32>>,
     /// Seconds (5-600) routing offers a chat to one agent before offering it to the next;
     /// `null`: routing assigns chats straight away. Absent: left as it is.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 5, maximum = 600)]
     offer_timeout_seconds: Option<Option<u32>>,
     /// Seconds (1-1800) of wrap-up an agent has after each chat of the queue, in which routing
     /// gives them nothing new; `null`: none. Absent: left as it is.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1800)]
     wrap_up_seconds: Option<Option<u32>>,
     /// A chat of the queue cannot end without one of its wrap-up codes (when it has any).
     /// Absent: left as it is.

@@ -4,6 +4,7 @@ use super::{created, directory, name, Created};
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{ApiJson, ApiPath, Origin};
+use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,12 +21,16 @@ use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUser {
+    #[schema(schema_with = constraints::username)]
     username: String,
+    #[schema(schema_with = constraints::name)]
     display_name: String,
+    #[schema(min_length = 10, max_length = 200)]
     password: String,
     role: Role,
     /// Defaults to 3.
     #[serde(default = "default_capacity")]
+    #[schema(minimum = 1, maximum = 20)]
     max_concurrent_chats: u32,
 }
 
@@ -109,10 +114,13 @@ pub async fn list_users(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[schema(schema_with = constraints::optional_name)]
     display_name: Option<String>,
     role: Option<Role>,
+    #[schema(minimum = 1, maximum = 20)]
     max_concurrent_chats: Option<u32>,
     active: Option<bool>,
+    #[schema(min_length = 10, max_length = 200)]
     password: Option<String>,
 }
 

@@ -12,6 +12,7 @@
 
 mod audience;
 mod frames;
+mod schema;
 mod stream;
 
 pub(super) use stream::SEEN_EVERY;
@@ -28,31 +29,31 @@ use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use samtale_eventlog::LogPosition;
 use samtale_projections::read::{self};
+pub use schema::{CustomerFrame, StaffFrame};
 use std::time::Duration;
 use stream::{Feed, Stream};
 use tokio_stream::wrappers::ReceiverStream;
 
 /// The client's `Last-Event-ID`: a log position, or nothing for a fresh stream.
 fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError> {
-    let raw = headers
+    let header = headers
         .get("last-event-id")
-        .map(|v| v.to_str().unwrap_or("not text").to_string())
-        .or_else(|| {
-            uri.query().and_then(|q| {
-                q.split('&')
-                    .find_map(|pair| pair.strip_prefix("last_event_id=").map(str::to_string))
-            })
-        });
-    match raw {
-        None => Ok(None),
-        Some(raw) => raw
-            .trim()
+        .map(|v| v.to_str().unwrap_or("not text").to_string());
+    let query = uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("last_event_id=").map(str::to_string))
+    });
+    let position = |raw: String| {
+        raw.trim()
             .parse::<i64>()
             .ok()
             .filter(|p| *p >= 0)
-            .map(Some)
-            .ok_or_else(|| ApiError::BadRequest("Last-Event-ID must be a log position".into())),
-    }
+            .ok_or_else(|| ApiError::BadRequest("Last-Event-ID must be a log position".into()))
+    };
+    // Both are checked when both are sent: a bad one is a bad request, whichever wins.
+    let query = query.map(position).transpose()?;
+    let header = header.map(position).transpose()?;
+    Ok(header.or(query))
 }
 
 /// The caller's live stream (`text/event-stream`); it ends when the session is revoked.
@@ -74,8 +75,8 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
     path = "/api/v1/events",
     tag = "events",
     params(
-        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this log position"),
-        ("last_event_id" = Option<i64>, Query, description = "As `Last-Event-ID`, for EventSource"),
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this log position"),
+        ("last_event_id" = Option<i64>, Query, minimum = 0, description = "As `Last-Event-ID`, for EventSource"),
         (
             "access_token" = Option<String>, Query,
             description = "The session token, for EventSource"
@@ -83,8 +84,8 @@ fn last_event_id(headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError
     ),
     responses(
         (
-            status = 200, description = "The event stream",
-            body = String, content_type = "text/event-stream"
+            status = 200, description = "The event stream: each of its events one of these",
+            body = StaffFrame, content_type = "text/event-stream"
         ),
         (
             status = 400, description = "A Last-Event-ID that is not a log position",

@@ -495,6 +495,9 @@ function reconcileWaiting() {
 async function loadMine() {
   state.mine = await api('/me/chats');
   renderLists();
+  // The list may have been counted before the read marker of the chat on screen reached the
+  // server: what the agent is looking at is read.
+  markRead();
 }
 const refreshMine = coalesce(loadMine);
 

@@ -26,7 +26,7 @@
       title: 'Chat med oss',
       subtitle: 'Vi svarer så fort vi kan.',
       minimize: 'Minimer chatten',
-      close: 'Lukk og avslutt chatten',
+      close: 'Lukk',
       name: 'Navn',
       topic: 'Hva gjelder det?',
       choose: 'Velg …',
@@ -98,13 +98,32 @@
       delivered: 'Levert',
       joined: '{name} ble med i samtalen',
       newMessage: 'Ny melding',
+      endChat: 'Avslutt chatten',
+      endTitle: 'Avslutte chatten?',
+      endText: 'Rådgiveren får beskjed om at du har gått, og samtalen kan ikke fortsettes.',
+      keepChatting: 'Fortsett chatten',
+      ending: 'Avslutter …',
+      endFailed: 'Chatten kunne ikke avsluttes. Prøv igjen.',
+      reconnecting: 'Forbindelsen er brutt. Kobler til igjen …',
+      sending: 'Sender …',
+      notSent: 'Ikke sendt.',
+      resendsItself: 'Sendes når forbindelsen er tilbake.',
+      retry: 'Prøv igjen',
+      refusedTitle: 'Chatten er ikke tilgjengelig her',
+      refusedText: 'Denne nettsiden er ikke satt opp for chat med oss. Kontakt oss på en annen måte.',
+      unreachableTitle: 'Vi får ikke kontakt med chatten',
+      unreachableText: 'Sjekk nettforbindelsen og prøv igjen om litt.',
+      transferred: 'Du er satt over til {queue}. Vent litt, så svarer en rådgiver der.',
+      transferredAway: 'Du er satt over til en annen rådgiver. Vent litt.',
+      unread: '{n} ny melding fra {name}',
+      problem_invalid: 'Sjekk det du skrev her.',
     },
     en: {
       open: 'Chat with us',
       title: 'Chat with us',
       subtitle: 'We will answer as soon as we can.',
       minimize: 'Minimise the chat',
-      close: 'Close and end the chat',
+      close: 'Close',
       name: 'Name',
       topic: 'What is it about?',
       choose: 'Choose …',
@@ -176,6 +195,25 @@
       delivered: 'Delivered',
       joined: '{name} joined the conversation',
       newMessage: 'New message',
+      endChat: 'End the chat',
+      endTitle: 'End the chat?',
+      endText: 'The adviser is told that you have left, and the chat cannot be continued.',
+      keepChatting: 'Keep chatting',
+      ending: 'Ending …',
+      endFailed: 'The chat could not be ended. Please try again.',
+      reconnecting: 'Connection lost. Reconnecting …',
+      sending: 'Sending …',
+      notSent: 'Not sent.',
+      resendsItself: 'It goes out when the connection is back.',
+      retry: 'Retry',
+      refusedTitle: 'Chat is not available here',
+      refusedText: 'This website is not set up for chatting with us. Please contact us another way.',
+      unreachableTitle: 'We cannot reach the chat',
+      unreachableText: 'Check the connection and try again in a moment.',
+      transferred: 'You have been transferred to {queue}, please wait for an adviser there.',
+      transferredAway: 'You have been transferred to another adviser, please wait.',
+      unread: '{n} new message from {name}',
+      problem_invalid: 'Check what you wrote here.',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -184,8 +222,8 @@
   // A key this widget does not know yet (a newer server's notice) says nothing rather than break.
   const t = (key, vars = {}) => (STRINGS[language][key] ?? '').replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
 
-  // Each field problem carries a stable code; the widget says it in its own language, and
-  // falls back to the server's English only for a code it does not know yet.
+  // Each field problem carries a stable code; the widget says it in its own language. A code
+  // it does not know yet (a newer server's) still gets its own words, never the server's English.
   const FIELD_PROBLEMS = {
     required: 'problem_required',
     'not-an-email': 'problem_email',
@@ -193,11 +231,11 @@
     'too-long': 'problem_too_long',
     'not-single-line': 'problem_single_line',
   };
-  const problemText = ({ key, code, problem }) => {
+  const problemText = ({ key, code }) => {
     if (FIELD_PROBLEMS[code]) return t(FIELD_PROBLEMS[code]);
     // An address mail systems would not take (left messages, copies) is `invalid` under `email`.
     if (key === 'email' && code === 'invalid') return t('problem_email');
-    return problem;
+    return t('problem_invalid');
   };
 
   function h(tag, props = {}, ...children) {
@@ -253,7 +291,12 @@
   const root = host.attachShadow({ mode: 'open' });
   const styles = h('link', { rel: 'stylesheet', href: `${origin}/widget.css` });
   const body = h('div', { class: 'body' });
-  const panelTitle = h('h2', { id: 'samtale-title', text: t('title') });
+  // The page's one heading where the widget is the page; a section heading on a company's site.
+  const panelTitle = h(pageMode ? 'h1' : 'h2', { id: 'samtale-title', text: t('title') });
+  // × closes the panel; in a running chat it ends the chat, after asking (see `closeChat`).
+  const closeButton = h('button', {
+    type: 'button', class: 'icon close', 'aria-label': t('close'), title: t('close'), text: '×', onclick: () => closeChat(),
+  });
   const panel = h('section', {
     class: `panel${pageMode ? ' page' : ''}`, role: pageMode ? undefined : 'dialog', 'aria-labelledby': 'samtale-title', hidden: !pageMode,
   },
@@ -262,14 +305,17 @@
     !pageMode && h('button', {
       type: 'button', class: 'icon', 'aria-label': t('minimize'), title: t('minimize'), text: '–', onclick: () => setOpen(false),
     }),
-    h('button', {
-      type: 'button', class: 'icon close', 'aria-label': t('close'), title: t('close'), text: '×', onclick: closeChat,
-    })),
+    closeButton),
   body);
+  // Minimised, the launcher counts the staff's lines the customer has not seen and shows the
+  // last of them beside it, so an answer is never missed on the company's page.
+  const badge = h('span', { class: 'launcher-badge', 'aria-hidden': 'true', hidden: true });
+  const unreadSaid = h('span', { class: 'visually-hidden' });
   const launcher = h('button', {
     type: 'button', class: 'launcher', 'aria-expanded': 'false', onclick: () => setOpen(panel.hidden),
-  }, h('span', { class: 'launcher-dot', 'aria-hidden': 'true' }), t('open'));
-  root.append(styles, panel, pageMode ? '' : launcher);
+  }, h('span', { class: 'launcher-dot', 'aria-hidden': 'true' }), t('open'), badge, unreadSaid);
+  const preview = h('button', { type: 'button', class: 'preview', hidden: true, onclick: () => setOpen(true) });
+  root.append(styles, panel, pageMode ? '' : launcher, pageMode ? '' : preview);
   host.hidden = true;
   styles.addEventListener('load', () => { host.hidden = false; });
   styles.addEventListener('error', () => { host.hidden = false; });
@@ -282,8 +328,31 @@
   function setOpen(open) {
     panel.hidden = !open;
     launcher.setAttribute('aria-expanded', String(open));
-    if (open) panel.querySelector('input, select, textarea')?.focus();
-    else launcher.focus();
+    if (open) {
+      unread = 0;
+      showUnread();
+      panel.querySelector('input, select, textarea')?.focus();
+    } else {
+      launcher.focus();
+    }
+  }
+
+  /** Staff lines that arrived while minimised, and the last of them. */
+  let unread = 0;
+
+  function showUnread(name, text) {
+    badge.hidden = unread === 0;
+    badge.textContent = String(unread);
+    preview.hidden = unread === 0;
+    unreadSaid.textContent = unread === 0 ? '' : ` (${t('unread', { n: unread, name })})`;
+    if (text) preview.replaceChildren(h('span', { class: 'preview-name', text: name }), h('span', { class: 'preview-text', text }));
+  }
+
+  /** A staff line while the panel is minimised on a company's page. */
+  function noteUnread(name, text) {
+    if (pageMode || !panel.hidden) return;
+    unread += 1;
+    showUnread(name, text);
   }
 
   // ---- state ----
@@ -454,6 +523,7 @@
       }
     });
     body.replaceChildren(form);
+    showClose();
     updateOpen();
   }
 
@@ -578,6 +648,7 @@
   // ---- the conversation ----
 
   const status = h('p', { class: 'status', role: 'status' });
+  const connection = h('p', { class: 'connection', role: 'status', hidden: true, text: t('reconnecting') });
   const transcript = h('ol', { class: 'transcript', 'aria-live': 'polite' });
   // "Kari is typing…" while the agent types; empty otherwise (the line keeps its place).
   const typingNote = h('p', { class: 'typing', role: 'status' });
@@ -585,58 +656,129 @@
   const composer = h('form', { class: 'composer' }, input, h('button', { type: 'submit', class: 'primary', text: t('send') }));
   const restart = h('button', { type: 'button', class: 'secondary', text: t('newChat'), onclick: () => reset() });
 
+  /**
+   * A step in the panel that asks before something that cannot be undone. `act(error)` does it,
+   * and where it could not, says why on the step's `error` line; `cancelled` runs when the
+   * customer backs out. The safe choice takes the focus, so a stray Enter does nothing.
+   */
+  function confirmation({
+    id, title, text, confirmLabel, busyLabel, cancelLabel = t('cancel'), act, cancelled,
+  }) {
+    const error = h('p', { class: 'form-error', role: 'alert' });
+    const cancel = h('button', {
+      type: 'button', class: 'secondary', text: cancelLabel, onclick: () => back(),
+    });
+    const confirm = h('button', { type: 'button', class: 'danger', text: confirmLabel, onclick: run });
+    const box = h('div', {
+      class: 'confirm', role: 'group', 'aria-labelledby': `${id}-title`, 'aria-describedby': `${id}-text`, hidden: true,
+    },
+    h('p', { class: 'confirm-title', id: `${id}-title`, text: title }),
+    h('p', { class: 'confirm-text', id: `${id}-text`, text }),
+    error,
+    h('div', { class: 'confirm-actions' }, cancel, confirm));
+    box.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.stopPropagation();
+        back();
+      }
+    });
+    function back() {
+      box.hidden = true;
+      cancelled();
+    }
+    async function run() {
+      confirm.disabled = true;
+      cancel.disabled = true;
+      confirm.textContent = busyLabel;
+      try {
+        await act(error);
+      } finally {
+        confirm.disabled = false;
+        cancel.disabled = false;
+        confirm.textContent = confirmLabel;
+      }
+    }
+    return {
+      box,
+      ask() {
+        error.textContent = '';
+        box.hidden = false;
+        cancel.focus();
+      },
+      close() { box.hidden = true; },
+    };
+  }
+
   // Deleting an ended conversation (the customer's right to erasure): a confirmation step in
   // the panel, then the server erases the chat and the token stops opening anything.
-  const deleteButton = h('button', { type: 'button', class: 'secondary delete', text: t('deleteChat'), onclick: askDelete });
-  const deleteError = h('p', { class: 'form-error', role: 'alert' });
-  const cancelDelete = h('button', { type: 'button', class: 'secondary', text: t('cancel'), onclick: () => closeConfirm(true) });
-  const confirmDelete = h('button', { type: 'button', class: 'danger', text: t('deleteConfirm'), onclick: deleteChat });
-  const confirmBox = h('div', {
-    class: 'confirm', role: 'group', 'aria-labelledby': 'samtale-delete-title', 'aria-describedby': 'samtale-delete-text', hidden: true,
-  },
-  h('p', { class: 'confirm-title', id: 'samtale-delete-title', text: t('deleteTitle') }),
-  h('p', { class: 'confirm-text', id: 'samtale-delete-text', text: t('deleteText') }),
-  deleteError,
-  h('div', { class: 'confirm-actions' }, cancelDelete, confirmDelete));
-  confirmBox.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
-      event.stopPropagation();
-      closeConfirm(true);
-    }
+  const deleteButton = h('button', {
+    type: 'button', class: 'secondary delete', text: t('deleteChat'), onclick: () => askDelete(),
+  });
+  const deleteStep = confirmation({
+    id: 'samtale-delete',
+    title: t('deleteTitle'),
+    text: t('deleteText'),
+    confirmLabel: t('deleteConfirm'),
+    busyLabel: t('deleting'),
+    act: deleteChat,
+    cancelled: () => {
+      showEndedActions(true);
+      deleteButton.focus();
+    },
   });
 
   function askDelete() {
-    deleteError.textContent = '';
-    confirmBox.hidden = false;
-    deleteButton.hidden = true;
-    restart.hidden = true;
-    // The safe choice first: a stray Enter deletes nothing.
-    cancelDelete.focus();
+    showEndedActions(false);
+    deleteStep.ask();
   }
 
-  function closeConfirm(refocus) {
-    confirmBox.hidden = true;
-    deleteButton.hidden = !ended();
-    restart.hidden = !ended();
-    if (refocus) deleteButton.focus();
+  /** "Start a new chat" and "Delete" under an ended chat, unless a confirmation is asking. */
+  function showEndedActions(shown) {
+    deleteButton.hidden = !shown || !ended();
+    restart.hidden = !shown || !ended();
   }
 
-  async function deleteChat() {
-    confirmDelete.disabled = true;
-    cancelDelete.disabled = true;
-    confirmDelete.textContent = t('deleting');
+  async function deleteChat(error) {
     try {
       await call(`/customer/chats/${chat.chat_id}/erase`, { method: 'POST', token: chat.customer_token });
       forgetDeleted();
-    } catch (error) {
+    } catch (problem) {
       // Erased already (another tab, the company): the outcome the customer asked for.
-      if (error.problem?.type?.endsWith('/chat-erased')) forgetDeleted();
-      else deleteError.textContent = t('deleteFailed');
-    } finally {
-      confirmDelete.disabled = false;
-      cancelDelete.disabled = false;
-      confirmDelete.textContent = t('deleteConfirm');
+      if (problem.problem?.type?.endsWith('/chat-erased')) forgetDeleted();
+      else error.textContent = t('deleteFailed');
     }
+  }
+
+  // Ending a running chat with ×: asked first, and the transcript stays until the customer
+  // confirms; backing out leaves the chat exactly as it was, the box ready to type in.
+  const endStep = confirmation({
+    id: 'samtale-end',
+    title: t('endTitle'),
+    text: t('endText'),
+    confirmLabel: t('endChat'),
+    busyLabel: t('ending'),
+    cancelLabel: t('keepChatting'),
+    act: endChat,
+    cancelled: () => {
+      composer.hidden = ended();
+      input.focus();
+    },
+  });
+
+  async function endChat(error) {
+    try {
+      await call(`/customer/chats/${chat.chat_id}/close`, { method: 'POST', token: chat.customer_token });
+    } catch (problem) {
+      // Ended already (by the agent meanwhile): what the customer asked for. Anything else
+      // (no connection) leaves the chat running, and says so.
+      if (problem.status !== 409) {
+        error.textContent = t('endFailed');
+        return;
+      }
+    }
+    endStep.close();
+    await reset();
+    if (!pageMode) setOpen(false);
   }
 
   /** The conversation is gone: nothing of it stays on the screen or in the browser. */
@@ -647,7 +789,7 @@
     view = null;
     remember(null);
     transcript.replaceChildren();
-    confirmBox.hidden = true;
+    deleteStep.close();
     const done = h('p', { class: 'deleted', role: 'status', tabindex: '-1', text: t('deleted') });
     restart.hidden = false;
     body.replaceChildren(done, restart);
@@ -789,10 +931,12 @@
   const ended = () => view && (view.status === 'ended' || view.status === 'abandoned');
 
   async function showChat() {
-    confirmBox.hidden = true;
+    deleteStep.close();
+    endStep.close();
     // A chat resumed after a reload has not read the config yet (it says whether mail is sent).
     config = config ?? await call('/widget/config').catch(() => null);
-    body.replaceChildren(status, transcript, typingNote, composer, rateForm, rateThanks, copyForm, copyNote, restart, deleteButton, confirmBox);
+    body.replaceChildren(status, connection, transcript, typingNote, endStep.box, composer,
+      rateForm, rateThanks, copyForm, copyNote, restart, deleteButton, deleteStep.box);
     await refresh();
     listen();
     input.focus();
@@ -804,9 +948,14 @@
   }
 
   function render() {
+    // A chat just started or resumed has no view until the first read of it answers; what the
+    // customer sent meanwhile waits in the outbox and shows with it.
+    if (!view) return;
     if (ended()) {
       status.textContent = t('ended');
       stream?.close();
+      connection.hidden = true;
+      endStep.close();
       agentTyping(false);
       typingAt = 0;
     } else if (view.status === 'assigned') {
@@ -815,28 +964,71 @@
       renderQueuePosition(view.queue_position, view.estimated_wait_seconds);
     }
     status.dataset.status = view.status;
-    composer.hidden = ended();
+    composer.hidden = ended() || !endStep.box.hidden;
+    showClose();
     renderRating();
     renderCopy();
-    restart.hidden = !ended() || !confirmBox.hidden;
-    deleteButton.hidden = !ended() || !confirmBox.hidden;
+    showEndedActions(deleteStep.box.hidden);
     const stuck = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
     // The customer's last line says whether the agent has read it (`read_up_to`, live on
     // `MessagesRead`): "Seen" once read, "Delivered" before.
     const lastOwn = view.transcript.filter((m) => m.author_kind === 'customer').at(-1);
-    const lines = view.transcript.map((m) => ({ number: m.number, el: h('li', { class: `message from-${m.author_kind}` },
-      h('span', { class: 'author', text: authorLabel(m) }),
-      h('p', { class: `text${erasedText(m) ? ' erased' : ''}`, text: messageText(m) }),
-      m === lastOwn && !erasedText(m) && h('span', {
+    const lines = view.transcript.map((m) => ({
+      number: m.number,
+      el: line(m, m === lastOwn && !erasedText(m) && h('span', {
         class: `receipt${seen(m) ? ' seen' : ''}`, 'data-receipt': seen(m) ? 'seen' : 'delivered', text: t(seen(m) ? 'seen' : 'delivered'),
-      })) }));
-    // A colleague who joined while the widget was open: a line where it happened.
-    for (const join of joins) {
-      lines.push({ number: join.after + 0.5, el: h('li', { class: 'message from-system joined' }, h('p', { class: 'text', text: t('joined', { name: join.name }) })) });
+      })),
+    }));
+    // What happened while the widget was open that the transcript has no line for (a colleague
+    // joined, a transfer): a line where it happened.
+    for (const aside of asides) {
+      lines.push({ number: aside.after + 0.5, el: h('li', { class: `message from-system ${aside.kind}` }, h('p', { class: 'text', text: aside.text })) });
     }
     lines.sort((a, b) => a.number - b.number);
-    transcript.replaceChildren(...lines.map((line) => line.el));
+    // The customer's lines the server has not confirmed come last, in the order written.
+    const waiting = outbox.map((item) => line({ author_kind: 'customer', text: item.text, sent_at: item.at }, outboxState(item), item.state));
+    transcript.replaceChildren(...lines.map((entry) => entry.el), ...waiting);
     if (stuck) transcript.scrollTop = transcript.scrollHeight;
+  }
+
+  /** One line of the conversation: who, when, the words (links clickable), and `extra` below. */
+  function line(m, extra, state = 'sent') {
+    return h('li', { class: `message from-${m.author_kind}`, 'data-state': m.author_kind === 'customer' ? state : undefined },
+      h('span', { class: 'meta' },
+        h('span', { class: 'author', text: authorLabel(m) }),
+        m.sent_at && h('time', { class: 'at', datetime: m.sent_at, text: clock(m.sent_at) })),
+      h('p', { class: `text${erasedText(m) ? ' erased' : ''}` }, linked(messageText(m))),
+      extra);
+  }
+
+  /** A line's time of day, in the reader's language and time zone. */
+  const clock = (at) => new Intl.DateTimeFormat(language === 'nb' ? 'nb-NO' : 'en-GB', { hour: '2-digit', minute: '2-digit' })
+    .format(new Date(at));
+
+  // Web addresses in a line become links: only http and https (never `javascript:` and the
+  // like), built as elements with the address as text, opened apart from this page.
+  const ADDRESS = /\bhttps?:\/\/[^\s<>"]+/gi;
+  // Punctuation closing a sentence is not part of the address before it.
+  const TRAILING = /[.,;:!?'»)\]]+$/;
+
+  function linked(text) {
+    const parts = [];
+    let rest = 0;
+    for (const match of text.matchAll(ADDRESS)) {
+      const address = match[0].replace(TRAILING, '');
+      let url = null;
+      try {
+        url = new URL(address);
+      } catch {
+        continue;
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
+      parts.push(text.slice(rest, match.index),
+        h('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer', text: address }));
+      rest = match.index + address.length;
+    }
+    parts.push(text.slice(rest));
+    return parts.filter((part) => part !== '');
   }
 
   const seen = (m) => Number.isFinite(view.read_up_to) && view.read_up_to >= m.number;
@@ -865,8 +1057,19 @@
     refresh().catch(() => {});
   }
 
-  /** Colleagues who joined while this page was open: `{ after, name }` (the last line then). */
-  let joins = [];
+  /**
+   * What happened while this page was open that has no line of its own: `{ kind, key, after,
+   * text }`, `after` the last line's number then, `key` what makes it the same event again.
+   */
+  let asides = [];
+
+  function addAside(kind, key, text, after = view.transcript.at(-1)?.number ?? 0) {
+    if (asides.some((a) => a.kind === kind && a.key === key)) return;
+    asides.push({
+      kind, key, after, text,
+    });
+    render();
+  }
 
   // An erased message (a stream replayed after the company erased the chat) has no text:
   // it says so rather than showing nothing, or "null".
@@ -896,19 +1099,44 @@
       stream.addEventListener(type, reload);
     }
     stream.addEventListener('resync', reload);
+    // The browser reconnects by itself after a drop; meanwhile the customer sees it, and once
+    // back, what failed to go out for want of a connection goes again.
+    stream.addEventListener('error', () => {
+      if (ended()) return;
+      connection.hidden = false;
+      // A stream the server refused is not retried by the browser: this widget tries again.
+      if (stream.readyState === EventSource.CLOSED) setTimeout(() => { if (chat && !ended()) listen(); }, RELISTEN_AFTER);
+    });
+    stream.addEventListener('open', () => {
+      connection.hidden = true;
+      for (const item of outbox) if (item.state === 'failed' && item.automatic) deliver(item);
+    });
+    stream.addEventListener('ChatTransferred', (event) => {
+      const { ChatTransferred: moved } = JSON.parse(event.data).event;
+      const after = view.transcript.filter((m) => m.sent_at <= moved.at).at(-1)?.number ?? 0;
+      const to = moved.to_category
+        ? config?.categories.find((c) => c.category_id === moved.to_category)?.name
+        : config?.queues.find((q) => q.queue_id === moved.to_queue)?.name;
+      addAside('transferred', moved.at, to ? t('transferred', { queue: to }) : t('transferredAway'), after);
+    });
     stream.addEventListener('MessageSent', (event) => {
       const { event: payload } = JSON.parse(event.data);
       const sent = payload.MessageSent;
       const fromStaff = sent.author.kind === 'agent';
       if (fromStaff) agentTyping(false);
       if (!view.transcript.some((m) => m.number === sent.number)) {
+        // The customer's own line, confirmed by the stream before the answer to its request.
+        if (sent.client_message_id) outbox = outbox.filter((item) => item.id !== sent.client_message_id);
         view.transcript.push({
           number: sent.number, author_kind: sent.author.kind, author_id: sent.author.user_id ?? null, text: sent.text, sent_at: sent.at,
         });
         view.transcript.sort((a, b) => a.number - b.number);
         render();
         learnName(sent.author.user_id);
-        if (fromStaff) callBack();
+        if (fromStaff) {
+          callBack();
+          noteUnread(staffName(sent.author.user_id) ?? t('agent'), sent.text);
+        }
       }
     });
     // The service's notices are codes; the widget words them in the customer's language.
@@ -938,10 +1166,7 @@
       const after = view.transcript.at(-1)?.number ?? 0;
       await refresh().catch(() => {});
       const name = view?.participants?.find((p) => p.user_id === joined.user_id)?.display_name;
-      if (name && !joins.some((j) => j.user_id === joined.user_id && j.after === after)) {
-        joins.push({ user_id: joined.user_id, after, name });
-        render();
-      }
+      if (name) addAside('joined', `${joined.user_id}@${after}`, t('joined', { name }), after);
     });
     stream.addEventListener('ParticipantLeft', reload);
     stream.addEventListener('queue', (event) => {
@@ -1000,33 +1225,85 @@
     flashing = null;
   });
 
+  /**
+   * The customer's lines not yet confirmed by the server: `{ id, text, at, state, automatic }`.
+   * `id` is the client message id, the same on every attempt, so the server keeps one line
+   * however many times it goes; `state` is `sending` or `failed`, and a line that failed for
+   * want of a connection (`automatic`) goes again by itself once the stream is back.
+   */
+  let outbox = [];
+  /** A stream the server closed is opened again after this long. */
+  const RELISTEN_AFTER = 5000;
+
   async function send(event) {
     event.preventDefault();
     const text = input.value;
     if (text.trim() === '') return;
     input.value = '';
+    // On a phone the keyboard stays open for the next line.
+    input.focus();
     stopTyping();
+    const item = {
+      id: randomId(), text, at: new Date().toISOString(), state: 'sending', automatic: false,
+    };
+    outbox.push(item);
+    render();
+    transcript.scrollTop = transcript.scrollHeight;
+    await deliver(item);
+  }
+
+  async function deliver(item) {
+    item.state = 'sending';
+    render();
     try {
       const message = await call(`/customer/chats/${chat.chat_id}/messages`, {
-        method: 'POST', token: chat.customer_token, body: { text, client_message_id: randomId() },
+        method: 'POST', token: chat.customer_token, body: { text: item.text, client_message_id: item.id },
       });
-      if (!view.transcript.some((m) => m.number === message.number)) {
-        view.transcript.push(message);
-        render();
+      outbox = outbox.filter((other) => other !== item);
+      if (view && !view.transcript.some((m) => m.number === message.number)) view.transcript.push(message);
+      render();
+    } catch (error) {
+      // No answer at all, or the server unwell: worth sending again. A refusal (the chat
+      // ended meanwhile) is for the customer to see, and to retry if they will.
+      item.state = 'failed';
+      item.automatic = !error.status || error.status >= 500;
+      render();
+      // A stream still open has not noticed the trouble, and will not say when it is over.
+      if (item.automatic && stream?.readyState === EventSource.OPEN) {
+        setTimeout(() => { if (item.state === 'failed' && outbox.includes(item)) deliver(item); }, RELISTEN_AFTER);
       }
-    } catch {
-      input.value = text;
-      status.textContent = t('failed');
     }
   }
 
-  /** Closing the widget ends the chat: the agent sees the customer has left. */
+  /** Under a line not yet confirmed: "Sending …", or that it failed and how it goes out. */
+  function outboxState(item) {
+    if (item.state === 'sending') return h('span', { class: 'receipt', 'data-receipt': 'sending', text: t('sending') });
+    return h('span', { class: 'receipt failed', 'data-receipt': 'failed' },
+      `${t('notSent')} `, item.automatic ? `${t('resendsItself')} ` : '',
+      h('button', { type: 'button', class: 'link', text: t('retry'), onclick: () => deliver(item) }));
+  }
+
+  /**
+   * × asks before it ends a running chat; on the form, or after the end, it only closes the
+   * panel (an ended chat is left for a new one).
+   */
   async function closeChat() {
-    if (chat && !ended()) {
-      await call(`/customer/chats/${chat.chat_id}/close`, { method: 'POST', token: chat.customer_token }).catch(() => {});
+    if (chat && view && !ended()) {
+      composer.hidden = true;
+      endStep.ask();
+      return;
     }
-    await reset();
+    if (chat) await reset();
     if (!pageMode) setOpen(false);
+  }
+
+  /** Where the widget is the page, × is there only to end a running chat. */
+  function showClose() {
+    const running = Boolean(chat && view && !ended());
+    const label = running ? t('endChat') : t('close');
+    closeButton.setAttribute('aria-label', label);
+    closeButton.title = label;
+    closeButton.hidden = pageMode && !running;
   }
 
   async function reset() {
@@ -1036,7 +1313,9 @@
     typingAt = 0;
     chat = null;
     view = null;
-    joins = [];
+    asides = [];
+    outbox = [];
+    connection.hidden = true;
     remember(null);
     pickScore(0);
     rateComment.value = '';
@@ -1059,5 +1338,21 @@
     await showForm();
   }
 
-  start().catch(() => body.replaceChildren(h('p', { class: 'form-error', text: t('failed') })));
+  /**
+   * The widget could not start. A request the browser refused though the server answers is a
+   * site not among the allowed origins (a cross-origin refusal the page cannot read directly):
+   * said so, apart from a server out of reach; either way with a way to close the panel.
+   */
+  async function showTrouble(error) {
+    const reachable = !error.status && await fetch(`${API}/widget/config`, { mode: 'no-cors' }).then(() => true, () => false);
+    const [title, text] = reachable ? ['refusedTitle', 'refusedText'] : ['unreachableTitle', 'unreachableText'];
+    const heading = h('p', { class: 'trouble-title', tabindex: '-1', text: t(title) });
+    body.replaceChildren(h('div', { class: 'trouble', role: 'alert', 'data-trouble': reachable ? 'refused' : 'unreachable' },
+      heading,
+      h('p', { text: t(text) }),
+      pageMode ? '' : h('button', { type: 'button', class: 'secondary inline', text: t('close'), onclick: () => setOpen(false) })));
+    showClose();
+  }
+
+  start().catch(showTrouble);
 })();

@@ -40,6 +40,9 @@ export async function request(path, { method = 'GET', body, idempotencyKey } = {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
+  }).catch((cause) => {
+    // No answer at all (the network, a server down): status 0, told apart from a refusal.
+    throw Object.assign(new ApiError(0, null), { cause });
   });
   if (response.status === 204) return { data: null, headers: response.headers };
   const data = await response.json().catch(() => null);

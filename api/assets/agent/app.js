@@ -676,7 +676,22 @@ async function reloadAll() {
 function setPanel(open) {
   panel.hidden = !open;
   $('#panel-toggle').setAttribute('aria-expanded', String(open));
+  rememberPanel();
   if (open) markRead();
+}
+
+// A reload (or a browser restoring the tab) brings back the panel as it was, with the chat
+// that was on screen: kept per tab, and only for the same user.
+const PANEL_KEY = 'samtale.console.panel';
+
+function rememberPanel() {
+  if (!state.me) return;
+  sessionStorage.setItem(PANEL_KEY, JSON.stringify({ user: state.me.user_id, open: !panel.hidden, chat: state.selected }));
+}
+
+function recalledPanel(user) {
+  const saved = JSON.parse(sessionStorage.getItem(PANEL_KEY) ?? 'null');
+  return saved?.user === user.user_id ? saved : null;
 }
 
 function onScreen(chatId) {
@@ -692,6 +707,7 @@ async function select(chatId) {
   }
   state.mentions = state.mentions.filter((m) => m.chat_id !== chatId);
   state.selected = chatId;
+  rememberPanel();
   input.value = state.drafts.get(chatId) ?? '';
   renderLists();
   renderSelected();
@@ -706,8 +722,9 @@ async function select(chatId) {
 function markRead() {
   if (onScreen(state.selected) && state.calledTo.delete(state.selected)) renderHeader();
   const chat = state.chats.get(state.selected);
-  const entry = state.mine.active.find((c) => c.chat_id === state.selected);
-  if (!chat || !entry || !isMine(chat, state.me) || !onScreen(chat.chat_id)) return;
+  // An ended chat stays the agent's to read: its badge clears too once it is on screen.
+  const entry = [...state.mine.active, ...state.mine.passive].find((c) => c.chat_id === state.selected);
+  if (!chat || !entry || chat.agent_id !== state.me.user_id || !onScreen(chat.chat_id)) return;
   const last = chat.transcript.reduce((max, m) => Math.max(max, m.number), 0);
   if (last <= entry.read_up_to && entry.unread === 0) return;
   entry.read_up_to = last;
@@ -1039,9 +1056,16 @@ async function transfer(event) {
   if (!target) return;
   const chatId = state.selected;
   try {
-    state.chats.set(chatId, await post(`/chats/${chatId}/transfer`, transferTarget(target)));
+    await post(`/chats/${chatId}/transfer`, transferTarget(target));
+    const to = $('#transfer-target').selectedOptions[0]?.textContent ?? '';
     $('#transfer-target').value = '';
-    notify(t('transferred'));
+    notify(t('transferredTo', { to }));
+    // The chat waits in its new queue, no longer the agent's: it leaves the screen with its
+    // draft rather than stay there in neither list.
+    state.chats.delete(chatId);
+    state.drafts.delete(chatId);
+    state.selected = null;
+    rememberPanel();
     renderSelected();
     await loadMine();
   } catch (error) {
@@ -1486,9 +1510,12 @@ function calledCount() {
 function callAgent(chatId, { title, body, counted = true }) {
   if (counted) state.calledTo.add(chatId);
   renderHeader();
+  const said = Promise.resolve(body).catch(() => '');
+  // A screen reader says it too, whatever the agent chose for sounds and notifications.
+  said.then((text) => { $('#announcer').textContent = text ? `${title}: ${text}` : title; });
   if (state.alerts.sound) chime();
   if (!state.alerts.desktop) return;
-  Promise.resolve(body).catch(() => '').then((text) => desktopNotice(title, {
+  said.then((text) => desktopNotice(title, {
     body: text, tag: chatId, onClick: () => openCalled(chatId),
   }));
 }
@@ -1688,11 +1715,17 @@ function onEvent(type, data) {
   if (handedToMe) notify(t('handedToYou'));
 }
 
-function onLiveStatus(status) {
+/** The stream's state in words, in the console's language (again after a switch). */
+function showLiveStatus() {
   const el = $('#live-status');
-  el.dataset.status = status;
-  el.textContent = t(status === 'live' ? 'live' : 'reconnecting');
+  if (!el.dataset.status) return;
+  el.textContent = t(el.dataset.status === 'live' ? 'live' : 'reconnecting');
   el.title = el.textContent;
+}
+
+function onLiveStatus(status) {
+  $('#live-status').dataset.status = status;
+  showLiveStatus();
   // A stream the browser gave up on (the server refused it): check the session, then retry.
   if (status === 'closed') {
     api('/me').then(() => setTimeout(startLive, 3000), () => {});
@@ -1732,6 +1765,8 @@ function setTab(tab) {
   state.tab = tab;
   for (const name of TABS) {
     $(`#tab-${name}`).setAttribute('aria-selected', String(name === tab));
+    // One stop in the Tab order for the whole strip; the arrow keys move within it.
+    $(`#tab-${name}`).tabIndex = name === tab ? 0 : -1;
     $(`#view-${name}`).hidden = name !== tab;
   }
   if (tab === 'admin') showAdmin();
@@ -1760,8 +1795,29 @@ async function startConsole(user) {
   state.names.clear();
   Object.assign(state.left, { waiting: [], answered: [], showing: 'waiting' });
   setTab('incoming');
+  const recalled = recalledPanel(user);
+  state.selected = recalled?.chat ?? null;
   await reloadAll();
+  if (recalled?.open) setPanel(true);
+  // Focus starts where the work does, not on the page's body.
+  if (!panel.contains(document.activeElement)) $('#tab-incoming').focus();
   startLive();
+}
+
+/** The ARIA tabs pattern: arrows, Home and End pick the tab beside, the first, the last. */
+function moveAmongTabs(event) {
+  const shown = TABS.filter((name) => !$(`#tab-${name}`).hidden);
+  const at = shown.indexOf(state.tab);
+  const to = {
+    ArrowRight: (at + 1) % shown.length,
+    ArrowLeft: (at - 1 + shown.length) % shown.length,
+    Home: 0,
+    End: shown.length - 1,
+  }[event.key];
+  if (to === undefined) return;
+  event.preventDefault();
+  setTab(shown[to]);
+  $(`#tab-${shown[to]}`).focus();
 }
 
 function showLogin() {
@@ -1807,7 +1863,7 @@ async function signIn(event) {
     $('#password').value = '';
     await startConsole(user);
   } catch (error) {
-    $('#login-error').textContent = error.status === 401 ? t('signInFailed') : t('failed', { detail: error.message });
+    $('#login-error').textContent = error.status === 401 ? t('signInFailed') : problemText(error);
   }
 }
 
@@ -1927,6 +1983,7 @@ function wire() {
       for (const other of document.querySelectorAll('.language-select')) other.value = select.value;
       if (state.me) renderAll();
       else translate();
+      showLiveStatus();
     });
   }
   $('#panel-toggle').prepend(chatIcon());
@@ -1953,6 +2010,7 @@ function wire() {
   for (const name of TABS) {
     $(`#tab-${name}`).addEventListener('click', () => setTab(name));
   }
+  $('.tabs').addEventListener('keydown', moveAmongTabs);
   $('#composer').addEventListener('submit', send);
   $('#compose-message').addEventListener('click', () => setNoteMode(false));
   $('#compose-note').addEventListener('click', () => setNoteMode(true));

@@ -258,7 +258,8 @@ export function cannedMenu({ input, root, load, enabled, insert }) {
 
   function render() {
     root.hidden = !open;
-    input.setAttribute('aria-expanded', String(open));
+    // A textarea is a textbox, which has no `aria-expanded`: the list it controls, and the
+    // option active in it, are what a screen reader follows.
     if (!open) {
       input.removeAttribute('aria-activedescendant');
       input.removeAttribute('aria-controls');

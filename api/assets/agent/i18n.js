@@ -28,7 +28,7 @@ const STRINGS = {
     longestWait: 'Lengste ventetid',
     noQueues: 'Du er ikke medlem av noen chatkø.',
     presenceIn: 'Pålogget køene',
-    presenceOut: 'Avlogget',
+    presenceOut: 'Ikke pålogget kø',
     logInQueues: 'Logg inn i køene',
     logOutQueues: 'Logg ut av køene',
     togglePanel: 'Åpne eller lukk chatpanelet',
@@ -74,7 +74,7 @@ const STRINGS = {
     status_abandoned: 'Forlatt av kunden',
     chatClosed: 'Chatten er avsluttet.',
     customerLeft: '{name} lukket chatten.',
-    transferred: 'Chatten ble overført.',
+    transferredTo: 'Chatten ble overført til {to}.',
     notice_no_agents_available: 'Kunden fikk beskjed om at ingen agenter er pålogget.',
     'problem:chat-not-waiting': 'En annen agent tok denne chatten.',
     'problem:chat-not-offered': 'Chatten er ikke lenger tilbudt deg: den gikk videre.',
@@ -92,6 +92,8 @@ const STRINGS = {
     live: 'Tilkoblet',
     reconnecting: 'Kobler til på nytt …',
     failed: 'Noe gikk galt: {detail}',
+    unreachable: 'Får ikke kontakt med serveren. Sjekk nettet og prøv igjen.',
+    actions: 'Handlinger',
     agents: 'Agenter',
     agentLoggedIn: 'innlogget',
     agentLoggedOut: 'avlogget',
@@ -386,7 +388,7 @@ const STRINGS = {
     ongoingCustomer: 'Kunde',
     ongoingSince: 'Startet',
     ongoingQueue: 'Kø',
-    openOngoing: 'Følg chatten med {name}',
+    openOngoing: 'Følg chatten',
     inviteColleague: 'Inviter kollega',
     inviteTitle: 'Inviter en kollega til chatten med {name}',
     inviteText: 'Kollegaen ser hele samtalen og kan skrive til kunden når de har takket ja.',
@@ -471,7 +473,7 @@ const STRINGS = {
     longestWait: 'Longest wait',
     noQueues: 'You are not a member of any chat queue.',
     presenceIn: 'Logged in to queues',
-    presenceOut: 'Logged out',
+    presenceOut: 'Not taking chats',
     logInQueues: 'Log in to queues',
     logOutQueues: 'Log out of queues',
     togglePanel: 'Open or close the chat panel',
@@ -517,7 +519,7 @@ const STRINGS = {
     status_abandoned: 'Abandoned by the customer',
     chatClosed: 'The chat has ended.',
     customerLeft: '{name} closed the chat.',
-    transferred: 'The chat was transferred.',
+    transferredTo: 'The chat was transferred to {to}.',
     notice_no_agents_available: 'The customer was told that no agents are logged in.',
     'problem:chat-not-waiting': 'Another agent took this chat.',
     'problem:chat-not-offered': 'The chat is no longer offered to you: it has moved on.',
@@ -535,6 +537,8 @@ const STRINGS = {
     live: 'Live',
     reconnecting: 'Reconnecting …',
     failed: 'Something went wrong: {detail}',
+    unreachable: 'The server cannot be reached. Check the network and try again.',
+    actions: 'Actions',
     agents: 'Agents',
     agentLoggedIn: 'logged in',
     agentLoggedOut: 'logged out',
@@ -829,7 +833,7 @@ const STRINGS = {
     ongoingCustomer: 'Customer',
     ongoingSince: 'Started',
     ongoingQueue: 'Queue',
-    openOngoing: 'Monitor the chat with {name}',
+    openOngoing: 'Monitor the chat',
     inviteColleague: 'Invite colleague',
     inviteTitle: 'Invite a colleague to the chat with {name}',
     inviteText: 'The colleague sees the whole conversation and may write to the customer once they accept.',
@@ -920,6 +924,8 @@ export function problemText(error) {
   const slug = error.problem?.type?.split('/').pop();
   const key = `problem:${slug}`;
   if (slug && (STRINGS[language][key] ?? STRINGS.en[key])) return t(key);
+  // No answer at all: the browser's own words ("Failed to fetch") tell an agent nothing.
+  if (error.status === 0) return t('unreachable');
   return t('failed', { detail: error.message });
 }
 

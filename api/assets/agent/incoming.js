@@ -32,7 +32,7 @@ export function renderIncoming(root, waiting, { onPickUp, total = waiting.length
   rerender(root, () => fill(root, h('table', { class: 'data-table incoming-table' },
     h('thead', {}, h('tr', {},
       ['customer', 'time', 'waited', 'queue', 'category'].map((key) => h('th', { scope: 'col', text: t(key) })),
-      h('th', { scope: 'col' }))),
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: t('actions') })))),
     h('tbody', {}, rows)),
   total > waiting.length
     ? h('p', { class: 'incoming-page', text: t('incomingPage', { shown: waiting.length, total }) })

@@ -78,9 +78,10 @@ export function renderOngoing(root, rows, { queueName, userName, onOpen }) {
       h('button', {
         type: 'button',
         class: 'ongoing-open',
-        'aria-label': t('openOngoing', { name: row.customer_name }),
         onclick: () => onOpen(row),
       },
+      // The action said before what the row shows, so the button's name holds its visible words.
+      h('span', { class: 'visually-hidden', text: `${t('openOngoing')}: ` }),
       h('span', { class: 'ongoing-customer' }, nameNode(row.customer_name)),
       h('span', { class: 'ongoing-agent', text: userName(row.agent_id) ?? '' }),
       h('span', { class: 'ongoing-queue', text: queueName(row.queue_id) ?? '' }),

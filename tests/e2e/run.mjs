@@ -224,6 +224,12 @@ async function customerSays(page, text) {
   await eventually(async () => assert.ok((await widgetMessages(page).allTextContents()).includes(text)));
 }
 
+/** The customer ends her running chat with × and says yes when asked. */
+async function customerEnds(page) {
+  await page.locator('.head button.close').click();
+  await page.getByRole('group', { name: 'Avslutte chatten?' }).getByRole('button', { name: 'Avslutt chatten' }).click();
+}
+
 async function agentSays(page, text) {
   await page.fill('#message-input', text);
   await page.press('#message-input', 'Enter');
@@ -410,12 +416,16 @@ test('the agent transfers a chat to another category', STEP, async () => {
   await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Per Olsen'));
   await agent.selectOption('#transfer-target', { label: 'Teknisk hjelp (Bedrift)' });
   await agent.getByRole('button', { name: 'Overfør' }).click();
-  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Venter'));
-  // Transferred away, the chat is no longer the agent's: it leaves their lists.
+  // Transferred away, the chat is no longer the agent's: it leaves the screen and their lists.
+  await eventually(async () => assert.equal(await textOf(agent.locator('#toast')), 'Chatten ble overført til Teknisk hjelp (Bedrift).'));
+  assert.equal(await agent.locator('#chat-view').isVisible(), false);
   await eventually(async () => assert.equal(await agent.locator('.chat-lists').getByText('Per Olsen').count(), 0));
   const row = agent.locator('#incoming tr', { hasText: 'Per Olsen' });
   await eventually(async () => assert.match(await textOf(row), /Bedrift.*Teknisk hjelp/));
   await eventually(async () => assert.match(await textOf(pages.per.locator('.status')), /køen/));
+  // The customer is told in words where the chat went, not only her place in the queue.
+  await eventually(async () => assert.ok((await widgetMessages(pages.per).allTextContents())
+    .includes('Du er satt over til Teknisk hjelp. Vent litt, så svarer en rådgiver der.')));
 });
 
 test('the agent ends a chat with a wrap-up code and a note; the customer sees it has ended', STEP, async () => {
@@ -460,7 +470,12 @@ test('the customer closes the widget, which ends the chat for the agent', STEP, 
   assert.equal(await textOf(agent.locator('#chat-title')), 'Per Olsen');
   await eventually(async () => assert.match(await textOf(pages.per.locator('.status')), /Kari Nordmann/));
 
-  await pages.per.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  // × asks first; the chat runs on until the customer confirms.
+  await pages.per.getByRole('button', { name: 'Avslutt chatten', exact: true }).first().click();
+  const asking = pages.per.getByRole('group', { name: 'Avslutte chatten?' });
+  await asking.waitFor();
+  assert.equal(await textOf(agent.locator('#chat-status')), 'Pågår');
+  await asking.getByRole('button', { name: 'Avslutt chatten' }).click();
   await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
   assert.ok((await textOf(agent.locator('#transcript'))).includes('Per Olsen lukket chatten.'));
   await eventually(async () => assert.equal(await agent.locator('#active-chats .chat-item').count(), 0));
@@ -650,7 +665,8 @@ test('the console speaks English too', STEP, async () => {
   const agent = pages.kari;
   await agent.locator('.topbar .language-select').selectOption('en');
   assert.equal(await textOf(agent.locator('#tab-incoming [data-i18n]')), 'Incoming chats');
-  assert.equal(await textOf(agent.locator('#presence-label')), 'Logged out');
+  assert.equal(await textOf(agent.locator('#presence-label')), 'Not taking chats');
+  assert.equal(await textOf(agent.locator('#live-status')), 'Live', 'the connection status speaks the chosen language');
   assert.equal(await agent.getAttribute('html', 'lang'), 'en');
   await agent.locator('.topbar .language-select').selectOption('nb');
   assert.equal(await textOf(agent.locator('#tab-incoming [data-i18n]')), 'Innkommende chatter');
@@ -1414,7 +1430,7 @@ test('an agent hands an ongoing chat to a logged-in colleague: it leaves his lis
     (await asAdmin('GET', '/chats/waiting')).map((c) => c.customer_name), ['Hanne Hjelp']));
 
   // Leave things as the story found them: the customer gone, Ola signed out, Kari back.
-  await customer.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await customerEnds(customer);
   await eventually(async () => assert.deepEqual((await asAdmin('GET', '/chats/waiting')), []));
   await ola.locator('#sign-out').click();
   await ola.locator('#login-view').waitFor();
@@ -1577,7 +1593,7 @@ test('"/" at the start of the box lists the chat\'s canned responses; Enter inse
   // Tina's chat is in Bedrift: Privat's response is not for it.
   await box.fill('/');
   await eventually(async () => assert.deepEqual(await listed(), ['/faktura_frist', '/hilsen']));
-  assert.equal(await box.getAttribute('aria-expanded'), 'true');
+  assert.equal(await box.getAttribute('aria-controls'), 'canned-list');
   // Escape closes the list, not the panel; what was typed stays.
   await box.press('Escape');
   assert.equal(await menu.isVisible(), false);
@@ -1715,7 +1731,7 @@ test('an internal note shows in the console, yellow and apart, never in the widg
   assert.equal(JSON.stringify(view).includes('forfallsdato den 20'), false);
 
   // Leave things as the story found them: the customer gone.
-  await tina.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await customerEnds(tina);
   await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
   assert.deepEqual(dialogs, []);
 });
@@ -1750,11 +1766,10 @@ test('the customer sees "Levert" under her last line until the agent has read it
   const hands = supervisor.locator('.queue-card [data-figure="handsRaised"] dd');
   await eventually(async () => assert.deepEqual((await hands.allTextContents()).filter((n) => n !== '0'), ['1']));
 
-  // After a reload the hand is still up: the chat view says so.
+  // After a reload the panel is open again on the chat that was on screen, the hand still up.
   await agent.reload();
   await agent.locator('#console-view').waitFor();
-  await agent.locator('#panel-toggle').click();
-  await chatItem(agent, 'Vera Vennlig').click();
+  await eventually(async () => assert.equal(await agent.locator('#chat-panel').isVisible(), true));
   await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Vera Vennlig'));
   await eventually(async () => assert.equal(await hand.getAttribute('aria-pressed'), 'true'));
   assert.deepEqual(dialogs, []);
@@ -1846,7 +1861,7 @@ test('the agent invites a colleague, who is told, joins, writes under his own na
   await agentSays(ola, 'Da er det bare meg nå.');
 
   // Leave things as the story found them: the customer gone, Ola signed out.
-  await vera.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await customerEnds(vera);
   await eventually(async () => assert.equal(await textOf(ola.locator('#chat-status')), 'Avsluttet'));
   await eventually(async () => assert.equal(await ola.locator('#active-chats .chat-item').count(), 0));
   await ola.locator('#sign-out').click();
@@ -2041,7 +2056,7 @@ test('the console calls the agent: a new chat, and a message in a chat not on sc
   await eventually(async () => assert.equal(await agent.title(), '(2) Samtale'));
   await agent.keyboard.press('Escape');
   assert.equal(await menu.isVisible(), false);
-  await anna.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await customerEnds(anna);
   assert.deepEqual(dialogs, []);
 });
 
@@ -2081,7 +2096,335 @@ test('the widget in the background: the agent\'s answer sounds a tone and flashe
     await sleep(100);
   }
   assert.equal((await alertsOf(customer)).tones, seen.tones);
-  await customer.getByRole('button', { name: 'Lukk og avslutt chatten' }).click();
+  await customerEnds(customer);
   await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  assert.deepEqual(dialogs, []);
+});
+
+// ---- issue 21: the console and the widget as people use them all day ----------------------
+
+const AXE = readFileSync(join(ROOT, 'tests/e2e/node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core on the page as it is now: no serious or critical violation; the others are counted
+ * and printed. Evaluated through the debugging protocol, which the console's CSP lets through.
+ */
+async function accessible(page, what) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
+    .violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })));
+  const grave = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const others = violations.filter((v) => !grave.includes(v));
+  console.log(`axe ${what}: ${grave.length} serious or critical, ${others.length} other${others.length === 1 ? '' : 's'}${others.length ? ` (${others.map((v) => `${v.id}: ${v.impact}`).join(', ')})` : ''}`);
+  assert.deepEqual(grave, [], `${what}: ${JSON.stringify(grave)}`);
+}
+
+/** No horizontal scrolling, and each of `selectors` wholly inside the viewport. */
+async function fits(page, selectors, size) {
+  const seen = await page.evaluate((wanted) => ({
+    scrollWidth: document.scrollingElement.scrollWidth,
+    innerWidth,
+    outside: wanted.filter((selector) => {
+      const box = document.querySelector(selector)?.getBoundingClientRect();
+      return !box || box.width === 0 || box.left < 0 || box.top < 0 || box.right > innerWidth || box.bottom > innerHeight;
+    }),
+  }), selectors);
+  assert.ok(seen.scrollWidth <= seen.innerWidth, `${size}: ${seen.scrollWidth} px wide in ${seen.innerWidth}`);
+  assert.deepEqual(seen.outside, [], `${size}: outside the screen`);
+}
+
+/** A chat started straight through the API, as a customer's widget would. */
+async function startChatByApi(name, category = 'Mobil') {
+  const config = await (await fetch(`${base}/api/v1/widget/config`)).json();
+  const response = await fetch(`${base}/api/v1/customer/chats`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name, category_id: config.categories.find((c) => c.name === category).category_id, fields: { email: 'kunde@example.no' },
+    }),
+  });
+  assert.equal(response.status, 201);
+  return response.json();
+}
+
+/** The focused element, inside the widget's shadow root where it has one. */
+const focusedInWidget = (page) => page.evaluate(() => {
+  const host = document.querySelector('.page-host, .samtale-widget-host');
+  const el = host?.shadowRoot?.activeElement ?? document.activeElement;
+  return el ? `${el.tagName.toLowerCase()}${el.className ? `.${el.className}` : ''}` : null;
+});
+
+test('the console fits 1280 and 1440 px with chats waiting and the panel open, overlays it at 1024, and a reload keeps the panel and the chat', STEP, async () => {
+  const agent = pages.kari;
+  await startChatByApi('Wenche Venter');
+  await startChatByApi('Willy Venter', 'Bredbånd');
+  await agent.getByRole('tab', { name: 'Innkommende chatter' }).click();
+  await agent.getByRole('button', { name: 'Ta chatten fra Wenche Venter' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Wenche Venter'));
+  assert.equal(await agent.locator('#chat-panel').isVisible(), true);
+  const controls = ['#close-panel', '#sign-out', '#presence-toggle', '#transfer-target', '#end-chat', '#composer-send', '#message-input'];
+  for (const [width, height] of [[1280, 800], [1440, 900]]) {
+    await agent.setViewportSize({ width, height });
+    await fits(agent, [...controls, '#customer-info'], `${width}×${height}`);
+    // The transfer target shows its whole label, and every tab is in sight.
+    assert.ok(await agent.locator('#transfer-target').evaluate((el) => el.getBoundingClientRect().width >= 200), 'the transfer target is wide enough');
+    assert.ok(await agent.locator('.tabs').evaluate((el) => el.scrollWidth <= el.clientWidth), `${width}: the tabs fit`);
+  }
+  await agent.setViewportSize({ width: 1280, height: 800 });
+  await shoot(agent, 'console-1280.png');
+  // A tablet: the panel lies over the page, its controls all on the screen.
+  await agent.setViewportSize({ width: 1024, height: 768 });
+  await fits(agent, controls, '1024×768');
+  assert.equal(await agent.locator('#chat-panel').evaluate((el) => getComputedStyle(el).position), 'fixed');
+
+  await agent.setViewportSize({ width: 1440, height: 900 });
+  await agent.reload();
+  await agent.locator('#console-view').waitFor();
+  await eventually(async () => assert.equal(await agent.locator('#chat-panel').isVisible(), true));
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Wenche Venter'));
+  await eventually(async () => assert.equal(await agent.locator('#live-status').getAttribute('data-status'), 'live'));
+});
+
+test('axe-core finds nothing serious on login, the console with a chat open, the queue overview, administration and the audit dialog', STEP, async () => {
+  const login = await newPage('axe-login');
+  await login.goto(`${base}/agent`);
+  await login.locator('#username').waitFor();
+  await accessible(login, 'login');
+  await signIn(login, 'kari');
+  assert.equal(await login.evaluate(() => document.activeElement?.id), 'tab-incoming', 'after signing in, focus is on the tabs');
+  // The tabs follow the arrow keys (the ARIA tabs pattern).
+  await login.keyboard.press('ArrowRight');
+  assert.equal(await login.getAttribute('#tab-messages', 'aria-selected'), 'true');
+  assert.equal(await login.evaluate(() => document.activeElement?.id), 'tab-messages');
+  await login.keyboard.press('End');
+  assert.equal(await login.getAttribute('#tab-queues', 'aria-selected'), 'true');
+  await login.keyboard.press('Home');
+  assert.equal(await login.getAttribute('#tab-incoming', 'aria-selected'), 'true');
+  await login.close();
+
+  await accessible(pages.kari, 'console with a chat open');
+  await pages.kari.getByRole('tab', { name: 'Køoversikt' }).click();
+  await accessible(pages.kari, 'queue overview');
+  await pages.kari.getByRole('tab', { name: 'Innkommende chatter' }).click();
+  await pages.admin.getByRole('tab', { name: 'Administrasjon' }).click();
+  await pages.admin.getByRole('region', { name: 'Kategorier' }).waitFor();
+  await accessible(pages.admin, 'administration');
+
+  const supervisor = pages.siri;
+  await supervisor.getByRole('tab', { name: 'Historikk' }).click();
+  // Any chat in the history will do: the dialog is the same.
+  await supervisor.locator('#history').getByRole('button', { name: /^Revisjon og avspilling av chatten med/ }).first().click();
+  const dialog = supervisor.locator('#audit-dialog');
+  await dialog.waitFor();
+  await eventually(async () => assert.ok(await dialog.locator('#audit-trail tbody tr').count() > 0));
+  await accessible(supervisor, 'audit dialog');
+  // The transcript scrolls, so the keyboard reaches it.
+  assert.equal(await dialog.locator('#replay-transcript').getAttribute('tabindex'), '0');
+  await supervisor.keyboard.press('Escape');
+});
+
+test('a new incoming chat is said to screen readers', STEP, async () => {
+  const agent = pages.kari;
+  await startChatByApi('Anne Annonsert');
+  await eventually(async () => assert.match(await textOf(agent.locator('#announcer')), /Anne Annonsert/));
+  assert.equal(await agent.locator('#announcer').getAttribute('aria-live'), 'polite');
+});
+
+test('on a phone the widget fills the screen, with 16 px inputs; links and times in the lines; focus stays in the box after Send', STEP, async () => {
+  const customer = await newPage('fia');
+  await customer.setViewportSize({ width: 390, height: 844 });
+  await customer.goto(`${base}/widget`);
+  await customer.locator('#samtale-field-name').waitFor();
+  const panel = await customer.locator('.panel').evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    return [box.left, box.top, box.width, box.height];
+  });
+  assert.deepEqual(panel, [0, 0, 390, 844], 'the panel is the whole screen');
+  for (const field of ['#samtale-field-name', '#samtale-field-category_id', '#samtale-field-email']) {
+    assert.equal(await customer.locator(field).evaluate((el) => getComputedStyle(el).fontSize), '16px', `${field} is 16 px`);
+  }
+  // The widget's parts are in its shadow root: the panel's box above says they are on screen.
+  await fits(customer, [], '390×844');
+  assert.equal(await customer.locator('h1').count(), 1, 'the widget page has its heading');
+  assert.equal(await customer.locator('.head button.close').isVisible(), false, 'no × to end a chat that does not exist');
+  await accessible(customer, 'widget form');
+  await shoot(customer, 'widget-phone-form.png');
+
+  await customerStarts(customer, { name: 'Fia Fon', topic: 'Mobil', email: 'fia@example.no' });
+  assert.equal(await customer.locator('.composer textarea').evaluate((el) => getComputedStyle(el).fontSize), '16px');
+  // Sent with the button, as a thumb does: the box keeps the focus, so the keyboard stays up.
+  await customer.fill('.composer textarea', 'Hei, jeg skriver fra mobilen.');
+  await customer.locator('.composer button[type=submit]').click();
+  await eventually(async () => assert.ok((await widgetMessages(customer).allTextContents()).includes('Hei, jeg skriver fra mobilen.')));
+  assert.equal(await focusedInWidget(customer), 'textarea');
+  assert.equal(await customer.locator('.composer textarea').inputValue(), '');
+
+  const agent = pages.kari;
+  await agent.getByRole('button', { name: 'Ta chatten fra Fia Fon' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Fia Fon'));
+  await agentSays(agent, 'Se dekningskartet på https://example.no/dekning?sted=Bodø. Ikke javascript:alert(1) her.');
+  const link = customer.locator('.transcript a');
+  await eventually(async () => assert.equal(await link.count(), 1));
+  assert.equal(await link.getAttribute('href'), 'https://example.no/dekning?sted=Bod%C3%B8');
+  assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+  assert.equal(await link.getAttribute('target'), '_blank');
+  assert.equal(await textOf(link), 'https://example.no/dekning?sted=Bodø');
+  assert.ok((await textOf(customer.locator('.transcript li', { hasText: 'dekningskartet' }))).includes('javascript:alert(1) her.'));
+  // Each line has its time.
+  const times = await customer.locator('.transcript time').evaluateAll((els) => els.map((el) => [el.getAttribute('datetime'), el.textContent]));
+  assert.ok(times.length >= 2 && times.every(([at, shown]) => at && /^\d{2}[:.]\d{2}$/.test(shown)), JSON.stringify(times));
+  await accessible(customer, 'widget chat');
+  await shoot(customer, 'widget-phone.png');
+});
+
+test('× in a running chat asks first and keeps the transcript until the customer confirms; backing out leaves the chat as it was', STEP, async () => {
+  const customer = pages.fia;
+  const agent = pages.kari;
+  const close = customer.locator('.head button.close');
+  assert.equal(await close.getAttribute('aria-label'), 'Avslutt chatten');
+  await close.click();
+  const asking = customer.getByRole('group', { name: 'Avslutte chatten?' });
+  await asking.waitFor();
+  assert.equal(await focusedInWidget(customer), 'button.secondary', 'the safe choice has the focus');
+  assert.ok((await widgetMessages(customer).allTextContents()).includes('Hei, jeg skriver fra mobilen.'), 'the transcript stays');
+  await asking.getByRole('button', { name: 'Fortsett chatten' }).click();
+  assert.equal(await asking.isVisible(), false);
+  assert.equal(await focusedInWidget(customer), 'textarea');
+  assert.equal(await textOf(agent.locator('#chat-status')), 'Pågår');
+
+  await customerEnds(customer);
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  await customer.locator('#samtale-field-name').waitFor();
+  // Done with: the browser has only so many connections to the server for all the pages.
+  await customer.close();
+});
+
+/**
+ * A TCP proxy between the browser and the server, which the test can cut: every connection
+ * through it is destroyed and new ones are dropped at once, until it is let through again.
+ */
+async function cuttableProxy(target) {
+  const sockets = new Set();
+  let cut = false;
+  const proxy = createNetServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = connectTcp(target, '127.0.0.1');
+    for (const [from, to] of [[client, upstream], [upstream, client]]) {
+      sockets.add(from);
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        sockets.delete(from);
+        to.destroy();
+      });
+      from.pipe(to);
+    }
+  });
+  await new Promise((resolveListen) => proxy.listen(0, '127.0.0.1', resolveListen));
+  return {
+    port: proxy.address().port,
+    cut() {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    resume() { cut = false; },
+    close() {
+      this.cut();
+      proxy.close();
+    },
+  };
+}
+
+test('a line sent while the connection is down shows failed, with "Reconnecting"; it goes out by itself, once, when the connection is back', { timeout: 120_000 }, async () => {
+  const proxy = await cuttableProxy(port);
+  try {
+    const customer = await newPage('gro');
+    await customer.goto(`http://127.0.0.1:${proxy.port}/widget`);
+    await customerStarts(customer, { name: 'Gro Glipp', topic: 'Mobil', email: 'gro@example.no' });
+    const agent = pages.kari;
+    await agent.getByRole('button', { name: 'Ta chatten fra Gro Glipp' }).click();
+    await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Gro Glipp'));
+    await eventually(async () => assert.match(await textOf(customer.locator('.status')), /Kari Nordmann/));
+    assert.equal(await customer.locator('.connection').isVisible(), false);
+
+    proxy.cut();
+    await eventually(async () => assert.equal(await textOf(customer.locator('.connection')), 'Forbindelsen er brutt. Kobler til igjen …'));
+    const text = 'Skrevet mens nettet var borte.';
+    await customer.fill('.composer textarea', text);
+    await customer.press('.composer textarea', 'Enter');
+    // At once on the screen, marked as not sent.
+    const own = customer.locator('.transcript li', { hasText: text });
+    await eventually(async () => assert.equal(await own.getAttribute('data-state'), 'failed'));
+    assert.match(await textOf(own.locator('.receipt')), /Ikke sendt\. Sendes når forbindelsen er tilbake\./);
+    await shoot(customer, 'widget-offline.png');
+    assert.equal((await messages(agent).allTextContents()).includes(text), false);
+
+    proxy.resume();
+    await eventually(async () => assert.equal(await customer.locator('.connection').isVisible(), false), 30_000);
+    await eventually(async () => assert.equal(await own.getAttribute('data-state'), 'sent'), 30_000);
+    await eventually(async () => assert.ok((await messages(agent).allTextContents()).includes(text)));
+    assert.equal((await messages(agent).allTextContents()).filter((line) => line === text).length, 1, 'the agent has it once');
+    assert.equal((await widgetMessages(customer).allTextContents()).filter((line) => line === text).length, 1, 'so has the customer');
+    await customerEnds(customer);
+    await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+    await customer.close();
+  } finally {
+    proxy.close();
+  }
+});
+
+test('minimised on the company\'s site, the launcher counts the agent\'s answers and shows the last; × on the form only closes', STEP, async () => {
+  const customer = await newPage('hege');
+  await customer.goto(`http://127.0.0.1:${site.address().port}/`);
+  await customer.getByRole('button', { name: 'Chat med oss' }).click();
+  assert.equal(await customer.locator('.head button.close').getAttribute('aria-label'), 'Lukk');
+  await customer.locator('.head button.close').click();
+  assert.equal(await customer.locator('.panel').isVisible(), false);
+  await customer.getByRole('button', { name: 'Chat med oss' }).click();
+  await customerStarts(customer, { name: 'Hege Hjemme', topic: 'Mobil', email: 'hege@example.no' });
+  const agent = pages.kari;
+  await agent.getByRole('button', { name: 'Ta chatten fra Hege Hjemme' }).click();
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-title')), 'Hege Hjemme'));
+  await customer.getByRole('button', { name: 'Minimer chatten' }).click();
+  assert.equal(await customer.locator('.launcher-badge').isVisible(), false);
+  await agentSays(agent, 'Hei Hege, jeg ser på saken din nå.');
+  await eventually(async () => assert.equal(await textOf(customer.locator('.launcher-badge')), '1'));
+  assert.equal(await textOf(customer.locator('.preview .preview-text')), 'Hei Hege, jeg ser på saken din nå.');
+  assert.equal(await textOf(customer.locator('.preview .preview-name')), 'Kari Nordmann');
+  await shoot(customer, 'widget-launcher-unread.png');
+  await customer.locator('.preview').click();
+  assert.equal(await customer.locator('.panel').isVisible(), true);
+  assert.equal(await customer.locator('.launcher-badge').isVisible(), false);
+  assert.equal(await customer.locator('.preview').isVisible(), false);
+  await customerEnds(customer);
+  await eventually(async () => assert.equal(await textOf(agent.locator('#chat-status')), 'Avsluttet'));
+  await customer.close();
+});
+
+test('on a site not among the allowed origins the widget says so, padded and in words, with a way to close', STEP, async () => {
+  const stranger = createServer((request, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    response.end(`<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Fremmed</title></head>
+<body><h1>Fremmed side</h1><script src="${base}/widget.js" async></script></body></html>`);
+  });
+  await new Promise((resolveListen) => stranger.listen(0, '127.0.0.1', resolveListen));
+  try {
+    const visitor = await newPage('fremmed');
+    await visitor.goto(`http://localhost:${stranger.address().port}/`);
+    await visitor.getByRole('button', { name: 'Chat med oss' }).click();
+    const trouble = visitor.locator('.trouble');
+    await eventually(async () => assert.equal(await trouble.getAttribute('data-trouble'), 'refused'));
+    assert.equal(await textOf(trouble.locator('.trouble-title')), 'Chatten er ikke tilgjengelig her');
+    assert.ok(await trouble.evaluate((el) => parseFloat(getComputedStyle(el).paddingLeft) >= 12), 'padded');
+    await trouble.getByRole('button', { name: 'Lukk' }).click();
+    assert.equal(await visitor.locator('.panel').isVisible(), false);
+    await visitor.close();
+    // Its failed requests are the browser's refusals, not the page's errors.
+    dialogs.splice(0, dialogs.length, ...dialogs.filter((d) => !d.startsWith('fremmed')));
+  } finally {
+    stranger.close();
+  }
   assert.deepEqual(dialogs, []);
 });

@@ -19,7 +19,8 @@ export function renderQueues(root, board, { agents, presence, onAgentPresence })
     dataset: { queueId: queue.queue_id },
     'aria-labelledby': `queue-${queue.queue_id}`,
   },
-  h('h3', { id: `queue-${queue.queue_id}`, text: queue.name }),
+  // Under the view's h1, each queue is a section of its own (no level skipped).
+  h('h2', { id: `queue-${queue.queue_id}`, text: queue.name }),
   h('dl', { class: 'figures' },
     figure('waiting', queue.waiting, queue.waiting > 0 ? 'attention' : ''),
     figure('ongoing', queue.ongoing),

@@ -1,7 +1,9 @@
 //! Configuration: flags, each also readable from the environment variable of the same name.
 
 use clap::Args;
+use samtale_domain::FileKind;
 use samtale_eventlog::{Database, DatabaseError};
+use samtale_service::attachments::{AttachmentPolicy, Scanner};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Args)]
@@ -96,6 +98,9 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub edge: EdgeConfig,
+
+    #[command(flatten)]
+    pub attachments: AttachmentConfig,
 
     /// The secret a company's own site signs its logged-in customers' ids with (HMAC-SHA256),
     /// so that the widget can say who a customer is and agents see their earlier chats. Unset:
@@ -352,6 +357,65 @@ impl Default for RoutingConfig {
         Self {
             offer_timeout_seconds: OfferTimeout(Some(30)),
             assign_pace_seconds: 5,
+        }
+    }
+}
+
+/// Files in chats: how large, which kinds, and what scans them.
+#[derive(Debug, Clone, Args)]
+pub struct AttachmentConfig {
+    /// The largest file a chat takes, in bytes. Default 10 MiB.
+    #[arg(
+        long = "attachment-max-bytes",
+        env = "SAMTALE_ATTACHMENT_MAX_BYTES",
+        default_value_t = AttachmentPolicy::DEFAULT_MAX_BYTES,
+        value_parser = clap::value_parser!(u64).range(1..=1024 * 1024 * 1024)
+    )]
+    pub max_bytes: u64,
+    /// The kinds of file a chat takes, as media types (comma-separated), decided from each
+    /// file's content: any of image/png, image/jpeg, image/gif, image/webp, application/pdf,
+    /// text/plain. Default all of them.
+    #[arg(
+        long = "attachment-types",
+        env = "SAMTALE_ATTACHMENT_TYPES",
+        value_delimiter = ',',
+        default_value = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain",
+        value_parser = file_kind
+    )]
+    pub types: Vec<FileKind>,
+    /// A command that reads every upload on its standard input before it is taken and exits 0
+    /// to take it (e.g. `clamdscan -`; split on spaces, no shell). Unset: uploads are not
+    /// scanned, which the server logs when it starts.
+    #[arg(
+        long = "attachment-scan-command",
+        env = "SAMTALE_ATTACHMENT_SCAN_COMMAND"
+    )]
+    pub scan_command: Option<String>,
+}
+
+fn file_kind(value: &str) -> Result<FileKind, String> {
+    FileKind::from_media_type(value.trim()).ok_or_else(|| {
+        format!("{value:?} is not one of image/png, image/jpeg, image/gif, image/webp, application/pdf, text/plain")
+    })
+}
+
+impl AttachmentConfig {
+    pub fn policy(&self) -> AttachmentPolicy {
+        AttachmentPolicy {
+            max_bytes: self.max_bytes,
+            allowed: self.types.iter().copied().collect(),
+            scanner: self.scan_command.as_deref().and_then(Scanner::parse),
+        }
+    }
+}
+
+impl Default for AttachmentConfig {
+    fn default() -> Self {
+        let policy = AttachmentPolicy::default();
+        Self {
+            max_bytes: policy.max_bytes,
+            types: policy.allowed.into_iter().collect(),
+            scan_command: None,
         }
     }
 }

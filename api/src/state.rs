@@ -7,6 +7,7 @@ use crate::metrics::Metrics;
 use crate::occupancy::Occupancy;
 use crate::outage::Breaker;
 use crate::rate_limit::RateLimits;
+use samtale_service::attachments::AttachmentPolicy;
 use samtale_service::{Node, NodeSettings, ServiceError};
 use std::ops::Deref;
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct Services {
     /// `/metrics` is served on a listener of its own, not the main one.
     pub metrics_apart: bool,
     pub breaker: Arc<Breaker>,
+    /// What files chats take.
+    pub attachments: AttachmentPolicy,
 }
 
 impl Deref for Services {
@@ -82,7 +85,17 @@ impl AppState {
             assign_pace: Duration::from_secs(routing.assign_pace_seconds.into()),
         };
         let node = Node::start(&database.database_url, &database.key_file(), settings).await?;
+        let attachments = config.attachments.policy();
+        match &attachments.scanner {
+            Some(scanner) => {
+                tracing::info!(command = %scanner.command_line(), "uploads are scanned")
+            }
+            None => tracing::warn!(
+                "uploads are not scanned for malware: SAMTALE_ATTACHMENT_SCAN_COMMAND is not set"
+            ),
+        }
         Ok(AppState(Arc::new(Services {
+            attachments,
             breaker: Arc::new(Breaker::new(node.db.clone())),
             metrics: Arc::new(Metrics::new(&node)),
             metrics_apart: config.metrics_listen.is_some(),

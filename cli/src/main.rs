@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the embedded SQLite database unless SAMTALE_DATABASE_URL says otherwise).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Drive a running server with simulated customers and agents and report the figures.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Load {

@@ -26,6 +26,14 @@ pub async fn print_chat(chat_id: &str, database: &DatabaseConfig) -> anyhow::Res
     Ok(())
 }
 
+fn who(author: &Author) -> String {
+    match author {
+        Author::Customer => "customer".to_string(),
+        Author::Agent { user_id } => format!("agent {user_id}"),
+        Author::System => "system".to_string(),
+    }
+}
+
 /// What an erased name, answer or text is shown as.
 const ERASED: &str = "(erased)";
 
@@ -93,17 +101,28 @@ fn describe(event: &ChatEvent) -> String {
         ChatEvent::OfferExpired { agent_id, .. } => {
             format!("the offer to {agent_id} ran out unanswered")
         }
+        ChatEvent::AttachmentSent {
+            number,
+            author,
+            name,
+            kind,
+            size,
+            ..
+        } => {
+            let name = name.known().map_or(ERASED, |name| name.as_str());
+            format!(
+                "[{number}] {} sent a file: {} ({kind}, {size} bytes)",
+                who(author),
+                name.escape_debug()
+            )
+        }
         ChatEvent::MessageSent {
             number,
             author,
             text,
             ..
         } => {
-            let who = match author {
-                Author::Customer => "customer".to_string(),
-                Author::Agent { user_id } => format!("agent {user_id}"),
-                Author::System => "system".to_string(),
-            };
+            let who = who(author);
             // Escape control characters: a message must not be able to drive the terminal.
             let text = text.known().map_or(ERASED, |text| text.as_str());
             format!("[{number}] {who}: {}", text.escape_debug())

@@ -54,6 +54,10 @@ id_type!(
     MessageId
 );
 id_type!(
+    /// A file sent in a chat.
+    AttachmentId
+);
+id_type!(
     /// A canned response in the directory.
     CannedResponseId
 );

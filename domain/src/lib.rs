@@ -32,6 +32,7 @@ macro_rules! handle_by_deciding {
 }
 
 pub mod actor;
+pub mod attachment;
 pub mod chat;
 pub mod code;
 pub mod directory;
@@ -43,10 +44,11 @@ pub mod presence;
 pub mod text;
 
 pub use actor::{Actor, Role};
+pub use attachment::{FileFacts, FileKind, FileName};
 pub use chat::{Chat, ChatCommand, ChatError, ChatEvent, ChatStatus};
 pub use code::Code;
 pub use directory::{Directory, DirectoryCommand, DirectoryError, DirectoryEvent};
-pub use ids::{CannedResponseId, CategoryId, ChatId, MessageId, QueueId, UserId};
+pub use ids::{AttachmentId, CannedResponseId, CategoryId, ChatId, MessageId, QueueId, UserId};
 pub use personal::{Personal, Subject};
 pub use presence::{Presence, PresenceCommand, PresenceError, PresenceEvent};
 

@@ -75,7 +75,11 @@ impl Name {
     }
 }
 
-fn check(text: &str, max: usize, allowed_control: impl Fn(char) -> bool) -> Result<(), TextError> {
+pub(crate) fn check(
+    text: &str,
+    max: usize,
+    allowed_control: impl Fn(char) -> bool,
+) -> Result<(), TextError> {
     if text.chars().all(is_invisible) {
         return Err(TextError::Empty);
     }

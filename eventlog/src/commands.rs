@@ -56,7 +56,7 @@ impl CommandContext {
     /// The command's id on `aggregate`: derived from the client's key and everything the key
     /// is scoped to, so that only the same actor asking the same aggregate for the same
     /// operation again finds the first attempt; random when there is no key.
-    fn command_id(&self, aggregate_type: &str, aggregate_id: &str) -> Uuid {
+    pub fn command_id(&self, aggregate_type: &str, aggregate_id: &str) -> Uuid {
         match &self.client_key {
             Some(ClientKey {
                 operation,

@@ -81,6 +81,30 @@ impl Vault {
         Ok(key)
     }
 
+    /// The key `aggregate`'s personal data was encrypted with, to read what is kept beside
+    /// the log (a chat's files); `None` once it is erased (or if it never had one).
+    pub async fn key_for_reading(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<Arc<DataKey>>, VaultError> {
+        let subject = (aggregate_type.to_string(), aggregate_id.to_string());
+        if let Some(key) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(&subject).cloned())
+        {
+            return Ok(Some(key));
+        }
+        let mut conn = self.pool.acquire().await?;
+        Ok(
+            stored(&mut conn, &self.keyring, aggregate_type, aggregate_id)
+                .await?
+                .map(Arc::new),
+        )
+    }
+
     /// The aggregates of `aggregate_type` whose events named the identifier `value` of `kind`
     /// (an e-mail address, a phone number: normalised as the domain's `identifiers` are), found
     /// by its keyed hash. Erased aggregates have none left.

@@ -10,6 +10,7 @@ use std::fmt::Write;
 pub(crate) enum Cell {
     Text(Option<String>),
     Int(i64),
+    OptionalInt(Option<i64>),
     Float(Option<f64>),
 }
 
@@ -28,6 +29,12 @@ impl From<Option<String>> for Cell {
 impl From<i64> for Cell {
     fn from(value: i64) -> Self {
         Cell::Int(value)
+    }
+}
+
+impl From<Option<i64>> for Cell {
+    fn from(value: Option<i64>) -> Self {
+        Cell::OptionalInt(value)
     }
 }
 
@@ -50,6 +57,7 @@ fn placeholders(sql: &mut String, rows: usize, first: &[Cell]) {
             let n = row * width + column + 1;
             match cell {
                 Cell::Float(_) => write!(sql, "{separator}CAST(${n} AS double precision)"),
+                Cell::OptionalInt(_) => write!(sql, "{separator}CAST(${n} AS bigint)"),
                 _ => write!(sql, "{separator}${n}"),
             }
             .unwrap_or_default();
@@ -69,6 +77,8 @@ fn bind_all<'q>(
             // As text, cast in the SQL: sqlx 0.8's Any driver sends a NULL f64 to PostgreSQL
             // as a float4, and a statement first prepared with one then fails on a real value.
             Cell::Float(value) => query.bind(value.map(|v| v.to_string())),
+            // As text and cast, for the same reason as a float.
+            Cell::OptionalInt(value) => query.bind(value.map(|v| v.to_string())),
         };
     }
     query

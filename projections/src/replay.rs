@@ -21,6 +21,18 @@ pub struct ReplayedMessage {
     /// A notice from the service (`no_agents_available`), worded by the client.
     pub notice: Option<String>,
     pub sent_at: DateTime<Utc>,
+    /// A file sent as this line: what it was, never its bytes.
+    pub file: Option<ReplayedFile>,
+}
+
+/// A file in a replayed conversation: its name (`null` once erased), type and size.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReplayedFile {
+    pub attachment_id: String,
+    pub name: Option<String>,
+    pub media_type: String,
+    pub size: u64,
 }
 
 /// An internal note, as a replay shows it to staff.
@@ -169,6 +181,33 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
                     .unwrap_or_default(),
                 notice: None,
                 sent_at: at,
+                file: None,
+            });
+        }
+        ChatEvent::AttachmentSent {
+            attachment_id,
+            number,
+            author,
+            name,
+            kind,
+            size,
+            at,
+            ..
+        } => {
+            let (author_kind, author_id) = AuthorKind::of(&author);
+            chat.transcript.push(ReplayedMessage {
+                number,
+                author_kind,
+                author_id,
+                text: String::new(),
+                notice: None,
+                sent_at: at,
+                file: Some(ReplayedFile {
+                    attachment_id: attachment_id.to_string(),
+                    name: name.known().map(|name| name.as_str().to_string()),
+                    media_type: kind.media_type().to_string(),
+                    size,
+                }),
             });
         }
         ChatEvent::CustomerNotified {
@@ -180,6 +219,7 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             text: String::new(),
             notice: Some(notice.code().into()),
             sent_at: at,
+            file: None,
         }),
         ChatEvent::NoteAdded { text, by, at, .. } => chat.notes.push(ReplayedNote {
             author_id: by.user_id().map(|id| id.to_string()),

@@ -134,7 +134,7 @@ pub(crate) async fn erase_unscrubbed(
     // the chat erased, which the chat answers with nothing to do.
     let context = keyed_context(&by, origin, "erase", id.clone());
     let executed = node.execute(&node.chats, &id, command, &context).await?;
-    forget_tokens(node, chat_id).await?;
+    delete_tokens_and_files(node, chat_id).await?;
     let erased_at = read::chat(node.db.any(), &id)
         .await
         .map_err(|e| CommandError::Internal(e.to_string()))?
@@ -205,7 +205,14 @@ pub async fn erase_person(
     Ok(report)
 }
 
-async fn forget_tokens(node: &Node, chat_id: ChatId) -> Result<(), CommandError<ChatError>> {
+/// The customer's tokens, and the chat's files (unreadable already: their key is gone).
+async fn delete_tokens_and_files(
+    node: &Node,
+    chat_id: ChatId,
+) -> Result<(), CommandError<ChatError>> {
+    crate::attachments::erase_chat(node, chat_id)
+        .await
+        .map_err(|e| CommandError::Unavailable(e.to_string()))?;
     let hashes: Vec<String> =
         sqlx::query_scalar("DELETE FROM customer_tokens WHERE chat_id = $1 RETURNING token_hash")
             .bind(chat_id.to_string())
@@ -244,8 +251,8 @@ pub fn spawn_forgetting(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
                     let Ok(chat_id) = event.aggregate_id.parse() else {
                         continue;
                     };
-                    if let Err(error) = forget_tokens(&node, chat_id).await {
-                        tracing::warn!(%error, "cannot delete an erased chat's tokens");
+                    if let Err(error) = delete_tokens_and_files(&node, chat_id).await {
+                        tracing::warn!(%error, "cannot delete an erased chat's tokens and files");
                     }
                 }
             }

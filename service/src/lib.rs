@@ -5,6 +5,7 @@
 //! It knows no HTTP: the api crate parses requests into the types here and maps their errors to
 //! problem responses. Nothing here must survive a restart in memory: caches are optimisations.
 
+pub mod attachments;
 pub mod bootstrap;
 pub mod credentials;
 pub mod dispatcher;

@@ -189,6 +189,7 @@ impl PlaceBook {
             | ChatEvent::WrapUpExtended { .. }
             | ChatEvent::WrapUpFinished { .. }
             | ChatEvent::MessageSent { .. }
+            | ChatEvent::AttachmentSent { .. }
             | ChatEvent::MessagesRead { .. }
             | ChatEvent::CustomerNotified { .. }
             | ChatEvent::LegalHoldPlaced { .. }

@@ -1,6 +1,6 @@
 //! Pruning credentials that can no longer be used: staff sessions unused past the idle time or
-//! revoked a while ago, and the customer tokens of chats that ended or were abandoned longer
-//! ago than the retention. The log keeps what happened; these tables only say who may act.
+//! revoked a while ago, the customer tokens of chats that ended or were abandoned longer
+//! ago than the retention, and uploads abandoned before their file was announced. The log keeps what happened; these tables only say who may act.
 //!
 //! Every node tries every `PRUNE_EVERY`. On PostgreSQL a node prunes only while it holds an
 //! advisory lock, so nodes never do the same work at once; one that comes after another finds
@@ -28,6 +28,8 @@ const PRUNE_LOCK: i64 = 0x70_72_75_6e_65;
 pub struct Pruned {
     pub sessions: u64,
     pub customer_tokens: u64,
+    /// Uploads abandoned before their file was announced.
+    pub uploads: u64,
 }
 
 /// Prunes every `PRUNE_EVERY`, starting now.
@@ -42,7 +44,8 @@ pub fn spawn(state: std::sync::Arc<Node>) -> tokio::task::JoinHandle<()> {
                     tracing::info!(
                         sessions = pruned.sessions,
                         customer_tokens = pruned.customer_tokens,
-                        "pruned expired credentials"
+                        uploads = pruned.uploads,
+                        "pruned expired credentials and abandoned uploads"
                     );
                 }
                 Ok(_) => {}
@@ -105,8 +108,10 @@ async fn delete_expired(state: &Node, now: DateTime<Utc>) -> Result<Pruned, sqlx
     .bind(before(state.customer_token_retention))
     .execute(db)
     .await?;
+    let uploads = crate::attachments::prune(state, now).await?;
     Ok(Pruned {
         sessions: sessions.len() as u64,
         customer_tokens: tokens.len() as u64,
+        uploads,
     })
 }

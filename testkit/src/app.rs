@@ -90,6 +90,7 @@ impl TestApp {
             privacy: Default::default(),
             mail: Default::default(),
             edge: Default::default(),
+            attachments: Default::default(),
             // The suite's queues are assigned straight away, as auto-accepting centres run:
             // tests of offers turn them on (`queue_with_offers`, or this setting).
             // Nor is there a pace: tests of pacing set one.

@@ -1,6 +1,7 @@
 //! The black-box suite: every test drives a real server over HTTP, on each backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attachments;
 mod audit;
 mod bad_input;
 mod canned;

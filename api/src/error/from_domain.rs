@@ -1,11 +1,12 @@
 //! Each lower layer's errors as the API's: a domain refusal becomes its problem type, a
 //! database away becomes 503, anything else a 500 whose cause is logged.
 
-use super::{ApiError, Conflict};
+use super::{text_error, ApiError, Conflict};
 use samtale_domain::directory::DirectoryError;
 use samtale_domain::{ChatError, PresenceError};
 use samtale_eventlog::{CommandError, LogError};
 use samtale_projections::ProjectionError;
+use samtale_service::attachments::AttachmentError;
 use samtale_service::credentials::PasswordLength;
 use samtale_service::identity::Forbidden;
 use samtale_service::ServiceError;
@@ -70,6 +71,7 @@ impl From<ChatError> for ApiError {
             ChatError::NotAMember => ApiError::NotAMember(detail),
             ChatError::InvalidForm(fields) => ApiError::Invalid { detail, fields },
             ChatError::NoSuchMessage => ApiError::invalid_field("up_to", detail),
+            ChatError::EmptyAttachment => ApiError::invalid_field("file", detail),
             ChatError::TransferToSamePlace => ApiError::invalid_field("queue_id", detail),
             ChatError::AlreadyRequested => Conflict::ChatAlreadyRequested.into(),
             ChatError::NotWaiting => Conflict::ChatNotWaiting.into(),
@@ -165,6 +167,22 @@ where
             CommandError::Conflict(what) => Conflict::Concurrent(what).into(),
             CommandError::Unavailable(cause) => ApiError::Unavailable(cause),
             CommandError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<AttachmentError> for ApiError {
+    fn from(error: AttachmentError) -> Self {
+        let detail = error.to_string();
+        match error {
+            AttachmentError::TooLarge { .. } => ApiError::FileTooLarge(detail),
+            AttachmentError::UnsupportedType(_) => ApiError::UnsupportedFileType(detail),
+            AttachmentError::Empty => ApiError::invalid_field("file", detail),
+            AttachmentError::BadName(error) => text_error("file", error),
+            AttachmentError::Refused => ApiError::FileRefused(detail),
+            AttachmentError::ScanFailed(cause) => ApiError::Unavailable(cause),
+            AttachmentError::Incomplete(_) => ApiError::BadRequest(detail),
+            AttachmentError::Command(error) => error.into(),
         }
     }
 }

@@ -38,6 +38,15 @@ pub enum ApiError {
     },
     #[error("the request body is too large")]
     TooLarge,
+    /// A file larger than the installation takes.
+    #[error("{0}")]
+    FileTooLarge(String),
+    /// A file whose content is of no kind the installation takes.
+    #[error("{0}")]
+    UnsupportedFileType(String),
+    /// The scanner refused the file.
+    #[error("{0}")]
+    FileRefused(String),
     #[error("too many requests; try again later")]
     TooManyRequests,
     #[error("the service is temporarily unavailable")]
@@ -158,7 +167,9 @@ impl ApiError {
             ApiError::NotFound(_) => P::NotFound,
             ApiError::Conflict(conflict) => conflict.problem(),
             ApiError::Invalid { .. } => P::InvalidInput,
-            ApiError::TooLarge => P::PayloadTooLarge,
+            ApiError::TooLarge | ApiError::FileTooLarge(_) => P::PayloadTooLarge,
+            ApiError::UnsupportedFileType(_) => P::UnsupportedFileType,
+            ApiError::FileRefused(_) => P::FileRefused,
             ApiError::TooManyRequests => P::RateLimited,
             ApiError::Unavailable(_) => P::Unavailable,
             ApiError::Internal(_) => P::Internal,

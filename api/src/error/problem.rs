@@ -39,14 +39,16 @@ pub enum ProblemType {
     NoQueues,
     LastAdministrator,
     InvalidInput,
+    FileRefused,
     PayloadTooLarge,
+    UnsupportedFileType,
     RateLimited,
     Unavailable,
     Internal,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 36] = [
+    pub const ALL: [ProblemType; 38] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -79,7 +81,9 @@ impl ProblemType {
         ProblemType::NoQueues,
         ProblemType::LastAdministrator,
         ProblemType::InvalidInput,
+        ProblemType::FileRefused,
         ProblemType::PayloadTooLarge,
+        ProblemType::UnsupportedFileType,
         ProblemType::RateLimited,
         ProblemType::Unavailable,
         ProblemType::Internal,
@@ -206,10 +210,20 @@ impl ProblemType {
                 "The last active administrator must remain",
             ),
             P::InvalidInput => ("invalid-input", S::UNPROCESSABLE_ENTITY, "Invalid input"),
+            P::FileRefused => (
+                "file-refused",
+                S::UNPROCESSABLE_ENTITY,
+                "The file was refused by the scanner",
+            ),
             P::PayloadTooLarge => (
                 "payload-too-large",
                 S::PAYLOAD_TOO_LARGE,
                 "Payload too large",
+            ),
+            P::UnsupportedFileType => (
+                "unsupported-file-type",
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "The file's type is not accepted",
             ),
             P::RateLimited => ("rate-limited", S::TOO_MANY_REQUESTS, "Too many requests"),
             P::Unavailable => ("unavailable", S::SERVICE_UNAVAILABLE, "Service unavailable"),

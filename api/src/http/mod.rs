@@ -2,6 +2,7 @@
 
 mod admin;
 mod after_chat;
+mod attachments;
 mod audit;
 mod canned;
 mod chats;
@@ -124,7 +125,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(reports::report))
         .routes(routes!(reports::agent_activity))
         .routes(routes!(reports::board_at))
-        .routes(taking_query_token(routes!(events::staff_stream)));
+        .routes(taking_query_token(routes!(events::staff_stream)))
+        .routes(routes!(attachments::download))
+        .merge(uploads(&state, routes!(attachments::send)));
     let customer = OpenApiRouter::new()
         .routes(routes!(customer::widget_config))
         .routes(routes!(customer::start))
@@ -137,6 +140,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(after_chat::request_transcript))
         .routes(routes!(erasure::customer_erase))
         .routes(taking_query_token(routes!(customer::stream)))
+        .routes(routes!(attachments::customer_download))
+        .merge(uploads(&state, routes!(attachments::customer_send)))
         .layer(widget_cors(&state.widget_origins));
     let api = staff
         .merge(customer)
@@ -182,6 +187,16 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(middleware::from_fn(request_log::assign_request_id))
         .with_state(state)
+}
+
+/// An upload route: its body may be as large as the largest file, plus the multipart framing.
+fn uploads(state: &AppState, route: UtoipaMethodRouter<AppState>) -> OpenApiRouter<AppState> {
+    let limit = usize::try_from(state.attachments.max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(BODY_LIMIT);
+    OpenApiRouter::new()
+        .routes(route)
+        .layer(DefaultBodyLimit::max(limit))
 }
 
 /// `/metrics` on the main listener, unless the operator gave it a listener of its own.

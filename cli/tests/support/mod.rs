@@ -195,6 +195,15 @@ pub async fn post(client: &Client, url: String, token: &str, body: Value) -> Opt
 
 /// The texts of a chat's transcript as its customer sees it.
 pub async fn transcript(client: &Client, base: &str, chat: &str, token: &str) -> Vec<String> {
+    transcript_lines(client, base, chat, token)
+        .await
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The lines of a chat's transcript as its customer sees them.
+pub async fn transcript_lines(client: &Client, base: &str, chat: &str, token: &str) -> Vec<Value> {
     let view: Value = client
         .get(format!("{base}/customer/chats/{chat}"))
         .bearer_auth(token)
@@ -204,12 +213,7 @@ pub async fn transcript(client: &Client, base: &str, chat: &str, token: &str) ->
         .json()
         .await
         .unwrap();
-    view["transcript"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap().to_string())
-        .collect()
+    view["transcript"].as_array().unwrap().clone()
 }
 
 /// A customer's chat waiting in a new queue: (chat id, customer token).

@@ -6,9 +6,10 @@ use super::notes::Note;
 use super::rating::Score;
 use super::wrap_up::{Disposition, WrapUpPolicies};
 use crate::actor::Actor;
+use crate::attachment::FileFacts;
 use crate::form::FormField;
 use crate::hours::OpeningHours;
-use crate::ids::{CategoryId, MessageId, QueueId, UserId};
+use crate::ids::{AttachmentId, CategoryId, MessageId, QueueId, UserId};
 use crate::text::{MessageText, Name};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
@@ -76,6 +77,15 @@ pub enum ChatCommand {
         message_id: MessageId,
         text: MessageText,
         client_message_id: Option<String>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// A file whose bytes are stored, announced as the conversation's next line; written by
+    /// whoever may write a message.
+    SendAttachment {
+        attachment_id: AttachmentId,
+        file: FileFacts,
+        client_id: Option<String>,
         by: Actor,
         at: DateTime<Utc>,
     },

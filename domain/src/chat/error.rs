@@ -33,6 +33,8 @@ pub enum ChatError {
     LegalHold,
     #[error("the chat's personal data has been erased; it accepts nothing more")]
     Erased,
+    #[error("the file is empty")]
+    EmptyAttachment,
     #[error("the form answers are invalid")]
     InvalidForm(Vec<FieldError>),
     #[error("{0} is not a wrap-up code of the chat's queue")]

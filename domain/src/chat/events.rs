@@ -1,8 +1,9 @@
 use super::rating::Score;
 use crate::actor::Actor;
+use crate::attachment::{FileKind, FileName};
 use crate::code::Code;
 use crate::form::FormAnswer;
-use crate::ids::{CategoryId, MessageId, QueueId, UserId};
+use crate::ids::{AttachmentId, CategoryId, MessageId, QueueId, UserId};
 use crate::personal::{Personal, Subject};
 use crate::text::{MessageText, Name};
 use crate::EVENT_VERSION;
@@ -221,6 +222,20 @@ pub enum ChatEvent {
         client_message_id: Option<String>,
         at: DateTime<Utc>,
     },
+    /// A file in the conversation: a numbered line like a message. Its bytes are stored
+    /// beside the log under the chat's key; once the chat is erased its name reads as erased
+    /// and only its id, kind, size and hash remain.
+    AttachmentSent {
+        attachment_id: AttachmentId,
+        number: u64,
+        author: Author,
+        name: Personal<FileName>,
+        kind: FileKind,
+        size: u64,
+        sha256: String,
+        client_id: Option<String>,
+        at: DateTime<Utc>,
+    },
     MessagesRead {
         agent_id: UserId,
         up_to: u64,
@@ -373,6 +388,7 @@ impl ChatEvent {
             | ChatEvent::OfferExpired { at, .. }
             | ChatEvent::OfferWithdrawn { at, .. }
             | ChatEvent::MessageSent { at, .. }
+            | ChatEvent::AttachmentSent { at, .. }
             | ChatEvent::MessagesRead { at, .. }
             | ChatEvent::NoteAdded { at, .. }
             | ChatEvent::CustomerNotified { at, .. }
@@ -401,6 +417,7 @@ impl ChatEvent {
         matches!(
             self,
             ChatEvent::MessageSent { .. }
+                | ChatEvent::AttachmentSent { .. }
                 | ChatEvent::MessagesRead { .. }
                 | ChatEvent::NoteAdded { .. }
                 | ChatEvent::CustomerNotified { .. }
@@ -458,6 +475,7 @@ impl DomainEvent for ChatEvent {
             ChatEvent::OfferExpired { .. } => "OfferExpired",
             ChatEvent::OfferWithdrawn { .. } => "OfferWithdrawn",
             ChatEvent::MessageSent { .. } => "MessageSent",
+            ChatEvent::AttachmentSent { .. } => "AttachmentSent",
             ChatEvent::MessagesRead { .. } => "MessagesRead",
             ChatEvent::NoteAdded { .. } => "NoteAdded",
             ChatEvent::CustomerNotified { .. } => "CustomerNotified",

@@ -5,6 +5,8 @@
 //! the transcript, so handling a command costs the same in a chat's first minute and its
 //! ten-thousandth message.
 
+#[cfg(test)]
+mod attachment_tests;
 mod commands;
 mod consult;
 mod error;
@@ -154,6 +156,31 @@ impl Chat {
             s if s.is_open() => Ok(()),
             _ => Err(ChatError::Closed),
         }
+    }
+
+    /// Who may write a line in the open chat, as the line's author: the customer, the system,
+    /// or staff who have the chat (its agent, a supervisor, a colleague who joined). An agent
+    /// the chat is offered to accepts it by writing: that event comes first.
+    fn writer(&self, by: Actor, at: DateTime<Utc>) -> Result<(Vec<ChatEvent>, Author), ChatError> {
+        self.require_open()?;
+        let mut events = Vec::new();
+        let author = match by {
+            Actor::Customer => Author::Customer,
+            Actor::System | Actor::Routing => Author::System,
+            Actor::Staff { user_id, .. } => {
+                let offered_to_them = self.status == ChatStatus::Waiting
+                    && self.offer.is_some_and(|(agent, _)| agent == user_id);
+                if offered_to_them {
+                    events.push(self.accept_offer(by, at)?);
+                } else if self.status != ChatStatus::Assigned {
+                    return Err(ChatError::NotAssigned);
+                } else if !(self.staff_may_act(&by) || self.joined_by(&by)) {
+                    return Err(ChatError::Forbidden);
+                }
+                Author::Agent { user_id }
+            }
+        };
+        Ok((events, author))
     }
 
     /// The agent who has the open chat now.
@@ -330,31 +357,37 @@ impl Chat {
                 by,
                 at,
             } => {
-                self.require_open()?;
-                let mut events = Vec::new();
-                let author = match by {
-                    Actor::Customer => Author::Customer,
-                    Actor::System | Actor::Routing => Author::System,
-                    Actor::Staff { user_id, .. } => {
-                        // Answering a chat offered to them is how an agent accepts it.
-                        let offered_to_them = self.status == ChatStatus::Waiting
-                            && self.offer.is_some_and(|(agent, _)| agent == user_id);
-                        if offered_to_them {
-                            events.push(self.accept_offer(by, at)?);
-                        } else if self.status != ChatStatus::Assigned {
-                            return Err(ChatError::NotAssigned);
-                        } else if !(self.staff_may_act(&by) || self.joined_by(&by)) {
-                            return Err(ChatError::Forbidden);
-                        }
-                        Author::Agent { user_id }
-                    }
-                };
+                let (mut events, author) = self.writer(by, at)?;
                 events.push(ChatEvent::MessageSent {
                     message_id,
                     number: self.messages + 1,
                     author,
                     text: text.into(),
                     client_message_id,
+                    at,
+                });
+                Ok(events)
+            }
+            ChatCommand::SendAttachment {
+                attachment_id,
+                file,
+                client_id,
+                by,
+                at,
+            } => {
+                if file.size == 0 {
+                    return Err(ChatError::EmptyAttachment);
+                }
+                let (mut events, author) = self.writer(by, at)?;
+                events.push(ChatEvent::AttachmentSent {
+                    attachment_id,
+                    number: self.messages + 1,
+                    author,
+                    name: file.name.into(),
+                    kind: file.kind,
+                    size: file.size,
+                    sha256: file.sha256,
+                    client_id,
                     at,
                 });
                 Ok(events)
@@ -635,9 +668,9 @@ impl Aggregate for Chat {
                 // A new agent has read nothing yet; unread counts start from here.
                 self.read_up_to = 0;
             }
-            ChatEvent::MessageSent { number, .. } | ChatEvent::CustomerNotified { number, .. } => {
-                self.messages = number
-            }
+            ChatEvent::MessageSent { number, .. }
+            | ChatEvent::AttachmentSent { number, .. }
+            | ChatEvent::CustomerNotified { number, .. } => self.messages = number,
             ChatEvent::MessagesRead { up_to, .. } => self.read_up_to = up_to,
             ChatEvent::NoteAdded { .. } => {}
             ChatEvent::ChatTransferred {

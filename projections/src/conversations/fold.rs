@@ -116,7 +116,9 @@ impl Batch {
         let chats = chats_started_before(events, |c| {
             !matches!(
                 c,
-                ChatEvent::MessageSent { .. } | ChatEvent::NoteAdded { .. }
+                ChatEvent::MessageSent { .. }
+                    | ChatEvent::AttachmentSent { .. }
+                    | ChatEvent::NoteAdded { .. }
             )
         });
         let sessions: BTreeSet<&str> = events
@@ -174,7 +176,7 @@ impl Batch {
 
     fn apply(&mut self, event: &SamtaleEvent) {
         match &event.event {
-            DomainEvent::Chat(ChatEvent::MessageSent { .. }) => {
+            DomainEvent::Chat(ChatEvent::MessageSent { .. } | ChatEvent::AttachmentSent { .. }) => {
                 if let Some(row) = message_row(event) {
                     self.messages.push(row);
                 }
@@ -314,6 +316,7 @@ impl Batch {
             ChatEvent::ChatRequested { .. }
             | ChatEvent::MessageLeft { .. }
             | ChatEvent::MessageSent { .. }
+            | ChatEvent::AttachmentSent { .. }
             | ChatEvent::NoteAdded { .. }
             | ChatEvent::TranscriptRequested { .. }
             | ChatEvent::TranscriptSent { .. }
@@ -662,7 +665,7 @@ impl Batch {
         }
         for chat_id in &self.erased {
             let emptied = [
-                ("messages", "text = ''"),
+                ("messages", "text = '', file_name = NULL"),
                 ("chat_wrap_ups", "note = NULL"),
                 ("chat_notes", "text = ''"),
                 ("transcript_mails", "to_address = ''"),

@@ -58,7 +58,9 @@ const TABLES: &[Table] = &[
         name: "messages",
         columns: "chat_id text NOT NULL, number bigint NOT NULL, message_id text NOT NULL UNIQUE,
                   author_kind text NOT NULL, author_id text, text text NOT NULL, notice text,
-                  client_message_id text, sent_at text NOT NULL, position bigint NOT NULL,
+                  client_message_id text, sent_at text NOT NULL, attachment_id text,
+                  file_name text, file_type text, file_size bigint, file_sha256 text,
+                  position bigint NOT NULL,
                   PRIMARY KEY (chat_id, number)",
         indexes: &[],
     },
@@ -127,7 +129,8 @@ impl Projection for Conversations {
         //     customer's rating; who a returning customer is; transcripts by e-mail.
         // 11: messages left for a queue (`left`, answered `ended`/`answered`); hand-overs;
         //     internal notes and whispers; raised hands.
-        11
+        // 12: files sent in the conversation are lines of the transcript.
+        12
     }
 
     fn tables(&self) -> &'static [Table] {

@@ -4,6 +4,7 @@ use super::{AgentChatState, AuthorKind, ChatStatus, EndReason, ReadResult};
 use crate::bulk::Cell;
 use crate::columns::{qualified, Columns};
 use crate::timestamp;
+use samtale_domain::chat::Author as LineAuthor;
 use samtale_domain::ChatEvent;
 use serde::Serialize;
 use sqlx::{AnyPool, FromRow};
@@ -238,13 +239,42 @@ pub struct MessageRow {
     pub notice: Option<String>,
     pub client_message_id: Option<String>,
     pub sent_at: String,
+    /// A file sent as this line (its `text` is then empty): its id, to download it by.
+    pub attachment_id: Option<String>,
+    /// The file's name; `null` once the chat is erased.
+    pub file_name: Option<String>,
+    /// The file's media type, decided from its content when it was sent.
+    pub file_type: Option<String>,
+    /// Bytes.
+    pub file_size: Option<i64>,
+    /// The SHA-256 of its bytes, 64 hex digits.
+    pub file_sha256: Option<String>,
 }
 
 impl MessageRow {
-    /// The transcript line a `MessageSent` or `CustomerNotified` event becomes; `None` for any
-    /// other event.
+    /// The transcript line a `MessageSent`, `AttachmentSent` or `CustomerNotified` event
+    /// becomes; `None` for any other event.
     pub fn from_event(event: &ChatEvent) -> Option<MessageRow> {
-        let (message_id, number, author, text, client_message_id, at) = match event {
+        let line = |message_id: String, number: &u64, author: Option<&LineAuthor>, at| {
+            let (author_kind, author_id) =
+                author.map_or((AuthorKind::System, None), AuthorKind::of);
+            MessageRow {
+                message_id,
+                number: i64::try_from(*number).unwrap_or(i64::MAX),
+                author_kind,
+                author_id,
+                text: String::new(),
+                notice: None,
+                client_message_id: None,
+                sent_at: timestamp(at),
+                attachment_id: None,
+                file_name: None,
+                file_type: None,
+                file_size: None,
+                file_sha256: None,
+            }
+        };
+        match event {
             ChatEvent::MessageSent {
                 message_id,
                 number,
@@ -252,45 +282,46 @@ impl MessageRow {
                 text,
                 client_message_id,
                 at,
-            } => (
-                message_id,
+            } => Some(MessageRow {
+                text: text
+                    .known()
+                    .map(|text| text.as_str().to_string())
+                    .unwrap_or_default(),
+                client_message_id: client_message_id.clone(),
+                ..line(message_id.to_string(), number, Some(author), *at)
+            }),
+            // A file's line is known by the file's id: it has no message id of its own.
+            ChatEvent::AttachmentSent {
+                attachment_id,
                 number,
                 author,
-                text.known().map(|text| text.as_str()).unwrap_or_default(),
-                client_message_id,
+                name,
+                kind,
+                size,
+                sha256,
+                client_id,
                 at,
-            ),
+            } => Some(MessageRow {
+                client_message_id: client_id.clone(),
+                attachment_id: Some(attachment_id.to_string()),
+                file_name: name.known().map(|name| name.as_str().to_string()),
+                file_type: Some(kind.media_type().to_string()),
+                file_size: Some(i64::try_from(*size).unwrap_or(i64::MAX)),
+                file_sha256: Some(sha256.clone()),
+                ..line(attachment_id.to_string(), number, Some(author), *at)
+            }),
             ChatEvent::CustomerNotified {
                 message_id,
                 number,
                 notice,
                 at,
                 ..
-            } => {
-                return Some(MessageRow {
-                    message_id: message_id.to_string(),
-                    number: i64::try_from(*number).unwrap_or(i64::MAX),
-                    author_kind: AuthorKind::System,
-                    author_id: None,
-                    text: String::new(),
-                    notice: Some(notice.code().into()),
-                    client_message_id: None,
-                    sent_at: timestamp(*at),
-                })
-            }
-            _ => return None,
-        };
-        let (author_kind, author_id) = AuthorKind::of(author);
-        Some(MessageRow {
-            message_id: message_id.to_string(),
-            number: i64::try_from(*number).unwrap_or(i64::MAX),
-            author_kind,
-            author_id,
-            text: text.to_string(),
-            notice: None,
-            client_message_id: client_message_id.clone(),
-            sent_at: timestamp(*at),
-        })
+            } => Some(MessageRow {
+                notice: Some(notice.code().into()),
+                ..line(message_id.to_string(), number, None, *at)
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -305,6 +336,11 @@ impl Columns for MessageRow {
         "notice",
         "client_message_id",
         "sent_at",
+        "attachment_id",
+        "file_name",
+        "file_type",
+        "file_size",
+        "file_sha256",
     ];
 }
 
@@ -320,6 +356,11 @@ impl MessageRow {
             self.notice.into(),
             self.client_message_id.into(),
             self.sent_at.into(),
+            self.attachment_id.into(),
+            self.file_name.into(),
+            self.file_type.into(),
+            self.file_size.into(),
+            self.file_sha256.into(),
         ]
     }
 }

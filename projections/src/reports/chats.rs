@@ -60,6 +60,8 @@ impl ReportChatRow {
             self.transfers.into(),
             self.messages.customer.into(),
             self.messages.agent.into(),
+            self.messages.files.into(),
+            self.messages.file_bytes.into(),
             self.outcome.into(),
             self.wrap_up_seconds.into(),
             self.wrap_up_codes.clone().into(),
@@ -78,6 +80,8 @@ pub(super) struct Messages {
     pub(super) customer: i64,
     #[sqlx(rename = "agent_messages")]
     pub(super) agent: i64,
+    pub(super) files: i64,
+    pub(super) file_bytes: i64,
     pub(super) first_agent_reply_at: Option<String>,
 }
 
@@ -92,6 +96,13 @@ impl Messages {
             }
             Author::System => {}
         }
+    }
+
+    /// A file is a line like a message, and its bytes are counted too.
+    pub(super) fn count_file(&mut self, author: &Author, size: u64, at: DateTime<Utc>) {
+        self.count(author, at);
+        self.files += 1;
+        self.file_bytes += i64::try_from(size).unwrap_or(i64::MAX);
     }
 }
 
@@ -121,6 +132,8 @@ pub(super) async fn write_message_counts(
                 id.into(),
                 m.customer.into(),
                 m.agent.into(),
+                m.files.into(),
+                m.file_bytes.into(),
                 m.first_agent_reply_at.into(),
             ]
         })
@@ -128,10 +141,19 @@ pub(super) async fn write_message_counts(
     bulk::update(
         conn,
         table,
-        &["chat_id", "customer", "agent", "first_reply"],
+        &[
+            "chat_id",
+            "customer",
+            "agent",
+            "sent_files",
+            "sent_bytes",
+            "first_reply",
+        ],
         &rows,
         "customer_messages = customer_messages + d.customer,
          agent_messages = agent_messages + d.agent,
+         files = files + d.sent_files,
+         file_bytes = file_bytes + d.sent_bytes,
          first_agent_reply_at = COALESCE(first_agent_reply_at, d.first_reply)",
     )
     .await

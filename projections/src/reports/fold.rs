@@ -157,6 +157,14 @@ impl Batch {
                     .entry(chat_id.to_string())
                     .or_default()
                     .count(author, *at);
+            } else if let ChatEvent::AttachmentSent {
+                author, size, at, ..
+            } = event
+            {
+                self.messages_only
+                    .entry(chat_id.to_string())
+                    .or_default()
+                    .count_file(author, *size, *at);
             }
             return;
         };
@@ -262,6 +270,9 @@ impl Batch {
                 ..
             } => return,
             ChatEvent::MessageSent { author, at, .. } => chat.messages.count(author, *at),
+            ChatEvent::AttachmentSent {
+                author, size, at, ..
+            } => chat.messages.count_file(author, *size, *at),
             ChatEvent::ChatTransferred { at, .. } | ChatEvent::ChatRequeued { at, .. } => {
                 if let (Some(agent), Some(assigned_at)) = (&chat.agent_id, &chat.assigned_at) {
                     self.intervals.credit_chat_time(agent, assigned_at, *at);

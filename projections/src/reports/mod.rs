@@ -38,7 +38,8 @@ const TABLES: &[Table] = &[
                   requested_at text NOT NULL, first_assigned_at text, first_agent_reply_at text,
                   ended_at text, wait_seconds double precision, handle_seconds double precision,
                   transfers bigint NOT NULL, customer_messages bigint NOT NULL,
-                  agent_messages bigint NOT NULL, outcome text,
+                  agent_messages bigint NOT NULL, files bigint NOT NULL,
+                  file_bytes bigint NOT NULL, outcome text,
                   wrap_up_seconds double precision, wrap_up_codes text, rating double precision,
                   agent_id text, assigned_at text, wrap_up_until text",
         indexes: &[("requested", "requested_at"), ("ended", "ended_at")],
@@ -175,7 +176,8 @@ impl Projection for Reports {
         // 7: offers and pauses in the agents' activity.
         // 8: wrap-up time and codes; pause time by reason; ratings.
         // 9: messages left for a queue, and their answers; hand-overs.
-        9
+        // 10: files sent in a chat, counted with their bytes.
+        10
     }
 
     fn tables(&self) -> &'static [Table] {

@@ -22,6 +22,9 @@ pub struct ChatReport {
     pub transfers: i64,
     pub customer_messages: i64,
     pub agent_messages: i64,
+    /// Files sent in the chat (both ways), and their bytes: never their names or content.
+    pub files: i64,
+    pub file_bytes: i64,
     /// `agent`, `customer`, `abandoned`; null while the chat is open.
     pub outcome: Option<EndReason>,
     /// How long its agent wrapped it up after it ended.
@@ -47,6 +50,8 @@ impl Columns for ChatReport {
         "transfers",
         "customer_messages",
         "agent_messages",
+        "files",
+        "file_bytes",
         "outcome",
         "wrap_up_seconds",
         "wrap_up_codes",
@@ -488,6 +493,8 @@ mod tests {
             transfers: 0,
             customer_messages: 0,
             agent_messages: 0,
+            files: 0,
+            file_bytes: 0,
             outcome: Some(EndReason::Agent),
             wrap_up_seconds: None,
             wrap_up_codes: None,

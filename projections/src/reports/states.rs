@@ -93,6 +93,7 @@ impl ChatStates {
             | ChatEvent::LeftMessageAnswered { .. }
             | ChatEvent::ChatHandedOver { .. }
             | ChatEvent::MessageSent { .. }
+            | ChatEvent::AttachmentSent { .. }
             | ChatEvent::NoteAdded { .. }
             | ChatEvent::HandRaised { .. }
             | ChatEvent::HandLowered { .. }

@@ -9,6 +9,7 @@ mod console;
 mod constraints;
 mod consult;
 mod customer;
+mod embedded;
 mod erasure;
 mod events;
 mod health;

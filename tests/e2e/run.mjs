@@ -646,6 +646,38 @@ test('a supervisor sees today\'s chart, audits a chat and replays it', STEP, asy
   assert.deepEqual(dialogs, []);
 });
 
+test('a supervisor searches the history and exports it as CSV', STEP, async () => {
+  const supervisor = pages.siri;
+  await supervisor.getByRole('tab', { name: 'Historikk' }).click();
+  const search = supervisor.getByRole('form', { name: 'Søk i historikken' });
+  await search.getByLabel('Kunde').fill('nora');
+  await search.getByLabel('Status').selectOption('ended');
+  await search.getByRole('button', { name: 'Søk' }).click();
+  const rows = supervisor.locator('#history tbody tr');
+  await eventually(async () => assert.deepEqual(
+    await rows.locator('.customer-cell').allTextContents(), ['Nora Nordmann']));
+  // A last day before the first is an empty period, not an error.
+  await search.getByLabel('Fra dato').fill('2031-01-02');
+  await search.getByLabel('Til dato').fill('2031-01-01');
+  await search.getByRole('button', { name: 'Søk' }).click();
+  await supervisor.locator('#history .empty-state').waitFor();
+  const today = new Date().toLocaleDateString('sv-SE');
+  await search.getByLabel('Fra dato').fill(today);
+  await search.getByLabel('Til dato').fill(today);
+
+  const [download] = await Promise.all([
+    supervisor.waitForEvent('download'),
+    search.getByRole('button', { name: 'Eksporter CSV' }).click(),
+  ]);
+  const text = readFileSync(await download.path(), 'utf8');
+  const lines = text.trim().split('\r\n');
+  assert.match(lines[0], /^chat_id,status,queue_id,customer_name,/);
+  assert.equal(lines.length, 2, text);
+  assert.match(lines[1], /"ended",.*"Nora Nordmann"/);
+  await search.getByRole('button', { name: 'Søk' }).click();
+  await shoot(supervisor, 'console-history.png');
+});
+
 test('the console speaks English too', STEP, async () => {
   const agent = pages.kari;
   await agent.locator('.topbar .language-select').selectOption('en');

@@ -30,6 +30,7 @@ import { renderAdmin } from './admin.js';
 import { renderCannedAdmin } from './admin-choices.js';
 import { renderDayChart, today } from './day-chart.js';
 import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
+import { exportHistory, historyQuery, renderHistorySearch, todaysSearch } from './history.js';
 import { confirmAction, relabelConfirm, wireConfirm } from './confirm.js';
 import { customerName, dropPersonal } from './erased.js';
 import { bellIcon, chatIcon, closeIcon } from './icons.js';
@@ -85,6 +86,8 @@ const state = {
   report: null,
   chartQueue: '',
   history: [],
+  /** Supervisors: the History view's search, today's chats until they search for others. */
+  historySearch: todaysSearch(),
   presence: new Presence(),
   drafts: new Map(),
   /** Chats whose composer writes an internal note rather than a message to the customer. */
@@ -287,6 +290,21 @@ function renderHistoryView() {
   renderHistory($('#history'), state.history, { queueName, onAudit: audit });
 }
 
+/** The search form, drawn apart from the rows: live reloads of these keep what is typed. */
+function renderHistorySearchView() {
+  if (!oversees()) return;
+  renderHistorySearch($('#history-search'), state.historySearch, {
+    queues: state.directory.queues,
+    agents: [...state.users.values()].filter((u) => u.role !== 'administrator'),
+    queueName,
+    onSearch: (search) => {
+      state.historySearch = search;
+      refreshHistory();
+    },
+    onExport: (search) => exportHistory(search, notify).catch(failed),
+  });
+}
+
 function audit(chatId, title) {
   openAudit(chatId, title, {
     names: userName, queueName, me: state.me, failed, notify, onChanged: privacyChanged,
@@ -375,6 +393,7 @@ function renderAll() {
   renderLists();
   renderSelected();
   renderChart();
+  renderHistorySearchView();
   renderHistoryView();
   renderAlertsMenu();
   if (state.tab === 'canned') showCanned();
@@ -584,9 +603,7 @@ function refreshChart() {
 
 const refreshHistory = coalesce(async () => {
   if (!oversees()) return;
-  const period = today();
-  state.history = await api(`/chats/history?from=${encodeURIComponent(period.from.toISOString())}`
-    + `&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}&limit=200`);
+  state.history = await api(`/chats/history?${historyQuery(state.historySearch, 500)}`);
   renderHistoryView();
 });
 
@@ -1736,7 +1753,10 @@ function setTab(tab) {
   }
   if (tab === 'admin') showAdmin();
   if (tab === 'canned') showCanned();
-  if (tab === 'history') refreshHistory();
+  if (tab === 'history') {
+    renderHistorySearchView();
+    refreshHistory();
+  }
   if (tab === 'queues') loadAgentBoard().catch(failed);
   if (tab === 'messages') refreshLeft();
 }
@@ -1757,6 +1777,7 @@ async function startConsole(user) {
   $('#tab-canned').hidden = !oversees();
   state.report = null;
   state.history = [];
+  state.historySearch = todaysSearch();
   state.names.clear();
   Object.assign(state.left, { waiting: [], answered: [], showing: 'waiting' });
   setTab('incoming');

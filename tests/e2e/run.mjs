@@ -575,9 +575,13 @@ test('a supervisor sees the board and logs another agent in and out of a queue',
   await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
   const privat = supervisor.locator('.queue-card', { hasText: 'Privat' });
   await privat.locator('summary').click();
-  await privat.getByRole('button', { name: 'Logg Kari Nordmann inn i Privat' }).click();
   const kari = privat.locator('li', { hasText: 'Kari Nordmann' });
-  await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'innlogget'));
+  // Her real state, and the one button that changes it: she is signed in, not in the queue.
+  await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'avlogget'));
+  assert.equal(await kari.getByRole('button').count(), 1);
+  await privat.getByRole('button', { name: 'Logg Kari Nordmann inn i Privat' }).click();
+  await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'Klar'));
+  assert.equal(await kari.getByRole('button').count(), 1);
   await eventually(async () => assert.equal(await textOf(privat.locator('[data-figure="loggedInAgents"] dd')), '1'));
   // Kari's own console learns it live: her button now shows her logged in, to one queue of two.
   await eventually(async () => assert.equal(await pages.kari.locator('#presence-toggle').getAttribute('aria-pressed'), 'true'));

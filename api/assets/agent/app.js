@@ -65,8 +65,6 @@ const state = {
   selected: null,
   /** Every queue and category, for names and the transfer select. */
   directory: { queues: [], categories: [] },
-  /** Supervisors and administrators: the other users they can log in and out. */
-  agents: null,
   /** Supervisors and administrators: every user by id, for names in the audit trail. */
   users: new Map(),
   /** Colleagues' names by user id, from the rosters of the agent's queues (agents list no users). */
@@ -245,8 +243,9 @@ function renderLeftView() {
 
 function renderQueuesView() {
   renderQueues($('#queues'), state.board, {
-    agents: state.agents,
+    agents: state.agentBoard,
     presence: state.presence,
+    reasonLabel,
     onAgentPresence: setAgentPresence,
   });
   const ongoing = $('#ongoing');
@@ -564,7 +563,11 @@ const refreshAvailability = coalesce(loadAvailability);
 async function loadAgentBoard() {
   if (!oversees() || state.tab !== 'queues') return;
   state.agentBoard = await api('/agents');
+  for (const agent of state.agentBoard) {
+    for (const queue of agent.queues) state.presence.apply(agent.user_id, [queue.queue_id], queue.logged_in === 1);
+  }
   renderAgentBoardView();
+  renderQueuesView();
 }
 // Every routing decision changes someone's row: at most one fetch a second.
 const refreshAgentBoard = coalesce(loadAgentBoard, 1000);
@@ -573,8 +576,6 @@ async function loadAgents() {
   if (!oversees()) return;
   const users = await api('/users');
   state.users = new Map(users.map((u) => [u.user_id, u]));
-  state.agents = users.filter((u) => u.active && u.user_id !== state.me.user_id
-    && u.role !== 'administrator');
 }
 
 // Supervisors' day chart: fetched at start and on the stream's board events, at most every 30 s.
@@ -1458,10 +1459,10 @@ async function pauseAgent(agent, change) {
   }
 }
 
-/** Out of every queue: the board says how many they are in, not which, so each is asked. */
+/** Out of every queue the board has them logged in to. */
 async function logAgentOut(agent) {
   try {
-    for (const queue of state.board) {
+    for (const queue of agent.queues.filter((q) => q.logged_in === 1)) {
       const answer = await post(`/queues/${queue.queue_id}/agents/${agent.user_id}/presence`, { logged_in: false });
       state.presence.changed(agent.user_id, [queue.queue_id], false, answer);
       if (answer.logged_in_queues.length === 0) break;

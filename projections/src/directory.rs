@@ -21,7 +21,8 @@ const TABLES: &[Table] = &[
         name: "queues",
         columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL,
                   no_agent_notice_after_seconds bigint, overflow_queue_id text,
-                  service_level_seconds bigint, transcript_retention_days bigint,
+                  service_level_seconds bigint, service_level_target_percent bigint,
+                  transcript_retention_days bigint,
                   offer_timeout_seconds bigint, wrap_up_seconds bigint,
                   wrap_up_code_required bigint NOT NULL DEFAULT 0, opening_hours text,
                   sneak_peek bigint NOT NULL DEFAULT 0",
@@ -82,7 +83,8 @@ impl Projection for DirectoryTables {
         // 6: pause reasons; a queue's wrap-up time and codes, its opening hours.
         // 7: canned responses.
         // 8: a queue's sneak peek.
-        8
+        // 9: a queue's service-level target.
+        9
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -171,7 +173,8 @@ impl Projection for DirectoryTables {
                     "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3,
                         service_level_seconds = $4, transcript_retention_days = $5,
                         offer_timeout_seconds = $6, wrap_up_seconds = $7,
-                        wrap_up_code_required = $8, opening_hours = $9, sneak_peek = $10
+                        wrap_up_code_required = $8, opening_hours = $9, sneak_peek = $10,
+                        service_level_target_percent = $11
                       WHERE queue_id = $1",
                     g.table("queues")
                 ))
@@ -190,6 +193,7 @@ impl Projection for DirectoryTables {
                         .and_then(|hours| serde_json::to_string(hours).ok()),
                 )
                 .bind(i64::from(settings.sneak_peek))
+                .bind(settings.service_level_target_percent.map(i64::from))
                 .execute(&mut *conn)
                 .await?;
             }

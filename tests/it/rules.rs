@@ -216,3 +216,58 @@ async fn an_id_in_upper_case_names_the_same_resource() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_queue_keeps_its_service_level_target_until_the_administrator_changes_it() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let queue = format!("/queues/{}", centre.support);
+        let set = app
+            .patch(
+                &queue,
+                &app.admin,
+                json!({"service_level_target_percent": 90}),
+            )
+            .await;
+        assert_eq!(set.status(), StatusCode::OK);
+        let kept = app
+            .patch(&queue, &app.admin, json!({"service_level_seconds": 20}))
+            .await;
+        let kept: Value = kept.json().await.unwrap();
+        assert_eq!(kept["service_level_target_percent"], 90, "left out: kept");
+        assert_eq!(kept["service_level_seconds"], 20);
+        let read = app.get_ok(&queue, &centre.siri.token).await;
+        assert_eq!(
+            read["service_level_target_percent"], 90,
+            "supervisors read it"
+        );
+
+        let before = app.event_count().await;
+        for bad in [json!(0), json!(101), json!("high")] {
+            let refused = app
+                .patch(
+                    &queue,
+                    &app.admin,
+                    json!({"service_level_target_percent": bad}),
+                )
+                .await;
+            assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        }
+        assert_eq!(
+            app.event_count().await,
+            before,
+            "a refused target writes nothing"
+        );
+
+        let cleared = app
+            .patch(
+                &queue,
+                &app.admin,
+                json!({"service_level_target_percent": null}),
+            )
+            .await;
+        let cleared: Value = cleared.json().await.unwrap();
+        assert_eq!(cleared["service_level_target_percent"], Value::Null);
+        app.finish().await;
+    }
+}

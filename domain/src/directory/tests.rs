@@ -216,6 +216,56 @@ fn a_queue_cannot_overflow_to_itself() {
         .then_expect_error(DirectoryError::OverflowToItself);
 }
 
+fn target(percent: u8) -> DirectoryCommand {
+    DirectoryCommand::ConfigureQueue {
+        queue_id: support(),
+        settings: QueueSettings {
+            service_level_target_percent: Some(percent),
+            ..QueueSettings::default()
+        },
+        by: admin(),
+        at: at(),
+    }
+}
+
+#[test]
+fn a_service_level_target_is_a_share_of_chats() {
+    for percent in [0, 101] {
+        DirectoryTest::with(NoServices)
+            .given(vec![support_created()])
+            .when(target(percent))
+            .then_expect_error(DirectoryError::BadServiceLevelTarget);
+    }
+}
+
+#[test]
+fn a_queue_aims_at_the_service_level_target_it_is_given() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(target(90))
+        .then_expect_events(vec![DirectoryEvent::QueueConfigured {
+            queue_id: support(),
+            settings: QueueSettings {
+                service_level_target_percent: Some(90),
+                ..QueueSettings::default()
+            },
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn a_queue_configured_before_targets_existed_has_none() {
+    let old = serde_json::json!({
+        "no_agent_notice_after_seconds": null,
+        "overflow_queue_id": null,
+        "service_level_seconds": 30
+    });
+    let settings: QueueSettings = serde_json::from_value(old).expect("an old event's settings");
+    assert_eq!(settings.service_level_target_percent, None);
+    assert_eq!(settings.service_level_seconds, Some(30));
+}
+
 #[test]
 fn a_queue_overflows_only_to_an_existing_queue() {
     DirectoryTest::with(NoServices)

@@ -604,6 +604,33 @@ test('an administrator has the administration module', STEP, async () => {
   await categories.getByLabel('Navn').fill('Mobilt bredbånd');
   await categories.getByRole('button', { name: 'Opprett' }).click();
   await eventually(async () => assert.ok((await textOf(categories.locator('table'))).includes('Mobilt bredbånd')));
+
+  // Who is in which queue: Ola out of Bedrift from the table, and back in with the form, which
+  // keeps the queue and user it saved (it used to jump back to the first queue).
+  const membership = admin.getByRole('region', { name: 'Medlemskap' });
+  const olaInBedrift = membership.locator('tbody tr', { hasText: 'Ola Hansen' }).filter({ hasText: 'Bedrift' });
+  await membership.getByRole('button', { name: 'Fjern Ola Hansen fra Bedrift' }).click();
+  await eventually(async () => assert.equal(await olaInBedrift.count(), 0));
+  await membership.getByLabel('Kø').selectOption({ label: 'Bedrift' });
+  await membership.getByLabel('Bruker').selectOption({ label: 'Ola Hansen' });
+  await membership.getByRole('button', { name: 'Legg til i kø' }).click();
+  await eventually(async () => assert.equal(await olaInBedrift.count(), 1));
+  assert.equal(await membership.getByLabel('Kø').locator('option:checked').textContent(), 'Bedrift');
+  assert.equal(await membership.getByLabel('Bruker').locator('option:checked').textContent(), 'Ola Hansen');
+
+  // Queue settings the server has: the service-level target is set, and cleared again.
+  const settings = admin.getByRole('region', { name: 'Køinnstillinger' });
+  const privat = settings.getByRole('group', { name: 'Privat' });
+  const privatId = (await asAdmin('GET', '/widget/config')).queues.find((q) => q.name === 'Privat').queue_id;
+  await privat.getByLabel('Mål for servicenivå, %').fill('101');
+  await privat.getByRole('button', { name: 'Lagre' }).click();
+  await privat.getByRole('alert').filter({ hasText: 'between 1 and 100' }).waitFor();
+  await privat.getByLabel('Mål for servicenivå, %').fill('90');
+  await privat.getByRole('button', { name: 'Lagre' }).click();
+  await eventually(async () => assert.equal((await asAdmin('GET', `/queues/${privatId}`)).service_level_target_percent, 90));
+  await settings.getByRole('group', { name: 'Privat' }).getByLabel('Mål for servicenivå, %').fill('');
+  await settings.getByRole('group', { name: 'Privat' }).getByRole('button', { name: 'Lagre' }).click();
+  await eventually(async () => assert.equal((await asAdmin('GET', `/queues/${privatId}`)).service_level_target_percent, null));
   await admin.locator('.tab-content').evaluate((el) => { el.scrollTop = 0; });
   await shoot(admin, 'console-admin.png');
 });
@@ -615,6 +642,13 @@ test('a supervisor sees today\'s chart, audits a chat and replays it', STEP, asy
   await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
   await eventually(async () => assert.equal(await supervisor.locator('#day-chart svg.day-chart-svg').count(), 1));
   assert.ok(await supervisor.locator('#day-chart .bar.offered').count() > 0, 'the chart has bars');
+  // Every queue aims at the default 80 %: the target line is drawn for all of them together.
+  assert.equal(await textOf(supervisor.locator('#day-chart .sl-target-label')), 'Mål 80 %');
+  await supervisor.getByRole('button', { name: 'Siste time' }).click();
+  await eventually(async () => assert.equal(
+    await supervisor.getByRole('button', { name: 'Siste time' }).getAttribute('aria-pressed'), 'true'));
+  assert.ok(await supervisor.locator('#day-chart .bar.offered').count() > 0, 'this hour\'s chats are in the last hour');
+  await supervisor.getByRole('button', { name: 'Hele dagen' }).click();
   await supervisor.locator('.tab-content').evaluate((el) => { el.scrollTop = 0; });
   await shoot(supervisor, 'console-supervisor-chart.png');
 
@@ -654,8 +688,8 @@ test('a supervisor searches the history and exports it as CSV', STEP, async () =
   const supervisor = pages.siri;
   await supervisor.getByRole('tab', { name: 'Historikk' }).click();
   const search = supervisor.getByRole('form', { name: 'Søk i historikken' });
-  await search.getByLabel('Kunde').fill('nora');
-  await search.getByLabel('Status').selectOption('ended');
+  await search.getByLabel('Kunde', { exact: true }).fill('nora');
+  await search.getByLabel('Status', { exact: true }).selectOption('ended');
   await search.getByRole('button', { name: 'Søk' }).click();
   const rows = supervisor.locator('#history tbody tr');
   await eventually(async () => assert.deepEqual(
@@ -678,7 +712,11 @@ test('a supervisor searches the history and exports it as CSV', STEP, async () =
   assert.match(lines[0], /^chat_id,status,queue_id,customer_name,/);
   assert.equal(lines.length, 2, text);
   assert.match(lines[1], /"ended",.*"Nora Nordmann"/);
+  // Back to all of today's chats, as the tests after this one find them.
+  await search.getByLabel('Kunde', { exact: true }).fill('');
+  await search.getByLabel('Status', { exact: true }).selectOption('');
   await search.getByRole('button', { name: 'Søk' }).click();
+  await eventually(async () => assert.ok(await rows.count() > 1));
   await shoot(supervisor, 'console-history.png');
 });
 

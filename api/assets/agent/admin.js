@@ -1,4 +1,5 @@
-// The administration module (administrators): users, queues, queue membership, categories,
+// The administration module (administrators): users, queues and their settings, who is a
+// member of which queue (admin-queues.js), categories,
 // the pre-chat form's fields, pause reasons, each queue's wrap-up and opening hours,
 // transcript retention and erasure, on the admin endpoints. Every change is an event; the
 // console reloads this view when directory events arrive.
@@ -9,15 +10,18 @@ import { t } from './i18n.js';
 import { form, rowButton, section, table } from './admin-forms.js';
 import { pauseReasonsSection, wrapUpSection } from './admin-choices.js';
 import { openingHoursSection } from './admin-hours.js';
+import { membershipSection, queueSettingsSection } from './admin-queues.js';
 import { erasureSection, retentionSection } from './privacy.js';
 
 export async function renderAdmin(root, { notify }) {
   const [users, config, reasons] = await Promise.all([api('/users'), api('/widget/config'), api('/pause-reasons')]);
   const { categories, fields } = config;
-  // Each queue's settings as PATCH takes them (the listings lack some), and its wrap-up codes.
+  // Each queue's settings as PATCH takes them (the listings lack some), its wrap-up codes and
+  // its members.
   const queues = await Promise.all(config.queues.map(async (q) => {
-    const [settings, codes] = await Promise.all([api(`/queues/${q.queue_id}`), api(`/queues/${q.queue_id}/wrap-up-codes`)]);
-    return { ...settings, codes };
+    const [settings, codes, members] = await Promise.all([
+      api(`/queues/${q.queue_id}`), api(`/queues/${q.queue_id}/wrap-up-codes`), api(`/queues/${q.queue_id}/agents`)]);
+    return { ...settings, codes, members };
   }));
   const queueName = new Map(queues.map((q) => [q.queue_id, q.name]));
   const queueOptions = queues.map((q) => [q.queue_id, q.name]);
@@ -44,14 +48,8 @@ export async function renderAdmin(root, { notify }) {
     section('queues',
       table(['name'], queues.map((q) => [q.name])),
       form([{ name: 'name', label: 'name', required: true }], 'create', run((v) => post('/queues', v)))),
-    section('membership',
-      form([
-        { name: 'queue_id', label: 'queue', options: queueOptions },
-        { name: 'user_id', label: 'user', options: users.map((u) => [u.user_id, u.display_name]) },
-      ], 'addMember', run((v) => post(`/queues/${v.queue_id}/members`, { user_id: v.user_id })), {
-        label: 'removeMember',
-        action: run((v) => api(`/queues/${v.queue_id}/members/${v.user_id}`, { method: 'DELETE' })),
-      })),
+    queueSettingsSection(queues, { run }),
+    membershipSection(queues, users, { notify, run }),
     section('categories',
       table(['name', 'queue'], categories.map((c) => [c.name, queueName.get(c.queue_id) ?? '–'])),
       form([

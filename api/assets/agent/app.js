@@ -83,6 +83,8 @@ const state = {
   /** Supervisors and administrators: today's queue report, and the queue the chart shows. */
   report: null,
   chartQueue: '',
+  /** How far back the chart looks: a key of day-chart.js's SPANS. */
+  chartSpan: 'day',
   history: [],
   /** Supervisors: the History view's search, today's chats until they search for others. */
   historySearch: todaysSearch(),
@@ -276,6 +278,13 @@ function renderChart() {
     queues: state.directory.queues,
     choice: state.chartQueue,
     period: state.report.period,
+    targets: state.report.targets,
+    span: state.chartSpan,
+    onSpan: (span) => {
+      state.chartSpan = span;
+      renderChart();
+      $(`#day-chart [data-span="${span}"]`).focus();
+    },
     onChoose: (choice) => {
       state.chartQueue = choice;
       renderChart();
@@ -588,8 +597,13 @@ async function loadChart() {
   chartFetched = Date.now();
   const period = today();
   const range = `from=${encodeURIComponent(period.from.toISOString())}&to=${encodeURIComponent(period.to.toISOString())}`;
-  const rows = await api(`/reports/queues?${range}`);
-  state.report = { rows, period };
+  // Each queue's target, read with the report: an administrator may have changed it since.
+  const [rows, settings] = await Promise.all([
+    api(`/reports/queues?${range}`),
+    Promise.all(state.directory.queues.map((q) => api(`/queues/${q.queue_id}`))),
+  ]);
+  const targets = new Map(settings.map((q) => [q.queue_id, q.service_level_target_percent]));
+  state.report = { rows, period, targets };
   renderChart();
 }
 
@@ -1779,6 +1793,7 @@ async function startConsole(user) {
   state.report = null;
   state.history = [];
   state.historySearch = todaysSearch();
+  fill($('#history-search'));
   state.names.clear();
   Object.assign(state.left, { waiting: [], answered: [], showing: 'waiting' });
   setTab('incoming');

@@ -44,9 +44,12 @@ export function historyQuery(search, limit) {
  * The search form. `queues`: [{queue_id, name}]; `agents`: [{user_id, display_name}];
  * `onSearch(search)`: the form was sent; `onExport(search)`: the CSV was asked for.
  */
-export function renderHistorySearch(root, search, { queues, agents, queueName, onSearch, onExport }) {
-  const field = (label, control) => h('label', { class: 'history-field' },
-    h('span', { text: t(label) }), control);
+export function renderHistorySearch(root, searched, { queues, agents, queueName, onSearch, onExport }) {
+  // Labelled by `for`, not by wrapping: a wrapping label would lend a select its options' text.
+  const field = (label, control) => {
+    control.id = `history-${control.name}`;
+    return h('div', { class: 'history-field' }, h('label', { for: control.id, text: t(label) }), control);
+  };
   const choice = (key, all, options) => {
     const select = h('select', { name: key },
       h('option', { value: '', text: t(all) }),
@@ -55,7 +58,10 @@ export function renderHistorySearch(root, search, { queues, agents, queueName, o
     return select;
   };
   const read = (form) => Object.fromEntries(
-    Object.keys(search).map((key) => [key, form.elements[key].value ?? '']));
+    Object.keys(searched).map((key) => [key, form.elements[key]?.value ?? '']));
+  // Drawn again (a new language, a reload), the form keeps what was typed and not yet sent.
+  const shown = root.querySelector('form.history-search');
+  const search = shown ? read(shown) : searched;
   const form = h('form', {
     class: 'history-search',
     'aria-label': t('historySearch'),

@@ -61,7 +61,7 @@ struct Asset {
 
 /// The console's files, served under `/agent/` (a fixed-size array: a static holding the
 /// files' once-made gzip cannot be borrowed out of a temporary slice).
-static AGENT: [Asset; 27] = [
+static AGENT: [Asset; 28] = [
     Asset {
         name: "console.css",
         file: Embedded::new(CSS, include_str!("../../assets/agent/console.css")),
@@ -161,6 +161,10 @@ static AGENT: [Asset; 27] = [
     Asset {
         name: "admin-hours.js",
         file: Embedded::new(JS, include_str!("../../assets/agent/admin-hours.js")),
+    },
+    Asset {
+        name: "admin-queues.js",
+        file: Embedded::new(JS, include_str!("../../assets/agent/admin-queues.js")),
     },
     Asset {
         name: "history.js",

@@ -12,7 +12,8 @@ pub struct DirectoryTables;
 const TABLES: &[Table] = &[
     Table {
         name: "users",
-        columns: "user_id text PRIMARY KEY, username text NOT NULL UNIQUE, display_name text NOT NULL,
+        columns:
+            "user_id text PRIMARY KEY, username text NOT NULL UNIQUE, display_name text NOT NULL,
                   role text NOT NULL, max_concurrent_chats bigint NOT NULL, active bigint NOT NULL,
                   created_at text NOT NULL",
         indexes: &[],
@@ -40,7 +41,8 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "form_fields",
-        columns: "key text PRIMARY KEY, label text NOT NULL, kind text NOT NULL, required bigint NOT NULL,
+        columns: "key text PRIMARY KEY, label text NOT NULL, label_en text, kind text NOT NULL,
+                  required bigint NOT NULL,
                   options text NOT NULL, max_length bigint NOT NULL, ordinal bigint NOT NULL",
         indexes: &[],
     },
@@ -84,7 +86,8 @@ impl Projection for DirectoryTables {
         // 7: canned responses.
         // 8: a queue's sneak peek.
         // 9: a queue's service-level target.
-        9
+        // 10: a form field's English label.
+        10
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -240,9 +243,10 @@ impl Projection for DirectoryTables {
             E::FormFieldDefined { field, .. } => {
                 let fields = g.table("form_fields");
                 sqlx::query(&format!(
-                    "INSERT INTO {fields} (key, label, kind, required, options, max_length, ordinal)
-                     VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(max(ordinal), 0) + 1 FROM {fields}))
-                     ON CONFLICT (key) DO UPDATE SET label = excluded.label, kind = excluded.kind,
+                    "INSERT INTO {fields} (key, label, kind, required, options, max_length, ordinal, label_en)
+                     VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(max(ordinal), 0) + 1 FROM {fields}), $7)
+                     ON CONFLICT (key) DO UPDATE SET label = excluded.label, label_en = excluded.label_en,
+                        kind = excluded.kind,
                         required = excluded.required, options = excluded.options,
                         max_length = excluded.max_length"
                 ))
@@ -252,6 +256,7 @@ impl Projection for DirectoryTables {
                 .bind(i64::from(field.required))
                 .bind(serde_json::to_string(&field.options).unwrap_or_else(|_| "[]".into()))
                 .bind(i64::try_from(field.max_length).unwrap_or(i64::MAX))
+                .bind(field.label_en.clone())
                 .execute(&mut *conn)
                 .await?;
             }

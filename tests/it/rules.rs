@@ -271,3 +271,44 @@ async fn a_queue_keeps_its_service_level_target_until_the_administrator_changes_
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_form_field_has_an_english_label_for_the_english_widget() {
+    for app in TestApp::each_backend().await {
+        let field = |label_en: Value| json!({"key": "product", "label": "Produkt", "label_en": label_en, "kind": "text"});
+        let defined = app
+            .post("/form-fields", &app.admin, field(json!("Product")))
+            .await;
+        assert_eq!(defined.status(), StatusCode::CREATED);
+        let product = |config: &Value| {
+            config["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["key"] == "product")
+                .cloned()
+                .unwrap()
+        };
+        let config = app.get_ok("/widget/config", "").await;
+        assert_eq!(product(&config)["label"], "Produkt");
+        assert_eq!(product(&config)["label_en"], "Product");
+
+        let before = app.event_count().await;
+        let refused = app
+            .post("/form-fields", &app.admin, field(json!("Pro\u{202e}duct")))
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.event_count().await,
+            before,
+            "a refused label writes nothing"
+        );
+
+        // Defined again without one, the field shows its Norwegian label in English too.
+        app.post("/form-fields", &app.admin, field(json!("  ")))
+            .await;
+        let config = app.get_ok("/widget/config", "").await;
+        assert!(product(&config).get("label_en").is_none(), "{config}");
+        app.finish().await;
+    }
+}

@@ -57,14 +57,15 @@ export async function renderAdmin(root, { notify }) {
         { name: 'queue_id', label: 'queue', options: queueOptions },
       ], 'create', run((v) => post('/categories', v)))),
     section('formFields',
-      table(['key', 'label', 'kind', 'required', 'options', ''], fields.map((f) => [
-        f.key, f.label, t(`kind_${f.kind}`), t(f.required ? 'yes' : 'no'), f.options.join(', ') || '–',
+      table(['key', 'label', 'labelEn', 'kind', 'required', 'options', ''], fields.map((f) => [
+        f.key, f.label, f.label_en ?? '–', t(`kind_${f.kind}`), t(f.required ? 'yes' : 'no'), f.options.join(', ') || '–',
         rowButton('remove', () => api(`/form-fields/${encodeURIComponent(f.key)}`, { method: 'DELETE' }),
           { notify, danger: true, label: t('removeItem', { name: f.label }) }),
       ])),
       form([
         { name: 'key', label: 'key', required: true },
         { name: 'label', label: 'label', required: true },
+        { name: 'label_en', label: 'labelEn' },
         { name: 'kind', label: 'kind', options: ['text', 'email', 'phone', 'select'].map((k) => [k, t(`kind_${k}`)]) },
         { name: 'required', label: 'required', type: 'checkbox' },
         { name: 'options', label: 'options' },

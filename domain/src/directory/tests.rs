@@ -185,6 +185,7 @@ fn a_bad_form_field_is_refused() {
             field: FormField {
                 key: "product".into(),
                 label: "Produkt".into(),
+                label_en: None,
                 kind: FieldKind::Select,
                 required: true,
                 options: vec![],
@@ -194,6 +195,58 @@ fn a_bad_form_field_is_refused() {
             at: at(),
         })
         .then_expect_error(DirectoryError::BadField(FieldDefinitionError::BadOptions));
+}
+
+fn product_field(label_en: Option<&str>) -> FormField {
+    FormField {
+        key: "product".into(),
+        label: "Produkt".into(),
+        label_en: label_en.map(Into::into),
+        kind: FieldKind::Text,
+        required: false,
+        options: vec![],
+        max_length: 50,
+    }
+}
+
+#[test]
+fn a_form_field_carries_an_english_label() {
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(DirectoryCommand::DefineFormField {
+            field: product_field(Some("Product")),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_events(vec![DirectoryEvent::FormFieldDefined {
+            field: product_field(Some("Product")),
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn an_english_label_follows_the_rules_of_a_label() {
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(DirectoryCommand::DefineFormField {
+            field: product_field(Some("   ")),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::BadField(FieldDefinitionError::BadLabel(
+            crate::text::TextError::Empty,
+        )));
+}
+
+#[test]
+fn a_field_defined_before_english_labels_existed_has_none() {
+    let old = serde_json::json!({
+        "key": "email", "label": "E-post", "kind": "email", "required": true,
+        "options": [], "max_length": 100
+    });
+    let field: FormField = serde_json::from_value(old).expect("an old event's field");
+    assert_eq!(field.label_en, None);
 }
 
 #[test]

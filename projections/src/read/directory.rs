@@ -129,6 +129,7 @@ pub async fn category(db: &AnyPool, category_id: &str) -> ReadResult<Option<Cate
 struct FormFieldRow {
     key: String,
     label: String,
+    label_en: Option<String>,
     kind: String,
     required: i64,
     options: String,
@@ -138,7 +139,8 @@ struct FormFieldRow {
 /// The pre-chat form, in the order its fields were first defined.
 pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
     let rows: Vec<FormFieldRow> = sqlx::query_as(
-        "SELECT key, label, kind, required, options, max_length FROM form_fields ORDER BY ordinal",
+        "SELECT key, label, label_en, kind, required, options, max_length FROM form_fields
+          ORDER BY ordinal",
     )
     .fetch_all(db)
     .await?;
@@ -147,6 +149,7 @@ pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
         .map(|r| FormField {
             key: r.key,
             label: r.label,
+            label_en: r.label_en,
             kind: serde_json::from_value(serde_json::Value::String(r.kind))
                 .unwrap_or(FieldKind::Text),
             required: r.required != 0,

@@ -84,6 +84,10 @@ pub struct NewField {
     key: String,
     #[schema(schema_with = constraints::name)]
     label: String,
+    /// The label an English widget shows; absent or `null`: the Norwegian one.
+    #[serde(default)]
+    #[schema(schema_with = constraints::optional_name)]
+    label_en: Option<String>,
     kind: FieldKind,
     #[serde(default)]
     required: bool,
@@ -122,6 +126,8 @@ pub async fn define_field(
     let field = FormField {
         key: new.key,
         label: new.label,
+        // A blank English label is no label: the Norwegian one shows.
+        label_en: new.label_en.filter(|label| !label.trim().is_empty()),
         kind: new.kind,
         required: new.required,
         options: new.options,

@@ -618,6 +618,24 @@ test('an administrator has the administration module', STEP, async () => {
   assert.equal(await membership.getByLabel('Kø').locator('option:checked').textContent(), 'Bedrift');
   assert.equal(await membership.getByLabel('Bruker').locator('option:checked').textContent(), 'Ola Hansen');
 
+  // A forgotten password: the administrator sets a new one, which then signs the user in.
+  await asAdmin('POST', '/users', {
+    username: 'glemsk', display_name: 'Glemsk Bruker', password: 'det gamle passordet', role: 'agent', max_concurrent_chats: 1,
+  });
+  await admin.getByRole('tab', { name: 'Køoversikt' }).click();
+  await admin.getByRole('tab', { name: 'Administrasjon' }).click();
+  const users = admin.getByRole('region', { name: 'Brukere' });
+  await users.getByLabel('Bruker', { exact: true }).selectOption({ label: 'Glemsk Bruker (glemsk)' });
+  await users.getByLabel('Nytt passord').fill('et helt nytt passord');
+  await users.getByRole('button', { name: 'Sett nytt passord' }).click();
+  await eventually(async () => {
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'glemsk', password: 'et helt nytt passord' }),
+    });
+    assert.equal(login.status, 200);
+  });
+
   // Queue settings the server has: the service-level target is set, and cleared again.
   const settings = admin.getByRole('region', { name: 'Køinnstillinger' });
   const privat = settings.getByRole('group', { name: 'Privat' });

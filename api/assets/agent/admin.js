@@ -44,7 +44,12 @@ export async function renderAdmin(root, { notify }) {
         { name: 'password', label: 'password', type: 'password', required: true },
         { name: 'role', label: 'role', options: ['agent', 'supervisor', 'administrator'].map((r) => [r, t(`role_${r}`)]) },
         { name: 'max_concurrent_chats', label: 'maxChats', type: 'number', value: '3' },
-      ], 'create', run((v) => post('/users', { ...v, max_concurrent_chats: Number(v.max_concurrent_chats) })))),
+      ], 'create', run((v) => post('/users', { ...v, max_concurrent_chats: Number(v.max_concurrent_chats) }))),
+      // A new password ends the user's sessions at once (PATCH /users/{id}).
+      form([
+        { name: 'user_id', label: 'user', options: users.map((u) => [u.user_id, `${u.display_name} (${u.username})`]) },
+        { name: 'password', label: 'newPassword', type: 'password', required: true },
+      ], 'resetPassword', run((v) => api(`/users/${v.user_id}`, { method: 'PATCH', body: { password: v.password } })))),
     section('queues',
       table(['name'], queues.map((q) => [q.name])),
       form([{ name: 'name', label: 'name', required: true }], 'create', run((v) => post('/queues', v)))),
@@ -72,6 +77,8 @@ export async function renderAdmin(root, { notify }) {
         { name: 'max_length', label: 'maxLength', type: 'number', value: '200' },
       ], 'create', run((v) => post('/form-fields', {
         ...v,
+        // No English label typed: none, and the widget shows the Norwegian one.
+        label_en: v.label_en?.trim() ? v.label_en : null,
         required: v.required === 'on',
         options: (v.options ?? '').split(',').map((o) => o.trim()).filter(Boolean),
         max_length: Number(v.max_length),

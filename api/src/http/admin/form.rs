@@ -126,8 +126,7 @@ pub async fn define_field(
     let field = FormField {
         key: new.key,
         label: new.label,
-        // A blank English label is no label: the Norwegian one shows.
-        label_en: new.label_en.filter(|label| !label.trim().is_empty()),
+        label_en: new.label_en,
         kind: new.kind,
         required: new.required,
         options: new.options,

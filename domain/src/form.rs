@@ -23,6 +23,9 @@ pub struct FormField {
     /// Stable machine key, e.g. `customer_number`: lowercase ASCII letters, digits and `_`.
     pub key: String,
     pub label: String,
+    /// The label an English widget shows; `None`: the Norwegian one. (Absent in older events.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
     pub kind: FieldKind,
     pub required: bool,
     /// The allowed values of a `select` field; empty for the other kinds.
@@ -121,6 +124,9 @@ impl FormField {
         }
         // Shown to every customer: names' rules, so no blank, no control or override character.
         Name::parse(self.label.as_str()).map_err(FieldDefinitionError::BadLabel)?;
+        if let Some(label) = &self.label_en {
+            Name::parse(label.as_str()).map_err(FieldDefinitionError::BadLabel)?;
+        }
         for option in &self.options {
             Name::parse(option.as_str()).map_err(FieldDefinitionError::BadOption)?;
         }
@@ -249,6 +255,7 @@ mod tests {
         FormField {
             key: key.into(),
             label: key.to_uppercase(),
+            label_en: None,
             kind,
             required,
             options: if kind == FieldKind::Select {

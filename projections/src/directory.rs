@@ -12,7 +12,8 @@ pub struct DirectoryTables;
 const TABLES: &[Table] = &[
     Table {
         name: "users",
-        columns: "user_id text PRIMARY KEY, username text NOT NULL UNIQUE, display_name text NOT NULL,
+        columns:
+            "user_id text PRIMARY KEY, username text NOT NULL UNIQUE, display_name text NOT NULL,
                   role text NOT NULL, max_concurrent_chats bigint NOT NULL, active bigint NOT NULL,
                   created_at text NOT NULL",
         indexes: &[],
@@ -21,7 +22,8 @@ const TABLES: &[Table] = &[
         name: "queues",
         columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL,
                   no_agent_notice_after_seconds bigint, overflow_queue_id text,
-                  service_level_seconds bigint, transcript_retention_days bigint,
+                  service_level_seconds bigint, service_level_target_percent bigint,
+                  transcript_retention_days bigint,
                   offer_timeout_seconds bigint, wrap_up_seconds bigint,
                   wrap_up_code_required bigint NOT NULL DEFAULT 0, opening_hours text,
                   sneak_peek bigint NOT NULL DEFAULT 0",
@@ -39,7 +41,8 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "form_fields",
-        columns: "key text PRIMARY KEY, label text NOT NULL, kind text NOT NULL, required bigint NOT NULL,
+        columns: "key text PRIMARY KEY, label text NOT NULL, label_en text, kind text NOT NULL,
+                  required bigint NOT NULL,
                   options text NOT NULL, max_length bigint NOT NULL, ordinal bigint NOT NULL",
         indexes: &[],
     },
@@ -82,7 +85,9 @@ impl Projection for DirectoryTables {
         // 6: pause reasons; a queue's wrap-up time and codes, its opening hours.
         // 7: canned responses.
         // 8: a queue's sneak peek.
-        8
+        // 9: a queue's service-level target.
+        // 10: a form field's English label.
+        10
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -171,7 +176,8 @@ impl Projection for DirectoryTables {
                     "UPDATE {} SET no_agent_notice_after_seconds = $2, overflow_queue_id = $3,
                         service_level_seconds = $4, transcript_retention_days = $5,
                         offer_timeout_seconds = $6, wrap_up_seconds = $7,
-                        wrap_up_code_required = $8, opening_hours = $9, sneak_peek = $10
+                        wrap_up_code_required = $8, opening_hours = $9, sneak_peek = $10,
+                        service_level_target_percent = $11
                       WHERE queue_id = $1",
                     g.table("queues")
                 ))
@@ -190,6 +196,7 @@ impl Projection for DirectoryTables {
                         .and_then(|hours| serde_json::to_string(hours).ok()),
                 )
                 .bind(i64::from(settings.sneak_peek))
+                .bind(settings.service_level_target_percent.map(i64::from))
                 .execute(&mut *conn)
                 .await?;
             }
@@ -236,9 +243,10 @@ impl Projection for DirectoryTables {
             E::FormFieldDefined { field, .. } => {
                 let fields = g.table("form_fields");
                 sqlx::query(&format!(
-                    "INSERT INTO {fields} (key, label, kind, required, options, max_length, ordinal)
-                     VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(max(ordinal), 0) + 1 FROM {fields}))
-                     ON CONFLICT (key) DO UPDATE SET label = excluded.label, kind = excluded.kind,
+                    "INSERT INTO {fields} (key, label, kind, required, options, max_length, ordinal, label_en)
+                     VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(max(ordinal), 0) + 1 FROM {fields}), $7)
+                     ON CONFLICT (key) DO UPDATE SET label = excluded.label, label_en = excluded.label_en,
+                        kind = excluded.kind,
                         required = excluded.required, options = excluded.options,
                         max_length = excluded.max_length"
                 ))
@@ -248,6 +256,7 @@ impl Projection for DirectoryTables {
                 .bind(i64::from(field.required))
                 .bind(serde_json::to_string(&field.options).unwrap_or_else(|_| "[]".into()))
                 .bind(i64::try_from(field.max_length).unwrap_or(i64::MAX))
+                .bind(field.label_en.clone())
                 .execute(&mut *conn)
                 .await?;
             }

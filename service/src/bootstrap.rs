@@ -154,31 +154,44 @@ pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
         }
     }
     let fields = [
-        ("email", "E-post", FieldKind::Email, true, vec![]),
-        ("phone", "Telefon", FieldKind::Phone, false, vec![]),
+        (
+            "email",
+            ("E-post", "E-mail"),
+            FieldKind::Email,
+            true,
+            vec![],
+        ),
+        (
+            "phone",
+            ("Telefon", "Phone"),
+            FieldKind::Phone,
+            false,
+            vec![],
+        ),
         (
             "customer_number",
-            "Kundenummer",
+            ("Kundenummer", "Customer number"),
             FieldKind::Text,
             false,
             vec![],
         ),
         (
             "language",
-            "Språk",
+            ("Språk", "Language"),
             FieldKind::Select,
             false,
             vec!["Norsk".to_string(), "English".to_string()],
         ),
     ];
     let existing = read::form_fields(state.db.any()).await?;
-    for (key, label, kind, required, options) in fields {
+    for (key, (label, label_en), kind, required, options) in fields {
         if existing.iter().any(|f| f.key == key) {
             continue;
         }
         let field = FormField {
             key: key.into(),
             label: label.into(),
+            label_en: Some(label_en.into()),
             kind,
             required,
             options,

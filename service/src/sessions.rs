@@ -147,6 +147,18 @@ impl Sessions {
         self.idle
     }
 
+    /// The users with a session they can still work from: signed in to the console now.
+    pub async fn signed_in(&self, now: DateTime<Utc>) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(&format!(
+            "SELECT signed.user_id FROM users signed
+              WHERE EXISTS ({LIVE_SESSION} AND s.user_id = signed.user_id)
+              ORDER BY signed.user_id"
+        ))
+        .bind(timestamp(now - chrono_duration(self.idle)))
+        .fetch_all(&self.db)
+        .await
+    }
+
     /// The agents logged in to some queue with no session left: every session of theirs
     /// revoked or unused for the idle time, or the user deactivated. At most `limit`.
     pub async fn present_but_gone(

@@ -590,9 +590,13 @@ test('a supervisor sees the board and logs another agent in and out of a queue',
   await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
   const privat = supervisor.locator('.queue-card', { hasText: 'Privat' });
   await privat.locator('summary').click();
-  await privat.getByRole('button', { name: 'Logg Kari Nordmann inn i Privat' }).click();
   const kari = privat.locator('li', { hasText: 'Kari Nordmann' });
-  await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'innlogget'));
+  // Her real state, and the one button that changes it: she is signed in, not in the queue.
+  await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'avlogget'));
+  assert.equal(await kari.getByRole('button').count(), 1);
+  await privat.getByRole('button', { name: 'Logg Kari Nordmann inn i Privat' }).click();
+  await eventually(async () => assert.equal(await textOf(kari.locator('.agent-status')), 'Klar'));
+  assert.equal(await kari.getByRole('button').count(), 1);
   await eventually(async () => assert.equal(await textOf(privat.locator('[data-figure="loggedInAgents"] dd')), '1'));
   // Kari's own console learns it live: her button now shows her logged in, to one queue of two.
   await eventually(async () => assert.equal(await pages.kari.locator('#presence-toggle').getAttribute('aria-pressed'), 'true'));
@@ -615,6 +619,51 @@ test('an administrator has the administration module', STEP, async () => {
   await categories.getByLabel('Navn').fill('Mobilt bredbånd');
   await categories.getByRole('button', { name: 'Opprett' }).click();
   await eventually(async () => assert.ok((await textOf(categories.locator('table'))).includes('Mobilt bredbånd')));
+
+  // Who is in which queue: Ola out of Bedrift from the table, and back in with the form, which
+  // keeps the queue and user it saved (it used to jump back to the first queue).
+  const membership = admin.getByRole('region', { name: 'Medlemskap' });
+  const olaInBedrift = membership.locator('tbody tr', { hasText: 'Ola Hansen' }).filter({ hasText: 'Bedrift' });
+  await membership.getByRole('button', { name: 'Fjern Ola Hansen fra Bedrift' }).click();
+  await eventually(async () => assert.equal(await olaInBedrift.count(), 0));
+  await membership.getByLabel('Kø').selectOption({ label: 'Bedrift' });
+  await membership.getByLabel('Bruker').selectOption({ label: 'Ola Hansen' });
+  await membership.getByRole('button', { name: 'Legg til i kø' }).click();
+  await eventually(async () => assert.equal(await olaInBedrift.count(), 1));
+  assert.equal(await membership.getByLabel('Kø').locator('option:checked').textContent(), 'Bedrift');
+  assert.equal(await membership.getByLabel('Bruker').locator('option:checked').textContent(), 'Ola Hansen');
+
+  // A forgotten password: the administrator sets a new one, which then signs the user in.
+  await asAdmin('POST', '/users', {
+    username: 'glemsk', display_name: 'Glemsk Bruker', password: 'det gamle passordet', role: 'agent', max_concurrent_chats: 1,
+  });
+  await admin.getByRole('tab', { name: 'Køoversikt' }).click();
+  await admin.getByRole('tab', { name: 'Administrasjon' }).click();
+  const users = admin.getByRole('region', { name: 'Brukere' });
+  await users.getByLabel('Bruker', { exact: true }).selectOption({ label: 'Glemsk Bruker (glemsk)' });
+  await users.getByLabel('Nytt passord').fill('et helt nytt passord');
+  await users.getByRole('button', { name: 'Sett nytt passord' }).click();
+  await eventually(async () => {
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'glemsk', password: 'et helt nytt passord' }),
+    });
+    assert.equal(login.status, 200);
+  });
+
+  // Queue settings the server has: the service-level target is set, and cleared again.
+  const settings = admin.getByRole('region', { name: 'Køinnstillinger' });
+  const privat = settings.getByRole('group', { name: 'Privat' });
+  const privatId = (await asAdmin('GET', '/widget/config')).queues.find((q) => q.name === 'Privat').queue_id;
+  await privat.getByLabel('Mål for servicenivå, %').fill('101');
+  await privat.getByRole('button', { name: 'Lagre' }).click();
+  await privat.getByRole('alert').filter({ hasText: 'between 1 and 100' }).waitFor();
+  await privat.getByLabel('Mål for servicenivå, %').fill('90');
+  await privat.getByRole('button', { name: 'Lagre' }).click();
+  await eventually(async () => assert.equal((await asAdmin('GET', `/queues/${privatId}`)).service_level_target_percent, 90));
+  await settings.getByRole('group', { name: 'Privat' }).getByLabel('Mål for servicenivå, %').fill('');
+  await settings.getByRole('group', { name: 'Privat' }).getByRole('button', { name: 'Lagre' }).click();
+  await eventually(async () => assert.equal((await asAdmin('GET', `/queues/${privatId}`)).service_level_target_percent, null));
   await admin.locator('.tab-content').evaluate((el) => { el.scrollTop = 0; });
   await shoot(admin, 'console-admin.png');
 });
@@ -626,6 +675,13 @@ test('a supervisor sees today\'s chart, audits a chat and replays it', STEP, asy
   await supervisor.getByRole('tab', { name: 'Køoversikt' }).click();
   await eventually(async () => assert.equal(await supervisor.locator('#day-chart svg.day-chart-svg').count(), 1));
   assert.ok(await supervisor.locator('#day-chart .bar.offered').count() > 0, 'the chart has bars');
+  // Every queue aims at the default 80 %: the target line is drawn for all of them together.
+  assert.equal(await textOf(supervisor.locator('#day-chart .sl-target-label')), 'Mål 80 %');
+  await supervisor.getByRole('button', { name: 'Siste time' }).click();
+  await eventually(async () => assert.equal(
+    await supervisor.getByRole('button', { name: 'Siste time' }).getAttribute('aria-pressed'), 'true'));
+  assert.ok(await supervisor.locator('#day-chart .bar.offered').count() > 0, 'this hour\'s chats are in the last hour');
+  await supervisor.getByRole('button', { name: 'Hele dagen' }).click();
   await supervisor.locator('.tab-content').evaluate((el) => { el.scrollTop = 0; });
   await shoot(supervisor, 'console-supervisor-chart.png');
 
@@ -659,6 +715,42 @@ test('a supervisor sees today\'s chart, audits a chat and replays it', STEP, asy
   await supervisor.locator('#audit-close').click();
   assert.equal(await dialog.isVisible(), false);
   assert.deepEqual(dialogs, []);
+});
+
+test('a supervisor searches the history and exports it as CSV', STEP, async () => {
+  const supervisor = pages.siri;
+  await supervisor.getByRole('tab', { name: 'Historikk' }).click();
+  const search = supervisor.getByRole('form', { name: 'Søk i historikken' });
+  await search.getByLabel('Kunde', { exact: true }).fill('nora');
+  await search.getByLabel('Status', { exact: true }).selectOption('ended');
+  await search.getByRole('button', { name: 'Søk' }).click();
+  const rows = supervisor.locator('#history tbody tr');
+  await eventually(async () => assert.deepEqual(
+    await rows.locator('.customer-cell').allTextContents(), ['Nora Nordmann']));
+  // A last day before the first is an empty period, not an error.
+  await search.getByLabel('Fra dato').fill('2031-01-02');
+  await search.getByLabel('Til dato').fill('2031-01-01');
+  await search.getByRole('button', { name: 'Søk' }).click();
+  await supervisor.locator('#history .empty-state').waitFor();
+  const today = new Date().toLocaleDateString('sv-SE');
+  await search.getByLabel('Fra dato').fill(today);
+  await search.getByLabel('Til dato').fill(today);
+
+  const [download] = await Promise.all([
+    supervisor.waitForEvent('download'),
+    search.getByRole('button', { name: 'Eksporter CSV' }).click(),
+  ]);
+  const text = readFileSync(await download.path(), 'utf8');
+  const lines = text.trim().split('\r\n');
+  assert.match(lines[0], /^chat_id,status,queue_id,customer_name,/);
+  assert.equal(lines.length, 2, text);
+  assert.match(lines[1], /"ended",.*"Nora Nordmann"/);
+  // Back to all of today's chats, as the tests after this one find them.
+  await search.getByLabel('Kunde', { exact: true }).fill('');
+  await search.getByLabel('Status', { exact: true }).selectOption('');
+  await search.getByRole('button', { name: 'Søk' }).click();
+  await eventually(async () => assert.ok(await rows.count() > 1));
+  await shoot(supervisor, 'console-history.png');
 });
 
 test('the console speaks English too', STEP, async () => {

@@ -291,3 +291,83 @@ async fn beyond_its_connections_an_address_is_answered_at_once_and_health_still_
     assert!(served);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_console_and_widget_files_come_gzipped_and_unchanged_ones_are_not_sent_again() {
+    use std::io::Read;
+    let app = TestApp::start(sqlite_test_database().await).await;
+    let root = app.base.trim_end_matches("/api/v1").to_string();
+    let client = reqwest::Client::new();
+    for path in [
+        "/agent",
+        "/agent/app.js",
+        "/agent/console.css",
+        "/widget",
+        "/widget.js",
+    ] {
+        let url = format!("{root}{path}");
+        let plain = client.get(&url).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+        let plain_tag = plain.headers()["etag"].clone();
+        let plain = plain.bytes().await.unwrap();
+
+        let gzipped = client
+            .get(&url)
+            .header("accept-encoding", "gzip, deflate, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gzipped.status(), 200, "{path}");
+        let headers = gzipped.headers().clone();
+        assert_eq!(headers["content-encoding"], "gzip", "{path}");
+        assert_eq!(headers["vary"], "accept-encoding", "{path}");
+        assert_eq!(headers["cache-control"], "no-cache", "{path}");
+        let tag = headers["etag"].clone();
+        assert_ne!(
+            tag, plain_tag,
+            "each encoding has its own strong tag: {path}"
+        );
+        assert!(!tag.to_str().unwrap().starts_with("W/"), "{path}");
+        let compressed = gzipped.bytes().await.unwrap();
+        // The page of the widget is half a kilobyte; the scripts shrink to a third or less.
+        let most = if plain.len() > 4096 {
+            plain.len() / 2
+        } else {
+            plain.len()
+        };
+        assert!(
+            compressed.len() < most,
+            "{path}: {} of {}",
+            compressed.len(),
+            plain.len()
+        );
+        let mut unpacked = Vec::new();
+        flate2::read::GzDecoder::new(&compressed[..])
+            .read_to_end(&mut unpacked)
+            .unwrap();
+        assert_eq!(unpacked, plain, "{path}");
+
+        let again = client
+            .get(&url)
+            .header("accept-encoding", "gzip")
+            .header("if-none-match", tag.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"], tag, "{path}");
+        assert!(again.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    let page = client
+        .get(format!("{root}/agent"))
+        .header("if-none-match", "\"an-older-release\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "another release's copy is replaced");
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    app.finish().await;
+}

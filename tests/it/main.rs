@@ -12,6 +12,7 @@ mod edge;
 mod erasure;
 mod fuzz;
 mod hand_over;
+mod history;
 mod hours;
 mod left_messages;
 mod live;

@@ -216,3 +216,101 @@ async fn an_id_in_upper_case_names_the_same_resource() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_queue_keeps_its_service_level_target_until_the_administrator_changes_it() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let queue = format!("/queues/{}", centre.support);
+        let set = app
+            .patch(
+                &queue,
+                &app.admin,
+                json!({"service_level_target_percent": 90}),
+            )
+            .await;
+        assert_eq!(set.status(), StatusCode::OK);
+        let kept = app
+            .patch(&queue, &app.admin, json!({"service_level_seconds": 20}))
+            .await;
+        let kept: Value = kept.json().await.unwrap();
+        assert_eq!(kept["service_level_target_percent"], 90, "left out: kept");
+        assert_eq!(kept["service_level_seconds"], 20);
+        let read = app.get_ok(&queue, &centre.siri.token).await;
+        assert_eq!(
+            read["service_level_target_percent"], 90,
+            "supervisors read it"
+        );
+
+        let before = app.event_count().await;
+        for bad in [json!(0), json!(101), json!("high")] {
+            let refused = app
+                .patch(
+                    &queue,
+                    &app.admin,
+                    json!({"service_level_target_percent": bad}),
+                )
+                .await;
+            assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        }
+        assert_eq!(
+            app.event_count().await,
+            before,
+            "a refused target writes nothing"
+        );
+
+        let cleared = app
+            .patch(
+                &queue,
+                &app.admin,
+                json!({"service_level_target_percent": null}),
+            )
+            .await;
+        let cleared: Value = cleared.json().await.unwrap();
+        assert_eq!(cleared["service_level_target_percent"], Value::Null);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_form_field_has_an_english_label_for_the_english_widget() {
+    for app in TestApp::each_backend().await {
+        let field = |label_en: Value| json!({"key": "product", "label": "Produkt", "label_en": label_en, "kind": "text"});
+        let defined = app
+            .post("/form-fields", &app.admin, field(json!("Product")))
+            .await;
+        assert_eq!(defined.status(), StatusCode::CREATED);
+        let product = |config: &Value| {
+            config["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["key"] == "product")
+                .cloned()
+                .unwrap()
+        };
+        let config = app.get_ok("/widget/config", "").await;
+        assert_eq!(product(&config)["label"], "Produkt");
+        assert_eq!(product(&config)["label_en"], "Product");
+
+        let before = app.event_count().await;
+        for bad in [json!("Pro\u{202e}duct"), json!("  ")] {
+            let refused = app
+                .post("/form-fields", &app.admin, field(bad.clone()))
+                .await;
+            assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        }
+        assert_eq!(
+            app.event_count().await,
+            before,
+            "a refused label writes nothing"
+        );
+
+        // Defined again without one, the field shows its Norwegian label in English too.
+        app.post("/form-fields", &app.admin, field(Value::Null))
+            .await;
+        let config = app.get_ok("/widget/config", "").await;
+        assert!(product(&config).get("label_en").is_none(), "{config}");
+        app.finish().await;
+    }
+}

@@ -1,4 +1,5 @@
-// The administration module (administrators): users, queues, queue membership, categories,
+// The administration module (administrators): users, queues and their settings, who is a
+// member of which queue (admin-queues.js), categories,
 // the pre-chat form's fields, pause reasons, each queue's wrap-up and opening hours,
 // transcript retention and erasure, on the admin endpoints. Every change is an event; the
 // console reloads this view when directory events arrive.
@@ -9,15 +10,18 @@ import { t } from './i18n.js';
 import { form, rowButton, section, table } from './admin-forms.js';
 import { pauseReasonsSection, wrapUpSection } from './admin-choices.js';
 import { openingHoursSection } from './admin-hours.js';
+import { membershipSection, queueSettingsSection } from './admin-queues.js';
 import { erasureSection, retentionSection } from './privacy.js';
 
 export async function renderAdmin(root, { notify }) {
   const [users, config, reasons] = await Promise.all([api('/users'), api('/widget/config'), api('/pause-reasons')]);
   const { categories, fields } = config;
-  // Each queue's settings as PATCH takes them (the listings lack some), and its wrap-up codes.
+  // Each queue's settings as PATCH takes them (the listings lack some), its wrap-up codes and
+  // its members.
   const queues = await Promise.all(config.queues.map(async (q) => {
-    const [settings, codes] = await Promise.all([api(`/queues/${q.queue_id}`), api(`/queues/${q.queue_id}/wrap-up-codes`)]);
-    return { ...settings, codes };
+    const [settings, codes, members] = await Promise.all([
+      api(`/queues/${q.queue_id}`), api(`/queues/${q.queue_id}/wrap-up-codes`), api(`/queues/${q.queue_id}/agents`)]);
+    return { ...settings, codes, members };
   }));
   const queueName = new Map(queues.map((q) => [q.queue_id, q.name]));
   const queueOptions = queues.map((q) => [q.queue_id, q.name]);
@@ -40,18 +44,17 @@ export async function renderAdmin(root, { notify }) {
         { name: 'password', label: 'password', type: 'password', required: true },
         { name: 'role', label: 'role', options: ['agent', 'supervisor', 'administrator'].map((r) => [r, t(`role_${r}`)]) },
         { name: 'max_concurrent_chats', label: 'maxChats', type: 'number', value: '3' },
-      ], 'create', run((v) => post('/users', { ...v, max_concurrent_chats: Number(v.max_concurrent_chats) })))),
+      ], 'create', run((v) => post('/users', { ...v, max_concurrent_chats: Number(v.max_concurrent_chats) }))),
+      // A new password ends the user's sessions at once (PATCH /users/{id}).
+      form([
+        { name: 'user_id', label: 'user', options: users.map((u) => [u.user_id, `${u.display_name} (${u.username})`]) },
+        { name: 'password', label: 'newPassword', type: 'password', required: true },
+      ], 'resetPassword', run((v) => api(`/users/${v.user_id}`, { method: 'PATCH', body: { password: v.password } })))),
     section('queues',
       table(['name'], queues.map((q) => [q.name])),
       form([{ name: 'name', label: 'name', required: true }], 'create', run((v) => post('/queues', v)))),
-    section('membership',
-      form([
-        { name: 'queue_id', label: 'queue', options: queueOptions },
-        { name: 'user_id', label: 'user', options: users.map((u) => [u.user_id, u.display_name]) },
-      ], 'addMember', run((v) => post(`/queues/${v.queue_id}/members`, { user_id: v.user_id })), {
-        label: 'removeMember',
-        action: run((v) => api(`/queues/${v.queue_id}/members/${v.user_id}`, { method: 'DELETE' })),
-      })),
+    queueSettingsSection(queues, { run }),
+    membershipSection(queues, users, { notify, run }),
     section('categories',
       table(['name', 'queue'], categories.map((c) => [c.name, queueName.get(c.queue_id) ?? '–'])),
       form([
@@ -59,20 +62,23 @@ export async function renderAdmin(root, { notify }) {
         { name: 'queue_id', label: 'queue', options: queueOptions },
       ], 'create', run((v) => post('/categories', v)))),
     section('formFields',
-      table(['key', 'label', 'kind', 'required', 'options', ''], fields.map((f) => [
-        f.key, f.label, t(`kind_${f.kind}`), t(f.required ? 'yes' : 'no'), f.options.join(', ') || '–',
+      table(['key', 'label', 'labelEn', 'kind', 'required', 'options', ''], fields.map((f) => [
+        f.key, f.label, f.label_en ?? '–', t(`kind_${f.kind}`), t(f.required ? 'yes' : 'no'), f.options.join(', ') || '–',
         rowButton('remove', () => api(`/form-fields/${encodeURIComponent(f.key)}`, { method: 'DELETE' }),
           { notify, danger: true, label: t('removeItem', { name: f.label }) }),
       ])),
       form([
         { name: 'key', label: 'key', required: true },
         { name: 'label', label: 'label', required: true },
+        { name: 'label_en', label: 'labelEn' },
         { name: 'kind', label: 'kind', options: ['text', 'email', 'phone', 'select'].map((k) => [k, t(`kind_${k}`)]) },
         { name: 'required', label: 'required', type: 'checkbox' },
         { name: 'options', label: 'options' },
         { name: 'max_length', label: 'maxLength', type: 'number', value: '200' },
       ], 'create', run((v) => post('/form-fields', {
         ...v,
+        // No English label typed: none, and the widget shows the Norwegian one.
+        label_en: v.label_en?.trim() ? v.label_en : null,
         required: v.required === 'on',
         options: (v.options ?? '').split(',').map((o) => o.trim()).filter(Boolean),
         max_length: Number(v.max_length),

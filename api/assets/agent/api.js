@@ -30,9 +30,9 @@ export function whenUnauthorized(handler) {
   onUnauthorized = handler;
 }
 
-/** The answer's body and headers; see `api` for the body alone. */
-export async function request(path, { method = 'GET', body, idempotencyKey } = {}) {
-  const headers = { Accept: 'application/json' };
+/** The answer to a call, or the ApiError of its problem document. */
+async function send(path, { method = 'GET', body, idempotencyKey, accept = 'application/json' } = {}) {
+  const headers = { Accept: accept };
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -44,13 +44,25 @@ export async function request(path, { method = 'GET', body, idempotencyKey } = {
     // No answer at all (the network, a server down): status 0, told apart from a refusal.
     throw Object.assign(new ApiError(0, null), { cause });
   });
-  if (response.status === 204) return { data: null, headers: response.headers };
-  const data = await response.json().catch(() => null);
   if (!response.ok) {
+    const problem = await response.json().catch(() => null);
     if (response.status === 401 && session.token) onUnauthorized();
-    throw new ApiError(response.status, data);
+    throw new ApiError(response.status, problem);
   }
-  return { data, headers: response.headers };
+  return response;
+}
+
+/** The answer's body and headers; see `api` for the body alone. */
+export async function request(path, options) {
+  const response = await send(path, options);
+  if (response.status === 204) return { data: null, headers: response.headers };
+  return { data: await response.json().catch(() => null), headers: response.headers };
+}
+
+/** A file the API serves (the history's CSV) as a Blob, sent the bearer token like any call. */
+export async function blob(path) {
+  const response = await send(path, { accept: 'text/csv' });
+  return { data: await response.blob(), headers: response.headers };
 }
 
 export async function api(path, options) {

@@ -30,6 +30,7 @@ import { renderAdmin } from './admin.js';
 import { renderCannedAdmin } from './admin-choices.js';
 import { renderDayChart, today } from './day-chart.js';
 import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
+import { exportHistory, historyQuery, renderHistorySearch, todaysSearch } from './history.js';
 import { confirmAction, relabelConfirm, wireConfirm } from './confirm.js';
 import { customerName, dropPersonal } from './erased.js';
 import { bellIcon, chatIcon, closeIcon } from './icons.js';
@@ -64,8 +65,6 @@ const state = {
   selected: null,
   /** Every queue and category, for names and the transfer select. */
   directory: { queues: [], categories: [] },
-  /** Supervisors and administrators: the other users they can log in and out. */
-  agents: null,
   /** Supervisors and administrators: every user by id, for names in the audit trail. */
   users: new Map(),
   /** Colleagues' names by user id, from the rosters of the agent's queues (agents list no users). */
@@ -84,7 +83,11 @@ const state = {
   /** Supervisors and administrators: today's queue report, and the queue the chart shows. */
   report: null,
   chartQueue: '',
+  /** How far back the chart looks: a key of day-chart.js's SPANS. */
+  chartSpan: 'day',
   history: [],
+  /** Supervisors: the History view's search, today's chats until they search for others. */
+  historySearch: todaysSearch(),
   presence: new Presence(),
   drafts: new Map(),
   /** Chats whose composer writes an internal note rather than a message to the customer. */
@@ -242,8 +245,9 @@ function renderLeftView() {
 
 function renderQueuesView() {
   renderQueues($('#queues'), state.board, {
-    agents: state.agents,
+    agents: state.agentBoard,
     presence: state.presence,
+    reasonLabel,
     onAgentPresence: setAgentPresence,
   });
   const ongoing = $('#ongoing');
@@ -274,6 +278,13 @@ function renderChart() {
     queues: state.directory.queues,
     choice: state.chartQueue,
     period: state.report.period,
+    targets: state.report.targets,
+    span: state.chartSpan,
+    onSpan: (span) => {
+      state.chartSpan = span;
+      renderChart();
+      $(`#day-chart [data-span="${span}"]`).focus();
+    },
     onChoose: (choice) => {
       state.chartQueue = choice;
       renderChart();
@@ -285,6 +296,21 @@ function renderChart() {
 function renderHistoryView() {
   if (!oversees()) return;
   renderHistory($('#history'), state.history, { queueName, onAudit: audit });
+}
+
+/** The search form, drawn apart from the rows: live reloads of these keep what is typed. */
+function renderHistorySearchView() {
+  if (!oversees()) return;
+  renderHistorySearch($('#history-search'), state.historySearch, {
+    queues: state.directory.queues,
+    agents: [...state.users.values()].filter((u) => u.role !== 'administrator'),
+    queueName,
+    onSearch: (search) => {
+      state.historySearch = search;
+      refreshHistory();
+    },
+    onExport: (search) => exportHistory(search, notify).catch(failed),
+  });
 }
 
 function audit(chatId, title) {
@@ -375,6 +401,7 @@ function renderAll() {
   renderLists();
   renderSelected();
   renderChart();
+  renderHistorySearchView();
   renderHistoryView();
   renderAlertsMenu();
   if (state.tab === 'canned') showCanned();
@@ -545,7 +572,11 @@ const refreshAvailability = coalesce(loadAvailability);
 async function loadAgentBoard() {
   if (!oversees() || state.tab !== 'queues') return;
   state.agentBoard = await api('/agents');
+  for (const agent of state.agentBoard) {
+    for (const queue of agent.queues) state.presence.apply(agent.user_id, [queue.queue_id], queue.logged_in === 1);
+  }
   renderAgentBoardView();
+  renderQueuesView();
 }
 // Every routing decision changes someone's row: at most one fetch a second.
 const refreshAgentBoard = coalesce(loadAgentBoard, 1000);
@@ -554,8 +585,6 @@ async function loadAgents() {
   if (!oversees()) return;
   const users = await api('/users');
   state.users = new Map(users.map((u) => [u.user_id, u]));
-  state.agents = users.filter((u) => u.active && u.user_id !== state.me.user_id
-    && u.role !== 'administrator');
 }
 
 // Supervisors' day chart: fetched at start and on the stream's board events, at most every 30 s.
@@ -568,8 +597,13 @@ async function loadChart() {
   chartFetched = Date.now();
   const period = today();
   const range = `from=${encodeURIComponent(period.from.toISOString())}&to=${encodeURIComponent(period.to.toISOString())}`;
-  const rows = await api(`/reports/queues?${range}`);
-  state.report = { rows, period };
+  // Each queue's target, read with the report: an administrator may have changed it since.
+  const [rows, settings] = await Promise.all([
+    api(`/reports/queues?${range}`),
+    Promise.all(state.directory.queues.map((q) => api(`/queues/${q.queue_id}`))),
+  ]);
+  const targets = new Map(settings.map((q) => [q.queue_id, q.service_level_target_percent]));
+  state.report = { rows, period, targets };
   renderChart();
 }
 
@@ -584,9 +618,7 @@ function refreshChart() {
 
 const refreshHistory = coalesce(async () => {
   if (!oversees()) return;
-  const period = today();
-  state.history = await api(`/chats/history?from=${encodeURIComponent(period.from.toISOString())}`
-    + `&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}&limit=200`);
+  state.history = await api(`/chats/history?${historyQuery(state.historySearch, 500)}`);
   renderHistoryView();
 });
 
@@ -1465,10 +1497,10 @@ async function pauseAgent(agent, change) {
   }
 }
 
-/** Out of every queue: the board says how many they are in, not which, so each is asked. */
+/** Out of every queue the board has them logged in to. */
 async function logAgentOut(agent) {
   try {
-    for (const queue of state.board) {
+    for (const queue of agent.queues.filter((q) => q.logged_in === 1)) {
       const answer = await post(`/queues/${queue.queue_id}/agents/${agent.user_id}/presence`, { logged_in: false });
       state.presence.changed(agent.user_id, [queue.queue_id], false, answer);
       if (answer.logged_in_queues.length === 0) break;
@@ -1771,7 +1803,10 @@ function setTab(tab) {
   }
   if (tab === 'admin') showAdmin();
   if (tab === 'canned') showCanned();
-  if (tab === 'history') refreshHistory();
+  if (tab === 'history') {
+    renderHistorySearchView();
+    refreshHistory();
+  }
   if (tab === 'queues') loadAgentBoard().catch(failed);
   if (tab === 'messages') refreshLeft();
 }
@@ -1792,6 +1827,8 @@ async function startConsole(user) {
   $('#tab-canned').hidden = !oversees();
   state.report = null;
   state.history = [];
+  state.historySearch = todaysSearch();
+  fill($('#history-search'));
   state.names.clear();
   Object.assign(state.left, { waiting: [], answered: [], showing: 'waiting' });
   setTab('incoming');

@@ -24,7 +24,7 @@ export function renderHistory(root, rows, { queueName, onAudit }) {
     h('tbody', {}, rows.map((row) => h('tr', { dataset: { chatId: row.chat_id } },
       h('td', { class: 'customer-cell' }, nameNode(row.customer_name),
         (row.erased ?? nameErased(row.customer_name)) && [' ', erasedBadge()],
-        row.legal_hold && [' ', h('span', { class: 'hold-badge', text: t('legalHoldBadge') })]),
+        row.legal_hold ? [' ', h('span', { class: 'hold-badge', text: t('legalHoldBadge') })] : null),
       h('td', {}, h('time', { datetime: row.requested_at, text: formatTime(row.requested_at) })),
       h('td', { text: queueName(row.queue_id) }),
       h('td', {}, h('span', { class: 'status-pill', dataset: { status: row.status }, text: t(`status_${row.status}`) })),

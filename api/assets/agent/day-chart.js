@@ -1,5 +1,7 @@
 // Supervisors: today's traffic per 15-minute interval (GET /reports/queues), drawn as inline
-// SVG with DOM calls: offered and abandoned chats as bars, the service level as a line.
+// SVG with DOM calls: offered and abandoned chats as bars, the service level as a line, and the
+// queue's service-level target (GET /queues/{id}) as a dashed one. The whole day, or zoomed to
+// the last 4 hours or the last hour, where a busy hour is more than a sliver.
 
 import { h, fill } from './dom.js';
 import { t, formatClock } from './i18n.js';
@@ -9,6 +11,11 @@ const INTERVAL = 15 * 60 * 1000;
 const W = 960;
 const H = 240;
 const PAD = { left: 40, right: 44, top: 14, bottom: 28 };
+const HOUR = 3600 * 1000;
+/** The spans the chart zooms to: key → hours back from now (`null`: since midnight). */
+export const SPANS = { day: null, '4h': 4, '1h': 1 };
+/** A queue with no target of its own aims at this share of chats, as the server says. */
+const DEFAULT_TARGET = 80;
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -47,10 +54,29 @@ function intervals(rows, queueId) {
 }
 
 /**
- * `rows`: the report; `queues`: [{queue_id, name}] for the picker; `choice`: '' for all
- * queues or a queue id; `onChoose(choice)`: the picker changed.
+ * The target the chart draws: the chosen queue's, or for all queues the one they share (none
+ * when they differ). `targets`: queue id → percent or null (the default).
  */
-export function renderDayChart(root, rows, { queues, choice, onChoose, period }) {
+function targetOf(targets, queues, choice) {
+  const of = (queueId) => targets.get(queueId) ?? DEFAULT_TARGET;
+  if (choice) return of(choice);
+  const all = new Set(queues.map((q) => of(q.queue_id)));
+  return all.size === 1 ? [...all][0] : null;
+}
+
+/** The window shown: since midnight, or the last `SPANS[span]` hours of today. */
+function shownPeriod(period, span) {
+  const hours = SPANS[span];
+  if (!hours) return period;
+  return { from: new Date(Math.max(period.from.getTime(), period.to.getTime() - hours * HOUR)), to: period.to };
+}
+
+/**
+ * `rows`: the report; `queues`: [{queue_id, name}] for the picker; `choice`: '' for all
+ * queues or a queue id; `onChoose(choice)`: the picker changed; `targets`: each queue's
+ * service-level target; `span`: a key of SPANS, `onSpan(span)`: the zoom changed.
+ */
+export function renderDayChart(root, rows, { queues, choice, onChoose, period, targets, span, onSpan }) {
   const picker = h('select', {
     id: 'day-chart-queue',
     class: 'day-chart-picker',
@@ -60,24 +86,38 @@ export function renderDayChart(root, rows, { queues, choice, onChoose, period })
   h('option', { value: '', text: t('allQueues') }),
   queues.map((q) => h('option', { value: q.queue_id, text: q.name })));
   picker.value = choice;
-  const bins = intervals(rows, choice);
+  const shown = shownPeriod(period, span);
+  // An interval shows when any of it falls in the window.
+  const bins = intervals(rows, choice).filter((bin) => bin.start + INTERVAL > shown.from.getTime());
+  const zoom = h('div', { class: 'day-chart-zoom', role: 'group', 'aria-label': t('chartZoom') },
+    Object.keys(SPANS).map((key) => h('button', {
+      type: 'button',
+      class: 'button small',
+      dataset: { span: key },
+      'aria-pressed': String(key === span),
+      onclick: () => onSpan(key),
+    }, t(`chartSpan_${key}`))));
   const head = h('header', { class: 'day-chart-head' },
     h('h2', { text: t('todayChart') }),
-    h('span', { class: 'muted day-chart-range', text: `${formatClock(period.from)}–${formatClock(period.to)}` }),
+    h('span', { class: 'muted day-chart-range', text: `${formatClock(shown.from)}–${formatClock(shown.to)}` }),
+    zoom,
     picker);
   if (bins.length === 0) {
     fill(root, head, h('p', { class: 'empty-state', text: t('chartEmpty') }));
     return;
   }
-  fill(root, head, chart(bins, period), legend(bins));
+  const target = targetOf(targets, queues, choice);
+  fill(root, head, chart(bins, shown, target, SPANS[span]), legend(bins, target));
 }
 
-function chart(bins, { from, to }) {
-  const start = from.getTime();
-  // To the end of the current hour: the bars of the last interval stay inside the frame.
+function chart(bins, { from, to }, target, hoursBack) {
+  // A zoomed chart starts at the first whole interval it shows, so its bars are not cut.
+  const start = hoursBack ? Math.floor(from.getTime() / INTERVAL) * INTERVAL : from.getTime();
+  // To the end of the current hour (or quarter, zoomed): the last bars stay inside the frame.
   const endHour = new Date(to);
-  endHour.setMinutes(60, 0, 0);
-  const end = Math.max(endHour.getTime(), start + 6 * 3600 * 1000);
+  if (hoursBack === 1) endHour.setMinutes(Math.ceil((to.getMinutes() + 1) / 15) * 15, 0, 0);
+  else endHour.setMinutes(60, 0, 0);
+  const end = Math.max(endHour.getTime(), start + (hoursBack ?? 6) * HOUR);
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const x = (time) => PAD.left + ((time - start) / (end - start)) * plotW;
@@ -96,8 +136,12 @@ function chart(bins, { from, to }) {
     grid.push(s('text', { class: 'axis sl', x: W - PAD.right + 6, y: gy + 4, text: `${25 * i} %` }));
   }
   const hours = [];
-  const hourStep = (end - start) / 3600000 > 12 ? 2 : 1;
-  for (let time = start; time <= end; time += hourStep * 3600000) {
+  const span = (end - start) / HOUR;
+  // Two-hourly over a long day, hourly over a few hours, each quarter over the last hour.
+  const step = (span > 12 ? 2 : span > 2 ? 1 : 0.25) * HOUR;
+  // Zoomed, the first tick is the first whole hour (or quarter) in view.
+  const first = hoursBack ? Math.ceil(start / step) * step : start;
+  for (let time = first; time <= end; time += step) {
     hours.push(s('text', { class: 'axis', x: x(time), y: H - 8, 'text-anchor': 'middle', text: formatClock(new Date(time)) }));
   }
 
@@ -123,6 +167,10 @@ function chart(bins, { from, to }) {
     && s('polyline', { class: 'sl-line', points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ') });
   const dots = points.map(([px, py]) => s('circle', { class: 'sl-dot', cx: px.toFixed(1), cy: py.toFixed(1), r: 3 }));
   const now = x(to.getTime());
+  const goal = target !== null && [
+    s('line', { class: 'sl-target', x1: PAD.left, x2: W - PAD.right, y1: ySl(target), y2: ySl(target) }),
+    s('text', { class: 'axis sl-target-label', x: W - PAD.right - 4, y: ySl(target) - 4, 'text-anchor': 'end', text: t('chartTarget', { n: target }) }),
+  ];
 
   return s('svg', {
     class: 'day-chart-svg',
@@ -133,13 +181,14 @@ function chart(bins, { from, to }) {
   grid,
   s('line', { class: 'baseline', x1: PAD.left, x2: W - PAD.right, y1: y(0), y2: y(0) }),
   bars,
+  goal,
   line,
   dots,
   s('line', { class: 'now', x1: now, x2: now, y1: PAD.top, y2: y(0) }),
   hours);
 }
 
-function legend(bins) {
+function legend(bins, target) {
   const offered = bins.reduce((sum, b) => sum + b.offered, 0);
   const abandoned = bins.reduce((sum, b) => sum + b.abandoned, 0);
   const base = bins.reduce((sum, b) => sum + b.slBase, 0);
@@ -149,7 +198,8 @@ function legend(bins) {
   return h('ul', { class: 'day-chart-legend' },
     item('offered', t('offered'), offered),
     item('abandoned', t('abandoned'), abandoned),
-    item('sl', t('serviceLevel'), sl));
+    item('sl', t('serviceLevel'), sl),
+    target !== null && item('target', t('serviceLevelTarget'), `${target} %`));
 }
 
 /** A top for the count axis with four whole, round steps. */

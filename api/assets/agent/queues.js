@@ -6,10 +6,11 @@ import { t, formatSince } from './i18n.js';
 import { nameNode } from './erased.js';
 
 /**
- * `agents` (supervisors and administrators only): the users they can log in and out;
- * `presence`: what is known of who is logged in where (see presence.js).
+ * `agents` (supervisors and administrators only): the board of agents (`GET /agents`), each
+ * queue listing its members with their state; `presence`: who is logged in where, learnt from
+ * the board and kept live between its reads (see presence.js).
  */
-export function renderQueues(root, board, { agents, presence, onAgentPresence }) {
+export function renderQueues(root, board, { agents, presence, reasonLabel, onAgentPresence }) {
   if (board.length === 0) {
     fill(root, h('p', { class: 'empty-state', text: t('noQueues') }));
     return;
@@ -30,7 +31,7 @@ export function renderQueues(root, board, { agents, presence, onAgentPresence })
     `${t('longestWait')}: `,
     h('span', { dataset: { since: queue.oldest_waiting_since ?? '' } },
       queue.oldest_waiting_since ? formatSince(queue.oldest_waiting_since) : '–')),
-  agents && agentList(queue, agents, presence, onAgentPresence))))));
+  agents && agentList(queue, agents, presence, { reasonLabel, onAgentPresence }))))));
 }
 
 function figure(key, value, tone = '') {
@@ -39,28 +40,38 @@ function figure(key, value, tone = '') {
     h('dd', { text: String(value) }));
 }
 
-function agentList(queue, agents, presence, onAgentPresence) {
+/** The queue's members, each with where they stand and the one button that changes it. */
+function agentList(queue, agents, presence, { reasonLabel, onAgentPresence }) {
+  const members = agents.filter((agent) => agent.queues.some((q) => q.queue_id === queue.queue_id));
   return h('details', { class: 'agent-presence', dataset: { key: `agents:${queue.queue_id}` } },
     h('summary', { text: t('agents') }),
-    h('ul', {}, agents.map((agent) => {
-      const known = presence.state(agent.user_id, queue.queue_id);
-      const status = t({ true: 'agentLoggedIn', false: 'agentLoggedOut' }[known] ?? 'agentUnknown');
-      const vars = { name: agent.display_name, queue: queue.name };
-      const button = (loggedIn, label, aria) => h('button', {
-        type: 'button',
-        class: 'button small',
-        dataset: { key: `${queue.queue_id}:${agent.user_id}:${loggedIn}` },
-        'aria-label': t(aria, vars),
-        onclick: () => onAgentPresence(queue, agent, loggedIn),
-      }, t(label));
-      return h('li', { dataset: { userId: agent.user_id } },
-        h('span', { class: 'agent-who' },
-          h('span', { class: 'agent-name', text: agent.display_name }),
-          h('span', { class: 'agent-status', dataset: { known: String(known) }, text: status })),
-        h('span', { class: 'agent-actions' },
-          button(true, 'logIn', 'logAgentIn'),
-          button(false, 'logOut', 'logAgentOut')));
-    })));
+    members.length === 0
+      ? h('p', { class: 'muted', text: t('noMembers') })
+      : h('ul', {}, members.map((agent) => {
+        const loggedIn = presence.state(agent.user_id, queue.queue_id) === true;
+        const vars = { name: agent.display_name, queue: queue.name };
+        return h('li', { dataset: { userId: agent.user_id } },
+          h('span', { class: 'agent-who' },
+            h('span', { class: 'agent-name', text: agent.display_name }),
+            h('span', { class: 'agent-status', dataset: { known: String(loggedIn) }, text: status(agent, loggedIn, reasonLabel) })),
+          h('button', {
+            type: 'button',
+            class: 'button small',
+            dataset: { key: `${queue.queue_id}:${agent.user_id}:presence` },
+            'aria-label': t(loggedIn ? 'logAgentOut' : 'logAgentIn', vars),
+            onclick: () => onAgentPresence(queue, agent, !loggedIn),
+          }, t(loggedIn ? 'logOut' : 'logIn')));
+      })));
+}
+
+/** "Ready · 2 chats", "Paused (Lunch)", "logged out", "not signed in". */
+function status(agent, loggedIn, reasonLabel) {
+  if (!loggedIn) return t(agent.signed_in ? 'agentLoggedOut' : 'agentNotSignedIn');
+  const state = agent.state === 'offline' ? 'ready' : agent.state;
+  const words = state === 'paused'
+    ? `${t('state_paused')} (${reasonLabel(agent.paused_reason)})`
+    : t(`state_${state}`);
+  return agent.active_chats > 0 ? `${words} · ${t('chatCount', { n: agent.active_chats })}` : words;
 }
 
 /**

@@ -444,7 +444,8 @@
       field('name', t('name'), h('input', { type: 'text', maxlength: '100', autocomplete: 'name' }), true),
       field('category_id', t('topic'), h('select', {}, h('option', { value: '', text: t('choose') }),
         topics.map(([value, label]) => h('option', { value, text: label }))), true),
-      config.fields.map((f) => field(f.key, f.label, inputFor(f), f.required)),
+      // A field's label in the widget's language, where the administrator gave one.
+      config.fields.map((f) => field(f.key, (language === 'en' && f.label_en) || f.label, inputFor(f), f.required)),
       copy?.row,
       closedNote,
       leaveButton,

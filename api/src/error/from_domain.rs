@@ -140,6 +140,9 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::BadTimeout => {
                 ApiError::invalid_field("no_agent_notice_after_seconds", detail)
             }
+            DirectoryError::BadServiceLevelTarget => {
+                ApiError::invalid_field("service_level_target_percent", detail)
+            }
             DirectoryError::BadOfferTimeout => {
                 ApiError::invalid_field("offer_timeout_seconds", detail)
             }

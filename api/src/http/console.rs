@@ -3,13 +3,16 @@
 //! on its site). Plain files under `api/assets/`, no build step: what is there is what runs.
 //!
 //! They use only the public API and its SSE streams, like any other client. `no-cache` makes
-//! browsers revalidate, so a new release's console is never mixed with an old one's modules.
+//! browsers revalidate, so a new release's console is never mixed with an old one's modules;
+//! each file is sent gzipped when the browser accepts it and carries an ETag, so revalidating
+//! an unchanged file costs a `304` (see `embedded.rs`).
 
+use super::embedded::Embedded;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::Path;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY};
-use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -53,188 +56,174 @@ fn is_origin(origin: &str) -> bool {
 
 struct Asset {
     name: &'static str,
-    content_type: &'static str,
-    body: &'static str,
+    file: Embedded,
 }
 
-/// The console's files, served under `/agent/`.
-const AGENT: &[Asset] = &[
+/// The console's files, served under `/agent/` (a fixed-size array: a static holding the
+/// files' once-made gzip cannot be borrowed out of a temporary slice).
+static AGENT: [Asset; 28] = [
     Asset {
         name: "console.css",
-        content_type: CSS,
-        body: include_str!("../../assets/agent/console.css"),
+        file: Embedded::new(CSS, include_str!("../../assets/agent/console.css")),
     },
     Asset {
         name: "app.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/app.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/app.js")),
     },
     Asset {
         name: "api.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/api.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/api.js")),
     },
     Asset {
         name: "dom.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/dom.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/dom.js")),
     },
     Asset {
         name: "i18n.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/i18n.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/i18n.js")),
     },
     Asset {
         name: "icons.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/icons.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/icons.js")),
     },
     Asset {
         name: "live.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/live.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/live.js")),
     },
     Asset {
         name: "presence.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/presence.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/presence.js")),
     },
     Asset {
         name: "incoming.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/incoming.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/incoming.js")),
     },
     Asset {
         name: "queues.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/queues.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/queues.js")),
     },
     Asset {
         name: "chat-lists.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/chat-lists.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/chat-lists.js")),
     },
     Asset {
         name: "conversation.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/conversation.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/conversation.js")),
     },
     Asset {
         name: "customer-info.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/customer-info.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/customer-info.js")),
     },
     Asset {
         name: "admin.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/admin.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/admin.js")),
     },
     Asset {
         name: "day-chart.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/day-chart.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/day-chart.js")),
     },
     Asset {
         name: "audit.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/audit.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/audit.js")),
     },
     Asset {
         name: "erased.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/erased.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/erased.js")),
     },
     Asset {
         name: "confirm.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/confirm.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/confirm.js")),
     },
     Asset {
         name: "privacy.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/privacy.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/privacy.js")),
     },
     Asset {
         name: "disposition.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/disposition.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/disposition.js")),
     },
     Asset {
         name: "wrap-up.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/wrap-up.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/wrap-up.js")),
     },
     Asset {
         name: "agent-board.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/agent-board.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/agent-board.js")),
     },
     Asset {
         name: "admin-forms.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/admin-forms.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/admin-forms.js")),
     },
     Asset {
         name: "admin-choices.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/admin-choices.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/admin-choices.js")),
     },
     Asset {
         name: "admin-hours.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/admin-hours.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/admin-hours.js")),
+    },
+    Asset {
+        name: "admin-queues.js",
+        file: Embedded::new(JS, include_str!("../../assets/agent/admin-queues.js")),
+    },
+    Asset {
+        name: "history.js",
+        file: Embedded::new(JS, include_str!("../../assets/agent/history.js")),
     },
     Asset {
         name: "earlier-chats.js",
-        content_type: JS,
-        body: include_str!("../../assets/agent/earlier-chats.js"),
+        file: Embedded::new(JS, include_str!("../../assets/agent/earlier-chats.js")),
     },
 ];
 
-const CONSOLE_PAGE: &str = include_str!("../../assets/agent/index.html");
-const WIDGET_PAGE: &str = include_str!("../../assets/widget/index.html");
-const WIDGET_SCRIPT: &str = include_str!("../../assets/widget/widget.js");
-const WIDGET_STYLES: &str = include_str!("../../assets/widget/widget.css");
+static CONSOLE_PAGE: Embedded = Embedded::new(HTML, include_str!("../../assets/agent/index.html"));
+static WIDGET_PAGE: Embedded = Embedded::new(HTML, include_str!("../../assets/widget/index.html"));
+static WIDGET_SCRIPT: Embedded = Embedded::new(JS, include_str!("../../assets/widget/widget.js"));
+static WIDGET_STYLES: Embedded = Embedded::new(CSS, include_str!("../../assets/widget/widget.css"));
 
 pub fn routes(widget_origins: &[String]) -> Router<AppState> {
     let widget = widget_policy(widget_origins);
     Router::new()
         .route(
             "/agent",
-            get(|| async { page(CONSOLE_PAGE, HeaderValue::from_static(CONSOLE_POLICY)) }),
+            get(|headers: HeaderMap| async move {
+                page(
+                    &CONSOLE_PAGE,
+                    &headers,
+                    HeaderValue::from_static(CONSOLE_POLICY),
+                )
+            }),
         )
         .route("/agent/{file}", get(agent_file))
         .route(
             "/widget",
-            get(move || async move { page(WIDGET_PAGE, widget) }),
+            get(move |headers: HeaderMap| async move { page(&WIDGET_PAGE, &headers, widget) }),
         )
-        .route("/widget.js", get(|| async { file(JS, WIDGET_SCRIPT) }))
-        .route("/widget.css", get(|| async { file(CSS, WIDGET_STYLES) }))
+        .route(
+            "/widget.js",
+            get(|headers: HeaderMap| async move { WIDGET_SCRIPT.respond(&headers) }),
+        )
+        .route(
+            "/widget.css",
+            get(|headers: HeaderMap| async move { WIDGET_STYLES.respond(&headers) }),
+        )
 }
 
-async fn agent_file(Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn agent_file(Path(name): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     AGENT
         .iter()
         .find(|asset| asset.name == name)
-        .map(|asset| file(asset.content_type, asset.body))
+        .map(|asset| asset.file.respond(&headers))
         .ok_or_else(|| ApiError::NotFound("no such file".into()))
 }
 
-fn file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
-        body,
-    )
-        .into_response()
-}
-
-fn page(body: &'static str, policy: HeaderValue) -> Response {
+fn page(file: &Embedded, request: &HeaderMap, policy: HeaderValue) -> Response {
     (
         [
             (CONTENT_SECURITY_POLICY, policy),
             (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         ],
-        file(HTML, body),
+        file.respond(request),
     )
         .into_response()
 }

@@ -2,14 +2,19 @@
 //! the customer wrote in the form.
 
 use super::chats::visible_chat;
+use super::csv;
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::HeaderName;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use samtale_domain::ChatId;
-use samtale_projections::read::{self, HistoryFilter, HistoryRow};
+use samtale_projections::read::{self, ChatStatus, HistoryFilter, HistoryRow};
+use samtale_projections::Columns;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -26,12 +31,42 @@ pub struct HistoryQuery {
     agent_id: Option<Uuid>,
     /// Part of the customer's name or of any form answer (e-mail, phone, …).
     customer: Option<String>,
-    /// 1-1000; 100 when absent.
+    /// Only chats in this status now: `waiting`, `assigned`, `ended`, `abandoned`, or `left`
+    /// (a message left while the queue was closed).
+    status: Option<ChatStatus>,
+    /// At most this many chats: 1-1000, 100 when absent; the CSV export takes up to 10,000,
+    /// and 10,000 when absent.
     limit: Option<i64>,
 }
 
-/// Every chat a customer or agent had, by time range and queue. Agents see the chats of
-/// their queues and those they took part in.
+/// The most chats one CSV export holds; `X-Rows-Truncated: true` says more matched.
+const CSV_ROWS: i64 = 10_000;
+
+const ROWS_TRUNCATED: HeaderName = HeaderName::from_static("x-rows-truncated");
+
+impl HistoryQuery {
+    /// The filter for `staff`, at most `limit` rows (of `max`, `limit` when not asked).
+    fn filter(self, staff: &Staff, limit: i64, max: i64) -> HistoryFilter {
+        HistoryFilter {
+            from: self.from.map(samtale_projections::timestamp),
+            to: self.to.map(samtale_projections::timestamp),
+            queue_id: self.queue_id.map(|q| q.to_string()),
+            agent_id: self.agent_id.map(|a| a.to_string()),
+            customer: self
+                .customer
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| c.chars().take(100).collect()),
+            member: staff.scope(),
+            customer_user_id: None,
+            status: self.status,
+            limit: self.limit.unwrap_or(limit).clamp(1, max),
+        }
+    }
+}
+
+/// Every chat a customer or agent had, newest first, by time range, queue, agent, customer
+/// and status. Agents see the chats of their queues and those they took part in. A period
+/// whose end is not after its start holds no chats.
 #[utoipa::path(
     get,
     path = "/api/v1/chats/history",
@@ -47,20 +82,54 @@ pub async fn history(
     staff: Staff,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<Json<Vec<HistoryRow>>, ApiError> {
-    let filter = HistoryFilter {
-        from: query.from.map(samtale_projections::timestamp),
-        to: query.to.map(samtale_projections::timestamp),
-        queue_id: query.queue_id.map(|q| q.to_string()),
-        agent_id: query.agent_id.map(|a| a.to_string()),
-        customer: query
-            .customer
-            .filter(|c| !c.trim().is_empty())
-            .map(|c| c.chars().take(100).collect()),
-        member: staff.scope(),
-        customer_user_id: None,
-        limit: query.limit.unwrap_or(100).clamp(1, 1000),
-    };
+    let filter = query.filter(&staff, 100, 1000);
     Ok(Json(read::history(state.db.any(), &filter).await?))
+}
+
+/// The same chats as `GET /chats/history`, with the same filters, as a CSV file to download:
+/// at most 10,000 rows, newest first; `X-Rows-Truncated: true` says more matched (narrow the
+/// period). Text a spreadsheet would run as a formula starts with `'`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chats/history.csv",
+    tag = "agent",
+    params(HistoryQuery),
+    responses(
+        (
+            status = 200, description = "Matching chats as CSV, a header row first",
+            content_type = "text/csv", body = String,
+            headers(
+                ("X-Rows-Truncated" = String, description = "`true` when more chats matched than the file holds, else `false`"),
+                ("Content-Disposition" = String, description = "An attachment named `chat-history.csv`"),
+            )
+        ),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn history_csv(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Response, ApiError> {
+    let mut filter = query.filter(&staff, CSV_ROWS, CSV_ROWS);
+    let asked = filter.limit;
+    // One more than asked, to learn whether the cap cut any.
+    filter.limit += 1;
+    let mut rows = read::history(state.db.any(), &filter).await?;
+    let truncated = rows.len() as i64 > asked;
+    rows.truncate(asked as usize);
+    Ok((
+        [
+            (CONTENT_TYPE, csv::TEXT_CSV),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"chat-history.csv\"",
+            ),
+            (ROWS_TRUNCATED, if truncated { "true" } else { "false" }),
+        ],
+        csv::write(&rows, HistoryRow::COLUMNS),
+    )
+        .into_response())
 }
 
 /// A returning customer's earlier chats — those the company's site vouched for the same
@@ -94,6 +163,7 @@ pub async fn earlier(
         customer: None,
         member: staff.scope(),
         customer_user_id: Some(customer),
+        status: None,
         limit: 20,
     };
     let mut chats = read::history(state.db.any(), &filter).await?;

@@ -9,7 +9,9 @@ mod chats;
 mod console;
 mod constraints;
 mod consult;
+mod csv;
 mod customer;
+mod embedded;
 mod erasure;
 mod events;
 mod health;
@@ -100,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(supervision::take_over))
         .routes(routes!(supervision::hand))
         .routes(routes!(history::history))
+        .routes(routes!(history::history_csv))
         .routes(routes!(history::earlier))
         .routes(routes!(chats::detail))
         .routes(routes!(audit::audit))

@@ -1,6 +1,7 @@
 //! Reports for supervisors and reporting jobs: per chat, per queue and per agent per
 //! 15-minute interval, as JSON or CSV (`Accept: text/csv` or `?format=csv`).
 
+use super::csv;
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, OverseersOnly, Problem, PROBLEM_JSON};
 use crate::extract::ApiQuery;
@@ -32,33 +33,12 @@ fn wants_csv(headers: &HeaderMap, format: Option<&str>) -> bool {
             .is_some_and(|a| a.contains("text/csv"))
 }
 
-/// Rows as CSV: a header of the JSON field names, then one line per row. Text fields are
-/// quoted and their quotes doubled (RFC 4180), so no value can break the columns.
-fn csv<T: Serialize>(rows: &[T], columns: &[&str]) -> String {
-    let mut out = columns.join(",");
-    out.push_str("\r\n");
-    for row in rows {
-        let value = serde_json::to_value(row).unwrap_or_default();
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| match &value[*c] {
-                serde_json::Value::Null => String::new(),
-                serde_json::Value::String(s) => format!("\"{}\"", s.replace('"', "\"\"")),
-                other => other.to_string(),
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
 /// The rows as JSON, or as CSV with the row type's columns as its header.
 fn respond<T: Serialize + Columns>(rows: Vec<T>, as_csv: bool) -> Response {
     if as_csv {
         (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            csv(&rows, T::COLUMNS),
+            [(header::CONTENT_TYPE, csv::TEXT_CSV)],
+            csv::write(&rows, T::COLUMNS),
         )
             .into_response()
     } else {

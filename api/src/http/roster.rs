@@ -10,9 +10,10 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use samtale_domain::QueueId;
-use samtale_projections::read::{self, AgentStateRow, RosterEntry};
+use samtale_projections::read::{self, AgentStateRow, MemberPresence, RosterEntry};
 use samtale_projections::timestamp;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
 
 /// Where an agent stands with routing.
@@ -72,17 +73,22 @@ pub struct AgentOnBoard {
     username: String,
     display_name: String,
     role: String,
+    /// Signed in to the console now: a session not signed out, used within the idle time.
+    signed_in: bool,
     #[serde(flatten)]
     availability: Availability,
     /// "Logged in to 1 of 2 queues".
     logged_in_queues: i64,
     member_queues: i64,
+    /// Each queue they are a member of, by name, and whether they are logged in to it.
+    queues: Vec<MemberPresence>,
     active_chats: i64,
     offered_chats: i64,
 }
 
 /// Supervisors and administrators: every agent (every active member of a queue) with their
-/// state, since when, and their chats.
+/// state, since when, whether they are signed in, the queues they are logged in to and
+/// their chats.
 #[utoipa::path(
     get,
     path = "/api/v1/agents",
@@ -99,11 +105,20 @@ pub async fn agents(
 ) -> Result<Json<Vec<AgentOnBoard>>, ApiError> {
     staff.require_oversight()?;
     let now = Utc::now();
-    let board = read::agent_states(state.db.any())
+    let db = state.db.any();
+    let signed_in: HashSet<String> = state.sessions.signed_in(now).await?.into_iter().collect();
+    let mut memberships: HashMap<String, Vec<MemberPresence>> = HashMap::new();
+    for membership in read::member_presence(db).await? {
+        let user = membership.user_id.clone();
+        memberships.entry(user).or_default().push(membership);
+    }
+    let board = read::agent_states(db)
         .await?
         .into_iter()
         .map(|row| AgentOnBoard {
             availability: Availability::of(&row, now),
+            signed_in: signed_in.contains(&row.user_id),
+            queues: memberships.remove(&row.user_id).unwrap_or_default(),
             user_id: row.user_id,
             username: row.username,
             display_name: row.display_name,

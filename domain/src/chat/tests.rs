@@ -45,6 +45,7 @@ fn email_field() -> FormField {
     FormField {
         key: "email".into(),
         label: "E-post".into(),
+        label_en: None,
         kind: FieldKind::Email,
         required: true,
         options: vec![],

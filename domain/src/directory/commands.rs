@@ -20,6 +20,10 @@ pub struct QueueSettings {
     /// `None`: the default of 60 s. (Absent in events written before it existed.)
     #[serde(default)]
     pub service_level_seconds: Option<u32>,
+    /// The share of chats (1-100 %) the queue aims to answer within that time: the target
+    /// the supervisors' chart draws. `None`: 80 %. (Absent in older events.)
+    #[serde(default)]
+    pub service_level_target_percent: Option<u8>,
     /// The personal data of a chat that ended in this queue is erased this many days after it
     /// ended. `None`: kept until erased on request. (Absent in events written before it
     /// existed: those queues keep their chats, as they did.)

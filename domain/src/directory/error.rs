@@ -30,6 +30,8 @@ pub enum DirectoryError {
     OverflowToItself,
     #[error("notice delays and service-level thresholds must be at least one second")]
     BadTimeout,
+    #[error("a service-level target is a share of chats between 1 and 100 percent")]
+    BadServiceLevelTarget,
     #[error("an offer must last between {MIN_OFFER_SECONDS} and {MAX_OFFER_SECONDS} seconds, or routing assigns directly (none)")]
     BadOfferTimeout,
     #[error("transcript retention must be between 1 and {MAX_RETENTION_DAYS} days, or none")]

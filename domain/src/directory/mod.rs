@@ -268,6 +268,12 @@ impl Directory {
                 {
                     return Err(DirectoryError::BadTimeout);
                 }
+                if settings
+                    .service_level_target_percent
+                    .is_some_and(|percent| !(1..=100).contains(&percent))
+                {
+                    return Err(DirectoryError::BadServiceLevelTarget);
+                }
                 check_retention(settings.transcript_retention_days)?;
                 check_offer_timeout(settings.offer_timeout_seconds)?;
                 if let Some(seconds) = settings.wrap_up_seconds {

@@ -185,6 +185,7 @@ fn a_bad_form_field_is_refused() {
             field: FormField {
                 key: "product".into(),
                 label: "Produkt".into(),
+                label_en: None,
                 kind: FieldKind::Select,
                 required: true,
                 options: vec![],
@@ -194,6 +195,58 @@ fn a_bad_form_field_is_refused() {
             at: at(),
         })
         .then_expect_error(DirectoryError::BadField(FieldDefinitionError::BadOptions));
+}
+
+fn product_field(label_en: Option<&str>) -> FormField {
+    FormField {
+        key: "product".into(),
+        label: "Produkt".into(),
+        label_en: label_en.map(Into::into),
+        kind: FieldKind::Text,
+        required: false,
+        options: vec![],
+        max_length: 50,
+    }
+}
+
+#[test]
+fn a_form_field_carries_an_english_label() {
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(DirectoryCommand::DefineFormField {
+            field: product_field(Some("Product")),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_events(vec![DirectoryEvent::FormFieldDefined {
+            field: product_field(Some("Product")),
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn an_english_label_follows_the_rules_of_a_label() {
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(DirectoryCommand::DefineFormField {
+            field: product_field(Some("   ")),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::BadField(FieldDefinitionError::BadLabel(
+            crate::text::TextError::Empty,
+        )));
+}
+
+#[test]
+fn a_field_defined_before_english_labels_existed_has_none() {
+    let old = serde_json::json!({
+        "key": "email", "label": "E-post", "kind": "email", "required": true,
+        "options": [], "max_length": 100
+    });
+    let field: FormField = serde_json::from_value(old).expect("an old event's field");
+    assert_eq!(field.label_en, None);
 }
 
 #[test]
@@ -214,6 +267,56 @@ fn a_queue_cannot_overflow_to_itself() {
             at: at(),
         })
         .then_expect_error(DirectoryError::OverflowToItself);
+}
+
+fn target(percent: u8) -> DirectoryCommand {
+    DirectoryCommand::ConfigureQueue {
+        queue_id: support(),
+        settings: QueueSettings {
+            service_level_target_percent: Some(percent),
+            ..QueueSettings::default()
+        },
+        by: admin(),
+        at: at(),
+    }
+}
+
+#[test]
+fn a_service_level_target_is_a_share_of_chats() {
+    for percent in [0, 101] {
+        DirectoryTest::with(NoServices)
+            .given(vec![support_created()])
+            .when(target(percent))
+            .then_expect_error(DirectoryError::BadServiceLevelTarget);
+    }
+}
+
+#[test]
+fn a_queue_aims_at_the_service_level_target_it_is_given() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(target(90))
+        .then_expect_events(vec![DirectoryEvent::QueueConfigured {
+            queue_id: support(),
+            settings: QueueSettings {
+                service_level_target_percent: Some(90),
+                ..QueueSettings::default()
+            },
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn a_queue_configured_before_targets_existed_has_none() {
+    let old = serde_json::json!({
+        "no_agent_notice_after_seconds": null,
+        "overflow_queue_id": null,
+        "service_level_seconds": 30
+    });
+    let settings: QueueSettings = serde_json::from_value(old).expect("an old event's settings");
+    assert_eq!(settings.service_level_target_percent, None);
+    assert_eq!(settings.service_level_seconds, Some(30));
 }
 
 #[test]

@@ -436,6 +436,8 @@ pub struct HistoryFilter {
     pub member: Option<String>,
     /// Only chats of the customer the company's site knows by this id.
     pub customer_user_id: Option<String>,
+    /// Only chats in this status now.
+    pub status: Option<ChatStatus>,
     pub limit: i64,
 }
 
@@ -457,6 +459,22 @@ pub struct HistoryRow {
     pub erased_at: Option<String>,
 }
 
+impl Columns for HistoryRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "chat_id",
+        "status",
+        "queue_id",
+        "customer_name",
+        "agent_id",
+        "requested_at",
+        "ended_at",
+        "end_reason",
+        "messages",
+        "legal_hold",
+        "erased_at",
+    ];
+}
+
 pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<HistoryRow>> {
     let customer = filter
         .customer
@@ -476,6 +494,7 @@ pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<His
             AND ($6 IS NULL OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $6)
                  OR c.chat_id IN (SELECT chat_id FROM chat_participants WHERE agent_id = $6))
             AND ($8 IS NULL OR c.customer_user_id = $8)
+            AND ($9 IS NULL OR c.status = $9)
           ORDER BY c.requested_at DESC, c.chat_id
           LIMIT $7",
     )
@@ -487,6 +506,7 @@ pub async fn history(db: &AnyPool, filter: &HistoryFilter) -> ReadResult<Vec<His
     .bind(filter.member.clone())
     .bind(filter.limit)
     .bind(filter.customer_user_id.clone())
+    .bind(filter.status.map(ChatStatus::as_str))
     .fetch_all(db)
     .await
 }

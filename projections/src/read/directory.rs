@@ -52,6 +52,9 @@ pub struct QueueRow {
     pub no_agent_notice_after_seconds: Option<i64>,
     pub overflow_queue_id: Option<String>,
     pub service_level_seconds: Option<i64>,
+    /// The share of chats (%) the queue aims to answer within `service_level_seconds`;
+    /// `null`: 80.
+    pub service_level_target_percent: Option<i64>,
     /// Days from a chat's end until retention erases its personal data; `null`: never.
     pub transcript_retention_days: Option<i64>,
     /// Seconds routing offers a chat to one agent before offering it to the next; `null`:
@@ -75,7 +78,7 @@ impl QueueRow {
 }
 
 const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id,
-     service_level_seconds, transcript_retention_days, offer_timeout_seconds, wrap_up_seconds,
+     service_level_seconds, service_level_target_percent, transcript_retention_days, offer_timeout_seconds, wrap_up_seconds,
      wrap_up_code_required, opening_hours, sneak_peek";
 
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
@@ -126,6 +129,7 @@ pub async fn category(db: &AnyPool, category_id: &str) -> ReadResult<Option<Cate
 struct FormFieldRow {
     key: String,
     label: String,
+    label_en: Option<String>,
     kind: String,
     required: i64,
     options: String,
@@ -135,7 +139,8 @@ struct FormFieldRow {
 /// The pre-chat form, in the order its fields were first defined.
 pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
     let rows: Vec<FormFieldRow> = sqlx::query_as(
-        "SELECT key, label, kind, required, options, max_length FROM form_fields ORDER BY ordinal",
+        "SELECT key, label, label_en, kind, required, options, max_length FROM form_fields
+          ORDER BY ordinal",
     )
     .fetch_all(db)
     .await?;
@@ -144,6 +149,7 @@ pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
         .map(|r| FormField {
             key: r.key,
             label: r.label,
+            label_en: r.label_en,
             kind: serde_json::from_value(serde_json::Value::String(r.kind))
                 .unwrap_or(FieldKind::Text),
             required: r.required != 0,

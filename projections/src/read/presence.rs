@@ -38,6 +38,33 @@ pub async fn queue_roster(db: &AnyPool, queue_id: &str) -> ReadResult<Vec<Roster
     .await
 }
 
+/// A queue an agent is a member of, and whether they are logged in to it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct MemberPresence {
+    #[serde(skip)]
+    pub user_id: String,
+    pub queue_id: String,
+    /// 1 if logged in to this queue.
+    pub logged_in: i64,
+}
+
+/// Every queue membership of an active user, with the member's log-in state there: by user,
+/// then queue name.
+pub async fn member_presence(db: &AnyPool) -> ReadResult<Vec<MemberPresence>> {
+    sqlx::query_as(
+        "SELECT m.user_id, m.queue_id,
+                (SELECT count(*) FROM agent_presence p
+                  WHERE p.user_id = m.user_id AND p.queue_id = m.queue_id) AS logged_in
+           FROM queue_members m JOIN users u ON u.user_id = m.user_id
+           JOIN queues q ON q.queue_id = m.queue_id
+          WHERE u.active = 1
+          ORDER BY m.user_id, q.name, m.queue_id",
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// The queues a user is logged in to.
 pub async fn logged_in_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String>> {
     sqlx::query_scalar("SELECT queue_id FROM agent_presence WHERE user_id = $1 ORDER BY queue_id")

@@ -84,6 +84,10 @@ pub struct NewField {
     key: String,
     #[schema(schema_with = constraints::name)]
     label: String,
+    /// The label an English widget shows; absent or `null`: the Norwegian one.
+    #[serde(default)]
+    #[schema(schema_with = constraints::optional_name)]
+    label_en: Option<String>,
     kind: FieldKind,
     #[serde(default)]
     required: bool,
@@ -122,6 +126,7 @@ pub async fn define_field(
     let field = FormField {
         key: new.key,
         label: new.label,
+        label_en: new.label_en,
         kind: new.kind,
         required: new.required,
         options: new.options,

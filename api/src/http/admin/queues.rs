@@ -154,6 +154,11 @@ pub struct QueueSettingsBody {
     /// Answered within this many seconds counts towards the service level (default 60).
     #[schema(minimum = 1)]
     service_level_seconds: Option<u32>,
+    /// The share of chats (1-100 %) the queue aims to answer within `service_level_seconds`;
+    /// `null`: 80 %. Absent: left as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u8>, minimum = 1, maximum = 100)]
+    service_level_target_percent: Option<Option<u8>>,
     /// Days (1-3650) from a chat's end in this queue until retention erases its personal
     /// data; `null`: kept until erased on request. Absent: left as it is.
     #[serde(default, deserialize_with = "present")]
@@ -269,6 +274,9 @@ pub async fn configure_queue(
     let offer_timeout_seconds = body
         .offer_timeout_seconds
         .unwrap_or_else(|| kept(|q| q.offer_timeout_seconds));
+    let service_level_target_percent = body.service_level_target_percent.unwrap_or_else(|| {
+        kept(|q| q.service_level_target_percent).and_then(|v| u8::try_from(v).ok())
+    });
     // The directory itself holds these, so they are kept from it, not from a read model that
     // may not show a change made a moment ago.
     let configuration = state.directory.current(DIRECTORY_ID).await?;
@@ -292,6 +300,7 @@ pub async fn configure_queue(
             .map(|q| parse_id("overflow_queue_id", q))
             .transpose()?,
         service_level_seconds: body.service_level_seconds,
+        service_level_target_percent,
         transcript_retention_days,
         offer_timeout_seconds,
         wrap_up_seconds,

@@ -32,8 +32,9 @@ import { renderDayChart, today } from './day-chart.js';
 import { openAudit, refreshAudit, renderHistory, wireAudit } from './audit.js';
 import { exportHistory, historyQuery, renderHistorySearch, todaysSearch } from './history.js';
 import { confirmAction, relabelConfirm, wireConfirm } from './confirm.js';
+import { upload } from './files.js';
 import { customerName, dropPersonal } from './erased.js';
-import { bellIcon, chatIcon, closeIcon } from './icons.js';
+import { attachIcon, bellIcon, chatIcon, closeIcon } from './icons.js';
 import { Presence } from './presence.js';
 
 /** Before the server has said otherwise: logged in nowhere. */
@@ -814,6 +815,58 @@ async function send(event) {
     failed(error);
   }
 }
+
+// ---- files ---------------------------------------------------------------------------------
+
+/**
+ * Sends each file into the chat on screen, one after another, saying how far each has come;
+ * a failed one says why and can be sent again under the same key, so it arrives once.
+ */
+async function sendFiles(files) {
+  const chatId = state.selected;
+  if (!chatId || writesNotes(chatId)) return;
+  for (const file of files) await sendFile(chatId, file, newIdempotencyKey());
+}
+
+async function sendFile(chatId, file, key) {
+  const shown = $('#upload-status');
+  const say = (...parts) => fill(shown, ...parts);
+  say(t('uploading', { name: file.name, percent: 0 }));
+  try {
+    const line = await upload(`/chats/${chatId}/attachments`, file, key, (done) => {
+      say(t('uploading', { name: file.name, percent: Math.round(done * 100) }));
+    });
+    addMessage(chatId, line);
+    say();
+  } catch (error) {
+    say(t('uploadFailed', { name: file.name, reason: problemText(error) }), ' ',
+      h('button', { type: 'button', class: 'link', text: t('retryUpload'), onclick: () => sendFile(chatId, file, key) }));
+  }
+}
+
+$('#composer-attach').append(attachIcon());
+$('#composer-attach').addEventListener('click', () => $('#composer-file').click());
+$('#composer-file').addEventListener('change', (event) => {
+  const files = [...event.target.files];
+  event.target.value = '';
+  sendFiles(files);
+});
+// A screenshot pasted into the box, or files dropped on the conversation, are sent as files.
+input.addEventListener('paste', (event) => {
+  const files = [...(event.clipboardData?.files ?? [])];
+  if (files.length === 0) return;
+  event.preventDefault();
+  sendFiles(files);
+});
+els.transcript.addEventListener('dragover', (event) => {
+  if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+});
+els.transcript.addEventListener('drop', (event) => {
+  const files = [...(event.dataTransfer?.files ?? [])];
+  if (files.length === 0) return;
+  event.preventDefault();
+  sendFiles(files);
+});
 
 // ---- internal notes, canned responses, typing ----------------------------------------------
 
@@ -1655,11 +1708,31 @@ function onMessageSent(chatId, sent) {
   markRead();
 }
 
+/** A file is a line like a message: the chat on screen, and the lists, show it at once. */
+function onAttachmentSent(chatId, sent) {
+  onMessageSent(chatId, { ...sent, text: null, client_message_id: sent.client_id });
+  const chat = state.chats.get(chatId);
+  const line = chat?.transcript.find((m) => m.number === sent.number);
+  if (line) {
+    Object.assign(line, {
+      message_id: sent.attachment_id,
+      attachment_id: sent.attachment_id,
+      file_name: sent.name,
+      file_type: sent.kind,
+      file_size: sent.size,
+      file_sha256: sent.sha256,
+      text: '',
+    });
+    if (state.selected === chatId) renderTranscript(els.transcript, chat, state.me, { userName });
+  }
+}
+
 function onEvent(type, data) {
   const payload = data.event?.[type] ?? {};
   const chatId = data.chat_id;
   const me = state.me.user_id;
   if (type === 'MessageSent') return onMessageSent(chatId, payload);
+  if (type === 'AttachmentSent') return onAttachmentSent(chatId, payload);
   if (type === 'NoteAdded') return onNoteAdded(chatId, payload);
   if (CONSULT_EVENTS.has(type)) return onConsultEvent(type, chatId, payload);
   if (type === 'ChatErased' || type === 'LegalHoldPlaced' || type === 'LegalHoldLifted') {

@@ -7,6 +7,7 @@
 import { h, fill } from './dom.js';
 import { t, formatTime, language } from './i18n.js';
 import { customerName, erasedBadge, messageErased, nameErased } from './erased.js';
+import { fileCard, fileOf } from './files.js';
 
 /** Whether the agent can still act on the chat: it is ongoing and theirs. */
 export function isMine(chat, me) {
@@ -150,6 +151,14 @@ function noteItem(note, chat, me, userName) {
       : h('p', { class: 'note-text erased-placeholder', text: t('erasedText') }));
 }
 
+/** What a line says: a file's card, its words, a notice, or that it was erased. */
+function lineBody(message, chat) {
+  const file = fileOf(message);
+  if (file) return fileCard(file, chat.chat_id);
+  if (messageErased(message)) return h('p', { class: 'message-text erased-placeholder', text: t('erasedText') });
+  return h('p', { class: 'message-text', text: message.notice ? t(`notice_${message.notice}`) : message.text });
+}
+
 export function renderTranscript(root, chat, me, { userName } = {}) {
   const stuckToBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 40;
   const note = closingNote(chat);
@@ -161,9 +170,7 @@ export function renderTranscript(root, chat, me, { userName } = {}) {
     h('div', { class: 'message-meta' },
       h('span', { class: 'message-author', text: authorName(message, chat, me, userName) }),
       h('time', { datetime: message.sent_at, text: formatTime(message.sent_at) })),
-    messageErased(message)
-      ? h('p', { class: 'message-text erased-placeholder', text: t('erasedText') })
-      : h('p', { class: 'message-text', text: message.notice ? t(`notice_${message.notice}`) : message.text })))),
+    lineBody(message, chat)))),
     note && h('li', { class: 'message-note', text: note }));
   if (stuckToBottom) root.scrollTop = root.scrollHeight;
 }

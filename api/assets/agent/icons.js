@@ -28,3 +28,5 @@ export const bellIcon = () => icon(
 export const closeIcon = () => icon('M6 6l12 12M18 6L6 18');
 
 export const sendIcon = () => icon('M3 11l18-8-8 18-2-8-8-2z');
+
+export const attachIcon = () => icon('M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.5 3.5 0 0 1 5 5L10.5 18a2 2 0 0 1-3-3L15 7.5');

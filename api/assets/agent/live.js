@@ -9,7 +9,7 @@ import { fill, h, rerender } from './dom.js';
 import { t } from './i18n.js';
 
 const EVENT_TYPES = [
-  'ChatRequested', 'ChatAssigned', 'MessageSent', 'MessagesRead', 'NoteAdded', 'ChatTransferred',
+  'ChatRequested', 'ChatAssigned', 'MessageSent', 'AttachmentSent', 'MessagesRead', 'NoteAdded', 'ChatTransferred',
   'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
   'ChatOffered', 'OfferDeclined', 'OfferExpired', 'OfferWithdrawn', 'ChatRequeued',
   'ChatWrappedUp', 'ChatRated', 'WrapUpStarted', 'WrapUpExtended', 'WrapUpFinished',

@@ -117,6 +117,15 @@
       transferredAway: 'Du er satt over til en annen rådgiver. Vent litt.',
       unread: '{n} ny melding fra {name}',
       problem_invalid: 'Sjekk det du skrev her.',
+      attach: 'Legg ved fil',
+      uploading: 'Sender … {percent} %',
+      download: 'Last ned',
+      downloadFile: 'Last ned {name}',
+      downloadFailed: 'Kunne ikke laste ned filen.',
+      fileErased: 'Fil (slettet)',
+      file_unsupported: 'Denne filtypen kan ikke sendes. Send et bilde, en PDF eller en tekstfil.',
+      file_too_large: 'Filen er for stor.',
+      file_refused: 'Filen ble avvist.',
     },
     en: {
       open: 'Chat with us',
@@ -214,6 +223,15 @@
       transferredAway: 'You have been transferred to another adviser, please wait.',
       unread: '{n} new message from {name}',
       problem_invalid: 'Check what you wrote here.',
+      attach: 'Attach a file',
+      uploading: 'Sending … {percent} %',
+      download: 'Download',
+      downloadFile: 'Download {name}',
+      downloadFailed: 'Could not download the file.',
+      fileErased: 'File (erased)',
+      file_unsupported: 'This kind of file cannot be sent. Send a picture, a PDF or a text file.',
+      file_too_large: 'The file is too large.',
+      file_refused: 'The file was refused.',
     },
   };
   const language = script.dataset.lang in STRINGS
@@ -654,7 +672,20 @@
   // "Kari is typing…" while the agent types; empty otherwise (the line keeps its place).
   const typingNote = h('p', { class: 'typing', role: 'status' });
   const input = h('textarea', { rows: '2', maxlength: '4000', placeholder: t('placeholder'), 'aria-label': t('message') });
-  const composer = h('form', { class: 'composer' }, input, h('button', { type: 'submit', class: 'primary', text: t('send') }));
+  const filePicker = h('input', {
+    type: 'file', multiple: true, hidden: true, accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain',
+  });
+  // A paper clip, drawn: an emoji is not in every font.
+  const clip = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  clip.setAttribute('viewBox', '0 0 24 24');
+  clip.setAttribute('aria-hidden', 'true');
+  const clipPath = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  clipPath.setAttribute('d', 'M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.5 3.5 0 0 1 5 5L10.5 18a2 2 0 0 1-3-3L15 7.5');
+  clip.append(clipPath);
+  const attach = h('button', {
+    type: 'button', class: 'attach', 'aria-label': t('attach'), title: t('attach'), onclick: () => filePicker.click(),
+  }, clip);
+  const composer = h('form', { class: 'composer' }, input, attach, filePicker, h('button', { type: 'submit', class: 'primary', text: t('send') }));
   const restart = h('button', { type: 'button', class: 'secondary', text: t('newChat'), onclick: () => reset() });
 
   /**
@@ -987,7 +1018,11 @@
     }
     lines.sort((a, b) => a.number - b.number);
     // The customer's lines the server has not confirmed come last, in the order written.
-    const waiting = outbox.map((item) => line({ author_kind: 'customer', text: item.text, sent_at: item.at }, outboxState(item), item.state));
+    // A file the server has announced already (its line carries the item's key) is shown once.
+    const confirmed = new Set(view.transcript.map((m) => m.client_message_id).filter(Boolean));
+    const waiting = outbox.filter((item) => !confirmed.has(item.id)).map((item) => line(item.file
+      ? { author_kind: 'customer', local: true, attachment_id: item.id, file_name: item.file.name, file_size: item.file.size, sent_at: item.at }
+      : { author_kind: 'customer', text: item.text, sent_at: item.at }, outboxState(item), item.state));
     transcript.replaceChildren(...lines.map((entry) => entry.el), ...waiting);
     if (stuck) transcript.scrollTop = transcript.scrollHeight;
   }
@@ -998,9 +1033,130 @@
       h('span', { class: 'meta' },
         h('span', { class: 'author', text: authorLabel(m) }),
         m.sent_at && h('time', { class: 'at', datetime: m.sent_at, text: clock(m.sent_at) })),
-      h('p', { class: `text${erasedText(m) ? ' erased' : ''}` }, linked(messageText(m))),
+      m.attachment_id || m.file ? fileBox(m) : h('p', { class: `text${erasedText(m) ? ' erased' : ''}` }, linked(messageText(m))),
       extra);
   }
+
+  // ---- files: sent from the composer (button, paste, drop), shown as a card -----------------
+
+  /** Attachment id → the object URL of its thumbnail, fetched once with the token. */
+  const thumbnails = new Map();
+
+  async function fetchFile(path) {
+    const response = await fetch(API + path, { headers: { Authorization: `Bearer ${chat.customer_token}` } });
+    if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status });
+    return response.blob();
+  }
+
+  const fileSize = (bytes) => (bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB`
+    : bytes >= 1_000 ? `${Math.round(bytes / 1_000)} kB` : `${bytes} B`);
+
+  /** A file's card: the server's thumbnail for a picture, the name, size and a download. */
+  function fileBox(m) {
+    if (m.local) {
+      return h('p', { class: 'file' }, h('span', { class: 'file-name', text: m.file_name }), ' ', h('span', { class: 'file-size', text: fileSize(m.file_size) }));
+    }
+    if (m.file_name === null) return h('p', { class: 'text erased', text: t('fileErased') });
+    const path = `/customer/chats/${chat.chat_id}/attachments/${m.attachment_id}`;
+    const problem = h('span', { class: 'file-problem', role: 'alert' });
+    const box = h('div', { class: 'file' });
+    if (m.file_type?.startsWith('image/')) {
+      const picture = h('img', { class: 'thumbnail', alt: m.file_name });
+      if (!thumbnails.has(m.attachment_id)) {
+        thumbnails.set(m.attachment_id, fetchFile(`${path}?thumbnail=true`).then((blob) => URL.createObjectURL(blob)));
+      }
+      thumbnails.get(m.attachment_id).then((url) => { picture.src = url; }, () => picture.remove());
+      box.append(picture);
+    }
+    const save = async () => {
+      problem.textContent = '';
+      try {
+        const url = URL.createObjectURL(await fetchFile(path));
+        const link = h('a', { href: url, download: m.file_name });
+        root.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      } catch {
+        problem.textContent = t('downloadFailed');
+      }
+    };
+    box.append(
+      h('span', { class: 'file-name', text: m.file_name }),
+      h('span', { class: 'file-size', text: fileSize(m.file_size) }),
+      h('button', { type: 'button', class: 'link', text: t('download'), 'aria-label': t('downloadFile', { name: m.file_name }), onclick: save }),
+      problem,
+    );
+    return box;
+  }
+
+  /** Each file goes out as an outbox item, with its own key: a retry sends it once. */
+  function sendFiles(files) {
+    if (!chat || ended()) return;
+    for (const file of files) {
+      const item = {
+        id: uuid4(), file, at: new Date().toISOString(), state: 'sending', automatic: false, progress: 0,
+      };
+      outbox.push(item);
+      deliver(item);
+    }
+    input.focus();
+  }
+
+  /** The upload of an outbox item's file, with progress; resolves with the file's line. */
+  function uploadFile(item) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', `${API}/customer/chats/${chat.chat_id}/attachments`);
+      xhr.setRequestHeader('Authorization', `Bearer ${chat.customer_token}`);
+      xhr.setRequestHeader('Idempotency-Key', item.id);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.upload.addEventListener('progress', (event) => {
+        if (!event.lengthComputable) return;
+        item.progress = event.loaded / event.total;
+        render();
+      });
+      xhr.addEventListener('load', () => {
+        const data = (() => { try { return JSON.parse(xhr.responseText); } catch { return null; } })();
+        if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+        else reject(Object.assign(new Error(`HTTP ${xhr.status}`), { status: xhr.status, problem: data }));
+      });
+      xhr.addEventListener('error', () => reject(new Error('network')));
+      const form = new FormData();
+      form.append('file', item.file, item.file.name || 'file');
+      xhr.send(form);
+    });
+  }
+
+  /** Why the server would not take a file, in the customer's language. */
+  function fileProblem(error) {
+    const slug = error.problem?.type?.split('/').pop();
+    if (slug === 'unsupported-file-type') return t('file_unsupported');
+    if (slug === 'payload-too-large') return t('file_too_large');
+    if (slug === 'file-refused') return t('file_refused');
+    return null;
+  }
+
+  filePicker.addEventListener('change', () => {
+    const files = [...filePicker.files];
+    filePicker.value = '';
+    sendFiles(files);
+  });
+  input.addEventListener('paste', (event) => {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    sendFiles(files);
+  });
+  transcript.addEventListener('dragover', (event) => {
+    if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+  });
+  transcript.addEventListener('drop', (event) => {
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    sendFiles(files);
+  });
 
   /** A line's time of day, in the reader's language and time zone. */
   const clock = (at) => new Intl.DateTimeFormat(language === 'nb' ? 'nb-NO' : 'en-GB', { hour: '2-digit', minute: '2-digit' })
@@ -1074,7 +1230,7 @@
 
   // An erased message (a stream replayed after the company erased the chat) has no text:
   // it says so rather than showing nothing, or "null".
-  const erasedText = (m) => !m.notice && (m.text === null || m.text === undefined || m.text === '');
+  const erasedText = (m) => !m.notice && !m.attachment_id && !m.file && (m.text === null || m.text === undefined || m.text === '');
   const messageText = (m) => {
     if (m.notice) return t(`notice_${m.notice}`);
     return erasedText(m) ? t('erased') : m.text;
@@ -1096,7 +1252,8 @@
     const url = `${API}/customer/chats/${chat.chat_id}/events?access_token=${encodeURIComponent(chat.customer_token)}`;
     stream = new EventSource(url);
     const reload = () => refresh().catch(() => {});
-    for (const type of ['ChatAssigned', 'ChatTransferred', 'ChatRequeued', 'ChatHandedOver', 'ChatEnded', 'CustomerClosedClient']) {
+    // A file (the agent's, or the customer's own confirmed) comes with the view's next read.
+    for (const type of ['ChatAssigned', 'ChatTransferred', 'ChatRequeued', 'ChatHandedOver', 'ChatEnded', 'CustomerClosedClient', 'AttachmentSent']) {
       stream.addEventListener(type, reload);
     }
     stream.addEventListener('resync', reload);
@@ -1257,7 +1414,7 @@
     item.state = 'sending';
     render();
     try {
-      const message = await call(`/customer/chats/${chat.chat_id}/messages`, {
+      const message = item.file ? await uploadFile(item) : await call(`/customer/chats/${chat.chat_id}/messages`, {
         method: 'POST', token: chat.customer_token, body: { text: item.text, client_message_id: item.id },
       });
       outbox = outbox.filter((other) => other !== item);
@@ -1268,6 +1425,7 @@
       // ended meanwhile) is for the customer to see, and to retry if they will.
       item.state = 'failed';
       item.automatic = !error.status || error.status >= 500;
+      item.refusal = item.file ? fileProblem(error) : null;
       render();
       // A stream still open has not noticed the trouble, and will not say when it is over.
       if (item.automatic && stream?.readyState === EventSource.OPEN) {
@@ -1278,9 +1436,12 @@
 
   /** Under a line not yet confirmed: "Sending …", or that it failed and how it goes out. */
   function outboxState(item) {
-    if (item.state === 'sending') return h('span', { class: 'receipt', 'data-receipt': 'sending', text: t('sending') });
+    if (item.state === 'sending') {
+      const text = item.file ? t('uploading', { percent: Math.round(item.progress * 100) }) : t('sending');
+      return h('span', { class: 'receipt', 'data-receipt': 'sending', text });
+    }
     return h('span', { class: 'receipt failed', 'data-receipt': 'failed' },
-      `${t('notSent')} `, item.automatic ? `${t('resendsItself')} ` : '',
+      `${t('notSent')} `, item.refusal ? `${item.refusal} ` : '', item.automatic ? `${t('resendsItself')} ` : '',
       h('button', { type: 'button', class: 'link', text: t('retry'), onclick: () => deliver(item) }));
   }
 

@@ -22,8 +22,9 @@ const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
 /// The console's pages may run only their own scripts and styles and talk only to their own
-/// origin; user text is never markup anyway, this is the second line of defence.
-const CONSOLE_POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
+/// origin; user text is never markup anyway, this is the second line of defence. Pictures may
+/// also come from `blob:` URLs: the thumbnails of files the page fetched with its token.
+const CONSOLE_POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; \
                               base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The widget page may be framed by the companies' sites the operator lists, and by no
@@ -33,7 +34,7 @@ fn widget_policy(origins: &[String]) -> HeaderValue {
         .chain(origins.iter().map(String::as_str).filter(|o| is_origin(o)))
         .collect();
     let policy = format!(
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+        "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; \
          form-action 'none'; frame-ancestors {}",
         ancestors.join(" ")
     );
@@ -61,7 +62,7 @@ struct Asset {
 
 /// The console's files, served under `/agent/` (a fixed-size array: a static holding the
 /// files' once-made gzip cannot be borrowed out of a temporary slice).
-static AGENT: [Asset; 28] = [
+static AGENT: [Asset; 29] = [
     Asset {
         name: "console.css",
         file: Embedded::new(CSS, include_str!("../../assets/agent/console.css")),
@@ -169,6 +170,10 @@ static AGENT: [Asset; 28] = [
     Asset {
         name: "history.js",
         file: Embedded::new(JS, include_str!("../../assets/agent/history.js")),
+    },
+    Asset {
+        name: "files.js",
+        file: Embedded::new(JS, include_str!("../../assets/agent/files.js")),
     },
     Asset {
         name: "earlier-chats.js",

@@ -243,6 +243,10 @@ async fn what_a_browser_could_run_or_unpack_is_refused_and_nothing_is_stored() {
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let response = app.post(&path, &customer, json!({"file": "x"})).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        // And a part after the file: the file it followed is not kept.
+        let trailing = form("a.png", "image/png", PNG).text("note", "hei");
+        let response = upload(&app, &path, &customer, trailing, None).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
         assert_eq!(
             app.event_count().await,

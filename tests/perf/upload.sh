@@ -3,14 +3,14 @@
 # release build) on its own SQLite database, or on PostgreSQL with DATABASE_URL, takes ROUNDS
 # uploads of a SIZE-byte file from one customer, one after another; the script prints each
 # upload's time, the throughput, and the server's resident memory (VmRSS, sampled every 10 ms)
-# before, at its highest during the uploads, and after. KIND is `pdf` (stored as sent) or
-# `png` (also decoded for its thumbnail). Figures are for docs/performance.md, not a test.
+# before, at its highest during the uploads, and after. The file opens as a PDF, so it is
+# stored as sent (no thumbnail). Figures are for docs/performance.md, not a test.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="${SAMTALE_BIN:-$root/target/release/samtale}"
 size="${SIZE:-10485760}"
 rounds="${ROUNDS:-5}"
-kind="${KIND:-pdf}"
+kind=pdf
 work="$(mktemp -d)"
 server=""
 sampler=""
@@ -30,23 +30,9 @@ server=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 
 python3 - "$work/file" "$size" "$kind" <<'PY'
-import sys, zlib, struct
+import sys
 path, size, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-if kind == "png":
-    # A real picture: rows of noise-free gradient, filtered bytes padded to the size asked for.
-    width = 2000
-    rows = bytearray()
-    height = 0
-    while len(zlib.compress(bytes(rows), 1)) < size - 4096 and height < 12000:
-        rows += b"\x00" + bytes((x * 7 + height * 13) % 256 for x in range(width * 3))
-        height += 1
-    def chunk(tag, data):
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xffffffff)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-    png += chunk(b"IDAT", zlib.compress(bytes(rows), 1)) + chunk(b"IEND", b"")
-    data = png
-else:
-    data = b"%PDF-1.7\n" + bytes((i * 31) % 256 for i in range(size - 9))
+data = b"%PDF-1.7\n" + bytes((i * 31) % 256 for i in range(size - 9))
 open(path, "wb").write(data)
 print(f"file: {kind}, {len(data)} bytes", file=sys.stderr)
 PY

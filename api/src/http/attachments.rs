@@ -19,7 +19,9 @@ use samtale_domain::{Actor, AttachmentId, ChatEvent, ChatId};
 use samtale_projections::read::MessageRow;
 use samtale_service::attachments::{self, Part};
 use serde::Deserialize;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::RefOr;
 use utoipa::IntoParams;
 
@@ -39,6 +41,7 @@ impl utoipa::PartialSchema for FileUpload {
         ObjectBuilder::new()
             .property("file", file)
             .required("file")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
             .into()
     }
 }
@@ -139,7 +142,19 @@ async fn receive(
     let file = loop {
         match multipart.next_field().await.map_err(unreadable)? {
             Some(field) if field.name() == Some("file") => break field,
-            Some(_) => continue,
+            // One file per upload, and nothing beside it.
+            Some(other) => {
+                let name = other
+                    .name()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(40)
+                    .collect::<String>();
+                return Err(ApiError::invalid_field(
+                    "file",
+                    format!("only a part named file is read, not {name:?}"),
+                ));
+            }
             None => {
                 return Err(ApiError::invalid_field(
                     "file",
@@ -149,7 +164,7 @@ async fn receive(
         }
     };
     let name = file.file_name().unwrap_or("file").to_string();
-    let executed = attachments::receive(
+    let received = attachments::receive(
         &state.node,
         &state.attachments,
         chat_id,
@@ -159,6 +174,18 @@ async fn receive(
         meta,
     )
     .await?;
+    // Nothing may follow the file: a part after it is refused as one before it would be.
+    match multipart.next_field().await {
+        Ok(None) => {}
+        Ok(Some(_)) | Err(_) => {
+            received.discard().await;
+            return Err(ApiError::invalid_field(
+                "file",
+                "an upload is one part named file, and nothing after it",
+            ));
+        }
+    }
+    let executed = received.announce(meta).await?;
     let line = executed
         .events
         .iter()
@@ -203,7 +230,14 @@ impl Variant {
         Variant,
     ),
     responses(
-        (status = 200, description = "The file's bytes (or its thumbnail's)", content_type = "application/octet-stream", body = Vec<u8>),
+        (
+            status = 200,
+            description = "The file's bytes, of the type decided when it was sent (a thumbnail is a PNG)",
+            content(
+                (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"),
+                (Vec<u8> = "image/webp"), (Vec<u8> = "application/pdf"), (Vec<u8> = "text/plain"),
+            )
+        ),
         (status = 404, response = ChatNotVisible),
     ),
     security(("bearer" = []))
@@ -230,7 +264,14 @@ pub async fn download(
         Variant,
     ),
     responses(
-        (status = 200, description = "The file's bytes (or its thumbnail's)", content_type = "application/octet-stream", body = Vec<u8>),
+        (
+            status = 200,
+            description = "The file's bytes, of the type decided when it was sent (a thumbnail is a PNG)",
+            content(
+                (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"),
+                (Vec<u8> = "image/webp"), (Vec<u8> = "application/pdf"), (Vec<u8> = "text/plain"),
+            )
+        ),
         (status = 404, response = NotThisTokensChat),
     ),
     security(("bearer" = []))

@@ -83,67 +83,109 @@ impl From<sqlx::Error> for AttachmentError {
     }
 }
 
-/// Stores the file `body` (its sender's name for it: `name`) in the chat and announces it as
-/// `by`; with the request's `Idempotency-Key`, a retry announces nothing twice and answers
-/// with the first attempt's line. Refused files leave nothing stored.
-pub async fn receive<S, E>(
-    node: &Node,
+/// Stores the file `body` (its sender's name for it: `name`) for the chat, as `by`; the
+/// caller then [`Received::announce`]s it, or [`Received::discard`]s it (the request turned out
+/// malformed after the file). Refused files leave nothing stored.
+pub async fn receive<'a, S, E>(
+    node: &'a Node,
     policy: &AttachmentPolicy,
     chat_id: ChatId,
     name: &str,
     body: S,
     by: Actor,
     origin: &Origin,
-) -> Result<Executed<ChatEvent>, AttachmentError>
+) -> Result<Received<'a>, AttachmentError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
     let name = FileName::parse(name).map_err(AttachmentError::BadName)?;
-    let chat = chat_id.to_string();
-    let context = command_context(&by, origin, "send_attachment");
-    let attachment_id = AttachmentId(context.command_id(<Chat as cqrs_es::Aggregate>::TYPE, &chat));
-    let mut upload = Upload::begin(node, &chat, origin.at).await?;
-    let stored = match take(&mut upload, policy, body).await {
-        Ok(stored) => stored,
+    let mut upload = Upload::begin(node, &chat_id.to_string(), origin.at).await?;
+    match take(&mut upload, policy, body).await {
+        Ok(taken) => Ok(Received {
+            node,
+            upload,
+            chat_id,
+            name,
+            taken,
+            by,
+        }),
         Err(error) => {
             upload.discard().await;
-            return Err(error);
+            Err(error)
         }
-    };
-    let facts = FileFacts {
-        name,
-        kind: stored.kind,
-        size: stored.size,
-        sha256: stored.sha256.clone(),
-    };
-    let file_id = attachment_id.to_string();
-    let earlier = upload.accept(&file_id, &chat, origin.at).await?;
-    let command = ChatCommand::SendAttachment {
-        attachment_id,
-        file: facts,
-        client_id: origin.idempotency_key.clone(),
-        by,
-        at: origin.at,
-    };
-    match node.execute(&node.chats, &chat, command, &context).await {
-        Ok(executed) => {
-            // A retry's command answers with the first attempt's line: the bytes kept are
-            // those whose size and hash it announced.
-            let announced_ours = executed.events.iter().any(|event| {
-                matches!(event, ChatEvent::AttachmentSent { size, sha256, .. }
-                    if *size == stored.size && *sha256 == stored.sha256)
-            });
-            if announced_ours {
-                upload.keep(earlier).await;
-            } else {
-                upload.give_back(&file_id, earlier).await;
+    }
+}
+
+/// A file stored for a chat, not yet announced.
+pub struct Received<'a> {
+    node: &'a Node,
+    upload: Upload<'a>,
+    chat_id: ChatId,
+    name: FileName,
+    taken: Taken,
+    by: Actor,
+}
+
+impl Received<'_> {
+    pub async fn discard(self) {
+        self.upload.discard().await;
+    }
+
+    /// Announces the file in the chat as its next line; with the request's `Idempotency-Key`,
+    /// a retry announces nothing twice and answers with the first attempt's line.
+    pub async fn announce(self, origin: &Origin) -> Result<Executed<ChatEvent>, AttachmentError> {
+        let Received {
+            node,
+            upload,
+            chat_id,
+            name,
+            taken,
+            by,
+        } = self;
+        let chat = chat_id.to_string();
+        let context = command_context(&by, origin, "send_attachment");
+        let attachment_id =
+            AttachmentId(context.command_id(<Chat as cqrs_es::Aggregate>::TYPE, &chat));
+        let file_id = attachment_id.to_string();
+        let earlier = match upload.accept(&file_id, &chat, origin.at).await {
+            Ok(earlier) => earlier,
+            Err(error) => {
+                upload.discard().await;
+                return Err(error.into());
             }
-            Ok(executed)
-        }
-        Err(error) => {
-            upload.give_back(&file_id, earlier).await;
-            Err(error.into())
+        };
+        let command = ChatCommand::SendAttachment {
+            attachment_id,
+            file: FileFacts {
+                name,
+                kind: taken.kind,
+                size: taken.size,
+                sha256: taken.sha256.clone(),
+            },
+            client_id: origin.idempotency_key.clone(),
+            by,
+            at: origin.at,
+        };
+        match node.execute(&node.chats, &chat, command, &context).await {
+            Ok(executed) => {
+                // A retry's command answers with the first attempt's line: the bytes kept are
+                // those whose size and hash it announced.
+                let announced_ours = executed.events.iter().any(|event| {
+                    matches!(event, ChatEvent::AttachmentSent { size, sha256, .. }
+                        if *size == taken.size && *sha256 == taken.sha256)
+                });
+                if announced_ours {
+                    upload.keep(earlier).await;
+                } else {
+                    upload.give_back(&file_id, earlier).await;
+                }
+                Ok(executed)
+            }
+            Err(error) => {
+                upload.give_back(&file_id, earlier).await;
+                Err(error.into())
+            }
         }
     }
 }

@@ -139,28 +139,21 @@ async fn receive(
             error.body_text()
         ))
     };
-    let file = loop {
-        match multipart.next_field().await.map_err(unreadable)? {
-            Some(field) if field.name() == Some("file") => break field,
-            // One file per upload, and nothing beside it.
-            Some(other) => {
-                let name = other
-                    .name()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(40)
-                    .collect::<String>();
-                return Err(ApiError::invalid_field(
-                    "file",
-                    format!("only a part named file is read, not {name:?}"),
-                ));
-            }
-            None => {
-                return Err(ApiError::invalid_field(
-                    "file",
-                    "a part named file is required",
-                ))
-            }
+    // One file per upload, and nothing beside it.
+    let file = match multipart.next_field().await.map_err(unreadable)? {
+        Some(field) if field.name() == Some("file") => field,
+        Some(other) => {
+            let name: String = other.name().unwrap_or_default().chars().take(40).collect();
+            return Err(ApiError::invalid_field(
+                "file",
+                format!("only a part named file is read, not {name:?}"),
+            ));
+        }
+        None => {
+            return Err(ApiError::invalid_field(
+                "file",
+                "a part named file is required",
+            ))
         }
     };
     let name = file.file_name().unwrap_or("file").to_string();

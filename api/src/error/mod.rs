@@ -8,8 +8,9 @@ mod problem;
 pub mod refusals;
 
 pub use problem::{
-    AlreadyClosed, ChatNotVisible, NameTaken, NotThisTokensChat, OverseersOnly, Problem,
-    ProblemType, PROBLEM_JSON,
+    AlreadyClosed, ChatNotVisible, FileInvalid, FileTooLarge, FileTypeRefused, NameTaken,
+    NotThisTokensChat, OverseersOnly, Problem, ProblemType, ScannerDown, UploadIncomplete,
+    PROBLEM_JSON,
 };
 
 use axum::http::StatusCode;

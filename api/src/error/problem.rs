@@ -303,3 +303,28 @@ described_problem!(
     NameTaken,
     "The name is taken"
 );
+described_problem!(
+    /// A 400 for an upload that did not arrive whole, or is not multipart.
+    UploadIncomplete,
+    "The upload did not arrive whole, or is not multipart/form-data"
+);
+described_problem!(
+    /// A 413 for a file over the installation's limit.
+    FileTooLarge,
+    "Larger than the installation takes (`payload-too-large`)"
+);
+described_problem!(
+    /// A 415 for a file whose bytes are of no kind the installation takes.
+    FileTypeRefused,
+    "Of no type the installation takes (`unsupported-file-type`)"
+);
+described_problem!(
+    /// A 422 for an empty or badly named file, another part beside it, or the scanner's no.
+    FileInvalid,
+    "Empty, badly named, not alone in the upload, or refused by the scanner (`file-refused`)"
+);
+described_problem!(
+    /// A 503 when the scanner the operator named cannot be run.
+    ScannerDown,
+    "The scanner could not be run"
+);

@@ -48,6 +48,13 @@ refusals! {
     /// Any chat but the customer token's own.
     OtherChat { 404 => NotThisTokensChat }
 
+    /// An upload the server would not take: cut off, too large, of a kind it does not take,
+    /// empty or not alone, refused by the scanner, or the scanner not there.
+    Upload {
+        400 => UploadIncomplete, 413 => FileTooLarge, 415 => FileTypeRefused,
+        422 => FileInvalid, 503 => ScannerDown,
+    }
+
     /// Placing or lifting a legal hold: for those who oversee, on a chat they may see, and
     /// only where there is (or is not) a hold already.
     HoldChange { 403 => OverseersOnly, 404 => ChatNotVisible, 409 => Problem }

@@ -5,7 +5,7 @@
 use super::chats::visible_chat;
 use super::customer::own_chat;
 use crate::auth::{Customer, Staff};
-use crate::error::{ApiError, ChatNotVisible, NotThisTokensChat, Problem, PROBLEM_JSON};
+use crate::error::{refusals, ApiError, ChatNotVisible, NotThisTokensChat, Problem, PROBLEM_JSON};
 use crate::extract::{ApiPath, ApiQuery, Origin};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
@@ -62,13 +62,9 @@ impl utoipa::ToSchema for FileUpload {}
     request_body(content = inline(FileUpload), content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The file's line in the transcript", body = MessageRow),
-        (status = 400, description = "The upload did not arrive whole, or is not multipart", body = Problem, content_type = PROBLEM_JSON),
+        refusals::Upload,
         (status = 404, response = ChatNotVisible),
         (status = 409, description = "The chat is closed, not the caller's, or erased", body = Problem, content_type = PROBLEM_JSON),
-        (status = 413, description = "Larger than the installation takes (`payload-too-large`)", body = Problem, content_type = PROBLEM_JSON),
-        (status = 415, description = "Of no type the installation takes (`unsupported-file-type`)", body = Problem, content_type = PROBLEM_JSON),
-        (status = 422, description = "Empty, badly named, or refused by the scanner (`file-refused`)", body = Problem, content_type = PROBLEM_JSON),
-        (status = 503, description = "The scanner could not be run", body = Problem, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = []))
 )]
@@ -97,14 +93,10 @@ pub async fn send(
     request_body(content = inline(FileUpload), content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The file's line in the transcript", body = MessageRow),
-        (status = 400, description = "The upload did not arrive whole, or is not multipart", body = Problem, content_type = PROBLEM_JSON),
+        refusals::Upload,
         (status = 404, response = NotThisTokensChat),
         (status = 409, description = "The chat is closed or erased", body = Problem, content_type = PROBLEM_JSON),
-        (status = 413, description = "Larger than the installation takes (`payload-too-large`)", body = Problem, content_type = PROBLEM_JSON),
-        (status = 415, description = "Of no type the installation takes (`unsupported-file-type`)", body = Problem, content_type = PROBLEM_JSON),
-        (status = 422, description = "Empty, badly named, or refused by the scanner (`file-refused`)", body = Problem, content_type = PROBLEM_JSON),
         (status = 429, description = "Too many messages in this chat", body = Problem, content_type = PROBLEM_JSON),
-        (status = 503, description = "The scanner could not be run", body = Problem, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = []))
 )]

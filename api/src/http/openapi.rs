@@ -4,8 +4,8 @@
 //! Served at `GET /api/v1/openapi.json`.
 
 use crate::error::{
-    AlreadyClosed, ChatNotVisible, NameTaken, NotThisTokensChat, OverseersOnly, Problem,
-    ProblemType,
+    AlreadyClosed, ChatNotVisible, FileInvalid, FileTooLarge, FileTypeRefused, NameTaken,
+    NotThisTokensChat, OverseersOnly, Problem, ProblemType, ScannerDown, UploadIncomplete,
 };
 use axum::body::Bytes;
 use axum::http::header;
@@ -34,7 +34,12 @@ use utoipa::{Modify, OpenApi};
             NotThisTokensChat,
             OverseersOnly,
             AlreadyClosed,
-            NameTaken
+            NameTaken,
+            UploadIncomplete,
+            FileTooLarge,
+            FileTypeRefused,
+            FileInvalid,
+            ScannerDown
         )
     ),
     modifiers(&BearerAuth, &ProblemTypes),

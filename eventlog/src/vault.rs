@@ -56,6 +56,13 @@ impl Vault {
         self.keyring.clone()
     }
 
+    fn cached(&self, subject: &Subject) -> Option<Arc<DataKey>> {
+        self.cache
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(subject).cloned())
+    }
+
     /// The key to encrypt `aggregate`'s personal data with, made if it has none yet.
     pub async fn key_for_writing(
         &self,
@@ -63,12 +70,7 @@ impl Vault {
         aggregate_id: &str,
     ) -> Result<Arc<DataKey>, VaultError> {
         let subject = (aggregate_type.to_string(), aggregate_id.to_string());
-        if let Some(key) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get(&subject).cloned())
-        {
+        if let Some(key) = self.cached(&subject) {
             return Ok(key);
         }
         let mut conn = self.pool.acquire().await?;
@@ -89,12 +91,7 @@ impl Vault {
         aggregate_id: &str,
     ) -> Result<Option<Arc<DataKey>>, VaultError> {
         let subject = (aggregate_type.to_string(), aggregate_id.to_string());
-        if let Some(key) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get(&subject).cloned())
-        {
+        if let Some(key) = self.cached(&subject) {
             return Ok(Some(key));
         }
         let mut conn = self.pool.acquire().await?;

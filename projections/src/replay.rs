@@ -5,6 +5,7 @@
 use crate::event::{decode, DomainEvent};
 use crate::read::{AuthorKind, ChatStatus};
 use chrono::{DateTime, SubsecRound, Utc};
+use samtale_domain::chat::Author;
 use samtale_domain::form::FormAnswer;
 use samtale_domain::text::Name;
 use samtale_domain::{CategoryId, ChatEvent, Personal, QueueId};
@@ -23,6 +24,22 @@ pub struct ReplayedMessage {
     pub sent_at: DateTime<Utc>,
     /// A file sent as this line: what it was, never its bytes.
     pub file: Option<ReplayedFile>,
+}
+
+impl ReplayedMessage {
+    /// A line by `author`, empty until its text or file is set.
+    fn line(number: u64, author: &Author, sent_at: DateTime<Utc>) -> Self {
+        let (author_kind, author_id) = AuthorKind::of(author);
+        ReplayedMessage {
+            number,
+            author_kind,
+            author_id,
+            text: String::new(),
+            notice: None,
+            sent_at,
+            file: None,
+        }
+    }
 }
 
 /// A file in a replayed conversation: its name (`null` once erased), type and size.
@@ -169,21 +186,13 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             text,
             at,
             ..
-        } => {
-            let (author_kind, author_id) = AuthorKind::of(&author);
-            chat.transcript.push(ReplayedMessage {
-                number,
-                author_kind,
-                author_id,
-                text: text
-                    .known()
-                    .map(|text| text.as_str().to_string())
-                    .unwrap_or_default(),
-                notice: None,
-                sent_at: at,
-                file: None,
-            });
-        }
+        } => chat.transcript.push(ReplayedMessage {
+            text: text
+                .known()
+                .map(|text| text.as_str().to_string())
+                .unwrap_or_default(),
+            ..ReplayedMessage::line(number, &author, at)
+        }),
         ChatEvent::AttachmentSent {
             attachment_id,
             number,
@@ -193,23 +202,15 @@ fn apply(chat: &mut ReplayedChat, event: ChatEvent) {
             size,
             at,
             ..
-        } => {
-            let (author_kind, author_id) = AuthorKind::of(&author);
-            chat.transcript.push(ReplayedMessage {
-                number,
-                author_kind,
-                author_id,
-                text: String::new(),
-                notice: None,
-                sent_at: at,
-                file: Some(ReplayedFile {
-                    attachment_id: attachment_id.to_string(),
-                    name: name.known().map(|name| name.as_str().to_string()),
-                    media_type: kind.media_type().to_string(),
-                    size,
-                }),
-            });
-        }
+        } => chat.transcript.push(ReplayedMessage {
+            file: Some(ReplayedFile {
+                attachment_id: attachment_id.to_string(),
+                name: name.known().map(|name| name.as_str().to_string()),
+                media_type: kind.media_type().to_string(),
+                size,
+            }),
+            ..ReplayedMessage::line(number, &author, at)
+        }),
         ChatEvent::CustomerNotified {
             number, notice, at, ..
         } => chat.transcript.push(ReplayedMessage {

@@ -160,6 +160,25 @@ async fn a_screenshot_goes_to_the_agent_and_a_pdf_comes_back() {
             "a PDF has no thumbnail"
         );
 
+        // A replay of the chat shows the files by name, type and size.
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let replayed = app
+            .get_ok(&format!("/chats/{chat}?at={now}"), &app.admin)
+            .await;
+        let files: Vec<&Value> = replayed["transcript"]
+            .as_array()
+            .map(|lines| {
+                lines
+                    .iter()
+                    .filter_map(|l| l.get("file").filter(|f| !f.is_null()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(files.len(), 2, "{replayed}");
+        assert_eq!(files[0]["name"], "skjermbilde.jpg");
+        assert_eq!(files[0]["media_type"], "image/png");
+        assert_eq!(files[0]["size"], PNG.len());
+
         // The reports count the files and their bytes, never their content.
         let period = "from=2020-01-01T00:00:00Z&to=2100-01-01T00:00:00Z";
         let report = app

@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, ChildStdin, Command};
 
-/// How long a scanner may take after the last byte before the upload is refused as unscanned.
+/// How long a scanner may take to read a piece, or after the last byte to decide, before the
+/// upload is refused as unscanned.
 const VERDICT_WITHIN: Duration = Duration::from_secs(60);
 
 /// The command line, split on white space (no shell: nothing in it is interpreted).
@@ -71,7 +72,12 @@ impl Scan {
         let Some(stdin) = self.stdin.as_mut() else {
             return Ok(());
         };
-        match stdin.write_all(bytes).await {
+        // A scanner that stops reading would hold the upload for ever: it has as long to take
+        // each piece as it has for its verdict.
+        let written = tokio::time::timeout(VERDICT_WITHIN, stdin.write_all(bytes))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the scanner stopped reading"))?;
+        match written {
             // A scanner may decide before it has read everything: its status will say.
             Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
                 self.stdin = None;

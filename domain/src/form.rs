@@ -30,6 +30,11 @@ pub struct FormField {
     pub required: bool,
     /// The allowed values of a `select` field; empty for the other kinds.
     pub options: Vec<String>,
+    /// What an English widget shows for each of `options`, in the same order; empty: the
+    /// Norwegian ones. The answer stored is always the Norwegian value. (Absent in older
+    /// events.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options_en: Vec<String>,
     pub max_length: usize,
 }
 
@@ -106,6 +111,8 @@ pub enum FieldDefinitionError {
     BadOption(TextError),
     #[error("a select field needs at least one option, other kinds none")]
     BadOptions,
+    #[error("options_en must be empty or name each option, in the same order")]
+    BadEnglishOptions,
     #[error("max_length must be between 1 and 2000")]
     BadMaxLength,
 }
@@ -127,8 +134,11 @@ impl FormField {
         if let Some(label) = &self.label_en {
             Name::parse(label.as_str()).map_err(FieldDefinitionError::BadLabel)?;
         }
-        for option in &self.options {
+        for option in self.options.iter().chain(&self.options_en) {
             Name::parse(option.as_str()).map_err(FieldDefinitionError::BadOption)?;
+        }
+        if !self.options_en.is_empty() && self.options_en.len() != self.options.len() {
+            return Err(FieldDefinitionError::BadEnglishOptions);
         }
         if (self.kind == FieldKind::Select) == self.options.is_empty() {
             return Err(FieldDefinitionError::BadOptions);
@@ -263,6 +273,7 @@ mod tests {
             } else {
                 vec![]
             },
+            options_en: vec![],
             max_length: 40,
         }
     }

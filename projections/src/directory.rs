@@ -20,7 +20,8 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "queues",
-        columns: "queue_id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL,
+        columns: "queue_id text PRIMARY KEY, name text NOT NULL, name_en text,
+                  removed bigint NOT NULL DEFAULT 0, created_at text NOT NULL,
                   no_agent_notice_after_seconds bigint, overflow_queue_id text,
                   service_level_seconds bigint, service_level_target_percent bigint,
                   transcript_retention_days bigint,
@@ -36,14 +37,17 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "categories",
-        columns: "category_id text PRIMARY KEY, name text NOT NULL, queue_id text NOT NULL",
+        // A removed category stays, marked, so that its chats' history still names it.
+        columns: "category_id text PRIMARY KEY, name text NOT NULL, name_en text,
+                  queue_id text NOT NULL, removed bigint NOT NULL DEFAULT 0",
         indexes: &[("queue", "queue_id")],
     },
     Table {
         name: "form_fields",
         columns: "key text PRIMARY KEY, label text NOT NULL, label_en text, kind text NOT NULL,
                   required bigint NOT NULL,
-                  options text NOT NULL, max_length bigint NOT NULL, ordinal bigint NOT NULL",
+                  options text NOT NULL, options_en text NOT NULL DEFAULT '[]',
+                  max_length bigint NOT NULL, ordinal bigint NOT NULL",
         indexes: &[],
     },
     Table {
@@ -74,6 +78,10 @@ fn text<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
+fn english(name: &Option<samtale_domain::text::Name>) -> Option<String> {
+    name.as_ref().map(|name| name.as_str().to_string())
+}
+
 #[async_trait]
 impl Projection for DirectoryTables {
     fn name(&self) -> &'static str {
@@ -87,7 +95,9 @@ impl Projection for DirectoryTables {
         // 8: a queue's sneak peek.
         // 9: a queue's service-level target.
         // 10: a form field's English label.
-        10
+        // 11: English names of queues, categories and select options; removed queues and
+        //     categories; the form's order.
+        11
     }
 
     fn tables(&self) -> &'static [Table] {
@@ -150,6 +160,7 @@ impl Projection for DirectoryTables {
             E::QueueCreated {
                 queue_id,
                 name,
+                name_en,
                 transcript_retention_days,
                 offer_timeout_seconds,
                 at,
@@ -157,8 +168,8 @@ impl Projection for DirectoryTables {
             } => {
                 sqlx::query(&format!(
                     "INSERT INTO {} (queue_id, name, created_at, transcript_retention_days,
-                        offer_timeout_seconds)
-                     VALUES ($1, $2, $3, $4, $5)",
+                        offer_timeout_seconds, name_en)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                     g.table("queues")
                 ))
                 .bind(queue_id.to_string())
@@ -166,6 +177,41 @@ impl Projection for DirectoryTables {
                 .bind(crate::timestamp(*at))
                 .bind(transcript_retention_days.map(i64::from))
                 .bind(offer_timeout_seconds.map(i64::from))
+                .bind(english(name_en))
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::QueueRenamed {
+                queue_id,
+                name,
+                name_en,
+                ..
+            } => {
+                sqlx::query(&format!(
+                    "UPDATE {} SET name = $2, name_en = $3 WHERE queue_id = $1",
+                    g.table("queues")
+                ))
+                .bind(queue_id.to_string())
+                .bind(name.as_str().to_string())
+                .bind(english(name_en))
+                .execute(&mut *conn)
+                .await?;
+            }
+            // The row stays, marked, for the history and reports that name the queue; its
+            // members go with it, as the directory has them.
+            E::QueueRemoved { queue_id, .. } => {
+                sqlx::query(&format!(
+                    "UPDATE {} SET removed = 1 WHERE queue_id = $1",
+                    g.table("queues")
+                ))
+                .bind(queue_id.to_string())
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query(&format!(
+                    "DELETE FROM {} WHERE queue_id = $1",
+                    g.table("queue_members")
+                ))
+                .bind(queue_id.to_string())
                 .execute(&mut *conn)
                 .await?;
             }
@@ -227,28 +273,49 @@ impl Projection for DirectoryTables {
             E::CategoryCreated {
                 category_id,
                 name,
+                name_en,
+                queue_id,
+                ..
+            }
+            | E::CategoryUpdated {
+                category_id,
+                name,
+                name_en,
                 queue_id,
                 ..
             } => {
                 sqlx::query(&format!(
-                    "INSERT INTO {} (category_id, name, queue_id) VALUES ($1, $2, $3)",
+                    "INSERT INTO {} (category_id, name, name_en, queue_id) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (category_id) DO UPDATE SET name = excluded.name,
+                        name_en = excluded.name_en, queue_id = excluded.queue_id",
                     g.table("categories")
                 ))
                 .bind(category_id.to_string())
                 .bind(name.as_str().to_string())
+                .bind(english(name_en))
                 .bind(queue_id.to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::CategoryRemoved { category_id, .. } => {
+                sqlx::query(&format!(
+                    "UPDATE {} SET removed = 1 WHERE category_id = $1",
+                    g.table("categories")
+                ))
+                .bind(category_id.to_string())
                 .execute(&mut *conn)
                 .await?;
             }
             E::FormFieldDefined { field, .. } => {
                 let fields = g.table("form_fields");
                 sqlx::query(&format!(
-                    "INSERT INTO {fields} (key, label, kind, required, options, max_length, ordinal, label_en)
-                     VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(max(ordinal), 0) + 1 FROM {fields}), $7)
+                    "INSERT INTO {fields} (key, label, kind, required, options, max_length, ordinal, label_en,
+                        options_en)
+                     VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(max(ordinal), 0) + 1 FROM {fields}), $7, $8)
                      ON CONFLICT (key) DO UPDATE SET label = excluded.label, label_en = excluded.label_en,
                         kind = excluded.kind,
                         required = excluded.required, options = excluded.options,
-                        max_length = excluded.max_length"
+                        options_en = excluded.options_en, max_length = excluded.max_length"
                 ))
                 .bind(field.key.clone())
                 .bind(field.label.clone())
@@ -257,8 +324,21 @@ impl Projection for DirectoryTables {
                 .bind(serde_json::to_string(&field.options).unwrap_or_else(|_| "[]".into()))
                 .bind(i64::try_from(field.max_length).unwrap_or(i64::MAX))
                 .bind(field.label_en.clone())
+                .bind(serde_json::to_string(&field.options_en).unwrap_or_else(|_| "[]".into()))
                 .execute(&mut *conn)
                 .await?;
+            }
+            E::FormFieldsOrdered { keys, .. } => {
+                for (ordinal, key) in (1_i64..).zip(keys) {
+                    sqlx::query(&format!(
+                        "UPDATE {} SET ordinal = $2 WHERE key = $1",
+                        g.table("form_fields")
+                    ))
+                    .bind(key.clone())
+                    .bind(ordinal)
+                    .execute(&mut *conn)
+                    .await?;
+                }
             }
             E::FormFieldRemoved { key, .. } => {
                 sqlx::query(&format!(

@@ -838,6 +838,7 @@ async fn a_queues_own_service_level_threshold_decides_what_counts_as_answered_in
             DirectoryCommand::CreateQueue {
                 queue_id: queue,
                 name: Name::parse("Tålmodig").unwrap(),
+                name_en: None,
                 transcript_retention_days: None,
                 offer_timeout_seconds: None,
                 by: admin,

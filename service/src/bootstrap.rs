@@ -115,20 +115,27 @@ pub async fn ensure_admin(state: &Node, password: Option<String>) -> Result<(), 
 pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
     directory_current(state).await?;
     let queues = [
-        ("Privat", &["Mobil", "Bredbånd"][..]),
-        ("Bedrift", &["Faktura", "Teknisk hjelp"][..]),
+        (
+            ("Privat", "Personal"),
+            &[("Mobil", "Mobile"), ("Bredbånd", "Broadband")][..],
+        ),
+        (
+            ("Bedrift", "Business"),
+            &[("Faktura", "Invoice"), ("Teknisk hjelp", "Technical help")][..],
+        ),
     ];
+    // What the directory has ever had: a demo queue or category an administrator removed
+    // stays removed.
+    let directory = state.directory.current(DIRECTORY_ID).await?;
     let mut queue_ids = Vec::new();
-    for (queue, categories) in queues {
+    for ((queue, queue_en), categories) in queues {
         let queue_id = QueueId(fixed_id(&format!("queue:{queue}")));
         queue_ids.push(queue_id);
-        if read::queue(state.db.any(), &queue_id.to_string())
-            .await?
-            .is_none()
-        {
+        if !directory.id_in_use(queue_id.0) {
             let command = DirectoryCommand::CreateQueue {
                 queue_id,
                 name: Name::parse(queue)?,
+                name_en: Some(Name::parse(queue_en)?),
                 transcript_retention_days: state.transcript_retention_days,
                 offer_timeout_seconds: state.offer_timeout_seconds,
                 by: Actor::System,
@@ -136,15 +143,13 @@ pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
             };
             run(state, &format!("queue:{queue}"), command).await?;
         }
-        for category in categories {
+        for (category, category_en) in categories {
             let category_id = CategoryId(fixed_id(&format!("category:{category}")));
-            if read::category(state.db.any(), &category_id.to_string())
-                .await?
-                .is_none()
-            {
+            if !directory.id_in_use(category_id.0) {
                 let command = DirectoryCommand::CreateCategory {
                     category_id,
                     name: Name::parse(*category)?,
+                    name_en: Some(Name::parse(*category_en)?),
                     queue_id,
                     by: Actor::System,
                     at: chrono::Utc::now(),
@@ -159,32 +164,35 @@ pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
             ("E-post", "E-mail"),
             FieldKind::Email,
             true,
-            vec![],
+            (vec![], vec![]),
         ),
         (
             "phone",
             ("Telefon", "Phone"),
             FieldKind::Phone,
             false,
-            vec![],
+            (vec![], vec![]),
         ),
         (
             "customer_number",
             ("Kundenummer", "Customer number"),
             FieldKind::Text,
             false,
-            vec![],
+            (vec![], vec![]),
         ),
         (
             "language",
             ("Språk", "Language"),
             FieldKind::Select,
             false,
-            vec!["Norsk".to_string(), "English".to_string()],
+            (
+                vec!["Norsk".to_string(), "English".to_string()],
+                vec!["Norwegian".to_string(), "English".to_string()],
+            ),
         ),
     ];
     let existing = read::form_fields(state.db.any()).await?;
-    for (key, (label, label_en), kind, required, options) in fields {
+    for (key, (label, label_en), kind, required, (options, options_en)) in fields {
         if existing.iter().any(|f| f.key == key) {
             continue;
         }
@@ -195,6 +203,7 @@ pub async fn seed_demo(state: &Node) -> Result<(), ServiceError> {
             kind,
             required,
             options,
+            options_en,
             max_length: 100,
         };
         let command = DirectoryCommand::DefineFormField {

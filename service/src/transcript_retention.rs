@@ -61,7 +61,7 @@ pub async fn erase_expired(node: &Node, now: DateTime<Utc>) -> Result<Option<u64
 
 async fn erase_in_queues(node: &Node, now: DateTime<Utc>) -> Result<u64, ServiceError> {
     let mut erased = 0;
-    for queue in read::queues(node.db.any()).await? {
+    for queue in read::queues_ever(node.db.any()).await? {
         let Some(days) = queue.transcript_retention_days else {
             continue;
         };

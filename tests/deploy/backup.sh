@@ -94,6 +94,12 @@ stop_node() {
     for _ in $(seq 1 50); do kill -0 "$node_pid" 2>/dev/null || return 0; sleep 0.1; done
     die "the node did not stop"
 }
+# A node that crashed: SQLite gets no last close, so its -wal and -shm stay beside the database
+# (a clean stop may checkpoint and remove them, or not, as the pool happens to close).
+crash_node() {
+    kill -9 "$node_pid"
+    wait "$node_pid" 2>/dev/null || true
+}
 refuses() { # name, database url, key file: the node must exit non-zero; prints its error line
     local name="$1" url="$2" key="$3"
     local status=0
@@ -149,13 +155,13 @@ timeout 60 sqlite3 "$work/live/samtale.db" ".backup '$work/backup/samtale.db'"
 cp "$work/live/samtale.key" "$work/backup/samtale.key"
 say_to "Etter kopien"
 expect_transcript "live node after the backup" "Fakturaen er feil | Jeg ser på det nå | Etter kopien"
-stop_node
+crash_node
 check="$(timeout 60 sqlite3 "$work/backup/samtale.db" 'PRAGMA integrity_check;')"
 [[ "$check" == ok ]] || die "integrity_check of the backup: $check"
 say "  the backup: integrity_check ok, $(sqlite3 "$work/backup/samtale.db" 'SELECT count(*) FROM events') events"
-# The restore, in place: the node is stopped; its database, with the -wal and -shm it left, goes
+# The restore, in place, after the node crashed: its database, with the -wal and -shm it left, goes
 # aside (a stale -wal must never meet the restored file); the backup and its key file go in.
-[[ -e "$work/live/samtale.db-wal" ]] || die "the stopped node left no -wal: the restore below proves less"
+[[ -e "$work/live/samtale.db-wal" ]] || die "the crashed node left no -wal: the restore below proves less"
 mv "$work/live/samtale.db" "$work/live/samtale.db-wal" "$work/live/samtale.db-shm" "$work/live/samtale.key" "$work/aside/"
 cp "$work/backup/samtale.db" "$work/backup/samtale.key" "$work/live/"
 start_node sqlite-restored "$live" "$work/live/samtale.key"
@@ -182,6 +188,14 @@ refusal="$(refuses sqlite-newer "sqlite://$work/newer/samtale.db" "$work/newer/s
 say "rollback: this binary on a database with migration $((newest + 1)) from a newer release: $refusal"
 
 # 2. PostgreSQL, same cluster.
+# Part 3 restores this cluster's log into a new cluster, whose transaction ids start near 750:
+# the log's must be ahead of those for it to show anything, which a machine's own young
+# cluster may not yet be. Each statement below is a transaction that takes an id.
+xid="$(timeout 30 psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SELECT pg_current_xact_id()')"
+if (( xid < 5000 )); then
+    for _ in $(seq "$((5000 - xid))"); do echo 'SELECT pg_current_xact_id();'; done |
+        timeout 120 psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
+fi
 say "PostgreSQL: pg_dump -Fc of a running node's database, pg_restore into a new database"
 timeout 30 createdb -h 127.0.0.1 -U postgres "$source_db"
 pg_key="$work/pg.key"

@@ -8,6 +8,7 @@ mod canned;
 mod chats;
 mod consult;
 mod contract;
+mod directory;
 mod edge;
 mod erasure;
 mod fuzz;

@@ -125,7 +125,10 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::NoSuchUser
             | DirectoryError::NoSuchQueue
             | DirectoryError::NoSuchField
+            | DirectoryError::NoSuchCategory
             | DirectoryError::NoSuchCannedResponse => ApiError::NotFound(detail),
+            DirectoryError::QueueInUse(in_use) => Conflict::QueueInUse(in_use).into(),
+            DirectoryError::BadFieldOrder => ApiError::invalid_field("keys", detail),
             DirectoryError::UnknownVariable(_) => ApiError::invalid_field("text_nb", detail),
             DirectoryError::UsernameTaken => Conflict::UsernameTaken.into(),
             DirectoryError::NameTaken => Conflict::NameTaken.into(),

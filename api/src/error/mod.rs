@@ -9,8 +9,8 @@ pub mod refusals;
 
 pub use problem::{
     AlreadyClosed, ChatNotVisible, FileInvalid, FileTooLarge, FileTypeRefused, NameTaken,
-    NotThisTokensChat, OverseersOnly, Problem, ProblemType, ScannerDown, UploadIncomplete,
-    PROBLEM_JSON,
+    NotThisTokensChat, OverseersOnly, Problem, ProblemType, QueueInUse, ScannerDown,
+    UploadIncomplete, PROBLEM_JSON,
 };
 
 use axum::http::StatusCode;
@@ -114,6 +114,8 @@ pub enum Conflict {
     ColleagueUnavailable,
     #[error("the colleague has as many chats as they may have at once")]
     ColleagueHasNoRoom,
+    #[error("{0}")]
+    QueueInUse(samtale_domain::directory::QueueUse),
 }
 
 impl Conflict {
@@ -146,6 +148,7 @@ impl Conflict {
             Conflict::NotALeftMessage => P::NotALeftMessage,
             Conflict::ColleagueUnavailable => P::ColleagueUnavailable,
             Conflict::ColleagueHasNoRoom => P::ColleagueHasNoRoom,
+            Conflict::QueueInUse(_) => P::QueueInUse,
         }
     }
 }

@@ -35,6 +35,7 @@ pub enum ProblemType {
     ConcurrentChange,
     UsernameTaken,
     NameTaken,
+    QueueInUse,
     IdInUse,
     NoQueues,
     LastAdministrator,
@@ -48,7 +49,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 38] = [
+    pub const ALL: [ProblemType; 39] = [
         ProblemType::BadRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
@@ -77,6 +78,7 @@ impl ProblemType {
         ProblemType::ConcurrentChange,
         ProblemType::UsernameTaken,
         ProblemType::NameTaken,
+        ProblemType::QueueInUse,
         ProblemType::IdInUse,
         ProblemType::NoQueues,
         ProblemType::LastAdministrator,
@@ -198,6 +200,7 @@ impl ProblemType {
             ),
             P::UsernameTaken => ("username-taken", S::CONFLICT, "The username is taken"),
             P::NameTaken => ("name-taken", S::CONFLICT, "The name is taken"),
+            P::QueueInUse => ("queue-in-use", S::CONFLICT, "The queue is still in use"),
             P::IdInUse => ("id-in-use", S::CONFLICT, "The id is in use"),
             P::NoQueues => (
                 "no-queues",
@@ -302,6 +305,11 @@ described_problem!(
     /// A 409 for a name another queue or category has.
     NameTaken,
     "The name is taken"
+);
+described_problem!(
+    /// A 409 for a queue that chats, categories or another queue's overflow still need.
+    QueueInUse,
+    "Open chats, categories or another queue's overflow still need the queue (`queue-in-use`)"
 );
 described_problem!(
     /// A 400 for an upload that did not arrive whole, or is not multipart.

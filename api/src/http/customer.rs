@@ -47,19 +47,26 @@ pub struct WidgetQueue {
     #[schema(format = Uuid)]
     queue_id: String,
     name: String,
+    /// What an English widget calls it; `null`: `name`.
+    name_en: Option<String>,
     open: bool,
     /// When a closed queue opens next (within a month); `null` while open, or closed longer.
     opens_at: Option<String>,
     /// Agents see what the customer types before sending it: the widget must say so.
     sneak_peek: bool,
+    /// At least one agent is logged in to the queue now: when none is, the widget says so
+    /// before the customer starts a chat.
+    agents_logged_in: bool,
 }
 
 impl WidgetQueue {
-    fn of(queue: QueueRow, now: chrono::DateTime<chrono::Utc>) -> Self {
+    fn of(queue: QueueRow, now: chrono::DateTime<chrono::Utc>, staffed: &[String]) -> Self {
         let hours = queue.hours();
         Self {
+            agents_logged_in: staffed.contains(&queue.queue_id),
             queue_id: queue.queue_id,
             name: queue.name,
+            name_en: queue.name_en,
             open: hours.as_ref().is_none_or(|hours| hours.is_open(now)),
             opens_at: hours
                 .and_then(|hours| hours.next_opening(now))
@@ -85,11 +92,12 @@ impl WidgetQueue {
 pub async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetConfig>, ApiError> {
     let db = state.db.any();
     let now = chrono::Utc::now();
+    let staffed = read::staffed_queues(db).await?;
     Ok(Json(WidgetConfig {
         queues: read::queues(db)
             .await?
             .into_iter()
-            .map(|queue| WidgetQueue::of(queue, now))
+            .map(|queue| WidgetQueue::of(queue, now, &staffed))
             .collect(),
         categories: read::categories(db).await?,
         fields: read::form_fields(db).await?,

@@ -72,14 +72,21 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(admin::create_user, admin::list_users))
         .routes(routes!(admin::update_user))
         .routes(routes!(admin::create_queue, chats::queues))
-        .routes(routes!(admin::configure_queue, admin::queue_settings))
+        .routes(routes!(
+            admin::configure_queue,
+            admin::queue_settings,
+            admin::remove_queue
+        ))
+        .routes(routes!(admin::rename_queue))
         .routes(routes!(admin::add_member))
         .routes(routes!(admin::remove_member))
         .routes(routes!(presence::set_for_agent))
         .routes(routes!(presence::pause_mine))
         .routes(routes!(presence::pause_agent))
         .routes(routes!(admin::create_category, admin::list_categories))
+        .routes(routes!(admin::update_category, admin::remove_category))
         .routes(routes!(admin::define_field, admin::list_fields))
+        .routes(routes!(admin::order_fields))
         .routes(routes!(admin::remove_field))
         .routes(routes!(admin::list_pause_reasons))
         .routes(routes!(

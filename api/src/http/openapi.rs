@@ -5,7 +5,8 @@
 
 use crate::error::{
     AlreadyClosed, ChatNotVisible, FileInvalid, FileTooLarge, FileTypeRefused, NameTaken,
-    NotThisTokensChat, OverseersOnly, Problem, ProblemType, ScannerDown, UploadIncomplete,
+    NotThisTokensChat, OverseersOnly, Problem, ProblemType, QueueInUse, ScannerDown,
+    UploadIncomplete,
 };
 use axum::body::Bytes;
 use axum::http::header;
@@ -35,6 +36,7 @@ use utoipa::{Modify, OpenApi};
             OverseersOnly,
             AlreadyClosed,
             NameTaken,
+            QueueInUse,
             UploadIncomplete,
             FileTooLarge,
             FileTypeRefused,

@@ -49,6 +49,7 @@ fn email_field() -> FormField {
         kind: FieldKind::Email,
         required: true,
         options: vec![],
+        options_en: vec![],
         max_length: 100,
     }
 }

@@ -95,10 +95,28 @@ pub enum DirectoryCommand {
     CreateQueue {
         queue_id: QueueId,
         name: Name,
+        /// What English consoles and widgets call it; `None`: the Norwegian name.
+        name_en: Option<Name>,
         /// The installation's default retention for new queues (see [`QueueSettings`]).
         transcript_retention_days: Option<u32>,
         /// The installation's default offer timeout for new queues (see [`QueueSettings`]).
         offer_timeout_seconds: Option<u32>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    RenameQueue {
+        queue_id: QueueId,
+        name: Name,
+        name_en: Option<Name>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Retires a queue: it takes no new chats and is no longer listed; its id is never reused.
+    RemoveQueue {
+        queue_id: QueueId,
+        /// How many chats wait in it or are being handled there, as the conversations read
+        /// model counts them: a queue with open chats cannot go.
+        open_chats: u32,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -124,7 +142,23 @@ pub enum DirectoryCommand {
     CreateCategory {
         category_id: CategoryId,
         name: Name,
+        name_en: Option<Name>,
         queue_id: QueueId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Renames a category, or leads it to another queue (chats already started stay put).
+    UpdateCategory {
+        category_id: CategoryId,
+        name: Name,
+        name_en: Option<Name>,
+        queue_id: QueueId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Takes a category off the widget; chats started in it keep it in their history.
+    RemoveCategory {
+        category_id: CategoryId,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -136,6 +170,12 @@ pub enum DirectoryCommand {
     },
     RemoveFormField {
         key: String,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Puts the pre-chat form's fields in this order: every field's key, once each.
+    OrderFormFields {
+        keys: Vec<String>,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -186,12 +226,17 @@ impl DirectoryCommand {
             | DirectoryCommand::UpdateUser { by, .. }
             | DirectoryCommand::RecordPasswordChange { by, .. }
             | DirectoryCommand::CreateQueue { by, .. }
+            | DirectoryCommand::RenameQueue { by, .. }
+            | DirectoryCommand::RemoveQueue { by, .. }
             | DirectoryCommand::ConfigureQueue { by, .. }
             | DirectoryCommand::AddQueueMember { by, .. }
             | DirectoryCommand::RemoveQueueMember { by, .. }
             | DirectoryCommand::CreateCategory { by, .. }
+            | DirectoryCommand::UpdateCategory { by, .. }
+            | DirectoryCommand::RemoveCategory { by, .. }
             | DirectoryCommand::DefineFormField { by, .. }
             | DirectoryCommand::RemoveFormField { by, .. }
+            | DirectoryCommand::OrderFormFields { by, .. }
             | DirectoryCommand::DefinePauseReason { by, .. }
             | DirectoryCommand::RemovePauseReason { by, .. }
             | DirectoryCommand::DefineWrapUpCode { by, .. }

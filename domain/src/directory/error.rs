@@ -6,6 +6,17 @@ use crate::form::FieldDefinitionError;
 use crate::hours::HoursError;
 use thiserror::Error;
 
+/// Why a queue cannot be removed yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum QueueUse {
+    #[error("the queue still has open chats ({0}): transfer or end them, and answer its left messages, first")]
+    OpenChats(u32),
+    #[error("categories lead to this queue: move or remove them first")]
+    Categories,
+    #[error("another queue overflows to this one: change its settings first")]
+    OverflowTarget,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DirectoryError {
     #[error("only an administrator may change the configuration")]
@@ -22,6 +33,12 @@ pub enum DirectoryError {
     NoSuchQueue,
     #[error("no such form field")]
     NoSuchField,
+    #[error("no such category")]
+    NoSuchCategory,
+    #[error("name every field of the form once, in the order wanted")]
+    BadFieldOrder,
+    #[error("{0}")]
+    QueueInUse(QueueUse),
     #[error("that id is already in use")]
     IdInUse,
     #[error("max_concurrent_chats must be between 1 and {MAX_CONCURRENT_CHATS}")]

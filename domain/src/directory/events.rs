@@ -34,12 +34,27 @@ pub enum DirectoryEvent {
     QueueCreated {
         queue_id: QueueId,
         name: Name,
+        /// The English name; absent in older events and when there is none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name_en: Option<Name>,
         /// See [`QueueSettings::transcript_retention_days`]; absent in older events.
         #[serde(default)]
         transcript_retention_days: Option<u32>,
         /// See [`QueueSettings::offer_timeout_seconds`]; absent in older events.
         #[serde(default)]
         offer_timeout_seconds: Option<u32>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    QueueRenamed {
+        queue_id: QueueId,
+        name: Name,
+        name_en: Option<Name>,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    QueueRemoved {
+        queue_id: QueueId,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -64,7 +79,23 @@ pub enum DirectoryEvent {
     CategoryCreated {
         category_id: CategoryId,
         name: Name,
+        /// The English name; absent in older events and when there is none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name_en: Option<Name>,
         queue_id: QueueId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    CategoryUpdated {
+        category_id: CategoryId,
+        name: Name,
+        name_en: Option<Name>,
+        queue_id: QueueId,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    CategoryRemoved {
+        category_id: CategoryId,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -75,6 +106,11 @@ pub enum DirectoryEvent {
     },
     FormFieldRemoved {
         key: String,
+        by: Actor,
+        at: DateTime<Utc>,
+    },
+    FormFieldsOrdered {
+        keys: Vec<String>,
         by: Actor,
         at: DateTime<Utc>,
     },
@@ -126,12 +162,17 @@ impl DomainEvent for DirectoryEvent {
             E::UserUpdated { .. } => "UserUpdated",
             E::PasswordChanged { .. } => "PasswordChanged",
             E::QueueCreated { .. } => "QueueCreated",
+            E::QueueRenamed { .. } => "QueueRenamed",
+            E::QueueRemoved { .. } => "QueueRemoved",
             E::QueueConfigured { .. } => "QueueConfigured",
             E::QueueMemberAdded { .. } => "QueueMemberAdded",
             E::QueueMemberRemoved { .. } => "QueueMemberRemoved",
             E::CategoryCreated { .. } => "CategoryCreated",
+            E::CategoryUpdated { .. } => "CategoryUpdated",
+            E::CategoryRemoved { .. } => "CategoryRemoved",
             E::FormFieldDefined { .. } => "FormFieldDefined",
             E::FormFieldRemoved { .. } => "FormFieldRemoved",
+            E::FormFieldsOrdered { .. } => "FormFieldsOrdered",
             E::PauseReasonDefined { .. } => "PauseReasonDefined",
             E::PauseReasonRemoved { .. } => "PauseReasonRemoved",
             E::WrapUpCodeDefined { .. } => "WrapUpCodeDefined",

@@ -16,7 +16,7 @@ mod username;
 
 pub use canned::{fill, CannedResponse, VARIABLES};
 pub use commands::{DirectoryCommand, QueueSettings, UserChanges};
-pub use error::DirectoryError;
+pub use error::{DirectoryError, QueueUse};
 pub use events::DirectoryEvent;
 pub use username::Username;
 
@@ -66,6 +66,8 @@ impl UserEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct QueueEntry {
     name: Name,
+    #[serde(default)]
+    name_en: Option<Name>,
     members: BTreeSet<UserId>,
     #[serde(default)]
     wrap_up: WrapUpPolicy,
@@ -73,13 +75,26 @@ struct QueueEntry {
     opening_hours: Option<OpeningHours>,
     #[serde(default)]
     sneak_peek: bool,
+    /// Where its chats overflow to: a queue others overflow to cannot be removed.
+    #[serde(default)]
+    overflow: Option<QueueId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CategoryEntry {
+    name: Name,
+    queue_id: QueueId,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Directory {
     users: BTreeMap<UserId, UserEntry>,
     queues: BTreeMap<QueueId, QueueEntry>,
-    categories: BTreeMap<CategoryId, Name>,
+    categories: BTreeMap<CategoryId, CategoryEntry>,
+    /// The ids of removed queues and categories: never given out again, so that old chats and
+    /// reports that name them cannot be mistaken for a newer one's.
+    #[serde(default)]
+    retired: BTreeSet<uuid::Uuid>,
     fields: Vec<FormField>,
     #[serde(default)]
     pause_reasons: BTreeSet<Code>,
@@ -153,10 +168,41 @@ impl Directory {
                 .any(|(id, other)| *id != user_id && other.is_active_administrator())
     }
 
-    fn id_in_use(&self, id: uuid::Uuid) -> bool {
+    /// Has this id been given to a user, queue or category, now or before it was removed?
+    pub fn id_in_use(&self, id: uuid::Uuid) -> bool {
         self.users.contains_key(&UserId(id))
             || self.queues.contains_key(&QueueId(id))
             || self.categories.contains_key(&CategoryId(id))
+            || self.retired.contains(&id)
+    }
+
+    fn queue_name_taken(&self, name: &Name, except: Option<QueueId>) -> bool {
+        self.queues
+            .iter()
+            .any(|(id, queue)| Some(*id) != except && queue.name == *name)
+    }
+
+    fn category_name_taken(&self, name: &Name, except: Option<CategoryId>) -> bool {
+        self.categories
+            .iter()
+            .any(|(id, category)| Some(*id) != except && category.name == *name)
+    }
+
+    /// What still needs the queue, if anything: then it cannot be removed.
+    fn queue_in_use(&self, queue_id: QueueId, open_chats: u32) -> Option<QueueUse> {
+        if open_chats > 0 {
+            Some(QueueUse::OpenChats(open_chats))
+        } else if self.categories.values().any(|c| c.queue_id == queue_id) {
+            Some(QueueUse::Categories)
+        } else if self
+            .queues
+            .iter()
+            .any(|(id, queue)| *id != queue_id && queue.overflow == Some(queue_id))
+        {
+            Some(QueueUse::OverflowTarget)
+        } else {
+            None
+        }
     }
 
     fn decide(&self, command: DirectoryCommand) -> Result<Vec<DirectoryEvent>, DirectoryError> {
@@ -228,6 +274,7 @@ impl Directory {
             C::CreateQueue {
                 queue_id,
                 name,
+                name_en,
                 transcript_retention_days,
                 offer_timeout_seconds,
                 by,
@@ -238,17 +285,52 @@ impl Directory {
                 if self.id_in_use(queue_id.0) {
                     return Err(DirectoryError::IdInUse);
                 }
-                if self.queues.values().any(|q| q.name == name) {
+                if self.queue_name_taken(&name, None) {
                     return Err(DirectoryError::NameTaken);
                 }
                 E::QueueCreated {
                     queue_id,
                     name,
+                    name_en,
                     transcript_retention_days,
                     offer_timeout_seconds,
                     by,
                     at,
                 }
+            }
+            C::RenameQueue {
+                queue_id,
+                name,
+                name_en,
+                by,
+                at,
+            } => {
+                let queue = self.require_queue(queue_id)?;
+                if self.queue_name_taken(&name, Some(queue_id)) {
+                    return Err(DirectoryError::NameTaken);
+                }
+                if queue.name == name && queue.name_en == name_en {
+                    return Ok(vec![]);
+                }
+                E::QueueRenamed {
+                    queue_id,
+                    name,
+                    name_en,
+                    by,
+                    at,
+                }
+            }
+            C::RemoveQueue {
+                queue_id,
+                open_chats,
+                by,
+                at,
+            } => {
+                self.require_queue(queue_id)?;
+                if let Some(in_use) = self.queue_in_use(queue_id, open_chats) {
+                    return Err(DirectoryError::QueueInUse(in_use));
+                }
+                E::QueueRemoved { queue_id, by, at }
             }
             C::ConfigureQueue {
                 queue_id,
@@ -327,6 +409,7 @@ impl Directory {
             C::CreateCategory {
                 category_id,
                 name,
+                name_en,
                 queue_id,
                 by,
                 at,
@@ -335,13 +418,52 @@ impl Directory {
                     return Err(DirectoryError::IdInUse);
                 }
                 self.require_queue(queue_id)?;
-                if self.categories.values().any(|n| *n == name) {
+                if self.category_name_taken(&name, None) {
                     return Err(DirectoryError::NameTaken);
                 }
                 E::CategoryCreated {
                     category_id,
                     name,
+                    name_en,
                     queue_id,
+                    by,
+                    at,
+                }
+            }
+            C::UpdateCategory {
+                category_id,
+                name,
+                name_en,
+                queue_id,
+                by,
+                at,
+            } => {
+                if !self.categories.contains_key(&category_id) {
+                    return Err(DirectoryError::NoSuchCategory);
+                }
+                self.require_queue(queue_id)?;
+                if self.category_name_taken(&name, Some(category_id)) {
+                    return Err(DirectoryError::NameTaken);
+                }
+                E::CategoryUpdated {
+                    category_id,
+                    name,
+                    name_en,
+                    queue_id,
+                    by,
+                    at,
+                }
+            }
+            C::RemoveCategory {
+                category_id,
+                by,
+                at,
+            } => {
+                if !self.categories.contains_key(&category_id) {
+                    return Err(DirectoryError::NoSuchCategory);
+                }
+                E::CategoryRemoved {
+                    category_id,
                     by,
                     at,
                 }
@@ -358,6 +480,19 @@ impl Directory {
                     return Err(DirectoryError::NoSuchField);
                 }
                 E::FormFieldRemoved { key, by, at }
+            }
+            C::OrderFormFields { keys, by, at } => {
+                let wanted: BTreeSet<&String> = keys.iter().collect();
+                let every_field_once = keys.len() == self.fields.len()
+                    && wanted.len() == keys.len()
+                    && self.fields.iter().all(|f| wanted.contains(&f.key));
+                if !every_field_once {
+                    return Err(DirectoryError::BadFieldOrder);
+                }
+                if self.fields.iter().map(|f| &f.key).eq(keys.iter()) {
+                    return Ok(vec![]);
+                }
+                E::FormFieldsOrdered { keys, by, at }
             }
             C::DefinePauseReason {
                 reason,
@@ -519,17 +654,39 @@ impl Aggregate for Directory {
                 }
             }
             E::PasswordChanged { .. } => {}
-            E::QueueCreated { queue_id, name, .. } => {
+            E::QueueCreated {
+                queue_id,
+                name,
+                name_en,
+                ..
+            } => {
                 self.queues.insert(
                     queue_id,
                     QueueEntry {
                         name,
+                        name_en,
                         members: BTreeSet::new(),
                         wrap_up: WrapUpPolicy::default(),
                         opening_hours: None,
                         sneak_peek: false,
+                        overflow: None,
                     },
                 );
+            }
+            E::QueueRenamed {
+                queue_id,
+                name,
+                name_en,
+                ..
+            } => {
+                if let Some(queue) = self.queues.get_mut(&queue_id) {
+                    queue.name = name;
+                    queue.name_en = name_en;
+                }
+            }
+            E::QueueRemoved { queue_id, .. } => {
+                self.queues.remove(&queue_id);
+                self.retired.insert(queue_id.0);
             }
             E::QueueConfigured {
                 queue_id, settings, ..
@@ -539,6 +696,7 @@ impl Aggregate for Directory {
                     queue.wrap_up.code_required = settings.wrap_up_code_required;
                     queue.opening_hours = settings.opening_hours;
                     queue.sneak_peek = settings.sneak_peek;
+                    queue.overflow = settings.overflow_queue_id;
                 }
             }
             E::QueueMemberAdded {
@@ -556,9 +714,23 @@ impl Aggregate for Directory {
                 }
             }
             E::CategoryCreated {
-                category_id, name, ..
+                category_id,
+                name,
+                queue_id,
+                ..
+            }
+            | E::CategoryUpdated {
+                category_id,
+                name,
+                queue_id,
+                ..
             } => {
-                self.categories.insert(category_id, name);
+                self.categories
+                    .insert(category_id, CategoryEntry { name, queue_id });
+            }
+            E::CategoryRemoved { category_id, .. } => {
+                self.categories.remove(&category_id);
+                self.retired.insert(category_id.0);
             }
             E::FormFieldDefined { field, .. } => {
                 match self.fields.iter_mut().find(|f| f.key == field.key) {
@@ -567,6 +739,9 @@ impl Aggregate for Directory {
                 }
             }
             E::FormFieldRemoved { key, .. } => self.fields.retain(|f| f.key != key),
+            E::FormFieldsOrdered { keys, .. } => self
+                .fields
+                .sort_by_key(|f| keys.iter().position(|k| *k == f.key)),
             E::PauseReasonDefined { reason, .. } => {
                 self.pause_reasons.insert(reason);
             }

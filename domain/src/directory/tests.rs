@@ -53,6 +53,7 @@ fn support_created() -> DirectoryEvent {
     DirectoryEvent::QueueCreated {
         queue_id: support(),
         name: Name::parse("Support").unwrap(),
+        name_en: None,
         transcript_retention_days: Some(90),
         offer_timeout_seconds: None,
         by: admin(),
@@ -133,6 +134,7 @@ fn queue_names_are_unique() {
         .when(DirectoryCommand::CreateQueue {
             queue_id: QueueId(Uuid::from_u128(11)),
             name: Name::parse("Support").unwrap(),
+            name_en: None,
             transcript_retention_days: None,
             offer_timeout_seconds: None,
             by: admin(),
@@ -170,6 +172,7 @@ fn a_category_belongs_to_an_existing_queue() {
         .when(DirectoryCommand::CreateCategory {
             category_id: CategoryId(Uuid::from_u128(20)),
             name: Name::parse("Faktura").unwrap(),
+            name_en: None,
             queue_id: support(),
             by: admin(),
             at: at(),
@@ -189,6 +192,7 @@ fn a_bad_form_field_is_refused() {
                 kind: FieldKind::Select,
                 required: true,
                 options: vec![],
+                options_en: vec![],
                 max_length: 50,
             },
             by: admin(),
@@ -205,6 +209,7 @@ fn product_field(label_en: Option<&str>) -> FormField {
         kind: FieldKind::Text,
         required: false,
         options: vec![],
+        options_en: vec![],
         max_length: 50,
     }
 }
@@ -346,6 +351,7 @@ fn ids_are_not_reused_across_kinds() {
         .when(DirectoryCommand::CreateQueue {
             queue_id: QueueId(kari().0),
             name: Name::parse("Salg").unwrap(),
+            name_en: None,
             transcript_retention_days: None,
             offer_timeout_seconds: None,
             by: admin(),
@@ -491,6 +497,7 @@ fn a_queue_keeps_transcripts_between_one_day_and_ten_years_or_until_erased() {
         .when(DirectoryCommand::CreateQueue {
             queue_id: support(),
             name: Name::parse("Support").unwrap(),
+            name_en: None,
             transcript_retention_days: Some(0),
             offer_timeout_seconds: None,
             by: admin(),
@@ -698,4 +705,284 @@ fn supervisors_keep_canned_responses_whose_shortcuts_are_unique_where_they_apply
             at: at(),
         })
         .then_expect_error(DirectoryError::NoSuchCannedResponse);
+}
+
+fn name(text: &str) -> Name {
+    Name::parse(text).unwrap()
+}
+
+fn sales() -> QueueId {
+    QueueId(Uuid::from_u128(11))
+}
+
+fn sales_created() -> DirectoryEvent {
+    DirectoryEvent::QueueCreated {
+        queue_id: sales(),
+        name: name("Salg"),
+        name_en: Some(name("Sales")),
+        transcript_retention_days: None,
+        offer_timeout_seconds: None,
+        by: admin(),
+        at: at(),
+    }
+}
+
+fn invoice() -> CategoryId {
+    CategoryId(Uuid::from_u128(20))
+}
+
+fn invoice_in_support() -> DirectoryEvent {
+    DirectoryEvent::CategoryCreated {
+        category_id: invoice(),
+        name: name("Faktura"),
+        name_en: Some(name("Invoice")),
+        queue_id: support(),
+        by: admin(),
+        at: at(),
+    }
+}
+
+fn remove_support(open_chats: u32) -> DirectoryCommand {
+    DirectoryCommand::RemoveQueue {
+        queue_id: support(),
+        open_chats,
+        by: admin(),
+        at: at(),
+    }
+}
+
+#[test]
+fn a_queue_is_renamed_in_both_languages() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(DirectoryCommand::RenameQueue {
+            queue_id: support(),
+            name: name("Kundeservice"),
+            name_en: Some(name("Customer service")),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_events(vec![DirectoryEvent::QueueRenamed {
+            queue_id: support(),
+            name: name("Kundeservice"),
+            name_en: Some(name("Customer service")),
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn a_queue_cannot_take_another_queues_name() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created(), sales_created()])
+        .when(DirectoryCommand::RenameQueue {
+            queue_id: sales(),
+            name: name("Support"),
+            name_en: None,
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::NameTaken);
+}
+
+#[test]
+fn an_empty_queue_no_one_leads_to_is_removed() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(remove_support(0))
+        .then_expect_events(vec![DirectoryEvent::QueueRemoved {
+            queue_id: support(),
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn a_queue_with_open_chats_stays() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(remove_support(3))
+        .then_expect_error(DirectoryError::QueueInUse(QueueUse::OpenChats(3)));
+}
+
+#[test]
+fn a_queue_a_category_leads_to_stays() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created(), invoice_in_support()])
+        .when(remove_support(0))
+        .then_expect_error(DirectoryError::QueueInUse(QueueUse::Categories));
+}
+
+#[test]
+fn a_queue_another_overflows_to_stays() {
+    let sales_overflows_to_support = DirectoryEvent::QueueConfigured {
+        queue_id: sales(),
+        settings: QueueSettings {
+            overflow_queue_id: Some(support()),
+            ..QueueSettings::default()
+        },
+        by: admin(),
+        at: at(),
+    };
+    DirectoryTest::with(NoServices)
+        .given(vec![
+            support_created(),
+            sales_created(),
+            sales_overflows_to_support,
+        ])
+        .when(remove_support(0))
+        .then_expect_error(DirectoryError::QueueInUse(QueueUse::OverflowTarget));
+}
+
+#[test]
+fn a_removed_queue_takes_no_category_and_its_id_is_not_reused() {
+    let removed = DirectoryEvent::QueueRemoved {
+        queue_id: support(),
+        by: admin(),
+        at: at(),
+    };
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created(), removed.clone()])
+        .when(DirectoryCommand::CreateCategory {
+            category_id: invoice(),
+            name: name("Faktura"),
+            name_en: None,
+            queue_id: support(),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::NoSuchQueue);
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created(), removed])
+        .when(DirectoryCommand::CreateQueue {
+            queue_id: support(),
+            name: name("Support"),
+            name_en: None,
+            transcript_retention_days: None,
+            offer_timeout_seconds: None,
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::IdInUse);
+}
+
+#[test]
+fn a_category_moves_to_another_queue_under_a_new_name() {
+    DirectoryTest::with(NoServices)
+        .given(vec![
+            support_created(),
+            sales_created(),
+            invoice_in_support(),
+        ])
+        .when(DirectoryCommand::UpdateCategory {
+            category_id: invoice(),
+            name: name("Regning"),
+            name_en: Some(name("Bill")),
+            queue_id: sales(),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_events(vec![DirectoryEvent::CategoryUpdated {
+            category_id: invoice(),
+            name: name("Regning"),
+            name_en: Some(name("Bill")),
+            queue_id: sales(),
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn once_its_category_is_removed_a_queue_can_go() {
+    let removed = DirectoryEvent::CategoryRemoved {
+        category_id: invoice(),
+        by: admin(),
+        at: at(),
+    };
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created(), invoice_in_support(), removed])
+        .when(remove_support(0))
+        .then_expect_events(vec![DirectoryEvent::QueueRemoved {
+            queue_id: support(),
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn an_unknown_category_cannot_be_removed() {
+    DirectoryTest::with(NoServices)
+        .given(vec![support_created()])
+        .when(DirectoryCommand::RemoveCategory {
+            category_id: invoice(),
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::NoSuchCategory);
+}
+
+fn field_defined(key: &str) -> DirectoryEvent {
+    DirectoryEvent::FormFieldDefined {
+        field: FormField {
+            key: key.into(),
+            ..product_field(None)
+        },
+        by: admin(),
+        at: at(),
+    }
+}
+
+fn order(keys: &[&str]) -> DirectoryCommand {
+    DirectoryCommand::OrderFormFields {
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+        by: admin(),
+        at: at(),
+    }
+}
+
+#[test]
+fn the_form_is_reordered() {
+    DirectoryTest::with(NoServices)
+        .given(vec![field_defined("email"), field_defined("phone")])
+        .when(order(&["phone", "email"]))
+        .then_expect_events(vec![DirectoryEvent::FormFieldsOrdered {
+            keys: vec!["phone".into(), "email".into()],
+            by: admin(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn an_order_names_every_field_once() {
+    for keys in [
+        &["phone"][..],
+        &["phone", "phone"],
+        &["phone", "email", "extra"],
+        &["phone", "extra"],
+    ] {
+        DirectoryTest::with(NoServices)
+            .given(vec![field_defined("email"), field_defined("phone")])
+            .when(order(keys))
+            .then_expect_error(DirectoryError::BadFieldOrder);
+    }
+}
+
+#[test]
+fn english_options_name_each_option() {
+    let field = FormField {
+        kind: FieldKind::Select,
+        options: vec!["Mobil".into(), "Bredbånd".into()],
+        options_en: vec!["Mobile".into()],
+        ..product_field(None)
+    };
+    DirectoryTest::with(NoServices)
+        .given_no_previous_events()
+        .when(DirectoryCommand::DefineFormField {
+            field,
+            by: admin(),
+            at: at(),
+        })
+        .then_expect_error(DirectoryError::BadField(
+            FieldDefinitionError::BadEnglishOptions,
+        ));
 }

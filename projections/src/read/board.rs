@@ -31,7 +31,10 @@ pub async fn queue_board(db: &AnyPool, member: Option<&str>) -> ReadResult<Vec<Q
                 (SELECT count(*) FROM chats c WHERE c.queue_id = q.queue_id AND c.status = '{assigned}'
                     AND c.hand_raised = 1) AS hands_raised
            FROM queues q
-          WHERE $1 IS NULL OR q.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1)
+          WHERE ($1 IS NULL OR q.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $1))
+            -- A removed queue shows while chats that reached it as it went are still open.
+            AND (q.removed = 0 OR EXISTS (SELECT 1 FROM chats c WHERE c.queue_id = q.queue_id
+                                            AND c.status IN ('{waiting}', '{assigned}')))
           ORDER BY q.name",
         assigned = ChatStatus::Assigned, waiting = ChatStatus::Waiting
     ))
@@ -86,6 +89,21 @@ pub async fn waiting_chats(db: &AnyPool, page: &WaitingPage) -> ReadResult<Vec<W
     // SQLite reads a negative LIMIT as none; PostgreSQL wants a number, so the largest.
     .bind(page.limit.unwrap_or(i64::MAX))
     .fetch_all(db)
+    .await
+}
+
+/// The chats a queue still has to deal with: waiting, going on, or left as a message not yet
+/// answered. A queue with any cannot be removed.
+pub async fn open_chats_in(db: &AnyPool, queue_id: &str) -> ReadResult<i64> {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM chats
+          WHERE queue_id = $1 AND status IN ('{waiting}', '{assigned}', '{left}')",
+        waiting = ChatStatus::Waiting,
+        assigned = ChatStatus::Assigned,
+        left = ChatStatus::Left
+    ))
+    .bind(queue_id.to_string())
+    .fetch_one(db)
     .await
 }
 

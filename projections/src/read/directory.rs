@@ -49,6 +49,8 @@ pub async fn users(db: &AnyPool) -> ReadResult<Vec<UserRow>> {
 pub struct QueueRow {
     pub queue_id: String,
     pub name: String,
+    /// What English consoles and widgets call it; `null`: `name`.
+    pub name_en: Option<String>,
     pub no_agent_notice_after_seconds: Option<i64>,
     pub overflow_queue_id: Option<String>,
     pub service_level_seconds: Option<i64>,
@@ -77,19 +79,31 @@ impl QueueRow {
     }
 }
 
-const QUEUE_COLUMNS: &str = "queue_id, name, no_agent_notice_after_seconds, overflow_queue_id,
+const QUEUE_COLUMNS: &str = "queue_id, name, name_en, no_agent_notice_after_seconds, overflow_queue_id,
      service_level_seconds, service_level_target_percent, transcript_retention_days, offer_timeout_seconds, wrap_up_seconds,
      wrap_up_code_required, opening_hours, sneak_peek";
 
+/// The queues there are, by name (not those removed).
 pub async fn queues(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {QUEUE_COLUMNS} FROM queues WHERE removed = 0 ORDER BY name"
+    ))
+    .fetch_all(db)
+    .await
+}
+
+/// Every queue there has been, removed ones too: the chats that ended there still keep to
+/// its retention.
+pub async fn queues_ever(db: &AnyPool) -> ReadResult<Vec<QueueRow>> {
     sqlx::query_as(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))
         .fetch_all(db)
         .await
 }
 
+/// A queue there is (not one removed).
 pub async fn queue(db: &AnyPool, queue_id: &str) -> ReadResult<Option<QueueRow>> {
     sqlx::query_as(&format!(
-        "SELECT {QUEUE_COLUMNS} FROM queues WHERE queue_id = $1"
+        "SELECT {QUEUE_COLUMNS} FROM queues WHERE queue_id = $1 AND removed = 0"
     ))
     .bind(queue_id.to_string())
     .fetch_optional(db)
@@ -109,20 +123,30 @@ pub async fn member_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String
 pub struct CategoryRow {
     pub category_id: String,
     pub name: String,
+    /// What English widgets call it; `null`: `name`.
+    pub name_en: Option<String>,
     pub queue_id: String,
 }
 
+/// The categories customers choose from, by name (not those removed).
 pub async fn categories(db: &AnyPool) -> ReadResult<Vec<CategoryRow>> {
-    sqlx::query_as("SELECT category_id, name, queue_id FROM categories ORDER BY name")
-        .fetch_all(db)
-        .await
+    sqlx::query_as(
+        "SELECT category_id, name, name_en, queue_id FROM categories WHERE removed = 0
+          ORDER BY name",
+    )
+    .fetch_all(db)
+    .await
 }
 
+/// A category customers can choose (not one removed).
 pub async fn category(db: &AnyPool, category_id: &str) -> ReadResult<Option<CategoryRow>> {
-    sqlx::query_as("SELECT category_id, name, queue_id FROM categories WHERE category_id = $1")
-        .bind(category_id.to_string())
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(
+        "SELECT category_id, name, name_en, queue_id FROM categories
+          WHERE category_id = $1 AND removed = 0",
+    )
+    .bind(category_id.to_string())
+    .fetch_optional(db)
+    .await
 }
 
 #[derive(FromRow)]
@@ -133,13 +157,14 @@ struct FormFieldRow {
     kind: String,
     required: i64,
     options: String,
+    options_en: String,
     max_length: i64,
 }
 
-/// The pre-chat form, in the order its fields were first defined.
+/// The pre-chat form, in its order: as the administrator last ordered it, new fields last.
 pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
     let rows: Vec<FormFieldRow> = sqlx::query_as(
-        "SELECT key, label, label_en, kind, required, options, max_length FROM form_fields
+        "SELECT key, label, label_en, kind, required, options, options_en, max_length FROM form_fields
           ORDER BY ordinal",
     )
     .fetch_all(db)
@@ -154,6 +179,7 @@ pub async fn form_fields(db: &AnyPool) -> ReadResult<Vec<FormField>> {
                 .unwrap_or(FieldKind::Text),
             required: r.required != 0,
             options: serde_json::from_str(&r.options).unwrap_or_default(),
+            options_en: serde_json::from_str(&r.options_en).unwrap_or_default(),
             max_length: usize::try_from(r.max_length).unwrap_or_default(),
         })
         .collect())

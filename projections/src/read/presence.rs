@@ -65,6 +65,14 @@ pub async fn member_presence(db: &AnyPool) -> ReadResult<Vec<MemberPresence>> {
     .await
 }
 
+/// The queues at least one agent is logged in to: what the widget tells a customer before
+/// they start a chat.
+pub async fn staffed_queues(db: &AnyPool) -> ReadResult<Vec<String>> {
+    sqlx::query_scalar("SELECT DISTINCT queue_id FROM agent_presence ORDER BY queue_id")
+        .fetch_all(db)
+        .await
+}
+
 /// The queues a user is logged in to.
 pub async fn logged_in_queues(db: &AnyPool, user_id: &str) -> ReadResult<Vec<String>> {
     sqlx::query_scalar("SELECT queue_id FROM agent_presence WHERE user_id = $1 ORDER BY queue_id")

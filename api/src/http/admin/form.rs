@@ -1,9 +1,9 @@
 //! Categories and the pre-chat form.
 
-use super::{created, directory, name, Created};
+use super::{created, directory, english_name, name, Created};
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
-use crate::extract::{parse_id, ApiJson, Origin};
+use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
 use crate::http::constraints;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use samtale_domain::form::{FieldKind, FormField};
 use samtale_domain::DirectoryEvent;
-use samtale_domain::{CategoryId, DirectoryCommand};
+use samtale_domain::{CategoryId, DirectoryCommand, DirectoryError};
 use samtale_projections::read::{self, CategoryRow};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -21,8 +21,35 @@ use uuid::Uuid;
 pub struct NewCategory {
     #[schema(schema_with = constraints::name)]
     name: String,
+    /// What English widgets call it; absent or `null`: `name`.
+    #[serde(default)]
+    #[schema(schema_with = constraints::optional_name)]
+    name_en: Option<String>,
     #[schema(format = Uuid)]
     queue_id: String,
+}
+
+/// A category as it is to be from now on: its names and the queue its chats go to.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryChange {
+    #[schema(schema_with = constraints::name)]
+    name: String,
+    /// `null`: English widgets show `name`.
+    #[schema(schema_with = constraints::optional_name)]
+    name_en: Option<String>,
+    #[schema(format = Uuid)]
+    queue_id: String,
+}
+
+/// A queue named in a body that does not exist is a 422 on `queue_id`.
+fn unknown_queue_in_body(error: ApiError) -> ApiError {
+    match error {
+        ApiError::NotFound(detail) if detail == DirectoryError::NoSuchQueue.to_string() => {
+            ApiError::invalid_field("queue_id", detail)
+        }
+        other => other,
+    }
 }
 
 #[utoipa::path(
@@ -46,6 +73,7 @@ pub async fn create_category(
     let command = DirectoryCommand::CreateCategory {
         category_id: CategoryId(Uuid::now_v7()),
         name: name("name", &new.name)?,
+        name_en: english_name(new.name_en.as_deref())?,
         queue_id: parse_id("queue_id", &new.queue_id)?,
         by: staff.actor(),
         at: meta.at,
@@ -59,6 +87,72 @@ pub async fn create_category(
         .await?
         .ok_or_else(|| ApiError::Internal("created category not in the read model".into()))?;
     Ok((StatusCode::CREATED, Json(category)))
+}
+
+/// Renames a category, or leads it to another queue; chats already started stay where they are.
+#[utoipa::path(
+    put,
+    path = "/api/v1/categories/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The category")),
+    request_body = CategoryChange,
+    responses(
+        (status = 200, description = "The category as it is now", body = CategoryRow),
+        refusals::DirectoryChange,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_category(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath(category_id): ApiPath<CategoryId>,
+    ApiJson(change): ApiJson<CategoryChange>,
+) -> Result<Json<CategoryRow>, ApiError> {
+    let command = DirectoryCommand::UpdateCategory {
+        category_id,
+        name: name("name", &change.name)?,
+        name_en: english_name(change.name_en.as_deref())?,
+        queue_id: parse_id("queue_id", &change.queue_id)?,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    let resource = ("update_category", &*category_id.to_string());
+    directory(&state, &staff, &meta, resource, command)
+        .await
+        .map_err(unknown_queue_in_body)?;
+    read::category(state.db.any(), &category_id.to_string())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no such category".into()))
+}
+
+/// Takes a category off the widget; the chats started in it keep its name in their history.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/categories/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The category")),
+    responses(
+        (status = 204, description = "The category is removed"),
+        refusals::DirectoryRemoval,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_category(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath(category_id): ApiPath<CategoryId>,
+) -> Result<StatusCode, ApiError> {
+    let command = DirectoryCommand::RemoveCategory {
+        category_id,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    let resource = ("remove_category", &*category_id.to_string());
+    directory(&state, &staff, &meta, resource, command).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Any staff member.
@@ -93,6 +187,10 @@ pub struct NewField {
     required: bool,
     #[serde(default)]
     options: Vec<String>,
+    /// What an English widget shows for each option, in the same order; absent or empty: the
+    /// options themselves. The answer stored is always the option.
+    #[serde(default)]
+    options_en: Vec<String>,
     /// Defaults to 200.
     #[serde(default = "default_max_length")]
     #[schema(minimum = 1, maximum = 2000)]
@@ -130,6 +228,7 @@ pub async fn define_field(
         kind: new.kind,
         required: new.required,
         options: new.options,
+        options_en: new.options_en,
         max_length: new.max_length,
     };
     let command = DirectoryCommand::DefineFormField {
@@ -190,4 +289,39 @@ pub async fn remove_field(
     };
     directory(&state, &staff, &meta, resource, command).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The form's fields in the order the widget is to show them.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldOrder {
+    /// Every field's key, once each.
+    keys: Vec<String>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/form-fields/order",
+    tag = "admin",
+    request_body = FieldOrder,
+    responses(
+        (status = 200, description = "The pre-chat form, in its new order", body = Vec<FormField>),
+        (status = 403, response = Problem),
+        (status = 422, response = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn order_fields(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiJson(order): ApiJson<FieldOrder>,
+) -> Result<Json<Vec<FormField>>, ApiError> {
+    let command = DirectoryCommand::OrderFormFields {
+        keys: order.keys,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    directory(&state, &staff, &meta, ("order_form_fields", ""), command).await?;
+    Ok(Json(read::form_fields(state.db.any()).await?))
 }

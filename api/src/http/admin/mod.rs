@@ -30,6 +30,11 @@ fn name(field: &str, raw: &str) -> Result<Name, ApiError> {
     Name::parse(raw).map_err(|e| text_error(field, e))
 }
 
+/// An English name (`name_en`) under a name's rules; none when not given.
+fn english_name(raw: Option<&str>) -> Result<Option<Name>, ApiError> {
+    raw.map(|raw| name("name_en", raw)).transpose()
+}
+
 /// Runs an administrator's change to `resource` (empty for a create); a retry with the same
 /// `Idempotency-Key` gets the events of the first attempt, so creates answer with the resource
 /// the first attempt created.

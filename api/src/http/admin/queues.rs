@@ -1,8 +1,8 @@
 //! Queues: creating and configuring them, and their members.
 
-use super::{created, directory, name, unknown_user_in, Created};
+use super::{created, directory, english_name, name, unknown_user_in, Created};
 use crate::auth::Staff;
-use crate::error::{refusals, ApiError, OverseersOnly, Problem};
+use crate::error::{refusals, ApiError, OverseersOnly, Problem, QueueInUse};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
 use crate::http::constraints;
 use crate::state::AppState;
@@ -22,6 +22,10 @@ use uuid::Uuid;
 pub struct NewQueue {
     #[schema(schema_with = constraints::name)]
     name: String,
+    /// What English consoles and widgets call it; absent or `null`: `name`.
+    #[serde(default)]
+    #[schema(schema_with = constraints::optional_name)]
+    name_en: Option<String>,
 }
 
 #[utoipa::path(
@@ -44,6 +48,7 @@ pub async fn create_queue(
     let command = DirectoryCommand::CreateQueue {
         queue_id: QueueId(Uuid::now_v7()),
         name: name("name", &new.name)?,
+        name_en: english_name(new.name_en.as_deref())?,
         transcript_retention_days: state.transcript_retention_days,
         offer_timeout_seconds: state.offer_timeout_seconds,
         by: staff.actor(),
@@ -58,6 +63,85 @@ pub async fn create_queue(
         .await?
         .ok_or_else(|| ApiError::Internal("created queue not in the read model".into()))?;
     Ok((StatusCode::CREATED, Json(queue)))
+}
+
+/// A queue's names, both given: `name_en` `null` leaves English consoles with `name`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueNames {
+    #[schema(schema_with = constraints::name)]
+    name: String,
+    #[schema(schema_with = constraints::optional_name)]
+    name_en: Option<String>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/queues/{id}/name",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The queue")),
+    request_body = QueueNames,
+    responses(
+        (status = 200, description = "The queue, renamed", body = QueueRow),
+        refusals::DirectoryChange,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn rename_queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath(queue_id): ApiPath<QueueId>,
+    ApiJson(names): ApiJson<QueueNames>,
+) -> Result<Json<QueueRow>, ApiError> {
+    let command = DirectoryCommand::RenameQueue {
+        queue_id,
+        name: name("name", &names.name)?,
+        name_en: english_name(names.name_en.as_deref())?,
+        by: staff.actor(),
+        at: meta.at,
+    };
+    let resource = ("rename_queue", &*queue_id.to_string());
+    directory(&state, &staff, &meta, resource, command).await?;
+    read::queue(state.db.any(), &queue_id.to_string())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no such queue".into()))
+}
+
+/// Retires a queue: no longer listed, no new chats, its members released; its chats' history
+/// and reports keep its name. Refused while it has open chats (waiting, going on, or left
+/// messages unanswered), while categories lead to it or another queue overflows to it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/queues/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The queue")),
+    responses(
+        (status = 204, description = "The queue is removed"),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, response = QueueInUse),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    meta: Origin,
+    ApiPath(queue_id): ApiPath<QueueId>,
+) -> Result<StatusCode, ApiError> {
+    staff.require_administrator()?;
+    let open = read::open_chats_in(state.db.any(), &queue_id.to_string()).await?;
+    let command = DirectoryCommand::RemoveQueue {
+        queue_id,
+        open_chats: u32::try_from(open).unwrap_or(u32::MAX),
+        by: staff.actor(),
+        at: meta.at,
+    };
+    let resource = ("remove_queue", &*queue_id.to_string());
+    directory(&state, &staff, &meta, resource, command).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -47,19 +47,27 @@ timeout 900 "$work/venv/bin/schemathesis" --config-file "$PWD/schemathesis.toml"
     --exclude-path /api/v1/auth/logout \
     --max-examples 30 --workers 1 --seed 1 --no-color
 
-# The customer's side: a chat started as the widget starts one (the demo's first category,
-# the pre-chat form answered), then the operations under /customer/chats/{id} with its token —
-# all but closing and erasing the chat, which would end the run's chat (and erasing, its
-# token) for every request after them; tests/it has those.
-started="$(curl -sf "http://127.0.0.1:$port/api/v1/widget/config" | python3 -c '
-import json, sys
+# The customer's side: a chat started as the widget starts one (the pre-chat form answered),
+# then the operations under /customer/chats/{id} with its token — all but closing and erasing
+# the chat, which would end the run's chat (and erasing, its token) for every request after
+# them; tests/it has those. The run above may have removed the demo's queues and categories,
+# so the chat starts in a queue and category of its own.
+admin_post() { # path, body → the created resource's id (its "$3" field)
+    curl -sf -X POST "http://127.0.0.1:$port/api/v1$1" -H "Authorization: Bearer $token" \
+        -H 'content-type: application/json' -d "$2" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$3"
+}
+queue_id="$(admin_post /queues '{"name": "Kontraktstest"}' queue_id)"
+category_id="$(admin_post /categories '{"name": "Kontraktstest", "queue_id": "'"$queue_id"'"}' category_id)"
+started="$(curl -sf "http://127.0.0.1:$port/api/v1/widget/config" | CATEGORY_ID="$category_id" python3 -c '
+import json, os, sys
 config = json.load(sys.stdin)
 answers = {"email": "kunde@example.no", "phone": "+47 22 77 00 00"}
 fields = {
     f["key"]: answers.get(f["kind"], (f.get("options") or ["Svar"])[0])
     for f in config["fields"]
 }
-print(json.dumps({"category_id": config["categories"][0]["category_id"], "name": "Kari Kunde", "fields": fields}))
+print(json.dumps({"category_id": os.environ["CATEGORY_ID"], "name": "Kari Kunde", "fields": fields}))
 ' | curl -sf -X POST "http://127.0.0.1:$port/api/v1/customer/chats" -H 'content-type: application/json' -d @-)"
 chat_id="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["chat_id"])' "$started")"
 customer_token="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["customer_token"])' "$started")"

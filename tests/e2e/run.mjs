@@ -147,6 +147,8 @@ function startSite(apiPort) {
   const pagesByPath = {
     '/': page('Kundeservice', widget),
     '/min-side': page(`Min side: ${MEMBER.name}`, `${widget} data-user-id="${MEMBER.id}" data-user-email="${MEMBER.email}" data-user-signature="${signature}"`),
+    // The same site in English: the widget told its language.
+    '/en': page('Customer service', `${widget} data-lang="en"`),
   };
   const http = createServer((request, response) => {
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
@@ -624,7 +626,7 @@ test('an administrator has the administration module', STEP, async () => {
     await admin.getByRole('region', { name: section }).waitFor();
   }
   const categories = admin.getByRole('region', { name: 'Kategorier' });
-  await categories.getByLabel('Navn').fill('Mobilt bredbånd');
+  await categories.getByLabel('Navn', { exact: true }).fill('Mobilt bredbånd');
   await categories.getByRole('button', { name: 'Opprett' }).click();
   await eventually(async () => assert.ok((await textOf(categories.locator('table'))).includes('Mobilt bredbånd')));
 
@@ -677,6 +679,230 @@ test('an administrator has the administration module', STEP, async () => {
   await eventually(async () => assert.equal((await asAdmin('GET', `/queues/${privatId}`)).service_level_target_percent, null));
   await admin.locator('.tab-content').evaluate((el) => { el.scrollTop = 0; });
   await shoot(admin, 'console-admin.png');
+});
+
+// ---- names in both languages; queues, categories and the form's fields changed in place ----
+//
+// On a queue of their own, created here and removed at the end, and on the category the step
+// before created: the demo's queues and categories stay as the later steps expect them.
+
+/** The queue these steps create, rename and remove. */
+const FRESH = { name: 'Reklamasjon', renamed: 'Klager', en: 'Complaints' };
+
+const adminRegion = (name) => pages.admin.getByRole('region', { name, exact: true });
+/** The pre-chat form's field keys, in the order the widget shows them. */
+const widgetFields = (page) => page.locator('form.prechat .field[data-field]').evaluateAll((rows) => rows.map((row) => row.dataset.field));
+const fieldKeys = async () => (await asAdmin('GET', '/widget/config')).fields.map((f) => f.key);
+
+test('the administrator creates a queue, renames it in place with an English name, and an English console calls it by that name, in the transfer select too', STEP, async () => {
+  const admin = pages.admin;
+  // Still on the view the step before left open: a click on its tab would redraw it while
+  // the name is being typed.
+  assert.equal(await admin.getAttribute('#tab-admin', 'aria-selected'), 'true');
+  const queues = adminRegion('Køer');
+  await queues.getByLabel('Navn', { exact: true }).fill(FRESH.name);
+  await queues.getByRole('button', { name: 'Opprett' }).click();
+  await queues.locator('tbody tr', { hasText: FRESH.name }).waitFor();
+
+  // Cancel puts the row back as it was, the focus on its button.
+  await queues.getByRole('button', { name: `Gi nytt navn til ${FRESH.name}` }).click();
+  const editor = queues.locator('tbody form');
+  assert.equal(await editor.getByLabel('Navn', { exact: true }).inputValue(), FRESH.name);
+  assert.equal(await admin.evaluate(() => document.activeElement?.name), 'name', 'the name has the focus');
+  await editor.getByRole('button', { name: 'Avbryt' }).click();
+  assert.equal(await editor.count(), 0);
+  assert.equal(await admin.evaluate(() => document.activeElement?.getAttribute('aria-label')), `Gi nytt navn til ${FRESH.name}`);
+
+  await queues.getByRole('button', { name: `Gi nytt navn til ${FRESH.name}` }).click();
+  await editor.getByLabel('Navn', { exact: true }).fill(FRESH.renamed);
+  await editor.getByLabel('Navn på engelsk').fill(FRESH.en);
+  await editor.getByRole('button', { name: 'Lagre' }).click();
+  const row = queues.locator('tbody tr', { hasText: FRESH.renamed });
+  await eventually(async () => assert.ok((await textOf(row)).includes(FRESH.en)));
+  const queue = (await asAdmin('GET', '/widget/config')).queues.find((q) => q.name === FRESH.renamed);
+  assert.equal(queue?.name_en, FRESH.en);
+
+  // In English the console names it in English: the transfer select, the administration's own
+  // selects and buttons; back in Norwegian, in Norwegian.
+  const transferTargets = () => admin.locator('#transfer-target option').allTextContents();
+  assert.ok((await transferTargets()).includes(FRESH.renamed));
+  await admin.locator('.topbar .language-select').selectOption('en');
+  try {
+    await eventually(async () => assert.ok((await transferTargets()).includes(FRESH.en)));
+    assert.equal((await transferTargets()).includes(FRESH.renamed), false);
+    await admin.getByRole('region', { name: 'Queues', exact: true }).getByRole('button', { name: `Rename ${FRESH.en}` }).waitFor();
+    const membershipQueues = admin.getByRole('region', { name: 'Membership' }).getByLabel('Queue').locator('option');
+    assert.ok((await membershipQueues.allTextContents()).includes(FRESH.en));
+  } finally {
+    // The choice is the browser's: every later page would open in English.
+    await admin.locator('.topbar .language-select').selectOption('nb');
+  }
+  await eventually(async () => assert.ok((await transferTargets()).includes(FRESH.renamed)));
+  await queues.getByRole('button', { name: `Gi nytt navn til ${FRESH.renamed}` }).waitFor();
+  assert.deepEqual(dialogs, []);
+});
+
+test('the administrator gives a category an English name and leads it to another queue; an English widget lists it by that name', STEP, async () => {
+  const categories = adminRegion('Kategorier');
+  await categories.getByRole('button', { name: 'Endre Mobilt bredbånd' }).click();
+  const editor = categories.locator('tbody form');
+  await editor.getByLabel('Navn på engelsk').fill('Mobile broadband');
+  await editor.getByLabel('Kø', { exact: true }).selectOption({ label: FRESH.renamed });
+  await editor.getByRole('button', { name: 'Lagre' }).click();
+  const row = categories.locator('tbody tr', { hasText: 'Mobilt bredbånd' });
+  await eventually(async () => assert.match(await textOf(row), new RegExp(`^Mobilt bredbåndMobile broadband${FRESH.renamed}`)));
+  const { categories: listed, queues } = await asAdmin('GET', '/widget/config');
+  const category = listed.find((c) => c.name === 'Mobilt bredbånd');
+  assert.equal(category.name_en, 'Mobile broadband');
+  assert.equal(category.queue_id, queues.find((q) => q.name === FRESH.renamed).queue_id);
+
+  const customer = await newPage('emma');
+  await customer.goto(`http://127.0.0.1:${site.address().port}/en`);
+  await customer.getByRole('button', { name: 'Chat with us' }).click();
+  const topics = await customer.locator('#samtale-field-category_id option').allTextContents();
+  assert.ok(topics.includes('Mobile broadband'), topics.join(', '));
+  assert.equal(topics.includes('Mobilt bredbånd'), false);
+  // The demo's own categories have English names too.
+  assert.ok(topics.includes('Invoice'), topics.join(', '));
+  await customer.close();
+  assert.deepEqual(dialogs, []);
+});
+
+test('before the chat starts, the widget says no adviser is logged in to the chosen topic\'s queue, and offers to leave a message', STEP, async () => {
+  // Kari logs in to her queues (Privat and Bedrift); nobody is a member of the new one.
+  const agent = pages.kari;
+  const toggle = agent.locator('#presence-toggle');
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+  await toggle.click();
+  await eventually(async () => assert.equal(await toggle.getAttribute('aria-pressed'), 'true'));
+  try {
+    await noAgentNotice();
+  } finally {
+    // Signed out of the queues again, as the later steps expect her.
+    await toggle.click();
+    await eventually(async () => assert.equal(await toggle.getAttribute('aria-pressed'), 'false'));
+  }
+  assert.deepEqual(dialogs, []);
+});
+
+/** The pre-chat form for the new queue's topic (nobody in it) and for Faktura (Kari in Bedrift). */
+async function noAgentNotice() {
+  const customer = await newPage('nils');
+  await customer.goto(`${base}/widget`);
+  const notice = customer.locator('.no-agent');
+  const leave = customer.getByRole('button', { name: 'Legg igjen en melding' });
+  const start = customer.locator('form.prechat button[type=submit]');
+  assert.equal(await notice.getAttribute('role'), 'status');
+  await customer.selectOption('#samtale-field-category_id', { label: 'Mobilt bredbånd' });
+  await eventually(async () => assert.equal(await textOf(notice),
+    'Ingen rådgivere er pålogget akkurat nå. Du kan starte chatten og vente, eller legge igjen en melding.'));
+  assert.equal(await leave.isVisible(), true);
+  assert.equal(await start.isDisabled(), false, 'the customer may start and wait');
+  await shoot(customer, 'widget-no-agent.png');
+  // A topic Kari takes: no notice, no message button; back again, both.
+  await customer.selectOption('#samtale-field-category_id', { label: 'Faktura' });
+  await eventually(async () => assert.equal(await textOf(notice), ''));
+  assert.equal(await leave.isVisible(), false);
+  await customer.selectOption('#samtale-field-category_id', { label: 'Mobilt bredbånd' });
+  await eventually(async () => assert.match(await textOf(notice), /^Ingen rådgivere er pålogget/));
+  assert.equal(await leave.isVisible(), true);
+  await customer.close();
+}
+
+test('the administrator adds a select field with English options and moves fields up; the widget shows them in the new order, the options in English in an English widget', STEP, async () => {
+  const admin = pages.admin;
+  const section = adminRegion('Felt i kontaktskjemaet');
+  const before = await fieldKeys();
+  assert.deepEqual(before, ['email', 'phone', 'customer_number', 'language']);
+  await section.getByLabel('Nøkkel').fill('contact_time');
+  await section.getByLabel('Ledetekst', { exact: true }).fill('Når passer det?');
+  await section.getByLabel('Ledetekst på engelsk').fill('When suits you?');
+  await section.getByLabel('Type').selectOption('select');
+  await section.getByLabel('Valg (kommaseparert)', { exact: true }).fill('Morgen, Kveld');
+  await section.getByLabel('Valg på engelsk (kommaseparert, samme rekkefølge)').fill('Morning, Evening');
+  await section.getByRole('button', { name: 'Opprett' }).click();
+  await eventually(async () => assert.deepEqual(await fieldKeys(), [...before, 'contact_time']));
+  const keysShown = () => section.locator('tbody tr td:first-child').allTextContents();
+  await eventually(async () => assert.deepEqual(await keysShown(), [...before, 'contact_time']));
+  assert.equal(await section.getByRole('button', { name: 'Flytt E-post opp' }).getAttribute('aria-disabled'), 'true', 'the first goes no higher');
+
+  // Each move swaps two neighbours; the button keeps the focus through the redraw.
+  await section.getByRole('button', { name: 'Flytt Telefon opp' }).click();
+  const moved = ['phone', 'email', 'customer_number', 'language', 'contact_time'];
+  await eventually(async () => assert.deepEqual(await keysShown(), moved));
+  assert.deepEqual(await fieldKeys(), moved);
+  assert.equal(await admin.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Flytt Telefon opp');
+  await section.getByRole('button', { name: 'Flytt Når passer det? opp' }).click();
+  const order = ['phone', 'email', 'customer_number', 'contact_time', 'language'];
+  await eventually(async () => assert.deepEqual(await keysShown(), order));
+  assert.deepEqual(await fieldKeys(), order);
+
+  const customer = await newPage('olivia');
+  await customer.goto(`${base}/widget`);
+  await customer.locator('#samtale-field-name').waitFor();
+  assert.deepEqual(await widgetFields(customer), ['name', 'category_id', ...order]);
+  assert.deepEqual(await customer.locator('#samtale-field-contact_time option').allTextContents(), ['Velg …', 'Morgen', 'Kveld']);
+  await customer.goto(`http://127.0.0.1:${site.address().port}/en`);
+  await customer.getByRole('button', { name: 'Chat with us' }).click();
+  assert.deepEqual(await widgetFields(customer), ['name', 'category_id', ...order]);
+  assert.equal(await textOf(customer.locator('label[for="samtale-field-contact_time"]')), 'When suits you?');
+  const options = customer.locator('#samtale-field-contact_time option');
+  assert.deepEqual(await options.allTextContents(), ['Choose …', 'Morning', 'Evening']);
+  // What is sent is the Norwegian option.
+  assert.deepEqual(await options.evaluateAll((all) => all.map((o) => o.value)), ['', 'Morgen', 'Kveld']);
+  await customer.close();
+
+  // As the story found it: the field gone, e-mail first again.
+  await section.getByRole('button', { name: 'Fjern Når passer det?' }).click();
+  await eventually(async () => assert.deepEqual(await keysShown(), ['phone', 'email', 'customer_number', 'language']));
+  await section.getByRole('button', { name: 'Flytt E-post opp' }).click();
+  await eventually(async () => assert.deepEqual(await keysShown(), before));
+  assert.deepEqual(await fieldKeys(), before);
+  assert.deepEqual(dialogs, []);
+});
+
+/** Asks the confirmation dialog's question and says yes; the answer to the DELETE it sends. */
+async function removeConfirmed(page, button, title) {
+  const [answer] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'DELETE'),
+    (async () => {
+      await button.click();
+      const dialog = page.locator('#confirm-dialog');
+      await dialog.waitFor();
+      assert.equal(await textOf(dialog.locator('#confirm-title')), title);
+      await dialog.locator('#confirm-ok').click();
+    })(),
+  ]);
+  return answer;
+}
+
+test('a queue a category leads to is not removed: the console says why and the queue stays; the category removed, the empty queue goes', STEP, async () => {
+  const admin = pages.admin;
+  const queues = adminRegion('Køer');
+  const refused = await removeConfirmed(admin, queues.getByRole('button', { name: `Fjern ${FRESH.renamed}` }), `Fjerne køen ${FRESH.renamed}?`);
+  assert.equal(refused.status(), 409);
+  const problem = await refused.json();
+  assert.match(problem.type, /\/queue-in-use$/);
+  assert.ok(problem.detail, 'the server says what uses it');
+  const toast = admin.locator('#toast');
+  await eventually(async () => assert.equal(await textOf(toast), `Køen er i bruk og kan ikke fjernes. ${problem.detail}`));
+  assert.equal(await toast.getAttribute('data-kind'), 'error');
+  assert.ok((await asAdmin('GET', '/widget/config')).queues.some((q) => q.name === FRESH.renamed), 'the queue stays');
+  assert.equal(await queues.locator('tbody tr', { hasText: FRESH.renamed }).count(), 1);
+
+  const categories = adminRegion('Kategorier');
+  const gone = await removeConfirmed(admin, categories.getByRole('button', { name: 'Fjern Mobilt bredbånd' }), 'Fjerne kategorien Mobilt bredbånd?');
+  assert.equal(gone.status(), 204);
+  await eventually(async () => assert.equal(await categories.locator('tbody tr', { hasText: 'Mobilt bredbånd' }).count(), 0));
+  assert.equal((await asAdmin('GET', '/widget/config')).categories.some((c) => c.name === 'Mobilt bredbånd'), false);
+
+  const removed = await removeConfirmed(admin, queues.getByRole('button', { name: `Fjern ${FRESH.renamed}` }), `Fjerne køen ${FRESH.renamed}?`);
+  assert.equal(removed.status(), 204);
+  await eventually(async () => assert.equal(await textOf(toast), 'Fjernet.'));
+  await eventually(async () => assert.equal(await queues.locator('tbody tr', { hasText: FRESH.renamed }).count(), 0));
+  assert.equal((await asAdmin('GET', '/widget/config')).queues.some((q) => q.name === FRESH.renamed), false);
+  assert.equal(await admin.locator('#transfer-target option', { hasText: FRESH.renamed }).count(), 0);
+  assert.deepEqual(dialogs, []);
 });
 
 test('a supervisor sees today\'s chart, audits a chat and replays it', STEP, async () => {
@@ -1355,9 +1581,12 @@ test('outside its hours a topic takes a message in the widget; the agent answers
   await customer.fill('#samtale-field-email', 'liv@example.no');
   await eventually(async () => assert.equal(await textOf(customer.locator('.closed')), 'Vi er stengt nå.'));
   assert.equal(await customer.locator('form.prechat button[type=submit]').isDisabled(), true);
-  // Another topic, in a queue that is open, has no such offer.
+  // Another topic, in a queue that is open, can start; it offers a message only while nobody
+  // is logged in to its queue (the no-agent notice).
   await customer.selectOption('#samtale-field-category_id', { label: 'Mobil' });
-  assert.equal(await customer.getByRole('button', { name: 'Legg igjen en melding' }).isVisible(), false);
+  assert.equal(await customer.locator('form.prechat button[type=submit]').isDisabled(), false);
+  const privat = (await (await fetch(`${base}/api/v1/widget/config`)).json()).queues.find((q) => q.name === 'Privat');
+  assert.equal(await customer.getByRole('button', { name: 'Legg igjen en melding' }).isVisible(), !privat.agents_logged_in);
   await customer.selectOption('#samtale-field-category_id', { label: 'Faktura' });
   await customer.getByRole('button', { name: 'Legg igjen en melding' }).click();
 

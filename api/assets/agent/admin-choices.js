@@ -5,7 +5,7 @@
 
 import { api, newIdempotencyKey } from './api.js';
 import { fill, h } from './dom.js';
-import { problemText, t } from './i18n.js';
+import { localName, problemText, t } from './i18n.js';
 import { form, patchQueue, rowButton, section, tableOr } from './admin-forms.js';
 
 const path = (base, code) => `${base}/${encodeURIComponent(code.trim())}`;
@@ -36,7 +36,7 @@ export function wrapUpSection(queues, { notify, run }) {
     h('div', { class: 'wrap-up-queues' }, queues.map((queue) => {
       const titleId = `wrap-up-queue-${queue.queue_id}`;
       return h('div', { class: 'wrap-up-queue', role: 'group', 'aria-labelledby': titleId },
-        h('h4', { id: titleId, text: queue.name }),
+        h('h3', { id: titleId, text: localName(queue) }),
         form([
           { name: 'wrap_up_seconds', label: 'wrapUpSeconds', type: 'number', value: queue.wrap_up_seconds ?? undefined },
           { name: 'wrap_up_code_required', label: 'wrapUpCodeRequired', type: 'checkbox', checked: Boolean(queue.wrap_up_code_required) },
@@ -71,7 +71,7 @@ const shortcutTaken = () => Object.assign(new Error(t('shortcutTaken')), {
  */
 export async function renderCannedAdmin(root, { notify }) {
   const [{ queues }, first] = await Promise.all([api('/widget/config'), api('/canned-responses')]);
-  const queueName = (queueId) => (queueId ? queues.find((q) => q.queue_id === queueId)?.name ?? '–' : t('allQueues'));
+  const queueName = (queueId) => (queueId ? localName(queues.find((q) => q.queue_id === queueId)) ?? '–' : t('allQueues'));
   const list = h('section', { class: 'admin-section canned-list', 'aria-label': t('tabCanned') });
   const editor = h('section', { class: 'admin-section canned-editor', 'aria-labelledby': 'canned-editor-title' });
   let editing = null;
@@ -129,7 +129,7 @@ export async function renderCannedAdmin(root, { notify }) {
       {
         name: 'queue_id',
         label: 'appliesTo',
-        options: [['', t('allQueues')], ...queues.map((q) => [q.queue_id, q.name])],
+        options: [['', t('allQueues')], ...queues.map((q) => [q.queue_id, localName(q)])],
         value: shown?.queue_id ?? '',
       },
       { name: 'text_nb', label: 'textNb', type: 'textarea', required: true, maxLength: '4000', value: shown?.text_nb },
@@ -165,7 +165,7 @@ export async function renderCannedAdmin(root, { notify }) {
       }, t('cancel')));
     }
     fill(editor,
-      h('h3', { id: 'canned-editor-title', text: shown ? t('editingCanned', { shortcut: shown.shortcut }) : t('newCanned') }),
+      h('h2', { id: 'canned-editor-title', text: shown ? t('editingCanned', { shortcut: shown.shortcut }) : t('newCanned') }),
       fields);
   }
 

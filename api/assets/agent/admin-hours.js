@@ -3,7 +3,7 @@
 // A time zone, one span a weekday and dated exceptions; "Always open" clears them.
 
 import { h } from './dom.js';
-import { problemText, t } from './i18n.js';
+import { localName, problemText, t } from './i18n.js';
 import { patchQueue, section } from './admin-forms.js';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -100,7 +100,7 @@ function hoursForm(queue, notify) {
     h('legend', { class: 'visually-hidden', text: t('openingHours') }),
     labelled('timeZone', zone),
     h('div', { class: 'hours-week' }, DAYS.map((day) => dayRow(day, hours))),
-    h('h5', { text: t('exceptions') }),
+    h('h3', { text: t('exceptions') }),
     exceptions,
     h('button', { type: 'button', class: 'button small', onclick: () => exceptions.append(exceptionRow()) }, t('addException')));
   always.addEventListener('change', () => { spec.disabled = always.checked; });
@@ -127,9 +127,9 @@ function hoursForm(queue, notify) {
   };
   return h('form', { class: 'hours-form', novalidate: true, onsubmit: save, dataset: { queueId: queue.queue_id } },
     h('fieldset', {},
-      h('legend', { text: queue.name }),
+      h('legend', { text: localName(queue) }),
       h('div', { class: 'form-row checkbox inline' }, always, h('label', { for: always.id, text: t('alwaysOpen') })),
       spec,
       problem,
-      h('button', { type: 'submit', class: 'button primary', 'aria-label': t('saveHoursFor', { queue: queue.name }) }, t('save'))));
+      h('button', { type: 'submit', class: 'button primary', 'aria-label': t('saveHoursFor', { queue: localName(queue) }) }, t('save'))));
 }

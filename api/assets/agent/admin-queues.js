@@ -1,13 +1,38 @@
-// The administration module's queue pages: who is a member of which queue (a table to remove
-// from, and a form that keeps the queue and user it last saved, so the next agent added goes
-// to the queue the administrator was working on), and each queue's routing settings the
-// server holds — service level and its target, the no-agent notice and where such chats
-// overflow to — saved with `patchQueue`, which keeps the rest.
+// The administration module's queue pages: the queues themselves (named in both languages,
+// renamed in place, removed once nothing uses them), who is a member of which queue (a table
+// to remove from, and a form that keeps the queue and user it last saved, so the next agent
+// added goes to the queue the administrator was working on), and each queue's routing
+// settings the server holds — service level and its target, the no-agent notice and where
+// such chats overflow to — saved with `patchQueue`, which keeps the rest.
 
 import { api, post } from './api.js';
 import { h } from './dom.js';
-import { t } from './i18n.js';
-import { form, patchQueue, rowButton, section, tableOr } from './admin-forms.js';
+import { localName, t } from './i18n.js';
+import {
+  editableRow, form, nameFields, namesOf, patchQueue, removeButton, rowButton, section, table, tableOr,
+} from './admin-forms.js';
+
+/**
+ * `queues`: each queue's settings (`GET /queues/{id}`). The server refuses to remove a queue
+ * that still has open chats, categories leading to it, or another queue overflowing to it,
+ * and says which (shown in the toast).
+ */
+export function queuesSection(queues, { notify, run }) {
+  return section('queues',
+    table(['name', 'nameEn', ''], queues.map((queue) => editableRow([queue.name, queue.name_en ?? '–'], {
+      fields: nameFields(queue),
+      save: run((v) => api(`/queues/${queue.queue_id}/name`, { method: 'PUT', body: namesOf(v) })),
+      editKey: 'rename',
+      label: t('renameItem', { name: localName(queue) }),
+      buttons: removeButton(() => api(`/queues/${queue.queue_id}`, { method: 'DELETE' }), {
+        notify,
+        label: t('removeItem', { name: localName(queue) }),
+        title: t('removeQueueTitle', { name: localName(queue) }),
+        text: t('removeQueueText'),
+      }),
+    }))),
+    form(nameFields(), 'create', run((v) => post('/queues', namesOf(v)))));
+}
 
 /** The queue and user the membership form last saved, kept across the view's reloads. */
 const lastMembership = { queue_id: undefined, user_id: undefined };
@@ -18,10 +43,10 @@ const lastMembership = { queue_id: undefined, user_id: undefined };
  */
 export function membershipSection(queues, users, { notify, run }) {
   const rows = queues.flatMap((queue) => queue.members.map((member) => [
-    queue.name,
+    localName(queue),
     member.display_name,
     rowButton('remove', () => api(`/queues/${queue.queue_id}/members/${member.user_id}`, { method: 'DELETE' }), {
-      notify, danger: true, label: t('removeMemberOf', { name: member.display_name, queue: queue.name }),
+      notify, danger: true, label: t('removeMemberOf', { name: member.display_name, queue: localName(queue) }),
     }),
   ]));
   const remember = (action) => (values) => {
@@ -31,7 +56,7 @@ export function membershipSection(queues, users, { notify, run }) {
   return section('membership',
     tableOr('noMemberships', ['queue', 'user', ''], rows),
     form([
-      { name: 'queue_id', label: 'queue', options: queues.map((q) => [q.queue_id, q.name]), value: lastMembership.queue_id },
+      { name: 'queue_id', label: 'queue', options: queues.map((q) => [q.queue_id, localName(q)]), value: lastMembership.queue_id },
       { name: 'user_id', label: 'user', options: users.map((u) => [u.user_id, u.display_name]), value: lastMembership.user_id },
     ], 'addMember', run(remember((v) => post(`/queues/${v.queue_id}/members`, { user_id: v.user_id }))), {
       label: 'removeMember',
@@ -48,9 +73,9 @@ export function queueSettingsSection(queues, { run }) {
     h('p', { class: 'muted section-lead', text: t('queueSettingsLead') }),
     h('div', { class: 'wrap-up-queues' }, queues.map((queue) => {
       const titleId = `queue-settings-${queue.queue_id}`;
-      const others = queues.filter((q) => q.queue_id !== queue.queue_id).map((q) => [q.queue_id, q.name]);
+      const others = queues.filter((q) => q.queue_id !== queue.queue_id).map((q) => [q.queue_id, localName(q)]);
       return h('div', { class: 'wrap-up-queue', role: 'group', 'aria-labelledby': titleId },
-        h('h4', { id: titleId, text: queue.name }),
+        h('h3', { id: titleId, text: localName(queue) }),
         form([
           { name: 'service_level_seconds', label: 'serviceLevelSeconds', type: 'number', value: queue.service_level_seconds ?? undefined },
           { name: 'service_level_target_percent', label: 'serviceLevelTargetPercent', type: 'number', value: queue.service_level_target_percent ?? undefined },

@@ -1,16 +1,17 @@
 // The administration module (administrators): users, queues and their settings, who is a
-// member of which queue (admin-queues.js), categories,
-// the pre-chat form's fields, pause reasons, each queue's wrap-up and opening hours,
-// transcript retention and erasure, on the admin endpoints. Every change is an event; the
-// console reloads this view when directory events arrive.
+// member of which queue (admin-queues.js), the categories and fields of the pre-chat form
+// (admin-prechat.js), pause reasons, each queue's wrap-up and opening hours, transcript
+// retention and erasure, on the admin endpoints. Every change is an event; the console
+// reloads this view when directory events arrive.
 
 import { api, post } from './api.js';
-import { fill } from './dom.js';
+import { fill, rerender } from './dom.js';
 import { t } from './i18n.js';
 import { form, rowButton, section, table } from './admin-forms.js';
 import { pauseReasonsSection, wrapUpSection } from './admin-choices.js';
 import { openingHoursSection } from './admin-hours.js';
-import { membershipSection, queueSettingsSection } from './admin-queues.js';
+import { categoriesSection, formFieldsSection } from './admin-prechat.js';
+import { membershipSection, queueSettingsSection, queuesSection } from './admin-queues.js';
 import { erasureSection, retentionSection } from './privacy.js';
 
 export async function renderAdmin(root, { notify }) {
@@ -23,14 +24,13 @@ export async function renderAdmin(root, { notify }) {
       api(`/queues/${q.queue_id}`), api(`/queues/${q.queue_id}/wrap-up-codes`), api(`/queues/${q.queue_id}/agents`)]);
     return { ...settings, codes, members };
   }));
-  const queueName = new Map(queues.map((q) => [q.queue_id, q.name]));
-  const queueOptions = queues.map((q) => [q.queue_id, q.name]);
   const run = (action) => async (values) => {
     await action(values);
     notify(t('saved'));
   };
 
-  fill(root,
+  // Redrawn on every directory event: the button that made the change keeps the focus.
+  rerender(root, () => fill(root,
     section('users',
       table(['username', 'displayName', 'role', 'maxChats', 'active', ''], users.map((u) => [
         u.username, u.display_name, t(`role_${u.role}`), String(u.max_concurrent_chats),
@@ -50,42 +50,14 @@ export async function renderAdmin(root, { notify }) {
         { name: 'user_id', label: 'user', options: users.map((u) => [u.user_id, `${u.display_name} (${u.username})`]) },
         { name: 'password', label: 'newPassword', type: 'password', required: true },
       ], 'resetPassword', run((v) => api(`/users/${v.user_id}`, { method: 'PATCH', body: { password: v.password } })))),
-    section('queues',
-      table(['name'], queues.map((q) => [q.name])),
-      form([{ name: 'name', label: 'name', required: true }], 'create', run((v) => post('/queues', v)))),
+    queuesSection(queues, { notify, run }),
     queueSettingsSection(queues, { run }),
     membershipSection(queues, users, { notify, run }),
-    section('categories',
-      table(['name', 'queue'], categories.map((c) => [c.name, queueName.get(c.queue_id) ?? '–'])),
-      form([
-        { name: 'name', label: 'name', required: true },
-        { name: 'queue_id', label: 'queue', options: queueOptions },
-      ], 'create', run((v) => post('/categories', v)))),
-    section('formFields',
-      table(['key', 'label', 'labelEn', 'kind', 'required', 'options', ''], fields.map((f) => [
-        f.key, f.label, f.label_en ?? '–', t(`kind_${f.kind}`), t(f.required ? 'yes' : 'no'), f.options.join(', ') || '–',
-        rowButton('remove', () => api(`/form-fields/${encodeURIComponent(f.key)}`, { method: 'DELETE' }),
-          { notify, danger: true, label: t('removeItem', { name: f.label }) }),
-      ])),
-      form([
-        { name: 'key', label: 'key', required: true },
-        { name: 'label', label: 'label', required: true },
-        { name: 'label_en', label: 'labelEn' },
-        { name: 'kind', label: 'kind', options: ['text', 'email', 'phone', 'select'].map((k) => [k, t(`kind_${k}`)]) },
-        { name: 'required', label: 'required', type: 'checkbox' },
-        { name: 'options', label: 'options' },
-        { name: 'max_length', label: 'maxLength', type: 'number', value: '200' },
-      ], 'create', run((v) => post('/form-fields', {
-        ...v,
-        // No English label typed: none, and the widget shows the Norwegian one.
-        label_en: v.label_en?.trim() ? v.label_en : null,
-        required: v.required === 'on',
-        options: (v.options ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-        max_length: Number(v.max_length),
-      })))),
+    categoriesSection(categories, queues, { notify, run }),
+    formFieldsSection(fields, { notify, run }),
     pauseReasonsSection(reasons, { notify, run }),
     wrapUpSection(queues, { notify, run }),
     openingHoursSection(queues, { notify }),
     retentionSection(queues, { notify, section }),
-    erasureSection({ section }));
+    erasureSection({ section })));
 }

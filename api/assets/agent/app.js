@@ -7,10 +7,10 @@ import {
 } from './api.js';
 import { $, coalesce, fill, h } from './dom.js';
 import {
-  formatLeft, formatSince, problemText, t, translate, language, languages, setLanguage, tickSince, tickUntil,
+  formatLeft, formatSince, localName, problemText, t, translate, language, languages, setLanguage, tickSince, tickUntil,
 } from './i18n.js';
 import {
-  alertSettings, askPermission, chime, connect, desktopNotice, notificationPermission, prepareSound,
+  DIRECTORY_EVENTS, alertSettings, askPermission, chime, connect, desktopNotice, notificationPermission, prepareSound,
   renderAlertSettings, saveAlertSettings,
 } from './live.js';
 import { renderIncoming, renderLeftMessages } from './incoming.js';
@@ -151,8 +151,9 @@ const TABS = ['incoming', 'messages', 'queues', 'history', 'canned', 'admin'];
 const userName = (userId) => (userId === state.me?.user_id
   ? state.me.display_name
   : state.users.get(userId)?.display_name ?? state.names.get(userId));
-const queueName = (queueId) => state.directory.queues.find((q) => q.queue_id === queueId)?.name
-  ?? state.board.find((q) => q.queue_id === queueId)?.name ?? '–';
+/** A queue's name in the console's language (the board knows the queues the directory may not yet). */
+const queueName = (queueId) => localName(state.directory.queues.find((q) => q.queue_id === queueId)
+  ?? state.board.find((q) => q.queue_id === queueId)) ?? '–';
 
 // ---- rendering -----------------------------------------------------------------------------
 
@@ -218,7 +219,9 @@ function renderHeader() {
 }
 
 function renderIncomingView() {
-  renderIncoming($('#incoming'), state.waiting, { onPickUp: pickUp, total: state.waitingTotal });
+  renderIncoming($('#incoming'), state.waiting, {
+    onPickUp: pickUp, total: state.waitingTotal, queueName, categoryName,
+  });
   renderHeader();
 }
 
@@ -246,6 +249,7 @@ function renderLeftView() {
 
 function renderQueuesView() {
   renderQueues($('#queues'), state.board, {
+    queueName,
     agents: state.agentBoard,
     presence: state.presence,
     reasonLabel,
@@ -406,6 +410,7 @@ function renderAll() {
   renderHistoryView();
   renderAlertsMenu();
   if (state.tab === 'canned') showCanned();
+  if (state.tab === 'admin') showAdmin();
 }
 
 let toastTimer;
@@ -454,8 +459,8 @@ const refreshWaiting = coalesce(async () => {
   renderIncomingView();
 });
 
-const categoryName = (categoryId) => state.directory.categories
-  .find((c) => c.category_id === categoryId)?.name ?? null;
+const categoryName = (categoryId) => localName(state.directory.categories
+  .find((c) => c.category_id === categoryId)) ?? null;
 
 /** Takes a chat off the incoming list; true if it was shown. */
 function removeWaiting(chatId) {
@@ -485,9 +490,7 @@ function applyToIncoming(type, chatId, payload) {
           requested_at: payload.at,
           queued_at: payload.at,
           queue_id: payload.queue_id,
-          queue_name: queueName(payload.queue_id),
           category_id: payload.category_id ?? null,
-          category_name: categoryName(payload.category_id),
         });
       } else {
         refill = true;
@@ -1665,14 +1668,12 @@ async function setAlert(way, on) {
 
 // ---- live ----------------------------------------------------------------------------------
 
-const DIRECTORY_EVENTS = new Set([
-  'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
-  'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',
-  'PauseReasonDefined', 'PauseReasonRemoved', 'WrapUpCodeDefined', 'WrapUpCodeRemoved',
-]);
-
 const refreshDirectory = coalesce(async () => {
   await Promise.all([loadDirectory(), loadAgents(), loadPauseReasons()]);
+  // A queue or category renamed: every place that names one follows.
+  renderIncomingView();
+  renderSelected();
+  renderHistoryView();
   renderQueuesView();
   renderPauseMenu();
   refreshAgentBoard();

@@ -5,7 +5,7 @@
 // (see dom.js).
 
 import { h, fill } from './dom.js';
-import { t, formatTime, language } from './i18n.js';
+import { t, formatTime, language, localName } from './i18n.js';
 import { customerName, erasedBadge, messageErased, nameErased } from './erased.js';
 import { fileCard, fileOf } from './files.js';
 
@@ -177,15 +177,15 @@ export function renderTranscript(root, chat, me, { userName } = {}) {
 
 /** The transfer select: every queue, then every category (with its queue). */
 export function fillTransferTargets(select, { queues, categories }) {
-  const queueName = new Map(queues.map((q) => [q.queue_id, q.name]));
+  const queueName = new Map(queues.map((q) => [q.queue_id, localName(q)]));
   fill(select,
     h('option', { value: '', text: t('chooseTarget') }),
     h('optgroup', { label: t('queuesGroup') },
-      queues.map((q) => h('option', { value: `queue:${q.queue_id}`, text: q.name }))),
+      queues.map((q) => h('option', { value: `queue:${q.queue_id}`, text: localName(q) }))),
     h('optgroup', { label: t('categoriesGroup') },
       categories.map((c) => h('option', {
         value: `category:${c.category_id}`,
-        text: `${c.name} (${queueName.get(c.queue_id) ?? ''})`,
+        text: `${localName(c)} (${queueName.get(c.queue_id) ?? ''})`,
       }))));
 }
 

@@ -3,7 +3,7 @@
 // customer rated it; for a returning customer, their earlier chats.
 
 import { h, fill } from './dom.js';
-import { t, formatTime } from './i18n.js';
+import { t, formatTime, localName } from './i18n.js';
 import { customerName } from './erased.js';
 import { earlierChats } from './earlier-chats.js';
 
@@ -16,8 +16,8 @@ export function renderCustomerInfo(root, chat, { directory, codeLabel, earlier }
   const category = directory.categories.find((c) => c.category_id === chat.category_id);
   const rows = [
     ['name', customerName(chat.customer_name)],
-    ['queue', queue?.name ?? '–'],
-    ['category', category?.name ?? '–'],
+    ['queue', localName(queue) ?? '–'],
+    ['category', localName(category) ?? '–'],
     ['started', formatTime(chat.requested_at)],
     ['agent', chat.agent_name ?? '–'],
     ['transfers', String(chat.transfers)],

@@ -4,7 +4,7 @@
 // the last 4 hours or the last hour, where a busy hour is more than a sliver.
 
 import { h, fill } from './dom.js';
-import { t, formatClock } from './i18n.js';
+import { t, formatClock, localName } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const INTERVAL = 15 * 60 * 1000;
@@ -84,7 +84,7 @@ export function renderDayChart(root, rows, { queues, choice, onChoose, period, t
     onchange: (event) => onChoose(event.target.value),
   },
   h('option', { value: '', text: t('allQueues') }),
-  queues.map((q) => h('option', { value: q.queue_id, text: q.name })));
+  queues.map((q) => h('option', { value: q.queue_id, text: localName(q) })));
   picker.value = choice;
   const shown = shownPeriod(period, span);
   // An interval shows when any of it falls in the window.

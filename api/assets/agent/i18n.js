@@ -99,6 +99,7 @@ const STRINGS = {
     'problem:last-administrator': 'Det må alltid finnes minst én aktiv administrator.',
     'problem:username-taken': 'Brukernavnet er i bruk.',
     'problem:name-taken': 'Navnet er i bruk.',
+    'problem:queue-in-use': 'Køen er i bruk og kan ikke fjernes.',
     'problem:no-queues': 'Agenten er ikke medlem av noen kø.',
     'problem:concurrent-change': 'Noen andre endret dette samtidig. Prøv igjen.',
     'problem:rate-limited': 'For mange forespørsler. Vent litt og prøv igjen.',
@@ -473,6 +474,20 @@ const STRINGS = {
     noCanned: 'Ingen hurtigsvar ennå.',
     shortcutTaken: 'Snarveien er allerede i bruk der dette svaret gjelder.',
     cannedRemoved: 'Hurtigsvaret er fjernet.',
+    // Administration: names in both languages, renaming and removing, the form's order.
+    nameEn: 'Navn på engelsk',
+    optionsEn: 'Valg på engelsk (kommaseparert, samme rekkefølge)',
+    rename: 'Gi nytt navn',
+    renameItem: 'Gi nytt navn til {name}',
+    removed: 'Fjernet.',
+    removeQueueTitle: 'Fjerne køen {name}?',
+    removeQueueText: 'Kundene kan ikke lenger velge den, og den kan ikke hentes tilbake. Chatter som har vært i den, står i historikken som før.',
+    removeCategoryTitle: 'Fjerne kategorien {name}?',
+    removeCategoryText: 'Kundene kan ikke lenger velge den. Chatter som brukte den, beholder navnet i historikken.',
+    moveUp: 'Opp',
+    moveDown: 'Ned',
+    moveItemUp: 'Flytt {name} opp',
+    moveItemDown: 'Flytt {name} ned',
     // Calling the agent: a tone, a desktop notification, a count in the tab title.
     alerts: 'Varsler',
     alertsTitle: 'Si fra om nye chatter og meldinger med',
@@ -585,6 +600,7 @@ const STRINGS = {
     'problem:last-administrator': 'There must always be at least one active administrator.',
     'problem:username-taken': 'That username is taken.',
     'problem:name-taken': 'That name is taken.',
+    'problem:queue-in-use': 'The queue is in use and cannot be removed.',
     'problem:no-queues': 'The agent is not a member of any queue.',
     'problem:concurrent-change': 'Someone else changed this at the same moment. Try again.',
     'problem:rate-limited': 'Too many requests. Wait a moment and try again.',
@@ -959,6 +975,20 @@ const STRINGS = {
     noCanned: 'No canned responses yet.',
     shortcutTaken: 'The shortcut is taken already where this response applies.',
     cannedRemoved: 'The canned response was removed.',
+    // Administration: names in both languages, renaming and removing, the form's order.
+    nameEn: 'English name',
+    optionsEn: 'English options (comma-separated, same order)',
+    rename: 'Rename',
+    renameItem: 'Rename {name}',
+    removed: 'Removed.',
+    removeQueueTitle: 'Remove the queue {name}?',
+    removeQueueText: 'Customers can no longer choose it, and it cannot be brought back. Chats that were in it stay in the history as before.',
+    removeCategoryTitle: 'Remove the category {name}?',
+    removeCategoryText: 'Customers can no longer choose it. Chats that used it keep its name in their history.',
+    moveUp: 'Up',
+    moveDown: 'Down',
+    moveItemUp: 'Move {name} up',
+    moveItemDown: 'Move {name} down',
     // Calling the agent: a tone, a desktop notification, a count in the tab title.
     alerts: 'Alerts',
     alertsTitle: 'Tell me of new chats and messages with',
@@ -991,6 +1021,16 @@ export const languages = { nb: 'Norsk', en: 'English' };
 export function setLanguage(lang) {
   language = lang;
   localStorage.setItem(LANGUAGE_KEY, lang);
+}
+
+/**
+ * A queue's or category's name in the console's language: the English one where the console
+ * speaks English and the administrator gave one (`name_en`), else the Norwegian. `undefined`
+ * for no row, so callers can fall back.
+ */
+export function localName(row) {
+  if (!row) return undefined;
+  return (language === 'en' && row.name_en) || row.name;
 }
 
 export function t(key, vars = {}) {

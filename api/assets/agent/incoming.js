@@ -8,7 +8,13 @@ import { t, formatDate, formatTime, formatSince } from './i18n.js';
 import { chatIcon } from './icons.js';
 import { customerName, nameNode } from './erased.js';
 
-export function renderIncoming(root, waiting, { onPickUp, total = waiting.length }) {
+/**
+ * `queueName(id)` and `categoryName(id)` name them in the console's language; a category
+ * removed since the chat came in keeps the name the server gave the row.
+ */
+export function renderIncoming(root, waiting, {
+  onPickUp, queueName, categoryName, total = waiting.length,
+}) {
   if (waiting.length === 0) {
     fill(root, h('p', { class: 'empty-state', text: t('incomingEmpty') }));
     return;
@@ -17,8 +23,8 @@ export function renderIncoming(root, waiting, { onPickUp, total = waiting.length
     h('td', { class: 'customer-cell' }, chat.customer_name),
     h('td', {}, h('time', { datetime: chat.requested_at, text: formatTime(chat.requested_at) })),
     h('td', { class: 'waited', dataset: { since: chat.queued_at } }, formatSince(chat.queued_at)),
-    h('td', {}, chat.queue_name),
-    h('td', {}, chat.category_name ?? '–'),
+    h('td', {}, queueName(chat.queue_id)),
+    h('td', {}, categoryName(chat.category_id) ?? chat.category_name ?? '–'),
     h('td', { class: 'action-cell' },
       h('button', {
         class: 'icon-button pick-up',

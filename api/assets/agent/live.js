@@ -8,6 +8,14 @@ import { eventsUrl } from './api.js';
 import { fill, h, rerender } from './dom.js';
 import { t } from './i18n.js';
 
+/** The directory's events: the console reloads the directory (names, queues, users) on each. */
+export const DIRECTORY_EVENTS = new Set([
+  'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueRenamed', 'QueueRemoved', 'QueueMemberAdded',
+  'QueueMemberRemoved', 'CategoryCreated', 'CategoryUpdated', 'CategoryRemoved',
+  'FormFieldDefined', 'FormFieldRemoved', 'FormFieldsOrdered',
+  'PauseReasonDefined', 'PauseReasonRemoved', 'WrapUpCodeDefined', 'WrapUpCodeRemoved',
+]);
+
 const EVENT_TYPES = [
   'ChatRequested', 'ChatAssigned', 'MessageSent', 'AttachmentSent', 'MessagesRead', 'NoteAdded', 'ChatTransferred',
   'ChatEnded', 'CustomerClosedClient', 'ChatErased', 'LegalHoldPlaced', 'LegalHoldLifted',
@@ -16,9 +24,7 @@ const EVENT_TYPES = [
   'ChatHandedOver', 'HandRaised', 'HandLowered', 'ColleagueInvited', 'InvitationDeclined',
   'ParticipantJoined', 'ParticipantLeft', 'MessageLeft', 'LeftMessageAnswered', 'TranscriptSent', 'TranscriptUndeliverable',
   'AgentLoggedIn', 'AgentLoggedOut', 'AgentPaused', 'AgentResumed',
-  'UserCreated', 'UserUpdated', 'QueueCreated', 'QueueMemberAdded', 'QueueMemberRemoved',
-  'CategoryCreated', 'FormFieldDefined', 'FormFieldRemoved',
-  'PauseReasonDefined', 'PauseReasonRemoved', 'WrapUpCodeDefined', 'WrapUpCodeRemoved',
+  ...DIRECTORY_EVENTS,
 ];
 
 /**

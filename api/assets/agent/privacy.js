@@ -5,7 +5,7 @@
 
 import { api, post } from './api.js';
 import { h, fill, rerender } from './dom.js';
-import { formatTime, problemText, t } from './i18n.js';
+import { formatTime, localName, problemText, t } from './i18n.js';
 import { confirmAction } from './confirm.js';
 import { customerName, dropPersonal, erasedBadge } from './erased.js';
 
@@ -150,10 +150,10 @@ function retentionForm(queue, notify) {
   };
   return h('form', { class: 'retention-form', novalidate: true, onsubmit: save, dataset: { queueId: queue.queue_id } },
     h('fieldset', {},
-      h('legend', { text: queue.name }),
+      h('legend', { text: localName(queue) }),
       h('div', { class: 'form-row' }, h('label', { for: input.id, text: t('retentionDays') }), input),
       h('div', { class: 'form-row checkbox inline' }, keep, h('label', { for: keep.id, text: t('keepForever') })),
-      h('button', { type: 'submit', class: 'button', 'aria-label': t('saveRetentionFor', { queue: queue.name }) }, t('save')),
+      h('button', { type: 'submit', class: 'button', 'aria-label': t('saveRetentionFor', { queue: localName(queue) }) }, t('save')),
       problem));
 }
 
@@ -230,7 +230,7 @@ function skippedReason(reason) {
 
 function renderResult({ value, erased = [], skipped = [] }) {
   return h('div', { class: 'erasure-result' },
-    h('h4', { text: t('erasureResult', { value }) }),
+    h('h3', { text: t('erasureResult', { value }) }),
     erased.length === 0 && skipped.length === 0
       ? h('p', { class: 'muted', text: t('erasureNothing') })
       : [

@@ -8,9 +8,12 @@ import { nameNode } from './erased.js';
 /**
  * `agents` (supervisors and administrators only): the board of agents (`GET /agents`), each
  * queue listing its members with their state; `presence`: who is logged in where, learnt from
- * the board and kept live between its reads (see presence.js).
+ * the board and kept live between its reads (see presence.js); `queueName(id)`: the queue's
+ * name in the console's language.
  */
-export function renderQueues(root, board, { agents, presence, reasonLabel, onAgentPresence }) {
+export function renderQueues(root, board, {
+  queueName, agents, presence, reasonLabel, onAgentPresence,
+}) {
   if (board.length === 0) {
     fill(root, h('p', { class: 'empty-state', text: t('noQueues') }));
     return;
@@ -21,7 +24,7 @@ export function renderQueues(root, board, { agents, presence, reasonLabel, onAge
     'aria-labelledby': `queue-${queue.queue_id}`,
   },
   // Under the view's h1, each queue is a section of its own (no level skipped).
-  h('h2', { id: `queue-${queue.queue_id}`, text: queue.name }),
+  h('h2', { id: `queue-${queue.queue_id}`, text: queueName(queue.queue_id) }),
   h('dl', { class: 'figures' },
     figure('waiting', queue.waiting, queue.waiting > 0 ? 'attention' : ''),
     figure('ongoing', queue.ongoing),
@@ -31,7 +34,7 @@ export function renderQueues(root, board, { agents, presence, reasonLabel, onAge
     `${t('longestWait')}: `,
     h('span', { dataset: { since: queue.oldest_waiting_since ?? '' } },
       queue.oldest_waiting_since ? formatSince(queue.oldest_waiting_since) : '–')),
-  agents && agentList(queue, agents, presence, { reasonLabel, onAgentPresence }))))));
+  agents && agentList(queue, agents, presence, { queueName, reasonLabel, onAgentPresence }))))));
 }
 
 function figure(key, value, tone = '') {
@@ -41,7 +44,7 @@ function figure(key, value, tone = '') {
 }
 
 /** The queue's members, each with where they stand and the one button that changes it. */
-function agentList(queue, agents, presence, { reasonLabel, onAgentPresence }) {
+function agentList(queue, agents, presence, { queueName, reasonLabel, onAgentPresence }) {
   const members = agents.filter((agent) => agent.queues.some((q) => q.queue_id === queue.queue_id));
   return h('details', { class: 'agent-presence', dataset: { key: `agents:${queue.queue_id}` } },
     h('summary', { text: t('agents') }),
@@ -49,7 +52,7 @@ function agentList(queue, agents, presence, { reasonLabel, onAgentPresence }) {
       ? h('p', { class: 'muted', text: t('noMembers') })
       : h('ul', {}, members.map((agent) => {
         const loggedIn = presence.state(agent.user_id, queue.queue_id) === true;
-        const vars = { name: agent.display_name, queue: queue.name };
+        const vars = { name: agent.display_name, queue: queueName(queue.queue_id) };
         return h('li', { dataset: { userId: agent.user_id } },
           h('span', { class: 'agent-who' },
             h('span', { class: 'agent-name', text: agent.display_name }),

@@ -73,6 +73,8 @@
       rated: 'Takk! Du ga samtalen {n} av 5.',
       closedUntil: 'Vi er stengt nå. Vi åpner {time}.',
       closedNow: 'Vi er stengt nå.',
+      noAgent: 'Ingen rådgivere er pålogget akkurat nå. Du kan starte chatten og vente, eller legge igjen en melding.',
+      noAgentWait: 'Ingen rådgivere er pålogget akkurat nå. Du kan starte chatten og vente.',
       copyTitle: 'Vil du ha en kopi av samtalen på e-post?',
       copyEmail: 'E-postadresse',
       copySend: 'Send meg en kopi',
@@ -179,6 +181,8 @@
       rated: 'Thank you! You rated the chat {n} of 5.',
       closedUntil: 'We are closed now. We open {time}.',
       closedNow: 'We are closed now.',
+      noAgent: 'No adviser is logged in right now. You can start the chat and wait, or leave a message.',
+      noAgentWait: 'No adviser is logged in right now. You can start the chat and wait.',
       copyTitle: 'Would you like a copy of the conversation by e-mail?',
       copyEmail: 'E-mail address',
       copySend: 'Send me a copy',
@@ -239,6 +243,10 @@
     : (/^(nb|nn|no)\b/i.test(navigator.language) ? 'nb' : 'en');
   // A key this widget does not know yet (a newer server's notice) says nothing rather than break.
   const t = (key, vars = {}) => (STRINGS[language][key] ?? '').replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
+  // A queue's or category's name, and a select field's option, in the widget's language where
+  // the administrator gave an English one; what is sent is always the Norwegian option.
+  const localName = (row) => (language === 'en' && row.name_en) || row.name;
+  const optionText = (field, i) => (language === 'en' && field.options_en?.[i]) || field.options[i];
 
   // Each field problem carries a stable code; the widget says it in its own language. A code
   // it does not know yet (a newer server's) still gets its own words, never the server's English.
@@ -439,12 +447,12 @@
     const errors = new Map();
     const field = (key, label, control, required) => fieldRow(errors, 'samtale', key, label, control, required);
     const topics = config.categories.length > 0
-      ? config.categories.map((c) => [`category:${c.category_id}`, c.name])
-      : config.queues.map((q) => [`queue:${q.queue_id}`, q.name]);
+      ? config.categories.map((c) => [`category:${c.category_id}`, localName(c)])
+      : config.queues.map((q) => [`queue:${q.queue_id}`, localName(q)]);
     const inputFor = (f) => {
       if (f.kind === 'select') {
         return h('select', {}, h('option', { value: '', text: t('choose') }),
-          f.options.map((o) => h('option', { value: o, text: o })));
+          f.options.map((o, i) => h('option', { value: o, text: optionText(f, i) })));
       }
       const type = { email: 'email', phone: 'tel' }[f.kind] ?? 'text';
       const autocomplete = { email: 'email', phone: 'tel' }[f.kind];
@@ -452,7 +460,10 @@
     };
     const summary = h('p', { class: 'form-error', role: 'alert' });
     const closedNote = h('p', { class: 'closed', role: 'status', hidden: true });
-    // Where mail is sent, a closed topic still takes a message, answered by e-mail.
+    // An open topic whose queue has nobody logged in: said before the customer starts, in a
+    // region that is always there (an appearing one is not read out by every screen reader).
+    const nobodyNote = h('div', { class: 'no-agent', role: 'status' });
+    // Where mail is sent, a closed or unstaffed topic still takes a message, answered by e-mail.
     const leaveButton = h('button', {
       type: 'button', class: 'secondary inline', hidden: true, text: t('leaveMessage'), onclick: () => leaveMessage(),
     });
@@ -466,11 +477,13 @@
       config.fields.map((f) => field(f.key, (language === 'en' && f.label_en) || f.label, inputFor(f), f.required)),
       copy?.row,
       closedNote,
+      nobodyNote,
       leaveButton,
       summary,
       submit);
     // Outside its queue's opening hours a topic takes no chat: the form says when it opens,
-    // and follows the hours as they change (a queue opening, an administrator's change).
+    // and follows the hours as they change (a queue opening, an administrator's change); the
+    // same for whether anyone is logged in to take it.
     const topic = form.querySelector('[name="category_id"]');
     const queueOf = (value) => {
       const [kind, id] = (value || ':').split(':');
@@ -481,7 +494,13 @@
       const closed = Boolean(queue && !queue.open);
       closedNote.hidden = !closed;
       if (closed) closedNote.textContent = queue.opens_at ? t('closedUntil', { time: when(queue.opens_at) }) : t('closedNow');
-      leaveButton.hidden = !closed || !config.transcripts_by_email;
+      const unstaffed = Boolean(queue && queue.open && queue.agents_logged_in === false);
+      const nobody = unstaffed ? t(config.transcripts_by_email ? 'noAgent' : 'noAgentWait') : '';
+      // Only a change is written: the config is read again every 30 s, and each write is read out.
+      if (nobodyNote.textContent !== nobody) {
+        nobodyNote.replaceChildren(...(nobody ? [h('p', { text: nobody })] : []));
+      }
+      leaveButton.hidden = !(closed || unstaffed) || !config.transcripts_by_email;
       submit.disabled = closed;
     };
     // What the customer filled in comes along to the message form.
@@ -1273,9 +1292,9 @@
       const { ChatTransferred: moved } = JSON.parse(event.data).event;
       const after = view.transcript.filter((m) => m.sent_at <= moved.at).at(-1)?.number ?? 0;
       const to = moved.to_category
-        ? config?.categories.find((c) => c.category_id === moved.to_category)?.name
-        : config?.queues.find((q) => q.queue_id === moved.to_queue)?.name;
-      addAside('transferred', moved.at, to ? t('transferred', { queue: to }) : t('transferredAway'), after);
+        ? config?.categories.find((c) => c.category_id === moved.to_category)
+        : config?.queues.find((q) => q.queue_id === moved.to_queue);
+      addAside('transferred', moved.at, to ? t('transferred', { queue: localName(to) }) : t('transferredAway'), after);
     });
     stream.addEventListener('MessageSent', (event) => {
       const { event: payload } = JSON.parse(event.data);

@@ -62,7 +62,7 @@ struct Asset {
 
 /// The console's files, served under `/agent/` (a fixed-size array: a static holding the
 /// files' once-made gzip cannot be borrowed out of a temporary slice).
-static AGENT: [Asset; 29] = [
+static AGENT: [Asset; 30] = [
     Asset {
         name: "console.css",
         file: Embedded::new(CSS, include_str!("../../assets/agent/console.css")),
@@ -178,6 +178,10 @@ static AGENT: [Asset; 29] = [
     Asset {
         name: "earlier-chats.js",
         file: Embedded::new(JS, include_str!("../../assets/agent/earlier-chats.js")),
+    },
+    Asset {
+        name: "admin-prechat.js",
+        file: Embedded::new(JS, include_str!("../../assets/agent/admin-prechat.js")),
     },
 ];
 

@@ -316,3 +316,58 @@ async fn the_widget_knows_before_a_chat_whether_anyone_is_logged_in() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_removed_queue_keeps_its_retention_for_the_chats_that_ended_there() {
+    for app in TestApp::each_backend().await {
+        let centre = app.centre().await;
+        let support = format!("/queues/{}", centre.support);
+        let one_day = json!({"transcript_retention_days": 1});
+        assert_eq!(app.patch(&support, &app.admin, one_day).await.status(), 200);
+        let kari = centre.kari.token.clone();
+        let (chat, _) = app.picked_up_chat(&centre.billing, "Nora", &kari).await;
+        app.post_ok(&format!("/chats/{chat}/end"), &kari, json!({}))
+            .await;
+        let to_sales = json!({"name": "Billing", "name_en": null, "queue_id": centre.sales});
+        let category = format!("/categories/{}", centre.billing);
+        assert_eq!(put(&app, &category, to_sales).await.0, 200);
+        assert_eq!(delete(&app, &support).await.0, 204, "{}", app.backend);
+
+        let in_two_days = chrono::Utc::now() + chrono::Duration::days(2);
+        let erased =
+            samtale_service::transcript_retention::erase_expired(&app.app.state, in_two_days)
+                .await
+                .unwrap();
+        assert_eq!(erased, Some(1), "{}", app.backend);
+        let view = app.get_ok(&format!("/chats/{chat}"), &app.admin).await;
+        assert_eq!(view["erased"], true, "{view}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_demo_does_not_bring_back_what_an_administrator_removed() {
+    for app in TestApp::each_backend_with(|config| config.demo = true).await {
+        let config = app.get_ok("/widget/config", "").await;
+        let named = |list: &Value, name: &str| find(list, "name", name).cloned();
+        let private = named(&config["queues"], "Privat").expect("the demo's queue");
+        assert_eq!(private["name_en"], "Personal");
+        for category in ["Mobil", "Bredbånd"] {
+            let id = named(&config["categories"], category).unwrap()["category_id"].clone();
+            let (status, _) = delete(&app, &format!("/categories/{}", id.as_str().unwrap())).await;
+            assert_eq!(status, 204, "{}: {category}", app.backend);
+        }
+        let queue = format!("/queues/{}", private["queue_id"].as_str().unwrap());
+        assert_eq!(delete(&app, &queue).await.0, 204);
+
+        // As at the next start of `serve --demo`.
+        samtale_service::bootstrap::seed_demo(&app.app.state)
+            .await
+            .unwrap();
+        let config = app.get_ok("/widget/config", "").await;
+        assert!(named(&config["queues"], "Privat").is_none(), "{config}");
+        assert!(named(&config["categories"], "Mobil").is_none(), "{config}");
+        assert!(named(&config["queues"], "Bedrift").is_some(), "{config}");
+        app.finish().await;
+    }
+}

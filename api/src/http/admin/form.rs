@@ -1,6 +1,6 @@
 //! Categories and the pre-chat form.
 
-use super::{created, directory, english_name, name, Created};
+use super::{created, directory, english_name, name, unknown_in, Created};
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, Problem, PROBLEM_JSON};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
@@ -40,16 +40,6 @@ pub struct CategoryChange {
     name_en: Option<String>,
     #[schema(format = Uuid)]
     queue_id: String,
-}
-
-/// A queue named in a body that does not exist is a 422 on `queue_id`.
-fn unknown_queue_in_body(error: ApiError) -> ApiError {
-    match error {
-        ApiError::NotFound(detail) if detail == DirectoryError::NoSuchQueue.to_string() => {
-            ApiError::invalid_field("queue_id", detail)
-        }
-        other => other,
-    }
 }
 
 #[utoipa::path(
@@ -120,7 +110,7 @@ pub async fn update_category(
     let resource = ("update_category", &*category_id.to_string());
     directory(&state, &staff, &meta, resource, command)
         .await
-        .map_err(unknown_queue_in_body)?;
+        .map_err(unknown_in("queue_id", DirectoryError::NoSuchQueue))?;
     read::category(state.db.any(), &category_id.to_string())
         .await?
         .map(Json)

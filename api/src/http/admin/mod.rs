@@ -52,11 +52,11 @@ async fn directory(
         .await?)
 }
 
-/// A user named in a body who does not exist is a 422 on that field: the resource the path
-/// names (a queue) is there, only the request is wrong.
-fn unknown_user_in(field: &'static str) -> impl Fn(ApiError) -> ApiError {
+/// A user or queue named in a body that does not exist (`missing`) is a 422 on that field:
+/// the resource the path names is there, only the request is wrong.
+fn unknown_in(field: &'static str, missing: DirectoryError) -> impl Fn(ApiError) -> ApiError {
     move |error| match error {
-        ApiError::NotFound(detail) if detail == DirectoryError::NoSuchUser.to_string() => {
+        ApiError::NotFound(detail) if detail == missing.to_string() => {
             ApiError::invalid_field(field, detail)
         }
         other => other,

@@ -1,6 +1,6 @@
 //! Queues: creating and configuring them, and their members.
 
-use super::{created, directory, english_name, name, unknown_user_in, Created};
+use super::{created, directory, english_name, name, unknown_in, Created};
 use crate::auth::Staff;
 use crate::error::{refusals, ApiError, OverseersOnly, Problem, QueueInUse};
 use crate::extract::{parse_id, ApiJson, ApiPath, Origin};
@@ -12,7 +12,7 @@ use axum::Json;
 use samtale_domain::directory::{QueueSettings, DIRECTORY_ID};
 use samtale_domain::hours::OpeningHours;
 use samtale_domain::DirectoryEvent;
-use samtale_domain::{DirectoryCommand, QueueId, UserId};
+use samtale_domain::{DirectoryCommand, DirectoryError, QueueId, UserId};
 use samtale_projections::read::{self, QueueRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -184,7 +184,7 @@ pub async fn add_member(
         command,
     )
     .await
-    .map_err(unknown_user_in("user_id"))?;
+    .map_err(unknown_in("user_id", DirectoryError::NoSuchUser))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
